@@ -1,0 +1,517 @@
+"""The cell map: where every label, input and formula of a layout lives in the workbook.
+
+Computed once from a Layout and a fiscal year, with no I/O. The generator renders it and the
+reader reads through it, so the two can never disagree about a cell: every input cell has a
+stable key (part, item id, field id), its sheet and address, its kind and its validation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Literal
+
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+
+from . import rules as rule_fns
+from .layout import (
+    META_SHEET,
+    ChecklistSheet,
+    IndicatorSheet,
+    Layout,
+    NumberRule,
+    Row,
+    grid_field_id,
+)
+
+InputKind = Literal["identity", "status", "text", "number", "direction"]
+LabelStyle = Literal[
+    "title", "subtitle", "heading", "header", "section", "id", "topic", "label", "text",
+    "note", "number", "legend_input", "legend_locked", "legend_formula",
+]
+FormulaKind = Literal["percent_success", "score", "completeness", "indicator_count"]
+
+#: Keys of the metadata sheet, in order (column A; values in column B).
+META_KEYS = (
+    "form_id", "form_version", "layout_fingerprint", "fiscal_year", "agency_code",
+    "generator", "generator_version", "generated_at",
+)
+
+_LINE_HEIGHT = 21.0  # points per line of 16 pt TH Sarabun New
+DEFAULT_ROW_HEIGHT = _LINE_HEIGHT + 4
+_INPUT_LINES = 2  # minimum height of a text blank, in lines
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Label:
+    """Fixed text, locked; a merged range when ``last_row``/``last_col`` are set."""
+
+    sheet: str
+    row: int
+    col: int
+    text: str
+    style: LabelStyle
+    last_row: int | None = None
+    last_col: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputCell:
+    """A cell a person types into. (``part``, ``item_id``, ``field_id``) is its stable key."""
+
+    sheet: str
+    row: int  # zero-based, as xlsxwriter counts
+    col: int
+    kind: InputKind
+    part: str  # "identity", a checklist sheet id ("3") or an indicator table id ("7.2.1")
+    item_id: str  # identity field, checklist row ("3.2.2.b") or table row ("7.2.1.3")
+    field_id: str  # "status", a blank id, "name", "target", "result_1", ...
+    label: str
+    choices: tuple[str, ...] = ()
+    number: NumberRule | None = None
+    prompt: str | None = None
+    year: int | None = None  # BE year of a target or result
+
+    @property
+    def ref(self) -> str:
+        """The cell's A1 address (``E12``)."""
+        return xl_rowcol_to_cell(self.row, self.col)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.part, self.item_id, self.field_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormulaCell:
+    """A locked, live formula with the value a fresh workbook should show."""
+
+    sheet: str
+    row: int
+    col: int
+    kind: FormulaKind
+    item_id: str
+    formula: str
+
+    @property
+    def ref(self) -> str:
+        return xl_rowcol_to_cell(self.row, self.col)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SheetPlan:
+    """Everything on one sheet, and how it prints."""
+
+    name: str
+    kind: Literal["instructions", "checklist", "indicators"]
+    widths: tuple[float, ...]
+    labels: tuple[Label, ...]
+    inputs: tuple[InputCell, ...]
+    formulas: tuple[FormulaCell, ...]
+    heights: dict[int, float] = field(default_factory=dict)
+    freeze_rows: int = 0
+    repeat_rows: tuple[int, int] | None = None
+    landscape: bool = False
+    page_breaks: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndicatorRow:
+    """The cells of one indicator row, by field id, for formulas and the reader."""
+
+    table_id: str
+    item_id: str
+    number: int
+    cells: dict[str, InputCell]
+    percent: FormulaCell
+    score: FormulaCell
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CellMap:
+    """The whole workbook: one SheetPlan per visible sheet, in order."""
+
+    layout: Layout
+    year: int
+    sheets: tuple[SheetPlan, ...]
+    indicator_rows: tuple[IndicatorRow, ...]
+
+    def inputs(self) -> Iterator[InputCell]:
+        for sheet in self.sheets:
+            yield from sheet.inputs
+
+    def formulas(self) -> Iterator[FormulaCell]:
+        for sheet in self.sheets:
+            yield from sheet.formulas
+
+    def identity_cell(self, field_id: str) -> InputCell:
+        return next(c for c in self.sheets[0].inputs if c.field_id == field_id)
+
+    @property
+    def meta_sheet(self) -> str:
+        return META_SHEET
+
+
+def build_cellmap(layout: Layout, year: int | None = None) -> CellMap:
+    """Place every label, input and formula of ``layout`` for fiscal ``year`` (BE)."""
+    fiscal_year = layout.form.fiscal_year if year is None else year
+    plans: list[SheetPlan] = []
+    indicator_rows: list[IndicatorRow] = []
+    for sheet in layout.sheets:
+        if isinstance(sheet, ChecklistSheet):
+            plans.append(_plan_checklist(layout, sheet))
+        else:
+            plan, rows = _plan_indicators(layout, sheet, fiscal_year)
+            plans.append(plan)
+            indicator_rows.extend(rows)
+    first = _plan_instructions(layout, plans, indicator_rows)
+    return CellMap(
+        layout=layout,
+        year=fiscal_year,
+        sheets=(first, *plans),
+        indicator_rows=tuple(indicator_rows),
+    )
+
+
+def expected_inputs(sheets: Iterable[SheetPlan]) -> list[InputCell]:
+    """The cells the completeness count covers: identity, statuses and text blanks."""
+    return [c for s in sheets if s.kind in ("instructions", "checklist") for c in s.inputs]
+
+
+def count_formula(cells: Iterable[InputCell]) -> str:
+    """``COUNTA`` over the fewest ranges that cover exactly ``cells``."""
+    ranges = _runs(cells)
+    return "+".join(f"COUNTA({r})" for r in ranges) if ranges else "0"
+
+
+# --------------------------------------------------------------------------------------------
+# Private: one planner per sheet kind
+# --------------------------------------------------------------------------------------------
+
+
+def _plan_instructions(
+    layout: Layout, plans: list[SheetPlan], indicator_rows: list[IndicatorRow]
+) -> SheetPlan:
+    ins = layout.instructions
+    name = ins.sheet
+    widths = (34.0, 80.0)
+    labels: list[Label] = []
+    inputs: list[InputCell] = []
+    formulas: list[FormulaCell] = []
+    heights: dict[int, float] = {}
+    row = 0
+
+    def text_row(text: str, style: LabelStyle) -> None:
+        nonlocal row
+        labels.append(Label(sheet=name, row=row, col=0, last_col=1, text=text, style=style))
+        heights[row] = _height(text, sum(widths))
+        row += 1
+
+    text_row(layout.form.title, "title")
+    text_row(ins.title, "heading")
+    for i, line in enumerate(ins.lines, start=1):
+        text_row(f"{i}. {line}", "text")
+    row += 1
+    for text, style in ((ins.legend.input, "legend_input"), (ins.legend.locked, "legend_locked"),
+                        (ins.legend.formula, "legend_formula")):
+        text_row(text, style)  # type: ignore[arg-type]
+    row += 1
+    for i, status in enumerate(layout.statuses, start=1):
+        labels.append(Label(sheet=name, row=row, col=0, text=f"สถานะที่ {i}", style="label"))
+        labels.append(Label(sheet=name, row=row, col=1, text=status.label, style="note"))
+        row += 1
+    row += 1
+    text_row(layout.identity.title, "heading")
+    for fld in layout.identity.fields:
+        labels.append(Label(sheet=name, row=row, col=0, text=fld.label, style="label"))
+        inputs.append(InputCell(
+            sheet=name, row=row, col=1, kind="identity", part="identity", item_id="identity",
+            field_id=fld.id, label=fld.label, prompt=fld.prompt,
+        ))
+        heights[row] = _LINE_HEIGHT + 6
+        row += 1
+    row += 1
+    expected = [*inputs, *expected_inputs(plans)]
+    filled = "+".join(_qualified(count_formula(c for c in expected if c.sheet == s), s)
+                      for s in dict.fromkeys(c.sheet for c in expected))
+    labels.append(Label(sheet=name, row=row, col=0, text=ins.completeness, style="label"))
+    formulas.append(FormulaCell(
+        sheet=name, row=row, col=1, kind="completeness", item_id="identity",
+        formula=f'=({filled})&" / {len(expected)}"',
+    ))
+    row += 1
+    names = [r.cells["name"] for r in indicator_rows]
+    if names:
+        counted = "+".join(_qualified(count_formula(c for c in names if c.sheet == s), s)
+                           for s in dict.fromkeys(c.sheet for c in names))
+        labels.append(Label(sheet=name, row=row, col=0, text=ins.indicator_count, style="label"))
+        formulas.append(FormulaCell(
+            sheet=name, row=row, col=1, kind="indicator_count", item_id="identity",
+            formula=f"={counted}",
+        ))
+    return SheetPlan(
+        name=name, kind="instructions", widths=widths, labels=tuple(labels),
+        inputs=tuple(inputs), formulas=tuple(formulas), heights=heights,
+    )
+
+
+def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
+    name = sheet.sheet
+    widths = (8.0, 44.0, 24.0, 34.0, 52.0)
+    id_col, topic_col, status_col, label_col, input_col = range(5)
+    labels: list[Label] = []
+    inputs: list[InputCell] = []
+    heights: dict[int, float] = {}
+    cols = sheet.columns
+    choices = layout.status_labels()
+
+    def full_row(row: int, text: str, style: LabelStyle) -> None:
+        labels.append(Label(sheet=name, row=row, col=0, last_col=input_col, text=text,
+                            style=style))
+        heights[row] = _height(text, sum(widths))
+
+    full_row(0, layout.form.title, "title")
+    full_row(1, sheet.title, "heading")
+    header = 2
+    for col, text in ((id_col, cols.id), (topic_col, cols.topic), (status_col, cols.status)):
+        labels.append(Label(sheet=name, row=header, col=col, text=text, style="header"))
+    labels.append(Label(sheet=name, row=header, col=label_col, last_col=input_col,
+                        text=cols.details, style="header"))
+    heights[header] = _LINE_HEIGHT * 2
+    row = header + 1
+    for section in sheet.sections:
+        labels.append(Label(sheet=name, row=row, col=id_col, text=section.id, style="id"))
+        labels.append(Label(sheet=name, row=row, col=topic_col, last_col=input_col,
+                            text=section.title, style="section"))
+        heights[row] = _height(section.title, sum(widths[1:]))
+        row += 1
+        for item in section.items:
+            first = row
+            for paper_row in item.rows:
+                lines = list(_row_lines(paper_row))
+                inputs.append(InputCell(
+                    sheet=name, row=row, col=status_col, kind="status", part=sheet.id,
+                    item_id=paper_row.id, field_id="status",
+                    label=_status_label(item.topic, paper_row), choices=choices,
+                ))
+                for text, field_id, full_label in lines:
+                    if field_id is None:
+                        labels.append(Label(sheet=name, row=row, col=label_col,
+                                            last_col=input_col, text=text, style="text"))
+                        heights[row] = _height(text, widths[label_col] + widths[input_col])
+                    else:
+                        labels.append(Label(sheet=name, row=row, col=label_col, text=text,
+                                            style="label"))
+                        inputs.append(InputCell(
+                            sheet=name, row=row, col=input_col, kind="text", part=sheet.id,
+                            item_id=paper_row.id, field_id=field_id, label=full_label,
+                        ))
+                        heights[row] = max(_height(text, widths[label_col]),
+                                           _LINE_HEIGHT * _INPUT_LINES)
+                    row += 1
+                if not lines:
+                    heights[row] = _LINE_HEIGHT * _INPUT_LINES
+                    row += 1
+            last = row - 1
+            labels.append(Label(sheet=name, row=first, col=id_col, text=item.id, style="id",
+                                last_row=last if last > first else None))
+            labels.append(Label(sheet=name, row=first, col=topic_col, text=item.topic,
+                                style="topic", last_row=last if last > first else None))
+            needed = _height(item.topic, widths[topic_col])
+            have = sum(heights.get(r, _LINE_HEIGHT) for r in range(first, last + 1))
+            if needed > have:
+                heights[last] = heights.get(last, _LINE_HEIGHT) + needed - have
+    return SheetPlan(
+        name=name, kind="checklist", widths=widths, labels=tuple(labels),
+        inputs=tuple(inputs), formulas=(), heights=heights, freeze_rows=header + 1,
+        repeat_rows=(header, header), landscape=True,
+    )
+
+
+def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str]]:
+    """(shown text, field id or None for fixed text, full label) for each line of a row."""
+    if row.text:
+        yield row.text, None, row.text
+    for blank in row.blanks:
+        yield blank.label, blank.id, blank.label
+    if row.grid:
+        for line in row.grid.rows:
+            for j, col in enumerate(row.grid.columns):
+                shown = f"· {line.label} {col.label}" if j == 0 else f"      {col.label}"
+                yield shown, grid_field_id(line, col), f"{line.label} {col.label}"
+    if row.after:
+        yield row.after, None, row.after
+
+
+def _status_label(topic: str, row: Row) -> str:
+    return f"{topic}: {row.text}" if row.text else topic
+
+
+def _plan_indicators(
+    layout: Layout, sheet: IndicatorSheet, fiscal_year: int
+) -> tuple[SheetPlan, list[IndicatorRow]]:
+    name = sheet.sheet
+    cols = sheet.columns
+    rules = layout.rules
+    # Column order: number, indicator, [unit], [direction], target, results..., percent, score
+    spec: list[tuple[str, float]] = [("number", 7.0), ("name", 42.0)]
+    if cols.unit:
+        spec.append(("unit", 13.0))
+    if cols.direction:
+        spec.append(("direction", 17.0))
+    spec.append(("target", 13.0))
+    result_fields = [f"result_{i}" for i in range(1, len(sheet.result_years) + 1)]
+    spec.extend((f, 12.0) for f in result_fields)
+    spec.extend((("percent_success", 13.0), ("score", 10.0)))
+    col_of = {key: i for i, (key, _) in enumerate(spec)}
+    widths = tuple(w for _, w in spec)
+    last_col = len(spec) - 1
+    labels: list[Label] = []
+    inputs: list[InputCell] = []
+    formulas: list[FormulaCell] = []
+    heights: dict[int, float] = {}
+    rows_out: list[IndicatorRow] = []
+    breaks: list[int] = []
+
+    def full_row(row: int, text: str, style: LabelStyle) -> None:
+        labels.append(Label(sheet=name, row=row, col=0, last_col=last_col, text=text,
+                            style=style))
+        heights[row] = _height(text, sum(widths))
+
+    full_row(0, layout.form.title, "title")
+    full_row(1, sheet.title, "heading")
+    row = 2
+    if sheet.subtitle:
+        full_row(row, sheet.subtitle, "subtitle")
+        row += 1
+    if sheet.intro:
+        full_row(row, sheet.intro, "text")
+        row += 1
+    target_year = fiscal_year + sheet.target_year
+    years = [fiscal_year + off for off in sheet.result_years]
+    headers: list[tuple[str, str]] = [("number", cols.number), ("name", cols.indicator)]
+    if cols.unit:
+        headers.append(("unit", cols.unit))
+    if cols.direction:
+        headers.append(("direction", cols.direction))
+    headers.extend((("percent_success", cols.percent_success), ("score", cols.score)))
+    target_result = result_fields[sheet.result_years.index(sheet.target_year)]
+    for t_index, table in enumerate(sheet.tables):
+        row += 1
+        if t_index:
+            breaks.append(row)
+        full_row(row, table.title, "subtitle")
+        full_row(row + 1, table.description, "note")
+        top, bottom = row + 2, row + 3
+        for key, text in headers:
+            labels.append(Label(sheet=name, row=top, col=col_of[key], last_row=bottom, text=text,
+                                style="header"))
+        labels.append(Label(sheet=name, row=top, col=col_of["target"], text=cols.target,
+                            style="header"))
+        labels.append(Label(sheet=name, row=bottom, col=col_of["target"],
+                            text=cols.target_year.format(year=target_year), style="header"))
+        first_result, last_result = col_of[result_fields[0]], col_of[result_fields[-1]]
+        labels.append(Label(sheet=name, row=top, col=first_result, text=cols.results,
+                            style="header",
+                            last_col=last_result if last_result > first_result else None))
+        for fld, year in zip(result_fields, years, strict=True):
+            labels.append(Label(sheet=name, row=bottom, col=col_of[fld], text=str(year),
+                                style="header"))
+        heights[top] = _LINE_HEIGHT * 1.2
+        heights[bottom] = _LINE_HEIGHT * 2.2
+        row = bottom + 1
+        for n in range(1, table.rows + 1):
+            item_id = f"{table.id}.{n}"
+            labels.append(Label(sheet=name, row=row, col=0, text=str(n), style="number"))
+
+            base = partial(InputCell, sheet=name, row=row, part=table.id, item_id=item_id)
+            cells = {"name": base(col=col_of["name"], field_id="name", kind="text",
+                                  label=cols.indicator)}
+            if cols.unit:
+                cells["unit"] = base(col=col_of["unit"], field_id="unit", kind="text",
+                                     label=cols.unit)
+            if cols.direction:
+                cells["direction"] = base(col=col_of["direction"], field_id="direction",
+                                          kind="direction", label=cols.direction,
+                                          choices=(rules.higher, rules.lower))
+            cells["target"] = base(col=col_of["target"], field_id="target", kind="number",
+                                   label=f"{cols.target} {target_year}",
+                                   number=sheet.target_validation, year=target_year)
+            for fld, year in zip(result_fields, years, strict=True):
+                cells[fld] = base(col=col_of[fld], field_id=fld, kind="number",
+                                  label=f"{cols.results} {year}",
+                                  number=sheet.result_validation, year=year)
+            inputs.extend(cells.values())
+            percent_ref = xl_rowcol_to_cell(row, col_of["percent_success"])
+            percent = FormulaCell(
+                sheet=name, row=row, col=col_of["percent_success"], kind="percent_success",
+                item_id=item_id,
+                formula=rule_fns.percent_formula(
+                    cells["target"].ref, cells[target_result].ref,
+                    cells["direction"].ref if "direction" in cells else None, rules),
+            )
+            score = FormulaCell(
+                sheet=name, row=row, col=col_of["score"], kind="score", item_id=item_id,
+                formula=rule_fns.score_formula(percent_ref, rules),
+            )
+            formulas.extend((percent, score))
+            rows_out.append(IndicatorRow(table_id=table.id, item_id=item_id, number=n,
+                                         cells=cells, percent=percent, score=score))
+            heights[row] = _LINE_HEIGHT * 1.6
+            row += 1
+    plan = SheetPlan(
+        name=name, kind="indicators", widths=widths, labels=tuple(labels), inputs=tuple(inputs),
+        formulas=tuple(formulas), heights=heights, freeze_rows=2, repeat_rows=(0, 1),
+        landscape=True, page_breaks=tuple(breaks),
+    )
+    return plan, rows_out
+
+
+def target_result_field(sheet: IndicatorSheet) -> str:
+    """The field id of the result compared with the target (``result_3`` by default)."""
+    return f"result_{sheet.result_years.index(sheet.target_year) + 1}"
+
+
+# --------------------------------------------------------------------------------------------
+# Private: helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _runs(cells: Iterable[InputCell]) -> list[str]:
+    """Maximal vertical runs of cells in one column, as A1 ranges."""
+    by_col: dict[int, list[int]] = {}
+    for c in cells:
+        by_col.setdefault(c.col, []).append(c.row)
+    ranges = []
+    for col, rows in sorted(by_col.items()):
+        rows.sort()
+        start = prev = rows[0]
+        for r in [*rows[1:], None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            a, b = xl_rowcol_to_cell(start, col), xl_rowcol_to_cell(prev, col)
+            ranges.append(a if a == b else f"{a}:{b}")
+            if r is not None:
+                start = prev = r
+    return ranges
+
+
+def _qualified(expression: str, sheet: str) -> str:
+    """Prefix each reference in a COUNTA(...)+COUNTA(...) expression with its sheet."""
+    prefix = quote_sheetname(sheet) + "!"
+    return expression.replace("COUNTA(", f"COUNTA({prefix}")
+
+
+def _visible_length(text: str) -> int:
+    """Characters that take width: Thai vowel and tone marks above/below do not."""
+    return sum(1 for ch in text if unicodedata.category(ch) != "Mn")
+
+
+def _height(text: str, width: float) -> float:
+    """Row height in points for ``text`` wrapped in ``width`` character units."""
+    per_line = max(int(width * 1.15), 1)
+    lines = sum(max(1, -(-_visible_length(part) // per_line)) for part in text.split("\n"))
+    return _LINE_HEIGHT * lines + 4

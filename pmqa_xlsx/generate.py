@@ -1,0 +1,348 @@
+"""The generator: renders a layout's cell map as a protected, printable xlsx workbook.
+
+``generate_workbook`` writes one workbook (blank, or pre-filled for one agency);
+``generate_roster`` writes one per agency of a roster plus ``manifest.csv``. Workbooks are
+written with xlsxwriter, text always through ``write_string`` (never a formula or a link), then
+the package is patched to lock the workbook structure and written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from . import __version__
+from .cellmap import (
+    DEFAULT_ROW_HEIGHT,
+    META_KEYS,
+    CellMap,
+    InputCell,
+    SheetPlan,
+    build_cellmap,
+    expected_inputs,
+)
+from .errors import PmqaError
+from .layout import META_SHEET, Layout, NumberRule
+from .outputs import atomic_write, csv_bytes, lock_workbook_structure
+from .roster import Agency, load_roster
+from .styles import make_formats
+
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS = ("file", "agency_code", "agency_name", "ministry", "sha256",
+                    "layout_fingerprint", "form_id", "form_version", "fiscal_year")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Generated:
+    """One written workbook."""
+
+    path: Path
+    sha256: str
+    agency: Agency | None
+
+
+def generate_workbook(
+    layout: Layout,
+    path: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    agency: Agency | None = None,
+    password: str | None = None,
+    generated_at: datetime | None = None,
+) -> Generated:
+    """Write the form as a protected workbook at ``path``.
+
+    Args:
+        layout: The form to render.
+        path: Where to write the .xlsx (replaced atomically).
+        year: The fiscal year, Buddhist Era; the layout's by default.
+        agency: Pre-fill and lock the identity fields the roster provides.
+        password: Optional password for sheet and structure protection.
+        generated_at: The time recorded in the metadata; now by default.
+
+    Returns:
+        The path written and the sha256 of its bytes.
+    """
+    data = render_workbook(build_cellmap(layout, year), agency=agency, password=password,
+                           generated_at=generated_at)
+    target = Path(path)
+    try:
+        atomic_write(target, data)
+    except OSError as exc:
+        raise PmqaError(f"{target}: cannot write the workbook ({exc.strerror or exc})") from exc
+    return Generated(path=target, sha256=hashlib.sha256(data).hexdigest(), agency=agency)
+
+
+def generate_roster(
+    layout: Layout,
+    roster: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    password: str | None = None,
+) -> list[Generated]:
+    """Write one pre-filled workbook per roster agency into ``out_dir``, and ``manifest.csv``.
+
+    The roster is checked first: if any row is bad, RosterError lists them and nothing is
+    written.
+    """
+    agencies = load_roster(roster)
+    directory = Path(out_dir)
+    if directory.exists() and not directory.is_dir():
+        raise PmqaError(f"{directory}: exists and is not a folder; give a folder for -o")
+    directory.mkdir(parents=True, exist_ok=True)
+    cellmap = build_cellmap(layout, year)
+    now = datetime.now(UTC)
+    written = []
+    for agency in agencies:
+        data = render_workbook(cellmap, agency=agency, password=password, generated_at=now)
+        target = directory / agency.file_name
+        atomic_write(target, data)
+        written.append(Generated(path=target, sha256=hashlib.sha256(data).hexdigest(),
+                                 agency=agency))
+    rows = [
+        (g.path.name, g.agency.code, g.agency.name, g.agency.ministry, g.sha256,
+         layout.fingerprint, layout.form.id, layout.form.version, cellmap.year)
+        for g in written if g.agency is not None
+    ]
+    atomic_write(directory / MANIFEST_NAME, csv_bytes(MANIFEST_COLUMNS, rows))
+    return written
+
+
+def render_workbook(
+    cellmap: CellMap,
+    *,
+    agency: Agency | None = None,
+    password: str | None = None,
+    generated_at: datetime | None = None,
+) -> bytes:
+    """The bytes of the protected workbook for ``cellmap``."""
+    layout = cellmap.layout
+    when = generated_at or datetime.now(UTC)
+    buffer = io.BytesIO()
+    options = {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "default_format_properties": {"font_name": layout.style.font,
+                                      "font_size": layout.style.size},
+    }
+    prefill = _prefill(layout, agency)
+    with xlsxwriter.Workbook(buffer, options) as workbook:
+        formats = make_formats(workbook, layout.style)
+        workbook.set_properties({
+            "title": layout.form.title,
+            "subject": f"{layout.form.id} {layout.form.version} ({cellmap.year})",
+            "author": "pmqa_xlsx",
+            "created": when.replace(tzinfo=None),
+        })
+        footer = _footer(layout, agency)
+        for plan in cellmap.sheets:
+            worksheet = workbook.add_worksheet(plan.name)
+            _write_sheet(worksheet, plan, formats, prefill, footer, password)
+        _write_completeness(cellmap, prefill, workbook, formats["formula_text"])
+        _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password)
+        workbook.worksheets()[0].activate()
+    return lock_workbook_structure(buffer.getvalue(), password)
+
+
+# --------------------------------------------------------------------------------------------
+# Private: one writer per part of the sheet plan
+# --------------------------------------------------------------------------------------------
+
+
+def _write_sheet(
+    worksheet: Worksheet,
+    plan: SheetPlan,
+    formats: dict[str, Format],
+    prefill: dict[str, str],
+    footer: str,
+    password: str | None,
+) -> None:
+    worksheet.set_default_row(DEFAULT_ROW_HEIGHT)
+    for col, width in enumerate(plan.widths):
+        worksheet.set_column(col, col, width)
+    for row, height in plan.heights.items():
+        worksheet.set_row(row, height)
+    for label in plan.labels:
+        fmt = formats[label.style]
+        if label.last_row is not None or label.last_col is not None:
+            worksheet.merge_range(label.row, label.col, label.last_row or label.row,
+                                  label.last_col or label.col, "", fmt)
+        worksheet.write_string(label.row, label.col, label.text, fmt)
+    for cell in plan.inputs:
+        _write_input(worksheet, cell, formats, prefill)
+    _write_validations(worksheet, plan.inputs)
+    for formula in plan.formulas:
+        if formula.kind in ("percent_success", "score"):
+            worksheet.write_formula(formula.row, formula.col, formula.formula,
+                                    formats["formula"], "")
+    _check(worksheet.protect(password or "", {"format_rows": True}), "protection")
+    _print_setup(worksheet, plan, footer)
+
+
+def _write_input(
+    worksheet: Worksheet, cell: InputCell, formats: dict[str, Format], prefill: dict[str, str]
+) -> None:
+    if cell.kind == "identity" and cell.field_id in prefill:
+        worksheet.write_string(cell.row, cell.col, prefill[cell.field_id], formats["prefilled"])
+    else:
+        fmt = formats["input_number" if cell.kind == "number" else "input"]
+        worksheet.write_blank(cell.row, cell.col, None, fmt)
+
+
+def _write_validations(worksheet: Worksheet, cells: tuple[InputCell, ...]) -> None:
+    """One data validation per distinct rule and message, over all of its cells."""
+    groups: dict[tuple[Any, ...], list[InputCell]] = {}
+    for cell in cells:
+        if cell.kind in ("status", "direction", "number") or cell.prompt:
+            key = (cell.kind, cell.choices, cell.number, cell.label if cell.number else "",
+                   cell.prompt)
+            groups.setdefault(key, []).append(cell)
+    for group in groups.values():
+        first = group[0]
+        options = _validation(first)
+        refs = " ".join(c.ref for c in group)
+        if len(group) > 1:
+            options["multi_range"] = refs
+        _check(worksheet.data_validation(first.row, first.col, first.row, first.col, options),
+               f"data validation of {refs}")
+
+
+def _validation(cell: InputCell) -> dict[str, Any]:
+    if cell.kind in ("status", "direction"):
+        return {
+            "validate": "list",
+            "source": list(cell.choices),
+            "input_title": "เลือกจากรายการ",
+            "input_message": "คลิกลูกศรแล้วเลือก: " + " / ".join(cell.choices),
+            "error_title": "ค่าไม่อยู่ในรายการ",
+            "error_message": "กรุณาเลือกจากรายการเท่านั้น: " + " / ".join(cell.choices),
+            "error_type": "stop",
+        }
+    if cell.kind == "number":
+        rule = cell.number or NumberRule()
+        limits = _number_limits(rule)
+        options: dict[str, Any] = {
+            "validate": "decimal",
+            "input_title": "พิมพ์ตัวเลขเท่านั้น",
+            "input_message": f"{cell.label}: ตัวเลขเท่านั้น{limits.thai}",
+            "error_title": "ต้องเป็นตัวเลข",
+            "error_message": f"ช่องนี้รับเฉพาะตัวเลข{limits.thai} เช่น 85 หรือ 1250.5",
+            "error_type": "stop",
+            **limits.options,
+        }
+        return options
+    return {"validate": "any", "input_title": cell.label[:32], "input_message": cell.prompt or ""}
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    options: dict[str, Any]
+    thai: str
+
+
+def _number_limits(rule: NumberRule) -> _Limits:
+    low = rule.greater_than if rule.greater_than is not None else rule.at_least
+    if low is not None and rule.at_most is not None:
+        words = (f" มากกว่า {low:g}" if rule.greater_than is not None else f" ตั้งแต่ {low:g}")
+        return _Limits({"criteria": "between", "minimum": low, "maximum": rule.at_most},
+                       f"{words} ถึง {rule.at_most:g}")
+    if rule.greater_than is not None:
+        return _Limits({"criteria": ">", "value": rule.greater_than},
+                       f" มากกว่า {rule.greater_than:g}")
+    if rule.at_least is not None:
+        return _Limits({"criteria": ">=", "value": rule.at_least}, f" ตั้งแต่ {rule.at_least:g}")
+    if rule.at_most is not None:
+        return _Limits({"criteria": "<=", "value": rule.at_most}, f" ไม่เกิน {rule.at_most:g}")
+    return _Limits({"criteria": "between", "minimum": -1e307, "maximum": 1e307}, "")
+
+
+def _write_completeness(
+    cellmap: CellMap, prefill: dict[str, str], workbook: Any, fmt: Format
+) -> None:
+    """The instructions sheet's live counts, with the values a fresh workbook shows."""
+    first = cellmap.sheets[0]
+    worksheet = workbook.get_worksheet_by_name(first.name)
+    total = len(expected_inputs(cellmap.sheets))
+    for formula in first.formulas:
+        value = f"{len(prefill)} / {total}" if formula.kind == "completeness" else 0
+        worksheet.write_formula(formula.row, formula.col, formula.formula, fmt, value)
+
+
+def _write_meta(
+    worksheet: Worksheet,
+    cellmap: CellMap,
+    agency: Agency | None,
+    when: datetime,
+    formats: dict[str, Format],
+    password: str | None,
+) -> None:
+    layout = cellmap.layout
+    values = {
+        "form_id": layout.form.id,
+        "form_version": layout.form.version,
+        "layout_fingerprint": layout.fingerprint,
+        "fiscal_year": str(cellmap.year),
+        "agency_code": agency.code if agency else "",
+        "generator": "pmqa_xlsx",
+        "generator_version": __version__,
+        "generated_at": when.astimezone(UTC).isoformat(timespec="seconds"),
+    }
+    worksheet.set_column(0, 0, 22)
+    worksheet.set_column(1, 1, 70)
+    for row, key in enumerate(META_KEYS):
+        worksheet.write_string(row, 0, key, formats["meta"])
+        worksheet.write_string(row, 1, values[key], formats["meta"])
+    worksheet.very_hidden()
+    _check(worksheet.protect(password or ""), "protection of the metadata sheet")
+
+
+def _print_setup(worksheet: Worksheet, plan: SheetPlan, footer: str) -> None:
+    worksheet.set_paper(9)  # A4
+    if plan.landscape:
+        worksheet.set_landscape()
+    else:
+        worksheet.set_portrait()
+    worksheet.fit_to_pages(1, 0)
+    worksheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    worksheet.set_footer(footer)
+    if plan.repeat_rows:
+        worksheet.repeat_rows(*plan.repeat_rows)
+    if plan.freeze_rows:
+        worksheet.freeze_panes(plan.freeze_rows, 0)
+    if plan.page_breaks:
+        worksheet.set_h_pagebreaks(list(plan.page_breaks))
+
+
+def _footer(layout: Layout, agency: Agency | None) -> str:
+    """Left: the agency (or the form), right: page N of M. '&' is escaped as '&&'."""
+    who = f"{agency.name} ({agency.code})" if agency else layout.form.title
+    who = who[:80].replace("&", "&&")
+    return f"&L{who}&Rหน้า &P / &N"
+
+
+def _prefill(layout: Layout, agency: Agency | None) -> dict[str, str]:
+    """Identity field id -> value from the roster (non-empty values only)."""
+    if agency is None:
+        return {}
+    values = {"agency_code": agency.code, "agency_name": agency.name,
+              "ministry": agency.ministry}
+    return {f.id: values[f.roster] for f in layout.identity.fields
+            if f.roster and values.get(f.roster)}
+
+
+def _check(code: int | None, what: str) -> None:
+    """xlsxwriter reports bad options by a warning and a negative code: make it an error."""
+    if code is not None and code < 0:
+        raise PmqaError(f"internal error: xlsxwriter refused the {what} (code {code})")

@@ -1,0 +1,918 @@
+"""The layout: a YAML definition of a paper form, loaded into frozen dataclasses.
+
+This module owns the layout format (documented in docs/layout-format.md), its validation and
+its fingerprint. Loading checks everything and reports every problem at once, each with its
+YAML path (``$.sheets[0].sections[1].items[4].id: duplicate id '3.2.1' ...``); unknown keys
+are errors so that a typo cannot pass silently. Nothing here does spreadsheet I/O.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .errors import LayoutError
+
+#: Keys of a roster that identity fields may be pre-filled from.
+ROSTER_KEYS = ("agency_code", "agency_name", "ministry")
+#: The name of the very hidden sheet that carries the workbook's metadata.
+META_SHEET = "_meta"
+#: The layout used when none is named.
+DEFAULT_LAYOUT = "pmqa4-2562"
+
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+_FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ITEM_ID = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Form:
+    """Which form this is: ``id`` and ``version`` identify a returned workbook's layout."""
+
+    id: str
+    version: str
+    title: str
+    fiscal_year: int  # Buddhist Era
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Style:
+    font: str
+    size: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """One status a checklist row can be ticked in."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Legend:
+    input: str
+    locked: str
+    formula: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Instructions:
+    sheet: str
+    title: str
+    lines: tuple[str, ...]
+    legend: Legend
+    completeness: str
+    indicator_count: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityField:
+    """A field of the identity block; ``roster`` names the roster column that pre-fills it."""
+
+    id: str
+    label: str
+    roster: str | None = None
+    prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Identity:
+    title: str
+    fields: tuple[IdentityField, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Blank:
+    """A dotted blank of the paper form: free text written after ``label``."""
+
+    id: str
+    label: str
+    prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GridLine:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grid:
+    """A small table of blanks inside a row: one blank per (row, column)."""
+
+    rows: tuple[GridLine, ...]
+    columns: tuple[GridLine, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    """One row of the paper table: ticked on its own, with its fixed text and blanks."""
+
+    id: str
+    text: str | None = None
+    blanks: tuple[Blank, ...] = ()
+    grid: Grid | None = None
+    after: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    """A numbered topic (``3.1.1``); one row, or several sub-rows."""
+
+    id: str
+    topic: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    """A numbered heading (``3.1``) with no status of its own."""
+
+    id: str
+    title: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChecklistColumns:
+    id: str
+    topic: str
+    status: str
+    details: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChecklistSheet:
+    """A table of rows ticked in one of the statuses, with blanks to write in."""
+
+    kind: Literal["checklist"] = "checklist"
+    id: str
+    sheet: str
+    title: str
+    columns: ChecklistColumns
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndicatorColumns:
+    number: str
+    indicator: str
+    target: str
+    target_year: str  # a template with {year}
+    results: str
+    percent_success: str
+    score: str
+    unit: str | None = None
+    direction: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndicatorTable:
+    id: str
+    title: str
+    description: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NumberRule:
+    """What a number cell accepts; ``None`` bounds are open."""
+
+    greater_than: float | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+
+    def accepts(self, value: float) -> bool:
+        """Whether ``value`` passes this rule."""
+        if self.greater_than is not None and not value > self.greater_than:
+            return False
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return not (self.at_most is not None and value > self.at_most)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndicatorSheet:
+    """Tables of indicators: a target, results for some years, percent success and score."""
+
+    kind: Literal["indicators"] = "indicators"
+    id: str
+    sheet: str
+    title: str
+    subtitle: str | None
+    intro: str | None
+    columns: IndicatorColumns
+    target_year: int  # offset from the fiscal year
+    result_years: tuple[int, ...]  # offsets from the fiscal year, in column order
+    tables: tuple[IndicatorTable, ...]
+    target_validation: NumberRule
+    result_validation: NumberRule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rules:
+    """The percent-success and score rule (see pmqa_xlsx.rules)."""
+
+    higher: str  # the direction label meaning higher is better (also: blank)
+    lower: str  # the direction label meaning lower is better
+    percent_decimals: int
+    score_max: float
+    full_at_percent: float
+    score_decimals: int
+
+
+Sheet = ChecklistSheet | IndicatorSheet
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Layout:
+    """A whole form. ``fingerprint`` is a sha256 of its content, independent of YAML styling."""
+
+    form: Form
+    style: Style
+    statuses: tuple[Choice, ...]
+    instructions: Instructions
+    identity: Identity
+    sheets: tuple[Sheet, ...]
+    rules: Rules
+    source: str = field(default="", compare=False)
+    fingerprint: str = field(default="", compare=False)
+
+    def status_labels(self) -> tuple[str, ...]:
+        return tuple(choice.label for choice in self.statuses)
+
+    def roster_field(self, key: str) -> IdentityField | None:
+        """The identity field pre-filled from roster column ``key``, if any."""
+        return next((f for f in self.identity.fields if f.roster == key), None)
+
+
+def compute_fingerprint(layout: Layout) -> str:
+    """sha256 of the layout's canonical JSON (everything but ``source`` and ``fingerprint``)."""
+    data = asdict(layout)
+    data.pop("source")
+    data.pop("fingerprint")
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Finding and loading layouts
+# --------------------------------------------------------------------------------------------
+
+
+def layouts_dir() -> Path:
+    """The folder of bundled layouts, in a wheel or in a source checkout."""
+    packaged = resources.files("pmqa_xlsx") / "layouts"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "layouts"
+
+
+def bundled_layouts() -> dict[str, Path]:
+    """Bundled layouts by name (the file name without ``.yaml``)."""
+    return {p.stem: p for p in sorted(layouts_dir().glob("*.yaml"))}
+
+
+def resolve_layout_path(name_or_path: str | Path | None) -> Path:
+    """A layout file from a path, or from the name of a bundled layout (default if None)."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_LAYOUT
+    path = Path(name_or_path)
+    if path.suffix in {".yaml", ".yml"} or path.exists():
+        if not path.is_file():
+            raise LayoutError(str(path), ["$: no such file; give a layout file or a bundled name"])
+        return path
+    bundled = bundled_layouts()
+    if str(name_or_path) in bundled:
+        return bundled[str(name_or_path)]
+    names = ", ".join(bundled) or "none"
+    raise LayoutError(str(name_or_path), [f"$: no such layout; bundled layouts: {names}"])
+
+
+def load_layout(name_or_path: str | Path | None = None) -> Layout:
+    """Load and validate a layout, by bundled name or path; raise LayoutError listing every
+    problem if it is not usable."""
+    path = resolve_layout_path(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayoutError(str(path), [f"$: cannot read the file ({exc})"]) from exc
+    return parse_layout(text, source=str(path))
+
+
+def parse_layout(text: str, *, source: str = "<string>") -> Layout:
+    """Validate layout YAML text; raise LayoutError listing every problem."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise LayoutError(source, [f"$: not valid YAML{where}: {problem}"]) from exc
+    checker = _Checker()
+    layout = checker.layout(data)
+    if checker.problems or layout is None:
+        raise LayoutError(source, checker.problems or ["$: empty layout"])
+    return _with_identity(layout, source)
+
+
+def _with_identity(layout: Layout, source: str) -> Layout:
+    fields = {name: getattr(layout, name) for name in Layout.__dataclass_fields__}
+    fields["source"] = source
+    fields["fingerprint"] = compute_fingerprint(layout)
+    return Layout(**fields)
+
+
+def iter_rows(sheet: ChecklistSheet) -> Iterator[tuple[Section, Item, Row]]:
+    """Every row of a checklist sheet, in paper order."""
+    for section in sheet.sections:
+        for item in section.items:
+            for row in item.rows:
+                yield section, item, row
+
+
+# --------------------------------------------------------------------------------------------
+# Private: YAML that refuses duplicate keys
+# --------------------------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first at line {seen[key]})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+# --------------------------------------------------------------------------------------------
+# Private: the checker, one method per node
+# --------------------------------------------------------------------------------------------
+
+
+class _Missing:
+    """A required key that is absent: already reported, so checks of its value stay quiet."""
+
+
+_MISSING: Any = _Missing()
+
+
+class _Fields(dict[str, Any]):
+    """A checked mapping whose absent keys read as _MISSING."""
+
+    def get(self, key: str, default: Any = _MISSING) -> Any:  # type: ignore[override]
+        return super().get(key, default)
+
+
+class _Checker:
+    """Turns parsed YAML into a Layout, collecting every problem with its path."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self._ids: dict[str, str] = {}  # item/row/table id -> path where first seen
+        self._sheet_names: dict[str, str] = {}
+
+    # -- primitives ------------------------------------------------------------------------
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def mapping(
+        self, node: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> _Fields | None:
+        if node is _MISSING:
+            return None
+        if not isinstance(node, dict):
+            self.fail(path, f"must be a mapping of keys, found {_kind(node)}")
+            return None
+        allowed = required + optional
+        for key in node:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                tip = f"; did you mean '{hint[0]}'?" if hint else f"; allowed: {', '.join(allowed)}"
+                self.fail(f"{path}.{key}", f"unknown key '{key}'{tip}")
+        for key in required:
+            if key not in node:
+                self.fail(f"{path}.{key}", "missing; this key is required")
+        return _Fields(node)
+
+    def text(self, node: Any, path: str) -> str:
+        if node is _MISSING:
+            return ""
+        if isinstance(node, bool) or not isinstance(node, str):
+            quote = "; put it in quotes" if isinstance(node, int | float) else ""
+            self.fail(path, f"must be text, found {_kind(node)} {node!r}{quote}")
+            return ""
+        if not node.strip():
+            self.fail(path, "must not be empty")
+        return node
+
+    def optional_text(self, data: dict[str, Any], key: str, path: str) -> str | None:
+        if key not in data:
+            return None
+        return self.text(data[key], f"{path}.{key}") or None
+
+    def integer(self, node: Any, path: str, low: int, high: int) -> int:
+        if node is _MISSING:
+            return low
+        if isinstance(node, bool) or not isinstance(node, int):
+            self.fail(path, f"must be a whole number, found {_kind(node)} {node!r}")
+            return low
+        if not low <= node <= high:
+            self.fail(path, f"must be between {low} and {high}, found {node}")
+        return node
+
+    def number(self, node: Any, path: str) -> float:
+        if node is _MISSING:
+            return 0.0
+        if isinstance(node, bool) or not isinstance(node, int | float):
+            self.fail(path, f"must be a number, found {_kind(node)} {node!r}")
+            return 0.0
+        return float(node)
+
+    def sequence(self, node: Any, path: str, *, min_len: int = 1) -> list[Any]:
+        if node is _MISSING:
+            return []
+        if not isinstance(node, list):
+            self.fail(path, f"must be a list, found {_kind(node)}")
+            return []
+        if len(node) < min_len:
+            self.fail(path, f"must have at least {min_len} entr{'y' if min_len == 1 else 'ies'}")
+        return node
+
+    def field_id(self, node: Any, path: str) -> str:
+        value = self.text(node, path)
+        if value and not _FIELD_ID.match(value):
+            self.fail(path, f"'{value}' must be lower-case letters, digits and _, like 'trend'")
+        return value
+
+    def unique(self, seen: dict[str, str], value: str, path: str, what: str) -> None:
+        if not value:
+            return
+        if value in seen:
+            self.fail(path, f"duplicate {what} '{value}' (first at {seen[value]})")
+        else:
+            seen[value] = path
+
+    def form_id(self, node: Any, path: str, parent: str | None) -> str:
+        """An item, row or table id: unique in the layout, and under its parent's id."""
+        value = self.text(node, path)
+        if not value:
+            return value
+        if not _ITEM_ID.match(value):
+            self.fail(path, f"'{value}' must be dot-separated letters and digits, like '3.1.1'")
+        elif parent and not value.startswith(parent + "."):
+            self.fail(path, f"'{value}' must start with its parent's id '{parent}.'")
+        self.unique(self._ids, value, path, "id")
+        return value
+
+    def each(
+        self, nodes: list[Any], path: str, build: Callable[[Any, str], Any]
+    ) -> tuple[Any, ...]:
+        built = (build(node, f"{path}[{i}]") for i, node in enumerate(nodes))
+        return tuple(b for b in built if b is not None)
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    def layout(self, data: Any) -> Layout | None:
+        root = self.mapping(
+            data,
+            "$",
+            ("form", "statuses", "instructions", "identity", "sheets", "rules"),
+            ("style",),
+        )
+        if root is None:
+            return None
+        form = self.form(root.get("form"), "$.form")
+        style = self.style(root.get("style", {"font": "TH Sarabun New", "size": 16}), "$.style")
+        statuses = self.choices(root.get("statuses"), "$.statuses")
+        instructions = self.instructions(root.get("instructions"), "$.instructions")
+        identity = self.identity(root.get("identity"), "$.identity")
+        rules = self.rules(root.get("rules"), "$.rules")
+        sheets_node = self.sequence(root.get("sheets"), "$.sheets")
+        if instructions:
+            self.unique(self._sheet_names, instructions.sheet.casefold(), "$.instructions.sheet",
+                        "sheet name")
+        sheets = self.each(sheets_node, "$.sheets", self.sheet)
+        if None in (form, style, instructions, identity, rules):
+            return None
+        return Layout(
+            form=form,
+            style=style,
+            statuses=statuses,
+            instructions=instructions,
+            identity=identity,
+            sheets=sheets,
+            rules=rules,
+        )
+
+    def form(self, node: Any, path: str) -> Form | None:
+        data = self.mapping(node, path, ("id", "version", "title", "fiscal_year"))
+        if data is None:
+            return None
+        year = self.integer(data.get("fiscal_year"), f"{path}.fiscal_year", 1, 9999)
+        if 1900 <= year < 2300:
+            self.fail(f"{path}.fiscal_year", f"{year} looks like a CE year; give the Buddhist "
+                      f"Era year ({year + 543})")
+        elif not 2400 <= year <= 2800 and isinstance(data.get("fiscal_year"), int):
+            self.fail(f"{path}.fiscal_year", f"{year} is not a plausible Buddhist Era year")
+        return Form(
+            id=self.text(data.get("id"), f"{path}.id"),
+            version=self.text(data.get("version"), f"{path}.version"),
+            title=self.text(data.get("title"), f"{path}.title"),
+            fiscal_year=year,
+        )
+
+    def style(self, node: Any, path: str) -> Style | None:
+        data = self.mapping(node, path, ("font", "size"))
+        if data is None:
+            return None
+        size = self.number(data.get("size"), f"{path}.size")
+        if not 6 <= size <= 72:
+            self.fail(f"{path}.size", f"must be between 6 and 72 points, found {size:g}")
+        return Style(font=self.text(data.get("font"), f"{path}.font"), size=size)
+
+    def choices(self, node: Any, path: str) -> tuple[Choice, ...]:
+        nodes = self.sequence(node, path, min_len=2)
+        ids: dict[str, str] = {}
+        labels: dict[str, str] = {}
+        out = []
+        for i, entry in enumerate(nodes):
+            at = f"{path}[{i}]"
+            data = self.mapping(entry, at, ("id", "label"))
+            if data is None:
+                continue
+            choice = Choice(
+                id=self.field_id(data.get("id"), f"{at}.id"),
+                label=self.list_label(data.get("label"), f"{at}.label"),
+            )
+            self.unique(ids, choice.id, f"{at}.id", "status id")
+            self.unique(labels, choice.label, f"{at}.label", "status label")
+            out.append(choice)
+        joined = ",".join(c.label for c in out)
+        if len(joined) > 255:
+            self.fail(path, f"the labels joined are {len(joined)} characters; a dropdown list "
+                      "holds at most 255: shorten them")
+        return tuple(out)
+
+    def list_label(self, node: Any, path: str) -> str:
+        """A label that appears in a dropdown list: no commas or quotes (they split the list)."""
+        value = self.text(node, path)
+        if "," in value or '"' in value:
+            self.fail(path, f"'{value}' must not contain a comma or a double quote; a dropdown "
+                      "list would split it")
+        return value
+
+    def instructions(self, node: Any, path: str) -> Instructions | None:
+        data = self.mapping(
+            node, path, ("sheet", "title", "lines", "legend", "completeness", "indicator_count")
+        )
+        if data is None:
+            return None
+        legend = self.mapping(data.get("legend"), f"{path}.legend", ("input", "locked", "formula"))
+        lines = self.sequence(data.get("lines"), f"{path}.lines", min_len=0)
+        return Instructions(
+            sheet=self.sheet_name(data.get("sheet"), f"{path}.sheet"),
+            title=self.text(data.get("title"), f"{path}.title"),
+            lines=tuple(self.text(line, f"{path}.lines[{i}]") for i, line in enumerate(lines)),
+            legend=Legend(
+                input=self.text((legend or _Fields()).get("input"), f"{path}.legend.input"),
+                locked=self.text((legend or _Fields()).get("locked"), f"{path}.legend.locked"),
+                formula=self.text((legend or _Fields()).get("formula"), f"{path}.legend.formula"),
+            ),
+            completeness=self.text(data.get("completeness"), f"{path}.completeness"),
+            indicator_count=self.text(data.get("indicator_count"), f"{path}.indicator_count"),
+        )
+
+    def identity(self, node: Any, path: str) -> Identity | None:
+        data = self.mapping(node, path, ("title", "fields"))
+        if data is None:
+            return None
+        ids: dict[str, str] = {}
+        rosters: dict[str, str] = {}
+        fields = []
+        for i, entry in enumerate(self.sequence(data.get("fields"), f"{path}.fields")):
+            at = f"{path}.fields[{i}]"
+            item = self.mapping(entry, at, ("id", "label"), ("roster", "prompt"))
+            if item is None:
+                continue
+            roster = self.optional_text(item, "roster", at)
+            if roster is not None and roster not in ROSTER_KEYS:
+                self.fail(f"{at}.roster", f"'{roster}' is not a roster column; use one of "
+                          f"{', '.join(ROSTER_KEYS)}")
+            if roster is not None:
+                self.unique(rosters, roster, f"{at}.roster", "roster column")
+            fld = IdentityField(
+                id=self.field_id(item.get("id"), f"{at}.id"),
+                label=self.text(item.get("label"), f"{at}.label"),
+                roster=roster,
+                prompt=self.prompt(item, at),
+            )
+            self.unique(ids, fld.id, f"{at}.id", "identity field id")
+            fields.append(fld)
+        if fields and "agency_code" not in rosters:
+            self.fail(f"{path}.fields", "no field has 'roster: agency_code'; returns could not "
+                      "be matched to agencies")
+        return Identity(title=self.text(data.get("title"), f"{path}.title"), fields=tuple(fields))
+
+    def prompt(self, data: dict[str, Any], path: str) -> str | None:
+        value = self.optional_text(data, "prompt", path)
+        if value is not None and len(value) > 255:
+            self.fail(f"{path}.prompt", f"is {len(value)} characters; Excel shows at most 255")
+        return value
+
+    def sheet_name(self, node: Any, path: str) -> str:
+        value = self.text(node, path)
+        if not value:
+            return value
+        if len(value) > 31:
+            self.fail(path, f"'{value}' is {len(value)} characters; a sheet name has at most 31")
+        if _SHEET_NAME_BAD.search(value) or value.startswith("'") or value.endswith("'"):
+            self.fail(path, f"'{value}' must not contain [ ] : * ? / \\ or start or end with '")
+        if value.casefold() == META_SHEET:
+            self.fail(path, f"'{value}' is reserved for the metadata sheet")
+        return value
+
+    def sheet(self, node: Any, path: str) -> Sheet | None:
+        if not isinstance(node, dict):
+            self.fail(path, f"must be a mapping of keys, found {_kind(node)}")
+            return None
+        kind = node.get("kind")
+        build = self._SHEET_KINDS.get(kind) if isinstance(kind, str) else None
+        if build is None:
+            self.fail(f"{path}.kind", f"must be one of {', '.join(self._SHEET_KINDS)}, "
+                      f"found {kind!r}")
+            return None
+        sheet = build(self, node, path)
+        if sheet is not None:
+            self.unique(self._sheet_names, sheet.sheet.casefold(), f"{path}.sheet", "sheet name")
+        return sheet
+
+    def checklist(self, node: dict[str, Any], path: str) -> ChecklistSheet | None:
+        data = self.mapping(node, path, ("kind", "id", "sheet", "title", "columns", "sections"))
+        assert data is not None
+        cols = self.mapping(data.get("columns"), f"{path}.columns",
+                            ("id", "topic", "status", "details")) or _Fields()
+        sheet_id = self.form_id(data.get("id"), f"{path}.id", None)
+        sections = self.sequence(data.get("sections"), f"{path}.sections")
+        return ChecklistSheet(
+            id=sheet_id,
+            sheet=self.sheet_name(data.get("sheet"), f"{path}.sheet"),
+            title=self.text(data.get("title"), f"{path}.title"),
+            columns=ChecklistColumns(
+                **{k: self.text(cols.get(k), f"{path}.columns.{k}")
+                   for k in ("id", "topic", "status", "details")}
+            ),
+            sections=self.each(sections, f"{path}.sections",
+                               lambda n, p: self.section(n, p, sheet_id)),
+        )
+
+    def section(self, node: Any, path: str, parent: str) -> Section | None:
+        data = self.mapping(node, path, ("id", "title", "items"))
+        if data is None:
+            return None
+        section_id = self.form_id(data.get("id"), f"{path}.id", parent)
+        items = self.sequence(data.get("items"), f"{path}.items")
+        return Section(
+            id=section_id,
+            title=self.text(data.get("title"), f"{path}.title"),
+            items=self.each(items, f"{path}.items", lambda n, p: self.item(n, p, section_id)),
+        )
+
+    def item(self, node: Any, path: str, parent: str) -> Item | None:
+        data = self.mapping(node, path, ("id", "topic"), ("rows", *_ROW_KEYS))
+        if data is None:
+            return None
+        item_id = self.form_id(data.get("id"), f"{path}.id", parent)
+        topic = self.text(data.get("topic"), f"{path}.topic")
+        if "rows" in data:
+            inline = [k for k in _ROW_KEYS if k in data]
+            if inline:
+                self.fail(f"{path}.{inline[0]}", "an item has either 'rows' or its own "
+                          f"{'/'.join(_ROW_KEYS)}, not both; move it into a row")
+            rows = self.each(self.sequence(data["rows"], f"{path}.rows"), f"{path}.rows",
+                             lambda n, p: self.row(n, p, item_id))
+        else:
+            row = self.row_body(data, path, item_id)
+            rows = (row,)
+        return Item(id=item_id, topic=topic, rows=rows)
+
+    def row(self, node: Any, path: str, parent: str) -> Row | None:
+        data = self.mapping(node, path, ("id",), _ROW_KEYS)
+        if data is None:
+            return None
+        row_id = self.form_id(data.get("id"), f"{path}.id", parent)
+        return self.row_body(data, path, row_id)
+
+    def row_body(self, data: dict[str, Any], path: str, row_id: str) -> Row:
+        blanks: list[Blank] = []
+        ids: dict[str, str] = {}
+        if "blanks" in data:
+            for i, entry in enumerate(self.sequence(data["blanks"], f"{path}.blanks")):
+                at = f"{path}.blanks[{i}]"
+                item = self.mapping(entry, at, ("id", "label"), ("prompt",))
+                if item is None:
+                    continue
+                blank = Blank(
+                    id=self.field_id(item.get("id"), f"{at}.id"),
+                    label=self.text(item.get("label"), f"{at}.label"),
+                    prompt=self.prompt(item, at),
+                )
+                self.unique(ids, blank.id, f"{at}.id", "field id")
+                blanks.append(blank)
+        grid = self.grid(data["grid"], f"{path}.grid", ids) if "grid" in data else None
+        if "status" in ids:
+            self.fail(ids["status"], "'status' is reserved for the row's status")
+        return Row(
+            id=row_id,
+            text=self.optional_text(data, "text", path),
+            blanks=tuple(blanks),
+            grid=grid,
+            after=self.optional_text(data, "after", path),
+        )
+
+    def grid(self, node: Any, path: str, ids: dict[str, str]) -> Grid | None:
+        data = self.mapping(node, path, ("rows", "columns"))
+        if data is None:
+            return None
+        parts: dict[str, tuple[GridLine, ...]] = {}
+        for part in ("rows", "columns"):
+            lines = []
+            seen: dict[str, str] = {}
+            for i, entry in enumerate(self.sequence(data.get(part), f"{path}.{part}")):
+                at = f"{path}.{part}[{i}]"
+                item = self.mapping(entry, at, ("id", "label"))
+                if item is None:
+                    continue
+                line = GridLine(id=self.field_id(item.get("id"), f"{at}.id"),
+                                label=self.text(item.get("label"), f"{at}.label"))
+                self.unique(seen, line.id, f"{at}.id", f"grid {part[:-1]} id")
+                lines.append(line)
+            parts[part] = tuple(lines)
+        grid = Grid(rows=parts["rows"], columns=parts["columns"])
+        for line in grid.rows:
+            for col in grid.columns:
+                self.unique(ids, grid_field_id(line, col), f"{path}", "field id")
+        return grid
+
+    def indicators(self, node: dict[str, Any], path: str) -> IndicatorSheet | None:
+        data = self.mapping(
+            node, path,
+            ("kind", "id", "sheet", "title", "columns", "target_year", "result_years", "rows",
+             "tables", "validation"),
+            ("subtitle", "intro"),
+        )
+        assert data is not None
+        sheet_id = self.form_id(data.get("id"), f"{path}.id", None)
+        default_rows = self.integer(data.get("rows"), f"{path}.rows", 1, 500)
+        target_year = self.integer(data.get("target_year"), f"{path}.target_year", -50, 50)
+        offsets = self.sequence(data.get("result_years"), f"{path}.result_years")
+        result_years = tuple(self.integer(o, f"{path}.result_years[{i}]", -50, 50)
+                             for i, o in enumerate(offsets))
+        if len(set(result_years)) != len(result_years):
+            self.fail(f"{path}.result_years", "lists a year twice")
+        if result_years and target_year not in result_years:
+            self.fail(f"{path}.result_years", f"must include the target year ({target_year:+d}); "
+                      "percent success compares the target with that year's result")
+        tables = []
+        for i, entry in enumerate(self.sequence(data.get("tables"), f"{path}.tables")):
+            at = f"{path}.tables[{i}]"
+            item = self.mapping(entry, at, ("id", "title", "description"), ("rows",))
+            if item is None:
+                continue
+            tables.append(IndicatorTable(
+                id=self.form_id(item.get("id"), f"{at}.id", sheet_id),
+                title=self.text(item.get("title"), f"{at}.title"),
+                description=self.text(item.get("description"), f"{at}.description"),
+                rows=(self.integer(item["rows"], f"{at}.rows", 1, 500) if "rows" in item
+                      else default_rows),
+            ))
+        validation = self.mapping(data.get("validation"), f"{path}.validation",
+                                  ("target", "results")) or _Fields()
+        return IndicatorSheet(
+            id=sheet_id,
+            sheet=self.sheet_name(data.get("sheet"), f"{path}.sheet"),
+            title=self.text(data.get("title"), f"{path}.title"),
+            subtitle=self.optional_text(data, "subtitle", path),
+            intro=self.optional_text(data, "intro", path),
+            columns=self.indicator_columns(data.get("columns"), f"{path}.columns"),
+            target_year=target_year,
+            result_years=result_years,
+            tables=tuple(tables),
+            target_validation=self.number_rule(validation.get("target"),
+                                               f"{path}.validation.target"),
+            result_validation=self.number_rule(validation.get("results"),
+                                               f"{path}.validation.results"),
+        )
+
+    def indicator_columns(self, node: Any, path: str) -> IndicatorColumns:
+        required = ("number", "indicator", "target", "target_year", "results",
+                    "percent_success", "score")
+        data = self.mapping(node, path, required, ("unit", "direction")) or _Fields()
+        texts = {k: self.text(data.get(k), f"{path}.{k}") for k in required}
+        if texts["target_year"] and "{year}" not in texts["target_year"]:
+            self.fail(f"{path}.target_year", "must contain {year}, where the target year goes")
+        return IndicatorColumns(
+            **texts,
+            unit=self.optional_text(data, "unit", path),
+            direction=self.optional_text(data, "direction", path),
+        )
+
+    def number_rule(self, node: Any, path: str) -> NumberRule:
+        data = self.mapping(node, path, (), ("greater_than", "at_least", "at_most"))
+        if not data:
+            return NumberRule()
+        bounds = {k: self.number(v, f"{path}.{k}") for k, v in data.items()
+                  if k in ("greater_than", "at_least", "at_most")}
+        if "greater_than" in bounds and "at_least" in bounds:
+            self.fail(path, "give 'greater_than' or 'at_least', not both")
+        low = bounds.get("greater_than", bounds.get("at_least"))
+        if low is not None and "at_most" in bounds and bounds["at_most"] <= low:
+            self.fail(f"{path}.at_most", "must be above the lower bound")
+        return NumberRule(**bounds)
+
+    def rules(self, node: Any, path: str) -> Rules | None:
+        data = self.mapping(node, path, ("directions", "percent_success", "score"))
+        if data is None:
+            return None
+        directions = self.mapping(data.get("directions"), f"{path}.directions",
+                                  ("higher", "lower")) or _Fields()
+        percent = self.mapping(data.get("percent_success"), f"{path}.percent_success",
+                               ("decimals",)) or _Fields()
+        score = self.mapping(data.get("score"), f"{path}.score",
+                             ("max", "full_at_percent", "decimals")) or _Fields()
+        higher = self.list_label(directions.get("higher"), f"{path}.directions.higher")
+        lower = self.list_label(directions.get("lower"), f"{path}.directions.lower")
+        if higher and higher == lower:
+            self.fail(f"{path}.directions.lower", "must differ from 'higher'")
+        score_max = self.number(score.get("max"), f"{path}.score.max")
+        full = self.number(score.get("full_at_percent"), f"{path}.score.full_at_percent")
+        for value, key in ((score_max, "max"), (full, "full_at_percent")):
+            if value <= 0 and isinstance(score.get(key), int | float):
+                self.fail(f"{path}.score.{key}", "must be above 0")
+        return Rules(
+            higher=higher,
+            lower=lower,
+            percent_decimals=self.integer(percent.get("decimals"),
+                                          f"{path}.percent_success.decimals", 0, 6),
+            score_max=score_max,
+            full_at_percent=full,
+            score_decimals=self.integer(score.get("decimals"), f"{path}.score.decimals", 0, 6),
+        )
+
+    _SHEET_KINDS: dict[str, Callable[[_Checker, dict[str, Any], str], Sheet | None]] = {
+        "checklist": checklist,
+        "indicators": indicators,
+    }
+
+
+_ROW_KEYS = ("text", "blanks", "grid", "after")
+
+
+def grid_field_id(row: GridLine, column: GridLine) -> str:
+    """The field id of one grid cell: ``recipient_1.who``."""
+    return f"{row.id}.{column.id}"
+
+
+def _kind(node: Any) -> str:
+    if node is None:
+        return "nothing"
+    if isinstance(node, bool):
+        return "true/false"
+    if isinstance(node, int | float):
+        return "a number"
+    if isinstance(node, str):
+        return "text"
+    if isinstance(node, list):
+        return "a list"
+    if isinstance(node, dict):
+        return "a mapping"
+    return type(node).__name__

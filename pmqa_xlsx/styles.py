@@ -1,0 +1,60 @@
+"""The Thai government look: one xlsxwriter format per label style and cell kind.
+
+TH Sarabun New (the layout's font), thin borders on table cells, shaded inputs (yellow),
+locked pre-filled values (grey) and formulas (blue). Only the ``input`` format is unlocked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+from .layout import Style
+
+INPUT_FILL = "#FFF2CC"
+LOCKED_FILL = "#EDEDED"
+FORMULA_FILL = "#DDEBF7"
+HEADER_FILL = "#D9E1F2"
+SECTION_FILL = "#E2EFDA"
+
+_BASE: dict[str, Any] = {"valign": "top", "text_wrap": True}
+_CELL: dict[str, Any] = {**_BASE, "border": 1, "border_color": "#808080"}
+
+_SPECS: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "size_delta": 4, "align": "center", "valign": "vcenter"},
+    "heading": {"bold": True, "size_delta": 2, "valign": "vcenter"},
+    "subtitle": {"bold": True, "valign": "vcenter"},
+    "text": {**_BASE},
+    "note": {**_BASE, "italic": False},
+    "header": {**_CELL, "bold": True, "align": "center", "valign": "vcenter",
+               "bg_color": HEADER_FILL},
+    "section": {**_CELL, "bold": True, "bg_color": SECTION_FILL},
+    "id": {**_CELL, "bold": True, "align": "center"},
+    "topic": {**_CELL},
+    "label": {**_CELL},
+    "number": {**_CELL, "align": "center"},
+    "legend_input": {**_CELL, "bg_color": INPUT_FILL},
+    "legend_locked": {**_CELL, "bg_color": LOCKED_FILL},
+    "legend_formula": {**_CELL, "bg_color": FORMULA_FILL},
+    "input": {**_CELL, "bg_color": INPUT_FILL, "locked": False},
+    "input_number": {**_CELL, "bg_color": INPUT_FILL, "locked": False, "num_format": "General",
+                     "align": "right"},
+    "prefilled": {**_CELL, "bg_color": LOCKED_FILL},
+    "formula": {**_CELL, "bg_color": FORMULA_FILL, "num_format": "#,##0.00", "align": "right"},
+    "formula_text": {**_CELL, "bg_color": FORMULA_FILL, "bold": True},
+    "blank": {**_CELL},
+    "meta": {},
+}
+
+
+def make_formats(workbook: Workbook, style: Style) -> dict[str, Format]:
+    """One format per style name, in the layout's font."""
+    formats = {}
+    for name, spec in _SPECS.items():
+        props = {k: v for k, v in spec.items() if k != "size_delta"}
+        props["font_name"] = style.font
+        props["font_size"] = style.size + spec.get("size_delta", 0)
+        formats[name] = workbook.add_format(props)
+    return formats

@@ -1,0 +1,53 @@
+"""Test helper: LibreOffice headless as the real spreadsheet application.
+
+Converts (re-saves) workbooks with a throw-away profile, optionally set to recalculate every
+formula on load (LibreOffice keeps cached values of xlsx files by default).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+_RECALC = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert(src: Path, out_dir: Path, fmt: str = "xlsx", *, recalc: bool = False,
+            timeout: float = 180) -> Path:
+    """Open ``src`` in LibreOffice and save it as ``fmt`` into ``out_dir``; return the file.
+
+    With ``recalc`` the profile makes LibreOffice recalculate every formula on load.
+    """
+    binary = soffice_path()
+    if binary is None:
+        raise RuntimeError("LibreOffice is not installed: apt-get install libreoffice-calc-nogui")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        if recalc:
+            user = Path(profile) / "user"
+            user.mkdir(parents=True)
+            (user / "registrymodifications.xcu").write_text(_RECALC, encoding="utf-8")
+        filter_name = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "pdf": "pdf"}[fmt]
+        result = subprocess.run(
+            [binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+             "--nologo", "--nodefault", "--nolockcheck", "--convert-to", filter_name,
+             "--outdir", str(out_dir), str(src)],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
+    target = out_dir / (src.stem + "." + fmt)
+    if result.returncode != 0 or not target.exists():
+        raise RuntimeError(f"LibreOffice failed on {src} (exit {result.returncode}):\n"
+                           f"{result.stdout}\n{result.stderr}")
+    return target
