@@ -1,0 +1,161 @@
+"""Per-agency workbooks from a roster: identity pre-filled and locked, a manifest that
+matches the files, and bad rosters refused with line numbers before anything is written."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pmqa_xlsx import RosterError, generate_roster, load_roster
+from pmqa_xlsx.cellmap import CellMap
+from pmqa_xlsx.layout import META_SHEET, Layout
+from pmqa_xlsx.styles import LOCKED_FILL
+
+from .conftest import ROOT
+from .libreoffice import convert
+
+SAMPLE_ROSTER = ROOT / "samples" / "roster.csv"
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+@pytest.fixture(scope="module")
+def roster_dir(layout: Layout, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("roster") / "out"
+    generate_roster(layout, SAMPLE_ROSTER, out)
+    return out
+
+
+def test_sample_roster_loads_with_codes_as_text() -> None:
+    agencies = load_roster(SAMPLE_ROSTER)
+    assert [(a.code, a.line) for a in agencies][:2] == [("03005", 2), ("07007", 3)]
+    assert agencies[0].name == "กรมการปกครอง" and agencies[0].ministry == "กระทรวงมหาดไทย"
+
+
+def test_one_workbook_per_agency_and_a_matching_manifest(
+    roster_dir: Path, layout: Layout
+) -> None:
+    agencies = load_roster(SAMPLE_ROSTER)
+    files = sorted(p.name for p in roster_dir.iterdir())
+    assert files == sorted([a.file_name for a in agencies] + ["manifest.csv"])
+    raw = (roster_dir / "manifest.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert [r["agency_code"] for r in rows] == [a.code for a in agencies]
+    for row in rows:
+        data = (roster_dir / row["file"]).read_bytes()
+        assert row["sha256"] == hashlib.sha256(data).hexdigest()
+        assert row["layout_fingerprint"] == layout.fingerprint
+        assert (row["form_id"], row["form_version"], row["fiscal_year"]) == (
+            layout.form.id, layout.form.version, "2562")
+    assert raw.splitlines()[1].startswith(b'"')  # every field quoted
+
+
+def test_identity_is_prefilled_and_locked(roster_dir: Path, cellmap: CellMap) -> None:
+    book = openpyxl.load_workbook(roster_dir / "21003.xlsx")
+    ws = book[cellmap.sheets[0].name]
+    expected = {"agency_name": "กรมอนามัย", "agency_code": "21003", "ministry": "กระทรวงสาธารณสุข"}
+    for field_id, value in expected.items():
+        cell = ws[cellmap.identity_cell(field_id).ref]
+        assert cell.value == value
+        assert cell.protection.locked
+        assert cell.fill.fgColor.rgb == "FF" + LOCKED_FILL[1:]
+    respondent = ws[cellmap.identity_cell("respondent").ref]
+    assert respondent.value is None and not respondent.protection.locked
+    assert book[META_SHEET]["B5"].value == "21003"
+    assert ws.oddFooter.left.text == "กรมอนามัย (21003)"
+    completeness = ws[cellmap.sheets[0].formulas[0].ref]
+    data_only = openpyxl.load_workbook(roster_dir / "21003.xlsx", data_only=True)
+    assert data_only[ws.title][completeness.coordinate].value == "3 / 54"
+
+
+@pytest.mark.libreoffice
+def test_prefilled_workbook_survives_a_libreoffice_resave(
+    soffice: str, roster_dir: Path, cellmap: CellMap, tmp_path: Path
+) -> None:
+    resaved = convert(roster_dir / "03005.xlsx", tmp_path, recalc=True)
+    book = openpyxl.load_workbook(resaved)
+    first = book[cellmap.sheets[0].name]
+    assert first[cellmap.identity_cell("agency_code").ref].value == "03005"
+    assert book[META_SHEET]["B5"].value == "03005"
+    assert book[META_SHEET].sheet_state in ("hidden", "veryHidden")
+    for ws in book.worksheets:
+        assert ws.protection.sheet
+    unlocked = {c.coordinate for row in book["หมวด 3"].iter_rows() for c in row
+                if c.protection is not None and not c.protection.locked}
+    assert unlocked == {c.ref for c in cellmap.inputs() if c.sheet == "หมวด 3"}
+    values = openpyxl.load_workbook(resaved, data_only=True)
+    assert values[first.title][cellmap.sheets[0].formulas[0].ref].value == "3 / 54"
+
+
+BAD_ROSTERS = [
+    ("missing code",
+     "agency_code,agency_name\n,กรมหนึ่ง\n",
+     ["line 2: agency_code is empty; give every agency its code"]),
+    ("duplicate code",
+     "agency_code,agency_name\n001,กรมหนึ่ง\n002,กรมสอง\n001,กรมสาม\n",
+     ["line 4: agency_code '001' is a duplicate of line 2; give each agency its own code"]),
+    ("unsafe characters",
+     "agency_code,agency_name\n../x,กรมหนึ่ง\nA B,กรมสอง\n",
+     ["line 2: agency_code '../x' has characters unsafe in a file name ('/'); use letters, "
+      "digits, - _ .",
+      "line 3: agency_code 'A B' has characters unsafe in a file name (' '); use letters, "
+      "digits, - _ ."]),
+    ("reserved name",
+     "agency_code,agency_name\nCON,กรมหนึ่ง\n",
+     ["line 2: agency_code 'CON' is a name Windows reserves for devices; choose another code"]),
+    ("missing name",
+     "agency_code,agency_name,ministry\n001,,กระทรวง\n",
+     ["line 2: agency_name is empty; give the agency's name"]),
+    ("missing column",
+     "code,name\n001,กรมหนึ่ง\n",
+     ["line 1: missing column agency_code, agency_name (found: code, name); the header needs "
+      "agency_code, agency_name and may have ministry"]),
+    ("empty roster",
+     "agency_code,agency_name\n",
+     ["the roster has no agencies; add one row per agency under the header"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in BAD_ROSTERS],
+                         ids=[n for n, _, _ in BAD_ROSTERS])
+def test_bad_rosters_are_refused_with_line_numbers_and_nothing_is_written(
+    layout: Layout, tmp_path: Path, text: str, expected: list[str]
+) -> None:
+    roster = write(tmp_path / "roster.csv", text)
+    out = tmp_path / "out"
+    with pytest.raises(RosterError) as info:
+        generate_roster(layout, roster, out)
+    assert list(info.value.problems) == expected
+    assert "nothing was written" in str(info.value)
+    assert not out.exists()
+
+
+def test_roster_not_utf8_says_how_to_save_it(tmp_path: Path) -> None:
+    roster = write(tmp_path / "roster.csv", "agency_code,agency_name\n001,กรมหนึ่ง\n",
+                   encoding="cp874")
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    assert info.value.problems == ("line 2: the file is not UTF-8 text; in Excel use Save As → "
+                                   "'CSV UTF-8 (Comma delimited)'",)
+
+
+def test_xlsx_roster(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["agency_code", "agency_name", "ministry"])
+    ws.append(["A01", "กรมหนึ่ง", "กระทรวงหนึ่ง"])
+    ws.append([1002, "กรมสอง", None])
+    ws.append([1002, "กรมสาม", None])
+    book.save(tmp_path / "roster.xlsx")
+    with pytest.raises(RosterError) as info:
+        load_roster(tmp_path / "roster.xlsx")
+    assert info.value.problems == ("line 4: agency_code '1002' is a duplicate of line 3; give "
+                                   "each agency its own code",)
