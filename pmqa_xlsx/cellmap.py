@@ -181,9 +181,50 @@ def expected_inputs(sheets: Iterable[SheetPlan]) -> list[InputCell]:
 
 
 def count_formula(cells: Iterable[InputCell]) -> str:
-    """``COUNTA`` over the fewest ranges that cover exactly ``cells``."""
-    ranges = _runs(cells)
+    """``COUNTA`` over the fewest ranges, sheet-qualified, that cover exactly ``cells``."""
+    by_sheet: dict[str, list[InputCell]] = {}
+    for cell in cells:
+        by_sheet.setdefault(cell.sheet, []).append(cell)
+    ranges = [f"{quote_sheetname(sheet)}!{r}" for sheet, group in by_sheet.items()
+              for r in _runs(group)]
     return "+".join(f"COUNTA({r})" for r in ranges) if ranges else "0"
+
+
+@dataclass(slots=True)
+class _Builder:
+    """Collects one sheet's cells while a planner walks the layout."""
+
+    name: str
+    widths: tuple[float, ...]
+    labels: list[Label] = field(default_factory=list)
+    inputs: list[InputCell] = field(default_factory=list)
+    formulas: list[FormulaCell] = field(default_factory=list)
+    heights: dict[int, float] = field(default_factory=dict)
+
+    def label(self, row: int, col: int, text: str, style: LabelStyle, *,
+              last_row: int | None = None, last_col: int | None = None) -> None:
+        self.labels.append(Label(sheet=self.name, row=row, col=col, text=text, style=style,
+                                 last_row=last_row, last_col=last_col))
+
+    def full_row(self, row: int, text: str, style: LabelStyle) -> None:
+        """Text across the whole sheet width, tall enough for its wrapped lines."""
+        self.label(row, 0, text, style, last_col=len(self.widths) - 1)
+        self.heights[row] = _height(text, sum(self.widths))
+
+    def formula(
+        self, row: int, col: int, kind: FormulaKind, item_id: str, text: str
+    ) -> FormulaCell:
+        made = FormulaCell(sheet=self.name, row=row, col=col, kind=kind, item_id=item_id,
+                           formula=text)
+        self.formulas.append(made)
+        return made
+
+    def plan(self, kind: Literal["instructions", "checklist", "indicators"],
+             **extra: object) -> SheetPlan:
+        return SheetPlan(name=self.name, kind=kind, widths=self.widths,
+                         labels=tuple(self.labels), inputs=tuple(self.inputs),
+                         formulas=tuple(self.formulas), heights=self.heights,
+                         **extra)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,139 +236,97 @@ def _plan_instructions(
     layout: Layout, plans: list[SheetPlan], indicator_rows: list[IndicatorRow]
 ) -> SheetPlan:
     ins = layout.instructions
-    name = ins.sheet
-    widths = (34.0, 80.0)
-    labels: list[Label] = []
-    inputs: list[InputCell] = []
-    formulas: list[FormulaCell] = []
-    heights: dict[int, float] = {}
+    sheet = _Builder(ins.sheet, (34.0, 80.0))
     row = 0
-
-    def text_row(text: str, style: LabelStyle) -> None:
-        nonlocal row
-        labels.append(Label(sheet=name, row=row, col=0, last_col=1, text=text, style=style))
-        heights[row] = _height(text, sum(widths))
-        row += 1
-
-    text_row(layout.form.title, "title")
-    text_row(ins.title, "heading")
-    for i, line in enumerate(ins.lines, start=1):
-        text_row(f"{i}. {line}", "text")
-    row += 1
-    for text, style in ((ins.legend.input, "legend_input"), (ins.legend.locked, "legend_locked"),
+    for text, style in ((layout.form.title, "title"), (ins.title, "heading"),
+                        *((f"{i}. {line}", "text") for i, line in enumerate(ins.lines, 1)),
+                        ("", None),
+                        (ins.legend.input, "legend_input"), (ins.legend.locked, "legend_locked"),
                         (ins.legend.formula, "legend_formula")):
-        text_row(text, style)  # type: ignore[arg-type]
+        if style:
+            sheet.full_row(row, text, style)  # type: ignore[arg-type]
+        row += 1
     row += 1
     for i, status in enumerate(layout.statuses, start=1):
-        labels.append(Label(sheet=name, row=row, col=0, text=f"สถานะที่ {i}", style="label"))
-        labels.append(Label(sheet=name, row=row, col=1, text=status.label, style="note"))
+        sheet.label(row, 0, f"สถานะที่ {i}", "label")
+        sheet.label(row, 1, status.label, "note")
         row += 1
-    row += 1
-    text_row(layout.identity.title, "heading")
+    sheet.full_row(row + 1, layout.identity.title, "heading")
+    row += 2
     for fld in layout.identity.fields:
-        labels.append(Label(sheet=name, row=row, col=0, text=fld.label, style="label"))
-        inputs.append(InputCell(
-            sheet=name, row=row, col=1, kind="identity", part="identity", item_id="identity",
-            field_id=fld.id, label=fld.label, prompt=fld.prompt,
+        sheet.label(row, 0, fld.label, "label")
+        sheet.inputs.append(InputCell(
+            sheet=sheet.name, row=row, col=1, kind="identity", part="identity",
+            item_id="identity", field_id=fld.id, label=fld.label, prompt=fld.prompt,
         ))
-        heights[row] = _LINE_HEIGHT + 6
+        sheet.heights[row] = _LINE_HEIGHT + 6
         row += 1
     row += 1
-    expected = [*inputs, *expected_inputs(plans)]
-    filled = "+".join(_qualified(count_formula(c for c in expected if c.sheet == s), s)
-                      for s in dict.fromkeys(c.sheet for c in expected))
-    labels.append(Label(sheet=name, row=row, col=0, text=ins.completeness, style="label"))
-    formulas.append(FormulaCell(
-        sheet=name, row=row, col=1, kind="completeness", item_id="identity",
-        formula=f'=({filled})&" / {len(expected)}"',
-    ))
-    row += 1
-    names = [r.cells["name"] for r in indicator_rows]
-    if names:
-        counted = "+".join(_qualified(count_formula(c for c in names if c.sheet == s), s)
-                           for s in dict.fromkeys(c.sheet for c in names))
-        labels.append(Label(sheet=name, row=row, col=0, text=ins.indicator_count, style="label"))
-        formulas.append(FormulaCell(
-            sheet=name, row=row, col=1, kind="indicator_count", item_id="identity",
-            formula=f"={counted}",
-        ))
-    return SheetPlan(
-        name=name, kind="instructions", widths=widths, labels=tuple(labels),
-        inputs=tuple(inputs), formulas=tuple(formulas), heights=heights,
-    )
+    expected = [*sheet.inputs, *expected_inputs(plans)]
+    sheet.label(row, 0, ins.completeness, "label")
+    sheet.formula(row, 1, "completeness", "identity",
+                  f'=({count_formula(expected)})&" / {len(expected)}"')
+    if indicator_rows:
+        sheet.label(row + 1, 0, ins.indicator_count, "label")
+        sheet.formula(row + 1, 1, "indicator_count", "identity",
+                      "=" + count_formula(r.cells["name"] for r in indicator_rows))
+    return sheet.plan("instructions")
 
 
 def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
-    name = sheet.sheet
-    widths = (8.0, 44.0, 24.0, 34.0, 52.0)
+    out = _Builder(sheet.sheet, (8.0, 44.0, 24.0, 34.0, 52.0))
+    widths = out.widths
     id_col, topic_col, status_col, label_col, input_col = range(5)
-    labels: list[Label] = []
-    inputs: list[InputCell] = []
-    heights: dict[int, float] = {}
     cols = sheet.columns
     choices = layout.status_labels()
-
-    def full_row(row: int, text: str, style: LabelStyle) -> None:
-        labels.append(Label(sheet=name, row=row, col=0, last_col=input_col, text=text,
-                            style=style))
-        heights[row] = _height(text, sum(widths))
-
-    full_row(0, layout.form.title, "title")
-    full_row(1, sheet.title, "heading")
+    out.full_row(0, layout.form.title, "title")
+    out.full_row(1, sheet.title, "heading")
     header = 2
     for col, text in ((id_col, cols.id), (topic_col, cols.topic), (status_col, cols.status)):
-        labels.append(Label(sheet=name, row=header, col=col, text=text, style="header"))
-    labels.append(Label(sheet=name, row=header, col=label_col, last_col=input_col,
-                        text=cols.details, style="header"))
-    heights[header] = _LINE_HEIGHT * 2
+        out.label(header, col, text, "header")
+    out.label(header, label_col, cols.details, "header", last_col=input_col)
+    out.heights[header] = _LINE_HEIGHT * 2
     row = header + 1
     for section in sheet.sections:
-        labels.append(Label(sheet=name, row=row, col=id_col, text=section.id, style="id"))
-        labels.append(Label(sheet=name, row=row, col=topic_col, last_col=input_col,
-                            text=section.title, style="section"))
-        heights[row] = _height(section.title, sum(widths[1:]))
+        out.label(row, id_col, section.id, "id")
+        out.label(row, topic_col, section.title, "section", last_col=input_col)
+        out.heights[row] = _height(section.title, sum(widths[1:]))
         row += 1
         for item in section.items:
             first = row
             for paper_row in item.rows:
                 lines = list(_row_lines(paper_row))
-                inputs.append(InputCell(
-                    sheet=name, row=row, col=status_col, kind="status", part=sheet.id,
+                out.inputs.append(InputCell(
+                    sheet=out.name, row=row, col=status_col, kind="status", part=sheet.id,
                     item_id=paper_row.id, field_id="status",
                     label=_status_label(item.topic, paper_row), choices=choices,
                 ))
                 for text, field_id, full_label in lines:
                     if field_id is None:
-                        labels.append(Label(sheet=name, row=row, col=label_col,
-                                            last_col=input_col, text=text, style="text"))
-                        heights[row] = _height(text, widths[label_col] + widths[input_col])
+                        out.label(row, label_col, text, "text", last_col=input_col)
+                        out.heights[row] = _height(text, widths[label_col] + widths[input_col])
                     else:
-                        labels.append(Label(sheet=name, row=row, col=label_col, text=text,
-                                            style="label"))
-                        inputs.append(InputCell(
-                            sheet=name, row=row, col=input_col, kind="text", part=sheet.id,
+                        out.label(row, label_col, text, "label")
+                        out.inputs.append(InputCell(
+                            sheet=out.name, row=row, col=input_col, kind="text", part=sheet.id,
                             item_id=paper_row.id, field_id=field_id, label=full_label,
                         ))
-                        heights[row] = max(_height(text, widths[label_col]),
-                                           _LINE_HEIGHT * _INPUT_LINES)
+                        out.heights[row] = max(_height(text, widths[label_col]),
+                                               _LINE_HEIGHT * _INPUT_LINES)
                     row += 1
                 if not lines:
-                    heights[row] = _LINE_HEIGHT * _INPUT_LINES
+                    out.heights[row] = _LINE_HEIGHT * _INPUT_LINES
                     row += 1
             last = row - 1
-            labels.append(Label(sheet=name, row=first, col=id_col, text=item.id, style="id",
-                                last_row=last if last > first else None))
-            labels.append(Label(sheet=name, row=first, col=topic_col, text=item.topic,
-                                style="topic", last_row=last if last > first else None))
+            span = last if last > first else None
+            out.label(first, id_col, item.id, "id", last_row=span)
+            out.label(first, topic_col, item.topic, "topic", last_row=span)
             needed = _height(item.topic, widths[topic_col])
-            have = sum(heights.get(r, _LINE_HEIGHT) for r in range(first, last + 1))
+            have = sum(out.heights.get(r, DEFAULT_ROW_HEIGHT) for r in range(first, last + 1))
             if needed > have:
-                heights[last] = heights.get(last, _LINE_HEIGHT) + needed - have
-    return SheetPlan(
-        name=name, kind="checklist", widths=widths, labels=tuple(labels),
-        inputs=tuple(inputs), formulas=(), heights=heights, freeze_rows=header + 1,
-        repeat_rows=(header, header), landscape=True,
-    )
+                out.heights[last] = out.heights.get(last, DEFAULT_ROW_HEIGHT) + needed - have
+    return out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
+                    landscape=True)
 
 
 def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str]]:
@@ -352,7 +351,6 @@ def _status_label(topic: str, row: Row) -> str:
 def _plan_indicators(
     layout: Layout, sheet: IndicatorSheet, fiscal_year: int
 ) -> tuple[SheetPlan, list[IndicatorRow]]:
-    name = sheet.sheet
     cols = sheet.columns
     rules = layout.rules
     # Column order: number, indicator, [unit], [direction], target, results..., percent, score
@@ -366,29 +364,16 @@ def _plan_indicators(
     spec.extend((f, 12.0) for f in result_fields)
     spec.extend((("percent_success", 13.0), ("score", 10.0)))
     col_of = {key: i for i, (key, _) in enumerate(spec)}
-    widths = tuple(w for _, w in spec)
-    last_col = len(spec) - 1
-    labels: list[Label] = []
-    inputs: list[InputCell] = []
-    formulas: list[FormulaCell] = []
-    heights: dict[int, float] = {}
+    out = _Builder(sheet.sheet, tuple(w for _, w in spec))
     rows_out: list[IndicatorRow] = []
     breaks: list[int] = []
-
-    def full_row(row: int, text: str, style: LabelStyle) -> None:
-        labels.append(Label(sheet=name, row=row, col=0, last_col=last_col, text=text,
-                            style=style))
-        heights[row] = _height(text, sum(widths))
-
-    full_row(0, layout.form.title, "title")
-    full_row(1, sheet.title, "heading")
+    out.full_row(0, layout.form.title, "title")
+    out.full_row(1, sheet.title, "heading")
     row = 2
-    if sheet.subtitle:
-        full_row(row, sheet.subtitle, "subtitle")
-        row += 1
-    if sheet.intro:
-        full_row(row, sheet.intro, "text")
-        row += 1
+    for text, style in ((sheet.subtitle, "subtitle"), (sheet.intro, "text")):
+        if text:
+            out.full_row(row, text, style)  # type: ignore[arg-type]
+            row += 1
     target_year = fiscal_year + sheet.target_year
     years = [fiscal_year + off for off in sheet.result_years]
     headers: list[tuple[str, str]] = [("number", cols.number), ("name", cols.indicator)]
@@ -397,36 +382,30 @@ def _plan_indicators(
     if cols.direction:
         headers.append(("direction", cols.direction))
     headers.extend((("percent_success", cols.percent_success), ("score", cols.score)))
-    target_result = result_fields[sheet.result_years.index(sheet.target_year)]
+    target_result = target_result_field(sheet)
     for t_index, table in enumerate(sheet.tables):
         row += 1
         if t_index:
             breaks.append(row)
-        full_row(row, table.title, "subtitle")
-        full_row(row + 1, table.description, "note")
+        out.full_row(row, table.title, "subtitle")
+        out.full_row(row + 1, table.description, "note")
         top, bottom = row + 2, row + 3
         for key, text in headers:
-            labels.append(Label(sheet=name, row=top, col=col_of[key], last_row=bottom, text=text,
-                                style="header"))
-        labels.append(Label(sheet=name, row=top, col=col_of["target"], text=cols.target,
-                            style="header"))
-        labels.append(Label(sheet=name, row=bottom, col=col_of["target"],
-                            text=cols.target_year.format(year=target_year), style="header"))
+            out.label(top, col_of[key], text, "header", last_row=bottom)
+        out.label(top, col_of["target"], cols.target, "header")
+        out.label(bottom, col_of["target"], cols.target_year.format(year=target_year), "header")
         first_result, last_result = col_of[result_fields[0]], col_of[result_fields[-1]]
-        labels.append(Label(sheet=name, row=top, col=first_result, text=cols.results,
-                            style="header",
-                            last_col=last_result if last_result > first_result else None))
+        out.label(top, first_result, cols.results, "header",
+                  last_col=last_result if last_result > first_result else None)
         for fld, year in zip(result_fields, years, strict=True):
-            labels.append(Label(sheet=name, row=bottom, col=col_of[fld], text=str(year),
-                                style="header"))
-        heights[top] = _LINE_HEIGHT * 1.2
-        heights[bottom] = _LINE_HEIGHT * 2.2
+            out.label(bottom, col_of[fld], str(year), "header")
+        out.heights[top] = _LINE_HEIGHT * 1.2
+        out.heights[bottom] = _LINE_HEIGHT * 2.2
         row = bottom + 1
         for n in range(1, table.rows + 1):
             item_id = f"{table.id}.{n}"
-            labels.append(Label(sheet=name, row=row, col=0, text=str(n), style="number"))
-
-            base = partial(InputCell, sheet=name, row=row, part=table.id, item_id=item_id)
+            out.label(row, 0, str(n), "number")
+            base = partial(InputCell, sheet=out.name, row=row, part=table.id, item_id=item_id)
             cells = {"name": base(col=col_of["name"], field_id="name", kind="text",
                                   label=cols.indicator)}
             if cols.unit:
@@ -443,29 +422,20 @@ def _plan_indicators(
                 cells[fld] = base(col=col_of[fld], field_id=fld, kind="number",
                                   label=f"{cols.results} {year}",
                                   number=sheet.result_validation, year=year)
-            inputs.extend(cells.values())
-            percent_ref = xl_rowcol_to_cell(row, col_of["percent_success"])
-            percent = FormulaCell(
-                sheet=name, row=row, col=col_of["percent_success"], kind="percent_success",
-                item_id=item_id,
-                formula=rule_fns.percent_formula(
-                    cells["target"].ref, cells[target_result].ref,
-                    cells["direction"].ref if "direction" in cells else None, rules),
-            )
-            score = FormulaCell(
-                sheet=name, row=row, col=col_of["score"], kind="score", item_id=item_id,
-                formula=rule_fns.score_formula(percent_ref, rules),
-            )
-            formulas.extend((percent, score))
+            out.inputs.extend(cells.values())
+            percent = out.formula(row, col_of["percent_success"], "percent_success", item_id,
+                                  rule_fns.percent_formula(
+                                      cells["target"].ref, cells[target_result].ref,
+                                      cells["direction"].ref if "direction" in cells else None,
+                                      rules))
+            score = out.formula(row, col_of["score"], "score", item_id,
+                                rule_fns.score_formula(percent.ref, rules))
             rows_out.append(IndicatorRow(table_id=table.id, item_id=item_id, number=n,
                                          cells=cells, percent=percent, score=score))
-            heights[row] = _LINE_HEIGHT * 1.6
+            out.heights[row] = _LINE_HEIGHT * 1.6
             row += 1
-    plan = SheetPlan(
-        name=name, kind="indicators", widths=widths, labels=tuple(labels), inputs=tuple(inputs),
-        formulas=tuple(formulas), heights=heights, freeze_rows=2, repeat_rows=(0, 1),
-        landscape=True, page_breaks=tuple(breaks),
-    )
+    plan = out.plan("indicators", freeze_rows=2, repeat_rows=(0, 1), landscape=True,
+                    page_breaks=tuple(breaks))
     return plan, rows_out
 
 
@@ -497,12 +467,6 @@ def _runs(cells: Iterable[InputCell]) -> list[str]:
             if r is not None:
                 start = prev = r
     return ranges
-
-
-def _qualified(expression: str, sheet: str) -> str:
-    """Prefix each reference in a COUNTA(...)+COUNTA(...) expression with its sheet."""
-    prefix = quote_sheetname(sheet) + "!"
-    return expression.replace("COUNTA(", f"COUNTA({prefix}")
 
 
 def _visible_length(text: str) -> int:

@@ -13,24 +13,29 @@ class PmqaError(Exception):
     """Base class: the CLI turns any of these into a message and exit code 1."""
 
 
-class LayoutError(PmqaError):
-    """A layout file that cannot be used; ``problems`` lists every problem found, each
-    starting with its YAML path (``$.sheets[0].sections[1].id: ...``)."""
+class ProblemsError(PmqaError):
+    """A file with one or more located problems, all listed in ``problems``."""
+
+    what = "file"
+    tail = ""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = tuple(problems)
         count = len(self.problems)
-        head = f"layout {source}: {count} problem{'s' if count != 1 else ''}"
+        head = f"{self.what} {source}: {count} problem{'s' if count != 1 else ''}{self.tail}"
         super().__init__("\n  ".join([head, *self.problems]))
 
 
-class RosterError(PmqaError):
-    """A roster that cannot be used; ``problems`` lists every bad row with its line number."""
+class LayoutError(ProblemsError):
+    """A layout file that cannot be used; each problem starts with its YAML path
+    (``$.sheets[0].sections[1].id: ...``)."""
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = tuple(problems)
-        count = len(self.problems)
-        head = f"roster {source}: {count} problem{'s' if count != 1 else ''}; nothing was written"
-        super().__init__("\n  ".join([head, *self.problems]))
+    what = "layout"
+
+
+class RosterError(ProblemsError):
+    """A roster that cannot be used; each problem starts with its line number."""
+
+    what = "roster"
+    tail = "; nothing was written"
