@@ -129,9 +129,10 @@ class IndicatorRow:
     score: FormulaCell
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class CellMap:
-    """The whole workbook: one SheetPlan per visible sheet, in order."""
+    """The whole workbook: one SheetPlan per visible sheet, in order. Compared and hashed by
+    identity, so that derived tables can be cached per cell map."""
 
     layout: Layout
     year: int

@@ -1,7 +1,7 @@
 """The ``pmqa-xlsx`` command line: parse, call one library function, print, pick an exit code.
 
 Exit codes: 0 success; 1 a problem in the input (PmqaError: a bad layout or roster, an
-unwritable output); 2 a usage error (click's UsageError).
+unwritable output; ``check`` and ``merge``: a file with errors); 2 a usage error.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .consolidate import collect_inputs, merge_reads
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
+from .read import read_raw
+from .roster import load_roster
 
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -88,3 +91,94 @@ def check_layout(path: Path) -> None:
     layout = _layout(str(path))
     click.echo(f"{path}: ok ({layout.form.id} {layout.form.version}, fingerprint "
                f"{layout.fingerprint[:12]})")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def check(files: tuple[Path, ...]) -> None:
+    """Check returned workbooks and list each file's problems, located as sheet!cell.
+
+    Exits 0 when no file has an error, 1 when one does.
+    """
+    errors = 0
+    for path in files:
+        read = read_raw(path)
+        click.echo(f"{path}: {read.state}" + (f" (agency {read.agency_code})"
+                                               if read.agency_code else ""))
+        for problem in read.problems:
+            where = problem.where or "-"
+            click.echo(f"  {problem.severity:<7} {where:<18} {problem.code}: {problem.message}")
+        errors += sum(1 for p in read.problems if p.severity == "error")
+    if errors:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=True))
+@click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The agencies expected: lists who did not return and unknown agencies.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The consolidated workbook to write (.xlsx).")
+@click.option("--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Also write the four frames as CSV files into this folder.")
+@click.option("--parquet", "parquet_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Also write the four frames as Parquet files into this folder (pyarrow).")
+def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: Path | None,
+          parquet_dir: Path | None) -> None:
+    """Merge returned workbooks (files or folders) into one consolidated dataset.
+
+    Exits 1 when any file was rejected or any problem is an error (the outputs are still
+    written), 0 otherwise.
+    """
+    from .report import write_csvs, write_parquets, write_workbook
+
+    if output.suffix.lower() != ".xlsx":
+        raise click.UsageError("-o must name an .xlsx file")
+    if not output.parent.is_dir():
+        raise click.UsageError(f"-o: folder {output.parent} does not exist")
+    if parquet_dir is not None:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise click.UsageError("--parquet needs pyarrow: pip install pyarrow") from exc
+    try:
+        agencies = load_roster(roster) if roster else None
+    except PmqaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    files = collect_inputs(inputs)
+    reads = []
+    with click.progressbar(files, label="reading returns", file=click.get_text_stream("stderr"),
+                           show_pos=True) as bar:
+        for path in bar:
+            reads.append(read_raw(path))
+    result = merge_reads(reads, agencies)
+    layouts = _layouts_of(reads)
+    try:
+        write_workbook(result, output, layouts)
+        written = [output]
+        if csv_dir is not None:
+            written.extend(write_csvs(result, csv_dir))
+        if parquet_dir is not None:
+            written.extend(write_parquets(result, parquet_dir))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the outputs: {exc}") from exc
+    summary = result.summary()
+    click.echo(f"{len(files)} files read")
+    click.echo(f"  returned (counted)  {summary['ok'] + summary['ok_with_warnings']:>6}"
+               f"   ({summary['ok_with_warnings']} with warnings)")
+    for state in ("rejected", "duplicate", "unknown_agency", "missing"):
+        click.echo(f"  {state:<19} {summary[state]:>6}")
+    for path in written:
+        click.echo(f"wrote {path}")
+    if (result.problems["severity"] == "error").any():
+        raise SystemExit(1)
+
+
+def _layouts_of(reads: list) -> list[Layout]:
+    seen: dict[str, Layout] = {}
+    for read in reads:
+        if read.cellmap is not None:
+            seen.setdefault(read.cellmap.layout.fingerprint, read.cellmap.layout)
+    return list(seen.values()) or [load_layout()]

@@ -1,0 +1,141 @@
+"""The catalogue of problems: every code the reader and the merge report, with its severity
+and message template, in one place.
+
+A problem says where (file, sheet, cell), what is wrong and how to fix it. Codes are stable
+slugs; tests build the expected text from the same templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+Severity = Literal["error", "warning"]
+
+PROBLEM_COLUMNS = ("file", "agency_code", "sheet", "cell", "severity", "code", "message")
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    slug: str
+    severity: Severity
+    template: str
+    rejects: bool = False  # the whole file is refused
+
+
+_CODES = [
+    # The file as a whole: nothing can be read from it.
+    Code("unreadable", "error", "{detail}", True),
+    Code("too-large", "error", "{detail}", True),
+    Code("damaged-file", "error", "{detail}", True),
+    Code("not-a-workbook", "error", "{detail}", True),
+    Code("strict-ooxml", "error", "{detail}", True),
+    Code("zip-bomb", "error", "{detail}", True),
+    Code("xml-doctype", "error", "{detail}", True),
+    Code("xml-entity", "error", "{detail}", True),
+    Code("old-excel-format", "error", "the file is an old Excel 97-2003 workbook (.xls); open "
+         "it in Excel and save it as 'Excel Workbook (.xlsx)'", True),
+    Code("password-protected", "error", "the file is encrypted with a password to open; save "
+         "it again without a password (File > Info > Protect Workbook) and resend it", True),
+    Code("ods-file", "error", "the file is an OpenDocument spreadsheet (.ods); in LibreOffice "
+         "use File > Save As and choose 'Excel 2007-365 (.xlsx)'", True),
+    Code("macro-workbook", "error", "the file contains macros (.xlsm); macros are never run or "
+         "accepted: save it as 'Excel Workbook (.xlsx)'", True),
+    Code("lock-file", "error", "this is Excel's temporary lock file (~$...), not a return; "
+         "ignore it or delete it", True),
+    Code("no-metadata", "error", "the workbook has no '{sheet}' metadata sheet, so it is not a "
+         "form made by pmqa_xlsx (or the sheet was deleted); fill in the workbook the ministry "
+         "sent", True),
+    Code("other-form", "error", "the workbook is form '{found}', not one this tool reads "
+         "({known}); fill in the workbook the ministry sent for this round", True),
+    Code("unknown-version", "error", "the workbook is form '{form}' version '{found}', for "
+         "which no layout is bundled (known: {known}); fill in the current workbook, or add "
+         "that version's layout", True),
+    Code("bad-metadata", "error", "the metadata sheet is damaged ({detail}); fill in a fresh "
+         "copy of the workbook", True),
+    Code("structure-changed", "error", "expected {expected!r} here but found {found!r}{shift}: "
+         "the sheet was unprotected and rows or columns were inserted, deleted or edited; copy "
+         "the answers into a fresh copy of the workbook", True),
+    Code("missing-sheet", "error", "the sheet '{sheet}' is missing or renamed; fill in a fresh "
+         "copy of the workbook", True),
+    Code("no-agency-code", "error", "the agency code is empty, so the return cannot be matched "
+         "to an agency; type the agency's code in {sheet}!{cell}", True),
+    Code("agency-code-mismatch", "error", "the agency code {found!r} differs from the code "
+         "{expected!r} this workbook was made for; use the workbook sent to your agency", True),
+    # One cell: the return is read, but must be fixed before it counts.
+    Code("not-a-number", "error", "{label}: {found!r} is not a number; type digits only, "
+         "such as 85 or 1,250.5"),
+    Code("number-out-of-range", "error", "{label}: {found} is not allowed; {rule}"),
+    Code("bad-status", "error", "{label}: {found!r} is not one of the statuses; choose one of: "
+         "{choices}"),
+    Code("bad-choice", "error", "{label}: {found!r} is not one of the choices; choose one of: "
+         "{choices}"),
+    Code("formula-in-input", "error", "{label}: the cell holds a formula ({formula}); type the "
+         "value itself"),
+    Code("error-value", "error", "{label}: the cell shows the error {found}; type the value "
+         "itself"),
+    Code("text-too-long", "error", "{label}: the text is {length:,} characters; shorten it to "
+         "at most {limit:,}"),
+    # Warnings: the return counts, but someone should look.
+    Code("stray-value", "warning", "a value outside the form's input cells was ignored: "
+         "{found!r}; type answers only in the yellow cells"),
+    Code("cached-mismatch", "warning", "{label}: the workbook showed {cached} but the rule gives "
+         "{computed}; the recomputed value is used"),
+    Code("formula-removed", "warning", "{label}: the formula was replaced by a value ({found!r}); "
+         "the recomputed value is used"),
+    Code("fingerprint-mismatch", "warning", "the workbook's layout fingerprint differs from the "
+         "bundled layout of form {form} {version}; it was made from an edited layout"),
+    Code("empty-return", "warning", "nothing is filled in; fill in the form and send it again"),
+    # The merge.
+    Code("duplicate", "warning", "agency {agency} sent more than one return; {chosen} is used "
+         "(the newest) and this one is not counted"),
+    Code("unknown-agency", "error", "agency code {agency!r} is not on the roster; check the code "
+         "in the workbook, or add the agency to the roster and merge again"),
+    Code("missing-return", "warning", "no counted return from agency {agency} ({name}){why}"),
+]
+
+CATALOGUE: dict[str, Code] = {c.slug: c for c in _CODES}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    agency_code: str | None
+    sheet: str | None
+    cell: str | None
+    severity: Severity
+    code: str
+    message: str
+
+    @property
+    def where(self) -> str:
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or ""
+
+
+def message(code: str, **fields: object) -> str:
+    """The message of ``code`` with its fields filled in."""
+    return CATALOGUE[code].template.format(**fields)
+
+
+def make(code: str, *, file: str, agency_code: str | None = None, sheet: str | None = None,
+         cell: str | None = None, **fields: object) -> Problem:
+    """A located problem from the catalogue."""
+    entry = CATALOGUE[code]
+    return Problem(file=file, agency_code=agency_code, sheet=sheet, cell=cell,
+                   severity=entry.severity, code=code,
+                   message=message(code, sheet=sheet, cell=cell, **fields))
+
+
+def rejects(problem: Problem) -> bool:
+    return CATALOGUE[problem.code].rejects
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """The problems frame: columns PROBLEM_COLUMNS, all strings (missing as <NA>)."""
+    frame = pd.DataFrame([[getattr(p, c) for c in PROBLEM_COLUMNS] for p in problems],
+                         columns=list(PROBLEM_COLUMNS))
+    return frame.astype("string")

@@ -1,0 +1,590 @@
+"""The reader: one returned workbook -> identity, answers, indicators and located problems.
+
+Returns are untrusted. The reader identifies the form from the metadata sheet (whatever its
+visibility), checks every locked label around the inputs to catch a sheet that was unprotected
+and edited, then reads each input cell through the layout's cell map: values as people type
+them, every one with its sheet and cell, every doubt a located problem. Percent success and
+score are recomputed by the layout's rule; cached formula results are only compared.
+Reading always returns: a file that cannot be read is a result with state ``rejected``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from . import problems as P
+from .cellmap import CellMap, IndicatorRow, InputCell, build_cellmap, target_result_field
+from .layout import META_SHEET, IndicatorSheet, Layout, bundled_layouts, load_layout
+from .problems import Problem
+from .rules import percent_success, score
+from .values import excel_serial_to_date, is_blank, parse_number
+from .xlsxread import MAX_TEXT, Cell, Cells, ErrorValue, FileRefused, Package, open_package
+
+#: Columns of the answers frame (see the README for their meaning and dtypes).
+ANSWER_COLUMNS = ("file", "agency_code", "part", "item_id", "field_id", "kind", "label",
+                  "year", "value", "sheet", "cell")
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+_ODS_MIME = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who returned the file and which form it is."""
+
+    agency_code: str | None = None
+    form_id: str | None = None
+    form_version: str | None = None
+    fiscal_year: int | None = None
+    fingerprint: str | None = None
+    generated_at: str | None = None
+    modified: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ReadReturn:
+    """The raw outcome of reading one file; frames are built from it on demand, so that a
+    merge of thousands of files builds each frame once."""
+
+    file: str
+    identity: Identity
+    problems: list[Problem]
+    cellmap: CellMap | None = None
+    values: list[Any] | None = None  # aligned with cellmap inputs
+    indicator_rows: list[dict[str, Any]] = field(default_factory=list)
+    mtime: float = 0.0
+
+    @property
+    def agency_code(self) -> str | None:
+        return self.identity.agency_code
+
+    @property
+    def readable(self) -> bool:
+        return self.values is not None and not any(P.rejects(p) for p in self.problems)
+
+    @property
+    def state(self) -> str:
+        """ok, ok_with_warnings or rejected (any error rejects: it must be fixed and resent)."""
+        if not self.readable or any(p.severity == "error" for p in self.problems):
+            return "rejected"
+        return "ok_with_warnings" if self.problems else "ok"
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for v in self.values or () if not is_blank(v))
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    """One returned workbook as frames. ``state`` is ok, ok_with_warnings or rejected."""
+
+    file: str
+    state: str
+    identity: Identity
+    answers: pd.DataFrame
+    indicators: pd.DataFrame
+    problems: pd.DataFrame
+
+    @property
+    def agency_code(self) -> str | None:
+        return self.identity.agency_code
+
+
+def read_return(path: str | os.PathLike[str],
+                layouts: Sequence[Layout] | None = None) -> ReturnResult:
+    """Read one returned workbook. Never raises for a bad file: see ``.problems``.
+
+    Args:
+        path: The .xlsx file.
+        layouts: The layouts it may be a return of (default: the bundled ones).
+    """
+    raw = read_raw(Path(path), layouts)
+    return ReturnResult(
+        file=raw.file, state=raw.state, identity=raw.identity,
+        answers=answers_frame([raw]), indicators=indicators_frame([raw]),
+        problems=P.problems_frame(raw.problems),
+    )
+
+
+def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
+    """Read one file into a ReadReturn (the merge's unit of work)."""
+    name = str(path)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    if path.name.startswith("~$"):
+        return ReadReturn(name, Identity(), [P.make("lock-file", file=name)], mtime=mtime)
+    refused = _sniff(path)
+    if refused is not None:
+        return ReadReturn(name, Identity(), [P.make(refused, file=name)], mtime=mtime)
+    try:
+        with open_package(path) as package:
+            result = _read_package(package, name, _registry(tuple(layouts or ())))
+    except FileRefused as exc:
+        code = exc.code if exc.code in P.CATALOGUE else "damaged-file"
+        return ReadReturn(name, Identity(), [P.make(code, file=name, detail=exc.message)],
+                          mtime=mtime)
+    result.mtime = mtime
+    return result
+
+
+def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
+    """One row per input cell of each readable return, blank cells included (value <NA>)."""
+    parts = []
+    for group in _by_cellmap(reads):
+        cellmap = group[0].cellmap
+        assert cellmap is not None
+        meta = _cell_meta(cellmap)
+        n = len(meta)
+        frame = meta.iloc[list(range(n)) * len(group)].reset_index(drop=True)
+        frame.insert(0, "file", [r.file for r in group for _ in range(n)])
+        frame.insert(1, "agency_code", [r.agency_code for r in group for _ in range(n)])
+        frame["value"] = pd.Series([None if is_blank(v) else v for r in group
+                                    for v in (r.values or ())], dtype=object)
+        parts.append(frame)
+    if not parts:
+        return _empty_answers()
+    frame = pd.concat(parts, ignore_index=True)[list(ANSWER_COLUMNS)]
+    for column in ("file", "agency_code", "part", "item_id", "field_id", "kind", "label",
+                   "sheet", "cell"):
+        frame[column] = frame[column].astype("category")
+    frame["year"] = frame["year"].astype("Int64")
+    frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), pd.NA)
+    return frame
+
+
+def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
+    """One row per filled indicator row of each readable return."""
+    rows = [row for r in reads if r.values is not None for row in r.indicator_rows]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in
+                             ("file", "agency_code", "table_id", "item_id", "indicator")})
+    for column in ("file", "agency_code", "table_id", "item_id", "indicator", "unit",
+                   "direction", "sheet", "cells"):
+        if column in frame:
+            frame[column] = frame[column].astype("string")
+    for column in frame.columns:
+        if column == "target" or column.startswith(("result_", "percent_", "score")):
+            frame[column] = frame[column].astype("Float64")
+    frame["row"] = frame["row"].astype("Int64")
+    frame["target_year"] = frame["target_year"].astype("Int64")
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Private: identifying the file and the form
+# --------------------------------------------------------------------------------------------
+
+
+def _sniff(path: Path) -> str | None:
+    """A refusal code for files that are not xlsx at all, from their first bytes."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None  # open_package reports it
+    if head.startswith(_OLE_MAGIC):
+        with path.open("rb") as handle:
+            data = handle.read(2_000_000)
+        return "password-protected" if _ENCRYPTED_MARK in data else "old-excel-format"
+    if head.startswith(b"PK") and _ODS_MIME in head[:200]:
+        return "ods-file"
+    if head.startswith(b"PK"):
+        if b"vbaProject.bin" in head or b"macroEnabled" in head:
+            return "macro-workbook"
+        return None
+    return None  # open_package says it is not a zip
+
+
+@lru_cache(maxsize=8)
+def _registry(extra: tuple[Layout, ...]) -> dict[tuple[str, str], Layout]:
+    known: dict[tuple[str, str], Layout] = {}
+    for path in bundled_layouts().values():
+        layout = load_layout(path)
+        known[(layout.form.id, layout.form.version)] = layout
+    for layout in extra:
+        known[(layout.form.id, layout.form.version)] = layout
+    return known
+
+
+@lru_cache(maxsize=32)
+def _cellmap(layout: Layout, year: int) -> CellMap:
+    return build_cellmap(layout, year)
+
+
+def _read_package(package: Package, file: str,
+                  registry: dict[tuple[str, str], Layout]) -> ReadReturn:
+    names = " ".join(n for n in package._zip.namelist() if "vbaProject" in n)  # noqa: SLF001
+    if names:
+        return ReadReturn(file, Identity(), [P.make("macro-workbook", file=file)])
+    meta_sheet = package.sheet(META_SHEET)
+    if meta_sheet is None:
+        return ReadReturn(file, Identity(), [P.make("no-metadata", file=file, sheet=META_SHEET)])
+    cells, _ = package.read_cells(meta_sheet, max_row=50, max_col=2)
+    meta = {str(cells[(r, 0)].value).strip(): cells.get((r, 1), Cell(None)).value
+            for r in range(50) if (r, 0) in cells}
+    form_id, version = _text(meta.get("form_id")), _text(meta.get("form_version"))
+    identity = Identity(
+        agency_code=_code(meta.get("agency_code")), form_id=form_id, form_version=version,
+        fingerprint=_text(meta.get("layout_fingerprint")),
+        generated_at=_text(meta.get("generated_at")), modified=package.modified(),
+    )
+    known_forms = sorted({f for f, _ in registry})
+    if form_id not in known_forms:
+        return ReadReturn(file, identity, [P.make(
+            "other-form", file=file, sheet=META_SHEET, cell="B1", found=form_id or "",
+            known=", ".join(known_forms))])
+    layout = registry.get((form_id, version or ""))
+    if layout is None:
+        versions = sorted(v for f, v in registry if f == form_id)
+        return ReadReturn(file, identity, [P.make(
+            "unknown-version", file=file, sheet=META_SHEET, cell="B2", form=form_id,
+            found=version or "", known=", ".join(versions))])
+    year = parse_number(meta.get("fiscal_year"))
+    if year is None or not 2400 <= year <= 2800 or not float(year).is_integer():
+        return ReadReturn(file, identity, [P.make(
+            "bad-metadata", file=file, sheet=META_SHEET, cell="B4",
+            detail=f"fiscal year {meta.get('fiscal_year')!r}")])
+    identity = Identity(**{**_identity_dict(identity), "fiscal_year": int(year)})
+    problems: list[Problem] = []
+    if identity.fingerprint != layout.fingerprint:
+        problems.append(P.make("fingerprint-mismatch", file=file, sheet=META_SHEET, cell="B3",
+                               form=layout.form.id, version=layout.form.version))
+    return _read_form(package, file, identity, _cellmap(layout, int(year)), problems)
+
+
+def _identity_dict(identity: Identity) -> dict[str, Any]:
+    return {name: getattr(identity, name) for name in Identity.__dataclass_fields__}
+
+
+# --------------------------------------------------------------------------------------------
+# Private: reading the form through its cell map
+# --------------------------------------------------------------------------------------------
+
+
+def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap,
+               problems: list[Problem]) -> ReadReturn:
+    sheets: dict[str, Cells] = {}
+    for plan in cellmap.sheets:
+        info = package.sheet(plan.name)
+        if info is None:
+            return ReadReturn(file, identity, [*problems, P.make(
+                "missing-sheet", file=file, sheet=plan.name)])
+        cells, beyond = package.read_cells(info)
+        sheets[plan.name] = cells
+        changed = _structure_problem(plan.labels, cells, file)
+        if changed is not None:
+            return ReadReturn(file, identity, [*problems, changed])
+        problems.extend(_stray_values(plan, cells, beyond, file))
+    values: list[Any] = []
+    for cell in cellmap.inputs():
+        value, cell_problems = _read_input(cell, sheets[cell.sheet].get((cell.row, cell.col)),
+                                           file)
+        values.append(value)
+        problems.extend(cell_problems)
+    code = _agency_code(cellmap, values, identity, file, problems)
+    identity = Identity(**{**_identity_dict(identity), "agency_code": code,
+                           "fields": _identity_fields(cellmap, values)})
+    problems = [_with_agency(p, code) for p in problems]
+    read = ReadReturn(file, identity, problems, cellmap=cellmap, values=values)
+    read.indicator_rows = _indicator_rows(read, sheets)
+    if all(is_blank(v) for c, v in zip(cellmap.inputs(), values, strict=True)
+           if c.kind != "identity"):
+        read.problems.append(P.make("empty-return", file=file, agency_code=code))
+    return read
+
+
+@lru_cache(maxsize=32)
+def _index(cellmap: CellMap) -> dict[tuple[str, str, str], int]:
+    return {c.key: i for i, c in enumerate(cellmap.inputs())}
+
+
+def _with_agency(problem: Problem, code: str | None) -> Problem:
+    if problem.agency_code == code:
+        return problem
+    return Problem(problem.file, code, problem.sheet, problem.cell, problem.severity,
+                   problem.code, problem.message)
+
+
+def _structure_problem(labels: Iterable[Any], cells: Cells, file: str) -> Problem | None:
+    """The first locked label that is not where the layout puts it, located, with the shift
+    if the expected text is found a few rows away."""
+    for label in labels:
+        found = cells.get((label.row, label.col))
+        shown = "" if found is None or found.value is None else str(found.value)
+        if shown.strip() == label.text.strip():
+            continue
+        shift = ""
+        for delta in range(1, 30):
+            for sign in (1, -1):
+                near = cells.get((label.row + sign * delta, label.col))
+                if near is not None and str(near.value).strip() == label.text.strip():
+                    what = "inserted" if sign > 0 else "deleted"
+                    rows = "row" if delta == 1 else "rows"
+                    shift = f" ({delta} {rows} {what} above; it is now at row " \
+                            f"{label.row + sign * delta + 1})"
+                    break
+            if shift:
+                break
+        return P.make("structure-changed", file=file, sheet=label.sheet,
+                      cell=xl_rowcol_to_cell(label.row, label.col),
+                      expected=_short(label.text), found=_short(shown), shift=shift)
+    return None
+
+
+def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
+                  file: str) -> list[Problem]:
+    known = {(c.row, c.col) for c in plan.inputs} | {(f.row, f.col) for f in plan.formulas}
+    for label in plan.labels:
+        for r in range(label.row, (label.last_row or label.row) + 1):
+            for c in range(label.col, (label.last_col or label.col) + 1):
+                known.add((r, c))
+    out = []
+    for pos, cell in cells.items():
+        if pos in known or is_blank(cell.value) and cell.formula is None:
+            continue
+        out.append(P.make("stray-value", file=file, sheet=plan.name,
+                          cell=xl_rowcol_to_cell(*pos),
+                          found=_short(str(cell.value if cell.formula is None
+                                           else "=" + cell.formula))))
+    if beyond is not None:
+        out.append(P.make("stray-value", file=file, sheet=plan.name,
+                          cell=xl_rowcol_to_cell(*beyond), found="(a cell far outside the form)"))
+    return out
+
+
+def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, list[Problem]]:
+    """The value of one input cell as the person typed it, and its problems."""
+    if found is None:
+        return None, []
+    where = {"file": file, "sheet": cell.sheet, "cell": cell.ref}
+    value = found.value
+    problems: list[Problem] = []
+    if found.formula is not None:
+        problems.append(P.make("formula-in-input", **where, label=cell.label,
+                               formula=_short("=" + found.formula)))
+    if isinstance(value, ErrorValue):
+        problems.append(P.make("error-value", **where, label=cell.label, found=value.text))
+        return value.text, problems
+    if isinstance(value, bool):
+        value = "TRUE" if value else "FALSE"
+    if is_blank(value):
+        return None, problems
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        problems.append(P.make("text-too-long", **where, label=cell.label, length=len(value),
+                               limit=MAX_TEXT))
+        return value[:MAX_TEXT], problems
+    return _KIND_READERS[cell.kind](cell, value, where, problems)
+
+
+def _read_number(cell: InputCell, value: Any, where: dict[str, str],
+                 problems: list[Problem]) -> tuple[Any, list[Problem]]:
+    number = parse_number(value)
+    if number is None:
+        problems.append(P.make("not-a-number", **where, label=cell.label, found=_short(value)))
+        return value, problems
+    rule = cell.number
+    if rule is not None and not rule.accepts(number):
+        problems.append(P.make("number-out-of-range", **where, label=cell.label,
+                               found=f"{number:g}", rule=_rule_text(rule)))
+    return number, problems
+
+
+def _read_choice(cell: InputCell, value: Any, where: dict[str, str],
+                 problems: list[Problem]) -> tuple[Any, list[Problem]]:
+    text = str(value).strip() if not isinstance(value, float) else f"{value:g}"
+    if text not in cell.choices:
+        code = "bad-status" if cell.kind == "status" else "bad-choice"
+        problems.append(P.make(code, **where, label=cell.label, found=_short(text),
+                               choices=" / ".join(cell.choices)))
+        return value, problems
+    return text, problems
+
+
+def _read_text(cell: InputCell, value: Any, where: dict[str, str],
+               problems: list[Problem]) -> tuple[Any, list[Problem]]:
+    if cell.kind == "identity" and isinstance(value, float):
+        if cell.field_id == "date":
+            day = excel_serial_to_date(value)
+            if day is not None:
+                return f"{day.day:02d}/{day.month:02d}/{day.year}", problems
+        if value.is_integer():
+            return str(int(value)), problems
+    return value, problems
+
+
+_KIND_READERS = {
+    "number": _read_number,
+    "status": _read_choice,
+    "direction": _read_choice,
+    "text": _read_text,
+    "identity": _read_text,
+}
+
+
+def _rule_text(rule: Any) -> str:
+    parts = []
+    if rule.greater_than is not None:
+        parts.append(f"it must be above {rule.greater_than:g}")
+    if rule.at_least is not None:
+        parts.append(f"it must be at least {rule.at_least:g}")
+    if rule.at_most is not None:
+        parts.append(f"it must be at most {rule.at_most:g}")
+    return " and ".join(parts)
+
+
+def _agency_code(cellmap: CellMap, values: list[Any], identity: Identity, file: str,
+                 problems: list[Problem]) -> str | None:
+    """The agency: the code the workbook was made for, else the code typed in it."""
+    field_id = next((f.id for f in cellmap.layout.identity.fields if f.roster == "agency_code"),
+                    None)
+    cell = cellmap.identity_cell(field_id) if field_id else None
+    typed = _code(values[_index(cellmap)[cell.key]]) if cell else None
+    made_for = identity.agency_code
+    if made_for and typed and typed != made_for:
+        problems.append(P.make("agency-code-mismatch", file=file, sheet=cell.sheet if cell else
+                               None, cell=cell.ref if cell else None, found=typed,
+                               expected=made_for))
+    code = made_for or typed
+    if not code and cell is not None:
+        problems.append(P.make("no-agency-code", file=file, sheet=cell.sheet, cell=cell.ref))
+    return code
+
+
+def _identity_fields(cellmap: CellMap, values: list[Any]) -> dict[str, Any]:
+    return {c.field_id: v for c, v in zip(cellmap.inputs(), values, strict=True)
+            if c.kind == "identity"}
+
+
+def _indicator_rows(read: ReadReturn, sheets: dict[str, Cells]) -> list[dict[str, Any]]:
+    """Filled indicator rows with percent success and score recomputed; cached results that
+    disagree become warnings."""
+    cellmap = read.cellmap
+    assert cellmap is not None and read.values is not None
+    index = _index(cellmap)
+    rules = cellmap.layout.rules
+    target_fields = {s.id: target_result_field(s) for s in cellmap.layout.sheets
+                     if isinstance(s, IndicatorSheet)}
+    tables = {t.id: s.id for s in cellmap.layout.sheets if isinstance(s, IndicatorSheet)
+              for t in s.tables}
+    out = []
+    for row in cellmap.indicator_rows:
+        values = {f: read.values[index[c.key]] for f, c in row.cells.items()}
+        if all(is_blank(v) for v in values.values()):
+            continue
+        numbers = {f: _number_or_none(values[f]) for f in values
+                   if row.cells[f].kind == "number"}
+        direction = values.get("direction")
+        percent = percent_success(numbers.get("target"), numbers.get(
+            target_fields[tables[row.table_id]]), direction if isinstance(direction, str)
+            else None, rules)
+        points = score(percent, rules)
+        read.problems.extend(_check_cached(row, sheets, percent, points, read))
+        first, last = min(c.col for c in row.cells.values()), row.score.col
+        record: dict[str, Any] = {
+            "file": read.file, "agency_code": read.agency_code, "table_id": row.table_id,
+            "row": row.number, "item_id": row.item_id, "indicator": _str_or_none(values["name"]),
+            "unit": _str_or_none(values.get("unit")),
+            "direction": _str_or_none(direction),
+            "target_year": row.cells["target"].year, "target": numbers.get("target"),
+        }
+        for f, cell in row.cells.items():
+            if f.startswith("result_"):
+                record[f"result_{cell.year}"] = numbers.get(f)
+        record.update({
+            "percent_success": percent, "score": points, "sheet": row.percent.sheet,
+            "cells": f"{xl_rowcol_to_cell(row.percent.row, first)}:"
+                     f"{xl_rowcol_to_cell(row.percent.row, last)}",
+        })
+        out.append(record)
+    return out
+
+
+def _check_cached(row: IndicatorRow, sheets: dict[str, Cells], percent: float | None,
+                  points: float | None, read: ReadReturn) -> list[Problem]:
+    out = []
+    for formula, computed in ((row.percent, percent), (row.score, points)):
+        cell = sheets[formula.sheet].get((formula.row, formula.col))
+        where = {"file": read.file, "agency_code": read.agency_code, "sheet": formula.sheet,
+                 "cell": formula.ref}
+        label = f"{formula.kind.replace('_', ' ')} of {row.item_id}"
+        if cell is None or cell.formula is None:
+            if cell is not None and not is_blank(cell.value):
+                out.append(P.make("formula-removed", **where, label=label,
+                                  found=_short(cell.value)))
+            continue
+        if not cell.cached:
+            continue  # re-saved without results (openpyxl): nothing to compare
+        cached = parse_number(cell.value) if not is_blank(cell.value) else None
+        if (cached is None) != (computed is None) or (
+                cached is not None and computed is not None and abs(cached - computed) > 1e-6):
+            out.append(P.make("cached-mismatch", **where, label=label,
+                              cached="blank" if cached is None else f"{cached:g}",
+                              computed="blank" if computed is None else f"{computed:g}"))
+    return out
+
+
+@lru_cache(maxsize=32)
+def _cell_meta(cellmap: CellMap) -> pd.DataFrame:
+    inputs = list(cellmap.inputs())
+    return pd.DataFrame({
+        "part": [c.part for c in inputs],
+        "item_id": [c.item_id for c in inputs],
+        "field_id": [c.field_id for c in inputs],
+        "kind": [c.kind for c in inputs],
+        "label": [c.label for c in inputs],
+        "year": pd.array([c.year for c in inputs], dtype="Int64"),
+        "sheet": [c.sheet for c in inputs],
+        "cell": [c.ref for c in inputs],
+    })
+
+
+def _by_cellmap(reads: Iterable[ReadReturn]) -> list[list[ReadReturn]]:
+    groups: dict[int, list[ReadReturn]] = {}
+    for read in reads:
+        if read.values is not None and read.cellmap is not None:
+            groups.setdefault(id(read.cellmap), []).append(read)
+    return list(groups.values())
+
+
+def _empty_answers() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="category") for c in ANSWER_COLUMNS})
+    frame["year"] = frame["year"].astype("Int64")
+    frame["value"] = frame["value"].astype(object)
+    return frame
+
+
+def _text(value: Any) -> str | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+_code = _text
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if is_blank(value) else str(value)
+
+
+def _number_or_none(value: Any) -> float | None:
+    return parse_number(value) if not is_blank(value) else None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

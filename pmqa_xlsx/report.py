@@ -1,0 +1,293 @@
+"""Consolidated outputs: the workbook (summary, native charts, data sheets), CSV and Parquet.
+
+Everything is written whole or not at all (a temporary file beside the target, then a
+rename). Agencies' text is data: in the workbook it is written with ``write_string`` in a
+workbook that turns nothing into formulas or links; in CSV every field is quoted and fields
+that a spreadsheet would run as a formula are prefixed with ``'`` (OWASP's advice).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from .consolidate import Consolidated
+from .layout import ChecklistSheet, IndicatorSheet, Layout, iter_rows
+from .outputs import csv_safe
+
+EXCEL_MAX_ROWS = 1_048_576
+PERCENT_BINS = (("< 50%", None, 50.0), ("50–79.99%", 50.0, 80.0), ("80–99.99%", 80.0, 100.0),
+                ("≥ 100%", 100.0, None))
+_FONT = {"font_name": "TH Sarabun New", "font_size": 14}
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``target`` that replaces it when the block succeeds."""
+    final = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, final)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_workbook(result: Consolidated, path: str | os.PathLike[str],
+                   layouts: Sequence[Layout]) -> None:
+    """The consolidated workbook: summary with charts, then answers (one row per return),
+    indicators, problems and returns."""
+    with atomic_path(path) as tmp:
+        options = {"strings_to_formulas": False, "strings_to_urls": False,
+                   "strings_to_numbers": False, "constant_memory": True,
+                   "default_format_properties": _FONT}
+        with xlsxwriter.Workbook(str(tmp), options) as workbook:
+            formats = {
+                "title": workbook.add_format({**_FONT, "bold": True, "font_size": 18}),
+                "header": workbook.add_format({**_FONT, "bold": True, "bg_color": "#D9E1F2",
+                                               "border": 1, "text_wrap": True,
+                                               "valign": "top"}),
+                "text": workbook.add_format({**_FONT}),
+                "number": workbook.add_format({**_FONT, "num_format": "#,##0.##"}),
+            }
+            _write_summary(workbook, workbook.add_worksheet("summary"), result, layouts,
+                           formats)
+            _write_answers(workbook.add_worksheet("answers"), result.answers, formats)
+            for name, frame in (("indicators", result.indicators),
+                                ("problems", result.problems), ("returns", result.returns)):
+                _write_frame(workbook.add_worksheet(name), frame, formats)
+
+
+def write_csvs(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
+    """answers.csv, indicators.csv, problems.csv and returns.csv (UTF-8 with BOM)."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in _frames(result):
+        target = out / f"{name}.csv"
+        with atomic_path(target) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+            writer.writerow([csv_safe(c) for c in frame.columns])
+            for row in frame.itertuples(index=False, name=None):
+                writer.writerow([csv_safe(_plain(v)) for v in row])
+        written.append(target)
+    return written
+
+
+def write_parquets(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
+    """The four frames as Parquet (needs pyarrow). In answers, ``value`` is text and
+    ``value_number`` holds the numbers, since a Parquet column has one type."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in _frames(result):
+        if name == "answers":
+            frame = frame.copy()
+            numbers = [v if isinstance(v, float) else None for v in frame["value"]]
+            frame["value_number"] = pd.array(numbers, dtype="Float64")
+            frame["value"] = pd.array([None if v is None or v is pd.NA else str(v)
+                                       for v in frame["value"]], dtype="string")
+        target = out / f"{name}.parquet"
+        with atomic_path(target) as tmp:
+            frame.to_parquet(tmp, index=False)
+        written.append(target)
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Private: one writer per sheet
+# --------------------------------------------------------------------------------------------
+
+
+def _frames(result: Consolidated) -> list[tuple[str, pd.DataFrame]]:
+    return [("answers", result.answers), ("indicators", result.indicators),
+            ("problems", result.problems), ("returns", result.returns)]
+
+
+def _write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
+                   layouts: Sequence[Layout], formats: dict[str, Any]) -> None:
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 60)
+    ws.set_column(2, 8, 16)
+    ws.write_string(0, 0, "PMQA 4.0: consolidated returns", formats["title"])
+    row = 2
+    ws.write_string(row, 0, "state", formats["header"])
+    ws.write_string(row, 1, "files / agencies", formats["header"])
+    for state, count in result.summary().items():
+        row += 1
+        ws.write_string(row, 0, state, formats["text"])
+        ws.write_number(row, 1, count, formats["number"])
+    row += 2
+    for layout in layouts:
+        for sheet in layout.sheets:
+            if isinstance(sheet, ChecklistSheet):
+                row = _status_summary(workbook, ws, row, result.answers, layout, sheet, formats)
+            elif isinstance(sheet, IndicatorSheet):
+                row = _indicator_summary(workbook, ws, row, result.indicators, sheet, formats)
+
+
+def _status_summary(workbook: Any, ws: Worksheet, row: int, answers: pd.DataFrame,
+                    layout: Layout, sheet: ChecklistSheet, formats: dict[str, Any]) -> int:
+    statuses = list(layout.status_labels())
+    heads = ["item", "topic", *statuses, "blank"]
+    ws.write_string(row, 0, f"{sheet.title}: agencies by status", formats["title"])
+    row += 1
+    for col, text in enumerate(heads):
+        ws.write_string(row, col, text, formats["header"])
+    header = row
+    status = answers[(answers["kind"] == "status") & (answers["part"] == sheet.id)] \
+        if len(answers) else answers
+    counts: dict[str, dict[str, int]] = {}
+    for item_id, value in zip(status["item_id"].astype(str), status["value"], strict=True):
+        key = "blank" if value is None or value is pd.NA else str(value)
+        counts.setdefault(item_id, {}).setdefault(key, 0)
+        counts[item_id][key] += 1
+    for _, item, paper_row in iter_rows(sheet):
+        row += 1
+        ws.write_string(row, 0, paper_row.id, formats["text"])
+        topic = item.topic if not paper_row.text else f"{item.topic}: {paper_row.text}"
+        ws.write_string(row, 1, topic, formats["text"])
+        for col, key in enumerate([*statuses, "blank"], start=2):
+            ws.write_number(row, col, counts.get(paper_row.id, {}).get(key, 0), formats["number"])
+    chart = workbook.add_chart({"type": "bar", "subtype": "stacked"})
+    for col in range(2, 2 + len(statuses)):
+        chart.add_series({
+            "name": ["summary", header, col],
+            "categories": ["summary", header + 1, 0, row, 0],
+            "values": ["summary", header + 1, col, row, col],
+        })
+    chart.set_title({"name": "Agencies by status", "name_font": {"name": _FONT["font_name"]}})
+    chart.set_y_axis({"reverse": True, "num_font": {"name": _FONT["font_name"]}})
+    chart.set_x_axis({"name": "agencies"})
+    chart.set_legend({"position": "bottom", "font": {"name": _FONT["font_name"]}})
+    ws.insert_chart(header, len(heads) + 1, chart, {"x_scale": 1.6, "y_scale": 1.8})
+    return max(row + 2, header + 30)
+
+
+def _indicator_summary(workbook: Any, ws: Worksheet, row: int, indicators: pd.DataFrame,
+                       sheet: IndicatorSheet, formats: dict[str, Any]) -> int:
+    heads = ["table", "title", "indicators", "with percent", "mean percent",
+             *[label for label, _, _ in PERCENT_BINS]]
+    ws.write_string(row, 0, f"{sheet.title}: percent success by table", formats["title"])
+    row += 1
+    for col, text in enumerate(heads):
+        ws.write_string(row, col, text, formats["header"])
+    header = row
+    for table in sheet.tables:
+        row += 1
+        part = indicators[indicators["table_id"] == table.id] if len(indicators) else indicators
+        percents = [float(p) for p in part.get("percent_success", pd.Series(dtype=float))
+                    if p is not None and p is not pd.NA and not math.isnan(float(p))]
+        ws.write_string(row, 0, table.id, formats["text"])
+        ws.write_string(row, 1, table.title, formats["text"])
+        ws.write_number(row, 2, len(part), formats["number"])
+        ws.write_number(row, 3, len(percents), formats["number"])
+        if percents:
+            ws.write_number(row, 4, sum(percents) / len(percents), formats["number"])
+        else:
+            ws.write_blank(row, 4, None, formats["number"])
+        for col, (_, low, high) in enumerate(PERCENT_BINS, start=5):
+            count = sum(1 for p in percents if (low is None or p >= low)
+                        and (high is None or p < high))
+            ws.write_number(row, col, count, formats["number"])
+    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
+    for col in range(5, 5 + len(PERCENT_BINS)):
+        chart.add_series({
+            "name": ["summary", header, col],
+            "categories": ["summary", header + 1, 0, row, 0],
+            "values": ["summary", header + 1, col, row, col],
+        })
+    chart.set_title({"name": "Indicators by percent success",
+                     "name_font": {"name": _FONT["font_name"]}})
+    chart.set_legend({"position": "bottom"})
+    ws.insert_chart(header, len(heads) + 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
+    return max(row + 2, header + 20)
+
+
+def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]) -> None:
+    """One row per counted return, one column per input cell; the first three rows say which
+    field (item and field id), what it asks, and where it is in every return."""
+    keys = ["file", "agency_code"]
+    if answers.empty:
+        for col, text in enumerate(keys):
+            ws.write_string(0, col, text, formats["header"])
+        return
+    columns = answers[["part", "item_id", "field_id", "label", "sheet", "cell"]] \
+        .astype(str).drop_duplicates(subset=["part", "item_id", "field_id"])
+    column_of = {(p, i, f): n for n, (p, i, f) in
+                 enumerate(zip(columns["part"], columns["item_id"], columns["field_id"],
+                               strict=True), start=len(keys))}
+    ws.freeze_panes(3, 2)
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 12)
+    ws.set_column(2, len(column_of) + 1, 18)
+    for col, text in enumerate(keys):
+        ws.write_string(0, col, text, formats["header"])
+        ws.write_string(1, col, "", formats["header"])
+        ws.write_string(2, col, "", formats["header"])
+    for (part, item, fld, label, sheet, cell) in columns.itertuples(index=False, name=None):
+        col = column_of[(part, item, fld)]
+        ws.write_string(0, col, f"{item} {fld}", formats["header"])
+        ws.write_string(1, col, label, formats["header"])
+        ws.write_string(2, col, f"{sheet}!{cell}", formats["header"])
+    row = 2
+    current: tuple[str, str] | None = None
+    for file, code, part, item, fld, value in zip(
+            answers["file"].astype(str), answers["agency_code"].astype(str),
+            answers["part"].astype(str), answers["item_id"].astype(str),
+            answers["field_id"].astype(str), answers["value"], strict=True):
+        if (file, code) != current:
+            current = (file, code)
+            row += 1
+            ws.write_string(row, 0, file, formats["text"])
+            ws.write_string(row, 1, code, formats["text"])
+        _write_value(ws, row, column_of[(part, item, fld)], value, formats)
+
+
+def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
+    ws.freeze_panes(1, 0)
+    for col, name in enumerate(frame.columns):
+        ws.write_string(0, col, str(name), formats["header"])
+        ws.set_column(col, col, 60 if name in ("message", "file") else 16)
+    limit = EXCEL_MAX_ROWS - 2
+    for row, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+        if row > limit:
+            ws.write_string(row, 0, f"… {len(frame) - limit:,} more rows: see the CSV output",
+                            formats["text"])
+            break
+        for col, value in enumerate(values):
+            _write_value(ws, row, col, value, formats)
+
+
+def _write_value(ws: Worksheet, row: int, col: int, value: Any, formats: dict[str, Any]) -> None:
+    """Numbers as numbers, everything else as a string: never a formula, never a link."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return
+    if isinstance(value, bool):
+        ws.write_string(row, col, str(value), formats["text"])
+    elif isinstance(value, int | float):
+        if math.isfinite(value):
+            ws.write_number(row, col, value, formats["number"])
+    else:
+        ws.write_string(row, col, str(value), formats["text"])
+
+
+def _plain(value: Any) -> object:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return repr(value) if not value.is_integer() else str(int(value))
+    return value

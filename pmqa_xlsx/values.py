@@ -1,0 +1,50 @@
+"""Values as people type them: numbers with Thai digits, thousands separators and spaces,
+numbers stored as text, and Excel date serials.
+
+``parse_number`` accepts exactly what a person means as a number and nothing else: ``float()``
+is too lenient ("nan", "inf", "1_000", any Unicode digits) and pandas' coercion too strict.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, timedelta
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$|^[+-]?\.[0-9]+$")
+
+
+def parse_number(value: object) -> float | None:
+    """The number a cell holds or a person typed, or None if it is not one.
+
+    Numbers pass when finite. Text passes after NFKC normalisation, Thai digits mapped to
+    ASCII and surrounding spaces removed, if it is a plain decimal with proper thousands groups:
+    ``"1,234.5"``, ``" ๘๕ "``, ``"-3"``. ``"50%"``, ``"N/A"``, ``"1.2.3"``, ``"1e5"`` are not.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value).translate(_THAI_DIGITS).translate(_MINUSES)
+    text = text.strip()
+    if not _NUMBER.match(text):
+        return None
+    number = float(text.replace(",", ""))
+    return number if math.isfinite(number) else None
+
+
+def excel_serial_to_date(serial: float) -> date | None:
+    """An Excel date serial (1900 system) as a date, or None if out of range."""
+    if not 1 <= serial < 2_958_466:
+        return None
+    return date(1899, 12, 30) + timedelta(days=int(serial))
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

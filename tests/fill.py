@@ -1,0 +1,44 @@
+"""Test helper: fill every input cell of a generated workbook, the way a person would, and
+say what was filled, cell by cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from pmqa_xlsx.cellmap import CellMap, InputCell
+
+
+def value_for(cell: InputCell, n: int, agency_code: str = "99001") -> Any:
+    """A plausible value for one input cell (the n-th input of the form)."""
+    if cell.kind == "identity":
+        return {"agency_code": agency_code, "agency_name": "กรมทดสอบระบบ",
+                "ministry": "กระทรวงทดสอบ", "email": "staff@example.go.th",
+                "phone": "0 2123 4567", "date": "31/03/2562"}.get(
+            cell.field_id, f"ข้อมูล {cell.field_id}")
+    if cell.kind in ("status", "direction"):
+        return cell.choices[n % len(cell.choices)]
+    if cell.kind == "number":
+        return float(50 + n % 70) if cell.field_id != "target" else float(60 + n % 40)
+    return f"คำตอบ {cell.item_id} {cell.field_id} ลำดับที่ {n}"
+
+
+def fill(cellmap: CellMap, src: Path, dst: Path, overrides: dict[str, Any] | None = None,
+         agency_code: str = "99001") -> dict[tuple[str, str], Any]:
+    """Fill every input of ``src`` into ``dst``; ``overrides`` maps "sheet!cell" to a value
+    (None leaves the cell blank). Returns {(sheet, cell): value} of what was typed."""
+    overrides = overrides or {}
+    book = openpyxl.load_workbook(src)
+    typed: dict[tuple[str, str], Any] = {}
+    for n, cell in enumerate(cellmap.inputs()):
+        key = f"{cell.sheet}!{cell.ref}"
+        value = overrides[key] if key in overrides else value_for(cell, n, agency_code)
+        if book[cell.sheet][cell.ref].protection.locked:  # pre-filled by the roster
+            continue
+        book[cell.sheet][cell.ref] = value
+        if value is not None:
+            typed[(cell.sheet, cell.ref)] = value
+    book.save(dst)
+    return typed
