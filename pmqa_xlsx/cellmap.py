@@ -302,7 +302,7 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
                     item_id=paper_row.id, field_id="status",
                     label=_status_label(item.topic, paper_row), choices=choices,
                 ))
-                for text, field_id, full_label in lines:
+                for text, field_id, full_label, prompt in lines:
                     if field_id is None:
                         out.label(row, label_col, text, "text", last_col=input_col)
                         out.heights[row] = _height(text, widths[label_col] + widths[input_col])
@@ -311,6 +311,7 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
                         out.inputs.append(InputCell(
                             sheet=out.name, row=row, col=input_col, kind="text", part=sheet.id,
                             item_id=paper_row.id, field_id=field_id, label=full_label,
+                            prompt=prompt,
                         ))
                         out.heights[row] = max(_height(text, widths[label_col]),
                                                _LINE_HEIGHT * _INPUT_LINES)
@@ -330,19 +331,19 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
                     landscape=True)
 
 
-def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str]]:
-    """(shown text, field id or None for fixed text, full label) for each line of a row."""
+def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str, str | None]]:
+    """(shown text, field id or None for fixed text, full label, prompt) for each line."""
     if row.text:
-        yield row.text, None, row.text
+        yield row.text, None, row.text, None
     for blank in row.blanks:
-        yield blank.label, blank.id, blank.label
+        yield blank.label, blank.id, blank.label, blank.prompt
     if row.grid:
         for line in row.grid.rows:
             for j, col in enumerate(row.grid.columns):
                 shown = f"· {line.label} {col.label}" if j == 0 else f"      {col.label}"
-                yield shown, grid_field_id(line, col), f"{line.label} {col.label}"
+                yield shown, grid_field_id(line, col), f"{line.label} {col.label}", None
     if row.after:
-        yield row.after, None, row.after
+        yield row.after, None, row.after, None
 
 
 def _status_label(topic: str, row: Row) -> str:

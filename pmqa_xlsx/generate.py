@@ -18,6 +18,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
@@ -99,22 +100,29 @@ def generate_roster(
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise PmqaError(f"{directory}: exists and is not a folder; give a folder for -o")
-    directory.mkdir(parents=True, exist_ok=True)
     cellmap = build_cellmap(layout, year)
     now = datetime.now(UTC)
     written = []
-    for agency in agencies:
-        data = render_workbook(cellmap, agency=agency, password=password, generated_at=now)
-        target = directory / agency.file_name
-        atomic_write(target, data)
-        written.append(Generated(path=target, sha256=hashlib.sha256(data).hexdigest(),
-                                 agency=agency))
-    rows = [
-        (g.path.name, g.agency.code, g.agency.name, g.agency.ministry, g.sha256,
-         layout.fingerprint, layout.form.id, layout.form.version, cellmap.year)
-        for g in written if g.agency is not None
-    ]
-    atomic_write(directory / MANIFEST_NAME, csv_bytes(MANIFEST_COLUMNS, rows))
+    target = directory
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for agency in agencies:
+            data = render_workbook(cellmap, agency=agency, password=password, generated_at=now)
+            target = directory / agency.file_name
+            atomic_write(target, data)
+            written.append(Generated(path=target, sha256=hashlib.sha256(data).hexdigest(),
+                                     agency=agency))
+        rows = [
+            (g.path.name, g.agency.code, g.agency.name, g.agency.ministry, g.sha256,
+             layout.fingerprint, layout.form.id, layout.form.version, cellmap.year)
+            for g in written if g.agency is not None
+        ]
+        target = directory / MANIFEST_NAME
+        atomic_write(target, csv_bytes(MANIFEST_COLUMNS, rows))
+    except OSError as exc:
+        raise PmqaError(f"{target}: cannot write ({exc.strerror or exc}); {len(written)} of "
+                        f"{len(agencies)} workbooks were written and the manifest was not"
+                        ) from exc
     return written
 
 
@@ -187,6 +195,9 @@ def _write_sheet(
         if formula.kind in ("percent_success", "score"):
             worksheet.write_formula(formula.row, formula.col, formula.formula,
                                     formats["formula"], "")
+    last_row = max([lb.last_row or lb.row for lb in plan.labels] + [c.row for c in plan.inputs])
+    worksheet.ignore_errors({"number_stored_as_text":
+                             f"A1:{xl_rowcol_to_cell(last_row, len(plan.widths) - 1)}"})
     _check(worksheet.protect(password or "", {"format_rows": True}), "protection")
     _print_setup(worksheet, plan, footer)
 

@@ -26,6 +26,9 @@ from .errors import LayoutError
 ROSTER_KEYS = ("agency_code", "agency_name", "ministry")
 #: The name of the very hidden sheet that carries the workbook's metadata.
 META_SHEET = "_meta"
+#: Characters a dropdown's choices may take, joined with " / ", in its Excel prompt (255
+#: at most, less the generator's own words).
+DROPDOWN_ROOM = 200
 #: The layout used when none is named.
 DEFAULT_LAYOUT = "pmqa4-2562"
 
@@ -456,6 +459,9 @@ class _Checker:
         if isinstance(node, bool) or not isinstance(node, int | float):
             self.fail(path, f"must be a number, found {_kind(node)} {node!r}")
             return 0.0
+        if not abs(node) < 1e300:  # also refuses .nan and .inf
+            self.fail(path, f"must be a finite number below 1e300, found {node!r}")
+            return 0.0
         return float(node)
 
     def sequence(self, node: Any, path: str, *, min_len: int = 1) -> list[Any]:
@@ -577,11 +583,16 @@ class _Checker:
             self.unique(ids, choice.id, f"{at}.id", "status id")
             self.unique(labels, choice.label, f"{at}.label", "status label")
             out.append(choice)
-        joined = ",".join(c.label for c in out)
-        if len(joined) > 255:
-            self.fail(path, f"the labels joined are {len(joined)} characters; a dropdown list "
-                      "holds at most 255: shorten them")
+        self.dropdown_fits([c.label for c in out], path)
         return tuple(out)
+
+    def dropdown_fits(self, labels: list[str], path: str) -> None:
+        """A dropdown's list, and its prompt and alert that list the choices, fit Excel's
+        255 characters (DROPDOWN_ROOM leaves room for the generator's Thai wording)."""
+        joined = " / ".join(labels)
+        if len(joined) > DROPDOWN_ROOM:
+            self.fail(path, f"the labels joined are {len(joined)} characters; a dropdown's "
+                      f"prompt lists them in at most {DROPDOWN_ROOM}: shorten them")
 
     def list_label(self, node: Any, path: str) -> str:
         """A label that appears in a dropdown list: no commas or quotes (they split the list)."""
@@ -873,6 +884,7 @@ class _Checker:
         lower = self.list_label(directions.get("lower"), f"{path}.directions.lower")
         if higher and higher == lower:
             self.fail(f"{path}.directions.lower", "must differ from 'higher'")
+        self.dropdown_fits([higher, lower], f"{path}.directions")
         score_max = self.number(score.get("max"), f"{path}.score.max")
         full = self.number(score.get("full_at_percent"), f"{path}.score.full_at_percent")
         for value, key in ((score_max, "max"), (full, "full_at_percent")):

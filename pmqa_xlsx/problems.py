@@ -31,10 +31,11 @@ _CODES = [
     Code("too-large", "error", "{detail}", True),
     Code("damaged-file", "error", "{detail}", True),
     Code("not-a-workbook", "error", "{detail}", True),
+    Code("not-excel", "error", "the file is not an Excel workbook (it looks like {kind}); "
+         "send the .xlsx workbook the ministry sent, filled in", True),
     Code("strict-ooxml", "error", "{detail}", True),
     Code("zip-bomb", "error", "{detail}", True),
     Code("xml-doctype", "error", "{detail}", True),
-    Code("xml-entity", "error", "{detail}", True),
     Code("old-excel-format", "error", "the file is an old Excel 97-2003 workbook (.xls); open "
          "it in Excel and save it as 'Excel Workbook (.xlsx)'", True),
     Code("password-protected", "error", "the file is encrypted with a password to open; save "

@@ -127,7 +127,8 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
         return ReadReturn(name, Identity(), [P.make("lock-file", file=name)], mtime=mtime)
     refused = _sniff(path)
     if refused is not None:
-        return ReadReturn(name, Identity(), [P.make(refused, file=name)], mtime=mtime)
+        code, fields = refused
+        return ReadReturn(name, Identity(), [P.make(code, file=name, **fields)], mtime=mtime)
     try:
         with open_package(path) as package:
             result = _read_package(package, name, _registry(tuple(layouts or ())))
@@ -188,8 +189,8 @@ def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _sniff(path: Path) -> str | None:
-    """A refusal code for files that are not xlsx at all, from their first bytes."""
+def _sniff(path: Path) -> tuple[str, dict[str, str]] | None:
+    """A refusal (code, fields) for files that are not xlsx at all, from their first bytes."""
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)
@@ -198,14 +199,23 @@ def _sniff(path: Path) -> str | None:
     if head.startswith(_OLE_MAGIC):
         with path.open("rb") as handle:
             data = handle.read(2_000_000)
-        return "password-protected" if _ENCRYPTED_MARK in data else "old-excel-format"
+        return ("password-protected" if _ENCRYPTED_MARK in data else "old-excel-format"), {}
     if head.startswith(b"PK") and _ODS_MIME in head[:200]:
-        return "ods-file"
-    if head.startswith(b"PK"):
-        if b"vbaProject.bin" in head or b"macroEnabled" in head:
-            return "macro-workbook"
-        return None
-    return None  # open_package says it is not a zip
+        return "ods-file", {}
+    if head.startswith(b"PK") or not head:
+        return None  # a zip (checked further by open_package), or empty (damaged)
+    return "not-excel", {"kind": _looks_like(head)}
+
+
+def _looks_like(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table")):
+        return "a web page (HTML) renamed to .xlsx"
+    if text.startswith(b"<?xml"):
+        return "an XML file"
+    if b"," in text[:400] or b";" in text[:400] or b"\t" in text[:400]:
+        return "CSV or plain text"
+    return "an unknown format"
 
 
 @lru_cache(maxsize=8)
@@ -318,30 +328,46 @@ def _with_agency(problem: Problem, code: str | None) -> Problem:
                    problem.code, problem.message)
 
 
-def _structure_problem(labels: Iterable[Any], cells: Cells, file: str) -> Problem | None:
-    """The first locked label that is not where the layout puts it, located, with the shift
-    if the expected text is found a few rows away."""
-    for label in labels:
-        found = cells.get((label.row, label.col))
-        shown = "" if found is None or found.value is None else str(found.value)
-        if shown.strip() == label.text.strip():
+def _structure_problem(labels: Sequence[Any], cells: Cells, file: str) -> Problem | None:
+    """The first locked label (in reading order) that is not where the layout puts it,
+    located, with the number of rows inserted or deleted above it when the labels below line
+    up again at another offset."""
+    ordered = sorted(labels, key=lambda lb: (lb.row, lb.col))
+    for i, label in enumerate(ordered):
+        if _shown(cells, label.row, label.col) == label.text.strip():
             continue
-        shift = ""
-        for delta in range(1, 30):
-            for sign in (1, -1):
-                near = cells.get((label.row + sign * delta, label.col))
-                if near is not None and str(near.value).strip() == label.text.strip():
-                    what = "inserted" if sign > 0 else "deleted"
-                    rows = "row" if delta == 1 else "rows"
-                    shift = f" ({delta} {rows} {what} above; it is now at row " \
-                            f"{label.row + sign * delta + 1})"
-                    break
-            if shift:
-                break
+        shift = _best_shift(ordered[i:], cells)
+        detail = ""
+        if shift:
+            rows = "row" if abs(shift) == 1 else "rows"
+            what = "inserted" if shift > 0 else "deleted"
+            detail = f" ({abs(shift)} {rows} {what} above; it is now at row " \
+                     f"{label.row + shift + 1})" if shift > 0 else \
+                     f" ({abs(shift)} {rows} {what} above)"
         return P.make("structure-changed", file=file, sheet=label.sheet,
                       cell=xl_rowcol_to_cell(label.row, label.col),
-                      expected=_short(label.text), found=_short(shown), shift=shift)
+                      expected=_short(label.text), found=_short(_shown(cells, label.row,
+                                                                       label.col)),
+                      shift=detail)
     return None
+
+
+def _shown(cells: Cells, row: int, col: int) -> str:
+    found = cells.get((row, col))
+    return "" if found is None or found.value is None else str(found.value).strip()
+
+
+def _best_shift(labels: Sequence[Any], cells: Cells, reach: int = 40) -> int:
+    """The row offset at which most of ``labels`` match again (0 if none does well)."""
+    best, best_score = 0, 0
+    for shift in range(-reach, reach + 1):
+        if shift == 0:
+            continue
+        score_ = sum(1 for lb in labels if lb.row + shift >= 0
+                     and _shown(cells, lb.row + shift, lb.col) == lb.text.strip())
+        if score_ > best_score:
+            best, best_score = shift, score_
+    return best if best_score >= max(3, len(labels) // 2) else 0
 
 
 def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,

@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import Consolidated
 from .layout import ChecklistSheet, IndicatorSheet, Layout, iter_rows
-from .outputs import csv_safe
+from .outputs import csv_safe, default_mode
 
 EXCEL_MAX_ROWS = 1_048_576
 PERCENT_BINS = (("< 50%", None, 50.0), ("50–79.99%", 50.0, 80.0), ("80–99.99%", 80.0, 100.0),
@@ -36,6 +36,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary path beside ``target`` that replaces it when the block succeeds."""
     final = Path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.fchmod(fd, default_mode())
     os.close(fd)
     try:
         yield Path(tmp)

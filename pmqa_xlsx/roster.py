@@ -82,11 +82,11 @@ def check_roster(source: str, header: list[str], rows: list[tuple[int, list[str]
             bad = file_name_problem(code)
             if bad:
                 problems.append(f"line {line}: agency_code {code!r} {bad}")
-            elif code in seen:
+            elif code.casefold() in seen:  # AB01 and ab01 would share a file on Windows
                 problems.append(f"line {line}: agency_code {code!r} is a duplicate of line "
-                                f"{seen[code]}; give each agency its own code")
+                                f"{seen[code.casefold()]}; give each agency its own code")
             else:
-                seen[code] = line
+                seen[code.casefold()] = line
         if not name:
             problems.append(f"line {line}: agency_name is empty; give the agency's name")
         agencies.append(Agency(code=code, name=name, ministry=get("ministry"), line=line))
@@ -103,8 +103,10 @@ def file_name_problem(code: str) -> str | None:
     if bad:
         shown = " ".join(repr(c) for c in bad)
         return f"has characters unsafe in a file name ({shown}); use letters, digits, - _ ."
-    if code.startswith(".") or code.endswith("."):
-        return "must not start or end with '.'"
+    if not code[0].isalnum():
+        return "must start with a letter or a digit"
+    if code.endswith("."):
+        return "must not end with '.'"
     if code.split(".")[0].upper() in _RESERVED:
         return "is a name Windows reserves for devices; choose another code"
     if len(code) > 64:

@@ -18,24 +18,35 @@ The rule:
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from .layout import Rules
+
+_SPACES = re.compile(" +")
 
 
 def excel_round(value: float, decimals: int) -> float:
     """Round half away from zero at ``decimals``, as Excel's and LibreOffice's ROUND do.
 
-    The float is taken at its shortest decimal representation (``repr``), which is what a
-    spreadsheet shows, so 2.675 rounds to 2.68 as in Excel, not 2.67 as Python's round().
+    The float is first taken at 15 significant digits, as spreadsheets hold and show it, so
+    23 / 160 * 100 (14.374999999999998 in binary) rounds to 14.38 as in Excel and LibreOffice,
+    and 2.675 to 2.68, not 2.67 as Python's round() gives.
     """
     quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    return float(Decimal(f"{value:.15g}").quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def spreadsheet_trim(text: str) -> str:
+    """What the spreadsheet TRIM function makes of ``text``: ASCII spaces removed at both
+    ends and runs of them inside collapsed to one (other whitespace is kept)."""
+    return _SPACES.sub(" ", text.strip(" "))
 
 
 def is_lower_better(direction: str | None, rules: Rules) -> bool:
-    """Whether a direction cell's value means lower is better (blank means higher)."""
-    return direction is not None and direction.strip() == rules.lower
+    """Whether a direction cell's value means lower is better (blank means higher); the cell
+    is compared after TRIM, exactly as the workbook's formula does."""
+    return direction is not None and spreadsheet_trim(direction) == rules.lower
 
 
 def percent_success(

@@ -38,10 +38,12 @@ _SPECS: dict[str, dict[str, Any]] = {
     "legend_input": {**_CELL, "bg_color": INPUT_FILL},
     "legend_locked": {**_CELL, "bg_color": LOCKED_FILL},
     "legend_formula": {**_CELL, "bg_color": FORMULA_FILL},
-    "input": {**_CELL, "bg_color": INPUT_FILL, "locked": False},
+    # Text inputs are formatted as text ("@"), so that Excel and LibreOffice keep what is
+    # typed: a code 03005, a phone 0812345678, a date 31/03/2562, a line starting with "-".
+    "input": {**_CELL, "bg_color": INPUT_FILL, "locked": False, "num_format": "@"},
     "input_number": {**_CELL, "bg_color": INPUT_FILL, "locked": False, "num_format": "General",
                      "align": "right"},
-    "prefilled": {**_CELL, "bg_color": LOCKED_FILL},
+    "prefilled": {**_CELL, "bg_color": LOCKED_FILL, "num_format": "@"},
     "formula": {**_CELL, "bg_color": FORMULA_FILL, "num_format": "#,##0.00", "align": "right"},
     "formula_text": {**_CELL, "bg_color": FORMULA_FILL, "bold": True},
     "blank": {**_CELL},

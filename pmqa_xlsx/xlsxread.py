@@ -262,13 +262,11 @@ class _Limited:
 
 
 def _refuse_doctype(*_: object) -> None:
-    raise FileRefused("xml-doctype", "the workbook's XML declares a DOCTYPE, which Excel never "
-                      "writes; the file was made by another tool and may be hostile")
+    raise FileRefused("xml-doctype", "the workbook's XML declares a DOCTYPE or entities, which "
+                      "Excel never writes; the file was made by another tool and may be hostile")
 
 
-def _refuse_entity(*_: object) -> None:
-    raise FileRefused("xml-entity", "the workbook's XML declares entities, which Excel never "
-                      "writes; the file may be hostile")
+_refuse_entity = _refuse_doctype  # entities can only be declared inside a DOCTYPE
 
 
 def _local(name: str) -> str:
@@ -368,9 +366,10 @@ class _SharedStringsHandler:
 
     def text_data(self, data: str) -> None:
         if self._in_t:
-            self._length += len(data)
-            if self._length <= MAX_TEXT + 1:
-                self._parts.append(data)
+            room = MAX_TEXT + 1 - self._length  # one more than allowed: too long is visible
+            if room > 0:
+                self._parts.append(data[:room])
+                self._length += min(len(data), room)
 
 
 class _SheetHandler:
@@ -434,8 +433,10 @@ class _SheetHandler:
             self._v.append(data)
         elif self._what == "f" and self._f is not None:
             self._f.append(data)
-        elif self._what == "t" and sum(map(len, self._t)) <= MAX_TEXT:
-            self._t.append(data)
+        elif self._what == "t":
+            room = MAX_TEXT + 1 - sum(map(len, self._t))
+            if room > 0:
+                self._t.append(data[:room])
 
     def _finish_cell(self, pos: tuple[int, int]) -> None:
         value = self._value()

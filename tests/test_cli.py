@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from pmqa_xlsx.cli import main
 from pmqa_xlsx.layout import META_SHEET, resolve_layout_path
+from pmqa_xlsx.outputs import legacy_password_hash
 
 from .conftest import ROOT
 
@@ -32,7 +33,8 @@ def test_generate_with_year_and_password(tmp_path: Path) -> None:
     assert code == 0
     book = openpyxl.load_workbook(tmp_path / "b.xlsx")
     assert book[META_SHEET]["B4"].value == "2569"
-    assert book.security.workbookPassword
+    assert book.security.workbookPassword == legacy_password_hash("pw")
+    assert all(ws.protection.password == legacy_password_hash("pw") for ws in book.worksheets)
 
 
 def test_generate_roster(tmp_path: Path) -> None:
@@ -83,3 +85,12 @@ def test_check_and_list_layouts() -> None:
     assert code == 0 and ": ok (pmqa4-cat3-cat7.2 2562.1" in out
     code, out = run("layouts")
     assert code == 0 and out.startswith("pmqa4-2562\tpmqa4-cat3-cat7.2 2562.1\t")
+
+
+def test_unwritable_roster_output_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "07007.xlsx").mkdir(parents=True)  # a folder where a workbook should go
+    code, text = run("generate", "--roster", str(ROOT / "samples" / "roster.csv"), "-o",
+                     str(out))
+    assert code == 1 and "Traceback" not in text
+    assert "07007.xlsx: cannot write" in text and "the manifest was not" in text

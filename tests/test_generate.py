@@ -220,12 +220,53 @@ def test_completeness_formula_counts_exactly_the_expected_cells(
 ) -> None:
     first = cellmap.sheets[0]
     formula = book[first.name][first.formulas[0].ref].value
-    expected = [c for c in cellmap.inputs() if c.kind in ("identity", "status", "text")
-                and c.sheet != "หมวด 7.2"]
-    covered = 0
+    expected = {(c.sheet, c.ref) for c in cellmap.inputs()
+                if c.kind in ("identity", "status", "text") and c.sheet != "หมวด 7.2"}
+    covered: list[tuple[str, str]] = []
     for part in formula.split("COUNTA(")[1:]:
-        ref = part.split(")")[0].split("!")[-1]
+        sheet, ref = part.split(")")[0].split("!")
         min_col, min_row, max_col, max_row = range_boundaries(ref)
-        covered += (max_row - min_row + 1) * (max_col - min_col + 1)
-    assert covered == len(expected) == 54
-    assert formula.endswith(f'&" / {len(expected)}"')
+        covered.extend((sheet.strip("'"), ws_cell.coordinate)
+                       for row in book[sheet.strip("'")].iter_rows(min_row, max_row, min_col,
+                                                                   max_col)
+                       for ws_cell in row)
+    assert len(covered) == len(set(covered)) and set(covered) == expected
+    assert len(expected) == 54 and formula.endswith(f'&" / {len(expected)}"')
+
+
+def test_text_inputs_keep_what_is_typed(book: Workbook, cellmap: CellMap) -> None:
+    """Text inputs are formatted as text, so 03005 or 31/03/2562 are not turned into numbers
+    or dates; number inputs are General, so numbers stay numbers."""
+    for cell in cellmap.inputs():
+        fmt = book[cell.sheet][cell.ref].number_format
+        assert fmt == ("General" if cell.kind == "number" else "@"), (cell.sheet, cell.ref)
+
+
+def test_number_cells_prompt_and_alert_in_thai(book: Workbook, cellmap: CellMap) -> None:
+    covered = validation_cells(book["หมวด 7.2"])
+    (dv,) = covered[cellmap.indicator_rows[0].cells["target"].ref]
+    assert (dv.promptTitle, dv.errorTitle) == ("พิมพ์ตัวเลขเท่านั้น", "ต้องเป็นตัวเลข")
+    assert dv.prompt == "ค่าเป้าหมาย 2562: ตัวเลขเท่านั้น มากกว่า 0"
+    assert dv.error == "ช่องนี้รับเฉพาะตัวเลข มากกว่า 0 เช่น 85 หรือ 1250.5"
+
+
+def test_blank_prompts_reach_the_cell(tmp_path: Path) -> None:
+    from pmqa_xlsx.layout import parse_layout, resolve_layout_path
+
+    text = resolve_layout_path(None).read_text(encoding="utf-8").replace(
+        "- {id: trend, label: โดยแนวโน้มการเปลี่ยนแปลงนั้น คือ}",
+        "- {id: trend, label: โดยแนวโน้มการเปลี่ยนแปลงนั้น คือ, prompt: ระบุแนวโน้มสั้นๆ}")
+    layout = parse_layout(text)
+    generate_workbook(layout, tmp_path / "p.xlsx")
+    cell = next(c for c in build_cellmap(layout).inputs() if c.field_id == "trend")
+    (dv,) = validation_cells(openpyxl.load_workbook(tmp_path / "p.xlsx")["หมวด 3"])[cell.ref]
+    assert (dv.type, dv.prompt) == (None, "ระบุแนวโน้มสั้นๆ")  # "any" is the absent type
+
+
+def test_files_are_readable_by_colleagues(blank_path: Path) -> None:
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(blank_path.stat().st_mode) == 0o666 & ~umask

@@ -156,6 +156,13 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("score scale not positive",
      lambda d: d["rules"]["score"].update(max=0),
      "$.rules.score.max: must be above 0"),
+    ("number not finite",
+     lambda d: d["sheets"][1]["validation"]["results"].update(at_most=float("inf")),
+     f"{CAT7}.validation.results.at_most: must be a finite number below 1e300, found inf"),
+    ("dropdown prompt too long",
+     lambda d: [s.update(label="ก" * 70 + s["id"]) for s in d["statuses"]],
+     "$.statuses: the labels joined are 239 characters; a dropdown's prompt lists them in at "
+     "most 200: shorten them"),
     ("list expected",
      lambda d: d["sheets"][0]["sections"][0].update(items={"id": "3.1.1"}),
      f"{CAT3}.sections[0].items: must be a list, found a mapping"),

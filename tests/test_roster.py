@@ -108,6 +108,12 @@ BAD_ROSTERS = [
       "digits, - _ .",
       "line 3: agency_code 'A B' has characters unsafe in a file name (' '); use letters, "
       "digits, - _ ."]),
+    ("same code in another case",
+     "agency_code,agency_name\nAB01,กรมหนึ่ง\nab01,กรมสอง\n",
+     ["line 3: agency_code 'ab01' is a duplicate of line 2; give each agency its own code"]),
+    ("code a spreadsheet would run",
+     "agency_code,agency_name\n=1+1,กรมหนึ่ง\n",
+     ["line 2: agency_code '=1+1' must start with a letter or a digit"]),
     ("reserved name",
      "agency_code,agency_name\nCON,กรมหนึ่ง\n",
      ["line 2: agency_code 'CON' is a name Windows reserves for devices; choose another code"]),

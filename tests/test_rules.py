@@ -37,6 +37,11 @@ CASES: list[tuple[object, object, str | None, float | None, float | None]] = [
     (4, 3, f" {LOWER} ", 133.33, 5.0),    # stray spaces around a pasted direction
     (-5, 3, None, None, None),            # negative target (the validation forbids it)
     (3, 2.675, None, 89.17, 4.46),
+    (160, 23, None, 14.38, 0.72),         # 14.374999999999998 in binary: spreadsheets say .38
+    (200, 9, None, 4.5, 0.23),            # score 0.225 (0.22499999999999998 in binary)
+    (1000, 7, None, 0.7, 0.04),           # score 0.035
+    (4, 3, f"\t{LOWER}", 75.0, 3.75),     # TRIM removes spaces only: a tab is not "lower"
+    (4, 3, f"{LOWER}\u00a0", 75.0, 3.75),  # nor is a no-break space
 ]
 
 
@@ -50,6 +55,7 @@ def test_python_rule(layout: Layout, target: object, result: object, direction: 
 
 def test_excel_round_is_half_away_from_zero() -> None:
     assert excel_round(2.675, 2) == 2.68  # Python's round() gives 2.67
+    assert excel_round(23 / 160 * 100, 2) == 14.38
     assert excel_round(0.625, 2) == 0.63
     assert excel_round(-0.625, 2) == -0.63
     assert excel_round(12.5, 0) == 13.0

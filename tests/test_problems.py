@@ -1,0 +1,347 @@
+"""One case per problem code: each bad return is refused or flagged with the right code, at
+the right place, with the catalogue's message; the reader never raises."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pmqa_xlsx import generate_workbook, read_return, xlsxread
+from pmqa_xlsx import problems as P
+from pmqa_xlsx.cellmap import CellMap
+from pmqa_xlsx.layout import META_SHEET, Layout
+from pmqa_xlsx.roster import Agency
+
+from .conftest import FIXED_TIME
+from .fill import fill
+
+AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
+
+
+@pytest.fixture(scope="module")
+def base(layout: Layout, cellmap: CellMap, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A return filled in completely and correctly."""
+    folder = tmp_path_factory.mktemp("base")
+    generate_workbook(layout, folder / "blank.xlsx", agency=AGENCY, generated_at=FIXED_TIME)
+    fill(cellmap, folder / "blank.xlsx", folder / "ok.xlsx")
+    return folder / "ok.xlsx"
+
+
+def rewrite_zip(src: Path, dst: Path, change: Callable[[str, bytes], bytes | None],
+                extra: dict[str, bytes] | None = None) -> Path:
+    """Copy an xlsx package, passing each part through ``change`` (None drops it)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = change(info.filename, zin.read(info))
+            if data is not None:
+                zout.writestr(info.filename, data)
+        for name, data in (extra or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+def edit_book(src: Path, dst: Path, change: Callable[[openpyxl.Workbook], None]) -> Path:
+    book = openpyxl.load_workbook(src)
+    change(book)
+    book.save(dst)
+    return dst
+
+
+def only(path: Path) -> dict:
+    result = read_return(path)
+    assert result.state == "rejected", result.problems.to_dict("records")
+    (problem,) = result.problems.to_dict("records")
+    return problem
+
+
+def codes_at(path: Path) -> set[tuple[str, str | None, str | None]]:
+    frame = read_return(path).problems
+    return {(r["code"], r["sheet"] if r["sheet"] is not None else None, r["cell"])
+            for r in frame.to_dict("records")}
+
+
+# -- the file as a whole -----------------------------------------------------------------------
+
+
+def test_unreadable(tmp_path: Path) -> None:
+    problem = only(tmp_path / "nowhere.xlsx")
+    assert problem["code"] == "unreadable" and "cannot read the file" in problem["message"]
+
+
+def test_too_large(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsxread, "MAX_FILE_BYTES", 1000)
+    assert only(base)["code"] == "too-large"
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "corrupted"])
+def test_damaged_file(base: Path, tmp_path: Path, how: str) -> None:
+    data = base.read_bytes()
+    broken = {"truncated": data[: len(data) // 2], "empty": b"",
+              "corrupted": data[:200] + bytes(b ^ 0x55 for b in data[200:4000]) + data[4000:]}
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(broken[how])
+    assert only(path)["code"] == "damaged-file"
+
+
+def test_zip_without_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "x.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    problem = only(path)
+    assert problem["code"] == "not-a-workbook" and "xl/workbook.xml" in problem["message"]
+
+
+@pytest.mark.parametrize(("content", "kind"), [
+    (b"agency_code,status\n03005,done\n", "CSV or plain text"),
+    (b"<!DOCTYPE html><html><body><table></table></body></html>",
+     "a web page (HTML) renamed to .xlsx"),
+])
+def test_not_excel(tmp_path: Path, content: bytes, kind: str) -> None:
+    path = tmp_path / "renamed.xlsx"
+    path.write_bytes(content)
+    problem = only(path)
+    assert problem["code"] == "not-excel"
+    assert problem["message"] == P.message("not-excel", kind=kind)
+
+
+def test_strict_ooxml(base: Path, tmp_path: Path) -> None:
+    def strict(name: str, data: bytes) -> bytes:
+        if name == "xl/workbook.xml":
+            return data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+        return data
+
+    assert only(rewrite_zip(base, tmp_path / "strict.xlsx", strict))["code"] == "strict-ooxml"
+
+
+def test_zip_bomb(base: Path, tmp_path: Path) -> None:
+    bomb = {"xl/sharedStrings.xml": b"<sst>" + b" " * (65 * 1024 * 1024) + b"</sst>"}
+    path = rewrite_zip(base, tmp_path / "bomb.xlsx",
+                       lambda n, d: None if n == "xl/sharedStrings.xml" else d, bomb)
+    assert path.stat().st_size < 2_000_000
+    assert only(path)["code"] == "zip-bomb"
+
+
+def test_xml_doctype_and_entities(base: Path, tmp_path: Path) -> None:
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+
+    def entity(name: str, data: bytes) -> bytes:
+        if name == "xl/workbook.xml":
+            return laughs + (data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data)
+        return data
+
+    assert only(rewrite_zip(base, tmp_path / "xxe.xlsx", entity))["code"] == "xml-doctype"
+
+
+def test_old_excel_and_password_protected(tmp_path: Path) -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
+    (tmp_path / "old.xlsx").write_bytes(ole)
+    (tmp_path / "secret.xlsx").write_bytes(ole + "EncryptedPackage".encode("utf-16-le"))
+    assert only(tmp_path / "old.xlsx")["message"] == P.message("old-excel-format")
+    assert only(tmp_path / "secret.xlsx")["code"] == "password-protected"
+
+
+def test_ods_renamed(tmp_path: Path) -> None:
+    path = tmp_path / "calc.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", "<x/>")
+    assert only(path)["code"] == "ods-file"
+
+
+def test_macro_workbook(base: Path, tmp_path: Path) -> None:
+    path = rewrite_zip(base, tmp_path / "macro.xlsx", lambda n, d: d,
+                       {"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 macro"})
+    assert only(path)["code"] == "macro-workbook"
+
+
+def test_lock_file(base: Path, tmp_path: Path) -> None:
+    path = tmp_path / "~$03005.xlsx"
+    shutil.copy(base, path)
+    assert only(path)["code"] == "lock-file"
+
+
+# -- identifying the form -------------------------------------------------------------------
+
+
+def test_no_metadata(base: Path, tmp_path: Path) -> None:
+    path = edit_book(base, tmp_path / "x.xlsx", lambda b: b.remove(b[META_SHEET]))
+    assert only(path)["code"] == "no-metadata"
+
+
+@pytest.mark.parametrize(("cell", "value", "code"), [
+    ("B1", "some-other-form", "other-form"),
+    ("B2", "2599.9", "unknown-version"),
+    ("B4", "ปีนี้", "bad-metadata"),
+])
+def test_metadata_refusals(base: Path, tmp_path: Path, cell: str, value: str,
+                           code: str) -> None:
+    def change(book: openpyxl.Workbook) -> None:
+        book[META_SHEET][cell] = value
+
+    problem = only(edit_book(base, tmp_path / "x.xlsx", change))
+    assert (problem["code"], problem["sheet"], problem["cell"]) == (code, META_SHEET, cell)
+
+
+def test_other_form_message(base: Path, tmp_path: Path, layout: Layout) -> None:
+    def change(book: openpyxl.Workbook) -> None:
+        book[META_SHEET]["B1"] = "budget-form"
+
+    problem = only(edit_book(base, tmp_path / "x.xlsx", change))
+    assert problem["message"] == P.message("other-form", found="budget-form",
+                                           known=layout.form.id)
+
+
+def test_fingerprint_mismatch_is_a_warning(base: Path, tmp_path: Path) -> None:
+    def change(book: openpyxl.Workbook) -> None:
+        book[META_SHEET]["B3"] = "0" * 64
+
+    result = read_return(edit_book(base, tmp_path / "x.xlsx", change))
+    assert result.state == "ok_with_warnings"
+    assert result.problems["code"].tolist() == ["fingerprint-mismatch"]
+
+
+def test_structure_changed_rows_inserted(base: Path, tmp_path: Path) -> None:
+    def insert(book: openpyxl.Workbook) -> None:
+        book["หมวด 3"].insert_rows(8)
+
+    problem = only(edit_book(base, tmp_path / "x.xlsx", insert))
+    assert (problem["code"], problem["sheet"], problem["cell"]) == (
+        "structure-changed", "หมวด 3", "D8")
+    assert "1 row inserted above; it is now at row 9" in problem["message"]
+
+
+def test_structure_changed_rows_deleted(base: Path, tmp_path: Path) -> None:
+    def delete(book: openpyxl.Workbook) -> None:
+        book["หมวด 7.2"].delete_rows(12, 2)
+
+    problem = only(edit_book(base, tmp_path / "x.xlsx", delete))
+    assert (problem["code"], problem["sheet"]) == ("structure-changed", "หมวด 7.2")
+    assert (problem["cell"], problem["message"]) == ("A12", P.message(
+        "structure-changed", expected="3", found="5", shift=" (2 rows deleted above)"))
+
+
+def test_missing_sheet(base: Path, tmp_path: Path) -> None:
+    def rename(book: openpyxl.Workbook) -> None:
+        book["หมวด 7.2"].title = "Sheet7"
+
+    problem = only(edit_book(base, tmp_path / "x.xlsx", rename))
+    assert (problem["code"], problem["sheet"]) == ("missing-sheet", "หมวด 7.2")
+
+
+# -- the agency -----------------------------------------------------------------------------
+
+
+def test_no_agency_code(layout: Layout, cellmap: CellMap, tmp_path: Path) -> None:
+    generate_workbook(layout, tmp_path / "blank.xlsx")
+    code_cell = cellmap.identity_cell("agency_code")
+    path = tmp_path / "x.xlsx"
+    fill(cellmap, tmp_path / "blank.xlsx", path, {f"คำชี้แจง!{code_cell.ref}": None})
+    problem = only(path)
+    assert (problem["code"], problem["cell"]) == ("no-agency-code", code_cell.ref)
+
+
+def test_agency_code_mismatch(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    ref = cellmap.identity_cell("agency_code").ref
+
+    def change(book: openpyxl.Workbook) -> None:
+        book["คำชี้แจง"][ref] = "07007"
+
+    problem = only(edit_book(base, tmp_path / "x.xlsx", change))
+    assert problem["message"] == P.message("agency-code-mismatch", found="07007",
+                                           expected="03005")
+
+
+# -- one cell -------------------------------------------------------------------------------
+
+
+def test_cell_problems(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    row = cellmap.indicator_rows[0]
+    second = cellmap.indicator_rows[1]
+    status = next(c for c in cellmap.inputs() if c.kind == "status")
+    text = next(c for c in cellmap.inputs() if c.kind == "text" and c.sheet == "หมวด 3")
+
+    def change(book: openpyxl.Workbook) -> None:
+        ws = book["หมวด 7.2"]
+        ws[row.cells["target"].ref] = "สิบ"
+        ws[row.cells["result_1"].ref] = "=1+1"
+        ws[row.cells["result_2"].ref] = "#N/A"
+        ws[row.cells["direction"].ref] = "สูง"
+        ws[second.cells["target"].ref] = 0
+        ws[second.score.ref] = 3
+        ws["L5"] = "ข้อความนอกแบบฟอร์ม"
+        book["หมวด 3"][status.ref] = "ทำแล้ว"
+        book["หมวด 3"][text.ref] = "LONG-TEXT-MARKER"
+
+    edited = edit_book(base, tmp_path / "edited.xlsx", change)
+    # openpyxl cuts text at Excel's 32,767 characters; the package itself can hold more
+    path = rewrite_zip(edited, tmp_path / "x.xlsx",
+                       lambda n, d: d.replace(b"LONG-TEXT-MARKER", "ก".encode() * 40_000))
+    result = read_return(path)
+    found = {(r["code"], r["cell"]): r for r in result.problems.to_dict("records")}
+    assert set(found) == {
+        ("not-a-number", row.cells["target"].ref),
+        ("formula-in-input", row.cells["result_1"].ref),
+        ("error-value", row.cells["result_2"].ref),
+        ("bad-choice", row.cells["direction"].ref),
+        ("number-out-of-range", second.cells["target"].ref),
+        ("formula-removed", second.score.ref),
+        ("stray-value", "L5"),
+        ("bad-status", status.ref),
+        ("text-too-long", text.ref),
+    }
+    assert found[("not-a-number", row.cells["target"].ref)]["message"] == P.message(
+        "not-a-number", label="ค่าเป้าหมาย 2562", found="สิบ")
+    assert found[("number-out-of-range", second.cells["target"].ref)]["message"] == P.message(
+        "number-out-of-range", label="ค่าเป้าหมาย 2562", found="0", rule="it must be above 0")
+    assert all(r["severity"] == P.CATALOGUE[code].severity for (code, _), r in found.items())
+    assert result.state == "rejected"
+    values = {c: v for c, v in zip(result.answers["cell"].astype(str), result.answers["value"],
+                                   strict=True) if v is not None}
+    # nothing becomes a silent NaN: bad values stay in the answers as typed
+    assert values[row.cells["target"].ref] == "สิบ"
+    assert values[row.cells["result_2"].ref] == "#N/A"
+    assert values[status.ref] == "ทำแล้ว"
+
+
+def test_cached_mismatch(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    ref = cellmap.indicator_rows[0].percent.ref
+
+    def tamper(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet3.xml":
+            pattern = rb'(<c r="' + ref.encode() + rb'"[^>]*>(?:(?!</c>).)*?<f>.*?</f>)<v\s*/>'
+            data, n = re.subn(pattern, rb"\1<v>12.5</v>", data, count=1, flags=re.S)
+            assert n == 1
+        return data
+
+    result = read_return(rewrite_zip(base, tmp_path / "x.xlsx", tamper))
+    records = result.problems.to_dict("records")
+    assert [(r["code"], r["cell"]) for r in records] == [("cached-mismatch", ref)]
+    assert result.state == "ok_with_warnings"
+    assert "showed 12.5 but the rule gives" in records[0]["message"]
+
+
+def test_every_code_has_a_case() -> None:
+    """The catalogue and this file stay in step (merge codes are in test_consolidate)."""
+    text = Path(__file__).read_text(encoding="utf-8")
+    merge = {"duplicate", "unknown-agency", "missing-return", "empty-return"}
+    untested = [c for c in P.CATALOGUE if c not in merge and f'"{c}"' not in text]
+    assert untested == []
+
+
+def test_the_reader_never_raises_on_bytes(base: Path, tmp_path: Path) -> None:
+    data = base.read_bytes()
+    for i, cut in enumerate((10, 100, 1000, len(data) - 10)):
+        path = tmp_path / f"cut{i}.xlsx"
+        path.write_bytes(data[:cut])
+        assert read_return(path).state == "rejected"
+    io.BytesIO(data)  # the original is untouched
