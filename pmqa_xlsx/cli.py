@@ -6,6 +6,7 @@ unwritable output; ``check`` and ``merge``: a file with errors); 2 a usage error
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -149,7 +150,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         raise click.ClickException(str(exc)) from exc
     files = collect_inputs(inputs)
     reads = []
-    with click.progressbar(files, label="reading returns", file=click.get_text_stream("stderr"),
+    with click.progressbar(files, label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:
         for path in bar:
             reads.append(read_raw(path))

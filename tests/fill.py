@@ -37,7 +37,10 @@ def fill(cellmap: CellMap, src: Path, dst: Path, overrides: dict[str, Any] | Non
         value = overrides[key] if key in overrides else value_for(cell, n, agency_code)
         if book[cell.sheet][cell.ref].protection.locked:  # pre-filled by the roster
             continue
-        book[cell.sheet][cell.ref] = value
+        target = book[cell.sheet][cell.ref]
+        target.value = value
+        if isinstance(value, str) and value.startswith("="):
+            target.data_type = "s"  # text a person typed, not a formula (openpyxl's guess)
         if value is not None:
             typed[(cell.sheet, cell.ref)] = value
     book.save(dst)
