@@ -142,11 +142,7 @@ def _status_summary(workbook: Any, ws: Worksheet, row: int, answers: pd.DataFram
                     layout: Layout, sheet: ChecklistSheet, formats: dict[str, Any]) -> int:
     statuses = list(layout.status_labels())
     heads = ["item", "topic", *statuses, "blank"]
-    ws.write_string(row, 0, f"{sheet.title}: agencies by status", formats["title"])
-    row += 1
-    for col, text in enumerate(heads):
-        ws.write_string(row, col, text, formats["header"])
-    header = row
+    header = row = _table_head(ws, row, f"{sheet.title}: agencies by status", heads, formats)
     status = answers[(answers["kind"] == "status") & (answers["part"] == sheet.id)] \
         if len(answers) else answers
     counts: dict[str, dict[str, int]] = {}
@@ -161,17 +157,10 @@ def _status_summary(workbook: Any, ws: Worksheet, row: int, answers: pd.DataFram
         ws.write_string(row, 1, topic, formats["text"])
         for col, key in enumerate([*statuses, "blank"], start=2):
             ws.write_number(row, col, counts.get(paper_row.id, {}).get(key, 0), formats["number"])
-    chart = workbook.add_chart({"type": "bar", "subtype": "stacked"})
-    for col in range(2, 2 + len(statuses)):
-        chart.add_series({
-            "name": ["summary", header, col],
-            "categories": ["summary", header + 1, 0, row, 0],
-            "values": ["summary", header + 1, col, row, col],
-        })
-    chart.set_title({"name": "Agencies by status", "name_font": {"name": _FONT["font_name"]}})
+    chart = _stacked_chart(workbook, "bar", header, row, range(2, 2 + len(statuses)),
+                           "Agencies by status")
     chart.set_y_axis({"reverse": True, "num_font": {"name": _FONT["font_name"]}})
     chart.set_x_axis({"name": "agencies"})
-    chart.set_legend({"position": "bottom", "font": {"name": _FONT["font_name"]}})
     ws.insert_chart(header, len(heads) + 1, chart, {"x_scale": 1.6, "y_scale": 1.8})
     return max(row + 2, header + 30)
 
@@ -180,11 +169,8 @@ def _indicator_summary(workbook: Any, ws: Worksheet, row: int, indicators: pd.Da
                        sheet: IndicatorSheet, formats: dict[str, Any]) -> int:
     heads = ["table", "title", "indicators", "with percent", "mean percent",
              *[label for label, _, _ in PERCENT_BINS]]
-    ws.write_string(row, 0, f"{sheet.title}: percent success by table", formats["title"])
-    row += 1
-    for col, text in enumerate(heads):
-        ws.write_string(row, col, text, formats["header"])
-    header = row
+    header = row = _table_head(ws, row, f"{sheet.title}: percent success by table", heads,
+                               formats)
     for table in sheet.tables:
         row += 1
         part = indicators[indicators["table_id"] == table.id] if len(indicators) else indicators
@@ -202,18 +188,35 @@ def _indicator_summary(workbook: Any, ws: Worksheet, row: int, indicators: pd.Da
             count = sum(1 for p in percents if (low is None or p >= low)
                         and (high is None or p < high))
             ws.write_number(row, col, count, formats["number"])
-    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
-    for col in range(5, 5 + len(PERCENT_BINS)):
-        chart.add_series({
-            "name": ["summary", header, col],
-            "categories": ["summary", header + 1, 0, row, 0],
-            "values": ["summary", header + 1, col, row, col],
-        })
-    chart.set_title({"name": "Indicators by percent success",
-                     "name_font": {"name": _FONT["font_name"]}})
-    chart.set_legend({"position": "bottom"})
+    chart = _stacked_chart(workbook, "column", header, row, range(5, 5 + len(PERCENT_BINS)),
+                           "Indicators by percent success")
     ws.insert_chart(header, len(heads) + 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
     return max(row + 2, header + 20)
+
+
+def _table_head(ws: Worksheet, row: int, title: str, heads: list[str],
+                formats: dict[str, Any]) -> int:
+    """A title, then a header row below it; returns the header's row."""
+    ws.write_string(row, 0, title, formats["title"])
+    for col, text in enumerate(heads):
+        ws.write_string(row + 1, col, text, formats["header"])
+    return row + 1
+
+
+def _stacked_chart(workbook: Any, kind: str, header: int, last: int, columns: range,
+                   title: str) -> Any:
+    """A native stacked chart of the summary's ``columns`` over rows header+1..last, one
+    series per column, named by the header, categories from column A."""
+    chart = workbook.add_chart({"type": kind, "subtype": "stacked"})
+    for col in columns:
+        chart.add_series({
+            "name": ["summary", header, col],
+            "categories": ["summary", header + 1, 0, last, 0],
+            "values": ["summary", header + 1, col, last, col],
+        })
+    chart.set_title({"name": title, "name_font": {"name": _FONT["font_name"]}})
+    chart.set_legend({"position": "bottom", "font": {"name": _FONT["font_name"]}})
+    return chart
 
 
 def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]) -> None:
