@@ -32,6 +32,12 @@ from .xlsxread import MAX_TEXT, Cell, Cells, ErrorValue, FileRefused, Package, o
 ANSWER_COLUMNS = ("file", "agency_code", "part", "item_id", "field_id", "kind", "label",
                   "year", "value", "sheet", "cell")
 
+#: Columns every indicators frame has; result_<year> columns come between target and
+#: percent_success, one per result year.
+INDICATOR_COLUMNS = ("file", "agency_code", "table_id", "row", "item_id", "indicator", "unit",
+                     "direction", "target_year", "target", "percent_success", "score", "sheet",
+                     "cells")
+
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _ODS_MIME = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
@@ -168,10 +174,7 @@ def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
 def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
     """One row per filled indicator row of each readable return."""
     rows = [row for r in reads if r.values is not None for row in r.indicator_rows]
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return pd.DataFrame({c: pd.Series(dtype="string") for c in
-                             ("file", "agency_code", "table_id", "item_id", "indicator")})
+    frame = pd.DataFrame(rows, columns=None if rows else list(INDICATOR_COLUMNS))
     for column in ("file", "agency_code", "table_id", "item_id", "indicator", "unit",
                    "direction", "sheet", "cells"):
         if column in frame:
