@@ -148,7 +148,8 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         agencies = load_roster(roster) if roster else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
-    files = collect_inputs(inputs)
+    outputs = [p for p in (output, csv_dir, parquet_dir) if p is not None]
+    files = collect_inputs(inputs, exclude=outputs)  # a rerun must not read its own outputs
     reads = []
     with click.progressbar(files, label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:

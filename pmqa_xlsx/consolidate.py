@@ -10,8 +10,10 @@ others are listed as ``duplicate``. Only counted returns (ok, ok_with_warnings) 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +27,6 @@ from .roster import Agency, load_roster
 RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "form_id", "form_version",
                   "fiscal_year", "generated_at", "modified", "filled", "errors", "warnings")
 COUNTED = ("ok", "ok_with_warnings")
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 @dataclass(frozen=True)
@@ -44,32 +45,41 @@ class Consolidated:
                 ("ok", "ok_with_warnings", "rejected", "duplicate", "unknown_agency", "missing")}
 
 
-def collect_inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given, and every file inside given folders (recursively), sorted.
+def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                   exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+    """Files as given, and every file inside given folders (recursively, sorted), each once.
 
-    Inside folders, hidden files and the manifest are skipped; everything else is read, so a
-    stray file is listed as rejected rather than silently ignored.
+    Nothing inside a folder is skipped, so a stray file is listed rather than silently
+    ignored; only ``exclude`` (files, or folders and all below them: the merge's own outputs)
+    is left out.
     """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    excluded = [Path(e).resolve() for e in exclude]
+
+    def wanted(path: Path) -> bool:
+        resolved = path.resolve()
+        return not any(resolved == e or e in resolved.parents for e in excluded)
+
     files: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                                and not p.name.startswith(".") and p.name != "manifest.csv"))
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
         else:
             files.append(path)
     seen: set[Path] = set()
     unique = []
     for f in files:
         key = f.resolve()
-        if key not in seen:
+        if key not in seen and wanted(f):
             seen.add(key)
             unique.append(f)
     return unique
 
 
 def consolidate(
-    paths: Iterable[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     roster: str | os.PathLike[str] | Sequence[Agency] | None = None,
     *,
     layouts: Sequence[Layout] | None = None,
@@ -78,7 +88,7 @@ def consolidate(
     """Merge returned workbooks into one dataset.
 
     Args:
-        paths: Files and folders of returns.
+        paths: A file or folder of returns, or several.
         roster: The agencies expected (a CSV/XLSX roster path or a list of Agency).
         layouts: The layouts returns may be of (default: the bundled ones).
         progress: Called after each file is read.
@@ -98,26 +108,18 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
     problems: list[Problem] = [p for r in reads for p in r.problems]
     roster = {a.code: a for a in agencies} if agencies is not None else None
 
+    def refuse(read: ReadReturn, state: str, problem: Problem) -> None:
+        states[id(read)] = state
+        problems.append(problem)
+
+    _one_round(reads, states, refuse)
     if roster is not None:
         for read in reads:
             if states[id(read)] in COUNTED and read.agency_code not in roster:
-                states[id(read)] = "unknown_agency"
-                problems.append(P.make("unknown-agency", file=read.file,
-                                       agency_code=read.agency_code,
-                                       agency=read.agency_code or ""))
-    by_agency: dict[str, list[ReadReturn]] = {}
-    for read in reads:
-        if states[id(read)] in COUNTED and read.agency_code:
-            by_agency.setdefault(read.agency_code, []).append(read)
-    for code, group in by_agency.items():
-        if len(group) < 2:
-            continue
-        group.sort(key=_newest_first)
-        chosen = group[0]
-        for other in group[1:]:
-            states[id(other)] = "duplicate"
-            problems.append(P.make("duplicate", file=other.file, agency_code=code, agency=code,
-                                   chosen=Path(chosen.file).name))
+                refuse(read, "unknown_agency", P.make(
+                    "unknown-agency", file=read.file, agency_code=read.agency_code,
+                    agency=read.agency_code or ""))
+    _one_return_per_agency(reads, states, problems)
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
     rows = [_return_row(r, states[id(r)], roster) for r in reads]
@@ -131,7 +133,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
             refused = [Path(r.file).name for r in reads if r.agency_code == agency.code]
             why = f"; its file(s) {', '.join(refused)} could not be counted, see their " \
                   "problems" if refused else ""
-            problems.append(P.make("missing-return", file="", agency_code=agency.code,
+            problems.append(P.make("missing-return", file=None, agency_code=agency.code,
                                    agency=agency.code, name=agency.name, why=why))
     returns = pd.DataFrame(rows, columns=list(RETURN_COLUMNS))
     for column in ("file", "agency_code", "agency_name", "state", "form_id", "form_version",
@@ -147,22 +149,87 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
     )
 
 
+def _one_round(reads: list[ReadReturn], states: dict[int, str],
+               refuse: Callable[[ReadReturn, str, Problem], None]) -> None:
+    """Counted returns of another form, version or fiscal year than most are refused: one
+    round's figures must not be mixed with another's."""
+    rounds = Counter(_round(r) for r in reads if states[id(r)] in COUNTED)
+    if len(rounds) < 2:
+        return
+    expected = rounds.most_common(1)[0][0]
+    for read in reads:
+        if states[id(read)] in COUNTED and _round(read) != expected:
+            refuse(read, "rejected", P.make(
+                "other-round", file=read.file, agency_code=read.agency_code,
+                found=_round_text(_round(read)), expected=_round_text(expected)))
+
+
+def _round(read: ReadReturn) -> tuple[str, str, int]:
+    ident = read.identity
+    return (ident.form_id or "", ident.form_version or "", ident.fiscal_year or 0)
+
+
+def _round_text(key: tuple[str, str, int]) -> str:
+    return f"fiscal year {key[2]} (form {key[0]} version {key[1]})"
+
+
+def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
+                           problems: list[Problem]) -> None:
+    """Of an agency's counted returns the newest non-empty one counts; the others become
+    duplicates. A newer return that was rejected is pointed out on the one that counts."""
+    by_agency: dict[str, list[ReadReturn]] = {}
+    for read in reads:
+        if read.agency_code:
+            by_agency.setdefault(read.agency_code, []).append(read)
+    for code, group in by_agency.items():
+        counted = sorted((r for r in group if states[id(r)] in COUNTED), key=_rank,
+                         reverse=True)
+        if not counted:
+            continue
+        chosen = counted[0]
+        for other in counted[1:]:
+            states[id(other)] = "duplicate"
+            problems.append(P.make("duplicate", file=other.file, agency_code=code, agency=code,
+                                   chosen=Path(chosen.file).name))
+        for newer in group:
+            if states[id(newer)] == "rejected" and _when(newer) > _when(chosen):
+                problems.append(P.make("newer-return-rejected", file=chosen.file,
+                                       agency_code=code, agency=code,
+                                       newer=Path(newer.file).name))
+
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+def _when(read: ReadReturn) -> tuple[datetime, float, datetime]:
+    """When a return was last saved: the time its spreadsheet application stored in it,
+    then the file's own time, then when the workbook was generated (missing: oldest)."""
+    return (_parse_time(read.identity.modified), read.mtime,
+            _parse_time(read.identity.generated_at))
+
+
+def _rank(read: ReadReturn) -> tuple[bool, tuple[datetime, float, datetime], str]:
+    # A return with answers beats an empty one, whatever their times.
+    has_answers = not any(p.code == "empty-return" for p in read.problems)
+    return (has_answers, _when(read), read.file)
+
+
+def _parse_time(text: str | None) -> datetime:
+    if not text:
+        return _OLDEST
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return _OLDEST
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[Agency] | None:
     if roster is None:
         return None
     if isinstance(roster, str | os.PathLike):
         return load_roster(roster)
     return list(roster)
-
-
-def _newest_first(read: ReadReturn) -> tuple[str, float, str, str]:
-    # Negated through sorting order: newest modification first, then newest file, then name.
-    return (_inverted(read.identity.modified or ""), -read.mtime,
-            _inverted(read.identity.generated_at or ""), read.file)
-
-
-def _inverted(text: str) -> str:
-    return "".join(chr(0x10FFFF - ord(c)) for c in text)
 
 
 def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None) -> dict:

@@ -44,8 +44,8 @@ _CODES = [
          "use File > Save As and choose 'Excel 2007-365 (.xlsx)'", True),
     Code("macro-workbook", "error", "the file contains macros (.xlsm); macros are never run or "
          "accepted: save it as 'Excel Workbook (.xlsx)'", True),
-    Code("lock-file", "error", "this is Excel's temporary lock file (~$...), not a return; "
-         "ignore it or delete it", True),
+    Code("not-a-return", "warning", "this is a lock file that Excel or LibreOffice leaves "
+         "while a workbook is open, or a file the operating system keeps; it is not read", True),
     Code("no-metadata", "error", "the workbook has no '{sheet}' metadata sheet, so it is not a "
          "form made by pmqa_xlsx (or the sheet was deleted); fill in the workbook the ministry "
          "sent", True),
@@ -77,6 +77,14 @@ _CODES = [
          "value itself"),
     Code("error-value", "error", "{label}: the cell shows the error {found}; type the value "
          "itself"),
+    Code("typed-as-percent", "error", "{label}: the cell is formatted as a percentage, so the "
+         "spreadsheet stored {found} for what was typed; type the number itself (85 for "
+         "85%) in a fresh copy of the form"),
+    Code("typed-as-date", "error", "{label}: the cell is formatted as a date or time, so the "
+         "spreadsheet stored {found} for what was typed; type the number itself"),
+    Code("misplaced-value", "error", "a value where the form has none: {found!r}; the sheet "
+         "was unprotected and edited, so values may have moved: copy the answers into a fresh "
+         "copy of the workbook"),
     Code("text-too-long", "error", "{label}: the text is {length:,} characters; shorten it to "
          "at most {limit:,}"),
     # Warnings: the return counts, but someone should look.
@@ -94,6 +102,10 @@ _CODES = [
          "(the newest) and this one is not counted"),
     Code("unknown-agency", "error", "agency code {agency!r} is not on the roster; check the code "
          "in the workbook, or add the agency to the roster and merge again"),
+    Code("newer-return-rejected", "warning", "agency {agency} sent a newer file, {newer}, "
+         "which was rejected; this older return is used until the newer one is fixed"),
+    Code("other-round", "error", "this return is for {found}, but the other returns are for "
+         "{expected}; merge each round on its own"),
     Code("missing-return", "warning", "no counted return from agency {agency} ({name}){why}"),
 ]
 
@@ -102,7 +114,7 @@ CATALOGUE: dict[str, Code] = {c.slug: c for c in _CODES}
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    file: str
+    file: str | None
     agency_code: str | None
     sheet: str | None
     cell: str | None
@@ -122,7 +134,7 @@ def message(code: str, **fields: object) -> str:
     return CATALOGUE[code].template.format(**fields)
 
 
-def make(code: str, *, file: str, agency_code: str | None = None, sheet: str | None = None,
+def make(code: str, *, file: str | None, agency_code: str | None = None, sheet: str | None = None,
          cell: str | None = None, **fields: object) -> Problem:
     """A located problem from the catalogue."""
     entry = CATALOGUE[code]

@@ -11,6 +11,8 @@ Reading always returns: a file that cannot be read is a result with state ``reje
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,6 +40,12 @@ INDICATOR_COLUMNS = ("file", "agency_code", "table_id", "row", "item_id", "indic
                      "direction", "target_year", "target", "percent_success", "score", "sheet",
                      "cells")
 
+#: Files that are never returns: Excel's and LibreOffice's lock files, and what operating
+#: systems leave in folders. They are listed (with a warning), never read.
+LOCK_PREFIXES = ("~$", ".~lock.")
+SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _ODS_MIME = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
@@ -129,8 +137,8 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
         mtime = path.stat().st_mtime
     except OSError:
         mtime = 0.0
-    if path.name.startswith("~$"):
-        return ReadReturn(name, Identity(), [P.make("lock-file", file=name)], mtime=mtime)
+    if path.name.startswith(LOCK_PREFIXES) or path.name.lower() in SYSTEM_FILES:
+        return ReadReturn(name, Identity(), [P.make("not-a-return", file=name)], mtime=mtime)
     refused = _sniff(path)
     if refused is not None:
         code, fields = refused
@@ -143,6 +151,7 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
         return ReadReturn(name, Identity(), [P.make(code, file=name, detail=exc.message)],
                           mtime=mtime)
     result.mtime = mtime
+    result.problems = [_with_agency(p, result.agency_code) for p in result.problems]
     return result
 
 
@@ -290,6 +299,7 @@ def _identity_dict(identity: Identity) -> dict[str, Any]:
 def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap,
                problems: list[Problem]) -> ReadReturn:
     sheets: dict[str, Cells] = {}
+    formats = package.number_formats()
     for plan in cellmap.sheets:
         info = package.sheet(plan.name)
         if info is None:
@@ -303,8 +313,14 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
         problems.extend(_stray_values(plan, cells, beyond, file))
     values: list[Any] = []
     for cell in cellmap.inputs():
-        value, cell_problems = _read_input(cell, sheets[cell.sheet].get((cell.row, cell.col)),
-                                           file)
+        found = sheets[cell.sheet].get((cell.row, cell.col))
+        value, cell_problems = _read_input(cell, found, file)
+        if cell.kind == "number" and found is not None and isinstance(found.value, float):
+            kind = format_kind(formats[found.style] if found.style < len(formats) else "")
+            if kind is not None:
+                cell_problems.append(P.make(f"typed-as-{kind}", file=file, sheet=cell.sheet,
+                                            cell=cell.ref, label=cell.label,
+                                            found=f"{found.value:g}"))
         values.append(value)
         problems.extend(cell_problems)
     code = _agency_code(cellmap, values, identity, file, problems)
@@ -325,7 +341,7 @@ def _index(cellmap: CellMap) -> dict[tuple[str, str, str], int]:
 
 
 def _with_agency(problem: Problem, code: str | None) -> Problem:
-    if problem.agency_code == code:
+    if problem.agency_code == code or code is None:
         return problem
     return Problem(problem.file, code, problem.sheet, problem.cell, problem.severity,
                    problem.code, problem.message)
@@ -380,14 +396,18 @@ def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
         for r in range(label.row, (label.last_row or label.row) + 1):
             for c in range(label.col, (label.last_col or label.col) + 1):
                 known.add((r, c))
+    last_row = max(r for r, _ in known)
+    last_col = len(plan.widths) - 1
     out = []
     for pos, cell in cells.items():
         if pos in known or is_blank(cell.value) and cell.formula is None:
             continue
-        out.append(P.make("stray-value", file=file, sheet=plan.name,
-                          cell=xl_rowcol_to_cell(*pos),
-                          found=_short(str(cell.value if cell.formula is None
-                                           else "=" + cell.formula))))
+        # inside the form's area, a value where none belongs means the sheet was edited
+        code = "misplaced-value" if pos[0] <= last_row and pos[1] <= last_col else \
+            "stray-value"
+        shown = _display(cell.value) if cell.formula is None else "=" + cell.formula
+        out.append(P.make(code, file=file, sheet=plan.name, cell=xl_rowcol_to_cell(*pos),
+                          found=_short(shown)))
     if beyond is not None:
         out.append(P.make("stray-value", file=file, sheet=plan.name,
                           cell=xl_rowcol_to_cell(*beyond), found="(a cell far outside the form)"))
@@ -402,8 +422,8 @@ def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, li
     value = found.value
     problems: list[Problem] = []
     if found.formula is not None:
-        problems.append(P.make("formula-in-input", **where, label=cell.label,
-                               formula=_short("=" + found.formula)))
+        shown = _short("=" + found.formula) if found.formula else "copied from another cell"
+        problems.append(P.make("formula-in-input", **where, label=cell.label, formula=shown))
     if isinstance(value, ErrorValue):
         problems.append(P.make("error-value", **where, label=cell.label, found=value.text))
         return value.text, problems
@@ -412,8 +432,8 @@ def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, li
     if is_blank(value):
         return None, problems
     if isinstance(value, str) and len(value) > MAX_TEXT:
-        problems.append(P.make("text-too-long", **where, label=cell.label, length=len(value),
-                               limit=MAX_TEXT))
+        problems.append(P.make("text-too-long", **where, label=cell.label,
+                               length=found.full_length or len(value), limit=MAX_TEXT))
         return value[:MAX_TEXT], problems
     return _KIND_READERS[cell.kind](cell, value, where, problems)
 
@@ -434,6 +454,9 @@ def _read_number(cell: InputCell, value: Any, where: dict[str, str],
 def _read_choice(cell: InputCell, value: Any, where: dict[str, str],
                  problems: list[Problem]) -> tuple[Any, list[Problem]]:
     text = str(value).strip() if not isinstance(value, float) else f"{value:g}"
+    # NFKC on both sides: Thai ำ may be typed as one character or as ํ + า
+    canonical = {unicodedata.normalize("NFKC", c): c for c in cell.choices}
+    text = canonical.get(unicodedata.normalize("NFKC", text), text)
     if text not in cell.choices:
         code = "bad-status" if cell.kind == "status" else "bad-choice"
         problems.append(P.make(code, **where, label=cell.label, found=_short(text),
@@ -603,11 +626,39 @@ def _text(value: Any) -> str | None:
     return str(value).strip()
 
 
-_code = _text
+def _code(value: Any) -> str | None:
+    """An agency code as typed, normalised: NFKC, Thai digits as ASCII, spaces trimmed."""
+    text = _text(value)
+    if text is None:
+        return None
+    return unicodedata.normalize("NFKC", text).translate(_THAI_DIGITS).strip() or None
 
 
 def _str_or_none(value: Any) -> str | None:
-    return None if is_blank(value) else str(value)
+    return None if is_blank(value) else _display(value)
+
+
+def _display(value: Any) -> str:
+    """A value as a spreadsheet shows it: 85.0 as "85"."""
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+_DATE_PARTS = re.compile(r"[dmyhsbeวดปชนท]")
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|[eE][+-]')
+
+
+def format_kind(code: str) -> str | None:
+    """"percent" or "date" if a number format shows numbers as such, else None."""
+    plain = _FORMAT_NOISE.sub("", code).lower()
+    if not plain or plain == "general" or plain == "@":
+        return None
+    if "%" in plain:
+        return "percent"
+    if _DATE_PARTS.search(plain):
+        return "date"
+    return None
 
 
 def _number_or_none(value: Any) -> float | None:

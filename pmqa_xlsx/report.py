@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
+import numbers
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -81,7 +82,7 @@ def write_csvs(result: Consolidated, directory: str | os.PathLike[str]) -> list[
             writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
             writer.writerow([csv_safe(c) for c in frame.columns])
             for row in frame.itertuples(index=False, name=None):
-                writer.writerow([csv_safe(_plain(v)) for v in row])
+                writer.writerow([_csv_field(v) for v in row])
         written.append(target)
     return written
 
@@ -236,15 +237,16 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 12)
     ws.set_column(2, len(column_of) + 1, 18)
-    for col, text in enumerate(keys):
-        ws.write_string(0, col, text, formats["header"])
-        ws.write_string(1, col, "", formats["header"])
-        ws.write_string(2, col, "", formats["header"])
-    for (part, item, fld, label, sheet, cell) in columns.itertuples(index=False, name=None):
-        col = column_of[(part, item, fld)]
-        ws.write_string(0, col, f"{item} {fld}", formats["header"])
-        ws.write_string(1, col, label, formats["header"])
-        ws.write_string(2, col, f"{sheet}!{cell}", formats["header"])
+    heads = [(col, (f"{item} {fld}", label, f"{sheet}!{cell}"))
+             for (part, item, fld, label, sheet, cell) in columns.itertuples(index=False,
+                                                                              name=None)
+             for col in [column_of[(part, item, fld)]]]
+    # constant_memory: each row is written whole before the next one starts
+    for row in range(3):
+        for col, text in enumerate(keys):
+            ws.write_string(row, col, text if row == 0 else "", formats["header"])
+        for col, texts in heads:
+            ws.write_string(row, col, texts[row], formats["header"])
     row = 2
     current: tuple[str, str] | None = None
     for file, code, part, item, fld, value in zip(
@@ -276,22 +278,30 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) ->
 
 def _write_value(ws: Worksheet, row: int, col: int, value: Any, formats: dict[str, Any]) -> None:
     """Numbers as numbers, everything else as a string: never a formula, never a link."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA:
         return
-    if isinstance(value, bool):
-        ws.write_string(row, col, str(value), formats["text"])
-    elif isinstance(value, int | float):
-        if math.isfinite(value):
-            ws.write_number(row, col, value, formats["number"])
-    else:
+    number = _number(value)
+    if number is not None:
+        ws.write_number(row, col, number, formats["number"])
+    elif not isinstance(value, float):  # NaN stays blank
         ws.write_string(row, col, str(value), formats["text"])
 
 
-def _plain(value: Any) -> object:
+def _number(value: Any) -> float | None:
+    """A finite number (numpy's too) as a float; None for text, blanks and NaN."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _csv_field(value: Any) -> str:
+    """Numbers as plain digits; text neutralised against formulas (never numbers: -5 is -5)."""
     if value is None or value is pd.NA:
         return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return repr(value) if not value.is_integer() else str(int(value))
-    return value
+    number = _number(value)
+    if number is not None:
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    if isinstance(value, float):  # NaN
+        return ""
+    return csv_safe(value)

@@ -28,6 +28,27 @@ MAX_COL = 100
 MAX_TEXT = 32767  # Excel's own limit for one cell
 MAX_SHARED_STRINGS = 200_000
 
+#: Excel's built-in number formats that are not General (ECMA-376 18.8.30), for the kinds
+#: the reader cares about: percentages, dates and times.
+BUILTIN_FORMATS = {
+    9: "0%", 10: "0.00%", 14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy",
+    18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm",
+    45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0", 27: "[$-404]e/m/d", 30: "m/d/yy",
+    36: "[$-404]e/m/d", 50: "[$-404]e/m/d", 57: "[$-404]e/m/d", 59: "t0", 67: "t0%",
+    71: "ว/ด/ปปปป", 72: "ว-ดดด-ปป", 73: "ว-ดดด", 74: "ดดด-ปป", 75: "ช:นน", 76: "ช:นน:ทท",
+    77: "ว/ด/ปปปป ช:นน", 78: "นน:ทท", 79: "[ช]:นน:ทท", 80: "นน:ทท.0", 81: "d/m/bb",
+}
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape(text: str) -> str:
+    """Decode OOXML's ``_xHHHH_`` escapes (``_x000D_`` is a carriage return, ``_x005F_`` an
+    underscore), as Excel does when it shows the text."""
+    if "_x" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
@@ -55,11 +76,14 @@ class ErrorValue:
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One cell: its value (str, float, bool, ErrorValue or None), the formula if the cell
-    has one, and whether a cached result was stored for that formula."""
+    has one, whether a cached result was stored for that formula, its style index, and the
+    full length of a text cut at MAX_TEXT + 1 characters (None if not cut)."""
 
     value: Any
     formula: str | None = None
     cached: bool = True
+    style: int = 0
+    full_length: int | None = None
 
 
 Cells = dict[tuple[int, int], Cell]  # (row, col), both zero-based
@@ -82,6 +106,7 @@ class Package:
         try:
             self.sheets = self._workbook_sheets()
             self._shared: list[str] | None = None
+            self._shared_lengths: dict[int, int] = {}
         except BaseException:
             self._zip.close()
             raise
@@ -103,9 +128,17 @@ class Package:
         """The sheet's cells within (max_row, max_col), and the first position beyond them
         that holds something (None if none)."""
         shared = self._shared_strings()
-        handler = _SheetHandler(shared, max_row, max_col)
+        handler = _SheetHandler(shared, max_row, max_col, self._shared_lengths)
         self._parse(sheet.path, handler)
         return handler.cells, handler.beyond
+
+    def number_formats(self) -> list[str]:
+        """The number format code of each cell style (cellXfs), in order."""
+        if "xl/styles.xml" not in self._names():
+            return []
+        handler = _StylesHandler()
+        self._parse("xl/styles.xml", handler)
+        return [handler.codes.get(i, BUILTIN_FORMATS.get(i, "General")) for i in handler.xfs]
 
     def modified(self) -> str | None:
         """docProps/core.xml's dcterms:modified, as written (ISO 8601), if present."""
@@ -149,6 +182,7 @@ class Package:
             if "xl/sharedStrings.xml" in self._names():
                 self._parse("xl/sharedStrings.xml", handler)
             self._shared = handler.strings
+            self._shared_lengths = handler.lengths
         return self._shared
 
     def _parse(self, member: str, handler: Any, required: bool = True) -> None:
@@ -333,10 +367,13 @@ class _TextOf:
 
 
 class _SharedStringsHandler:
-    """Shared strings, rich-text runs joined; phonetic runs (rPh) left out, as Excel shows."""
+    """Shared strings, rich-text runs joined; phonetic runs (rPh) left out, as Excel shows.
+    A text longer than MAX_TEXT is kept to MAX_TEXT + 1 characters; ``lengths`` has its
+    full length."""
 
     def __init__(self) -> None:
         self.strings: list[str] = []
+        self.lengths: dict[int, int] = {}
         self._parts: list[str] = []
         self._in_si = self._in_t = False
         self._skip = 0
@@ -357,7 +394,9 @@ class _SharedStringsHandler:
     def end(self, name: str) -> None:
         local = _local(name)
         if local == "si":
-            self.strings.append("".join(self._parts))
+            if self._length > MAX_TEXT:
+                self.lengths[len(self.strings)] = self._length
+            self.strings.append(unescape("".join(self._parts)))
             self._in_si = False
         elif local == "rPh":
             self._skip -= 1
@@ -369,26 +408,31 @@ class _SharedStringsHandler:
             room = MAX_TEXT + 1 - self._length  # one more than allowed: too long is visible
             if room > 0:
                 self._parts.append(data[:room])
-                self._length += min(len(data), room)
+            self._length += len(data)
 
 
 class _SheetHandler:
-    """Cells of one worksheet: value, formula and whether a cached value was stored."""
+    """Cells of one worksheet: value, formula, whether a cached value was stored, style.
 
-    def __init__(self, shared: list[str], max_row: int, max_col: int) -> None:
+    Text (a value, an inline string or a formula) is kept to MAX_TEXT + 1 characters while
+    its full length is counted, so a 10 MB cell costs no more than a long one.
+    """
+
+    def __init__(self, shared: list[str], max_row: int, max_col: int,
+                 shared_lengths: dict[int, int] | None = None) -> None:
         self.shared, self.max_row, self.max_col = shared, max_row, max_col
+        self.shared_lengths = shared_lengths or {}
         self.cells: Cells = {}
         self.beyond: tuple[int, int] | None = None
         self._row = -1
         self._col = -1
         self._pos: tuple[int, int] | None = None
         self._type = "n"
+        self._style = 0
         self._what: str | None = None  # "v", "f" or "t" (inline string) while inside one
-        self._v: list[str] = []
-        self._f: list[str] | None = None
-        self._t: list[str] = []
-        self._has_v = False
-        self._in_is = False
+        self._parts: dict[str, list[str]] = {"v": [], "f": [], "t": []}
+        self._lengths: dict[str, int] = {"v": 0, "f": 0, "t": 0}
+        self._has_v = self._has_f = self._in_is = False
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         local = _local(name)
@@ -400,7 +444,11 @@ class _SheetHandler:
             self._row, self._col = pos
             self._pos = pos
             self._type = attrs.get("t", "n")
-            self._v, self._f, self._t, self._has_v = [], None, [], False
+            style = attrs.get("s", "0")
+            self._style = int(style) if style.isdigit() else 0
+            self._parts = {"v": [], "f": [], "t": []}
+            self._lengths = {"v": 0, "f": 0, "t": 0}
+            self._has_v = self._has_f = False
         elif local == "row":
             r = attrs.get("r")
             self._row = int(r) - 1 if r and r.isdigit() else self._row + 1
@@ -410,7 +458,7 @@ class _SheetHandler:
         elif local == "v":
             self._what, self._has_v = "v", True
         elif local == "f":
-            self._what, self._f = "f", []
+            self._what, self._has_f = "f", True
         elif local == "is":
             self._in_is = True
         elif local == "t" and self._in_is:
@@ -429,18 +477,17 @@ class _SheetHandler:
             self._in_is = False
 
     def text_data(self, data: str) -> None:
-        if self._what == "v":
-            self._v.append(data)
-        elif self._what == "f" and self._f is not None:
-            self._f.append(data)
-        elif self._what == "t":
-            room = MAX_TEXT + 1 - sum(map(len, self._t))
-            if room > 0:
-                self._t.append(data[:room])
+        what = self._what
+        if what is None:
+            return
+        room = MAX_TEXT + 1 - self._lengths[what]
+        if room > 0:
+            self._parts[what].append(data[:room])
+        self._lengths[what] += len(data)
 
     def _finish_cell(self, pos: tuple[int, int]) -> None:
-        value = self._value()
-        formula = "".join(self._f) if self._f is not None else None
+        value, full_length = self._value()
+        formula = "".join(self._parts["f"]) if self._has_f else None
         if value is None and formula is None:
             return
         row, col = pos
@@ -450,34 +497,69 @@ class _SheetHandler:
             return
         # An empty <v/> of a numeric cell is no result at all (openpyxl writes it when it
         # re-saves a file); Excel stores a blank text result as t="str" with an empty <v>.
-        cached = self._type in ("inlineStr", "str") and (self._has_v or self._type ==
-                                                         "inlineStr") or bool(
-            self._has_v and "".join(self._v).strip())
-        self.cells[pos] = Cell(value=value, formula=formula, cached=cached)
+        raw = "".join(self._parts["v"])
+        cached = self._type == "inlineStr" or (self._type == "str" and self._has_v) or bool(
+            self._has_v and raw.strip())
+        self.cells[pos] = Cell(value=value, formula=formula, cached=cached, style=self._style,
+                               full_length=full_length)
 
-    def _value(self) -> Any:
+    def _value(self) -> tuple[Any, int | None]:
         kind = self._type
         if kind == "inlineStr":
-            return "".join(self._t)
+            length = self._lengths["t"]
+            return unescape("".join(self._parts["t"])), length if length > MAX_TEXT else None
         if not self._has_v:
-            return None
-        raw = "".join(self._v)
+            return None, None
+        raw = "".join(self._parts["v"])
         if kind == "s":
             try:
-                return self.shared[int(raw)]
+                index = int(raw)
+                return self.shared[index], self.shared_lengths.get(index)
             except (ValueError, IndexError):
-                return ErrorValue("#REF-STRING")
+                return ErrorValue("#REF-STRING"), None
         if kind == "str":
-            return raw
+            length = self._lengths["v"]
+            return unescape(raw), length if length > MAX_TEXT else None
         if kind == "b":
-            return raw.strip() in ("1", "true")
+            return raw.strip() in ("1", "true"), None
         if kind == "e":
-            return ErrorValue(raw)
+            return ErrorValue(raw), None
         if kind == "d":
-            return raw
+            return raw, None
         if not raw.strip():
-            return None
+            return None, None
         try:
-            return float(raw)
+            return float(raw), None
         except ValueError:
-            return raw
+            return raw, None
+
+
+class _StylesHandler:
+    """Number formats: the custom codes (numFmts) and each cell style's numFmtId (cellXfs)."""
+
+    def __init__(self) -> None:
+        self.codes: dict[int, str] = {}
+        self.xfs: list[int] = []
+        self._in_xfs = False
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        local = _local(name)
+        if local == "numFmt":
+            fmt_id = attrs.get("numFmtId", "")
+            if fmt_id.isdigit():
+                self.codes[int(fmt_id)] = attrs.get("formatCode", "")
+        elif local == "cellXfs":
+            self._in_xfs = True
+        elif local == "xf" and self._in_xfs:
+            fmt_id = attrs.get("numFmtId", "0")
+            self.xfs.append(int(fmt_id) if fmt_id.isdigit() else 0)
+            if len(self.xfs) > 100_000:
+                raise FileRefused("zip-bomb", "the workbook holds over 100,000 cell styles; "
+                                  "it is not a return")
+
+    def end(self, name: str) -> None:
+        if _local(name) == "cellXfs":
+            self._in_xfs = False
+
+    def text_data(self, data: str) -> None:
+        pass

@@ -222,3 +222,144 @@ def test_merge_replaces_outputs_atomically(returns: Path, tmp_path: Path,
         write_workbook(consolidate([returns / "03005.xlsx"]), out, [])
     assert out.read_bytes() == b"previous consolidated file"
     assert [p.name for p in tmp_path.iterdir()] == ["consolidated.xlsx"]
+
+
+# -- which return counts ----------------------------------------------------------------------
+
+
+def with_modified(src: Path, dst: Path, stamp: str | None) -> Path:
+    """A copy of a return whose docProps/core.xml says it was last saved at ``stamp``."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "docProps/core.xml":
+                text = data.decode()
+                text = re.sub(r"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
+                              "" if stamp is None else
+                              f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}'
+                              "</dcterms:modified>", text)
+                data = text.encode()
+            zout.writestr(info.filename, data)
+    return dst
+
+
+@pytest.mark.parametrize(("older", "newer"), [
+    ("2026-03-01T20:00:00Z", "2026-03-01T20:00:00.5Z"),        # fractions of a second
+    ("2026-03-02T01:00:00+07:00", "2026-03-01T20:00:00Z"),     # 18:00Z is older than 20:00Z
+    (None, "2020-01-01T00:00:00Z"),                            # no time at all is the oldest
+])
+def test_the_newest_return_counts(returns: Path, tmp_path: Path, older: str | None,
+                                  newer: str) -> None:
+    source = returns / "08004.xlsx"
+    with_modified(source, tmp_path / "b-new.xlsx", newer)
+    old = with_modified(source, tmp_path / "a-old.xlsx", older)
+    os.utime(old, (2_000_000_000, 2_000_000_000))  # the file times say the opposite
+    merged = consolidate(tmp_path)
+    states = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
+                      merged.returns["state"], strict=True))
+    assert states == {"a-old.xlsx": "duplicate", "b-new.xlsx": "ok"}
+
+
+def test_an_empty_return_never_replaces_a_filled_one(layout: Layout, returns: Path,
+                                                     tmp_path: Path) -> None:
+    generate_roster(layout, ROSTER, tmp_path / "sent")
+    shutil.copy(returns / "08004.xlsx", tmp_path / "filled.xlsx")
+    shutil.copy(tmp_path / "sent" / "08004.xlsx", tmp_path / "saved-later-empty.xlsx")
+    os.utime(tmp_path / "filled.xlsx", (1_700_000_000, 1_700_000_000))
+    merged = consolidate([tmp_path / "filled.xlsx", tmp_path / "saved-later-empty.xlsx"])
+    states = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
+                      merged.returns["state"], strict=True))
+    assert states == {"filled.xlsx": "ok", "saved-later-empty.xlsx": "duplicate"}
+    assert len(merged.indicators) == 50
+
+
+def test_a_newer_rejected_return_is_pointed_out(returns: Path, cellmap: CellMap,
+                                                tmp_path: Path) -> None:
+    shutil.copy(returns / "21003.xlsx", tmp_path / "21003-new.xlsx")  # has an error
+    # an old, good return of 21003 (openpyxl stamps the time it saves: set it afterwards)
+    book = openpyxl.load_workbook(returns / "08004.xlsx")
+    book["_meta"]["B5"] = "21003"
+    book["คำชี้แจง"][cellmap.identity_cell("agency_code").ref] = "21003"
+    book.save(tmp_path.parent / "edited.xlsx")
+    with_modified(tmp_path.parent / "edited.xlsx", tmp_path / "old.xlsx",
+                  "2020-01-01T00:00:00Z")
+    merged = consolidate(tmp_path)
+    problems = merged.problems[merged.problems["code"] == "newer-return-rejected"]
+    assert problems["message"].tolist() == [P.message(
+        "newer-return-rejected", agency="21003", newer="21003-new.xlsx")]
+    assert Path(problems["file"].item()).name == "old.xlsx"
+
+
+def test_returns_of_another_round_are_not_mixed_in(layout: Layout, cellmap: CellMap,
+                                                   returns: Path, tmp_path: Path) -> None:
+    from pmqa_xlsx import build_cellmap, generate_workbook
+    from pmqa_xlsx.roster import Agency
+
+    generate_workbook(layout, tmp_path / "sent.xlsx", year=2563,
+                      agency=Agency(code="15005", name="กรมการจัดหางาน"))
+    fill(build_cellmap(layout, 2563), tmp_path / "sent.xlsx", tmp_path / "15005.xlsx")
+    merged = consolidate([returns / "03005.xlsx", returns / "08004.xlsx",
+                          tmp_path / "15005.xlsx"])
+    row = merged.returns[merged.returns["agency_code"] == "15005"]
+    assert row["state"].item() == "rejected"
+    (message,) = merged.problems[merged.problems["code"] == "other-round"]["message"]
+    assert message == P.message(
+        "other-round", found=f"fiscal year 2563 (form {layout.form.id} version "
+        f"{layout.form.version})", expected=f"fiscal year 2562 (form {layout.form.id} "
+        f"version {layout.form.version})")
+
+
+def test_consolidate_takes_one_path_as_text(returns: Path) -> None:
+    merged = consolidate(str(returns / "03005.xlsx"))
+    assert merged.returns["file"].tolist() == [str(returns / "03005.xlsx")]
+
+
+# -- what the outputs hold --------------------------------------------------------------------
+
+
+def test_csv_holds_the_frames_values(merged: Any, tmp_path: Path) -> None:
+    write_csvs(merged, tmp_path)
+    indicators = pd.read_csv(tmp_path / "indicators.csv", encoding="utf-8-sig",
+                             dtype={"agency_code": str})
+    expected = merged.indicators
+    for column in ("target", "result_2562", "percent_success", "score"):
+        assert indicators[column].tolist() == pytest.approx(
+            expected[column].astype(float).tolist(), nan_ok=True)
+    assert indicators["agency_code"].tolist() == expected["agency_code"].tolist()
+    answers = pd.read_csv(tmp_path / "answers.csv", encoding="utf-8-sig", dtype=str,
+                          keep_default_na=False)
+    negative = answers[answers["value"].str.startswith("-")]
+    assert all(v.lstrip("-").replace(".", "").isdigit() for v in negative["value"])
+
+
+def test_workbook_cells_have_the_right_types(merged: Any, layout: Layout, cellmap: CellMap,
+                                             tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    write_workbook(merged, path, [layout])
+    book = openpyxl.load_workbook(path)
+    indicators = book["indicators"]
+    heads = [c.value for c in indicators[1]]
+    first = [c for c in indicators[2]]
+    for name in ("row", "target_year", "target", "percent_success", "score"):
+        assert first[heads.index(name)].data_type == "n", name
+    returns = book["returns"]
+    heads = [c.value for c in returns[1]]
+    assert returns.cell(2, heads.index("filled") + 1).data_type == "n"
+    answers = book["answers"]
+    rows = [[c.value for c in answers[r]][:4] for r in (1, 2, 3)]
+    assert rows == [["file", "agency_code", "identity agency_name", "identity agency_code"],
+                    ["", "", "ชื่อหน่วยงาน", "รหัสหน่วยงาน"],
+                    ["", "", f"คำชี้แจง!{cellmap.identity_cell('agency_name').ref}",
+                     f"คำชี้แจง!{cellmap.identity_cell('agency_code').ref}"]]
+
+
+def test_a_rerun_does_not_read_its_own_outputs(returns: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "r"
+    shutil.copytree(returns, folder)
+    args = ("merge", str(folder), "-o", str(folder / "consolidated.xlsx"), "--csv",
+            str(folder / "csv"))
+    first, second = run(*args), run(*args)
+    assert first == second

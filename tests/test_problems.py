@@ -3,7 +3,6 @@ the right place, with the catalogue's message; the reader never raises."""
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import zipfile
@@ -11,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from pmqa_xlsx import generate_workbook, read_return, xlsxread
@@ -164,10 +164,15 @@ def test_macro_workbook(base: Path, tmp_path: Path) -> None:
     assert only(path)["code"] == "macro-workbook"
 
 
-def test_lock_file(base: Path, tmp_path: Path) -> None:
-    path = tmp_path / "~$03005.xlsx"
+@pytest.mark.parametrize("name", ["~$03005.xlsx", ".~lock.03005.xlsx#", "Thumbs.db"])
+def test_lock_and_system_files_are_listed_not_read(base: Path, tmp_path: Path,
+                                                   name: str) -> None:
+    path = tmp_path / name
     shutil.copy(base, path)
-    assert only(path)["code"] == "lock-file"
+    result = read_return(path)
+    (problem,) = result.problems.to_dict("records")
+    assert (result.state, problem["code"], problem["severity"]) == (
+        "rejected", "not-a-return", "warning")
 
 
 # -- identifying the form -------------------------------------------------------------------
@@ -217,6 +222,7 @@ def test_structure_changed_rows_inserted(base: Path, tmp_path: Path) -> None:
     problem = only(edit_book(base, tmp_path / "x.xlsx", insert))
     assert (problem["code"], problem["sheet"], problem["cell"]) == (
         "structure-changed", "หมวด 3", "D8")
+    assert problem["agency_code"] == "03005"  # known from the metadata, even when refused
     assert "1 row inserted above; it is now at row 9" in problem["message"]
 
 
@@ -279,6 +285,11 @@ def test_cell_problems(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
         ws[second.cells["target"].ref] = 0
         ws[second.score.ref] = 3
         ws["L5"] = "ข้อความนอกแบบฟอร์ม"
+        ws[row.cells["result_3"].ref] = 0.85
+        ws[row.cells["result_3"].ref].number_format = "0%"  # Excel does this for "85%"
+        ws[second.cells["result_1"].ref] = 45000
+        ws[second.cells["result_1"].ref].number_format = "d/m/yyyy"
+        book["หมวด 3"]["C6"] = "x"  # inside the form, where no input is
         book["หมวด 3"][status.ref] = "ทำแล้ว"
         book["หมวด 3"][text.ref] = "LONG-TEXT-MARKER"
 
@@ -296,21 +307,28 @@ def test_cell_problems(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
         ("number-out-of-range", second.cells["target"].ref),
         ("formula-removed", second.score.ref),
         ("stray-value", "L5"),
+        ("typed-as-percent", row.cells["result_3"].ref),
+        ("typed-as-date", second.cells["result_1"].ref),
+        ("misplaced-value", "C6"),
         ("bad-status", status.ref),
         ("text-too-long", text.ref),
     }
+    assert found[("text-too-long", text.ref)]["message"] == P.message(
+        "text-too-long", label=text.label, length=40_000, limit=32_767)
     assert found[("not-a-number", row.cells["target"].ref)]["message"] == P.message(
         "not-a-number", label="ค่าเป้าหมาย 2562", found="สิบ")
     assert found[("number-out-of-range", second.cells["target"].ref)]["message"] == P.message(
         "number-out-of-range", label="ค่าเป้าหมาย 2562", found="0", rule="it must be above 0")
     assert all(r["severity"] == P.CATALOGUE[code].severity for (code, _), r in found.items())
     assert result.state == "rejected"
-    values = {c: v for c, v in zip(result.answers["cell"].astype(str), result.answers["value"],
-                                   strict=True) if v is not None}
+    answers = result.answers
+    values = {(s, c): v for s, c, v in zip(answers["sheet"].astype(str),
+                                           answers["cell"].astype(str), answers["value"],
+                                           strict=True) if v is not pd.NA}
     # nothing becomes a silent NaN: bad values stay in the answers as typed
-    assert values[row.cells["target"].ref] == "สิบ"
-    assert values[row.cells["result_2"].ref] == "#N/A"
-    assert values[status.ref] == "ทำแล้ว"
+    assert values[("หมวด 7.2", row.cells["target"].ref)] == "สิบ"
+    assert values[("หมวด 7.2", row.cells["result_2"].ref)] == "#N/A"
+    assert values[("หมวด 3", status.ref)] == "ทำแล้ว"
 
 
 def test_cached_mismatch(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
@@ -330,10 +348,39 @@ def test_cached_mismatch(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
     assert "showed 12.5 but the rule gives" in records[0]["message"]
 
 
+def test_thai_text_is_compared_after_nfkc(base: Path, cellmap: CellMap, tmp_path: Path,
+                                          layout: Layout) -> None:
+    status = next(c for c in cellmap.inputs() if c.kind == "status")
+    typed = layout.statuses[2].label.replace("ำ", "\u0e4d\u0e32")  # ำ as two characters
+    assert typed != layout.statuses[2].label
+
+    def change(book: openpyxl.Workbook) -> None:
+        book["หมวด 3"][status.ref] = typed
+
+    result = read_return(edit_book(base, tmp_path / "x.xlsx", change))
+    assert result.state == "ok", result.problems.to_dict("records")
+    value = result.answers.set_index(["sheet", "cell"]).loc[("หมวด 3", status.ref), "value"]
+    assert value == layout.statuses[2].label
+
+
+def test_ooxml_escapes_are_decoded(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    text = next(c for c in cellmap.inputs() if c.kind == "text" and c.sheet == "หมวด 3")
+
+    def change(book: openpyxl.Workbook) -> None:
+        book["หมวด 3"][text.ref] = "ESCAPE-MARKER"
+
+    edited = edit_book(base, tmp_path / "edited.xlsx", change)
+    path = rewrite_zip(edited, tmp_path / "x.xlsx",
+                       lambda n, d: d.replace(b"ESCAPE-MARKER", b"a_x0041_b_x005F_x0041_c"))
+    answers = read_return(path).answers.set_index(["sheet", "cell"])
+    assert answers.loc[("หมวด 3", text.ref), "value"] == "aAb_x0041_c"
+
+
 def test_every_code_has_a_case() -> None:
     """The catalogue and this file stay in step (merge codes are in test_consolidate)."""
     text = Path(__file__).read_text(encoding="utf-8")
-    merge = {"duplicate", "unknown-agency", "missing-return", "empty-return"}
+    merge = {"duplicate", "unknown-agency", "missing-return", "empty-return",
+             "newer-return-rejected", "other-round"}
     untested = [c for c in P.CATALOGUE if c not in merge and f'"{c}"' not in text]
     assert untested == []
 
@@ -343,5 +390,6 @@ def test_the_reader_never_raises_on_bytes(base: Path, tmp_path: Path) -> None:
     for i, cut in enumerate((10, 100, 1000, len(data) - 10)):
         path = tmp_path / f"cut{i}.xlsx"
         path.write_bytes(data[:cut])
-        assert read_return(path).state == "rejected"
-    io.BytesIO(data)  # the original is untouched
+        result = read_return(path)
+        assert result.state == "rejected"
+        assert result.problems["code"].tolist() == ["damaged-file"]
