@@ -10,8 +10,7 @@ import pytest
 from pmqa_xlsx import build_cellmap, generate_workbook, load_layout
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.layout import Layout
-
-from .libreoffice import soffice_path
+from pmqa_xlsx.libreoffice import soffice_path
 
 FIXED_TIME = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,11 +20,11 @@ from pmqa_xlsx import problems as P
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.cli import main
 from pmqa_xlsx.layout import Layout
+from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.report import write_csvs, write_workbook
 
 from .conftest import ROOT
 from .fill import fill
-from .libreoffice import convert
 
 ROSTER = ROOT / "samples" / "roster.csv"
 INJECTION = '=HYPERLINK("http://example.com/x","คลิก")'

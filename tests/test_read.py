@@ -13,13 +13,13 @@ import pytest
 from pmqa_xlsx import generate_workbook, read_return
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.layout import Layout
+from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.read import ANSWER_COLUMNS
 from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.rules import percent_success, score
 
 from .conftest import FIXED_TIME
 from .fill import fill
-from .libreoffice import convert
 
 AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
 

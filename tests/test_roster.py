@@ -13,10 +13,10 @@ import pytest
 from pmqa_xlsx import RosterError, generate_roster, load_roster
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.layout import META_SHEET, Layout
+from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.styles import LOCKED_FILL
 
 from .conftest import ROOT
-from .libreoffice import convert
 
 SAMPLE_ROSTER = ROOT / "samples" / "roster.csv"
 

@@ -11,9 +11,8 @@ import pytest
 from pmqa_xlsx import percent_success, score
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.layout import Layout
+from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.rules import excel_round
-
-from .libreoffice import convert
 
 HIGHER, LOWER = "ยิ่งมากยิ่งดี", "ยิ่งน้อยยิ่งดี"
 

@@ -1,7 +1,10 @@
-"""Test helper: LibreOffice headless as the real spreadsheet application.
+"""LibreOffice headless as the real spreadsheet application: re-save, recalculate, render.
 
-Converts (re-saves) workbooks with a throw-away profile, optionally set to recalculate every
-formula on load (LibreOffice keeps cached values of xlsx files by default).
+Used by the tests (a workbook as a spreadsheet application sees it), by samples/make_returns.py
+(a return re-saved by LibreOffice) and by docs/make_pictures.py (PDF pages of real outputs).
+Each call runs its own soffice with a throw-away profile, optionally set to recalculate every
+formula on load (LibreOffice keeps the cached values of xlsx files by default), and a timeout.
+Not needed to generate, read or merge workbooks.
 """
 
 from __future__ import annotations
