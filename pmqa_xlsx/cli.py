@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from . import __version__
 from .consolidate import collect_inputs, merge_reads
@@ -184,3 +185,39 @@ def _layouts_of(reads: list) -> list[Layout]:
         if read.cellmap is not None:
             seen.setdefault(read.cellmap.layout.fingerprint, read.cellmap.layout)
     return list(seen.values()) or [load_layout()]
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="pmqa-demo",
+              show_default=True, help="The folder to write the demo's outputs into.")
+def demo(out: Path) -> None:
+    """Generate, then merge the sample returns: the whole job on the bundled defaults."""
+    from .demo import run_demo
+
+    try:
+        run = run_demo(out)
+    except (PmqaError, OSError) as exc:
+        raise click.ClickException(f"the demo could not run: {exc}") from exc
+    result = run.result
+    click.echo(f"Merged the {int(result.returns['file'].notna().sum())} sample returns in "
+               f"{run.returns} against the roster:\n")
+    click.echo(f"  {'file':<22} {'agency':<8} {'state':<17} {'errors':>6} {'warnings':>8}")
+    for row in result.returns.itertuples(index=False):
+        name = Path(row.file).name if isinstance(row.file, str) else "(no return)"
+        errors = "" if pd.isna(row.errors) else str(row.errors)
+        warnings = "" if pd.isna(row.warnings) else str(row.warnings)
+        click.echo(f"  {name:<22} {row.agency_code:<8} {row.state:<17} {errors:>6} "
+                   f"{warnings:>8}")
+    problems = result.problems[result.problems["severity"] == "error"]
+    if len(problems):
+        click.echo("\nWhat the rejected returns must fix:")
+        for p in problems.itertuples(index=False):
+            where = f"{p.sheet}!{p.cell}" if isinstance(p.cell, str) else "-"
+            click.echo(f"  {Path(p.file).name if isinstance(p.file, str) else '-'} "
+                       f"{where}: {p.message}")
+    click.echo("\nOutputs:")
+    for label, path in (("blank form", run.blank), ("one form per agency", run.agencies),
+                        ("their manifest", run.manifest),
+                        ("consolidated workbook", run.consolidated),
+                        ("the frames as CSV", run.csv)):
+        click.echo(f"  {label:<22} {path}")

@@ -278,12 +278,18 @@ def compute_fingerprint(layout: Layout) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def layouts_dir() -> Path:
-    """The folder of bundled layouts, in a wheel or in a source checkout."""
-    packaged = resources.files("pmqa_xlsx") / "layouts"
+def resource_dir(name: str) -> Path:
+    """A bundled folder (``layouts``, ``samples``): inside the package when installed from
+    a wheel, at the top of the source checkout otherwise."""
+    packaged = resources.files("pmqa_xlsx") / name
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "layouts"
+    return Path(__file__).resolve().parent.parent / name
+
+
+def layouts_dir() -> Path:
+    """The folder of bundled layouts."""
+    return resource_dir("layouts")
 
 
 def bundled_layouts() -> dict[str, Path]:

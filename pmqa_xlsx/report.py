@@ -119,9 +119,14 @@ def _frames(result: Consolidated) -> list[tuple[str, pd.DataFrame]]:
 
 def _write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
                    layouts: Sequence[Layout], formats: dict[str, Any]) -> None:
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 60)
-    ws.set_column(2, 8, 16)
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 62)
+    ws.set_column(2, 8, 15)
+    ws.set_default_row(21)
+    ws.set_row(0, 30)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
     ws.write_string(0, 0, "PMQA 4.0: consolidated returns", formats["title"])
     row = 2
     ws.write_string(row, 0, "state", formats["header"])
@@ -198,6 +203,8 @@ def _indicator_summary(workbook: Any, ws: Worksheet, row: int, indicators: pd.Da
 def _table_head(ws: Worksheet, row: int, title: str, heads: list[str],
                 formats: dict[str, Any]) -> int:
     """A title, then a header row below it; returns the header's row."""
+    ws.set_row(row, 30)
+    ws.set_row(row + 1, 42)
     ws.write_string(row, 0, title, formats["title"])
     for col, text in enumerate(heads):
         ws.write_string(row + 1, col, text, formats["header"])
@@ -214,6 +221,7 @@ def _stacked_chart(workbook: Any, kind: str, header: int, last: int, columns: ra
             "name": ["summary", header, col],
             "categories": ["summary", header + 1, 0, last, 0],
             "values": ["summary", header + 1, col, last, col],
+            "gap": 40,
         })
     chart.set_title({"name": title, "name_font": {"name": _FONT["font_name"]}})
     chart.set_legend({"position": "bottom", "font": {"name": _FONT["font_name"]}})
