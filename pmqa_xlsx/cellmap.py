@@ -73,11 +73,10 @@ class InputCell:
     number: NumberRule | None = None
     prompt: str | None = None
     year: int | None = None  # BE year of a target or result
+    ref: str = field(default="", compare=False)  # the A1 address ("E12"), derived
 
-    @property
-    def ref(self) -> str:
-        """The cell's A1 address (``E12``)."""
-        return xl_rowcol_to_cell(self.row, self.col)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", xl_rowcol_to_cell(self.row, self.col))
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -94,10 +93,10 @@ class FormulaCell:
     kind: FormulaKind
     item_id: str
     formula: str
+    ref: str = field(default="", compare=False)  # the A1 address, derived
 
-    @property
-    def ref(self) -> str:
-        return xl_rowcol_to_cell(self.row, self.col)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ref", xl_rowcol_to_cell(self.row, self.col))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,7 @@ import click
 import pandas as pd
 
 from . import __version__
-from .consolidate import collect_inputs, merge_reads
+from .consolidate import collect_inputs, merge_reads, read_all
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
@@ -58,8 +58,10 @@ def main() -> None:
                    "result years.")
 @click.option("--password", help="Password for sheet and structure protection (deters "
                                  "editing; it is not security).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes for --roster (default: the cores available).")
 def generate(output: Path, roster: Path | None, layout_name: str | None, year: int | None,
-             password: str | None) -> None:
+             password: str | None, jobs: int | None) -> None:
     """Write the form as a protected workbook (or one per roster agency)."""
     layout = _layout(layout_name)
     try:
@@ -72,7 +74,8 @@ def generate(output: Path, roster: Path | None, layout_name: str | None, year: i
             generate_workbook(layout, output, year=year, password=password)
             click.echo(f"wrote {output}")
         else:
-            written = generate_roster(layout, roster, output, year=year, password=password)
+            written = generate_roster(layout, roster, output, year=year, password=password,
+                                      jobs=jobs)
             click.echo(f"wrote {len(written)} workbooks and {output / MANIFEST_NAME}")
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -127,8 +130,10 @@ def check(files: tuple[Path, ...]) -> None:
               help="Also write the four frames as CSV files into this folder.")
 @click.option("--parquet", "parquet_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Also write the four frames as Parquet files into this folder (pyarrow).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that read the returns (default: the cores available).")
 def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: Path | None,
-          parquet_dir: Path | None) -> None:
+          parquet_dir: Path | None, jobs: int | None) -> None:
     """Merge returned workbooks (files or folders) into one consolidated dataset.
 
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
@@ -151,11 +156,9 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         raise click.ClickException(str(exc)) from exc
     outputs = [p for p in (output, csv_dir, parquet_dir) if p is not None]
     files = collect_inputs(inputs, exclude=outputs)  # a rerun must not read its own outputs
-    reads = []
-    with click.progressbar(files, label="reading returns", file=sys.stderr,
+    with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:
-        for path in bar:
-            reads.append(read_raw(path))
+        reads = read_all(files, progress=lambda _: bar.update(1), jobs=jobs)
     result = merge_reads(reads, agencies)
     layouts = _layouts_of(reads)
     try:
@@ -221,3 +224,7 @@ def demo(out: Path) -> None:
                         ("consolidated workbook", run.consolidated),
                         ("the frames as CSV", run.csv)):
         click.echo(f"  {label:<22} {path}")
+
+
+if __name__ == "__main__":
+    main()

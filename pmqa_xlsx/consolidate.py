@@ -12,16 +12,19 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from . import problems as P
 from .layout import Layout
+from .parallel import worker_count
 from .problems import Problem
-from .read import ReadReturn, answers_frame, indicators_frame, read_raw
+from .read import ReadReturn, answers_frame, indicators_frame, read_raw, register_layouts
 from .roster import Agency, load_roster
 
 RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "form_id", "form_version",
@@ -84,6 +87,7 @@ def consolidate(
     *,
     layouts: Sequence[Layout] | None = None,
     progress: Callable[[Path], None] | None = None,
+    jobs: int | None = None,
 ) -> Consolidated:
     """Merge returned workbooks into one dataset.
 
@@ -92,14 +96,36 @@ def consolidate(
         roster: The agencies expected (a CSV/XLSX roster path or a list of Agency).
         layouts: The layouts returns may be of (default: the bundled ones).
         progress: Called after each file is read.
+        jobs: Processes that read files (default: the cores available); the result is the
+            same whatever it is.
     """
     agencies = _agencies(roster)
-    reads: list[ReadReturn] = []
-    for path in collect_inputs(paths):
-        reads.append(read_raw(path, layouts))
-        if progress is not None:
-            progress(path)
-    return merge_reads(reads, agencies)
+    return merge_reads(read_all(collect_inputs(paths), layouts, progress, jobs), agencies)
+
+
+def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
+             progress: Callable[[Path], None] | None = None,
+             jobs: int | None = None) -> list[ReadReturn]:
+    """Read files, in ``jobs`` processes, in the order given."""
+    extra = tuple(layouts or ())
+    jobs = worker_count(jobs, len(files), per_worker=20)
+    if jobs == 1:
+        reads = []
+        for path in files:
+            reads.append(read_raw(path, extra))
+            if progress is not None:
+                progress(path)
+        return reads
+    register_layouts(extra)  # the parent must know the layouts of its workers' cell maps
+    chunk = max(1, min(64, len(files) // (jobs * 8)))
+    reads = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for path, read in zip(files, pool.map(partial(read_raw, layouts=extra), files,
+                                              chunksize=chunk), strict=True):
+            reads.append(read)
+            if progress is not None:
+                progress(path)
+    return reads
 
 
 def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> Consolidated:

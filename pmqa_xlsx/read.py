@@ -75,12 +75,23 @@ class ReadReturn:
     problems: list[Problem]
     cellmap: CellMap | None = None
     values: list[Any] | None = None  # aligned with cellmap inputs
-    indicator_rows: list[dict[str, Any]] = field(default_factory=list)
+    indicator_rows: list[tuple[Any, ...]] = field(default_factory=list)  # see _indicator_rows
     mtime: float = 0.0
 
     @property
     def agency_code(self) -> str | None:
         return self.identity.agency_code
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # Sent between processes: the cell map travels as its key, not as itself.
+        key = (self.cellmap.layout.fingerprint, self.cellmap.year) if self.cellmap else None
+        return (self.file, self.identity, self.problems, key, self.values,
+                self.indicator_rows, self.mtime)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.file, self.identity, self.problems, key, self.values, self.indicator_rows,
+         self.mtime) = state
+        self.cellmap = _cellmap_by_key(key) if key else None
 
     @property
     def readable(self) -> bool:
@@ -145,7 +156,7 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
         return ReadReturn(name, Identity(), [P.make(code, file=name, **fields)], mtime=mtime)
     try:
         with open_package(path) as package:
-            result = _read_package(package, name, _registry(tuple(layouts or ())))
+            result = _read_package(package, name, register_layouts(tuple(layouts or ())))
     except FileRefused as exc:
         code = exc.code if exc.code in P.CATALOGUE else "damaged-file"
         return ReadReturn(name, Identity(), [P.make(code, file=name, detail=exc.message)],
@@ -182,12 +193,36 @@ def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
 
 def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
     """One row per filled indicator row of each readable return."""
-    rows = [row for r in reads if r.values is not None for row in r.indicator_rows]
-    frame = pd.DataFrame(rows, columns=None if rows else list(INDICATOR_COLUMNS))
+    parts = []
+    for group in _by_cellmap(reads):
+        cellmap = group[0].cellmap
+        assert cellmap is not None
+        plan = _indicator_plan(cellmap)
+        years = [c.year for f, c in plan[0][0].cells.items() if f.startswith("result_")] \
+            if plan else []
+        columns: dict[str, list[Any]] = {c: [] for c in INDICATOR_COLUMNS}
+        results: list[list[Any]] = [[] for _ in years]
+        for read in group:
+            for n, name, unit, direction, target, row_results, percent, points in \
+                    read.indicator_rows:
+                row, _, _, _, cells = plan[n]
+                for column, value in zip(INDICATOR_COLUMNS, (
+                        read.file, read.agency_code, row.table_id, row.number, row.item_id,
+                        name, unit, direction, row.cells["target"].year, target, percent,
+                        points, row.percent.sheet, cells), strict=True):
+                    columns[column].append(value)
+                for bucket, value in zip(results, row_results, strict=True):
+                    bucket.append(value)
+        frame = pd.DataFrame(columns)
+        at = frame.columns.get_loc("percent_success")
+        for i, (year, bucket) in enumerate(zip(years, results, strict=True)):
+            frame.insert(at + i, f"result_{year}", bucket)
+        parts.append(frame)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {c: [] for c in INDICATOR_COLUMNS})
     for column in ("file", "agency_code", "table_id", "item_id", "indicator", "unit",
                    "direction", "sheet", "cells"):
-        if column in frame:
-            frame[column] = frame[column].astype("string")
+        frame[column] = frame[column].astype("string")
     for column in frame.columns:
         if column == "target" or column.startswith(("result_", "percent_", "score")):
             frame[column] = frame[column].astype("Float64")
@@ -230,20 +265,37 @@ def _looks_like(head: bytes) -> str:
     return "an unknown format"
 
 
-@lru_cache(maxsize=8)
-def _registry(extra: tuple[Layout, ...]) -> dict[tuple[str, str], Layout]:
+_LAYOUTS: dict[str, Layout] = {}  # every layout seen, by fingerprint
+_CELLMAPS: dict[tuple[str, int], CellMap] = {}
+_BUNDLED: list[Layout] = []
+
+
+def register_layouts(extra: tuple[Layout, ...]) -> dict[tuple[str, str], Layout]:
+    """Layouts a return may be of, by (form id, version): the bundled ones, then ``extra``."""
+    if not _BUNDLED:
+        _BUNDLED.extend(load_layout(path) for path in bundled_layouts().values())
     known: dict[tuple[str, str], Layout] = {}
-    for path in bundled_layouts().values():
-        layout = load_layout(path)
+    for layout in (*_BUNDLED, *extra):
         known[(layout.form.id, layout.form.version)] = layout
-    for layout in extra:
-        known[(layout.form.id, layout.form.version)] = layout
+        _LAYOUTS[layout.fingerprint] = layout
     return known
 
 
-@lru_cache(maxsize=32)
 def _cellmap(layout: Layout, year: int) -> CellMap:
-    return build_cellmap(layout, year)
+    key = (layout.fingerprint, year)
+    cellmap = _CELLMAPS.get(key)
+    if cellmap is None:
+        _LAYOUTS[layout.fingerprint] = layout
+        cellmap = _CELLMAPS[key] = build_cellmap(layout, year)
+    return cellmap
+
+
+def _cellmap_by_key(key: tuple[str, int]) -> CellMap:
+    if key not in _CELLMAPS:
+        if key[0] not in _LAYOUTS:
+            register_layouts(())
+        return _cellmap(_LAYOUTS[key[0]], key[1])
+    return _CELLMAPS[key]
 
 
 def _read_package(package: Package, file: str,
@@ -312,8 +364,11 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
             return ReadReturn(file, identity, [*problems, changed])
         problems.extend(_stray_values(plan, cells, beyond, file))
     values: list[Any] = []
-    for cell in cellmap.inputs():
-        found = sheets[cell.sheet].get((cell.row, cell.col))
+    for cell, sheet, pos in _input_positions(cellmap):
+        found = sheets[sheet].get(pos)
+        if found is None:
+            values.append(None)
+            continue
         value, cell_problems = _read_input(cell, found, file)
         if cell.kind == "number" and found is not None and isinstance(found.value, float):
             kind = format_kind(formats[found.style] if found.style < len(formats) else "")
@@ -329,10 +384,20 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
     problems = [_with_agency(p, code) for p in problems]
     read = ReadReturn(file, identity, problems, cellmap=cellmap, values=values)
     read.indicator_rows = _indicator_rows(read, sheets)
-    if all(is_blank(v) for c, v in zip(cellmap.inputs(), values, strict=True)
-           if c.kind != "identity"):
+    if all(is_blank(values[i]) for i in _answer_indices(cellmap)):
         read.problems.append(P.make("empty-return", file=file, agency_code=code))
     return read
+
+
+@lru_cache(maxsize=32)
+def _answer_indices(cellmap: CellMap) -> list[int]:
+    """Inputs that are answers, not identity."""
+    return [i for i, c in enumerate(cellmap.inputs()) if c.kind != "identity"]
+
+
+@lru_cache(maxsize=32)
+def _input_positions(cellmap: CellMap) -> list[tuple[InputCell, str, tuple[int, int]]]:
+    return [(c, c.sheet, (c.row, c.col)) for c in cellmap.inputs()]
 
 
 @lru_cache(maxsize=32)
@@ -347,14 +412,19 @@ def _with_agency(problem: Problem, code: str | None) -> Problem:
                    problem.code, problem.message)
 
 
-def _structure_problem(labels: Sequence[Any], cells: Cells, file: str) -> Problem | None:
+def _structure_problem(labels: tuple[Any, ...], cells: Cells, file: str) -> Problem | None:
     """The first locked label (in reading order) that is not where the layout puts it,
     located, with the number of rows inserted or deleted above it when the labels below line
     up again at another offset."""
-    ordered = sorted(labels, key=lambda lb: (lb.row, lb.col))
-    for i, label in enumerate(ordered):
-        if _shown(cells, label.row, label.col) == label.text.strip():
+    ordered, expected = _in_reading_order(labels)
+    for i, (pos, text) in enumerate(expected):
+        found = cells.get(pos)
+        value = found.value if found is not None else None
+        if value.__class__ is str and value == text:  # the common case, quickly
             continue
+        if _shown(cells, *pos) == text:
+            continue
+        label = ordered[i]
         shift = _best_shift(ordered[i:], cells)
         detail = ""
         if shift:
@@ -369,6 +439,20 @@ def _structure_problem(labels: Sequence[Any], cells: Cells, file: str) -> Proble
                                                                        label.col)),
                       shift=detail)
     return None
+
+
+_ORDERED: dict[int, tuple[list[Any], list[tuple[tuple[int, int], str]]]] = {}
+
+
+def _in_reading_order(
+    labels: tuple[Any, ...],
+) -> tuple[list[Any], list[tuple[tuple[int, int], str]]]:
+    """A plan's labels by row, then column, and each one's position and stripped text (kept
+    per plan: plans live as long as their cell map)."""
+    if id(labels) not in _ORDERED:
+        ordered = sorted(labels, key=lambda lb: (lb.row, lb.col))
+        _ORDERED[id(labels)] = (ordered, [((lb.row, lb.col), lb.text.strip()) for lb in ordered])
+    return _ORDERED[id(labels)]
 
 
 def _shown(cells: Cells, row: int, col: int) -> str:
@@ -391,16 +475,11 @@ def _best_shift(labels: Sequence[Any], cells: Cells, reach: int = 40) -> int:
 
 def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
                   file: str) -> list[Problem]:
-    known = {(c.row, c.col) for c in plan.inputs} | {(f.row, f.col) for f in plan.formulas}
-    for label in plan.labels:
-        for r in range(label.row, (label.last_row or label.row) + 1):
-            for c in range(label.col, (label.last_col or label.col) + 1):
-                known.add((r, c))
-    last_row = max(r for r, _ in known)
-    last_col = len(plan.widths) - 1
+    known, last_row, last_col = _known_cells(plan)
     out = []
-    for pos, cell in cells.items():
-        if pos in known or is_blank(cell.value) and cell.formula is None:
+    for pos in sorted(cells.keys() - known):
+        cell = cells[pos]
+        if is_blank(cell.value) and cell.formula is None:
             continue
         # inside the form's area, a value where none belongs means the sheet was edited
         code = "misplaced-value" if pos[0] <= last_row and pos[1] <= last_col else \
@@ -412,6 +491,21 @@ def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
         out.append(P.make("stray-value", file=file, sheet=plan.name,
                           cell=xl_rowcol_to_cell(*beyond), found="(a cell far outside the form)"))
     return out
+
+
+_KNOWN: dict[int, tuple[frozenset[tuple[int, int]], int, int]] = {}
+
+
+def _known_cells(plan: Any) -> tuple[frozenset[tuple[int, int]], int, int]:
+    """Every position the plan puts something at, and the form's last row and column."""
+    if id(plan) not in _KNOWN:
+        known = {(c.row, c.col) for c in plan.inputs} | {(f.row, f.col) for f in plan.formulas}
+        for label in plan.labels:
+            for r in range(label.row, (label.last_row or label.row) + 1):
+                for c in range(label.col, (label.last_col or label.col) + 1):
+                    known.add((r, c))
+        _KNOWN[id(plan)] = (frozenset(known), max(r for r, _ in known), len(plan.widths) - 1)
+    return _KNOWN[id(plan)]
 
 
 def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, list[Problem]]:
@@ -454,6 +548,8 @@ def _read_number(cell: InputCell, value: Any, where: dict[str, str],
 def _read_choice(cell: InputCell, value: Any, where: dict[str, str],
                  problems: list[Problem]) -> tuple[Any, list[Problem]]:
     text = str(value).strip() if not isinstance(value, float) else f"{value:g}"
+    if text in cell.choices:
+        return text, problems
     # NFKC on both sides: Thai ำ may be typed as one character or as ํ + า
     canonical = {unicodedata.normalize("NFKC", c): c for c in cell.choices}
     text = canonical.get(unicodedata.normalize("NFKC", text), text)
@@ -520,48 +616,51 @@ def _identity_fields(cellmap: CellMap, values: list[Any]) -> dict[str, Any]:
             if c.kind == "identity"}
 
 
-def _indicator_rows(read: ReadReturn, sheets: dict[str, Cells]) -> list[dict[str, Any]]:
-    """Filled indicator rows with percent success and score recomputed; cached results that
-    disagree become warnings."""
+def _indicator_rows(read: ReadReturn, sheets: dict[str, Cells]) -> list[tuple[Any, ...]]:
+    """Filled indicator rows, compactly: (index in the plan, indicator, unit, direction,
+    target, results, percent success, score), the last two recomputed by the rule; cached
+    results that disagree become warnings. ``indicators_frame`` spells them out."""
     cellmap = read.cellmap
     assert cellmap is not None and read.values is not None
-    index = _index(cellmap)
     rules = cellmap.layout.rules
+    all_values = read.values
+    out = []
+    for n, (row, fields, indices, target_result, _) in enumerate(_indicator_plan(cellmap)):
+        row_values = [all_values[i] for i in indices]
+        if all(v is None or (v.__class__ is str and not v.strip()) for v in row_values):
+            continue
+        values = dict(zip(fields, row_values, strict=True))
+        target = _number_or_none(values["target"])
+        results = tuple(_number_or_none(values[f]) for f in fields if f[:7] == "result_")
+        direction = values.get("direction")
+        percent = percent_success(target, _number_or_none(values[target_result]),
+                                  direction if isinstance(direction, str) else None, rules)
+        points = score(percent, rules)
+        read.problems.extend(_check_cached(row, sheets, percent, points, read))
+        out.append((n, _str_or_none(values["name"]), _str_or_none(values.get("unit")),
+                    _str_or_none(direction), target, results, percent, points))
+    return out
+
+
+@lru_cache(maxsize=32)
+def _indicator_plan(cellmap: CellMap) -> list[tuple[IndicatorRow, tuple[str, ...],
+                                                     tuple[int, ...], str, str]]:
+    """Per indicator row: its fields, their indices among the inputs, the result the target
+    is compared with, and the row's range (``B10:J10``)."""
+    index = _index(cellmap)
     target_fields = {s.id: target_result_field(s) for s in cellmap.layout.sheets
                      if isinstance(s, IndicatorSheet)}
     tables = {t.id: s.id for s in cellmap.layout.sheets if isinstance(s, IndicatorSheet)
               for t in s.tables}
-    out = []
+    plan = []
     for row in cellmap.indicator_rows:
-        values = {f: read.values[index[c.key]] for f, c in row.cells.items()}
-        if all(is_blank(v) for v in values.values()):
-            continue
-        numbers = {f: _number_or_none(values[f]) for f in values
-                   if row.cells[f].kind == "number"}
-        direction = values.get("direction")
-        percent = percent_success(numbers.get("target"), numbers.get(
-            target_fields[tables[row.table_id]]), direction if isinstance(direction, str)
-            else None, rules)
-        points = score(percent, rules)
-        read.problems.extend(_check_cached(row, sheets, percent, points, read))
-        first, last = min(c.col for c in row.cells.values()), row.score.col
-        record: dict[str, Any] = {
-            "file": read.file, "agency_code": read.agency_code, "table_id": row.table_id,
-            "row": row.number, "item_id": row.item_id, "indicator": _str_or_none(values["name"]),
-            "unit": _str_or_none(values.get("unit")),
-            "direction": _str_or_none(direction),
-            "target_year": row.cells["target"].year, "target": numbers.get("target"),
-        }
-        for f, cell in row.cells.items():
-            if f.startswith("result_"):
-                record[f"result_{cell.year}"] = numbers.get(f)
-        record.update({
-            "percent_success": percent, "score": points, "sheet": row.percent.sheet,
-            "cells": f"{xl_rowcol_to_cell(row.percent.row, first)}:"
-                     f"{xl_rowcol_to_cell(row.percent.row, last)}",
-        })
-        out.append(record)
-    return out
+        fields = tuple(row.cells)
+        first = min(c.col for c in row.cells.values())
+        cells = (f"{xl_rowcol_to_cell(row.percent.row, first)}:"
+                 f"{xl_rowcol_to_cell(row.percent.row, row.score.col)}")
+        plan.append((row, fields, tuple(index[row.cells[f].key] for f in fields),
+                     target_fields[tables[row.table_id]], cells))
+    return plan
 
 
 def _check_cached(row: IndicatorRow, sheets: dict[str, Cells], percent: float | None,

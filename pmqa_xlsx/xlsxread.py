@@ -1,10 +1,12 @@
 """A small, bounded reader of untrusted xlsx packages: sheet names, cells with their values,
-formulas and cached results, and the document's modification time.
+formulas, cached results and styles, number formats, and the document's modification time.
 
-It reads only what the form needs, through expat, with limits checked before and while
-decompressing (members, declared and actual sizes, cell positions, string lengths), and
-refuses DOCTYPE and entity declarations outright (no entity expansion, no external
-entities). Every refusal is a ``FileRefused`` with a stable code and a plain message.
+It reads only the parts the form needs, with limits checked before and while decompressing
+(members, declared and actual sizes, ratios, cell positions, string counts and lengths), parses
+them with lxml (libxml2) set to resolve no entities and fetch nothing, and refuses DOCTYPE and
+entity declarations outright. Every refusal is a ``FileRefused`` with a stable code and a plain
+message. Parts that every return of one generator shares (workbook, relationships, styles) are
+parsed once per content (keyed by their CRC).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-from xml.parsers import expat
+from typing import IO, Any, NamedTuple
+
+from lxml import etree
 
 # Limits: generous for a form (a filled return is well under 1 MB), tight for a bomb.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -51,6 +54,7 @@ def unescape(text: str) -> str:
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_REFS: dict[str, tuple[int, int]] = {}
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 
 
@@ -73,8 +77,7 @@ class ErrorValue:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     """One cell: its value (str, float, bool, ErrorValue or None), the formula if the cell
     has one, whether a cached result was stored for that formula, its style index, and the
     full length of a text cut at MAX_TEXT + 1 characters (None if not cut)."""
@@ -104,9 +107,9 @@ class Package:
         self._zip = _open_zip(path)
         self._read_total = 0
         try:
+            self._infos = {i.filename: i for i in self._zip.infolist()}
             self.sheets = self._workbook_sheets()
-            self._shared: list[str] | None = None
-            self._shared_lengths: dict[int, int] = {}
+            self._shared: tuple[list[str], dict[int, int]] | None = None
         except BaseException:
             self._zip.close()
             raise
@@ -120,6 +123,9 @@ class Package:
     def close(self) -> None:
         self._zip.close()
 
+    def names(self) -> list[str]:
+        return list(self._infos)
+
     def sheet(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
 
@@ -127,92 +133,91 @@ class Package:
                    max_col: int = MAX_COL) -> tuple[Cells, tuple[int, int] | None]:
         """The sheet's cells within (max_row, max_col), and the first position beyond them
         that holds something (None if none)."""
-        shared = self._shared_strings()
-        handler = _SheetHandler(shared, max_row, max_col, self._shared_lengths)
-        self._parse(sheet.path, handler)
-        return handler.cells, handler.beyond
+        shared, lengths = self._shared_strings()
+        return _sheet_cells(self._xml(sheet.path), shared, lengths, max_row, max_col)
 
     def number_formats(self) -> list[str]:
         """The number format code of each cell style (cellXfs), in order."""
-        if "xl/styles.xml" not in self._names():
+        info = self._infos.get("xl/styles.xml")
+        if info is None:
             return []
-        handler = _StylesHandler()
-        self._parse("xl/styles.xml", handler)
-        return [handler.codes.get(i, BUILTIN_FORMATS.get(i, "General")) for i in handler.xfs]
+        key = (info.CRC, info.file_size)
+        if key not in _STYLES_CACHE:
+            _remember(_STYLES_CACHE, key, _number_formats(self._xml("xl/styles.xml")))
+        return _STYLES_CACHE[key]
 
     def modified(self) -> str | None:
         """docProps/core.xml's dcterms:modified, as written (ISO 8601), if present."""
-        if "docProps/core.xml" not in self._names():
+        if "docProps/core.xml" not in self._infos:
             return None
-        handler = _TextOf("modified")
-        self._parse("docProps/core.xml", handler, required=False)
-        return handler.text.strip() or None
+        try:
+            root = self._xml("docProps/core.xml")
+        except FileRefused as exc:
+            if exc.code == "damaged-file":
+                return None  # document properties are not the form: unknown time, oldest
+            raise
+        found = root.find(_DCTERMS_MODIFIED)
+        return (found.text or "").strip() or None if found is not None else None
 
     # -- private -------------------------------------------------------------------------
 
-    def _names(self) -> set[str]:
-        return {i.filename for i in self._zip.infolist()}
-
     def _workbook_sheets(self) -> list[SheetInfo]:
-        names = self._names()
-        if "xl/workbook.xml" not in names:
+        book = self._infos.get("xl/workbook.xml")
+        if book is None:
             raise FileRefused("not-a-workbook", "the file is a zip archive but not an Excel "
                               "workbook (no xl/workbook.xml)")
-        book = _WorkbookHandler()
-        self._parse("xl/workbook.xml", book)
-        if book.strict:
-            raise FileRefused("strict-ooxml", "the workbook is saved as 'Strict Open XML'; "
-                              "save it as an ordinary 'Excel Workbook (.xlsx)'")
-        rels = _RelsHandler()
-        if "xl/_rels/workbook.xml.rels" in names:
-            self._parse("xl/_rels/workbook.xml.rels", rels)
-        sheets = []
-        for name, rid, state in book.sheets:
-            target = rels.targets.get(rid)
-            if target is None:
-                continue
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join("xl", target))
-            sheets.append(SheetInfo(name=name, path=path, state=state))
-        return sheets
+        rels = self._infos.get("xl/_rels/workbook.xml.rels")
+        key = (book.CRC, book.file_size, rels.CRC if rels else 0, rels.file_size if rels else 0)
+        if key not in _SHEETS_CACHE:
+            root = self._xml("xl/workbook.xml")
+            if root.tag.startswith("{" + _STRICT_NS):
+                raise FileRefused("strict-ooxml", "the workbook is saved as 'Strict Open XML'; "
+                                  "save it as an ordinary 'Excel Workbook (.xlsx)'")
+            targets = {}
+            if rels is not None:
+                for rel in self._xml("xl/_rels/workbook.xml.rels"):
+                    if rel.get("Id") is not None:
+                        targets[rel.get("Id")] = rel.get("Target", "")
+            sheets = []
+            for element in root.iter(f"{{{_MAIN_NS}}}sheet", "sheet"):
+                rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
+                target = targets.get(rid)
+                if target is None:
+                    continue
+                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join("xl", target))
+                sheets.append(SheetInfo(name=element.get("name", ""), path=path,
+                                        state=element.get("state", "visible")))
+            _remember(_SHEETS_CACHE, key, sheets)
+        return _SHEETS_CACHE[key]
 
-    def _shared_strings(self) -> list[str]:
+    def _shared_strings(self) -> tuple[list[str], dict[int, int]]:
         if self._shared is None:
-            handler = _SharedStringsHandler()
-            if "xl/sharedStrings.xml" in self._names():
-                self._parse("xl/sharedStrings.xml", handler)
-            self._shared = handler.strings
-            self._shared_lengths = handler.lengths
+            if "xl/sharedStrings.xml" in self._infos:
+                self._shared = _shared_strings(self._xml("xl/sharedStrings.xml"))
+            else:
+                self._shared = ([], {})
         return self._shared
 
-    def _parse(self, member: str, handler: Any, required: bool = True) -> None:
-        try:
-            info = self._zip.getinfo(member)
-        except KeyError as exc:
-            if not required:
-                return
+    def _xml(self, member: str) -> Any:
+        """The parsed root element of one part, read within the limits."""
+        return self._parse(self._bytes(member), member)
+
+    def _bytes(self, member: str) -> bytes:
+        """One part's bytes, read within the limits; a part declaring a DOCTYPE is refused."""
+        info = self._infos.get(member)
+        if info is None:
             raise FileRefused("damaged-file", f"the workbook has no part {member}; it is "
-                              "damaged: save it again from Excel") from exc
+                              "damaged: save it again from Excel")
         _check_member(info)
-        parser = expat.ParserCreate()
-        parser.buffer_text = True
-        parser.StartElementHandler = handler.start
-        parser.EndElementHandler = handler.end
-        parser.CharacterDataHandler = handler.text_data
-        parser.StartDoctypeDeclHandler = _refuse_doctype
-        parser.EntityDeclHandler = _refuse_entity
         try:
             with self._zip.open(info) as raw:
                 limited = _Limited(raw, min(MAX_MEMBER_BYTES, MAX_TOTAL_BYTES - self._read_total),
                                    member)
-                parser.ParseFile(limited)
+                data = limited.read_all()
                 self._read_total += limited.count
         except FileRefused:
             raise
-        except expat.ExpatError as exc:
-            raise FileRefused("damaged-file", f"the workbook's part {member} is not valid XML "
-                              f"({expat.ErrorString(exc.code)}); save it again from Excel"
-                              ) from exc
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise FileRefused("damaged-file", f"the workbook's part {member} cannot be "
                               f"decompressed ({exc}); the file is damaged: send it again"
@@ -220,6 +225,21 @@ class Package:
         except Exception as exc:  # zlib.error and friends: damaged deflate data
             raise FileRefused("damaged-file", f"the workbook's part {member} is damaged "
                               f"({type(exc).__name__}); send the file again") from exc
+        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+            raise FileRefused("xml-doctype", "the workbook's XML declares a DOCTYPE or "
+                              "entities, which Excel never writes; the file was made by another "
+                              "tool and may be hostile")
+        return data
+
+    def _parse(self, data: bytes, member: str) -> Any:
+        try:
+            return etree.fromstring(data, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            if "huge" in str(exc).lower():
+                raise FileRefused("too-large", f"the workbook's part {member} holds a text "
+                                  "over 10 MB; a return has no such text") from exc
+            raise FileRefused("damaged-file", f"the workbook's part {member} is not valid XML "
+                              f"({exc}); save it again from Excel") from exc
 
 
 def open_package(path: Path) -> Package:
@@ -229,6 +249,9 @@ def open_package(path: Path) -> Package:
 
 def split_ref(ref: str) -> tuple[int, int] | None:
     """``"E12"`` -> (11, 4), zero-based; None if it is not a cell reference."""
+    known = _REFS.get(ref)
+    if known is not None:
+        return known
     match = _REF.match(ref)
     if not match:
         return None
@@ -236,7 +259,10 @@ def split_ref(ref: str) -> tuple[int, int] | None:
     col = 0
     for ch in letters:
         col = col * 26 + (ord(ch) - 64)
-    return int(digits) - 1, col - 1
+    pos = (int(digits) - 1, col - 1)
+    if len(_REFS) < 100_000:  # the same few hundred addresses recur in every return
+        _REFS[ref] = pos
+    return pos
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,8 +312,14 @@ class _Limited:
     def __init__(self, raw: IO[bytes], limit: int, member: str) -> None:
         self.raw, self.limit, self.member, self.count = raw, limit, member, 0
 
+    def read_all(self) -> bytes:
+        chunks = []
+        while chunk := self.read():
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     def read(self, size: int = -1) -> bytes:
-        chunk = self.raw.read(65536 if size < 0 else min(size, 65536))
+        chunk = self.raw.read(262144 if size < 0 else min(size, 262144))
         self.count += len(chunk)
         if self.count > self.limit:
             raise FileRefused("zip-bomb", f"the part {self.member} expands beyond "
@@ -295,271 +327,231 @@ class _Limited:
         return chunk
 
 
-def _refuse_doctype(*_: object) -> None:
-    raise FileRefused("xml-doctype", "the workbook's XML declares a DOCTYPE or entities, which "
-                      "Excel never writes; the file was made by another tool and may be hostile")
-
-
-_refuse_entity = _refuse_doctype  # entities can only be declared inside a DOCTYPE
-
-
 def _local(name: str) -> str:
     return name.rpartition(":")[2]
 
 
 # --------------------------------------------------------------------------------------------
-# Private: one expat handler per part
+# Private: one reader per part
 # --------------------------------------------------------------------------------------------
 
-
-class _WorkbookHandler:
-    def __init__(self) -> None:
-        self.sheets: list[tuple[str, str, str]] = []
-        self.strict = False
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "workbook":
-            self.strict = any(v == _STRICT_NS for k, v in attrs.items() if k.startswith("xmlns"))
-        elif local == "sheet":
-            rid = next((v for k, v in attrs.items() if _local(k) == "id"), "")
-            self.sheets.append((attrs.get("name", ""), rid, attrs.get("state", "visible")))
-
-    def end(self, name: str) -> None:
-        pass
-
-    def text_data(self, data: str) -> None:
-        pass
+_M = "{" + _MAIN_NS + "}"
+_C, _V, _F, _IS, _T, _RPH, _ROW = (_M + n for n in ("c", "v", "f", "is", "t", "rPh", "row"))
+_DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
+# The text of each <si> that is a single <t> (an empty one yields nothing, so the counts
+# differ and the general loop reads the part).
+_PLAIN_STRINGS = etree.XPath("m:si[count(*) = 1]/m:t/text()", namespaces={"m": _MAIN_NS})
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                          remove_comments=True, remove_pis=True)
+# Parts that are the same in every return of one generator, parsed once per content.
+_SHEETS_CACHE: dict[tuple[int, ...], list[SheetInfo]] = {}
+_STYLES_CACHE: dict[tuple[int, ...], list[str]] = {}
 
 
-class _RelsHandler:
-    def __init__(self) -> None:
-        self.targets: dict[str, str] = {}
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        if _local(name) == "Relationship" and "Id" in attrs:
-            self.targets[attrs["Id"]] = attrs.get("Target", "")
-
-    def end(self, name: str) -> None:
-        pass
-
-    def text_data(self, data: str) -> None:
-        pass
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= 64:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
-class _TextOf:
-    """Collects the text of the first element with a given local name."""
-
-    def __init__(self, local: str) -> None:
-        self.local, self.inside, self.done, self.text = local, False, False, ""
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        if not self.done and _local(name) == self.local:
-            self.inside = True
-
-    def end(self, name: str) -> None:
-        if self.inside and _local(name) == self.local:
-            self.inside, self.done = False, True
-
-    def text_data(self, data: str) -> None:
-        if self.inside and len(self.text) < 200:
-            self.text += data
+def _text_of(element: Any) -> str:
+    """The text a cell shows: its <t> runs joined, phonetic hints (rPh) left out."""
+    if len(element) == 1 and element[0].tag == _T:
+        return element[0].text or ""
+    return "".join(t.text or "" for t in element.iter(_T) if t.getparent().tag != _RPH)
 
 
-class _SharedStringsHandler:
-    """Shared strings, rich-text runs joined; phonetic runs (rPh) left out, as Excel shows.
-    A text longer than MAX_TEXT is kept to MAX_TEXT + 1 characters; ``lengths`` has its
-    full length."""
-
-    def __init__(self) -> None:
-        self.strings: list[str] = []
-        self.lengths: dict[int, int] = {}
-        self._parts: list[str] = []
-        self._in_si = self._in_t = False
-        self._skip = 0
-        self._length = 0
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "si":
-            self._in_si, self._parts, self._length = True, [], 0
-            if len(self.strings) >= MAX_SHARED_STRINGS:
-                raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
-                                  "texts; it is not a return")
-        elif local == "rPh":
-            self._skip += 1
-        elif local == "t" and self._in_si and not self._skip:
-            self._in_t = True
-
-    def end(self, name: str) -> None:
-        local = _local(name)
-        if local == "si":
-            if self._length > MAX_TEXT:
-                self.lengths[len(self.strings)] = self._length
-            self.strings.append(unescape("".join(self._parts)))
-            self._in_si = False
-        elif local == "rPh":
-            self._skip -= 1
-        elif local == "t":
-            self._in_t = False
-
-    def text_data(self, data: str) -> None:
-        if self._in_t:
-            room = MAX_TEXT + 1 - self._length  # one more than allowed: too long is visible
-            if room > 0:
-                self._parts.append(data[:room])
-            self._length += len(data)
+def _cut(text: str) -> tuple[str, int | None]:
+    """Text kept to MAX_TEXT + 1 characters, and its full length if it was cut."""
+    if len(text) <= MAX_TEXT:
+        return text, None
+    return text[: MAX_TEXT + 1], len(text)
 
 
-class _SheetHandler:
-    """Cells of one worksheet: value, formula, whether a cached value was stored, style.
+def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
+    plain = _PLAIN_STRINGS(root)  # every <si> a single <t>: one XPath call, the common case
+    if len(plain) == len(root) and len(plain) <= MAX_SHARED_STRINGS and all(
+            len(t) <= MAX_TEXT for t in plain):
+        return [unescape(str(t)) for t in plain], {}
+    strings: list[str] = []
+    lengths: dict[int, int] = {}
+    for si in root:
+        if len(strings) >= MAX_SHARED_STRINGS:
+            raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
+                              "texts; it is not a return")
+        text, full = _cut(_text_of(si))
+        if full is not None:
+            lengths[len(strings)] = full
+        strings.append(unescape(text))
+    return strings, lengths
 
-    Text (a value, an inline string or a formula) is kept to MAX_TEXT + 1 characters while
-    its full length is counted, so a 10 MB cell costs no more than a long one.
-    """
 
-    def __init__(self, shared: list[str], max_row: int, max_col: int,
-                 shared_lengths: dict[int, int] | None = None) -> None:
-        self.shared, self.max_row, self.max_col = shared, max_row, max_col
-        self.shared_lengths = shared_lengths or {}
-        self.cells: Cells = {}
-        self.beyond: tuple[int, int] | None = None
-        self._row = -1
-        self._col = -1
-        self._pos: tuple[int, int] | None = None
-        self._type = "n"
-        self._style = 0
-        self._what: str | None = None  # "v", "f" or "t" (inline string) while inside one
-        self._parts: dict[str, list[str]] = {"v": [], "f": [], "t": []}
-        self._lengths: dict[str, int] = {"v": 0, "f": 0, "t": 0}
-        self._has_v = self._has_f = self._in_is = False
+def _number_formats(root: Any) -> list[str]:
+    codes = {int(n.get("numFmtId")): n.get("formatCode", "")
+             for n in root.iter(_M + "numFmt") if (n.get("numFmtId") or "").isdigit()}
+    xfs = root.find(_M + "cellXfs")
+    ids = [int(x.get("numFmtId", "0")) if (x.get("numFmtId") or "0").isdigit() else 0
+           for x in (xfs if xfs is not None else ())]
+    if len(ids) > 100_000:
+        raise FileRefused("zip-bomb", "the workbook holds over 100,000 cell styles; it is not "
+                          "a return")
+    return [codes.get(i, BUILTIN_FORMATS.get(i, "General")) for i in ids]
 
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "c":
-            ref = attrs.get("r")
-            pos = split_ref(ref) if ref else None
-            if pos is None:
-                pos = (max(self._row, 0), self._col + 1)
-            self._row, self._col = pos
-            self._pos = pos
-            self._type = attrs.get("t", "n")
-            style = attrs.get("s", "0")
-            self._style = int(style) if style.isdigit() else 0
-            self._parts = {"v": [], "f": [], "t": []}
-            self._lengths = {"v": 0, "f": 0, "t": 0}
-            self._has_v = self._has_f = False
-        elif local == "row":
-            r = attrs.get("r")
-            self._row = int(r) - 1 if r and r.isdigit() else self._row + 1
-            self._col = -1
-        elif self._pos is None:
-            return
-        elif local == "v":
-            self._what, self._has_v = "v", True
-        elif local == "f":
-            self._what, self._has_f = "f", True
-        elif local == "is":
-            self._in_is = True
-        elif local == "t" and self._in_is:
-            self._what = "t"
-        elif local == "rPh":
-            self._in_is = False  # phonetic hints are not shown
 
-    def end(self, name: str) -> None:
-        local = _local(name)
-        if local == "c" and self._pos is not None:
-            self._finish_cell(self._pos)
-            self._pos = None
-        elif local in ("v", "f", "t"):
-            self._what = None
-        elif local == "is":
-            self._in_is = False
+def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
+                 max_col: int) -> tuple[Cells, tuple[int, int] | None]:
+    """Every cell that holds a value or a formula, by (row, col). The loop handles the
+    common shapes inline (it is the reader's hot spot); a sheet with a cell placed by order
+    rather than by address is read by ``_cells_by_order``."""
+    cells: Cells = {}
+    beyond: tuple[int, int] | None = None
+    refs, v_tag = _REFS, _V
+    for c in root.iter(_C):
+        if not len(c):
+            continue  # a styled blank
+        ref = c.get("r")
+        if ref is None:
+            return _cells_by_order(root, shared, lengths, max_row, max_col)
+        pos = refs.get(ref) or split_ref(ref)
+        if pos is None:
+            return _cells_by_order(root, shared, lengths, max_row, max_col)
+        first = c[0]
+        kind = c.get("t")
+        if len(c) == 1 and first.tag == v_tag and kind == "s":
+            try:
+                index = int(first.text or "")
+                cell: Cell | None = Cell(shared[index], None, True, 0,
+                                         lengths.get(index) if lengths else None)
+            except (ValueError, IndexError):
+                cell = Cell(ErrorValue("#REF-STRING"))
+        elif len(c) == 1 and first.tag == v_tag and (kind is None or kind == "n") \
+                and first.text and first.text.strip():
+            try:
+                number: Any = float(first.text)
+            except ValueError:
+                number = first.text
+            style = c.get("s")
+            cell = Cell(number, None, True, int(style) if style and style.isdigit() else 0)
+        else:
+            cell = _cell(c, shared, lengths)
+            if cell is None:
+                continue
+        if pos[0] >= max_row or pos[1] >= max_col:
+            if beyond is None:
+                beyond = pos
+            continue
+        cells[pos] = cell
+    return cells, beyond
 
-    def text_data(self, data: str) -> None:
-        what = self._what
-        if what is None:
-            return
-        room = MAX_TEXT + 1 - self._lengths[what]
-        if room > 0:
-            self._parts[what].append(data[:room])
-        self._lengths[what] += len(data)
 
-    def _finish_cell(self, pos: tuple[int, int]) -> None:
-        value, full_length = self._value()
-        formula = "".join(self._parts["f"]) if self._has_f else None
-        if value is None and formula is None:
-            return
-        row, col = pos
-        if row >= self.max_row or col >= self.max_col:
-            if self.beyond is None:
-                self.beyond = pos
-            return
-        # An empty <v/> of a numeric cell is no result at all (openpyxl writes it when it
-        # re-saves a file); Excel stores a blank text result as t="str" with an empty <v>.
-        raw = "".join(self._parts["v"])
-        cached = self._type == "inlineStr" or (self._type == "str" and self._has_v) or bool(
-            self._has_v and raw.strip())
-        self.cells[pos] = Cell(value=value, formula=formula, cached=cached, style=self._style,
-                               full_length=full_length)
+def _cells_by_order(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
+                    max_col: int) -> tuple[Cells, tuple[int, int] | None]:
+    """Like _sheet_cells, for sheets where some cells have no r attribute: such a cell
+    follows the one before it, as the schema allows."""
+    cells: Cells = {}
+    beyond: tuple[int, int] | None = None
+    row_index = -1
+    for row in root.iter(_ROW):
+        r = row.get("r")
+        row_index = int(r) - 1 if r and r.isdigit() else row_index + 1
+        col = -1  # the previous cell's column; -2: known only from prev_ref
+        prev_ref = ""
+        for c in row:
+            ref = c.get("r")
+            empty = len(c) == 0
+            if ref is not None:
+                if empty:  # a styled blank: its position matters only to a cell without r
+                    prev_ref, col = ref, -2
+                    continue
+                pos = split_ref(ref) or (row_index, _next_col(col, prev_ref))
+                col = pos[1]
+            else:
+                col = _next_col(col, prev_ref)
+                pos = (row_index, col)
+                if empty:
+                    continue
+            cell = _cell(c, shared, lengths)
+            if cell is None:
+                continue
+            if pos[0] >= max_row or pos[1] >= max_col:
+                if beyond is None:
+                    beyond = pos
+                continue
+            cells[pos] = cell
+    return cells, beyond
 
-    def _value(self) -> tuple[Any, int | None]:
-        kind = self._type
-        if kind == "inlineStr":
-            length = self._lengths["t"]
-            return unescape("".join(self._parts["t"])), length if length > MAX_TEXT else None
-        if not self._has_v:
-            return None, None
-        raw = "".join(self._parts["v"])
+
+def _next_col(col: int, prev_ref: str) -> int:
+    if col == -2:
+        col = (split_ref(prev_ref) or (0, -1))[1]
+    return col + 1
+
+
+def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
+    kind = c.get("t") or "n"
+    style = c.get("s")
+    if len(c) == 1 and c[0].tag == _V and kind in ("s", "n"):  # the common case, quickly
+        text = c[0].text
         if kind == "s":
             try:
-                index = int(raw)
-                return self.shared[index], self.shared_lengths.get(index)
+                index = int(text or "")
+                value: Any = shared[index]
             except (ValueError, IndexError):
-                return ErrorValue("#REF-STRING"), None
-        if kind == "str":
-            length = self._lengths["v"]
-            return unescape(raw), length if length > MAX_TEXT else None
-        if kind == "b":
-            return raw.strip() in ("1", "true"), None
-        if kind == "e":
-            return ErrorValue(raw), None
-        if kind == "d":
-            return raw, None
-        if not raw.strip():
-            return None, None
+                return Cell(ErrorValue("#REF-STRING"))
+            return Cell(value, None, True, int(style) if style and style.isdigit() else 0,
+                        lengths.get(index) if lengths else None)
+        if text and text.strip():
+            try:
+                number: Any = float(text)
+            except ValueError:
+                number = text
+            return Cell(number, None, True, int(style) if style and style.isdigit() else 0)
+        return None
+    v_text: str | None = None
+    has_v = False
+    formula: str | None = None
+    inline: str | None = None
+    for child in c:
+        tag = child.tag
+        if tag == _V:
+            has_v, v_text = True, child.text
+        elif tag == _F:
+            formula = child.text or ""
+        elif tag == _IS:
+            inline = _text_of(child)
+    full: int | None = None
+    if kind == "inlineStr":
+        text, full = _cut(inline or "")
+        value = unescape(text)
+    elif not has_v:
+        value = None
+    elif kind == "s":
         try:
-            return float(raw), None
+            index = int(v_text or "")
+            value, full = shared[index], lengths.get(index)
+        except (ValueError, IndexError):
+            value = ErrorValue("#REF-STRING")
+    elif kind == "str":
+        text, full = _cut(v_text or "")
+        value = unescape(text)
+    elif kind == "b":
+        value = (v_text or "").strip() in ("1", "true")
+    elif kind == "e":
+        value = ErrorValue(v_text or "")
+    elif kind == "d":
+        value = v_text
+    elif not (v_text or "").strip():
+        value = None
+    else:
+        try:
+            value = float(v_text or "")
         except ValueError:
-            return raw, None
-
-
-class _StylesHandler:
-    """Number formats: the custom codes (numFmts) and each cell style's numFmtId (cellXfs)."""
-
-    def __init__(self) -> None:
-        self.codes: dict[int, str] = {}
-        self.xfs: list[int] = []
-        self._in_xfs = False
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "numFmt":
-            fmt_id = attrs.get("numFmtId", "")
-            if fmt_id.isdigit():
-                self.codes[int(fmt_id)] = attrs.get("formatCode", "")
-        elif local == "cellXfs":
-            self._in_xfs = True
-        elif local == "xf" and self._in_xfs:
-            fmt_id = attrs.get("numFmtId", "0")
-            self.xfs.append(int(fmt_id) if fmt_id.isdigit() else 0)
-            if len(self.xfs) > 100_000:
-                raise FileRefused("zip-bomb", "the workbook holds over 100,000 cell styles; "
-                                  "it is not a return")
-
-    def end(self, name: str) -> None:
-        if _local(name) == "cellXfs":
-            self._in_xfs = False
-
-    def text_data(self, data: str) -> None:
-        pass
+            value = v_text
+    if value is None and formula is None:
+        return None
+    # An empty <v/> of a numeric cell is no result at all (openpyxl writes it when it
+    # re-saves a file); Excel stores a blank text result as t="str" with an empty <v>.
+    cached = kind == "inlineStr" or (kind == "str" and has_v) or bool(
+        has_v and (v_text or "").strip())
+    return Cell(value=value, formula=formula if formula is not None else None, cached=cached,
+                style=int(style) if style and style.isdigit() else 0, full_length=full)

@@ -237,10 +237,8 @@ def with_modified(src: Path, dst: Path, stamp: str | None) -> Path:
             data = zin.read(info)
             if info.filename == "docProps/core.xml":
                 text = data.decode()
-                text = re.sub(r"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
-                              "" if stamp is None else
-                              f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}'
-                              "</dcterms:modified>", text)
+                text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              "" if stamp is None else rf"\g<1>{stamp}\g<2>", text)
                 data = text.encode()
             zout.writestr(info.filename, data)
     return dst
