@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -167,28 +168,50 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
 
 
 def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
-    """One row per input cell of each readable return, blank cells included (value <NA>)."""
+    """One row per input cell of each readable return, blank cells included (value <NA>).
+
+    The text columns are categoricals built from codes: the cell map's columns repeat once per
+    return, so the frame costs little more than the values themselves.
+    """
     parts = []
     for group in _by_cellmap(reads):
         cellmap = group[0].cellmap
         assert cellmap is not None
         meta = _cell_meta(cellmap)
-        n = len(meta)
-        frame = meta.iloc[list(range(n)) * len(group)].reset_index(drop=True)
-        frame.insert(0, "file", [r.file for r in group for _ in range(n)])
-        frame.insert(1, "agency_code", [r.agency_code for r in group for _ in range(n)])
-        frame["value"] = pd.Series([None if is_blank(v) else v for r in group
-                                    for v in (r.values or ())], dtype=object)
-        parts.append(frame)
+        n, k = len(meta), len(group)
+        columns: dict[str, Any] = {
+            "file": _repeated([r.file for r in group], n),
+            "agency_code": _repeated([r.agency_code for r in group], n),
+        }
+        for name in ("part", "item_id", "field_id", "kind", "label", "year", "sheet", "cell"):
+            column = meta[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                columns[name] = pd.Categorical.from_codes(
+                    np.tile(column.cat.codes.to_numpy(), k), dtype=column.dtype)
+            else:
+                columns[name] = pd.array(np.tile(column.to_numpy(), k), dtype=column.dtype)
+        values = np.empty(n * k, dtype=object)
+        values[:] = [pd.NA if v is None or (v.__class__ is str and not v.strip()) else v
+                     for r in group for v in (r.values or ())]
+        columns["value"] = values
+        parts.append(pd.DataFrame(columns)[list(ANSWER_COLUMNS)])
     if not parts:
         return _empty_answers()
-    frame = pd.concat(parts, ignore_index=True)[list(ANSWER_COLUMNS)]
+    if len(parts) == 1:
+        return parts[0]
+    frame = pd.concat(parts, ignore_index=True)
     for column in ("file", "agency_code", "part", "item_id", "field_id", "kind", "label",
                    "sheet", "cell"):
         frame[column] = frame[column].astype("category")
-    frame["year"] = frame["year"].astype("Int64")
-    frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), pd.NA)
     return frame
+
+
+def _repeated(labels: list[str | None], times: int) -> pd.Categorical:
+    """Each label ``times`` times, in order, as a categorical."""
+    categories = list(dict.fromkeys(x for x in labels if x is not None))
+    index = {c: i for i, c in enumerate(categories)}
+    codes = np.array([index[x] if x is not None else -1 for x in labels], dtype=np.int32)
+    return pd.Categorical.from_codes(np.repeat(codes, times), categories=categories)
 
 
 def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
@@ -690,7 +713,7 @@ def _check_cached(row: IndicatorRow, sheets: dict[str, Cells], percent: float | 
 @lru_cache(maxsize=32)
 def _cell_meta(cellmap: CellMap) -> pd.DataFrame:
     inputs = list(cellmap.inputs())
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "part": [c.part for c in inputs],
         "item_id": [c.item_id for c in inputs],
         "field_id": [c.field_id for c in inputs],
@@ -700,6 +723,9 @@ def _cell_meta(cellmap: CellMap) -> pd.DataFrame:
         "sheet": [c.sheet for c in inputs],
         "cell": [c.ref for c in inputs],
     })
+    for name in ("part", "item_id", "field_id", "kind", "label", "sheet", "cell"):
+        frame[name] = frame[name].astype("category")
+    return frame
 
 
 def _by_cellmap(reads: Iterable[ReadReturn]) -> list[list[ReadReturn]]:

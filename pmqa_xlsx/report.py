@@ -258,9 +258,9 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
     row = 2
     current: tuple[str, str] | None = None
     for file, code, part, item, fld, value in zip(
-            answers["file"].astype(str), answers["agency_code"].astype(str),
-            answers["part"].astype(str), answers["item_id"].astype(str),
-            answers["field_id"].astype(str), answers["value"], strict=True):
+            answers["file"].tolist(), answers["agency_code"].astype(str).tolist(),
+            answers["part"].tolist(), answers["item_id"].tolist(),
+            answers["field_id"].tolist(), answers["value"].tolist(), strict=True):
         if (file, code) != current:
             current = (file, code)
             row += 1
@@ -275,7 +275,8 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) ->
         ws.write_string(0, col, str(name), formats["header"])
         ws.set_column(col, col, 60 if name in ("message", "file") else 16)
     limit = EXCEL_MAX_ROWS - 2
-    for row, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+    columns = [frame[c].astype(object).tolist() for c in frame.columns]
+    for row, values in enumerate(zip(*columns, strict=True), start=1):
         if row > limit:
             ws.write_string(row, 0, f"… {len(frame) - limit:,} more rows: see the CSV output",
                             formats["text"])
@@ -286,6 +287,13 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) ->
 
 def _write_value(ws: Worksheet, row: int, col: int, value: Any, formats: dict[str, Any]) -> None:
     """Numbers as numbers, everything else as a string: never a formula, never a link."""
+    kind = value.__class__
+    if kind is str:  # the common cases first: this runs for every cell of the data sheets
+        ws.write_string(row, col, value, formats["text"])
+        return
+    if kind is float and value == value and value not in (math.inf, -math.inf):
+        ws.write_number(row, col, value, formats["number"])
+        return
     if value is None or value is pd.NA:
         return
     number = _number(value)
