@@ -23,8 +23,8 @@ from lxml import etree
 # Limits: generous for a form (a filled return is well under 1 MB), tight for a bomb.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_MEMBERS = 500
-MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one decompressed part
-MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read
+MAX_MEMBER_BYTES = 24 * 1024 * 1024  # one decompressed part (a return's sheet: < 1 MB)
+MAX_TOTAL_BYTES = 96 * 1024 * 1024  # all parts read
 MAX_RATIO = 200  # decompressed / compressed, per part
 MAX_ROW = 5000  # cells beyond these are never kept (the form is far smaller)
 MAX_COL = 100
