@@ -223,24 +223,25 @@ def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
         plan = _indicator_plan(cellmap)
         years = [c.year for f, c in plan[0][0].cells.items() if f.startswith("result_")] \
             if plan else []
-        columns: dict[str, list[Any]] = {c: [] for c in INDICATOR_COLUMNS}
-        results: list[list[Any]] = [[] for _ in years]
-        for read in group:
-            for n, name, unit, direction, target, row_results, percent, points in \
-                    read.indicator_rows:
-                row, _, _, _, cells = plan[n]
-                for column, value in zip(INDICATOR_COLUMNS, (
-                        read.file, read.agency_code, row.table_id, row.number, row.item_id,
-                        name, unit, direction, row.cells["target"].year, target, percent,
-                        points, row.percent.sheet, cells), strict=True):
-                    columns[column].append(value)
-                for bucket, value in zip(results, row_results, strict=True):
-                    bucket.append(value)
-        frame = pd.DataFrame(columns)
-        at = frame.columns.get_loc("percent_success")
-        for i, (year, bucket) in enumerate(zip(years, results, strict=True)):
-            frame.insert(at + i, f"result_{year}", bucket)
-        parts.append(frame)
+        records = [(read.file, read.agency_code, n, name, unit, direction, target, percent,
+                    points, *results)
+                   for read in group
+                   for n, name, unit, direction, target, results, percent, points
+                   in read.indicator_rows]
+        results = [f"result_{year}" for year in years]
+        frame = pd.DataFrame.from_records(records, columns=[
+            "file", "agency_code", "n", "indicator", "unit", "direction", "target",
+            "percent_success", "score", *results])
+        at = frame["n"].to_numpy()
+        rows = [p[0] for p in plan]
+        for column, values in (("table_id", [r.table_id for r in rows]),
+                               ("row", [r.number for r in rows]),
+                               ("item_id", [r.item_id for r in rows]),
+                               ("target_year", [r.cells["target"].year for r in rows]),
+                               ("sheet", [r.percent.sheet for r in rows]),
+                               ("cells", [p[4] for p in plan])):
+            frame[column] = np.asarray(values, dtype=object)[at] if len(at) else []
+        parts.append(frame[[*INDICATOR_COLUMNS[:10], *results, *INDICATOR_COLUMNS[10:]]])
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         {c: [] for c in INDICATOR_COLUMNS})
     for column in ("file", "agency_code", "table_id", "item_id", "indicator", "unit",
