@@ -17,7 +17,6 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from . import rules as rule_fns
 from .layout import (
-    META_SHEET,
     ChecklistSheet,
     IndicatorSheet,
     Layout,
@@ -148,10 +147,6 @@ class CellMap:
 
     def identity_cell(self, field_id: str) -> InputCell:
         return next(c for c in self.sheets[0].inputs if c.field_id == field_id)
-
-    @property
-    def meta_sheet(self) -> str:
-        return META_SHEET
 
 
 def build_cellmap(layout: Layout, year: int | None = None) -> CellMap:

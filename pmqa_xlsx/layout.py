@@ -259,10 +259,6 @@ class Layout:
     def status_labels(self) -> tuple[str, ...]:
         return tuple(choice.label for choice in self.statuses)
 
-    def roster_field(self, key: str) -> IdentityField | None:
-        """The identity field pre-filled from roster column ``key``, if any."""
-        return next((f for f in self.identity.fields if f.roster == key), None)
-
 
 def compute_fingerprint(layout: Layout) -> str:
     """sha256 of the layout's canonical JSON (everything but ``source`` and ``fingerprint``)."""
