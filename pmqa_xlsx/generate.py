@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -41,7 +42,7 @@ from .errors import PmqaError
 from .layout import META_SHEET, IndicatorSheet, Layout, NumberRule
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
 from .parallel import worker_count
-from .roster import Agency, load_roster
+from .roster import Agency, check_agencies, load_roster
 from .rules import percent_success, score
 from .styles import make_formats
 
@@ -109,7 +110,8 @@ def generate_roster(
     workbook as rendering it from scratch, many times faster. ``jobs`` processes share the
     agencies (default: the cores available); the files are the same whatever ``jobs`` is.
     """
-    agencies = list(roster) if not isinstance(roster, str | os.PathLike) else load_roster(roster)
+    agencies = (load_roster(roster) if isinstance(roster, str | os.PathLike)
+                else check_agencies(list(roster)))
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise PmqaError(f"{directory}: exists and is not a folder; give a folder for -o")
@@ -145,8 +147,10 @@ def generate_roster(
 
 
 class _WriteFailed(Exception):
+    """A worker could not write a file (rebuilt from its args when sent to the parent)."""
+
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(path, reason)
         self.path, self.reason = path, reason
 
 
@@ -196,13 +200,13 @@ class Template:
                                generated_at=when, answers=answers)
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             self.parts = [(info, package.read(info)) for info in package.infolist()]
-        self.footer = xml_escape(_footer(self.layout, self.placeholder)).encode()
+        self.footer = _ooxml_text(_footer(self.layout, self.placeholder)).encode()
 
     def personalise(self, agency: Agency) -> bytes:
         strings = {f"<t>{_TOKEN['code']}</t>": agency.code,
                    f"<t>{_TOKEN['name']}</t>": agency.name,
                    f"<t>{_TOKEN['ministry']}</t>": agency.ministry}
-        footer = xml_escape(_footer(self.layout, agency)).encode()
+        footer = _ooxml_text(_footer(self.layout, agency)).encode()
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as package:
             for info, data in self.parts:
@@ -218,7 +222,20 @@ class Template:
 def _string_xml(value: str) -> bytes:
     """A shared string's <t> element as xlsxwriter writes it."""
     space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f"<t{space}>{xml_escape(value)}</t>".encode()
+    return f"<t{space}>{_ooxml_text(value)}</t>".encode()
+
+
+_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+
+
+def _ooxml_text(value: str) -> str:
+    """Text as xlsxwriter writes it into XML: control characters as _xHHHH_ (and a literal
+    _xHHHH_ kept literal as _x005F_xHHHH_), then &, < and > escaped."""
+    value = _ESCAPED.sub(r"_x005F\1", value)
+    value = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", value)
+    value = value.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    return xml_escape(value)
 
 
 def render_workbook(

@@ -208,7 +208,7 @@ def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
 
 def _repeated(labels: list[str | None], times: int) -> pd.Categorical:
     """Each label ``times`` times, in order, as a categorical."""
-    categories = list(dict.fromkeys(x for x in labels if x is not None))
+    categories = sorted(set(x for x in labels if x is not None))
     index = {c: i for i, c in enumerate(categories)}
     codes = np.array([index[x] if x is not None else -1 for x in labels], dtype=np.int32)
     return pd.Categorical.from_codes(np.repeat(codes, times), categories=categories)

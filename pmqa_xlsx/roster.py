@@ -19,6 +19,7 @@ REQUIRED_COLUMNS = ("agency_code", "agency_name")
 OPTIONAL_COLUMNS = ("ministry",)
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\s]')
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 
@@ -89,12 +90,22 @@ def check_roster(source: str, header: list[str], rows: list[tuple[int, list[str]
                 seen[code.casefold()] = line
         if not name:
             problems.append(f"line {line}: agency_name is empty; give the agency's name")
+        for column, value in (("agency_name", name), ("ministry", get("ministry"))):
+            if _CONTROL.search(value):
+                problems.append(f"line {line}: {column} holds a control character; retype it")
         agencies.append(Agency(code=code, name=name, ministry=get("ministry"), line=line))
     if not agencies and not problems:
         problems.append("the roster has no agencies; add one row per agency under the header")
     if problems:
         raise RosterError(source, problems)
     return agencies
+
+
+def check_agencies(agencies: list[Agency], source: str = "the list of agencies") -> list[Agency]:
+    """Agencies given as objects pass the same checks as a roster file's rows."""
+    header = ["agency_code", "agency_name", "ministry"]
+    rows = [(a.line or i + 2, [a.code, a.name, a.ministry]) for i, a in enumerate(agencies)]
+    return check_roster(source, header, rows)
 
 
 def file_name_problem(code: str) -> str | None:

@@ -6,7 +6,7 @@ It reads only the parts the form needs, with limits checked before and while dec
 them with lxml (libxml2) set to resolve no entities and fetch nothing, and refuses DOCTYPE and
 entity declarations outright. Every refusal is a ``FileRefused`` with a stable code and a plain
 message. Parts that every return of one generator shares (workbook, relationships, styles) are
-parsed once per content (keyed by their CRC).
+read and checked in every file but parsed once per content.
 """
 
 from __future__ import annotations
@@ -123,9 +123,6 @@ class Package:
     def close(self) -> None:
         self._zip.close()
 
-    def names(self) -> list[str]:
-        return list(self._infos)
-
     def sheet(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
 
@@ -138,12 +135,12 @@ class Package:
 
     def number_formats(self) -> list[str]:
         """The number format code of each cell style (cellXfs), in order."""
-        info = self._infos.get("xl/styles.xml")
-        if info is None:
+        if "xl/styles.xml" not in self._infos:
             return []
-        key = (info.CRC, info.file_size)
+        data = self._bytes("xl/styles.xml")  # always read: decompressed, CRC-checked
+        key = (len(data), hash(data))
         if key not in _STYLES_CACHE:
-            _remember(_STYLES_CACHE, key, _number_formats(self._xml("xl/styles.xml")))
+            _remember(_STYLES_CACHE, key, _number_formats(self._parse(data, "xl/styles.xml")))
         return _STYLES_CACHE[key]
 
     def modified(self) -> str | None:
@@ -167,15 +164,17 @@ class Package:
             raise FileRefused("not-a-workbook", "the file is a zip archive but not an Excel "
                               "workbook (no xl/workbook.xml)")
         rels = self._infos.get("xl/_rels/workbook.xml.rels")
-        key = (book.CRC, book.file_size, rels.CRC if rels else 0, rels.file_size if rels else 0)
+        book_data = self._bytes("xl/workbook.xml")  # always read: decompressed, CRC-checked
+        rels_data = self._bytes("xl/_rels/workbook.xml.rels") if rels is not None else b""
+        key = (len(book_data), hash(book_data), len(rels_data), hash(rels_data))
         if key not in _SHEETS_CACHE:
-            root = self._xml("xl/workbook.xml")
+            root = self._parse(book_data, "xl/workbook.xml")
             if root.tag.startswith("{" + _STRICT_NS):
                 raise FileRefused("strict-ooxml", "the workbook is saved as 'Strict Open XML'; "
                                   "save it as an ordinary 'Excel Workbook (.xlsx)'")
             targets = {}
             if rels is not None:
-                for rel in self._xml("xl/_rels/workbook.xml.rels"):
+                for rel in self._parse(rels_data, "xl/_rels/workbook.xml.rels"):
                     if rel.get("Id") is not None:
                         targets[rel.get("Id")] = rel.get("Target", "")
             sheets = []
@@ -416,7 +415,9 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         if len(c) == 1 and first.tag == v_tag and kind == "s":
             try:
                 index = int(first.text or "")
-                cell: Cell | None = Cell(shared[index], None, True, 0,
+                style = c.get("s")
+                cell: Cell | None = Cell(shared[index], None, True,
+                                         int(style) if style and style.isdigit() else 0,
                                          lengths.get(index) if lengths else None)
             except (ValueError, IndexError):
                 cell = Cell(ErrorValue("#REF-STRING"))

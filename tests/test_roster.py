@@ -165,3 +165,10 @@ def test_xlsx_roster(tmp_path: Path) -> None:
         load_roster(tmp_path / "roster.xlsx")
     assert info.value.problems == ("line 4: agency_code '1002' is a duplicate of line 3; give "
                                    "each agency its own code",)
+
+
+def test_control_characters_in_names_are_refused(tmp_path: Path) -> None:
+    roster = write(tmp_path / "r.csv", "agency_code,agency_name\n001,กรม\x01หนึ่ง\n")
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    assert info.value.problems == ("line 2: agency_name holds a control character; retype it",)

@@ -112,3 +112,55 @@ def test_cells_placed_by_order_are_read_where_they_are(tmp_path: Path) -> None:
     assert {pos: c.value for pos, c in cells.items()} == {(1, 2): "C2", (1, 3): 4.0,
                                                          (2, 0): "A3"}
     assert beyond is None
+
+
+@pytest.mark.parametrize("name", ["literal _x0041_ here", "x\x01y", "ข & <ค> \"ง\""])
+def test_personalised_text_is_escaped_as_xlsxwriter_escapes_it(cellmap: CellMap,
+                                                               name: str) -> None:
+    agency = Agency(code="E001", name=name, ministry="ก")
+    fields = frozenset({"agency_code", "agency_name", "ministry"})
+    template = Template(cellmap, fields, None, WHEN)
+    assert parts(template.personalise(agency)) == parts(
+        render_workbook(cellmap, agency=agency, generated_at=WHEN))
+
+
+def test_a_write_failure_in_a_worker_is_a_message(layout: Layout, tmp_path: Path) -> None:
+    from pmqa_xlsx import PmqaError
+
+    (tmp_path / "out" / "T005.xlsx").mkdir(parents=True)  # a folder where a file should go
+    with pytest.raises(PmqaError, match="T005.xlsx: cannot write"):
+        generate_roster(layout, AGENCIES, tmp_path / "out", jobs=2, generated_at=WHEN)
+
+
+def test_agencies_given_as_objects_are_checked_like_a_roster(layout: Layout,
+                                                             tmp_path: Path) -> None:
+    from pmqa_xlsx import RosterError
+
+    bad = [Agency(code="../escaped", name="ก"), Agency(code="D1", name="ข"),
+           Agency(code="D1", name="ค")]
+    with pytest.raises(RosterError) as info:
+        generate_roster(layout, bad, tmp_path / "out")
+    assert len(info.value.problems) == 2 and not (tmp_path / "out").exists()
+
+
+def test_categories_are_sorted_whatever_the_batch(many_returns: Path) -> None:
+    merged = consolidate(many_returns, jobs=1)
+    for column in ("file", "agency_code"):
+        categories = list(merged.answers[column].cat.categories)
+        assert categories == sorted(categories)
+
+
+def test_a_damaged_shared_part_is_refused_even_after_a_good_file(many_returns: Path,
+                                                                tmp_path: Path) -> None:
+    from pmqa_xlsx import read_return
+
+    good = many_returns / "T001.xlsx"
+    assert read_return(good).state in ("ok", "ok_with_warnings")
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"<sheets>", b"<sheets><!DOCTYPE x>")
+            out.writestr(info, data)
+    assert read_return(damaged).problems["code"].tolist() == ["xml-doctype"]
