@@ -487,23 +487,6 @@ def _next_col(col: int, prev_ref: str) -> int:
 def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
     kind = c.get("t") or "n"
     style = c.get("s")
-    if len(c) == 1 and c[0].tag == _V and kind in ("s", "n"):  # the common case, quickly
-        text = c[0].text
-        if kind == "s":
-            try:
-                index = int(text or "")
-                value: Any = shared[index]
-            except (ValueError, IndexError):
-                return Cell(ErrorValue("#REF-STRING"))
-            return Cell(value, None, True, int(style) if style and style.isdigit() else 0,
-                        lengths.get(index) if lengths else None)
-        if text and text.strip():
-            try:
-                number: Any = float(text)
-            except ValueError:
-                number = text
-            return Cell(number, None, True, int(style) if style and style.isdigit() else 0)
-        return None
     v_text: str | None = None
     has_v = False
     formula: str | None = None
