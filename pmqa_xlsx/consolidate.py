@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import problems as P
 from .layout import Layout
-from .parallel import worker_count
+from .parallel import gc_paused, worker_count
 from .problems import Problem
 from .read import ReadReturn, answers_frame, indicators_frame, read_raw, register_layouts
 from .roster import Agency, load_roster
@@ -109,23 +109,31 @@ def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
     """Read files, in ``jobs`` processes, in the order given."""
     extra = tuple(layouts or ())
     jobs = worker_count(jobs, len(files), per_worker=20)
-    if jobs == 1:
-        reads = []
-        for path in files:
-            reads.append(read_raw(path, extra))
-            if progress is not None:
-                progress(path)
-        return reads
-    register_layouts(extra)  # the parent must know the layouts of its workers' cell maps
-    chunk = max(1, min(64, len(files) // (jobs * 8)))
-    reads = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for path, read in zip(files, pool.map(partial(read_raw, layouts=extra), files,
-                                              chunksize=chunk), strict=True):
-            reads.append(read)
-            if progress is not None:
-                progress(path)
+    reads: list[ReadReturn] = []
+    with gc_paused():
+        if jobs == 1:
+            for path in files:
+                reads.append(read_raw(path, extra))
+                if progress is not None:
+                    progress(path)
+            return reads
+        register_layouts(extra)  # the parent must know the layouts of its workers' cell maps
+        size = max(1, min(64, len(files) // (jobs * 8)))
+        batches = [files[i:i + size] for i in range(0, len(files), size)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for batch, batch_reads in zip(batches, pool.map(partial(_read_batch, layouts=extra),
+                                                            batches), strict=True):
+                reads.extend(batch_reads)
+                if progress is not None:
+                    for path in batch:
+                        progress(path)
     return reads
+
+
+def _read_batch(files: list[Path], layouts: tuple[Layout, ...]) -> list[ReadReturn]:
+    """A worker's share: some files, read with the collector paused."""
+    with gc_paused():
+        return [read_raw(path, layouts) for path in files]
 
 
 def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> Consolidated:
@@ -268,7 +276,7 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None) 
         "file": read.file, "agency_code": read.agency_code, "agency_name": name, "state": state,
         "form_id": read.identity.form_id, "form_version": read.identity.form_version,
         "fiscal_year": read.identity.fiscal_year, "generated_at": read.identity.generated_at,
-        "modified": read.identity.modified, "filled": read.filled if read.values else 0,
+        "modified": read.identity.modified, "filled": read.filled,
         "errors": sum(1 for p in read.problems if p.severity == "error"),
         "warnings": sum(1 for p in read.problems if p.severity == "warning"),
     }

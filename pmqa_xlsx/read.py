@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,14 @@ import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import problems as P
-from .cellmap import CellMap, IndicatorRow, InputCell, build_cellmap, target_result_field
+from .cellmap import (
+    CellMap,
+    FormulaCell,
+    IndicatorRow,
+    InputCell,
+    build_cellmap,
+    target_result_field,
+)
 from .layout import META_SHEET, IndicatorSheet, Layout, bundled_layouts, load_layout
 from .problems import Problem
 from .rules import percent_success, score
@@ -78,6 +86,7 @@ class ReadReturn:
     values: list[Any] | None = None  # aligned with cellmap inputs
     indicator_rows: list[tuple[Any, ...]] = field(default_factory=list)  # see _indicator_rows
     mtime: float = 0.0
+    filled: int = 0  # input cells that hold something (counted where the file is read)
 
     @property
     def agency_code(self) -> str | None:
@@ -87,11 +96,11 @@ class ReadReturn:
         # Sent between processes: the cell map travels as its key, not as itself.
         key = (self.cellmap.layout.fingerprint, self.cellmap.year) if self.cellmap else None
         return (self.file, self.identity, self.problems, key, self.values,
-                self.indicator_rows, self.mtime)
+                self.indicator_rows, self.mtime, self.filled)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         (self.file, self.identity, self.problems, key, self.values, self.indicator_rows,
-         self.mtime) = state
+         self.mtime, self.filled) = state
         self.cellmap = _cellmap_by_key(key) if key else None
 
     @property
@@ -104,10 +113,6 @@ class ReadReturn:
         if not self.readable or any(p.severity == "error" for p in self.problems):
             return "rejected"
         return "ok_with_warnings" if self.problems else "ok"
-
-    @property
-    def filled(self) -> int:
-        return sum(1 for v in self.values or () if not is_blank(v))
 
 
 @dataclass(frozen=True)
@@ -376,6 +381,7 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
                problems: list[Problem]) -> ReadReturn:
     sheets: dict[str, Cells] = {}
     formats = package.number_formats()
+    flagged = _flagged_styles(tuple(formats))
     for plan in cellmap.sheets:
         info = package.sheet(plan.name)
         if info is None:
@@ -393,24 +399,52 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
         if found is None:
             values.append(None)
             continue
+        value = found.value
+        if found.formula is None and found.full_length is None:
+            # The common shapes, inline: a finite number in a number cell, a listed choice,
+            # a non-blank text (each passes _read_input unchanged and without problems).
+            kind, cls = cell.kind, value.__class__
+            if kind == "number" and cls is float and isfinite(value) and (
+                    cell.number is None or cell.number.accepts(value)):
+                if found.style in flagged:
+                    problems.extend(_typed_as(cell, found, formats, file))
+                values.append(value)
+                continue
+            if cls is str and (value in cell.choices if cell.choices else (
+                    kind == "text" and len(value) <= MAX_TEXT and value.strip())):
+                values.append(value)
+                continue
         value, cell_problems = _read_input(cell, found, file)
-        if cell.kind == "number" and found is not None and isinstance(found.value, float):
-            kind = format_kind(formats[found.style] if found.style < len(formats) else "")
-            if kind is not None:
-                cell_problems.append(P.make(f"typed-as-{kind}", file=file, sheet=cell.sheet,
-                                            cell=cell.ref, label=cell.label,
-                                            found=f"{found.value:g}"))
+        if cell.kind == "number" and isinstance(found.value, float):
+            cell_problems.extend(_typed_as(cell, found, formats, file))
         values.append(value)
         problems.extend(cell_problems)
     code = _agency_code(cellmap, values, identity, file, problems)
     identity = Identity(**{**_identity_dict(identity), "agency_code": code,
                            "fields": _identity_fields(cellmap, values)})
     problems = [_with_agency(p, code) for p in problems]
-    read = ReadReturn(file, identity, problems, cellmap=cellmap, values=values)
+    read = ReadReturn(file, identity, problems, cellmap=cellmap, values=values,
+                      filled=len(values) - values.count(None) - sum(
+                          1 for v in values if v.__class__ is str and not v.strip()))
     read.indicator_rows = _indicator_rows(read, sheets)
     if all(is_blank(values[i]) for i in _answer_indices(cellmap)):
         read.problems.append(P.make("empty-return", file=file, agency_code=code))
     return read
+
+
+@lru_cache(maxsize=64)
+def _flagged_styles(formats: tuple[str, ...]) -> frozenset[int]:
+    """The styles whose number format shows a number as a percentage or a date."""
+    return frozenset(i for i, code in enumerate(formats) if format_kind(code) is not None)
+
+
+def _typed_as(cell: InputCell, found: Cell, formats: list[str], file: str) -> list[Problem]:
+    """A number shown as a percentage or a date: typed as one, not as the plain number."""
+    kind = format_kind(formats[found.style] if found.style < len(formats) else "")
+    if kind is None:
+        return []
+    return [P.make(f"typed-as-{kind}", file=file, sheet=cell.sheet, cell=cell.ref,
+                   label=cell.label, found=f"{found.value:g}")]
 
 
 @lru_cache(maxsize=32)
@@ -649,21 +683,36 @@ def _indicator_rows(read: ReadReturn, sheets: dict[str, Cells]) -> list[tuple[An
     rules = cellmap.layout.rules
     all_values = read.values
     out = []
-    for n, (row, fields, indices, target_result, _) in enumerate(_indicator_plan(cellmap)):
+    for n, (row, indices, name, unit, direction_at, target_at, results_at,
+            compared_at) in enumerate(_indicator_slots(cellmap)):
         row_values = [all_values[i] for i in indices]
-        if all(v is None or (v.__class__ is str and not v.strip()) for v in row_values):
+        if row_values.count(None) == len(row_values) or all(map(is_blank, row_values)):
             continue
-        values = dict(zip(fields, row_values, strict=True))
-        target = _number_or_none(values["target"])
-        results = tuple(_number_or_none(values[f]) for f in fields if f[:7] == "result_")
-        direction = values.get("direction")
-        percent = percent_success(target, _number_or_none(values[target_result]),
+        target = _number_or_none(all_values[target_at])
+        results = tuple(map(_number_or_none, [all_values[i] for i in results_at]))
+        direction = all_values[direction_at] if direction_at is not None else None
+        percent = percent_success(target, _number_or_none(all_values[compared_at]),
                                   direction if isinstance(direction, str) else None, rules)
         points = score(percent, rules)
-        read.problems.extend(_check_cached(row, sheets, percent, points, read))
-        out.append((n, _str_or_none(values["name"]), _str_or_none(values.get("unit")),
+        _check_cached(row, sheets, percent, points, read)
+        out.append((n, _str_or_none(all_values[name]),
+                    _str_or_none(all_values[unit]) if unit is not None else None,
                     _str_or_none(direction), target, results, percent, points))
     return out
+
+
+@lru_cache(maxsize=32)
+def _indicator_slots(cellmap: CellMap) -> list[tuple[Any, ...]]:
+    """Per indicator row, where its values are among the inputs: (row, all its indices,
+    name, unit, direction, target, results, the result compared with the target); unit and
+    direction are None where the table has no such column."""
+    slots = []
+    for row, fields, indices, compared, _ in _indicator_plan(cellmap):
+        at = dict(zip(fields, indices, strict=True))
+        slots.append((row, indices, at["name"], at.get("unit"), at.get("direction"),
+                      at["target"], tuple(at[f] for f in fields if f[:7] == "result_"),
+                      at[compared]))
+    return slots
 
 
 @lru_cache(maxsize=32)
@@ -688,27 +737,33 @@ def _indicator_plan(cellmap: CellMap) -> list[tuple[IndicatorRow, tuple[str, ...
 
 
 def _check_cached(row: IndicatorRow, sheets: dict[str, Cells], percent: float | None,
-                  points: float | None, read: ReadReturn) -> list[Problem]:
-    out = []
+                  points: float | None, read: ReadReturn) -> None:
+    """Problems of a row's formula cells: a formula replaced by a value, or a stored result
+    that is not what the rule computes (both located on the formula's cell)."""
     for formula, computed in ((row.percent, percent), (row.score, points)):
         cell = sheets[formula.sheet].get((formula.row, formula.col))
-        where = {"file": read.file, "agency_code": read.agency_code, "sheet": formula.sheet,
-                 "cell": formula.ref}
-        label = f"{formula.kind.replace('_', ' ')} of {row.item_id}"
         if cell is None or cell.formula is None:
             if cell is not None and not is_blank(cell.value):
-                out.append(P.make("formula-removed", **where, label=label,
-                                  found=_short(cell.value)))
+                read.problems.append(P.make(
+                    "formula-removed", **_formula_where(row, formula, read),
+                    found=_short(cell.value)))
             continue
         if not cell.cached:
             continue  # re-saved without results (openpyxl): nothing to compare
-        cached = parse_number(cell.value) if not is_blank(cell.value) else None
-        if (cached is None) != (computed is None) or (
-                cached is not None and computed is not None and abs(cached - computed) > 1e-6):
-            out.append(P.make("cached-mismatch", **where, label=label,
-                              cached="blank" if cached is None else f"{cached:g}",
-                              computed="blank" if computed is None else f"{computed:g}"))
-    return out
+        value = cell.value
+        cached = value if value.__class__ is float and isfinite(value) else _number_or_none(value)
+        if cached is None and computed is None or (
+                cached is not None and computed is not None and abs(cached - computed) <= 1e-6):
+            continue
+        read.problems.append(P.make(
+            "cached-mismatch", **_formula_where(row, formula, read),
+            cached="blank" if cached is None else f"{cached:g}",
+            computed="blank" if computed is None else f"{computed:g}"))
+
+
+def _formula_where(row: IndicatorRow, formula: FormulaCell, read: ReadReturn) -> dict[str, Any]:
+    return {"file": read.file, "agency_code": read.agency_code, "sheet": formula.sheet,
+            "cell": formula.ref, "label": f"{formula.kind.replace('_', ' ')} of {row.item_id}"}
 
 
 @lru_cache(maxsize=32)
@@ -775,6 +830,7 @@ _DATE_PARTS = re.compile(r"[dmyhsbeวดปชนท]")
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|[eE][+-]')
 
 
+@lru_cache(maxsize=1024)
 def format_kind(code: str) -> str | None:
     """"percent" or "date" if a number format shows numbers as such, else None."""
     plain = _FORMAT_NOISE.sub("", code).lower()
@@ -788,6 +844,8 @@ def format_kind(code: str) -> str | None:
 
 
 def _number_or_none(value: Any) -> float | None:
+    if value.__class__ is float:
+        return value if isfinite(value) else None
     return parse_number(value) if not is_blank(value) else None
 
 

@@ -333,11 +333,9 @@ class _Limited:
 _M = "{" + _MAIN_NS + "}"
 _C, _V, _F, _IS, _T, _RPH, _ROW = (_M + n for n in ("c", "v", "f", "is", "t", "rPh", "row"))
 _DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
-# The text of each <si> that is a single <t> (an empty one yields nothing, so the counts
-# differ and the general loop reads the part).
-_PLAIN_STRINGS = etree.XPath("m:si[count(*) = 1]/m:t/text()", namespaces={"m": _MAIN_NS})
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_comments=True, remove_pis=True)
+_STYLES = {str(i): i for i in range(2048)}  # style attributes as written, parsed once
 # Parts that are the same in every return of one generator, parsed once per content.
 _SHEETS_CACHE: dict[tuple[int, ...], list[SheetInfo]] = {}
 _STYLES_CACHE: dict[tuple[int, ...], list[str]] = {}
@@ -364,19 +362,18 @@ def _cut(text: str) -> tuple[str, int | None]:
 
 
 def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
-    plain = _PLAIN_STRINGS(root)  # every <si> a single <t>: one XPath call, the common case
-    if len(plain) == len(root) and len(plain) <= MAX_SHARED_STRINGS and all(
-            len(t) <= MAX_TEXT for t in plain):
-        return [unescape(str(t)) for t in plain], {}
+    if len(root) > MAX_SHARED_STRINGS:
+        raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
+                          "texts; it is not a return")
     strings: list[str] = []
     lengths: dict[int, int] = {}
+    t_tag = _T
     for si in root:
-        if len(strings) >= MAX_SHARED_STRINGS:
-            raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
-                              "texts; it is not a return")
-        text, full = _cut(_text_of(si))
-        if full is not None:
-            lengths[len(strings)] = full
+        first = si[0] if len(si) == 1 else None
+        text = (first.text or "") if first is not None and first.tag == t_tag else _text_of(si)
+        if len(text) > MAX_TEXT:
+            lengths[len(strings)] = len(text)
+            text = text[: MAX_TEXT + 1]
         strings.append(unescape(text))
     return strings, lengths
 
@@ -400,39 +397,50 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     rather than by address is read by ``_cells_by_order``."""
     cells: Cells = {}
     beyond: tuple[int, int] | None = None
-    refs, v_tag = _REFS, _V
+    refs, styles, v_tag, f_tag, new = _REFS, _STYLES, _V, _F, tuple.__new__
     for c in root.iter(_C):
         if not len(c):
             continue  # a styled blank
         ref = c.get("r")
-        if ref is None:
-            return _cells_by_order(root, shared, lengths, max_row, max_col)
-        pos = refs.get(ref) or split_ref(ref)
+        pos = refs.get(ref) if ref is not None else None
         if pos is None:
-            return _cells_by_order(root, shared, lengths, max_row, max_col)
-        first = c[0]
+            pos = split_ref(ref) if ref is not None else None
+            if pos is None:
+                return _cells_by_order(root, shared, lengths, max_row, max_col)
         kind = c.get("t")
-        if len(c) == 1 and first.tag == v_tag and kind == "s":
+        s = c.get("s")
+        style = 0 if s is None else styles.get(s)
+        if style is None:
+            style = _style(s)
+        first = c[0]
+        count = len(c)
+        cell: Cell | None
+        if count == 1 and kind == "s" and first.tag == v_tag:
             try:
                 index = int(first.text or "")
-                style = c.get("s")
-                cell: Cell | None = Cell(shared[index], None, True,
-                                         int(style) if style and style.isdigit() else 0,
-                                         lengths.get(index) if lengths else None)
+                cell = new(Cell, (shared[index], None, True, style,
+                                  lengths.get(index) if lengths else None))
             except (ValueError, IndexError):
-                cell = Cell(ErrorValue("#REF-STRING"))
-        elif len(c) == 1 and first.tag == v_tag and (kind is None or kind == "n") \
-                and first.text and first.text.strip():
-            try:
-                number: Any = float(first.text)
-            except ValueError:
-                number = first.text
-            style = c.get("s")
-            cell = Cell(number, None, True, int(style) if style and style.isdigit() else 0)
+                cell = _cell(c, shared, lengths)  # a broken index: the general reader says how
+        elif (kind is None or kind == "n") and (
+                (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
+                                                        and c[1].tag == v_tag)):
+            text = c[count - 1].text
+            formula = None if count == 1 else first.text or ""
+            if text and text.strip():
+                try:
+                    number: Any = float(text)
+                except ValueError:
+                    number = text
+                cell = new(Cell, (number, formula, True, style, None))
+            elif formula is not None:  # a formula without a stored result
+                cell = new(Cell, (None, formula, False, style, None))
+            else:
+                continue  # <v/>: nothing
         else:
             cell = _cell(c, shared, lengths)
-            if cell is None:
-                continue
+        if cell is None:
+            continue
         if pos[0] >= max_row or pos[1] >= max_col:
             if beyond is None:
                 beyond = pos
@@ -482,6 +490,10 @@ def _next_col(col: int, prev_ref: str) -> int:
     if col == -2:
         col = (split_ref(prev_ref) or (0, -1))[1]
     return col + 1
+
+
+def _style(text: str) -> int:
+    return int(text) if text.isdigit() else 0
 
 
 def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
@@ -534,4 +546,4 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
     cached = kind == "inlineStr" or (kind == "str" and has_v) or bool(
         has_v and (v_text or "").strip())
     return Cell(value=value, formula=formula if formula is not None else None, cached=cached,
-                style=int(style) if style and style.isdigit() else 0, full_length=full)
+                style=_style(style) if style else 0, full_length=full)

@@ -114,6 +114,63 @@ def test_cells_placed_by_order_are_read_where_they_are(tmp_path: Path) -> None:
     assert beyond is None
 
 
+# Every shape of cell a spreadsheet application writes, and some it does not: the reader's
+# inline paths must give what its general cell reader gives.
+_CELL_SHAPES = [
+    '<c r="A1" t="s"><v>0</v></c>', '<c r="B1" s="3" t="s"><v>1</v></c>',
+    '<c r="C1" s="7" t="s"><v>9</v></c>', '<c r="D1" t="s"><v>x</v></c>',
+    '<c r="E1" t="s"><v></v></c>', '<c r="A2"><v>85</v></c>', '<c r="B2" s="12"><v>1.5E3</v></c>',
+    '<c r="C2" t="n" s="4"><v>-0.25</v></c>', '<c r="D2"><v> </v></c>', '<c r="E2"><v/></c>',
+    '<c r="F2"><v>abc</v></c>', '<c r="G2" s="5000"><v>7</v></c>', '<c r="H2" s="x"><v>7</v></c>',
+    '<c r="I2"><v>inf</v></c>', '<c r="A3"><f>1+1</f><v>2</v></c>',
+    '<c r="B3" s="18"><f>IF(A1="","",1)</f><v></v></c>', '<c r="C3"><f></f><v>3</v></c>',
+    '<c r="D3" t="str"><f>"a"</f><v>a</v></c>', '<c r="E3" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+    '<c r="F3" t="n"><f>A1</f><v>  </v></c>', '<c r="G3"><f t="shared" si="0">A1</f><v>4</v></c>',
+    '<c r="H3"><v>5</v><f>A1</f></c>', '<c r="A4" t="b"><v>1</v></c>',
+    '<c r="B4" t="e"><v>#N/A</v></c>', '<c r="C4" t="inlineStr"><is><t>in _x0041_</t></is></c>',
+    '<c r="D4" t="str"><v>s</v></c>', '<c r="E4" t="d"><v>2026-01-01</v></c>',
+    '<c r="F4" t="s"><v>0</v><f>A1</f></c>', '<c r="G4" s="2"/>',
+]
+
+
+def test_the_inline_paths_read_cells_as_the_general_reader_does() -> None:
+    from lxml import etree
+
+    from pmqa_xlsx import xlsxread
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    root = etree.fromstring(f'<worksheet xmlns="{ns}"><sheetData><row>{"".join(_CELL_SHAPES)}'
+                            "</row></sheetData></worksheet>".encode())
+    shared, lengths = ["zero", "one _x0042_"], {}
+    cells, beyond = xlsxread._sheet_cells(root, shared, lengths, 100, 100)  # noqa: SLF001
+    expected = {}
+    for c in root.iter(f"{{{ns}}}c"):
+        cell = xlsxread._cell(c, shared, lengths)  # noqa: SLF001
+        if cell is not None:
+            expected[xlsxread.split_ref(c.get("r"))] = cell
+    assert beyond is None
+    assert cells == expected
+    assert cells[(0, 1)] == xlsxread.Cell("one _x0042_", None, True, 3)  # style kept
+    assert cells[(1, 6)].style == 5000 and cells[(1, 7)].style == 0
+
+
+def test_shared_strings_of_every_shape() -> None:
+    from lxml import etree
+
+    from pmqa_xlsx import xlsxread
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    long = "ก" * (xlsxread.MAX_TEXT + 5)
+    root = etree.fromstring(
+        f'<sst xmlns="{ns}"><si><t>plain</t></si><si><t/></si><si><t>a_x000D_b</t></si>'
+        f'<si><r><t>run </t></r><r><t>two</t></r></si><si><t>base</t><rPh><t>hint</t></rPh>'
+        f"</si><si><t>{long}</t></si><si/></sst>".encode())
+    strings, lengths = xlsxread._shared_strings(root)  # noqa: SLF001
+    assert strings[:5] == ["plain", "", "a\rb", "run two", "base"]
+    assert len(strings[5]) == xlsxread.MAX_TEXT + 1 and lengths == {5: len(long)}
+    assert strings[6] == "" and len(strings) == 7
+
+
 @pytest.mark.parametrize("name", ["literal _x0041_ here", "x\x01y", "ข & <ค> \"ง\""])
 def test_personalised_text_is_escaped_as_xlsxwriter_escapes_it(cellmap: CellMap,
                                                                name: str) -> None:
@@ -164,3 +221,17 @@ def test_a_damaged_shared_part_is_refused_even_after_a_good_file(many_returns: P
                 data = data.replace(b"<sheets>", b"<sheets><!DOCTYPE x>")
             out.writestr(info, data)
     assert read_return(damaged).problems["code"].tolist() == ["xml-doctype"]
+
+
+def test_the_garbage_collector_is_left_as_it_was(many_returns: Path) -> None:
+    import gc
+
+    assert gc.isenabled()
+    consolidate(many_returns, jobs=1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        consolidate(many_returns, jobs=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
