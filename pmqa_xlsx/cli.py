@@ -1,7 +1,8 @@
 """The ``pmqa-xlsx`` command line: parse, call one library function, print, pick an exit code.
 
 Exit codes: 0 success; 1 a problem in the input (PmqaError: a bad layout or roster, an
-unwritable output; ``check`` and ``merge``: a file with errors); 2 a usage error.
+unwritable output; ``check`` and ``merge``: a file rejected, not counted, or with errors); 2 a
+usage error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import click
 import pandas as pd
 
 from . import __version__
+from . import problems as P
 from .consolidate import collect_inputs, merge_reads, read_all
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
@@ -101,21 +103,31 @@ def check_layout(path: Path) -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(path_type=Path, exists=True, dir_okay=False))
-def check(files: tuple[Path, ...]) -> None:
+@click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The agencies expected: a return of an agency not on it is an error.")
+def check(files: tuple[Path, ...], roster: Path | None) -> None:
     """Check returned workbooks and list each file's problems, located as sheet!cell.
 
-    Exits 0 when no file has an error, 1 when one does.
+    Exits 0 when every file can be counted, 1 when a file is rejected or has an error.
     """
-    errors = 0
+    try:
+        codes = {a.code for a in load_roster(roster)} if roster else None
+    except PmqaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    failed = False
     for path in files:
         read = read_raw(path)
+        if codes is not None and read.readable and read.agency_code not in codes:
+            read.problems.append(P.make("unknown-agency", file=read.file,
+                                        agency_code=read.agency_code,
+                                        agency=read.agency_code or ""))
         click.echo(f"{path}: {read.state}" + (f" (agency {read.agency_code})"
                                                if read.agency_code else ""))
         for problem in read.problems:
             where = problem.where or "-"
             click.echo(f"  {problem.severity:<7} {where:<18} {problem.code}: {problem.message}")
-        errors += sum(1 for p in read.problems if p.severity == "error")
-    if errors:
+        failed = failed or read.state == "rejected"
+    if failed:
         raise SystemExit(1)
 
 
@@ -176,10 +188,21 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
                f"   ({summary['ok_with_warnings']} with warnings)")
     for state in ("rejected", "duplicate", "unknown_agency", "missing"):
         click.echo(f"  {state:<19} {summary[state]:>6}")
+    refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency"))]
+    if len(refused):
+        click.echo("Not counted (every reason is in the returns sheet, every problem in the "
+                   "problems sheet):")
+        for row in refused.head(_LISTED).itertuples(index=False):
+            click.echo(f"  {Path(str(row.file)).name}: {row.reason}")
+        if len(refused) > _LISTED:
+            click.echo(f"  ... and {len(refused) - _LISTED} more")
     for path in written:
         click.echo(f"wrote {path}")
-    if (result.problems["severity"] == "error").any():
+    if len(refused) or (result.problems["severity"] == "error").any():
         raise SystemExit(1)
+
+
+_LISTED = 20  # files not counted that merge lists on the terminal
 
 
 def _layouts_of(reads: list) -> list[Layout]:

@@ -27,8 +27,9 @@ from .problems import Problem
 from .read import ReadReturn, answers_frame, indicators_frame, read_raw, register_layouts
 from .roster import Agency, load_roster
 
-RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "form_id", "form_version",
-                  "fiscal_year", "generated_at", "modified", "filled", "errors", "warnings")
+RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "form_id",
+                  "form_version", "fiscal_year", "generated_at", "modified", "filled", "errors",
+                  "warnings")
 COUNTED = ("ok", "ok_with_warnings")
 
 
@@ -156,22 +157,28 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
     _one_return_per_agency(reads, states, problems)
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
-    rows = [_return_row(r, states[id(r)], roster) for r in reads]
+    by_file: dict[str, list[Problem]] = {}
+    for problem in problems:
+        if problem.file is not None:
+            by_file.setdefault(problem.file, []).append(problem)
+    rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, [])) for r in reads]
     if roster is not None:
         returned = {r.agency_code for r in counted}
         for agency in roster.values():
             if agency.code in returned:
                 continue
-            rows.append({"file": None, "agency_code": agency.code,
-                         "agency_name": agency.name, "state": "missing"})
             refused = [Path(r.file).name for r in reads if r.agency_code == agency.code]
             why = f"; its file(s) {', '.join(refused)} could not be counted, see their " \
                   "problems" if refused else ""
-            problems.append(P.make("missing-return", file=None, agency_code=agency.code,
-                                   agency=agency.code, name=agency.name, why=why))
+            missing = P.make("missing-return", file=None, agency_code=agency.code,
+                             agency=agency.code, name=agency.name, why=why)
+            problems.append(missing)
+            rows.append({"file": None, "agency_code": agency.code,
+                         "agency_name": agency.name, "state": "missing",
+                         "reason": missing.message})
     returns = pd.DataFrame(rows, columns=list(RETURN_COLUMNS))
-    for column in ("file", "agency_code", "agency_name", "state", "form_id", "form_version",
-                   "generated_at", "modified"):
+    for column in ("file", "agency_code", "agency_name", "state", "reason", "form_id",
+                   "form_version", "generated_at", "modified"):
         returns[column] = returns[column].astype("string")
     for column in ("fiscal_year", "filled", "errors", "warnings"):
         returns[column] = returns[column].astype("Int64")
@@ -266,7 +273,8 @@ def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[
     return list(roster)
 
 
-def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None) -> dict:
+def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
+                problems: list[Problem]) -> dict:
     name = None
     if roster is not None and read.agency_code in roster:
         name = roster[read.agency_code].name
@@ -274,9 +282,33 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None) 
         name = str(read.identity.fields["agency_name"])
     return {
         "file": read.file, "agency_code": read.agency_code, "agency_name": name, "state": state,
+        "reason": _reason(state, problems),
         "form_id": read.identity.form_id, "form_version": read.identity.form_version,
         "fiscal_year": read.identity.fiscal_year, "generated_at": read.identity.generated_at,
         "modified": read.identity.modified, "filled": read.filled,
-        "errors": sum(1 for p in read.problems if p.severity == "error"),
-        "warnings": sum(1 for p in read.problems if p.severity == "warning"),
+        "errors": sum(1 for p in problems if p.severity == "error"),
+        "warnings": sum(1 for p in problems if p.severity == "warning"),
     }
+
+
+# The problem that explains a state that is not counted.
+_STATE_CODES = {"duplicate": "duplicate", "unknown_agency": "unknown-agency"}
+
+
+def _reason(state: str, problems: list[Problem]) -> str | None:
+    """Why a file is not counted, in one line: the problem that decided it, located, and how
+    many more there are (all are in the problems frame). None for a counted file."""
+    if state in COUNTED:
+        return None
+    code = _STATE_CODES.get(state)
+    decisive = next((p for p in problems if p.code == code), None) if code else None
+    if decisive is None:
+        decisive = next((p for p in problems if p.severity == "error"), None)
+    if decisive is None:
+        decisive = problems[0] if problems else None
+    if decisive is None:
+        return None
+    where = f"{decisive.where}: " if decisive.where else ""
+    others = len(problems) - 1
+    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
+    return f"{where}{decisive.message} [{decisive.code}]{more}"

@@ -44,7 +44,8 @@ def convert(src: Path, out_dir: Path, fmt: str = "xlsx", *, recalc: bool = False
             user = Path(profile) / "user"
             user.mkdir(parents=True)
             (user / "registrymodifications.xcu").write_text(_RECALC, encoding="utf-8")
-        filter_name = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "pdf": "pdf"}[fmt]
+        filter_name = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "xls": "xls:MS Excel 97",
+                       "ods": "ods", "pdf": "pdf"}[fmt]
         result = subprocess.run(
             [binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
              "--nologo", "--nodefault", "--nolockcheck", "--convert-to", filter_name,

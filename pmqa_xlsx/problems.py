@@ -25,27 +25,31 @@ class Code:
     rejects: bool = False  # the whole file is refused
 
 
+_RESEND = "fill in the workbook the ministry sent, in Excel or LibreOffice, and send that file"
+
 _CODES = [
     # The file as a whole: nothing can be read from it.
-    Code("unreadable", "error", "{detail}", True),
+    Code("unreadable", "error", "{detail}; check that the file is not open in another "
+         "program and that you may read it", True),
     Code("too-large", "error", "{detail}", True),
     Code("damaged-file", "error", "{detail}", True),
-    Code("not-a-workbook", "error", "{detail}", True),
+    Code("not-a-workbook", "error", "{detail}; it was not opened further: " + _RESEND, True),
     Code("not-excel", "error", "the file is not an Excel workbook (it looks like {kind}); "
          "send the .xlsx workbook the ministry sent, filled in", True),
     Code("strict-ooxml", "error", "{detail}", True),
-    Code("zip-bomb", "error", "{detail}", True),
-    Code("xml-doctype", "error", "{detail}", True),
+    Code("zip-bomb", "error", "{detail}; it was not opened further: " + _RESEND, True),
+    Code("xml-doctype", "error", "{detail}; it was not opened further: " + _RESEND, True),
     Code("old-excel-format", "error", "the file is an old Excel 97-2003 workbook (.xls); open "
          "it in Excel and save it as 'Excel Workbook (.xlsx)'", True),
     Code("password-protected", "error", "the file is encrypted with a password to open; save "
          "it again without a password (File > Info > Protect Workbook) and resend it", True),
     Code("ods-file", "error", "the file is an OpenDocument spreadsheet (.ods); in LibreOffice "
-         "use File > Save As and choose 'Excel 2007-365 (.xlsx)'", True),
+         "use File > Save As, choose 'Excel 2007-365 (.xlsx)', and send that file", True),
     Code("macro-workbook", "error", "the file contains macros (.xlsm); macros are never run or "
          "accepted: save it as 'Excel Workbook (.xlsx)'", True),
     Code("not-a-return", "warning", "this is a lock file that Excel or LibreOffice leaves "
-         "while a workbook is open, or a file the operating system keeps; it is not read", True),
+         "while a workbook is open, or a file the operating system keeps; it is not read (close "
+         "the workbook, or delete this file from the folder)", True),
     Code("no-metadata", "error", "the workbook has no '{sheet}' metadata sheet, so it is not a "
          "form made by pmqa_xlsx (or the sheet was deleted); fill in the workbook the ministry "
          "sent", True),
@@ -84,6 +88,10 @@ _CODES = [
          "spreadsheet stored {found} for what was typed; type the number itself"),
     Code("misplaced-value", "error", "a value where the form has none: {found!r}; the sheet "
          "was unprotected and edited, so values may have moved: copy the answers into a fresh "
+         "copy of the workbook"),
+    Code("far-cell", "error", "a cell far outside the form (row {row:,}, column {col:,}) holds "
+         "something; no one types there, so the file was edited outside the form or made by "
+         "another tool, and it was not read beyond the form: copy the answers into a fresh "
          "copy of the workbook"),
     Code("text-too-long", "error", "{label}: the text is {length:,} characters; shorten it to "
          "at most {limit:,}"),

@@ -546,8 +546,8 @@ def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
         out.append(P.make(code, file=file, sheet=plan.name, cell=xl_rowcol_to_cell(*pos),
                           found=_short(shown)))
     if beyond is not None:
-        out.append(P.make("stray-value", file=file, sheet=plan.name,
-                          cell=xl_rowcol_to_cell(*beyond), found="(a cell far outside the form)"))
+        out.append(P.make("far-cell", file=file, sheet=plan.name,
+                          cell=xl_rowcol_to_cell(*beyond), row=beyond[0] + 1, col=beyond[1] + 1))
     return out
 
 

@@ -236,7 +236,8 @@ class Package:
         except etree.XMLSyntaxError as exc:
             if "huge" in str(exc).lower():
                 raise FileRefused("too-large", f"the workbook's part {member} holds a text "
-                                  "over 10 MB; a return has no such text") from exc
+                                  "over 10 MB; no answer is that long: shorten it to at most "
+                                  f"{MAX_TEXT:,} characters and send the file again") from exc
             raise FileRefused("damaged-file", f"the workbook's part {member} is not valid XML "
                               f"({exc}); save it again from Excel") from exc
 

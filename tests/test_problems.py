@@ -4,7 +4,6 @@ the right place, with the catalogue's message; the reader never raises."""
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from pmqa_xlsx.layout import META_SHEET, Layout
 from pmqa_xlsx.roster import Agency
 
 from .conftest import FIXED_TIME
+from .corpus import rewrite_zip
 from .fill import fill
 
 AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
@@ -32,19 +32,6 @@ def base(layout: Layout, cellmap: CellMap, tmp_path_factory: pytest.TempPathFact
     generate_workbook(layout, folder / "blank.xlsx", agency=AGENCY, generated_at=FIXED_TIME)
     fill(cellmap, folder / "blank.xlsx", folder / "ok.xlsx")
     return folder / "ok.xlsx"
-
-
-def rewrite_zip(src: Path, dst: Path, change: Callable[[str, bytes], bytes | None],
-                extra: dict[str, bytes] | None = None) -> Path:
-    """Copy an xlsx package, passing each part through ``change`` (None drops it)."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = change(info.filename, zin.read(info))
-            if data is not None:
-                zout.writestr(info.filename, data)
-        for name, data in (extra or {}).items():
-            zout.writestr(name, data)
-    return dst
 
 
 def edit_book(src: Path, dst: Path, change: Callable[[openpyxl.Workbook], None]) -> Path:
@@ -80,16 +67,6 @@ def test_too_large(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert only(base)["code"] == "too-large"
 
 
-@pytest.mark.parametrize("how", ["truncated", "empty", "corrupted"])
-def test_damaged_file(base: Path, tmp_path: Path, how: str) -> None:
-    data = base.read_bytes()
-    broken = {"truncated": data[: len(data) // 2], "empty": b"",
-              "corrupted": data[:200] + bytes(b ^ 0x55 for b in data[200:4000]) + data[4000:]}
-    path = tmp_path / "broken.xlsx"
-    path.write_bytes(broken[how])
-    assert only(path)["code"] == "damaged-file"
-
-
 def test_zip_without_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "x.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
@@ -98,89 +75,7 @@ def test_zip_without_a_workbook(tmp_path: Path) -> None:
     assert problem["code"] == "not-a-workbook" and "xl/workbook.xml" in problem["message"]
 
 
-@pytest.mark.parametrize(("content", "kind"), [
-    (b"agency_code,status\n03005,done\n", "CSV or plain text"),
-    (b"<!DOCTYPE html><html><body><table></table></body></html>",
-     "a web page (HTML) renamed to .xlsx"),
-])
-def test_not_excel(tmp_path: Path, content: bytes, kind: str) -> None:
-    path = tmp_path / "renamed.xlsx"
-    path.write_bytes(content)
-    problem = only(path)
-    assert problem["code"] == "not-excel"
-    assert problem["message"] == P.message("not-excel", kind=kind)
-
-
-def test_strict_ooxml(base: Path, tmp_path: Path) -> None:
-    def strict(name: str, data: bytes) -> bytes:
-        if name == "xl/workbook.xml":
-            return data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                                b"http://purl.oclc.org/ooxml/spreadsheetml/main")
-        return data
-
-    assert only(rewrite_zip(base, tmp_path / "strict.xlsx", strict))["code"] == "strict-ooxml"
-
-
-def test_zip_bomb(base: Path, tmp_path: Path) -> None:
-    bomb = {"xl/sharedStrings.xml": b"<sst>" + b" " * (25 * 1024 * 1024) + b"</sst>"}
-    path = rewrite_zip(base, tmp_path / "bomb.xlsx",
-                       lambda n, d: None if n == "xl/sharedStrings.xml" else d, bomb)
-    assert path.stat().st_size < 2_000_000
-    assert only(path)["code"] == "zip-bomb"
-
-
-def test_xml_doctype_and_entities(base: Path, tmp_path: Path) -> None:
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-              b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
-
-    def entity(name: str, data: bytes) -> bytes:
-        if name == "xl/workbook.xml":
-            return laughs + (data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data)
-        return data
-
-    assert only(rewrite_zip(base, tmp_path / "xxe.xlsx", entity))["code"] == "xml-doctype"
-
-
-def test_old_excel_and_password_protected(tmp_path: Path) -> None:
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
-    (tmp_path / "old.xlsx").write_bytes(ole)
-    (tmp_path / "secret.xlsx").write_bytes(ole + "EncryptedPackage".encode("utf-16-le"))
-    assert only(tmp_path / "old.xlsx")["message"] == P.message("old-excel-format")
-    assert only(tmp_path / "secret.xlsx")["code"] == "password-protected"
-
-
-def test_ods_renamed(tmp_path: Path) -> None:
-    path = tmp_path / "calc.xlsx"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
-                         compress_type=zipfile.ZIP_STORED)
-        archive.writestr("content.xml", "<x/>")
-    assert only(path)["code"] == "ods-file"
-
-
-def test_macro_workbook(base: Path, tmp_path: Path) -> None:
-    path = rewrite_zip(base, tmp_path / "macro.xlsx", lambda n, d: d,
-                       {"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 macro"})
-    assert only(path)["code"] == "macro-workbook"
-
-
-@pytest.mark.parametrize("name", ["~$03005.xlsx", ".~lock.03005.xlsx#", "Thumbs.db"])
-def test_lock_and_system_files_are_listed_not_read(base: Path, tmp_path: Path,
-                                                   name: str) -> None:
-    path = tmp_path / name
-    shutil.copy(base, path)
-    result = read_return(path)
-    (problem,) = result.problems.to_dict("records")
-    assert (result.state, problem["code"], problem["severity"]) == (
-        "rejected", "not-a-return", "warning")
-
-
 # -- identifying the form -------------------------------------------------------------------
-
-
-def test_no_metadata(base: Path, tmp_path: Path) -> None:
-    path = edit_book(base, tmp_path / "x.xlsx", lambda b: b.remove(b[META_SHEET]))
-    assert only(path)["code"] == "no-metadata"
 
 
 @pytest.mark.parametrize(("cell", "value", "code"), [
@@ -378,8 +273,10 @@ def test_ooxml_escapes_are_decoded(base: Path, cellmap: CellMap, tmp_path: Path)
 
 
 def test_every_code_has_a_case() -> None:
-    """The catalogue and this file stay in step (merge codes are in test_consolidate)."""
-    text = Path(__file__).read_text(encoding="utf-8")
+    """The catalogue and the cases stay in step: this file, and the corpus of bad files
+    (test_corpus); merge codes are in test_consolidate."""
+    text = Path(__file__).read_text(encoding="utf-8") + (
+        Path(__file__).parent / "corpus.py").read_text(encoding="utf-8")
     merge = {"duplicate", "unknown-agency", "missing-return", "empty-return",
              "newer-return-rejected", "other-round"}
     untested = [c for c in P.CATALOGUE if c not in merge and f'"{c}"' not in text]

@@ -1,0 +1,197 @@
+"""The corpus of bad returns (tests/corpus.py) against the reader, ``check`` and ``merge``.
+
+Every case is refused or flagged with its code and a located, plain message that says what to
+do, within a memory cap and a time limit, without a traceback. A merge over all of them and
+good returns keeps every good return, lists every bad one with its reason, modifies no input,
+and writes no agency text as a formula or a link.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pmqa_xlsx import problems as P
+from pmqa_xlsx.cli import main
+from pmqa_xlsx.xlsxread import unescape
+
+from .corpus import CASES, GOOD_AGENCIES, INJECTING_AGENCY, INJECTIONS, MISSING_AGENCY, build
+
+MEMORY_CAP = 1024 * 1024 * 1024  # the child that reads the corpus: 1 GiB of address space
+MERGE_MEMORY_CAP = 3 * 1024 * 1024 * 1024  # merge: the parent and each worker
+TIME_CAP = 120
+# Every message says what to do about it.
+ADVICE = re.compile(r"\b(send|save|fill in|copy|check|type|shorten|add|merge each|close|"
+                    r"delete)\b", re.IGNORECASE)
+# Where a located case's problem must point (sheet, or sheet!cell prefix).
+WHERE = {
+    "far-cell.xlsx": "หมวด 3!XFD1048576",
+    "rows-inserted.xlsx": "หมวด 3!",
+    "rows-deleted.xlsx": "หมวด 7.2!",
+    "other-form.xlsx": "_meta!B1",
+    "unknown-version.xlsx": "_meta!B2",
+    "no-metadata.xlsx": "_meta",
+}
+GOOD = [f"{a.code}.xlsx" for a in (*GOOD_AGENCIES, INJECTING_AGENCY)]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    build(root)
+    return root
+
+
+def fingerprints(folder: Path) -> dict[str, tuple[str, int]]:
+    return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in folder.iterdir()}
+
+
+def test_the_corpus_covers_the_cases_and_nothing_else(corpus: Path) -> None:
+    names = {p.name for p in (corpus / "returns").iterdir()}
+    assert names == {c.name for c in CASES} | set(GOOD)
+    assert len(CASES) == 30
+
+
+def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
+    """One child process, its address space capped, reads every file and reports; a case that
+    crashed it or ran away would fail here, named by the last line it printed."""
+    code = textwrap.dedent(f"""
+        import json, resource, sys
+        resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP}))
+        from pathlib import Path
+        from pmqa_xlsx.read import read_raw
+        for path in sorted(Path({str(corpus / "returns")!r}).iterdir()):
+            read = read_raw(path)
+            print(json.dumps([path.name, read.state,
+                              [[p.code, p.severity, p.where, p.message, p.file]
+                               for p in read.problems]]), flush=True)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=TIME_CAP, check=False)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, (
+        done.stdout[-500:], done.stderr[-2000:])
+    results = {name: (state, problems) for name, state, problems in
+               map(json.loads, done.stdout.splitlines())}
+    for case in CASES:
+        state, problems = results[case.name]
+        assert state == case.state, (case.name, problems)
+        if case.merge_state != case.state:
+            continue  # refused by the merge, against the roster (below)
+        found = [p for p in problems if p[0] == case.code]
+        assert found, (case.name, problems)
+        code, severity, where, message, file = found[0]
+        assert severity == P.CATALOGUE[code].severity
+        assert file == str(corpus / "returns" / case.name)
+        assert where.startswith(WHERE.get(case.name, "")), (case.name, where)
+        assert ADVICE.search(message), (case.name, message)
+    for name in GOOD:
+        assert results[name] == ("ok", []), results[name]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_check_exits_1_with_the_reason(corpus: Path, case: object) -> None:
+    runner = CliRunner()
+    path = corpus / "returns" / case.name  # type: ignore[attr-defined]
+    result = runner.invoke(main, ["check", "--roster", str(corpus / "roster.csv"), "--",
+                                  str(path)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # not a traceback
+    assert ": rejected" in result.output.splitlines()[0]
+    assert f" {case.code}: " in result.output  # type: ignore[attr-defined]
+
+
+def test_check_exits_0_on_good_returns(corpus: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--roster", str(corpus / "roster.csv"),
+                                       *[str(corpus / "returns" / name) for name in GOOD]])
+    assert result.exit_code == 0, result.output
+
+
+def _capped() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MERGE_MEMORY_CAP, MERGE_MEMORY_CAP))
+
+
+@pytest.fixture(scope="module")
+def merged(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``pmqa-xlsx merge`` over the whole corpus, as its own capped process with its worker
+    processes (the default --jobs), the inputs fingerprinted before and after."""
+    out = tmp_path_factory.mktemp("merged")
+    before = fingerprints(corpus / "returns")
+    done = subprocess.run(
+        [sys.executable, "-m", "pmqa_xlsx.cli", "merge", str(corpus / "returns"), "--roster",
+         str(corpus / "roster.csv"), "-o", str(out / "merged.xlsx"), "--csv", str(out / "csv")],
+        capture_output=True, text=True, timeout=TIME_CAP * 2, check=False,
+        preexec_fn=_capped, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert fingerprints(corpus / "returns") == before  # no input modified, not even touched
+    return out, done.stdout
+
+
+def _returns(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "csv" / "returns.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {Path(r["file"]).name if r["file"] else r["agency_code"]: r for r in rows}
+
+
+def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[Path, str],
+                                                                 corpus: Path) -> None:
+    out, stdout = merged
+    rows = _returns(out)
+    assert set(rows) == {p.name for p in (corpus / "returns").iterdir()} | {
+        MISSING_AGENCY.code}
+    for name in GOOD:
+        assert rows[name]["state"] == "ok" and rows[name]["reason"] == "", rows[name]
+    for case in CASES:
+        row = rows[case.name]
+        assert row["state"] == case.merge_state, row
+        assert f"[{case.code}]" in row["reason"], row
+    assert rows[MISSING_AGENCY.code]["state"] == "missing"
+    # the terminal lists what was not counted, with the reason
+    assert "Not counted" in stdout and "[zip-bomb]" in stdout and "old-format.xls" in stdout
+    # the answers are the good returns', and theirs only
+    with (out / "csv" / "answers.csv").open(encoding="utf-8-sig", newline="") as handle:
+        files = {Path(r["file"]).name for r in csv.DictReader(handle)}
+    assert files == set(GOOD)
+    book = openpyxl.load_workbook(out / "merged.xlsx", read_only=True)
+    sheet_rows = list(book["returns"].iter_rows(values_only=True))
+    header = list(sheet_rows[0])
+    reasons = {Path(str(r[header.index("file")])).name: r[header.index("reason")]
+               for r in sheet_rows[1:] if r[header.index("file")]}
+    assert all(reasons[c.name] and f"[{c.code}]" in reasons[c.name] for c in CASES)
+
+
+def test_agency_text_stays_text_in_every_output(merged: tuple[Path, str]) -> None:
+    out, _ = merged
+    book = openpyxl.load_workbook(out / "merged.xlsx")
+    seen = set()
+    for sheet in book.worksheets:
+        assert not sheet._hyperlinks  # noqa: SLF001 - openpyxl keeps links here
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                # openpyxl leaves OOXML's escapes (_x000D_ for a carriage return) as written
+                if isinstance(cell.value, str) and unescape(cell.value) in INJECTIONS:
+                    seen.add(unescape(cell.value))
+    assert seen == set(INJECTIONS)  # each arrived, as the text it is
+    names = [c.value for c in book["returns"]["C"]]
+    assert INJECTING_AGENCY.name in names
+    raw = (out / "csv" / "answers.csv").read_bytes().decode("utf-8-sig")
+    for text in INJECTIONS:  # neutralised with a leading ' inside a quoted field
+        assert '"\'' + text.replace('"', '""') + '"' in raw, text
+    header, first = raw.split("\r\n")[:2]
+    for line in (header, first):  # every field quoted, numbers and blanks too
+        assert line.startswith('"') and line.endswith('"') and '","' in line, line
+        assert len(next(csv.reader([line]))) == line.count('","') + 1
