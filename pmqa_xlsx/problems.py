@@ -47,6 +47,9 @@ _CODES = [
          "use File > Save As, choose 'Excel 2007-365 (.xlsx)', and send that file", True),
     Code("macro-workbook", "error", "the file contains macros (.xlsm); macros are never run or "
          "accepted: save it as 'Excel Workbook (.xlsx)'", True),
+    Code("reader-failed", "error", "the file could not be read ({detail}); this is a fault of "
+         "pmqa_xlsx, please report it with the file; meanwhile, open the file in Excel or "
+         "LibreOffice, save it again and send that copy", True),
     Code("not-a-return", "warning", "this is a lock file that Excel or LibreOffice leaves "
          "while a workbook is open, or a file the operating system keeps; it is not read (close "
          "the workbook, or delete this file from the folder)", True),

@@ -167,6 +167,12 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
         code = exc.code if exc.code in P.CATALOGUE else "damaged-file"
         return ReadReturn(name, Identity(), [P.make(code, file=name, detail=exc.message)],
                           mtime=mtime)
+    except Exception as exc:  # noqa: BLE001 - one file must never stop a merge
+        # Not a refusal the reader knows: a fault of the reader on this file. It is named as
+        # such (the fuzz test holds it at zero), and the merge goes on.
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        return ReadReturn(name, Identity(), [P.make("reader-failed", file=name,
+                                                    detail=detail)], mtime=mtime)
     result.mtime = mtime
     result.problems = [_with_agency(p, result.agency_code) for p in result.problems]
     return result

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from math import isfinite
 
 from .layout import Rules
 
@@ -33,6 +34,10 @@ def excel_round(value: float, decimals: int) -> float:
     23 / 160 * 100 (14.374999999999998 in binary) rounds to 14.38 as in Excel and LibreOffice,
     and 2.675 to 2.68, not 2.67 as Python's round() gives.
     """
+    if not isfinite(value) or abs(value) >= 1e15:
+        # no decimals left to round at 15 significant digits (and Decimal's quantize would
+        # need more digits than its context holds)
+        return float(f"{value:.15g}") if isfinite(value) else value
     quantum = Decimal(1).scaleb(-decimals)
     return float(Decimal(f"{value:.15g}").quantize(quantum, rounding=ROUND_HALF_UP))
 
@@ -61,6 +66,8 @@ def percent_success(
         ratio = target / result * 100
     else:
         ratio = result / target * 100
+    if not isfinite(ratio):
+        return None  # beyond any number (a spreadsheet shows #NUM!): no percent to report
     return excel_round(ratio, rules.percent_decimals)
 
 

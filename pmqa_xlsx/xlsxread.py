@@ -256,6 +256,8 @@ def split_ref(ref: str) -> tuple[int, int] | None:
     if not match:
         return None
     letters, digits = match.groups()
+    if int(digits) < 1:
+        return None  # rows count from 1: "A0" is no address
     col = 0
     for ch in letters:
         col = col * 26 + (ord(ch) - 64)
@@ -280,7 +282,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
                           f"under {MAX_FILE_BYTES // 1_000_000} MB: send the form itself")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise FileRefused("damaged-file", "the file is not a readable xlsx (a damaged or "
                           "truncated zip); save it again from Excel and resend it") from exc
     infos = archive.infolist()

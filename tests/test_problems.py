@@ -67,6 +67,34 @@ def test_too_large(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert only(base)["code"] == "too-large"
 
 
+def test_a_fault_of_the_reader_is_named_and_does_not_escape(
+        base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmqa_xlsx import read as read_module
+
+    def broken(*_: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(read_module, "_read_package", broken)
+    problem = only(base)
+    assert problem["code"] == "reader-failed" and "KeyError: 'a bug'" in problem["message"]
+    assert "report it" in problem["message"]
+
+
+def test_a_zip_that_needs_a_newer_unzip_is_damaged(base: Path, tmp_path: Path) -> None:
+    """Found by the fuzz test: zipfile raises NotImplementedError for such a zip."""
+    data = bytearray(base.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + 6] = 232  # "version needed to extract": 23.2
+    (tmp_path / "new.xlsx").write_bytes(bytes(data))
+    assert only(tmp_path / "new.xlsx")["code"] == "damaged-file"
+
+
+def test_an_address_in_row_0_is_no_address() -> None:
+    """Found by the fuzz test: "A0" gave row -1."""
+    assert xlsxread.split_ref("A0") is None and xlsxread.split_ref("A00") is None
+    assert xlsxread.split_ref("A1") == (0, 0) and xlsxread.split_ref("$B$2") == (1, 1)
+
+
 def test_zip_without_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "x.xlsx"
     with zipfile.ZipFile(path, "w") as archive:

@@ -108,3 +108,14 @@ def test_blank_workbook_shows_blank_not_zero_in_libreoffice(
         assert shown <= {None, ""}, (recalc, shown)
         first = cellmap.sheets[0]
         assert book[first.name][first.formulas[0].ref].value == "0 / 54"
+
+
+def test_numbers_beyond_the_ordinary(layout: Layout) -> None:
+    """Found by the fuzz test: Decimal's quantize failed on huge ratios."""
+    assert excel_round(1e300, 2) == 1e300
+    assert excel_round(123456789012345.67, 2) == 123456789012346.0  # 15 significant digits
+    assert excel_round(float("inf"), 2) == float("inf")
+    assert percent_success(1.0, 1e300, None, layout.rules) == 1e302
+    assert score(1e302, layout.rules) == 5.0
+    # a ratio beyond any float (a spreadsheet shows #NUM!) has no percent
+    assert percent_success(1e-300, 1e12, None, layout.rules) is None
