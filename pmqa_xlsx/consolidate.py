@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -24,7 +25,14 @@ from . import problems as P
 from .layout import Layout
 from .parallel import gc_paused, worker_count
 from .problems import Problem
-from .read import ReadReturn, answers_frame, indicators_frame, read_raw, register_layouts
+from .read import (
+    Identity,
+    ReadReturn,
+    answers_frame,
+    indicators_frame,
+    read_raw,
+    register_layouts,
+)
 from .roster import Agency, load_roster
 
 RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "form_id",
@@ -69,7 +77,7 @@ def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[s
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+            files.extend(sorted(p for p in path.rglob("*") if not p.is_dir()))
         else:
             files.append(path)
     seen: set[Path] = set()
@@ -120,14 +128,49 @@ def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
             return reads
         register_layouts(extra)  # the parent must know the layouts of its workers' cell maps
         size = max(1, min(64, len(files) // (jobs * 8)))
-        batches = [files[i:i + size] for i in range(0, len(files), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for batch, batch_reads in zip(batches, pool.map(partial(_read_batch, layouts=extra),
-                                                            batches), strict=True):
-                reads.extend(batch_reads)
-                if progress is not None:
-                    for path in batch:
-                        progress(path)
+        starts = range(0, len(files), size)
+        done: dict[int, ReadReturn] = {}
+        try:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                batches = pool.map(partial(_read_batch, layouts=extra),
+                                   [files[i:i + size] for i in starts])
+                for start, batch_reads in zip(starts, batches, strict=True):
+                    for offset, read in enumerate(batch_reads):
+                        done[start + offset] = read
+                        if progress is not None:
+                            progress(files[start + offset])
+        except BrokenProcessPool:
+            pass  # a reading process died: the files it left are read one by one below
+        left = [i for i in range(len(files)) if i not in done]
+        for i, read in zip(left, _read_one_by_one([files[i] for i in left], extra, progress),
+                           strict=True):
+            done[i] = read
+        reads = [done[i] for i in range(len(files))]
+    return reads
+
+
+def _read_one_by_one(files: list[Path], layouts: tuple[Layout, ...],
+                     progress: Callable[[Path], None] | None) -> list[ReadReturn]:
+    """Files read in one worker process, one at a time, so that a file whose reading kills
+    the process is named (``reader-failed``) and the rest are still read. Only used after a
+    reading process died, which the reader's limits should make impossible."""
+    reads = []
+    pool = ProcessPoolExecutor(max_workers=1)
+    try:
+        for path in files:
+            try:
+                read = pool.submit(read_raw, path, layouts).result()
+            except BrokenProcessPool:
+                pool.shutdown()
+                pool = ProcessPoolExecutor(max_workers=1)
+                read = ReadReturn(str(path), Identity(), [P.make(
+                    "reader-failed", file=str(path),
+                    detail="the process reading it stopped without a word")])
+            reads.append(read)
+            if progress is not None:
+                progress(path)
+    finally:
+        pool.shutdown()
     return reads
 
 

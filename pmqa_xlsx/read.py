@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -151,11 +152,17 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
     """Read one file into a ReadReturn (the merge's unit of work)."""
     name = str(path)
     try:
-        mtime = path.stat().st_mtime
+        status = path.stat()
     except OSError:
-        mtime = 0.0
+        status = None
+    mtime = status.st_mtime if status is not None else 0.0
     if path.name.startswith(LOCK_PREFIXES) or path.name.lower() in SYSTEM_FILES:
         return ReadReturn(name, Identity(), [P.make("not-a-return", file=name)], mtime=mtime)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        # a pipe or a device would block or never end: never opened
+        return ReadReturn(name, Identity(), [P.make(
+            "unreadable", file=name, detail="it is not a regular file (a pipe, a socket or a "
+            "device)")], mtime=mtime)
     refused = _sniff(path)
     if refused is not None:
         code, fields = refused

@@ -5,7 +5,9 @@ frames as one, and cells placed by order rather than by address are read where t
 from __future__ import annotations
 
 import io
+import os
 import random
+import shutil
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,3 +237,49 @@ def test_the_garbage_collector_is_left_as_it_was(many_returns: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _dies_on_a_killer(path: Path, layouts: Any = None) -> Any:
+    """A reader that kills its process on one file, as a crash in a native library would."""
+    if "killer" in Path(path).name:
+        os._exit(3)
+    from pmqa_xlsx.read import read_raw
+
+    return read_raw(path, layouts)
+
+
+def test_a_reading_process_that_dies_costs_one_file(many_returns: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import multiprocessing
+
+    consolidate_module = importlib.import_module("pmqa_xlsx.consolidate")  # not the function
+
+    # the workers are forked, so they inherit the patched reader (Linux's default)
+    assert multiprocessing.get_start_method() == "fork"
+    folder = tmp_path / "returns"
+    shutil.copytree(many_returns, folder)
+    shutil.copy(folder / "T001.xlsx", folder / "T030-killer.xlsx")
+    monkeypatch.setattr(consolidate_module, "read_raw", _dies_on_a_killer)
+    merged = consolidate(folder, jobs=2)
+    rows = {Path(f).name: (state, reason) for f, state, reason in
+            zip(merged.returns["file"], merged.returns["state"], merged.returns["reason"],
+                strict=True)}
+    assert len(rows) == 62
+    state, reason = rows["T030-killer.xlsx"]
+    assert state == "rejected" and "[reader-failed]" in reason
+    alone = consolidate(many_returns, jobs=1).returns.set_index("file")["state"]
+    for path, expected in alone.items():
+        assert rows[Path(str(path)).name][0] == expected  # every other file read as usual
+
+
+def test_pipes_in_a_folder_are_listed_not_opened(many_returns: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    shutil.copy(many_returns / "T001.xlsx", folder)
+    os.mkfifo(folder / "pipe.xlsx")  # opening it would wait for a writer forever
+    merged = consolidate(folder, jobs=1)
+    states = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
+                      merged.returns["state"], strict=True))
+    assert states == {"T001.xlsx": "ok", "pipe.xlsx": "rejected"}
+    assert "not a regular file" in merged.returns["reason"].iloc[1]
