@@ -121,11 +121,12 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
             read.problems.append(P.make("unknown-agency", file=read.file,
                                         agency_code=read.agency_code,
                                         agency=read.agency_code or ""))
-        click.echo(f"{path}: {read.state}" + (f" (agency {read.agency_code})"
-                                               if read.agency_code else ""))
+        click.echo(f"{shown(path)}: {read.state}" + (f" (agency {shown(read.agency_code)})"
+                                                      if read.agency_code else ""))
         for problem in read.problems:
             where = problem.where or "-"
-            click.echo(f"  {problem.severity:<7} {where:<18} {problem.code}: {problem.message}")
+            click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
+                       f"{shown(problem.message)}")
         failed = failed or read.state == "rejected"
     if failed:
         raise SystemExit(1)
@@ -151,7 +152,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
     written), 0 otherwise.
     """
-    from .report import write_csvs, write_parquets, write_workbook
+    from .report import output_files, write_csvs, write_parquets, write_workbook
 
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError("-o must name an .xlsx file")
@@ -166,8 +167,11 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         agencies = load_roster(roster) if roster else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
-    outputs = [p for p in (output, csv_dir, parquet_dir) if p is not None]
-    files = collect_inputs(inputs, exclude=outputs)  # a rerun must not read its own outputs
+    # A rerun must not read its own outputs: the files it writes, not whole folders (an
+    # output folder may be an input folder too).
+    outputs = [output, *(output_files(csv_dir, ".csv") if csv_dir else []),
+               *(output_files(parquet_dir, ".parquet") if parquet_dir else [])]
+    files = collect_inputs(inputs, exclude=outputs)
     with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:
         reads = read_all(files, progress=lambda _: bar.update(1), jobs=jobs)
@@ -193,7 +197,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         click.echo("Not counted (every reason is in the returns sheet, every problem in the "
                    "problems sheet):")
         for row in refused.head(_LISTED).itertuples(index=False):
-            click.echo(f"  {Path(str(row.file)).name}: {row.reason}")
+            click.echo(f"  {shown(Path(str(row.file)).name)}: {shown(row.reason)}")
         if len(refused) > _LISTED:
             click.echo(f"  ... and {len(refused) - _LISTED} more")
     for path in written:
@@ -203,6 +207,16 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
 
 
 _LISTED = 20  # files not counted that merge lists on the terminal
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}
+
+
+def shown(text: object) -> str:
+    """Text from a returned file as it may go to a terminal: control characters (escape
+    sequences, carriage returns, new lines) written as visible ``\\xNN``, so a file cannot
+    rewrite the screen or forge a line of output."""
+    return str(text).translate(_CONTROLS)
 
 
 def _layouts_of(reads: list) -> list[Layout]:

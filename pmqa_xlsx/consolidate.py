@@ -139,8 +139,8 @@ def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
                         done[start + offset] = read
                         if progress is not None:
                             progress(files[start + offset])
-        except BrokenProcessPool:
-            pass  # a reading process died: the files it left are read one by one below
+        except Exception:  # noqa: BLE001 - a process died, or a result could not come back:
+            pass  # the files left are read one by one below, each failure named
         left = [i for i in range(len(files)) if i not in done]
         for i, read in zip(left, _read_one_by_one([files[i] for i in left], extra, progress),
                            strict=True):
@@ -160,12 +160,15 @@ def _read_one_by_one(files: list[Path], layouts: tuple[Layout, ...],
         for path in files:
             try:
                 read = pool.submit(read_raw, path, layouts).result()
-            except BrokenProcessPool:
-                pool.shutdown()
-                pool = ProcessPoolExecutor(max_workers=1)
+            except Exception as exc:  # noqa: BLE001 - this file, named; the rest go on
+                if isinstance(exc, BrokenProcessPool):
+                    pool.shutdown()
+                    pool = ProcessPoolExecutor(max_workers=1)
+                    detail = "the process reading it stopped without a word"
+                else:
+                    detail = f"{type(exc).__name__}: {exc}"[:300]
                 read = ReadReturn(str(path), Identity(), [P.make(
-                    "reader-failed", file=str(path),
-                    detail="the process reading it stopped without a word")])
+                    "reader-failed", file=str(path), detail=detail)])
             reads.append(read)
             if progress is not None:
                 progress(path)
@@ -280,6 +283,7 @@ def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
                 problems.append(P.make("newer-return-rejected", file=chosen.file,
                                        agency_code=code, agency=code,
                                        newer=Path(newer.file).name))
+                states[id(chosen)] = "ok_with_warnings"  # counted, and someone should look
 
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)

@@ -101,6 +101,8 @@ _CODES = [
     # Warnings: the return counts, but someone should look.
     Code("stray-value", "warning", "a value outside the form's input cells was ignored: "
          "{found!r}; type answers only in the yellow cells"),
+    Code("many-stray-values", "warning", "{count:,} more values outside the form's input cells "
+         "were ignored (the first {listed} are listed); type answers only in the yellow cells"),
     Code("cached-mismatch", "warning", "{label}: the workbook showed {cached} but the rule gives "
          "{computed}; the recomputed value is used"),
     Code("formula-removed", "warning", "{label}: the formula was replaced by a value ({found!r}); "

@@ -342,8 +342,7 @@ def _cellmap_by_key(key: tuple[str, int]) -> CellMap:
 
 def _read_package(package: Package, file: str,
                   registry: dict[tuple[str, str], Layout]) -> ReadReturn:
-    names = " ".join(n for n in package._zip.namelist() if "vbaProject" in n)  # noqa: SLF001
-    if names:
+    if package.has_macros():
         return ReadReturn(file, Identity(), [P.make("macro-workbook", file=file)])
     meta_sheet = package.sheet(META_SHEET)
     if meta_sheet is None:
@@ -548,22 +547,31 @@ def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
                   file: str) -> list[Problem]:
     known, last_row, last_col = _known_cells(plan)
     out = []
+    strays = 0
     for pos in sorted(cells.keys() - known):
         cell = cells[pos]
         if is_blank(cell.value) and cell.formula is None:
             continue
-        # inside the form's area, a value where none belongs means the sheet was edited
         code = "misplaced-value" if pos[0] <= last_row and pos[1] <= last_col else \
             "stray-value"
+        if code == "stray-value":
+            strays += 1
+            if strays > STRAYS_LISTED:
+                continue  # counted below, not listed one by one
+        # inside the form's area, a value where none belongs means the sheet was edited
         shown = _display(cell.value) if cell.formula is None else "=" + cell.formula
         out.append(P.make(code, file=file, sheet=plan.name, cell=xl_rowcol_to_cell(*pos),
                           found=_short(shown)))
+    if strays > STRAYS_LISTED:
+        out.append(P.make("many-stray-values", file=file, sheet=plan.name,
+                          count=strays - STRAYS_LISTED, listed=STRAYS_LISTED))
     if beyond is not None:
         out.append(P.make("far-cell", file=file, sheet=plan.name,
                           cell=xl_rowcol_to_cell(*beyond), row=beyond[0] + 1, col=beyond[1] + 1))
     return out
 
 
+STRAYS_LISTED = 20  # stray values listed one by one per sheet; the rest are counted
 _KNOWN: dict[int, tuple[frozenset[tuple[int, int]], int, int]] = {}
 
 

@@ -112,9 +112,17 @@ def write_parquets(result: Consolidated, directory: str | os.PathLike[str]) -> l
 # --------------------------------------------------------------------------------------------
 
 
+#: The frames written as files by write_csvs and write_parquets, by name.
+FRAME_NAMES = ("answers", "indicators", "problems", "returns")
+
+
+def output_files(directory: str | os.PathLike[str], suffix: str) -> list[Path]:
+    """The files write_csvs (".csv") or write_parquets (".parquet") writes into a folder."""
+    return [Path(directory) / f"{name}{suffix}" for name in FRAME_NAMES]
+
+
 def _frames(result: Consolidated) -> list[tuple[str, pd.DataFrame]]:
-    return [("answers", result.answers), ("indicators", result.indicators),
-            ("problems", result.problems), ("returns", result.returns)]
+    return [(name, getattr(result, name)) for name in FRAME_NAMES]
 
 
 def _write_summary(workbook: Any, ws: Worksheet, result: Consolidated,

@@ -23,13 +23,14 @@ from lxml import etree
 # Limits: generous for a form (a filled return is well under 1 MB), tight for a bomb.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_MEMBERS = 500
-MAX_MEMBER_BYTES = 24 * 1024 * 1024  # one decompressed part (a return's sheet: < 1 MB)
+MAX_MEMBER_BYTES = 16 * 1024 * 1024  # one decompressed part (a return's sheet: < 1 MB)
 MAX_TOTAL_BYTES = 96 * 1024 * 1024  # all parts read
 MAX_RATIO = 200  # decompressed / compressed, per part
 MAX_ROW = 5000  # cells beyond these are never kept (the form is far smaller)
 MAX_COL = 100
 MAX_TEXT = 32767  # Excel's own limit for one cell
 MAX_SHARED_STRINGS = 200_000
+MAX_CELLS = 20_000  # filled cells kept per sheet (the form's largest sheet has about 400)
 
 #: Excel's built-in number formats that are not General (ECMA-376 18.8.30), for the kinds
 #: the reader cares about: percentages, dates and times.
@@ -133,6 +134,16 @@ class Package:
         shared, lengths = self._shared_strings()
         return _sheet_cells(self._xml(sheet.path), shared, lengths, max_row, max_col)
 
+    def has_macros(self) -> bool:
+        """Whether the package holds a VBA project: by any part's name or by the content
+        types (Excel finds the project through its relationship, so any name works)."""
+        if any("vbaproject" in name.lower() for name in self._infos):
+            return True
+        if "[Content_Types].xml" not in self._infos:
+            return False
+        types = self._bytes("[Content_Types].xml").lower()
+        return b"vbaproject" in types or b"macroenabled" in types
+
     def number_formats(self) -> list[str]:
         """The number format code of each cell style (cellXfs), in order."""
         if "xl/styles.xml" not in self._infos:
@@ -225,14 +236,12 @@ class Package:
             raise FileRefused("damaged-file", f"the workbook's part {member} is damaged "
                               f"({type(exc).__name__}); send the file again") from exc
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-            raise FileRefused("xml-doctype", "the workbook's XML declares a DOCTYPE or "
-                              "entities, which Excel never writes; the file was made by another "
-                              "tool and may be hostile")
+            raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
         return data
 
     def _parse(self, data: bytes, member: str) -> Any:
         try:
-            return etree.fromstring(data, _PARSER)
+            root = etree.fromstring(data, _PARSER)
         except etree.XMLSyntaxError as exc:
             if "huge" in str(exc).lower():
                 raise FileRefused("too-large", f"the workbook's part {member} holds a text "
@@ -240,6 +249,11 @@ class Package:
                                   f"{MAX_TEXT:,} characters and send the file again") from exc
             raise FileRefused("damaged-file", f"the workbook's part {member} is not valid XML "
                               f"({exc}); save it again from Excel") from exc
+        if root.getroottree().docinfo.internalDTD is not None:
+            # the byte check in _bytes sees only ASCII-compatible encodings (not UTF-16);
+            # the parser resolved nothing, but such a part is refused all the same
+            raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
+        return root
 
 
 def open_package(path: Path) -> Package:
@@ -333,6 +347,8 @@ class _Limited:
 # Private: one reader per part
 # --------------------------------------------------------------------------------------------
 
+_DOCTYPE_MESSAGE = ("the workbook's XML declares a DOCTYPE or entities, which Excel never "
+                    "writes; the file was made by another tool and may be hostile")
 _M = "{" + _MAIN_NS + "}"
 _C, _V, _F, _IS, _T, _RPH, _ROW = (_M + n for n in ("c", "v", "f", "is", "t", "rPh", "row"))
 _DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
@@ -383,9 +399,9 @@ def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
 
 def _number_formats(root: Any) -> list[str]:
     codes = {int(n.get("numFmtId")): n.get("formatCode", "")
-             for n in root.iter(_M + "numFmt") if (n.get("numFmtId") or "").isdigit()}
+             for n in root.iter(_M + "numFmt") if _digits(n.get("numFmtId") or "")}
     xfs = root.find(_M + "cellXfs")
-    ids = [int(x.get("numFmtId", "0")) if (x.get("numFmtId") or "0").isdigit() else 0
+    ids = [int(x.get("numFmtId", "0")) if _digits(x.get("numFmtId") or "0") else 0
            for x in (xfs if xfs is not None else ())]
     if len(ids) > 100_000:
         raise FileRefused("zip-bomb", "the workbook holds over 100,000 cell styles; it is not "
@@ -421,6 +437,8 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         if count == 1 and kind == "s" and first.tag == v_tag:
             try:
                 index = int(first.text or "")
+                if index < 0:
+                    raise IndexError(index)  # shared[-1] would be the last string
                 cell = new(Cell, (shared[index], None, True, style,
                                   lengths.get(index) if lengths else None))
             except (ValueError, IndexError):
@@ -449,7 +467,15 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
                 beyond = pos
             continue
         cells[pos] = cell
+        if len(cells) > MAX_CELLS:
+            raise _too_many_cells()
     return cells, beyond
+
+
+def _too_many_cells() -> FileRefused:
+    return FileRefused("too-large", f"a sheet holds over {MAX_CELLS:,} filled cells; a return "
+                       "has a few hundred: fill in the workbook the ministry sent, and only its "
+                       "yellow cells")
 
 
 def _cells_by_order(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
@@ -461,7 +487,7 @@ def _cells_by_order(root: Any, shared: list[str], lengths: dict[int, int], max_r
     row_index = -1
     for row in root.iter(_ROW):
         r = row.get("r")
-        row_index = int(r) - 1 if r and r.isdigit() else row_index + 1
+        row_index = int(r) - 1 if r and _digits(r) and int(r) >= 1 else row_index + 1
         col = -1  # the previous cell's column; -2: known only from prev_ref
         prev_ref = ""
         for c in row:
@@ -486,6 +512,8 @@ def _cells_by_order(root: Any, shared: list[str], lengths: dict[int, int], max_r
                     beyond = pos
                 continue
             cells[pos] = cell
+            if len(cells) > MAX_CELLS:
+                raise _too_many_cells()
     return cells, beyond
 
 
@@ -496,7 +524,12 @@ def _next_col(col: int, prev_ref: str) -> int:
 
 
 def _style(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+    return int(text) if _digits(text) else 0
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²", which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
@@ -523,6 +556,8 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
     elif kind == "s":
         try:
             index = int(v_text or "")
+            if index < 0:
+                raise IndexError(index)
             value, full = shared[index], lengths.get(index)
         except (ValueError, IndexError):
             value = ErrorValue("#REF-STRING")

