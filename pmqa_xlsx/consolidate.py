@@ -347,14 +347,11 @@ def _reason(state: str, problems: list[Problem]) -> str | None:
     many more there are (all are in the problems frame). None for a counted file."""
     if state in COUNTED:
         return None
-    code = _STATE_CODES.get(state)
-    decisive = next((p for p in problems if p.code == code), None) if code else None
-    if decisive is None:
-        decisive = next((p for p in problems if p.severity == "error"), None)
-    if decisive is None:
-        decisive = problems[0] if problems else None
-    if decisive is None:
+    candidates = ([p for p in problems if p.code == _STATE_CODES.get(state)]
+                  or [p for p in problems if p.severity == "error"] or problems)
+    if not candidates:
         return None
+    decisive = candidates[0]
     where = f"{decisive.where}: " if decisive.where else ""
     others = len(problems) - 1
     more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""

@@ -436,8 +436,7 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
                            "fields": _identity_fields(cellmap, values)})
     problems = [_with_agency(p, code) for p in problems]
     read = ReadReturn(file, identity, problems, cellmap=cellmap, values=values,
-                      filled=len(values) - values.count(None) - sum(
-                          1 for v in values if v.__class__ is str and not v.strip()))
+                      filled=sum(1 for v in values if not is_blank(v)))
     read.indicator_rows = _indicator_rows(read, sheets)
     if all(is_blank(values[i]) for i in _answer_indices(cellmap)):
         read.problems.append(P.make("empty-return", file=file, agency_code=code))
@@ -552,13 +551,13 @@ def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
         cell = cells[pos]
         if is_blank(cell.value) and cell.formula is None:
             continue
+        # inside the form's area, a value where none belongs means the sheet was edited
         code = "misplaced-value" if pos[0] <= last_row and pos[1] <= last_col else \
             "stray-value"
         if code == "stray-value":
             strays += 1
             if strays > STRAYS_LISTED:
                 continue  # counted below, not listed one by one
-        # inside the form's area, a value where none belongs means the sheet was edited
         shown = _display(cell.value) if cell.formula is None else "=" + cell.formula
         out.append(P.make(code, file=file, sheet=plan.name, cell=xl_rowcol_to_cell(*pos),
                           found=_short(shown)))
@@ -707,7 +706,7 @@ def _indicator_rows(read: ReadReturn, sheets: dict[str, Cells]) -> list[tuple[An
     for n, (row, indices, name, unit, direction_at, target_at, results_at,
             compared_at) in enumerate(_indicator_slots(cellmap)):
         row_values = [all_values[i] for i in indices]
-        if row_values.count(None) == len(row_values) or all(map(is_blank, row_values)):
+        if all(map(is_blank, row_values)):
             continue
         target = _number_or_none(all_values[target_at])
         results = tuple(map(_number_or_none, [all_values[i] for i in results_at]))
