@@ -1,5 +1,6 @@
 """Fuzzing the reader: seeded random mutations of a good return, at the level of the file's
-bytes and at the level of the XML inside a valid zip. Whatever the mutation, reading gives a
+bytes, of the zip's structure (member names, local and central headers, sizes, duplicates,
+the end record) and of the XML inside a valid zip. Whatever the mutation, reading gives a
 state and located problems from the catalogue, and the frames build; it never raises.
 
 The iterations are bounded for CI; PMQA_FUZZ_ITERATIONS and PMQA_FUZZ_SEED run more. The seed
@@ -15,6 +16,8 @@ import io
 import os
 import random
 import re
+import struct
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -168,3 +171,94 @@ def test_mutated_returns_give_located_problems_never_exceptions(
     assert states.get("rejected", 0) > ITERATIONS // 4
     assert {"damaged-file", "structure-changed"} <= codes
     assert len(codes) >= 8, (codes, states)
+
+
+# --------------------------------------------------------------------------------------------
+# The zip's own structure: member names, headers, sizes, duplicates, the end record
+# --------------------------------------------------------------------------------------------
+
+_NAME_CHANGES = [str.upper, str.swapcase, lambda n: "/" + n, lambda n: "./" + n,
+                 lambda n: "../" + n, lambda n: n + "/", lambda n: n.replace("/", "\\"),
+                 lambda n: n.replace(".xml", ".XML"), lambda n: n + "\u0e01",
+                 lambda n: "x" * 300 + n, lambda n: n.replace("xl/", "xl//")]
+# (offset in the record, struct format) of the fields of a local header, a central
+# directory record and the end record (APPNOTE 4.3.7, 4.3.12, 4.3.16)
+_LOCAL_FIELDS = [(4, "<H"), (6, "<H"), (8, "<H"), (14, "<L"), (18, "<L"), (22, "<L"),
+                 (26, "<H"), (28, "<H")]
+_CENTRAL_FIELDS = [(6, "<H"), (8, "<H"), (10, "<H"), (16, "<L"), (20, "<L"), (24, "<L"),
+                   (28, "<H"), (30, "<H"), (32, "<H"), (38, "<L"), (42, "<L")]
+_END_FIELDS = [(4, "<H"), (8, "<H"), (10, "<H"), (12, "<L"), (16, "<L"), (20, "<H")]
+
+
+def _field_value(rng: random.Random, old: int, fmt: str) -> int:
+    top = 0xFFFF if fmt == "<H" else 0xFFFFFFFF
+    return rng.choice([0, 1, top, top - 1, max(0, old - 1), min(top, old + 1),
+                       rng.randrange(top + 1), old ^ 0x0800, old ^ 0x0008, old ^ 0x0001, 99])
+
+
+def zipped(parts: list[tuple[zipfile.ZipInfo, bytes]], rng: random.Random, path: Path) -> Path:
+    """A return whose zip structure is damaged: members renamed, duplicated, dropped or added,
+    or fields of its headers and end record changed (the parts themselves intact)."""
+    entries = [(info.filename, data) for info, data in parts]
+    if rng.random() < 0.5:
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(entries))
+            name, data = entries[i]
+            what = rng.random()
+            if what < 0.5:
+                entries[i] = (rng.choice(_NAME_CHANGES)(name), data)
+            elif what < 0.7:
+                entries.insert(rng.randrange(len(entries) + 1),
+                               (rng.choice([name, name.upper()]), data[: rng.randrange(
+                                   len(data) + 1)]))
+            elif what < 0.85:
+                del entries[i]
+            else:
+                entries.append((f"xl/worksheets/sheet{rng.randint(1, 9)}.xml", data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate names are the point
+        with zipfile.ZipFile(path, "w", rng.choice([zipfile.ZIP_DEFLATED,
+                                                    zipfile.ZIP_STORED])) as package:
+            for name, data in entries:
+                package.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    records = {b"PK\x03\x04": _LOCAL_FIELDS, b"PK\x01\x02": _CENTRAL_FIELDS,
+               b"PK\x05\x06": _END_FIELDS}
+    for _ in range(rng.randint(0 if len(entries) != len(parts) else 1, 4)):
+        signature = rng.choice(list(records))
+        starts = [m.start() for m in re.finditer(re.escape(signature), raw)]
+        if not starts:
+            continue
+        start = rng.choice(starts)
+        offset, fmt = rng.choice(records[signature])
+        if start + offset + struct.calcsize(fmt) > len(raw):
+            continue
+        old = struct.unpack_from(fmt, raw, start + offset)[0]
+        struct.pack_into(fmt, raw, start + offset, _field_value(rng, old, fmt))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+ZIP_ITERATIONS = int(os.environ.get("PMQA_FUZZ_ZIP_ITERATIONS", "300"))
+
+
+def test_zip_structures_give_located_problems_never_exceptions(
+        parts: list[tuple[zipfile.ZipInfo, bytes]], tmp_path: Path) -> None:
+    rng = random.Random(SEED + 1)
+    codes: set[str] = set()
+    states: dict[str, int] = {}
+    for iteration in range(ZIP_ITERATIONS):
+        path = zipped(parts, rng, tmp_path / f"zip-{iteration}.xlsx")
+        try:
+            read = read_raw(path)
+            assert_located(read, path)
+        except Exception as exc:  # name the iteration: the seed reproduces it
+            raise AssertionError(f"zip iteration {iteration} (seed {SEED + 1}): {exc!r}") \
+                from exc
+        states[read.state] = states.get(read.state, 0) + 1
+        codes.update(p.code for p in read.problems)
+        path.unlink()
+    # the mutations reach the zip's checks, the package's and past them
+    assert {"damaged-file", "inconsistent-package"} <= codes, codes
+    assert states.get("rejected", 0) > ZIP_ITERATIONS // 3, states
+    assert len(codes) >= 4, (codes, states)
