@@ -42,15 +42,17 @@ MAX_MEMBERS = 500
 MAX_MEMBER_BYTES = 16 * 1024 * 1024  # one decompressed part (a return's sheet: < 1 MB)
 MAX_TOTAL_BYTES = 96 * 1024 * 1024  # all parts read
 MAX_RATIO = 200  # decompressed / compressed, per part
-MAX_MARKUP = 100_000  # '<' in one part read (a return's largest sheet: about 2,100)
-MAX_PACKAGE_MARKUP = 250_000  # '<' in all the parts read (a return: about 5,000)
+# The markup ('<') in the parts read bounds the time to parse and walk them, whatever their
+# bytes: a return's largest sheet holds about 2,100, the parts read about 5,000 in all.
+MAX_MARKUP = 60_000
+MAX_PACKAGE_MARKUP = 80_000
 MAX_PROPERTIES_BYTES = 64 * 1024  # docProps/core.xml (a few hundred bytes)
 MAX_ROW = 5000  # cells beyond these are never kept (the form is far smaller)
 MAX_COL = 100
 MAX_TEXT = 32767  # Excel's own limit for one cell
 MAX_SHARED_STRINGS = 50_000
 MAX_STYLES = 20_000  # cell formats (a return: a few dozen)
-MAX_CELLS = 20_000  # filled cells kept per sheet (the form's largest sheet has about 400)
+MAX_CELLS = 10_000  # filled cells kept per sheet (the form's largest sheet has about 400)
 EXCEL_ROWS, EXCEL_COLS = 1_048_576, 16_384
 #: The style of a cell whose style attribute is not a number a workbook could define ("x",
 #: "²", 5,000 digits): no style the workbook has, which the reader reports.
@@ -699,6 +701,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 _STYLES = {str(i): i for i in range(2048)}  # style attributes as written, parsed once
 _NS = {"m": _MAIN_NS}
 _COUNT_CELLS = etree.XPath("count(//m:c)", namespaces=_NS)
+_ROWS_WITHOUT_ADDRESS = etree.XPath("count(m:sheetData/m:row[not(@r)])", namespaces=_NS)
 _COUNT_TEXTS = etree.XPath("count(//m:t)", namespaces=_NS)
 _COUNT_RUN_TEXTS = etree.XPath("count(m:si/m:t | m:si/m:r/m:t | m:si/m:rPh/m:t)",
                                namespaces=_NS)
@@ -841,98 +844,118 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLES, _V, _F, _C, tuple.__new__
     is_tag, t_tag = _IS, _T
     row_index = -1
-    for row in sheet_data if sheet_data is not None else ():
-        if row.tag != _ROW:
-            raise _inconsistent("a sheet holds something other than rows among its cells")
-        r = row.get("r")
-        if r is None:
-            row_index += 1
-        else:
-            number = _number(r, default=-1)
-            if not row_index < number - 1 < EXCEL_ROWS:
+    row_tag = _ROW
+    row_numbers = _row_numbers(sheet_data) if sheet_data is not None and \
+        _ROWS_WITHOUT_ADDRESS(root) else None
+    current = None  # the row of the cells being walked
+    col = -1
+    # The cells are walked in C (lxml's iter); empty rows cost nothing. Each cell's row is its
+    # parent, checked to be a row of the sheet's data as its first cell comes.
+    for c in sheet_data.iter(c_tag) if sheet_data is not None else ():
+        walked += 1
+        row = c.getparent()
+        if row is not current:
+            if row.tag != row_tag or row.getparent() is not sheet_data:
+                raise _inconsistent("a sheet holds a cell outside its rows, where Excel shows "
+                                    "none")
+            current = row
+            if row_numbers is not None:
+                number = row_numbers[row]
+            else:
+                r = row.get("r") or ""
+                number = int(r) - 1 if len(r) <= 7 and r.isdigit() and r.isascii() else -2
+            if not row_index < number < EXCEL_ROWS:
                 raise _inconsistent(f"a sheet's rows are out of order or out of range (row "
-                                    f"{_printable(r[:12])})")
-            row_index = number - 1
-        height = row.get("ht")
-        if row.get("hidden") is not None or zero_height or (
-                height is not None and height[:1] in ("0", ".", "-")):
-            if _row_hidden(row, zero_height):
-                hidden_rows.add(row_index)
-        col = -1
-        for c in row:
-            walked += 1
-            if c.tag != c_tag:
-                if c.tag == _EXT_LST:
-                    walked -= 1
-                    continue
-                raise _inconsistent("a row holds something other than cells")
-            ref = c.get("r")
-            if ref is None:
-                pos = (row_index, col + 1)
+                                    f"{_printable((row.get('r') or '')[:12])})")
+            row_index = number
+            col = -1
+            height = row.get("ht")
+            if row.get("hidden") is not None or zero_height or (
+                    height is not None and height[:1] in ("0", ".", "-")):
+                if _row_hidden(row, zero_height):
+                    hidden_rows.add(row_index)
+        ref = c.get("r")
+        if ref is None:
+            pos = (row_index, col + 1)
+        else:
+            pos = refs.get(ref) or split_ref(ref)
+            if pos is None:
+                raise _inconsistent(f"a cell's address is not one ({_printable(ref[:12])})")
+        if pos[0] != row_index or pos[1] <= col or pos[1] >= EXCEL_COLS:
+            raise _inconsistent(f"the cells of a sheet are out of order or given twice "
+                                f"(at {_printable(ref or '')})")
+        col = pos[1]
+        if not len(c):
+            continue  # a styled blank
+        kind = c.get("t")
+        s = c.get("s")
+        style = 0 if s is None else styles.get(s)
+        if style is None:
+            style = _number(s, default=UNKNOWN_STYLE)
+        first = c[0]
+        count = len(c)
+        cell: Cell | None
+        if c.get("vm") is not None:  # the value metadata of a picture or linked data
+            cell = _cell(c, shared, lengths)
+            if cell is not None:
+                cell = cell._replace(value=RichValue(cell.value))
+        elif count == 1 and kind == "s" and first.tag == v_tag:
+            try:
+                index = int(first.text or "")
+                if index < 0:
+                    raise IndexError(index)  # shared[-1] would be the last string
+                cell = new(Cell, (shared[index], None, True, style,
+                                  lengths.get(index) if lengths else None))
+            except (ValueError, IndexError):
+                cell = _cell(c, shared, lengths)  # a broken index: the general reader
+        elif (kind is None or kind == "n") and (
+                (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
+                                                        and c[1].tag == v_tag)):
+            text = c[count - 1].text
+            formula = None if count == 1 else first.text or ""
+            if text and text.strip():
+                cell = new(Cell, (_float(text), formula, True, style, None))
+            elif formula is not None:  # a formula without a stored result
+                cell = new(Cell, (None, formula, False, style, None))
             else:
-                pos = refs.get(ref) or split_ref(ref)
-                if pos is None:
-                    raise _inconsistent(f"a cell's address is not one ({_printable(ref[:12])})")
-            if pos[0] != row_index or pos[1] <= col or pos[1] >= EXCEL_COLS:
-                raise _inconsistent(f"the cells of a sheet are out of order or given twice "
-                                    f"(at {_printable(ref or '')})")
-            col = pos[1]
-            if not len(c):
-                continue  # a styled blank
-            kind = c.get("t")
-            s = c.get("s")
-            style = 0 if s is None else styles.get(s)
-            if style is None:
-                style = _number(s, default=UNKNOWN_STYLE)
-            first = c[0]
-            count = len(c)
-            cell: Cell | None
-            if c.get("vm") is not None:  # the value metadata of a picture or linked data
-                cell = _cell(c, shared, lengths)
-                if cell is not None:
-                    cell = cell._replace(value=RichValue(cell.value))
-            elif count == 1 and kind == "s" and first.tag == v_tag:
-                try:
-                    index = int(first.text or "")
-                    if index < 0:
-                        raise IndexError(index)  # shared[-1] would be the last string
-                    cell = new(Cell, (shared[index], None, True, style,
-                                      lengths.get(index) if lengths else None))
-                except (ValueError, IndexError):
-                    cell = _cell(c, shared, lengths)  # a broken index: the general reader
-            elif (kind is None or kind == "n") and (
-                    (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
-                                                            and c[1].tag == v_tag)):
-                text = c[count - 1].text
-                formula = None if count == 1 else first.text or ""
-                if text and text.strip():
-                    cell = new(Cell, (_float(text), formula, True, style, None))
-                elif formula is not None:  # a formula without a stored result
-                    cell = new(Cell, (None, formula, False, style, None))
-                else:
-                    continue  # <v/>: nothing
-            elif kind == "inlineStr" and count == 1 and first.tag == is_tag and len(first) == 1 \
-                    and first[0].tag == t_tag:  # a text stored in the cell (openpyxl writes it)
-                text = first[0].text or ""
-                if len(text) <= MAX_TEXT:
-                    cell = new(Cell, (unescape(text), None, True, style, None))
-                else:
-                    cell = _cell(c, shared, lengths)
+                continue  # <v/>: nothing
+        elif kind == "inlineStr" and count == 1 and first.tag == is_tag and len(first) == 1 \
+                and first[0].tag == t_tag:  # a text stored in the cell (openpyxl writes it)
+            text = first[0].text or ""
+            if len(text) <= MAX_TEXT:
+                cell = new(Cell, (unescape(text), None, True, style, None))
             else:
                 cell = _cell(c, shared, lengths)
-            if cell is None:
-                continue
-            if pos[0] >= max_row or pos[1] >= max_col:
-                if beyond is None:
-                    beyond = pos
-                continue
-            cells[pos] = cell
-            if len(cells) > MAX_CELLS:
-                raise _too_many_cells()
+        else:
+            cell = _cell(c, shared, lengths)
+        if cell is None:
+            continue
+        if pos[0] >= max_row or pos[1] >= max_col:
+            if beyond is None:
+                beyond = pos
+            continue
+        cells[pos] = cell
+        if len(cells) > MAX_CELLS:
+            raise _too_many_cells()
     if _COUNT_CELLS(root) != walked:
         raise _inconsistent("a sheet holds a cell outside its rows, where Excel shows none")
     return SheetData(cells, beyond, frozenset(r for r in hidden_rows if r < max_row),
                      frozenset(hidden_cols), hides_zeros, drawing, conditional)
+
+
+def _row_numbers(sheet_data: Any) -> dict[Any, int]:
+    """Each row's index where some rows have no address (each follows the one before it), for
+    the rare sheet written so: every row is walked."""
+    numbers: dict[Any, int] = {}
+    index = -1
+    for row in sheet_data:
+        r = row.get("r")
+        if r is None:
+            index += 1
+        else:
+            index = int(r) - 1 if len(r) <= 7 and r.isdigit() and r.isascii() else -2
+        numbers[row] = index
+    return numbers
 
 
 def _row_hidden(row: Any, zero_height: bool) -> bool:
