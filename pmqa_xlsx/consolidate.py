@@ -33,7 +33,7 @@ from .read import (
     read_raw,
     register_layouts,
 )
-from .roster import Agency, load_roster
+from .roster import Agency, check_agencies, load_roster
 
 RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "form_id",
                   "form_version", "fiscal_year", "generated_at", "modified", "filled", "errors",
@@ -317,7 +317,7 @@ def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[
         return None
     if isinstance(roster, str | os.PathLike):
         return load_roster(roster)
-    return list(roster)
+    return check_agencies(list(roster))  # the same checks and the same spelling of codes
 
 
 def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,

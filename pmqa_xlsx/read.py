@@ -34,6 +34,7 @@ from .cellmap import (
     build_cellmap,
     target_result_field,
 )
+from .identity import normalise_code
 from .layout import META_SHEET, IndicatorSheet, Layout, bundled_layouts, load_layout
 from .problems import Problem
 from .rules import percent_success, score
@@ -55,7 +56,6 @@ INDICATOR_COLUMNS = ("file", "agency_code", "table_id", "row", "item_id", "indic
 LOCK_PREFIXES = ("~$", ".~lock.")
 SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _ODS_MIME = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
@@ -828,11 +828,8 @@ def _text(value: Any) -> str | None:
 
 
 def _code(value: Any) -> str | None:
-    """An agency code as typed, normalised: NFKC, Thai digits as ASCII, spaces trimmed."""
-    text = _text(value)
-    if text is None:
-        return None
-    return unicodedata.normalize("NFKC", text).translate(_THAI_DIGITS).strip() or None
+    """An agency code from a cell, in its one spelling (``identity.normalise_code``)."""
+    return None if is_blank(value) else normalise_code(value) or None
 
 
 def _str_or_none(value: Any) -> str | None:
