@@ -3,8 +3,10 @@
 Every input file gets a row in ``returns`` with its state; every roster agency without a
 counted return gets a ``missing`` row. Of several returns from one agency the newest counts
 (by the workbook's own modification time, then the file's, then the generation time) and the
-others are listed as ``duplicate``. Only counted returns (ok, ok_with_warnings) feed
-``answers`` and ``indicators``; every problem of every file is in ``problems``.
+others are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
+does not carry the token issued to its agency is rejected. Only counted returns (ok,
+ok_with_warnings) feed ``answers`` and ``indicators``; every problem of every file is in
+``problems``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import problems as P
+from .identity import Manifest, load_manifest
 from .layout import Layout
 from .parallel import gc_paused, worker_count
 from .problems import Problem
@@ -94,6 +97,7 @@ def consolidate(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     roster: str | os.PathLike[str] | Sequence[Agency] | None = None,
     *,
+    manifest: str | os.PathLike[str] | Manifest | None = None,
     layouts: Sequence[Layout] | None = None,
     progress: Callable[[Path], None] | None = None,
     jobs: int | None = None,
@@ -103,13 +107,17 @@ def consolidate(
     Args:
         paths: A file or folder of returns, or several.
         roster: The agencies expected (a CSV/XLSX roster path or a list of Agency).
+        manifest: The ``manifest.csv`` of the workbooks issued (or a loaded Manifest): a
+            return that does not carry the token issued to its agency is rejected.
         layouts: The layouts returns may be of (default: the bundled ones).
         progress: Called after each file is read.
         jobs: Processes that read files (default: the cores available); the result is the
             same whatever it is.
     """
     agencies = _agencies(roster)
-    return merge_reads(read_all(collect_inputs(paths), layouts, progress, jobs), agencies)
+    issued = load_manifest(manifest) if isinstance(manifest, str | os.PathLike) else manifest
+    return merge_reads(read_all(collect_inputs(paths), layouts, progress, jobs), agencies,
+                       manifest=issued)
 
 
 def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
@@ -183,7 +191,8 @@ def _read_batch(files: list[Path], layouts: tuple[Layout, ...]) -> list[ReadRetu
         return [read_raw(path, layouts) for path in files]
 
 
-def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> Consolidated:
+def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
+                manifest: Manifest | None = None) -> Consolidated:
     """The merge of already-read returns (``consolidate`` minus the reading)."""
     states = {id(r): r.state for r in reads}
     problems: list[Problem] = [p for r in reads for p in r.problems]
@@ -200,6 +209,13 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
                 refuse(read, "unknown_agency", P.make(
                     "unknown-agency", file=read.file, agency_code=read.agency_code,
                     agency=read.agency_code or ""))
+    if manifest is not None:
+        for read in reads:
+            problem = issued_problem(read, manifest)
+            if problem is not None:
+                problems.append(problem)
+                if states[id(read)] in COUNTED:
+                    states[id(read)] = "rejected"
     _one_return_per_agency(reads, states, problems)
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
@@ -234,6 +250,14 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
         problems=P.problems_frame(problems),
         returns=returns,
     )
+
+
+def issued_problem(read: ReadReturn, manifest: Manifest) -> Problem | None:
+    """The error for a return the form was read from that does not carry the token the
+    manifest issued to its agency (``merge`` and ``check`` with ``--manifest``)."""
+    if read.values is None:
+        return None  # not read as the form: its own problems say why
+    return manifest.problem(read.file, read.agency_code, read.identity.token)
 
 
 def _one_round(reads: list[ReadReturn], states: dict[int, str],

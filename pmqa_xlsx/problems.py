@@ -120,6 +120,19 @@ _CODES = [
     Code("other-round", "error", "this return is for {found}, but the other returns are for "
          "{expected}; merge each round on its own"),
     Code("missing-return", "warning", "no counted return from agency {agency} ({name}){why}"),
+    # Against the manifest of the workbooks issued (merge --manifest, check --manifest).
+    Code("token-mismatch", "error", "the workbook does not carry the token issued to agency "
+         "{agency} ({manifest}, line {line}), so it was not made from the workbook sent to that "
+         "agency (it may be another agency's workbook, or its metadata was edited); it is not "
+         "counted: ask the agency to fill in the workbook the ministry sent it and send that "
+         "file"),
+    Code("token-missing", "error", "the workbook carries no token, so it is not the workbook "
+         "issued to agency {agency} ({manifest}, line {line}): a blank form, or one made before "
+         "tokens were issued; it is not counted: ask the agency to fill in the workbook the "
+         "ministry sent it and send that file"),
+    Code("not-issued", "error", "agency {agency} is not in the manifest {manifest}: no "
+         "workbook was issued to it in this round, or this is another round's manifest; it is "
+         "not counted: check the agency code, or merge with the manifest that lists it"),
 ]
 
 CATALOGUE: dict[str, Code] = {c.slug: c for c in _CODES}

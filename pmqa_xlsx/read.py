@@ -73,6 +73,7 @@ class Identity:
     generated_at: str | None = None
     modified: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    token: str | None = None  # issued with the agency's workbook (identity.py)
 
 
 @dataclass(slots=True)
@@ -355,6 +356,7 @@ def _read_package(package: Package, file: str,
         agency_code=_code(meta.get("agency_code")), form_id=form_id, form_version=version,
         fingerprint=_text(meta.get("layout_fingerprint")),
         generated_at=_text(meta.get("generated_at")), modified=package.modified(),
+        token=_text(meta.get("token")),
     )
     known_forms = sorted({f for f, _ in registry})
     if form_id not in known_forms:

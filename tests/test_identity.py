@@ -1,19 +1,26 @@
 """An agency's identity cannot be confused or taken (issue 10): one spelling of a code in the
-roster, the metadata and the identity block."""
+roster, the metadata and the identity block; a token issued with each agency's workbook and
+checked against the manifest."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
-from pmqa_xlsx import consolidate, generate_workbook, read_return
+from pmqa_xlsx import PmqaError, consolidate, generate_roster, generate_workbook, read_return
 from pmqa_xlsx import problems as P
 from pmqa_xlsx.cellmap import CellMap
-from pmqa_xlsx.identity import code_key, normalise_code
+from pmqa_xlsx.cli import main
+from pmqa_xlsx.errors import ManifestError
+from pmqa_xlsx.generate import MANIFEST_NAME
+from pmqa_xlsx.identity import code_key, is_token, load_manifest, new_token, normalise_code
 from pmqa_xlsx.layout import META_SHEET, Layout
 from pmqa_xlsx.roster import Agency
 
@@ -130,3 +137,222 @@ def test_a_return_in_thai_digits_is_its_roster_agency_and_no_other(
         merged = consolidate(folder, roster=roster)
         states = dict(zip(merged.returns["agency_code"], merged.returns["state"], strict=True))
         assert states == {"03005": "ok", "07007": "ok"}, roster
+
+
+# -- the token issued with each workbook ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sent(layout: Layout, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workbooks issued to AGENCY and OTHER, with their manifest."""
+    out = tmp_path_factory.mktemp("sent")
+    generate_roster(layout, [AGENCY, OTHER], out, generated_at=FIXED_TIME)
+    return out
+
+
+def manifest_rows(folder: Path) -> list[dict[str, str]]:
+    text = (folder / MANIFEST_NAME).read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def meta_of(path: Path) -> dict[str, str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {r[0]: r[1] for r in book[META_SHEET].iter_rows(values_only=True)}
+    finally:
+        book.close()
+
+
+def test_each_issued_workbook_carries_its_own_token_in_the_manifest(sent: Path) -> None:
+    rows = manifest_rows(sent)
+    assert [r["agency_code"] for r in rows] == ["03005", "07007"]
+    tokens = [r["token"] for r in rows]
+    assert len(set(tokens)) == 2 and all(is_token(t) for t in tokens)
+    for row in rows:
+        assert meta_of(sent / row["file"])["token"] == row["token"]
+        assert read_return(sent / row["file"]).identity.token == row["token"]
+
+
+def test_tokens_are_drawn_afresh_and_can_be_issued_again(layout: Layout, sent: Path,
+                                                         tmp_path: Path) -> None:
+    again = generate_roster(layout, [AGENCY, OTHER], tmp_path / "new", generated_at=FIXED_TIME)
+    assert {g.token for g in again}.isdisjoint(r["token"] for r in manifest_rows(sent))
+    # a lost workbook issued again with its recorded token is the same file
+    recorded = {r["agency_code"]: r["token"] for r in manifest_rows(sent)}
+    (same,) = generate_roster(layout, [AGENCY], tmp_path / "lost", generated_at=FIXED_TIME,
+                              tokens={"๐๓๐๐๕": recorded["03005"]})
+    assert same.path.read_bytes() == (sent / "03005.xlsx").read_bytes()
+    with pytest.raises(PmqaError, match="the token of 03005 is not 32 hexadecimal digits"):
+        generate_roster(layout, [AGENCY], tmp_path / "bad", tokens={"03005": "secret"})
+    with pytest.raises(PmqaError, match="two agencies are given the same token"):
+        generate_roster(layout, [AGENCY, OTHER], tmp_path / "bad",
+                        tokens=dict.fromkeys(("03005", "07007"), "a" * 32))
+    assert not (tmp_path / "bad").exists()
+
+
+def returns_of(sent: Path, layout: Layout, cellmap: CellMap, folder: Path) -> Path:
+    """Good returns of both agencies, then the three kinds a manifest catches: OTHER's code
+    put into AGENCY's workbook (its token is AGENCY's), the blank form filled in for OTHER (no
+    token), and a workbook made for an agency that was never issued one."""
+    folder.mkdir()
+    fill(cellmap, sent / "03005.xlsx", folder / "03005.xlsx")
+    fill(cellmap, sent / "07007.xlsx", folder / "07007.xlsx")
+    ref = cellmap.identity_cell("agency_code").ref
+
+    def claim_other(book: openpyxl.Workbook) -> None:
+        book[META_SHEET]["B5"] = OTHER.code
+        book["คำชี้แจง"][ref] = OTHER.code
+
+    edited(folder / "03005.xlsx", folder / "forged.xlsx", claim_other)
+    blank_form = folder.parent / "blank.xlsx"
+    generate_workbook(layout, blank_form, generated_at=FIXED_TIME)
+    fill(cellmap, blank_form, folder / "from-blank.xlsx", agency_code="๐๗๐๐๗")
+    stranger = folder.parent / "stranger.xlsx"
+    generate_workbook(layout, stranger, agency=Agency(code="99001", name="ก"),
+                      generated_at=FIXED_TIME, token=new_token())
+    fill(cellmap, stranger, folder / "stranger.xlsx")
+    return folder
+
+
+def test_a_return_without_its_agencys_token_is_rejected(sent: Path, layout: Layout,
+                                                        cellmap: CellMap,
+                                                        tmp_path: Path) -> None:
+    folder = returns_of(sent, layout, cellmap, tmp_path / "returns")
+    merged = consolidate(folder, manifest=sent / MANIFEST_NAME)
+    rows = {Path(f).name: (state, reason) for f, state, reason in zip(
+        merged.returns["file"], merged.returns["state"], merged.returns["reason"],
+        strict=True)}
+    assert {name: state for name, (state, _) in rows.items()} == {
+        "03005.xlsx": "ok", "07007.xlsx": "ok_with_warnings", "forged.xlsx": "rejected",
+        "from-blank.xlsx": "rejected", "stranger.xlsx": "rejected"}
+    for name, code in (("forged.xlsx", "token-mismatch"), ("from-blank.xlsx", "token-missing"),
+                       ("stranger.xlsx", "not-issued")):
+        assert f"[{code}]" in rows[name][1], rows[name]
+    problems = merged.problems.set_index("code")
+    assert problems.loc["token-mismatch", "message"] == P.message(
+        "token-mismatch", agency="07007", manifest=MANIFEST_NAME, line=3)
+    assert (problems.loc["token-mismatch", "sheet"], problems.loc["token-mismatch", "cell"]) \
+        == (META_SHEET, "B9")
+    assert problems.loc["token-missing", "message"] == P.message(
+        "token-missing", agency="07007", manifest=MANIFEST_NAME, line=3)
+    assert problems.loc["not-issued", "message"] == P.message(
+        "not-issued", agency="99001", manifest=MANIFEST_NAME)
+    # the files claiming 07007 are newer than its own: they never replace it, and are pointed
+    # out on it
+    counted = merged.answers[merged.answers["agency_code"] == "07007"]["file"].astype(str)
+    assert {Path(f).name for f in counted} == {"07007.xlsx"}
+    newer = merged.problems[merged.problems["code"] == "newer-return-rejected"]
+    assert {Path(f).name for f in newer["file"]} == {"07007.xlsx"}
+    assert sorted(newer["message"]) == [
+        P.message("newer-return-rejected", agency="07007", newer=name)
+        for name in ("forged.xlsx", "from-blank.xlsx")]
+
+
+def test_without_a_manifest_tokens_are_not_asked_for(sent: Path, layout: Layout,
+                                                     cellmap: CellMap, tmp_path: Path) -> None:
+    folder = returns_of(sent, layout, cellmap, tmp_path / "returns")
+    merged = consolidate(folder)
+    assert not merged.problems["code"].isin(["token-mismatch", "token-missing",
+                                             "not-issued"]).any()
+
+
+def test_the_manifest_can_be_given_loaded(sent: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    fill(cellmap, sent / "03005.xlsx", tmp_path / "03005.xlsx")
+    manifest = load_manifest(sent / MANIFEST_NAME)
+    assert set(manifest.issued) == {"03005", "07007"}
+    merged = consolidate(tmp_path / "03005.xlsx", manifest=manifest)
+    assert merged.returns["state"].tolist() == ["ok"]
+
+
+def test_check_and_merge_with_a_manifest(sent: Path, layout: Layout, cellmap: CellMap,
+                                         tmp_path: Path) -> None:
+    folder = returns_of(sent, layout, cellmap, tmp_path / "returns")
+    manifest = str(sent / MANIFEST_NAME)
+    code, out = run("check", "--manifest", manifest, str(folder / "03005.xlsx"))
+    assert (code, out) == (0, f"{folder / '03005.xlsx'}: ok (agency 03005)\n")
+    code, out = run("check", "--manifest", manifest, str(folder / "forged.xlsx"))
+    assert code == 1 and f"{folder / 'forged.xlsx'}: rejected (agency 07007)" in out
+    assert "  error   _meta!B9           token-mismatch: " in out
+    code, out = run("check", str(folder / "forged.xlsx"))  # without it, nothing to compare
+    assert code == 0
+    code, out = run("merge", str(folder), "--manifest", manifest, "-o",
+                    str(tmp_path / "merged.xlsx"))
+    assert code == 1 and "  rejected                 3" in out and "[token-mismatch]" in out
+
+
+BAD_MANIFESTS = [
+    ("written before tokens",
+     '"file","agency_code","sha256"\n"03005.xlsx","03005","ab"\n',
+     ["line 1: missing column token (found: file, agency_code, sha256); it was written before "
+      "workbooks carried a token: generate the workbooks again and send those, or merge "
+      "without --manifest"]),
+    ("not a manifest",
+     "agency_code,agency_name\n03005,กรม\n",
+     ["line 1: missing column token (found: agency_code, agency_name); it was written before "
+      "workbooks carried a token: generate the workbooks again and send those, or merge "
+      "without --manifest"]),
+    ("a roster",
+     "code,name\n03005,กรม\n",
+     ["line 1: missing column agency_code, token (found: code, name); give the manifest.csv "
+      "that 'pmqa-xlsx generate --roster' wrote"]),
+    ("bad rows",
+     "agency_code,token\n03005," + "a" * 32 + "\n๐๓๐๐๕," + "b" * 32 + "\n07007,secret\n"
+     ",\n08004," + "a" * 32 + "\n",
+     ["line 3: agency_code '03005' is listed again (first at line 2); use the manifest.csv "
+      "that 'pmqa-xlsx generate --roster' wrote, unedited",
+      "line 4: the token is 'secret', not 32 hexadecimal digits; use the manifest.csv that "
+      "'pmqa-xlsx generate --roster' wrote, unedited",
+      "line 6: the token is the same as line 2's; every agency's workbook has its own: use the "
+      "manifest.csv that 'pmqa-xlsx generate --roster' wrote, unedited"]),
+    ("an empty code and token",
+     "file,agency_code,token\n03005.xlsx,,\n",
+     ["line 2: agency_code is empty; use the manifest.csv that 'pmqa-xlsx generate --roster' "
+      "wrote, unedited",
+      "line 2: the token is empty; use the manifest.csv that 'pmqa-xlsx generate --roster' "
+      "wrote, unedited"]),
+    ("no rows",
+     "agency_code,token\n",
+     ["the manifest lists no workbooks; give the manifest.csv that 'pmqa-xlsx generate "
+      "--roster' wrote"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in BAD_MANIFESTS],
+                         ids=[n for n, _, _ in BAD_MANIFESTS])
+def test_a_manifest_that_cannot_be_used_lists_every_problem(tmp_path: Path, text: str,
+                                                            expected: list[str]) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    assert list(info.value.problems) == expected
+
+
+def test_a_manifest_that_is_not_utf8_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_bytes("agency_code,token\n03005,กรม\n".encode("cp874"))
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    assert info.value.problems == ("line 2: the file is not UTF-8 text; use the manifest.csv "
+                                   "that 'pmqa-xlsx generate --roster' wrote, unedited",)
+
+
+def test_a_bad_manifest_is_an_error_of_the_command(sent: Path, tmp_path: Path) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_text("agency_code,token\n03005,nope\n", encoding="utf-8")
+    out = tmp_path / "merged.xlsx"
+    for args in (["merge", str(sent), "-o", str(out)], ["check", str(sent / "03005.xlsx")]):
+        code, text = run(*args, "--manifest", str(path))
+        assert code == 1, text
+        assert f"manifest {path}: 1 problem; no return was checked against it" in text
+        assert "line 2: the token is 'nope', not 32 hexadecimal digits" in text
+        assert "Traceback" not in text
+    assert not out.exists()
+    code, text = run("merge", str(sent), "-o", str(out), "--manifest", str(tmp_path / "none"))
+    assert code == 2 and "does not exist" in text
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
