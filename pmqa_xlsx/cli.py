@@ -8,6 +8,7 @@ usage error.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -187,10 +188,11 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     outputs = [output, *(output_files(csv_dir, ".csv") if csv_dir else []),
                *(output_files(parquet_dir, ".parquet") if parquet_dir else [])]
     files = collect_inputs(inputs, exclude=outputs)
+    started = datetime.now(UTC)  # a file's time after this is not trusted
     with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:
         reads = read_all(files, progress=lambda _: bar.update(1), jobs=jobs)
-    result = merge_reads(reads, agencies, manifest=manifest)
+    result = merge_reads(reads, agencies, manifest=manifest, started=started)
     layouts = _layouts_of(reads)
     try:
         write_workbook(result, output, layouts)

@@ -2,8 +2,9 @@
 
 Every input file gets a row in ``returns`` with its state; every roster agency without a
 counted return gets a ``missing`` row. Of several returns from one agency the newest counts
-(by the workbook's own modification time, then the file's, then the generation time) and the
-others are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
+(by the workbook's own modification time, then the file's, then the generation time; a time
+after the merge started or before the workbook was generated is not trusted) and the others
+are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
 does not carry the token issued to its agency is rejected. Only counted returns (ok,
 ok_with_warnings) feed ``answers`` and ``indicators``; every problem of every file is in
 ``problems``.
@@ -116,8 +117,9 @@ def consolidate(
     """
     agencies = _agencies(roster)
     issued = load_manifest(manifest) if isinstance(manifest, str | os.PathLike) else manifest
+    started = datetime.now(UTC)
     return merge_reads(read_all(collect_inputs(paths), layouts, progress, jobs), agencies,
-                       manifest=issued)
+                       manifest=issued, started=started)
 
 
 def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
@@ -192,8 +194,10 @@ def _read_batch(files: list[Path], layouts: tuple[Layout, ...]) -> list[ReadRetu
 
 
 def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
-                manifest: Manifest | None = None) -> Consolidated:
-    """The merge of already-read returns (``consolidate`` minus the reading)."""
+                manifest: Manifest | None = None,
+                started: datetime | None = None) -> Consolidated:
+    """The merge of already-read returns (``consolidate`` minus the reading). ``started`` is
+    when the merge started (default: now): a file's time after it is not trusted."""
     states = {id(r): r.state for r in reads}
     problems: list[Problem] = [p for r in reads for p in r.problems]
     roster = {a.code: a for a in agencies} if agencies is not None else None
@@ -216,7 +220,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
                 problems.append(problem)
                 if states[id(read)] in COUNTED:
                     states[id(read)] = "rejected"
-    _one_return_per_agency(reads, states, problems)
+    _one_return_per_agency(reads, states, problems, started or datetime.now(UTC))
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
     by_file: dict[str, list[Problem]] = {}
@@ -285,16 +289,29 @@ def _round_text(key: tuple[str, str, int]) -> str:
 
 
 def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
-                           problems: list[Problem]) -> None:
+                           problems: list[Problem], started: datetime) -> None:
     """Of an agency's counted returns the newest non-empty one counts; the others become
-    duplicates. A newer return that was rejected is pointed out on the one that counts."""
+    duplicates. A newer return that was rejected is pointed out on the one that counts. The
+    times of an agency's files are checked when it has more than one: a time that is not
+    trusted is a warning on its file, and counts as the oldest."""
     by_agency: dict[str, list[ReadReturn]] = {}
     for read in reads:
         if read.agency_code:
             by_agency.setdefault(read.agency_code, []).append(read)
     for code, group in by_agency.items():
-        counted = sorted((r for r in group if states[id(r)] in COUNTED), key=_rank,
-                         reverse=True)
+        if len(group) < 2:
+            continue  # one file: nothing to choose, its times are not used
+        times: dict[int, _Times] = {}
+        for read in group:
+            times[id(read)], untrusted = _trusted_times(read, started)
+            problems.extend(P.make("untrusted-time", file=read.file, agency_code=code,
+                                   agency=code, count=len(group), what=P.TIME_WHAT[what],
+                                   time=_shown_time(when), why=why)
+                            for what, when, why in untrusted)
+            if untrusted and states[id(read)] == "ok":
+                states[id(read)] = "ok_with_warnings"
+        counted = sorted((r for r in group if states[id(r)] in COUNTED),
+                         key=lambda r: _rank(r, times[id(r)]), reverse=True)
         if not counted:
             continue
         chosen = counted[0]
@@ -303,27 +320,51 @@ def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
             problems.append(P.make("duplicate", file=other.file, agency_code=code, agency=code,
                                    chosen=Path(chosen.file).name))
         for newer in group:
-            if states[id(newer)] == "rejected" and _when(newer) > _when(chosen):
+            if states[id(newer)] == "rejected" and times[id(newer)] > times[id(chosen)]:
                 problems.append(P.make("newer-return-rejected", file=chosen.file,
                                        agency_code=code, agency=code,
                                        newer=Path(newer.file).name))
                 states[id(chosen)] = "ok_with_warnings"  # counted, and someone should look
 
 
-_OLDEST = datetime.min.replace(tzinfo=UTC)
+_OLDEST = datetime.min.replace(tzinfo=UTC)  # also: no time at all
+_LATEST = datetime.max.replace(tzinfo=UTC)
+# When a return was last saved: the time its spreadsheet application stored in it, then the
+# file's own time, then when the workbook was generated (missing or not trusted: oldest).
+_Times = tuple[datetime, datetime, datetime]
 
 
-def _when(read: ReadReturn) -> tuple[datetime, float, datetime]:
-    """When a return was last saved: the time its spreadsheet application stored in it,
-    then the file's own time, then when the workbook was generated (missing: oldest)."""
-    return (_parse_time(read.identity.modified), read.mtime,
-            _parse_time(read.identity.generated_at))
+def _trusted_times(read: ReadReturn,
+                   started: datetime) -> tuple[_Times, list[tuple[str, datetime, str]]]:
+    """A return's times, each replaced by the oldest when it is not trusted: after the merge
+    started (no file is saved in the future), or before the workbook was generated (no one
+    saves a workbook before it exists). Also [(which, time, why)] for each one not trusted."""
+    generated = _parse_time(read.identity.generated_at)
+    stamps = {"modified": _parse_time(read.identity.modified),
+              "mtime": _file_time(read.mtime), "generated_at": generated}
+    floor = generated if generated <= started else _OLDEST  # a generation time not trusted
+    trusted: dict[str, datetime] = {}
+    untrusted: list[tuple[str, datetime, str]] = []
+    for what, when in stamps.items():
+        why = None
+        if when > started:
+            why = P.TIME_WHY["future"]
+        elif _OLDEST < when < floor:
+            why = P.TIME_WHY["before"].format(generated=_shown_time(floor))
+        if why is not None:
+            untrusted.append((what, when, why))
+        trusted[what] = _OLDEST if why is not None else when
+    return (trusted["modified"], trusted["mtime"], trusted["generated_at"]), untrusted
 
 
-def _rank(read: ReadReturn) -> tuple[bool, tuple[datetime, float, datetime], str]:
+def _rank(read: ReadReturn, times: _Times) -> tuple[bool, _Times, str]:
     # A return with answers beats an empty one, whatever their times.
     has_answers = not any(p.code == "empty-return" for p in read.problems)
-    return (has_answers, _when(read), read.file)
+    return (has_answers, times, read.file)
+
+
+def _shown_time(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")  # in UTC, as _parse_time and _file_time give
 
 
 def _parse_time(text: str | None) -> datetime:
@@ -333,7 +374,20 @@ def _parse_time(text: str | None) -> datetime:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return _OLDEST
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # within hours of the calendar's ends (year 1 or 9999)
+        return _LATEST if value.year > 1 else _OLDEST
+
+
+def _file_time(mtime: float) -> datetime:
+    if mtime <= 0:
+        return _OLDEST
+    try:
+        return datetime.fromtimestamp(mtime, UTC)
+    except (OverflowError, OSError, ValueError):
+        return _LATEST
 
 
 def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[Agency] | None:

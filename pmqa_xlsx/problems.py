@@ -117,6 +117,10 @@ _CODES = [
          "in the workbook, or add the agency to the roster and merge again"),
     Code("newer-return-rejected", "warning", "agency {agency} sent a newer file, {newer}, "
          "which was rejected; this older return is used until the newer one is fixed"),
+    Code("untrusted-time", "warning", "agency {agency} sent {count} files, and this one's "
+         "{what}, {time}, is {why}: it is not used to tell which return is the newest (it counts "
+         "as the oldest); check the clock of the computer that saved it, and which return is "
+         "the right one"),
     Code("other-round", "error", "this return is for {found}, but the other returns are for "
          "{expected}; merge each round on its own"),
     Code("missing-return", "warning", "no counted return from agency {agency} ({name}){why}"),
@@ -136,6 +140,12 @@ _CODES = [
 ]
 
 CATALOGUE: dict[str, Code] = {c.slug: c for c in _CODES}
+
+#: The words of ``untrusted-time``: which time of the file, and why it is not trusted.
+TIME_WHAT = {"modified": "time of saving stored in the workbook",
+             "mtime": "modification time as a file", "generated_at": "time of generation"}
+TIME_WHY = {"future": "in the future (after this merge started)",
+            "before": "before the workbook was generated ({generated})"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -18,6 +22,7 @@ from pmqa_xlsx import PmqaError, consolidate, generate_roster, generate_workbook
 from pmqa_xlsx import problems as P
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.cli import main
+from pmqa_xlsx.consolidate import merge_reads, read_all
 from pmqa_xlsx.errors import ManifestError
 from pmqa_xlsx.generate import MANIFEST_NAME
 from pmqa_xlsx.identity import code_key, is_token, load_manifest, new_token, normalise_code
@@ -25,6 +30,7 @@ from pmqa_xlsx.layout import META_SHEET, Layout
 from pmqa_xlsx.roster import Agency
 
 from .conftest import FIXED_TIME
+from .corpus import rewrite_zip
 from .fill import fill
 
 AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
@@ -356,3 +362,124 @@ def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
+
+
+# -- times that are not trusted ---------------------------------------------------------------
+
+LATER = "2026-11-30T08:00:00Z"  # after FIXED_TIME, when the workbooks were generated
+
+
+def saved_at(src: Path, dst: Path, stamp: str | None, mtime: str | None = None) -> Path:
+    """A copy of a return whose workbook says it was saved at ``stamp`` (None: no time), and
+    whose file time is ``mtime`` (default: now)."""
+    def change(name: str, data: bytes) -> bytes:
+        if name != "docProps/core.xml":
+            return data
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                      b"" if stamp is None else rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+
+    rewrite_zip(src, dst, change)
+    if mtime is not None:
+        when = datetime.fromisoformat(mtime.replace("Z", "+00:00")).timestamp()
+        os.utime(dst, (when, when))
+    return dst
+
+
+@pytest.fixture(scope="module")
+def answered(issued: Path, cellmap: CellMap, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("answered") / "03005.xlsx"
+    fill(cellmap, issued, path)
+    return path
+
+
+def outcome(merged: Any) -> dict[str, tuple[str, list[str]]]:
+    """file name -> (state, the codes of its problems)."""
+    codes: dict[str, list[str]] = {}
+    for file, code in zip(merged.problems["file"], merged.problems["code"], strict=True):
+        if isinstance(file, str):
+            codes.setdefault(Path(file).name, []).append(code)
+    return {Path(f).name: (s, sorted(codes.get(Path(f).name, []))) for f, s in
+            zip(merged.returns["file"], merged.returns["state"], strict=True)}
+
+
+def test_a_copy_dated_2099_does_not_replace_the_return(answered: Path, tmp_path: Path) -> None:
+    saved_at(answered, tmp_path / "03005.xlsx", LATER, mtime=LATER)
+    saved_at(answered, tmp_path / "03005-2099.xlsx", "2099-01-01T00:00:00Z",
+             mtime="2099-01-01T00:00:00Z")
+    merged = consolidate(tmp_path)
+    assert outcome(merged) == {
+        "03005.xlsx": ("ok", []),
+        "03005-2099.xlsx": ("duplicate", ["duplicate", "untrusted-time", "untrusted-time"])}
+    messages = merged.problems[merged.problems["code"] == "untrusted-time"]["message"]
+    assert messages.tolist() == [P.message(
+        "untrusted-time", agency="03005", count=2, what=P.TIME_WHAT[what],
+        time="2099-01-01T00:00:00+00:00", why=P.TIME_WHY["future"])
+        for what in ("modified", "mtime")]
+
+
+def test_a_time_before_the_workbook_was_generated_is_not_used(answered: Path,
+                                                              tmp_path: Path) -> None:
+    # x says it was saved in 2020, before its workbook existed (2026-11-24): taken at its word
+    # it would beat y, which stores no time of saving; not trusted, the file times decide
+    saved_at(answered, tmp_path / "x.xlsx", "2020-05-01T00:00:00Z", mtime="2026-11-25T00:00:00Z")
+    saved_at(answered, tmp_path / "y.xlsx", None, mtime="2026-11-28T00:00:00Z")
+    merged = consolidate(tmp_path)
+    assert outcome(merged) == {"x.xlsx": ("duplicate", ["duplicate", "untrusted-time"]),
+                               "y.xlsx": ("ok", [])}
+    (message,) = merged.problems[merged.problems["code"] == "untrusted-time"]["message"]
+    assert message == P.message(
+        "untrusted-time", agency="03005", count=2, what=P.TIME_WHAT["modified"],
+        time="2020-05-01T00:00:00+00:00",
+        why=P.TIME_WHY["before"].format(generated="2026-11-24T09:00:00+00:00"))
+
+
+def test_a_generation_time_in_the_future_is_not_trusted_either(answered: Path,
+                                                               tmp_path: Path) -> None:
+    def forge(book: openpyxl.Workbook) -> None:
+        book[META_SHEET]["B8"] = "2099-01-01T00:00:00+00:00"
+
+    edited(answered, tmp_path / "forged.xlsx", forge)
+    saved_at(tmp_path / "forged.xlsx", tmp_path / "b.xlsx", "2020-05-01T00:00:00Z",
+             mtime="2026-11-25T00:00:00Z")
+    (tmp_path / "forged.xlsx").unlink()
+    saved_at(answered, tmp_path / "a.xlsx", "2026-11-26T00:00:00Z", mtime=LATER)
+    merged = consolidate(tmp_path)
+    # b's generation time is not trusted, so its time of saving is not held to it (nor
+    # used): b's 2020 still loses to a's 2026
+    assert outcome(merged) == {"a.xlsx": ("ok", []),
+                               "b.xlsx": ("duplicate", ["duplicate", "untrusted-time"])}
+    (message,) = merged.problems[merged.problems["code"] == "untrusted-time"]["message"]
+    assert P.TIME_WHAT["generated_at"] in message
+
+
+def test_times_are_checked_against_when_the_merge_started(answered: Path,
+                                                          tmp_path: Path) -> None:
+    files = [saved_at(answered, tmp_path / "a.xlsx", "2026-11-25T00:00:00Z", mtime=LATER),
+             saved_at(answered, tmp_path / "b.xlsx", "2026-11-27T00:00:00Z", mtime=LATER)]
+    reads = read_all(files, jobs=1)
+    states = merge_reads(reads, None, started=datetime(2026, 12, 31, tzinfo=UTC)).returns
+    assert states["state"].tolist() == ["duplicate", "ok"]
+    # a merge that started before b was saved (and before both files' times) cannot trust them
+    merged = merge_reads(reads, None, started=datetime(2026, 11, 26, tzinfo=UTC))
+    assert outcome(merged) == {"a.xlsx": ("ok_with_warnings", ["untrusted-time"]),
+                               "b.xlsx": ("duplicate", ["duplicate", "untrusted-time",
+                                                        "untrusted-time"])}
+
+
+def test_one_return_dated_2099_is_counted_without_a_word(answered: Path, tmp_path: Path) -> None:
+    saved_at(answered, tmp_path / "only.xlsx", "2099-01-01T00:00:00Z",
+             mtime="2099-01-01T00:00:00Z")
+    assert outcome(consolidate(tmp_path)) == {"only.xlsx": ("ok", [])}
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00",
+                                   "not a time", "2026-13-45T99:00:00Z", ""])
+def test_times_at_the_ends_of_the_calendar_do_not_stop_the_merge(answered: Path,
+                                                                 tmp_path: Path,
+                                                                 stamp: str) -> None:
+    saved_at(answered, tmp_path / "a.xlsx", LATER, mtime=LATER)
+    saved_at(answered, tmp_path / "b.xlsx", stamp, mtime="2026-11-25T00:00:00Z")
+    result = outcome(consolidate(tmp_path))
+    assert result["a.xlsx"] == ("ok", [])
+    assert result["b.xlsx"][0] == "duplicate"
+    assert ("untrusted-time" in result["b.xlsx"][1]) == stamp.startswith("9999")
