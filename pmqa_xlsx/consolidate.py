@@ -38,10 +38,11 @@ from .read import (
     register_layouts,
 )
 from .roster import Agency, check_agencies, load_roster
+from .values import is_blank
 
-RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "form_id",
-                  "form_version", "fiscal_year", "generated_at", "modified", "filled", "errors",
-                  "warnings")
+RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
+                  "differing_cells", "form_id", "form_version", "fiscal_year", "generated_at",
+                  "modified", "filled", "errors", "warnings")
 COUNTED = ("ok", "ok_with_warnings")
 
 
@@ -220,14 +221,15 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
                 problems.append(problem)
                 if states[id(read)] in COUNTED:
                     states[id(read)] = "rejected"
-    _one_return_per_agency(reads, states, problems, started or datetime.now(UTC))
+    duplicates = _one_return_per_agency(reads, states, problems, started or datetime.now(UTC))
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
     by_file: dict[str, list[Problem]] = {}
     for problem in problems:
         if problem.file is not None:
             by_file.setdefault(problem.file, []).append(problem)
-    rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, [])) for r in reads]
+    rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, []),
+                        duplicates.get(id(r))) for r in reads]
     if roster is not None:
         returned = {r.agency_code for r in counted}
         for agency in roster.values():
@@ -243,10 +245,10 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
                          "agency_name": agency.name, "state": "missing",
                          "reason": missing.message})
     returns = pd.DataFrame(rows, columns=list(RETURN_COLUMNS))
-    for column in ("file", "agency_code", "agency_name", "state", "reason", "form_id",
-                   "form_version", "generated_at", "modified"):
+    for column in ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
+                   "form_id", "form_version", "generated_at", "modified"):
         returns[column] = returns[column].astype("string")
-    for column in ("fiscal_year", "filled", "errors", "warnings"):
+    for column in ("fiscal_year", "differing_cells", "filled", "errors", "warnings"):
         returns[column] = returns[column].astype("Int64")
     return Consolidated(
         answers=answers_frame(counted),
@@ -289,11 +291,18 @@ def _round_text(key: tuple[str, str, int]) -> str:
 
 
 def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
-                           problems: list[Problem], started: datetime) -> None:
+                           problems: list[Problem],
+                           started: datetime) -> dict[int, tuple[str, int | None]]:
     """Of an agency's counted returns the newest non-empty one counts; the others become
-    duplicates. A newer return that was rejected is pointed out on the one that counts. The
-    times of an agency's files are checked when it has more than one: a time that is not
-    trusted is a warning on its file, and counts as the oldest."""
+    duplicates, each compared with it cell by cell: one with answers that differs is pointed
+    out on the one that counts, which may be the draft, the mistake or the forgery. A newer
+    return that was rejected is pointed out on the one that counts too. The times of an
+    agency's files are checked when it has more than one: a time that is not trusted is a
+    warning on its file, and counts as the oldest.
+
+    Returns, by id of each duplicate, the file that counts instead and in how many input
+    cells they differ (None: they could not be compared)."""
+    duplicates: dict[int, tuple[str, int | None]] = {}
     by_agency: dict[str, list[ReadReturn]] = {}
     for read in reads:
         if read.agency_code:
@@ -317,14 +326,41 @@ def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
         chosen = counted[0]
         for other in counted[1:]:
             states[id(other)] = "duplicate"
-            problems.append(P.make("duplicate", file=other.file, agency_code=code, agency=code,
-                                   chosen=Path(chosen.file).name))
+            count, where = _differences(chosen, other)
+            duplicates[id(other)] = (chosen.file, count)
+            problems.append(P.make(
+                "duplicate", file=other.file, agency_code=code, agency=code,
+                chosen=Path(chosen.file).name,
+                difference=P.difference(Path(chosen.file).name, count, where)))
+            if count != 0 and _has_answers(other):  # an empty return cannot be the right one
+                problems.append(P.make("duplicate-differs", file=chosen.file, agency_code=code,
+                                       agency=code, other=Path(other.file).name,
+                                       cells=P.cells_text(count, where)))
+                states[id(chosen)] = "ok_with_warnings"
         for newer in group:
             if states[id(newer)] == "rejected" and times[id(newer)] > times[id(chosen)]:
                 problems.append(P.make("newer-return-rejected", file=chosen.file,
                                        agency_code=code, agency=code,
                                        newer=Path(newer.file).name))
                 states[id(chosen)] = "ok_with_warnings"  # counted, and someone should look
+    return duplicates
+
+
+def _differences(a: ReadReturn, b: ReadReturn) -> tuple[int | None, list[str]]:
+    """In how many input cells two returns differ (blank and empty text are the same), and
+    where the first few are (``sheet!cell``); None if they are not of one cell map."""
+    if a.values is None or b.values is None or a.cellmap is None or b.cellmap is None or (
+            a.cellmap.layout.fingerprint, a.cellmap.year) != (b.cellmap.layout.fingerprint,
+                                                             b.cellmap.year):
+        return None, []
+    count, where = 0, []
+    for cell, x, y in zip(a.cellmap.inputs(), a.values, b.values, strict=True):
+        if x == y or (is_blank(x) and is_blank(y)):
+            continue
+        count += 1
+        if len(where) < P.CELLS_LISTED:
+            where.append(f"{cell.sheet}!{cell.ref}")
+    return count, where
 
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)  # also: no time at all
@@ -359,8 +395,11 @@ def _trusted_times(read: ReadReturn,
 
 def _rank(read: ReadReturn, times: _Times) -> tuple[bool, _Times, str]:
     # A return with answers beats an empty one, whatever their times.
-    has_answers = not any(p.code == "empty-return" for p in read.problems)
-    return (has_answers, times, read.file)
+    return (_has_answers(read), times, read.file)
+
+
+def _has_answers(read: ReadReturn) -> bool:
+    return not any(p.code == "empty-return" for p in read.problems)
 
 
 def _shown_time(when: datetime) -> str:
@@ -399,7 +438,7 @@ def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[
 
 
 def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
-                problems: list[Problem]) -> dict:
+                problems: list[Problem], duplicate: tuple[str, int | None] | None) -> dict:
     name = None
     if roster is not None and read.agency_code in roster:
         name = roster[read.agency_code].name
@@ -408,6 +447,8 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
     return {
         "file": read.file, "agency_code": read.agency_code, "agency_name": name, "state": state,
         "reason": _reason(state, problems),
+        "duplicate_of": duplicate[0] if duplicate else None,
+        "differing_cells": duplicate[1] if duplicate else None,
         "form_id": read.identity.form_id, "form_version": read.identity.form_version,
         "fiscal_year": read.identity.fiscal_year, "generated_at": read.identity.generated_at,
         "modified": read.identity.modified, "filled": read.filled,

@@ -112,7 +112,11 @@ _CODES = [
     Code("empty-return", "warning", "nothing is filled in; fill in the form and send it again"),
     # The merge.
     Code("duplicate", "warning", "agency {agency} sent more than one return; {chosen} is used "
-         "(the newest) and this one is not counted"),
+         "(the newest) and this one is not counted: {difference}"),
+    Code("duplicate-differs", "warning", "agency {agency} also sent {other}, which differs from "
+         "this return in {cells} and is not counted; this one is counted as the newest: check "
+         "that it is the right one (the other may be a draft, or this one a return filled in "
+         "for the wrong agency, or forged)"),
     Code("unknown-agency", "error", "agency code {agency!r} is not on the roster; check the code "
          "in the workbook, or add the agency to the roster and merge again"),
     Code("newer-return-rejected", "warning", "agency {agency} sent a newer file, {newer}, "
@@ -140,6 +144,24 @@ _CODES = [
 ]
 
 CATALOGUE: dict[str, Code] = {c.slug: c for c in _CODES}
+
+CELLS_LISTED = 3  # differing cells named in duplicate and duplicate-differs
+
+
+def cells_text(count: int | None, where: list[str]) -> str:
+    """How many cells two returns differ in, and the first of them: "2 cells (หมวด 3!E5, ...)"."""
+    if count is None:
+        return "cells that could not be compared (the returns are of other layouts)"
+    shown = ", ".join(where[:CELLS_LISTED]) + (", …" if count > CELLS_LISTED else "")
+    return f"{count:,} cell{'s' if count != 1 else ''} ({shown})"
+
+
+def difference(chosen: str, count: int | None, where: list[str]) -> str:
+    """The end of a ``duplicate`` message: an identical copy, or how it differs."""
+    if count == 0:
+        return "it is an identical copy"
+    return f"it differs from {chosen} in {cells_text(count, where)}; check which one is right"
+
 
 #: The words of ``untrusted-time``: which time of the file, and why it is not trusted.
 TIME_WHAT = {"modified": "time of saving stored in the workbook",

@@ -483,3 +483,121 @@ def test_times_at_the_ends_of_the_calendar_do_not_stop_the_merge(answered: Path,
     assert result["a.xlsx"] == ("ok", [])
     assert result["b.xlsx"][0] == "duplicate"
     assert ("untrusted-time" in result["b.xlsx"][1]) == stamp.startswith("9999")
+
+
+# -- two returns of one agency that differ ----------------------------------------------------
+
+
+def texts(cellmap: CellMap, n: int) -> list[str]:
+    """The first ``n`` text inputs of หมวด 3, as sheet!cell."""
+    cells = [c for c in cellmap.inputs() if c.kind == "text" and c.sheet == "หมวด 3"][:n]
+    return [f"{c.sheet}!{c.ref}" for c in cells]
+
+
+def variant(cellmap: CellMap, issued: Path, dst: Path, stamp: str, changed: list[str]) -> Path:
+    """A return of ``issued`` saved at ``stamp``, with other answers in ``changed``."""
+    fill(cellmap, issued, dst.with_suffix(".tmp"), dict.fromkeys(changed, "คำตอบอื่น"))
+    saved_at(dst.with_suffix(".tmp"), dst, stamp, mtime=stamp)
+    dst.with_suffix(".tmp").unlink()
+    return dst
+
+
+def test_returns_that_differ_say_in_how_many_cells(issued: Path, cellmap: CellMap,
+                                                   tmp_path: Path) -> None:
+    changed = texts(cellmap, 5)
+    variant(cellmap, issued, tmp_path / "draft.xlsx", "2026-11-25T00:00:00Z", changed)
+    variant(cellmap, issued, tmp_path / "final.xlsx", "2026-11-26T00:00:00Z", [])
+    variant(cellmap, issued, tmp_path / "copy.xlsx", "2026-11-25T12:00:00Z", [])
+    merged = consolidate(tmp_path)
+    assert outcome(merged) == {
+        "copy.xlsx": ("duplicate", ["duplicate"]),
+        "draft.xlsx": ("duplicate", ["duplicate"]),
+        "final.xlsx": ("ok_with_warnings", ["duplicate-differs"])}
+    problems = {(Path(f).name, c): m for f, c, m in zip(
+        merged.problems["file"], merged.problems["code"], merged.problems["message"],
+        strict=True)}
+    assert problems[("draft.xlsx", "duplicate")] == P.message(
+        "duplicate", agency="03005", chosen="final.xlsx",
+        difference=P.difference("final.xlsx", 5, changed[:3]))
+    assert "differs from final.xlsx in 5 cells (" + ", ".join(changed[:3]) + ", …); check " \
+        "which one is right" in problems[("draft.xlsx", "duplicate")]
+    assert problems[("copy.xlsx", "duplicate")].endswith(": it is an identical copy")
+    assert problems[("final.xlsx", "duplicate-differs")] == P.message(
+        "duplicate-differs", agency="03005", other="draft.xlsx",
+        cells=P.cells_text(5, changed[:3]))
+    returns = merged.returns.set_index(merged.returns["file"].map(lambda f: Path(f).name))
+    assert returns.loc["draft.xlsx", "duplicate_of"] == str(tmp_path / "final.xlsx")
+    assert returns.loc["copy.xlsx", "duplicate_of"] == str(tmp_path / "final.xlsx")
+    assert returns.loc["draft.xlsx", "differing_cells"] == 5
+    assert returns.loc["copy.xlsx", "differing_cells"] == 0
+    assert returns.loc["final.xlsx", ["duplicate_of", "differing_cells"]].isna().all()
+    assert str(returns["differing_cells"].dtype) == "Int64"
+
+
+def test_a_later_return_for_the_wrong_agency_is_counted_but_pointed_out(
+    sent: Path, cellmap: CellMap, tmp_path: Path
+) -> None:
+    """The issue's case: A fills in B's workbook by mistake, later than B's own return; both
+    carry B's token. It counts (it is the newest), and both files say they differ."""
+    variant(cellmap, sent / "07007.xlsx", tmp_path / "07007.xlsx", "2026-11-25T00:00:00Z", [])
+    changed = texts(cellmap, 12)
+    variant(cellmap, sent / "07007.xlsx", tmp_path / "filled-by-03005.xlsx",
+            "2026-11-27T00:00:00Z", changed)
+    merged = consolidate(tmp_path, manifest=sent / MANIFEST_NAME)
+    assert outcome(merged) == {
+        "07007.xlsx": ("duplicate", ["duplicate"]),
+        "filled-by-03005.xlsx": ("ok_with_warnings", ["duplicate-differs"])}
+    (warning,) = merged.problems[merged.problems["code"] == "duplicate-differs"]["message"]
+    assert warning.startswith("agency 07007 also sent 07007.xlsx, which differs from this "
+                              f"return in 12 cells ({', '.join(changed[:3])}, …)")
+
+
+def test_an_empty_duplicate_is_not_pointed_out_on_the_filled_one(sent: Path, cellmap: CellMap,
+                                                                 tmp_path: Path) -> None:
+    variant(cellmap, sent / "07007.xlsx", tmp_path / "filled.xlsx", "2026-11-25T00:00:00Z", [])
+    saved_at(sent / "07007.xlsx", tmp_path / "empty.xlsx", "2026-11-27T00:00:00Z",
+             mtime="2026-11-27T00:00:00Z")
+    merged = consolidate(tmp_path)
+    assert outcome(merged) == {"empty.xlsx": ("duplicate", ["duplicate", "empty-return"]),
+                               "filled.xlsx": ("ok", [])}
+    count = merged.returns.loc[merged.returns["state"] == "duplicate", "differing_cells"]
+    assert count.item() == len(list(cellmap.inputs())) - 3  # all but the three pre-filled
+
+
+def test_one_cell_and_blank_cells(issued: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    (one,) = texts(cellmap, 1)
+    variant(cellmap, issued, tmp_path / "a.xlsx", "2026-11-25T00:00:00Z", [one])
+    fill(cellmap, issued, tmp_path / "b.tmp", {one: "   "})  # spaces only: blank, as in a
+    blanked = fill(cellmap, issued, tmp_path / "c.tmp", {one: None})
+    assert (one.split("!")[0], one.split("!")[1]) not in blanked
+    saved_at(tmp_path / "b.tmp", tmp_path / "b.xlsx", "2026-11-26T00:00:00Z")
+    saved_at(tmp_path / "c.tmp", tmp_path / "c.xlsx", "2026-11-27T00:00:00Z")
+    merged = consolidate([tmp_path / "a.xlsx", tmp_path / "b.xlsx", tmp_path / "c.xlsx"])
+    problems = dict(zip(merged.problems["file"].map(lambda f: Path(f).name),
+                        merged.problems["message"], strict=True))
+    assert problems["a.xlsx"].endswith(f"it differs from c.xlsx in 1 cell ({one}); check which "
+                                       "one is right")
+    assert problems["b.xlsx"].endswith(": it is an identical copy")
+
+
+def test_the_consolidated_workbook_and_csv_list_both_returns(issued: Path, cellmap: CellMap,
+                                                             tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    variant(cellmap, issued, folder / "draft.xlsx", "2026-11-25T00:00:00Z", texts(cellmap, 2))
+    variant(cellmap, issued, folder / "final.xlsx", "2026-11-26T00:00:00Z", [])
+    code, _ = run("merge", str(folder), "-o", str(tmp_path / "m.xlsx"), "--csv",
+                  str(tmp_path / "csv"))
+    assert code == 0  # warnings only
+    book = openpyxl.load_workbook(tmp_path / "m.xlsx", read_only=True)
+    rows = list(book["returns"].iter_rows(values_only=True))
+    book.close()
+    head = list(rows[0])
+    table = {Path(r[0]).name: dict(zip(head, r, strict=True)) for r in rows[1:]}
+    assert table["draft.xlsx"]["duplicate_of"] == str(folder / "final.xlsx")
+    assert table["draft.xlsx"]["differing_cells"] == 2
+    assert table["final.xlsx"]["state"] == "ok_with_warnings"
+    with (tmp_path / "csv" / "returns.csv").open(encoding="utf-8-sig", newline="") as handle:
+        csv_rows = {Path(r["file"]).name: r for r in csv.DictReader(handle)}
+    assert (csv_rows["draft.xlsx"]["duplicate_of"], csv_rows["draft.xlsx"]["differing_cells"]) \
+        == (str(folder / "final.xlsx"), "2")
