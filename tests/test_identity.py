@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +28,7 @@ from pmqa_xlsx.layout import META_SHEET, Layout
 from pmqa_xlsx.roster import Agency
 
 from .conftest import FIXED_TIME
-from .corpus import rewrite_zip
+from .corpus import saved_at
 from .fill import fill
 
 AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
@@ -367,22 +365,6 @@ def run(*args: str) -> tuple[int, str]:
 # -- times that are not trusted ---------------------------------------------------------------
 
 LATER = "2026-11-30T08:00:00Z"  # after FIXED_TIME, when the workbooks were generated
-
-
-def saved_at(src: Path, dst: Path, stamp: str | None, mtime: str | None = None) -> Path:
-    """A copy of a return whose workbook says it was saved at ``stamp`` (None: no time), and
-    whose file time is ``mtime`` (default: now)."""
-    def change(name: str, data: bytes) -> bytes:
-        if name != "docProps/core.xml":
-            return data
-        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                      b"" if stamp is None else rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
-
-    rewrite_zip(src, dst, change)
-    if mtime is not None:
-        when = datetime.fromisoformat(mtime.replace("Z", "+00:00")).timestamp()
-        os.utime(dst, (when, when))
-    return dst
 
 
 @pytest.fixture(scope="module")
