@@ -304,7 +304,7 @@ def render_workbook(
             "title": layout.form.title,
             "subject": f"{layout.form.id} {layout.form.version} ({cellmap.year})",
             "author": "pmqa_xlsx",
-            "created": when.replace(tzinfo=None),
+            "created": when.astimezone(UTC).replace(tzinfo=None),  # xlsxwriter writes it as UTC
         })
         footer = _footer(layout, agency)
         cached = _formula_results(cellmap, answers) if answers else {}

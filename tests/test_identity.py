@@ -8,7 +8,7 @@ import csv
 import io
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -583,3 +583,15 @@ def test_the_consolidated_workbook_and_csv_list_both_returns(issued: Path, cellm
         csv_rows = {Path(r["file"]).name: r for r in csv.DictReader(handle)}
     assert (csv_rows["draft.xlsx"]["duplicate_of"], csv_rows["draft.xlsx"]["differing_cells"]) \
         == (str(folder / "final.xlsx"), "2")
+
+
+@pytest.mark.parametrize("offset", [-5, 0, 7])
+def test_an_issued_workbook_is_saved_when_it_was_generated(layout: Layout, tmp_path: Path,
+                                                           offset: int) -> None:
+    """Found on the way: the time of saving was written in the generator's time zone, marked
+    as UTC; west of Greenwich an untouched workbook seemed saved before it was generated."""
+    when = datetime(2026, 11, 24, 4, 0, tzinfo=timezone(timedelta(hours=offset)))
+    generate_workbook(layout, tmp_path / "w.xlsx", agency=AGENCY, generated_at=when)
+    identity = read_return(tmp_path / "w.xlsx").identity
+    assert datetime.fromisoformat(identity.modified.replace("Z", "+00:00")) == when
+    assert datetime.fromisoformat(identity.generated_at) == when
