@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -374,7 +374,10 @@ def _trusted_times(read: ReadReturn,
                    started: datetime) -> tuple[_Times, list[tuple[str, datetime, str]]]:
     """A return's times, each replaced by the oldest when it is not trusted: after the merge
     started (no file is saved in the future), or before the workbook was generated (no one
-    saves a workbook before it exists). Also [(which, time, why)] for each one not trusted."""
+    saves a workbook before it exists). Also [(which, time, why)] for each one not trusted.
+
+    A time of saving stored without a time zone is some place's local time, read as UTC: it is
+    in the future only if it is in every zone (UTC-12 to UTC+14), and likewise before."""
     generated = _parse_time(read.identity.generated_at)
     stamps = {"modified": _parse_time(read.identity.modified),
               "mtime": _file_time(read.mtime), "generated_at": generated}
@@ -382,10 +385,12 @@ def _trusted_times(read: ReadReturn,
     trusted: dict[str, datetime] = {}
     untrusted: list[tuple[str, datetime, str]] = []
     for what, when in stamps.items():
+        ahead, behind = _ZONES if what == "modified" and _zoneless(read.identity.modified) \
+            else (_NO_TIME, _NO_TIME)
         why = None
-        if when > started:
+        if when > started + ahead:
             why = P.TIME_WHY["future"]
-        elif _OLDEST < when < floor:
+        elif _OLDEST < when < floor and when + behind < floor:
             why = P.TIME_WHY["before"].format(generated=_shown_time(floor))
         if why is not None:
             untrusted.append((what, when, why))
@@ -418,6 +423,17 @@ def _parse_time(text: str | None) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:  # within hours of the calendar's ends (year 1 or 9999)
         return _LATEST if value.year > 1 else _OLDEST
+
+
+_NO_TIME = timedelta(0)
+_ZONES = (timedelta(hours=14), timedelta(hours=12))  # how far local time runs ahead, behind
+
+
+def _zoneless(text: str | None) -> bool:
+    try:
+        return datetime.fromisoformat((text or "").strip().replace("Z", "+00:00")).tzinfo is None
+    except ValueError:
+        return False
 
 
 def _file_time(mtime: float) -> datetime:

@@ -595,3 +595,20 @@ def test_an_issued_workbook_is_saved_when_it_was_generated(layout: Layout, tmp_p
     identity = read_return(tmp_path / "w.xlsx").identity
     assert datetime.fromisoformat(identity.modified.replace("Z", "+00:00")) == when
     assert datetime.fromisoformat(identity.generated_at) == when
+
+
+@pytest.mark.parametrize(("stamp", "trusted"), [
+    ("2026-12-10T08:00:00", True),     # no zone: the local time of a place ahead of UTC
+    ("2026-12-10T08:00:00Z", False),   # the same, in UTC: in the future
+    ("2026-12-11T12:00:00", False),    # no zone, but in the future in every zone
+    ("2026-11-24T00:00:00", True),     # no zone: 9 hours before generation in UTC, not west
+    ("2026-11-23T20:00:00", False),    # before generation in every zone
+])
+def test_a_time_of_saving_without_a_zone_is_judged_in_every_zone(answered: Path,
+                                                                 tmp_path: Path, stamp: str,
+                                                                 trusted: bool) -> None:
+    files = [saved_at(answered, tmp_path / "a.xlsx", stamp, mtime=LATER),
+             saved_at(answered, tmp_path / "b.xlsx", "2026-11-26T00:00:00Z", mtime=LATER)]
+    merged = merge_reads(read_all(files, jobs=1), None,
+                         started=datetime(2026, 12, 10, 0, 0, tzinfo=UTC))
+    assert ("untrusted-time" not in outcome(merged)["a.xlsx"][1]) is trusted
