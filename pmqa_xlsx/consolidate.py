@@ -108,7 +108,8 @@ def consolidate(
 
     Args:
         paths: A file or folder of returns, or several.
-        roster: The agencies expected (a CSV/XLSX roster path or a list of Agency).
+        roster: The agencies expected (a CSV/XLSX roster path or a list of Agency, checked
+            and its codes normalised as a roster file's are).
         manifest: The ``manifest.csv`` of the workbooks issued (or a loaded Manifest): a
             return that does not carry the token issued to its agency is rejected.
         layouts: The layouts returns may be of (default: the bundled ones).
