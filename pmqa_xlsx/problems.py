@@ -47,6 +47,9 @@ _CODES = [
          "use File > Save As, choose 'Excel 2007-365 (.xlsx)', and send that file", True),
     Code("macro-workbook", "error", "the file contains macros (.xlsm); macros are never run or "
          "accepted: save it as 'Excel Workbook (.xlsx)'", True),
+    Code("inconsistent-package", "error", "{detail}: Excel would not read this file as it is "
+         "stored, so what it shows cannot be vouched for; open the workbook in Excel or "
+         "LibreOffice, save it again and send that copy, or " + _RESEND, True),
     Code("reader-failed", "error", "the file could not be read ({detail}); this is a fault of "
          "pmqa_xlsx, please report it with the file; meanwhile, open the file in Excel or "
          "LibreOffice, save it again and send that copy", True),
@@ -89,6 +92,17 @@ _CODES = [
          "85%) in a fresh copy of the form"),
     Code("typed-as-date", "error", "{label}: the cell is formatted as a date or time, so the "
          "spreadsheet stored {found} for what was typed; type the number itself"),
+    Code("format-hides-value", "error", "{label}: the cell holds {found} but its format shows "
+         "{shown}, so what is counted is not what the form shows; clear the cell and type the "
+         "value again in a fresh copy of the form"),
+    Code("unknown-style", "error", "{label}: the cell uses a style (number {style}) that the "
+         "workbook does not define, so how a spreadsheet shows it is unknown; clear the cell "
+         "and type the value again in a fresh copy of the form"),
+    Code("rich-value", "error", "{label}: the cell shows a picture or linked data, not a "
+         "typed value; delete it and type the value itself"),
+    Code("conditional-number-format", "error", "a conditional format on this sheet changes how "
+         "numbers are shown, so a cell may show another value than the one counted; copy the "
+         "answers into a fresh copy of the workbook"),
     Code("misplaced-value", "error", "a value where the form has none: {found!r}; the sheet "
          "was unprotected and edited, so values may have moved: copy the answers into a fresh "
          "copy of the workbook"),
@@ -103,6 +117,20 @@ _CODES = [
          "{found!r}; type answers only in the yellow cells"),
     Code("many-stray-values", "warning", "{count:,} more values outside the form's input cells "
          "were ignored (the first {listed} are listed); type answers only in the yellow cells"),
+    Code("shown-as-formatted", "warning", "{label}: the cell holds the number {found} formatted "
+         "as a {what} (a pasted cell), so it is read as the spreadsheet shows it, {shown}; "
+         "check that this is the answer, and type it as text if not"),
+    Code("lost-character", "warning", "{label}: the text holds '\ufffd', a character lost in "
+         "copying or saving (in the file it may be an unpaired surrogate, which no text can "
+         "hold); check the text and type the lost character again"),
+    Code("hidden-input", "warning", "{label}: the cell is in a hidden row or column, so its "
+         "value {found!r} may not have been seen; it is read: unhide the row or column and "
+         "check it"),
+    Code("drawing-over-form", "warning", "the sheet has pictures or shapes drawn over it; they "
+         "are not read and may cover answers: delete them, or check that none hides a cell"),
+    Code("unreadable-properties", "warning", "the workbook's document properties (docProps) are "
+         "damaged or oversized, so the time it was last saved is unknown: if the agency sent "
+         "another return, that one counts; save the file again from Excel to mend it"),
     Code("cached-mismatch", "warning", "{label}: the workbook showed {cached} but the rule gives "
          "{computed}; the recomputed value is used"),
     Code("formula-removed", "warning", "{label}: the formula was replaced by a value ({found!r}); "

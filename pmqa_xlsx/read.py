@@ -11,7 +11,6 @@ Reading always returns: a file that cannot be read is a result with state ``reje
 from __future__ import annotations
 
 import os
-import re
 import stat
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -36,10 +35,21 @@ from .cellmap import (
 )
 from .identity import normalise_code
 from .layout import META_SHEET, IndicatorSheet, Layout, bundled_layouts, load_layout
+from .numfmt import parse_format, render, serial_to_date, shows_as, shows_text
 from .problems import Problem
 from .rules import percent_success, score
-from .values import excel_serial_to_date, is_blank, parse_number
-from .xlsxread import MAX_TEXT, Cell, Cells, ErrorValue, FileRefused, Package, open_package
+from .values import is_blank, parse_number
+from .xlsxread import (
+    MAX_TEXT,
+    Cell,
+    Cells,
+    ErrorValue,
+    FileRefused,
+    Package,
+    RichValue,
+    SheetData,
+    open_package,
+)
 
 #: Columns of the answers frame (see the README for their meaning and dtypes).
 ANSWER_COLUMNS = ("file", "agency_code", "part", "item_id", "field_id", "kind", "label",
@@ -348,34 +358,37 @@ def _read_package(package: Package, file: str,
     meta_sheet = package.sheet(META_SHEET)
     if meta_sheet is None:
         return ReadReturn(file, Identity(), [P.make("no-metadata", file=file, sheet=META_SHEET)])
-    cells, _ = package.read_cells(meta_sheet, max_row=50, max_col=2)
+    cells = package.read_cells(meta_sheet, max_row=50, max_col=2).cells
     meta = {str(cells[(r, 0)].value).strip(): cells.get((r, 1), Cell(None)).value
             for r in range(50) if (r, 0) in cells}
-    form_id, version = _text(meta.get("form_id")), _text(meta.get("form_version"))
+    form_id, version = _meta_text(meta.get("form_id")), _meta_text(meta.get("form_version"))
+    modified, bad_properties = package.modified()
     identity = Identity(
         agency_code=_code(meta.get("agency_code")), form_id=form_id, form_version=version,
-        fingerprint=_text(meta.get("layout_fingerprint")),
-        generated_at=_text(meta.get("generated_at")), modified=package.modified(),
-        token=_text(meta.get("token")),
+        fingerprint=_meta_text(meta.get("layout_fingerprint")),
+        generated_at=_meta_text(meta.get("generated_at")), modified=modified,
+        token=_meta_text(meta.get("token")),
     )
     known_forms = sorted({f for f, _ in registry})
     if form_id not in known_forms:
         return ReadReturn(file, identity, [P.make(
-            "other-form", file=file, sheet=META_SHEET, cell="B1", found=form_id or "",
+            "other-form", file=file, sheet=META_SHEET, cell="B1", found=_short(form_id or ""),
             known=", ".join(known_forms))])
     layout = registry.get((form_id, version or ""))
     if layout is None:
         versions = sorted(v for f, v in registry if f == form_id)
         return ReadReturn(file, identity, [P.make(
             "unknown-version", file=file, sheet=META_SHEET, cell="B2", form=form_id,
-            found=version or "", known=", ".join(versions))])
+            found=_short(version or ""), known=", ".join(versions))])
     year = parse_number(meta.get("fiscal_year"))
     if year is None or not 2400 <= year <= 2800 or not float(year).is_integer():
         return ReadReturn(file, identity, [P.make(
             "bad-metadata", file=file, sheet=META_SHEET, cell="B4",
-            detail=f"fiscal year {meta.get('fiscal_year')!r}")])
+            detail=f"fiscal year {_short(repr(meta.get('fiscal_year')))}")])
     identity = Identity(**{**_identity_dict(identity), "fiscal_year": int(year)})
     problems: list[Problem] = []
+    if bad_properties:
+        problems.append(P.make("unreadable-properties", file=file))
     if identity.fingerprint != layout.fingerprint:
         problems.append(P.make("fingerprint-mismatch", file=file, sheet=META_SHEET, cell="B3",
                                form=layout.form.id, version=layout.form.version))
@@ -393,23 +406,25 @@ def _identity_dict(identity: Identity) -> dict[str, Any]:
 
 def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap,
                problems: list[Problem]) -> ReadReturn:
-    sheets: dict[str, Cells] = {}
-    formats = package.number_formats()
-    flagged = _flagged_styles(tuple(formats))
+    sheets: dict[str, SheetData] = {}
+    styles = package.styles()
+    display = _display_of(styles.formats, package.date1904)
     for plan in cellmap.sheets:
         info = package.sheet(plan.name)
         if info is None:
             return ReadReturn(file, identity, [*problems, P.make(
                 "missing-sheet", file=file, sheet=plan.name)])
-        cells, beyond = package.read_cells(info)
-        sheets[plan.name] = cells
-        changed = _structure_problem(plan.labels, cells, file)
+        data = package.read_cells(info)
+        sheets[plan.name] = data
+        changed = _structure_problem(plan.labels, data.cells, file)
         if changed is not None:
             return ReadReturn(file, identity, [*problems, changed])
-        problems.extend(_stray_values(plan, cells, beyond, file))
+        problems.extend(_stray_values(plan, data.cells, data.beyond, file))
+        problems.extend(_sheet_display_problems(plan.name, data, styles, file))
     values: list[Any] = []
+    flagged, hides_text, styles_known = display.flagged, display.hides_text, display.count
     for cell, sheet, pos in _input_positions(cellmap):
-        found = sheets[sheet].get(pos)
+        found = sheets[sheet].cells.get(pos)
         if found is None:
             values.append(None)
             continue
@@ -420,44 +435,159 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
             kind, cls = cell.kind, value.__class__
             if kind == "number" and cls is float and isfinite(value) and (
                     cell.number is None or cell.number.accepts(value)):
-                if found.style in flagged:
-                    problems.extend(_typed_as(cell, found, formats, file))
+                if found.style in flagged or found.style >= styles_known:
+                    problems.extend(_number_shown(cell, found, display, file))
                 values.append(value)
                 continue
-            if cls is str and (value in cell.choices if cell.choices else (
-                    kind == "text" and len(value) <= MAX_TEXT and value.strip())):
+            if cls is str and found.style not in hides_text and found.style < styles_known \
+                    and (value in cell.choices if cell.choices else (
+                        kind == "text" and len(value) <= MAX_TEXT and value.strip()
+                        and "\ufffd" not in value)):
                 values.append(value)
                 continue
         value, cell_problems = _read_input(cell, found, file)
-        if cell.kind == "number" and isinstance(found.value, float):
-            cell_problems.extend(_typed_as(cell, found, formats, file))
+        if found.style >= styles_known:
+            cell_problems.append(P.make("unknown-style", file=file, sheet=cell.sheet,
+                                        cell=cell.ref, label=cell.label,
+                                        style=f"{found.style:,}"))
+        elif found.value.__class__ is float:
+            if cell.kind == "number":
+                cell_problems.extend(_number_shown(cell, found, display, file))
+            elif cell.kind in ("text", "identity"):
+                value = _text_shown(cell, found, value, display, file, cell_problems)
+        elif found.value.__class__ is str and found.style in hides_text:
+            cell_problems.append(_hidden_value(cell, found, file, "nothing or another text"))
+        if value.__class__ is str and "\ufffd" in value and cell.kind in ("text", "identity"):
+            cell_problems.append(P.make("lost-character", file=file, sheet=cell.sheet,
+                                        cell=cell.ref, label=cell.label))
         values.append(value)
         problems.extend(cell_problems)
+    problems.extend(_hidden_inputs(cellmap, sheets, values, file))
     code = _agency_code(cellmap, values, identity, file, problems)
     identity = Identity(**{**_identity_dict(identity), "agency_code": code,
                            "fields": _identity_fields(cellmap, values)})
     problems = [_with_agency(p, code) for p in problems]
     read = ReadReturn(file, identity, problems, cellmap=cellmap, values=values,
                       filled=sum(1 for v in values if not is_blank(v)))
-    read.indicator_rows = _indicator_rows(read, sheets)
+    read.indicator_rows = _indicator_rows(read, {n: d.cells for n, d in sheets.items()})
     if all(is_blank(values[i]) for i in _answer_indices(cellmap)):
         read.problems.append(P.make("empty-return", file=file, agency_code=code))
     return read
 
 
+@dataclass(frozen=True, slots=True)
+class _Display:
+    """How a workbook's styles show values: each style's format code, the styles whose
+    format may show a number as something other than itself, and those that hide texts."""
+
+    formats: tuple[str, ...]
+    date1904: bool
+    flagged: frozenset[int]
+    hides_text: frozenset[int]
+    count: int  # styles the workbook defines (1 if it has none: every cell is General)
+
+    def code(self, style: int) -> str:
+        return self.formats[style] if style < len(self.formats) else "General"
+
+
 @lru_cache(maxsize=64)
-def _flagged_styles(formats: tuple[str, ...]) -> frozenset[int]:
-    """The styles whose number format shows a number as a percentage or a date."""
-    return frozenset(i for i, code in enumerate(formats) if format_kind(code) is not None)
+def _display_of(formats: tuple[str, ...], date1904: bool) -> _Display:
+    plain = {code: _shows_numbers_plainly(code) for code in set(formats)}
+    return _Display(
+        formats, date1904,
+        frozenset(i for i, code in enumerate(formats) if not plain[code]),
+        frozenset(i for i, code in enumerate(formats) if not shows_text(code)),
+        max(1, len(formats)))
 
 
-def _typed_as(cell: InputCell, found: Cell, formats: list[str], file: str) -> list[Problem]:
-    """A number shown as a percentage or a date: typed as one, not as the plain number."""
-    kind = format_kind(formats[found.style] if found.style < len(formats) else "")
-    if kind is None:
+def _shows_numbers_plainly(code: str) -> bool:
+    """Whether every number shows as itself under ``code``: the verdict for a positive, a
+    negative and a zero value (the sections a value can fall in) is "number"."""
+    fmt = parse_format(code)
+    return fmt.general or all(shows_as(code, v) == "number" for v in (1.5, -1.5, 0.0))
+
+
+_SHOWN_AS = {"hidden": "nothing, or a text in its place", "scaled": "it in thousands",
+             "unsigned": "it without its minus sign"}
+
+
+def _number_shown(cell: InputCell, found: Cell, display: _Display,
+                  file: str) -> list[Problem]:
+    """A number input shown as a percentage or a date (typed as one, not as the plain
+    number), or shown as something else altogether: the number counted is not the one seen."""
+    if found.style >= display.count:
+        return [P.make("unknown-style", file=file, sheet=cell.sheet, cell=cell.ref,
+                       label=cell.label, style=f"{found.style:,}")]
+    code = display.code(found.style)
+    verdict = shows_as(code, found.value)
+    if verdict == "number":
         return []
-    return [P.make(f"typed-as-{kind}", file=file, sheet=cell.sheet, cell=cell.ref,
-                   label=cell.label, found=f"{found.value:g}")]
+    if verdict in ("percent", "date"):
+        shown = f"{found.value:g}" if verdict == "percent" else \
+            f"{found.value:g} ({render(code, found.value, display.date1904)})"
+        return [P.make(f"typed-as-{verdict}", file=file, sheet=cell.sheet, cell=cell.ref,
+                       label=cell.label, found=shown)]
+    return [_hidden_value(cell, found, file, _SHOWN_AS[verdict])]
+
+
+def _text_shown(cell: InputCell, found: Cell, value: Any, display: _Display, file: str,
+                problems: list[Problem]) -> Any:
+    """A number in a text blank, read as the spreadsheet shows it: a date or percent format
+    (a pasted cell) makes it that date or percentage, with a warning, never a raw serial."""
+    code = display.code(found.style)
+    verdict = shows_as(code, found.value)
+    if verdict in ("hidden", "scaled", "unsigned"):
+        problems.append(_hidden_value(cell, found, file, _SHOWN_AS[verdict]))
+        return value
+    if cell.kind == "identity" and cell.field_id == "date" and verdict != "percent":
+        if verdict == "date":
+            return render(code, found.value, display.date1904)
+        day = serial_to_date(found.value, display.date1904)
+        return f"{day.day:02d}/{day.month:02d}/{day.year}" if day is not None else value
+    if verdict in ("percent", "date"):
+        shown = render(code, found.value, display.date1904)
+        problems.append(P.make("shown-as-formatted", file=file, sheet=cell.sheet, cell=cell.ref,
+                               label=cell.label, found=f"{found.value:g}",
+                               what="percentage" if verdict == "percent" else "date",
+                               shown=shown))
+        return shown
+    return value
+
+
+def _hidden_value(cell: InputCell, found: Cell, file: str, shown: str) -> Problem:
+    return P.make("format-hides-value", file=file, sheet=cell.sheet, cell=cell.ref,
+                  label=cell.label, found=_short(_display_value(found.value)), shown=shown)
+
+
+def _sheet_display_problems(sheet: str, data: SheetData, styles: Any,
+                            file: str) -> list[Problem]:
+    """What about a sheet as a whole may show values other than those counted: shapes drawn
+    over it, conditional formats that change number formats."""
+    out = []
+    if data.drawing:
+        out.append(P.make("drawing-over-form", file=file, sheet=sheet))
+    if data.conditional_formats and styles.conditional_number_formats:
+        out.append(P.make("conditional-number-format", file=file, sheet=sheet))
+    return out
+
+
+def _hidden_inputs(cellmap: CellMap, sheets: dict[str, SheetData], values: list[Any],
+                   file: str) -> list[Problem]:
+    """Filled inputs that no one may have seen: in a hidden row or column, or a zero on a
+    sheet that hides zeros."""
+    out = []
+    for (cell, sheet, pos), value in zip(_input_positions(cellmap), values, strict=True):
+        data = sheets[sheet]
+        if not (data.hidden_rows or data.hidden_cols or data.hides_zeros) or is_blank(value):
+            continue
+        if pos[0] in data.hidden_rows or pos[1] in data.hidden_cols:
+            out.append(P.make("hidden-input", file=file, sheet=sheet, cell=cell.ref,
+                              label=cell.label, found=_short(_display_value(value))))
+        elif data.hides_zeros and cell.kind == "number" and value == 0:
+            out.append(P.make("format-hides-value", file=file, sheet=sheet, cell=cell.ref,
+                              label=cell.label, found="0",
+                              shown="nothing (the sheet is set not to show zeros)"))
+    return out
 
 
 @lru_cache(maxsize=32)
@@ -560,7 +690,7 @@ def _stray_values(plan: Any, cells: Cells, beyond: tuple[int, int] | None,
             strays += 1
             if strays > STRAYS_LISTED:
                 continue  # counted below, not listed one by one
-        shown = _display(cell.value) if cell.formula is None else "=" + cell.formula
+        shown = _display_value(cell.value) if cell.formula is None else "=" + cell.formula
         out.append(P.make(code, file=file, sheet=plan.name, cell=xl_rowcol_to_cell(*pos),
                           found=_short(shown)))
     if strays > STRAYS_LISTED:
@@ -601,6 +731,9 @@ def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, li
     if isinstance(value, ErrorValue):
         problems.append(P.make("error-value", **where, label=cell.label, found=value.text))
         return value.text, problems
+    if isinstance(value, RichValue):
+        problems.append(P.make("rich-value", **where, label=cell.label))
+        return None, problems
     if isinstance(value, bool):
         value = "TRUE" if value else "FALSE"
     if is_blank(value):
@@ -643,13 +776,8 @@ def _read_choice(cell: InputCell, value: Any, where: dict[str, str],
 
 def _read_text(cell: InputCell, value: Any, where: dict[str, str],
                problems: list[Problem]) -> tuple[Any, list[Problem]]:
-    if cell.kind == "identity" and isinstance(value, float):
-        if cell.field_id == "date":
-            day = excel_serial_to_date(value)
-            if day is not None:
-                return f"{day.day:02d}/{day.month:02d}/{day.year}", problems
-        if value.is_integer():
-            return str(int(value)), problems
+    if cell.kind == "identity" and isinstance(value, float) and value.is_integer():
+        return str(int(value)), problems  # a code or a phone number typed as digits
     return value, problems
 
 
@@ -829,37 +957,29 @@ def _text(value: Any) -> str | None:
     return str(value).strip()
 
 
+def _meta_text(value: Any) -> str | None:
+    """A metadata value as text, cut to 256 characters (no metadata value is longer; the
+    sheet can hold 32,767 per cell)."""
+    text = _text(value)
+    return text[:256] if text is not None else None
+
+
 def _code(value: Any) -> str | None:
-    """An agency code from a cell, in its one spelling (``identity.normalise_code``)."""
-    return None if is_blank(value) else normalise_code(value) or None
+    """An agency code from a cell, in its one spelling (``identity.normalise_code``), cut to
+    256 characters as metadata values are."""
+    text = _text(value)
+    return (normalise_code(text[:256]) or None) if text is not None else None
 
 
 def _str_or_none(value: Any) -> str | None:
-    return None if is_blank(value) else _display(value)
+    return None if is_blank(value) else _display_value(value)
 
 
-def _display(value: Any) -> str:
+def _display_value(value: Any) -> str:
     """A value as a spreadsheet shows it: 85.0 as "85"."""
     if isinstance(value, float):
         return f"{value:g}" if abs(value) < 1e15 else repr(value)
     return str(value)
-
-
-_DATE_PARTS = re.compile(r"[dmyhsbeวดปชนท]")
-_FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|[eE][+-]')
-
-
-@lru_cache(maxsize=1024)
-def format_kind(code: str) -> str | None:
-    """"percent" or "date" if a number format shows numbers as such, else None."""
-    plain = _FORMAT_NOISE.sub("", code).lower()
-    if not plain or plain == "general" or plain == "@":
-        return None
-    if "%" in plain:
-        return "percent"
-    if _DATE_PARTS.search(plain):
-        return "date"
-    return None
 
 
 def _number_or_none(value: Any) -> float | None:

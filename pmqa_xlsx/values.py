@@ -1,8 +1,10 @@
 """Values as people type them: numbers with Thai digits, thousands separators and spaces,
-numbers stored as text, and Excel date serials.
+and numbers stored as text.
 
 ``parse_number`` accepts exactly what a person means as a number and nothing else: ``float()``
 is too lenient ("nan", "inf", "1_000", any Unicode digits) and pandas' coercion too strict.
+Only the ASCII digits and the Thai digits make numbers: ``10²`` is not 102 (NFKC would make it
+so), and Arabic-Indic, full-width or circled digits are not digits either.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import date, timedelta
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
@@ -31,6 +32,8 @@ def parse_number(value: object) -> float | None:
         return number if math.isfinite(number) else None
     if not isinstance(value, str):
         return None
+    if not _only_digits_we_read(value):
+        return None
     text = unicodedata.normalize("NFKC", value).translate(_THAI_DIGITS).translate(_MINUSES)
     text = text.strip()
     if not _NUMBER.match(text):
@@ -39,11 +42,13 @@ def parse_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def excel_serial_to_date(serial: float) -> date | None:
-    """An Excel date serial (1900 system) as a date, or None if out of range."""
-    if not 1 <= serial < 2_958_466:
-        return None
-    return date(1899, 12, 30) + timedelta(days=int(serial))
+def _only_digits_we_read(text: str) -> bool:
+    """No digit-like character (Unicode categories Nd, No, Nl) but 0-9 and ๐-๙."""
+    if text.isascii():
+        return True
+    return not any(unicodedata.category(ch)[0] == "N" and not ("0" <= ch <= "9" or
+                                                               "๐" <= ch <= "๙")
+                   for ch in text)
 
 
 def is_blank(value: object) -> bool:

@@ -1,24 +1,40 @@
-"""A small, bounded reader of untrusted xlsx packages: sheet names, cells with their values,
-formulas, cached results and styles, number formats, and the document's modification time.
+"""A small, bounded reader of untrusted xlsx packages, read as Excel reads them: sheet names,
+cells with their values, formulas, cached results and styles, number formats, the date system,
+and the document's modification time.
 
-It reads only the parts the form needs, with limits checked before and while decompressing
-(members, declared and actual sizes, ratios, cell positions, string counts and lengths), parses
-them with lxml (libxml2) set to resolve no entities and fetch nothing, and refuses DOCTYPE and
-entity declarations outright. Every refusal is a ``FileRefused`` with a stable code and a plain
-message. Parts that every return of one generator shares (workbook, relationships, styles) are
-read and checked in every file but parsed once per content.
+The package is opened the way Excel opens it. The zip's central directory must agree with every
+local header (names, compression, sizes, no overlapping entries) and name each part once (part
+names compare without regard to ASCII case). Parts are found through the relationships and the
+content types, never by a fixed name: the workbook from the package's relationships, the
+sheets, shared strings and styles from the workbook's, each of the type its relationship says.
+Cells are read only where Excel reads them (``worksheet/sheetData/row/c``, rows and cells in
+order, each once); a cell placed anywhere else, a cell whose value is a picture or linked data
+(``vm``), or a text hidden outside its string's runs refuses the file, since the value counted
+would not be the value a spreadsheet shows. Phonetic runs are left out of texts.
+
+Limits are checked before and while decompressing (members, declared and actual sizes, ratios)
+and before parsing (the markup in a part and in the whole package bounds the time to parse and
+walk it), then on what the parts hold (cell positions, strings, styles). lxml (libxml2) is set
+to resolve no entities and fetch nothing, and DOCTYPE and entity declarations are refused
+outright. Every refusal is a ``FileRefused`` with a stable code and a plain message. The parts
+that describe the package and its styles, the same in every return of one generator, are read
+and checked in every file but parsed once per content.
 """
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
+import struct
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from lxml import etree
+
+from .numfmt import builtin_format
 
 # Limits: generous for a form (a filled return is well under 1 MB), tight for a bomb.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -26,35 +42,42 @@ MAX_MEMBERS = 500
 MAX_MEMBER_BYTES = 16 * 1024 * 1024  # one decompressed part (a return's sheet: < 1 MB)
 MAX_TOTAL_BYTES = 96 * 1024 * 1024  # all parts read
 MAX_RATIO = 200  # decompressed / compressed, per part
+MAX_MARKUP = 100_000  # '<' in one part read (a return's largest sheet: about 2,100)
+MAX_PACKAGE_MARKUP = 250_000  # '<' in all the parts read (a return: about 5,000)
+MAX_PROPERTIES_BYTES = 64 * 1024  # docProps/core.xml (a few hundred bytes)
 MAX_ROW = 5000  # cells beyond these are never kept (the form is far smaller)
 MAX_COL = 100
 MAX_TEXT = 32767  # Excel's own limit for one cell
-MAX_SHARED_STRINGS = 200_000
+MAX_SHARED_STRINGS = 50_000
+MAX_STYLES = 20_000  # cell formats (a return: a few dozen)
 MAX_CELLS = 20_000  # filled cells kept per sheet (the form's largest sheet has about 400)
+EXCEL_ROWS, EXCEL_COLS = 1_048_576, 16_384
+#: The style of a cell whose style attribute is not a number a workbook could define ("x",
+#: "²", 5,000 digits): no style the workbook has, which the reader reports.
+UNKNOWN_STYLE = 1 << 31
 
-#: Excel's built-in number formats that are not General (ECMA-376 18.8.30), for the kinds
-#: the reader cares about: percentages, dates and times.
-BUILTIN_FORMATS = {
-    9: "0%", 10: "0.00%", 14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy",
-    18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm",
-    45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0", 27: "[$-404]e/m/d", 30: "m/d/yy",
-    36: "[$-404]e/m/d", 50: "[$-404]e/m/d", 57: "[$-404]e/m/d", 59: "t0", 67: "t0%",
-    71: "ว/ด/ปปปป", 72: "ว-ดดด-ปป", 73: "ว-ดดด", 74: "ดดด-ปป", 75: "ช:นน", 76: "ช:นน:ทท",
-    77: "ว/ด/ปปปป ช:นน", 78: "นน:ทท", 79: "[ช]:นน:ทท", 80: "นน:ทท.0", 81: "d/m/bb",
-}
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def unescape(text: str) -> str:
     """Decode OOXML's ``_xHHHH_`` escapes (``_x000D_`` is a carriage return, ``_x005F_`` an
-    underscore), as Excel does when it shows the text."""
+    underscore), as Excel does when it shows the text. Escaped UTF-16 surrogate pairs become
+    the one character they encode; a lone surrogate, which no text can hold, becomes U+FFFD
+    (the replacement character), as Excel shows it."""
     if "_x" not in text:
         return text
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if _SURROGATE.search(decoded):
+        decoded = decoded.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return decoded
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _REFS: dict[str, tuple[int, int]] = {}
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 
@@ -78,10 +101,20 @@ class ErrorValue:
         return self.text
 
 
+@dataclass(frozen=True, slots=True)
+class RichValue:
+    """A cell that shows a picture or linked data (``vm``), not the value it stores."""
+
+    stored: Any
+
+    def __str__(self) -> str:
+        return "a picture or linked data in the cell"
+
+
 class Cell(NamedTuple):
-    """One cell: its value (str, float, bool, ErrorValue or None), the formula if the cell
-    has one, whether a cached result was stored for that formula, its style index, and the
-    full length of a text cut at MAX_TEXT + 1 characters (None if not cut)."""
+    """One cell: its value (str, float, bool, ErrorValue, RichValue or None), the formula if
+    the cell has one, whether a cached result was stored for that formula, its style index,
+    and the full length of a text cut at MAX_TEXT + 1 characters (None if not cut)."""
 
     value: Any
     formula: str | None = None
@@ -94,10 +127,50 @@ Cells = dict[tuple[int, int], Cell]  # (row, col), both zero-based
 
 
 @dataclass(frozen=True, slots=True)
+class SheetData:
+    """What one sheet holds for the reader: its cells within the read window, the first
+    position beyond it that holds something, the rows and columns hidden (within the window),
+    whether zeros are hidden (``showZeros="0"``), whether shapes or pictures are drawn over it,
+    and whether it has conditional formats that may change how numbers are shown."""
+
+    cells: Cells
+    beyond: tuple[int, int] | None = None
+    hidden_rows: frozenset[int] = frozenset()
+    hidden_cols: frozenset[int] = frozenset()
+    hides_zeros: bool = False
+    drawing: bool = False
+    conditional_formats: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SheetInfo:
     name: str
-    path: str
+    path: str  # the part, as named in the zip ('' if the relationship leads nowhere)
     state: str  # visible, hidden, veryHidden
+    problem: str | None = None  # why the sheet's part cannot be read as a worksheet
+
+
+@dataclass(frozen=True, slots=True)
+class _Structure:
+    """What the package's descriptive parts say: the sheets, where the shared strings, styles
+    and document properties are, and the date system."""
+
+    sheets: tuple[SheetInfo, ...]
+    shared_strings: str | None
+    styles: str | None
+    core: str | None
+    date1904: bool
+    macros: bool
+    wanted: tuple[str, ...] = field(default=())  # parts that must be in the zip
+
+
+@dataclass(frozen=True, slots=True)
+class Styles:
+    """The number format code of each cell style (cellXfs), in order, and whether any
+    differential format (used by conditional formats) carries a number format."""
+
+    formats: tuple[str, ...]
+    conditional_number_formats: bool
 
 
 class Package:
@@ -107,9 +180,13 @@ class Package:
         self.path = path
         self._zip = _open_zip(path)
         self._read_total = 0
+        self._markup_total = 0
         try:
-            self._infos = {i.filename: i for i in self._zip.infolist()}
-            self.sheets = self._workbook_sheets()
+            self._infos = _index_members(self._zip)
+            structure = self._structure()
+            self.sheets = list(structure.sheets)
+            self.date1904 = structure.date1904
+            self._layout = structure
             self._shared: tuple[list[str], dict[int, int]] | None = None
         except BaseException:
             self._zip.close()
@@ -128,102 +205,126 @@ class Package:
         return next((s for s in self.sheets if s.name == name), None)
 
     def read_cells(self, sheet: SheetInfo, max_row: int = MAX_ROW,
-                   max_col: int = MAX_COL) -> tuple[Cells, tuple[int, int] | None]:
-        """The sheet's cells within (max_row, max_col), and the first position beyond them
-        that holds something (None if none)."""
+                   max_col: int = MAX_COL) -> SheetData:
+        """The sheet's cells within (max_row, max_col), and what else the reader needs of the
+        sheet (see SheetData)."""
+        if sheet.problem is not None:
+            raise FileRefused("inconsistent-package", sheet.problem)
         shared, lengths = self._shared_strings()
-        return _sheet_cells(self._xml(sheet.path), shared, lengths, max_row, max_col)
+        data = self._bytes(sheet.path)
+        return _sheet_cells(self._parse(data, sheet.path), shared, lengths, max_row, max_col,
+                            conditional=b"conditionalFormatting" in data)
 
     def has_macros(self) -> bool:
-        """Whether the package holds a VBA project: by any part's name or by the content
-        types (Excel finds the project through its relationship, so any name works)."""
-        if any("vbaproject" in name.lower() for name in self._infos):
+        """Whether the package holds a VBA project: by any part's name, by the content types
+        or by a relationship (Excel finds the project through its relationship, so any name
+        works)."""
+        if self._layout.macros or any("vbaproject" in k for k in self._infos):
             return True
-        if "[Content_Types].xml" not in self._infos:
-            return False
         types = self._bytes("[Content_Types].xml").lower()
         return b"vbaproject" in types or b"macroenabled" in types
 
-    def number_formats(self) -> list[str]:
-        """The number format code of each cell style (cellXfs), in order."""
-        if "xl/styles.xml" not in self._infos:
-            return []
-        data = self._bytes("xl/styles.xml")  # always read: decompressed, CRC-checked
+    def styles(self) -> Styles:
+        """The number format code of each cell style, and the conditional formats' ones."""
+        part = self._layout.styles
+        if part is None:
+            return Styles((), False)
+        data = self._bytes(part)  # always read: decompressed, CRC-checked
         key = (len(data), hash(data))
         if key not in _STYLES_CACHE:
-            _remember(_STYLES_CACHE, key, _number_formats(self._parse(data, "xl/styles.xml")))
+            _remember(_STYLES_CACHE, key, _styles(self._parse(data, part)))
         return _STYLES_CACHE[key]
 
-    def modified(self) -> str | None:
-        """docProps/core.xml's dcterms:modified, as written (ISO 8601), if present."""
-        if "docProps/core.xml" not in self._infos:
-            return None
+    def number_formats(self) -> list[str]:
+        """The number format code of each cell style (cellXfs), in order."""
+        return list(self.styles().formats)
+
+    def modified(self) -> tuple[str | None, bool]:
+        """The document properties' dcterms:modified as written (ISO 8601), if present, and
+        whether the properties part was unreadable or oversized (then the time is unknown)."""
+        part = self._layout.core
+        if part is None:
+            return None, False
+        info = self._infos.get(_key(part))
+        if info is None:
+            return None, False
+        if info.file_size > MAX_PROPERTIES_BYTES:
+            return None, True
         try:
-            root = self._xml("docProps/core.xml")
+            root = self._parse(self._bytes(part, limit=MAX_PROPERTIES_BYTES), part)
         except FileRefused as exc:
-            if exc.code == "damaged-file":
-                return None  # document properties are not the form: unknown time, oldest
+            if exc.code in ("damaged-file", "zip-bomb", "too-large"):
+                return None, True  # document properties are not the form: unknown time
             raise
         found = root.find(_DCTERMS_MODIFIED)
-        return (found.text or "").strip() or None if found is not None else None
+        text = (found.text or "").strip() if found is not None else ""
+        if len(text) > 64:
+            return None, True
+        return text or None, False
 
     # -- private -------------------------------------------------------------------------
 
-    def _workbook_sheets(self) -> list[SheetInfo]:
-        book = self._infos.get("xl/workbook.xml")
-        if book is None:
+    def _structure(self) -> _Structure:
+        """The package's structure from its content types and relationships (parsed once per
+        content; the parts it names are checked against this zip each time)."""
+        names = ("[Content_Types].xml", "_rels/.rels")
+        for name in names:
+            if _key(name) not in self._infos:
+                raise FileRefused("not-a-workbook", "the file is a zip archive but not an Excel "
+                                  f"workbook (it has no {name})")
+        types_data, root_rels = (self._bytes(n) for n in names)
+        root_key = (len(types_data), hash(types_data), len(root_rels), hash(root_rels))
+        if root_key not in _ROOT_CACHE:
+            types = _content_types(self._parse(types_data, names[0]))
+            found = _office_document(self._parse(root_rels, names[1]))
+            _remember(_ROOT_CACHE, root_key, (types, found,
+                                              _type_of(types, found) if found else ""))
+        types, book, book_type = _ROOT_CACHE[root_key]
+        if book is None or _key(book) not in self._infos:
             raise FileRefused("not-a-workbook", "the file is a zip archive but not an Excel "
-                              "workbook (no xl/workbook.xml)")
-        rels = self._infos.get("xl/_rels/workbook.xml.rels")
-        book_data = self._bytes("xl/workbook.xml")  # always read: decompressed, CRC-checked
-        rels_data = self._bytes("xl/_rels/workbook.xml.rels") if rels is not None else b""
-        key = (len(book_data), hash(book_data), len(rels_data), hash(rels_data))
-        if key not in _SHEETS_CACHE:
-            root = self._parse(book_data, "xl/workbook.xml")
-            if root.tag.startswith("{" + _STRICT_NS):
-                raise FileRefused("strict-ooxml", "the workbook is saved as 'Strict Open XML'; "
-                                  "save it as an ordinary 'Excel Workbook (.xlsx)'")
-            targets = {}
-            if rels is not None:
-                for rel in self._parse(rels_data, "xl/_rels/workbook.xml.rels"):
-                    if rel.get("Id") is not None:
-                        targets[rel.get("Id")] = rel.get("Target", "")
-            sheets = []
-            for element in root.iter(f"{{{_MAIN_NS}}}sheet", "sheet"):
-                rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
-                target = targets.get(rid)
-                if target is None:
-                    continue
-                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                    posixpath.join("xl", target))
-                sheets.append(SheetInfo(name=element.get("name", ""), path=path,
-                                        state=element.get("state", "visible")))
-            _remember(_SHEETS_CACHE, key, sheets)
-        return _SHEETS_CACHE[key]
+                              "workbook (no workbook part is named by its relationships)")
+        if "macroenabled" in book_type.lower():
+            return _Structure((), None, None, None, False, True)
+        book_rels_name = _rels_part(book)
+        book_data = self._bytes(book)
+        rels_data = self._bytes(book_rels_name) if _key(book_rels_name) in self._infos else b""
+        key = (*root_key, len(book_data), hash(book_data), len(rels_data), hash(rels_data))
+        if key not in _STRUCTURE_CACHE:
+            _remember(_STRUCTURE_CACHE, key, _read_structure(
+                types, root_rels, self._parse(book_data, book), book, book_type,
+                self._parse(rels_data, book_rels_name) if rels_data else None))
+        structure = _STRUCTURE_CACHE[key]
+        for part in structure.wanted:
+            if _key(part) not in self._infos:
+                raise FileRefused("damaged-file", f"the workbook has no part {part}; it is "
+                                  "damaged: save it again from Excel")
+        sheets = tuple(s if s.problem is not None or _key(s.path) in self._infos else
+                       SheetInfo(s.name, s.path, s.state, f"the sheet '{s.name}' has no part "
+                                 f"{s.path}") for s in structure.sheets)
+        return _Structure(sheets, structure.shared_strings, structure.styles, structure.core,
+                          structure.date1904, structure.macros)
 
     def _shared_strings(self) -> tuple[list[str], dict[int, int]]:
         if self._shared is None:
-            if "xl/sharedStrings.xml" in self._infos:
-                self._shared = _shared_strings(self._xml("xl/sharedStrings.xml"))
-            else:
-                self._shared = ([], {})
+            part = self._layout.shared_strings
+            self._shared = _shared_strings(self._xml(part)) if part else ([], {})
         return self._shared
 
     def _xml(self, member: str) -> Any:
         """The parsed root element of one part, read within the limits."""
         return self._parse(self._bytes(member), member)
 
-    def _bytes(self, member: str) -> bytes:
-        """One part's bytes, read within the limits; a part declaring a DOCTYPE is refused."""
-        info = self._infos.get(member)
+    def _bytes(self, member: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
+        """One part's bytes, read within the limits; a part declaring a DOCTYPE is refused,
+        and so is one holding more markup than any return's part."""
+        info = self._infos.get(_key(member))
         if info is None:
             raise FileRefused("damaged-file", f"the workbook has no part {member}; it is "
                               "damaged: save it again from Excel")
         _check_member(info)
         try:
             with self._zip.open(info) as raw:
-                limited = _Limited(raw, min(MAX_MEMBER_BYTES, MAX_TOTAL_BYTES - self._read_total),
-                                   member)
+                limited = _Limited(raw, min(limit, MAX_TOTAL_BYTES - self._read_total), member)
                 data = limited.read_all()
                 self._read_total += limited.count
         except FileRefused:
@@ -237,23 +338,16 @@ class Package:
                               f"({type(exc).__name__}); send the file again") from exc
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
+        markup = data.count(b"<")
+        self._markup_total += markup
+        if markup > MAX_MARKUP or self._markup_total > MAX_PACKAGE_MARKUP:
+            raise FileRefused("too-large", f"the workbook's part {member} holds {markup:,} "
+                              "XML elements, far more than any return (a few thousand): "
+                              "it would take too long to read; " + _RESEND)
         return data
 
     def _parse(self, data: bytes, member: str) -> Any:
-        try:
-            root = etree.fromstring(data, _PARSER)
-        except etree.XMLSyntaxError as exc:
-            if "huge" in str(exc).lower():
-                raise FileRefused("too-large", f"the workbook's part {member} holds a text "
-                                  "over 10 MB; no answer is that long: shorten it to at most "
-                                  f"{MAX_TEXT:,} characters and send the file again") from exc
-            raise FileRefused("damaged-file", f"the workbook's part {member} is not valid XML "
-                              f"({exc}); save it again from Excel") from exc
-        if root.getroottree().docinfo.internalDTD is not None:
-            # the byte check in _bytes sees only ASCII-compatible encodings (not UTF-16);
-            # the parser resolved nothing, but such a part is refused all the same
-            raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
-        return root
+        return _parse(data, member)
 
 
 def open_package(path: Path) -> Package:
@@ -285,8 +379,12 @@ def split_ref(ref: str) -> tuple[int, int] | None:
 # Private: the zip and its limits
 # --------------------------------------------------------------------------------------------
 
+_RESEND = "fill in the workbook the ministry sent, in Excel or LibreOffice, and send that file"
+
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
+    """The file read whole (it is small) and opened as a zip, its members within the limits
+    and its local headers in agreement with its central directory."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -295,30 +393,123 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         raise FileRefused("too-large", f"the file is {size / 1e6:.0f} MB; a return is well "
                           f"under {MAX_FILE_BYTES // 1_000_000} MB: send the form itself")
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise FileRefused("unreadable", f"cannot read the file ({exc.strerror})") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRefused("too-large", f"the file is over {MAX_FILE_BYTES // 1_000_000} MB; "
+                          "a return is far smaller: send the form itself")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+            struct.error) as exc:
         raise FileRefused("damaged-file", "the file is not a readable xlsx (a damaged or "
                           "truncated zip); save it again from Excel and resend it") from exc
-    infos = archive.infolist()
-    if len(infos) > MAX_MEMBERS:
+    try:
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise FileRefused("zip-bomb", f"the file holds {len(infos)} parts; a workbook has "
+                              "far fewer: it is not a return")
+        declared = sum(i.file_size for i in infos)
+        if declared > MAX_TOTAL_BYTES:
+            raise FileRefused("zip-bomb", f"the file would expand to {declared / 1e6:.0f} MB; "
+                              "it is not a return")
+        _check_local_headers(data, infos, getattr(archive, "start_dir", len(data)))
+    except BaseException:
         archive.close()
-        raise FileRefused("zip-bomb", f"the file holds {len(infos)} parts; a workbook has far "
-                          "fewer: it is not a return")
-    declared = sum(i.file_size for i in infos)
-    if declared > MAX_TOTAL_BYTES:
-        archive.close()
-        raise FileRefused("zip-bomb", f"the file would expand to {declared / 1e6:.0f} MB; it "
-                          "is not a return")
+        raise
     return archive
+
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+
+
+def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int) -> None:
+    """Each member's local header says what the central directory says (name, compression,
+    checksum and sizes), and no two members' data overlap: a zip that two readers would read
+    differently is refused."""
+    spans = []
+    for info in infos:
+        start = info.header_offset
+        header = data[start:start + _LOCAL.size]
+        if len(header) < _LOCAL.size:
+            raise _disagree(f"the zip entry of {_printable(info.filename)} points past the "
+                                "end of the file")
+        (signature, _, flags, method, _, _, crc, compressed, size, name_len,
+         extra_len) = _LOCAL.unpack(header)
+        name = data[start + _LOCAL.size:start + _LOCAL.size + name_len]
+        expected = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437",
+                                             "surrogateescape")
+        if signature != b"PK\x03\x04" or name != expected:
+            raise _disagree(f"the zip's directory names the part {_printable(info.filename)}"
+                                " but its entry holds another")
+        if method != info.compress_type or (flags & 0x1) != (info.flag_bits & 0x1):
+            raise _disagree(f"the zip's directory and entry of {_printable(info.filename)} "
+                                "disagree on how it is stored")
+        if not flags & 0x08 and (crc != info.CRC or (
+                compressed != 0xFFFFFFFF and compressed != info.compress_size) or (
+                size != 0xFFFFFFFF and size != info.file_size)):
+            raise _disagree(f"the zip's directory and entry of {_printable(info.filename)} "
+                                "disagree on its size or checksum")
+        end = start + _LOCAL.size + name_len + extra_len + info.compress_size
+        spans.append((start, end, info.filename))
+    spans.sort()
+    for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
+        if end > start:
+            raise _disagree(f"the zip entries of {_printable(name)} and "
+                                f"{_printable(other)} overlap")
+    if spans and spans[-1][1] > central:
+        raise _disagree(f"the zip entry of {_printable(spans[-1][2])} runs into its "
+                            "directory")
+
+
+def _index_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The members by part name, compared as Excel compares them (ASCII case ignored); a name
+    given twice refuses the file, since which copy a spreadsheet reads is anyone's guess."""
+    index: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        if info.filename.endswith("/") and info.file_size == 0:
+            continue  # a folder entry, which some zip tools add
+        key = _key(info.filename)
+        if key in index:
+            raise _inconsistent(f"the zip holds the part {_printable(info.filename)} twice")
+        index[key] = info
+    return index
+
+
+def _key(name: str) -> str:
+    """A part name as compared: without its leading slash, ASCII letters in lower case."""
+    return name.lstrip("/").translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+def _printable(name: str) -> str:
+    text = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _disagree(detail: str) -> FileRefused:
+    """A zip whose directory and entries disagree: damaged, or edited to be read two ways."""
+    return FileRefused("damaged-file", f"{detail}: the zip is damaged or was edited, so "
+                       "readers would differ on what it holds; save the workbook again from "
+                       "Excel and send it again")
+
+
+def _inconsistent(detail: str) -> FileRefused:
+    return FileRefused("inconsistent-package", detail)
 
 
 def _check_member(info: zipfile.ZipInfo) -> None:
     if info.file_size > MAX_MEMBER_BYTES:
-        raise FileRefused("zip-bomb", f"the part {info.filename} would expand to "
+        raise FileRefused("zip-bomb", f"the part {_printable(info.filename)} would expand to "
                           f"{info.file_size / 1e6:.0f} MB; it is not a return")
     if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
             and info.file_size > 1_000_000:
-        raise FileRefused("zip-bomb", f"the part {info.filename} is compressed "
+        raise FileRefused("zip-bomb", f"the part {_printable(info.filename)} is compressed "
                           f"{info.file_size // info.compress_size}:1; it is not a return")
 
 
@@ -338,9 +529,158 @@ class _Limited:
         chunk = self.raw.read(262144 if size < 0 else min(size, 262144))
         self.count += len(chunk)
         if self.count > self.limit:
-            raise FileRefused("zip-bomb", f"the part {self.member} expands beyond "
+            raise FileRefused("zip-bomb", f"the part {_printable(self.member)} expands beyond "
                               f"{self.limit / 1e6:.0f} MB; it is not a return")
         return chunk
+
+
+# --------------------------------------------------------------------------------------------
+# Private: the package's structure, from content types and relationships
+# --------------------------------------------------------------------------------------------
+
+_OFFICE_DOCUMENT = _REL_NS + "/officeDocument"
+_STRICT_OFFICE_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/" \
+    "officeDocument"
+_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/" \
+    "core-properties"
+_WORKSHEET, _SHARED_STRINGS, _STYLES_REL, _VBA = (
+    _REL_NS + "/worksheet", _REL_NS + "/sharedStrings", _REL_NS + "/styles",
+    "http://schemas.microsoft.com/office/2006/relationships/vbaProject")
+_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+_BOOK_TYPES = (_TYPE + "sheet.main+xml", _TYPE + "template.main+xml")
+_PART_TYPES = {_WORKSHEET: _TYPE + "worksheet+xml",
+               _SHARED_STRINGS: _TYPE + "sharedStrings+xml", _STYLES_REL: _TYPE + "styles+xml"}
+_STRICT_MESSAGE = ("the workbook is saved as 'Strict Open XML'; save it as an ordinary "
+                   "'Excel Workbook (.xlsx)'")
+
+
+def _content_types(root: Any) -> dict[str, str]:
+    """Part name (as compared) -> content type, and '.ext' -> the default for an extension."""
+    types: dict[str, str] = {}
+    for element in root:
+        tag = element.tag
+        if tag == f"{{{_TYPES_NS}}}Default":
+            types["." + (element.get("Extension") or "").translate(_ASCII_LOWER)] = \
+                element.get("ContentType", "")
+    for element in root:
+        if element.tag == f"{{{_TYPES_NS}}}Override":
+            types[_key(element.get("PartName") or "")] = element.get("ContentType", "")
+    return types
+
+
+def _default_type(types: dict[str, str], part: str) -> str:
+    return types.get("." + posixpath.splitext(part)[1][1:].translate(_ASCII_LOWER), "")
+
+
+def _type_of(types: dict[str, str], part: str) -> str:
+    return types.get(_key(part)) or _default_type(types, part)
+
+
+def _relationships(root: Any) -> list[tuple[str, str, str, bool]]:
+    """(id, type, target, external) of each relationship."""
+    return [(r.get("Id") or "", r.get("Type") or "", r.get("Target") or "",
+             (r.get("TargetMode") or "").lower() == "external")
+            for r in root if r.tag == f"{{{_PKG_REL_NS}}}Relationship"]
+
+
+def _office_document(root: Any) -> str | None:
+    rels = _relationships(root)
+    if any(t == _STRICT_OFFICE_DOCUMENT for _, t, _, _ in rels):
+        raise FileRefused("strict-ooxml", _STRICT_MESSAGE)
+    books = [target for _, t, target, external in rels if t == _OFFICE_DOCUMENT and not external]
+    if len(books) > 1:
+        raise _inconsistent("the package names more than one workbook part")
+    return _resolve("", books[0]) if books else None
+
+
+def _rels_part(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _resolve(source: str, target: str) -> str:
+    """A relationship's target as a part name, relative to the part it belongs to; one that
+    leaves the package, or is not a plain path, refuses the file."""
+    if any(ch in target for ch in "?#\\") or "://" in target:
+        raise _inconsistent(f"a relationship points outside the package ({_printable(target)})")
+    if target.startswith("/"):
+        path = posixpath.normpath(target.lstrip("/"))
+    else:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+    if path.startswith("..") or path in (".", ""):
+        raise _inconsistent(f"a relationship points outside the package ({_printable(target)})")
+    return path
+
+
+def _read_structure(types: dict[str, str], root_rels: bytes, book: Any, book_part: str,
+                    book_type: str, book_rels: Any | None) -> _Structure:
+    if book.tag.startswith("{" + _STRICT_NS):
+        raise FileRefused("strict-ooxml", _STRICT_MESSAGE)
+    if book.tag != f"{{{_MAIN_NS}}}workbook" or book_type not in _BOOK_TYPES:
+        raise _inconsistent(f"the part {_printable(book_part)} named as the workbook is not "
+                            f"one (its content type is {_printable(book_type) or 'missing'})")
+    rels = _relationships(book_rels) if book_rels is not None else []
+    by_id: dict[str, tuple[str, str, bool]] = {}
+    for rid, kind, target, external in rels:
+        if rid in by_id:
+            raise _inconsistent(f"the workbook's relationship {_printable(rid)} is given twice")
+        by_id[rid] = (kind, target, external)
+    wanted: list[str] = []
+
+    def single(kind: str, what: str) -> str | None:
+        found = [(t, ext) for k, t, ext in by_id.values() if k == kind]
+        if not found:
+            return None
+        if len(found) > 1:
+            raise _inconsistent(f"the workbook names more than one {what} part")
+        target, external = found[0]
+        if external:
+            raise _inconsistent(f"the workbook's {what} are outside the package")
+        part = _resolve(book_part, target)
+        if _type_of(types, part) != _PART_TYPES[kind]:
+            raise _inconsistent(f"the part {_printable(part)} named as the workbook's {what} "
+                                "is not one (its content type says otherwise)")
+        wanted.append(part)
+        return part
+
+    shared = single(_SHARED_STRINGS, "shared strings")
+    styles = single(_STYLES_REL, "styles")
+    sheets: list[SheetInfo] = []
+    names: set[str] = set()
+    parts: dict[str, str] = {}
+    sheets_element = book.find(f"{{{_MAIN_NS}}}sheets")
+    for element in sheets_element if sheets_element is not None else ():
+        if element.tag != f"{{{_MAIN_NS}}}sheet":
+            continue
+        name = element.get("name", "")
+        if name.casefold() in names:
+            raise _inconsistent(f"the workbook has two sheets named {_printable(name)}")
+        names.add(name.casefold())
+        rid = element.get(f"{{{_REL_NS}}}id", "")
+        state = element.get("state", "visible")
+        kind, target, external = by_id.get(rid, ("", "", False))
+        problem = None
+        path = ""
+        if kind != _WORKSHEET or external or not target:
+            problem = f"the sheet '{name}' is not a worksheet of this package"
+        else:
+            path = _resolve(book_part, target)
+            if _type_of(types, path) != _PART_TYPES[_WORKSHEET]:
+                problem = f"the part of the sheet '{name}' is not a worksheet"
+            elif _key(path) in parts:
+                raise _inconsistent(f"the sheets {_printable(parts[_key(path)])} and "
+                                    f"{_printable(name)} are the same part")
+            parts[_key(path)] = name
+        sheets.append(SheetInfo(name=name, path=path, state=state, problem=problem))
+    props = book.find(f"{{{_MAIN_NS}}}workbookPr")
+    date1904 = props is not None and (props.get("date1904") or "").strip().lower() in (
+        "1", "true")
+    core = None
+    for _, kind, target, external in _relationships(_parse(root_rels, "_rels/.rels")):
+        if kind == _CORE and not external:
+            core = _resolve("", target)  # optional: a file may lack it
+    macros = any(k == _VBA for k, _, _ in by_id.values())
+    return _Structure(tuple(sheets), shared, styles, core, date1904, macros, tuple(wanted))
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,14 +690,39 @@ class _Limited:
 _DOCTYPE_MESSAGE = ("the workbook's XML declares a DOCTYPE or entities, which Excel never "
                     "writes; the file was made by another tool and may be hostile")
 _M = "{" + _MAIN_NS + "}"
-_C, _V, _F, _IS, _T, _RPH, _ROW = (_M + n for n in ("c", "v", "f", "is", "t", "rPh", "row"))
+_C, _V, _F, _IS, _T, _R, _ROW, _SI = (_M + n for n in ("c", "v", "f", "is", "t", "r", "row",
+                                                        "si"))
+_SHEET_DATA, _EXT_LST = _M + "sheetData", _M + "extLst"
 _DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_comments=True, remove_pis=True)
 _STYLES = {str(i): i for i in range(2048)}  # style attributes as written, parsed once
+_NS = {"m": _MAIN_NS}
+_COUNT_CELLS = etree.XPath("count(//m:c)", namespaces=_NS)
+_COUNT_TEXTS = etree.XPath("count(//m:t)", namespaces=_NS)
+_COUNT_RUN_TEXTS = etree.XPath("count(m:si/m:t | m:si/m:r/m:t | m:si/m:rPh/m:t)",
+                               namespaces=_NS)
 # Parts that are the same in every return of one generator, parsed once per content.
-_SHEETS_CACHE: dict[tuple[int, ...], list[SheetInfo]] = {}
-_STYLES_CACHE: dict[tuple[int, ...], list[str]] = {}
+_ROOT_CACHE: dict[tuple[int, ...], tuple[dict[str, str], str | None, str]] = {}
+_STRUCTURE_CACHE: dict[tuple[int, ...], _Structure] = {}
+_STYLES_CACHE: dict[tuple[int, ...], Styles] = {}
+
+
+def _parse(data: bytes, member: str) -> Any:
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        if "huge" in str(exc).lower():
+            raise FileRefused("too-large", f"the workbook's part {_printable(member)} holds a "
+                              "text over 10 MB; no answer is that long: shorten it to at most "
+                              f"{MAX_TEXT:,} characters and send the file again") from exc
+        raise FileRefused("damaged-file", f"the workbook's part {_printable(member)} is not "
+                          f"valid XML ({exc}); save it again from Excel") from exc
+    if root.getroottree().docinfo.internalDTD is not None:
+        # the byte check in _bytes sees only ASCII-compatible encodings (not UTF-16);
+        # the parser resolved nothing, but such a part is refused all the same
+        raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
+    return root
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -367,10 +732,18 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
 
 
 def _text_of(element: Any) -> str:
-    """The text a cell shows: its <t> runs joined, phonetic hints (rPh) left out."""
+    """The text a string shows: its <t>, or its runs' <t> joined; phonetic hints (rPh) and
+    their properties are left out."""
     if len(element) == 1 and element[0].tag == _T:
         return element[0].text or ""
-    return "".join(t.text or "" for t in element.iter(_T) if t.getparent().tag != _RPH)
+    parts = []
+    for child in element:
+        tag = child.tag
+        if tag == _T:
+            parts.append(child.text or "")
+        elif tag == _R:
+            parts.extend(t.text or "" for t in child if t.tag == _T)
+    return "".join(parts)
 
 
 def _cut(text: str) -> tuple[str, int | None]:
@@ -381,130 +754,172 @@ def _cut(text: str) -> tuple[str, int | None]:
 
 
 def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
-    if len(root) > MAX_SHARED_STRINGS:
+    """The shared strings, in order; a text anywhere but a string's own runs (where no
+    spreadsheet shows it) refuses the part."""
+    if root.tag != f"{_M}sst":
+        raise _inconsistent("the shared strings part is not one")
+    if len(root) > MAX_SHARED_STRINGS + 1:
         raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
                           "texts; it is not a return")
+    if _COUNT_TEXTS(root) != _COUNT_RUN_TEXTS(root):
+        raise _inconsistent("the shared strings hold a text outside any string")
     strings: list[str] = []
     lengths: dict[int, int] = {}
-    t_tag = _T
+    t_tag, si_tag = _T, _SI
     for si in root:
+        if si.tag != si_tag:
+            if si.tag == _EXT_LST:
+                continue
+            raise _inconsistent("the shared strings hold something that is not a string")
         first = si[0] if len(si) == 1 else None
         text = (first.text or "") if first is not None and first.tag == t_tag else _text_of(si)
         if len(text) > MAX_TEXT:
             lengths[len(strings)] = len(text)
             text = text[: MAX_TEXT + 1]
         strings.append(unescape(text))
+    if len(strings) > MAX_SHARED_STRINGS:
+        raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
+                          "texts; it is not a return")
     return strings, lengths
 
 
-def _number_formats(root: Any) -> list[str]:
-    codes = {int(n.get("numFmtId")): n.get("formatCode", "")
-             for n in root.iter(_M + "numFmt") if _digits(n.get("numFmtId") or "")}
+def _styles(root: Any) -> Styles:
+    """The number format of each cell style: its code where the styles define it, else the
+    built-in one of its id; only ``styleSheet/numFmts/numFmt`` defines codes (a differential
+    format's numFmt is a conditional format's, not a cell's)."""
+    codes: dict[int, str] = {}
+    formats = root.find(_M + "numFmts")
+    for n in formats if formats is not None else ():
+        if n.tag == _M + "numFmt":
+            codes[_number(n.get("numFmtId") or "", default=-1)] = n.get("formatCode", "")
     xfs = root.find(_M + "cellXfs")
-    ids = [int(x.get("numFmtId", "0")) if _digits(x.get("numFmtId") or "0") else 0
-           for x in (xfs if xfs is not None else ())]
-    if len(ids) > 100_000:
-        raise FileRefused("zip-bomb", "the workbook holds over 100,000 cell styles; it is not "
-                          "a return")
-    return [codes.get(i, BUILTIN_FORMATS.get(i, "General")) for i in ids]
+    ids = [_number(x.get("numFmtId") or "0") for x in (xfs if xfs is not None else ())
+           if x.tag == _M + "xf"]
+    if len(ids) > MAX_STYLES:
+        raise FileRefused("zip-bomb", f"the workbook holds over {MAX_STYLES:,} cell styles; it "
+                          "is not a return")
+    dxfs = root.find(_M + "dxfs")
+    conditional = dxfs is not None and any(
+        child.tag == _M + "numFmt" for dxf in dxfs for child in dxf)
+    return Styles(tuple(codes[i] if i in codes else builtin_format(i) for i in ids),
+                  conditional)
 
 
 def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
-                 max_col: int) -> tuple[Cells, tuple[int, int] | None]:
-    """Every cell that holds a value or a formula, by (row, col). The loop handles the
-    common shapes inline (it is the reader's hot spot); a sheet with a cell placed by order
-    rather than by address is read by ``_cells_by_order``."""
+                 max_col: int, *, conditional: bool = False) -> SheetData:
+    """Every cell that holds a value or a formula, by (row, col), where Excel reads cells:
+    ``worksheet/sheetData/row/c``, rows and cells in order, each once (a row or cell without
+    its address follows the one before it, as the schema allows). A cell anywhere else, or
+    out of order, refuses the sheet. The loop handles the common shapes inline (it is the
+    reader's hot spot). ``conditional``: the part mentions conditional formats (in the sheet
+    or in its extensions, as Excel 2010 writes some)."""
+    if root.tag != f"{_M}worksheet":
+        raise _inconsistent("a sheet's part is not a worksheet")
+    sheet_data = None
+    drawing = False
+    hides_zeros = False
+    hidden_cols: set[int] = set()
+    zero_height = False
+    for child in root:
+        tag = child.tag
+        if tag == _SHEET_DATA:
+            if sheet_data is not None:
+                raise _inconsistent("a sheet holds two sets of cells")
+            sheet_data = child
+        elif tag == _M + "drawing":
+            drawing = True
+        elif tag == _M + "sheetViews":
+            hides_zeros = any(_false(v.get("showZeros")) for v in child)
+        elif tag == _M + "cols":
+            hidden_cols = _hidden_columns(child, max_col)
+        elif tag == _M + "sheetFormatPr":
+            zero_height = _true(child.get("zeroHeight"))
     cells: Cells = {}
     beyond: tuple[int, int] | None = None
-    refs, styles, v_tag, f_tag, new = _REFS, _STYLES, _V, _F, tuple.__new__
-    for c in root.iter(_C):
-        if not len(c):
-            continue  # a styled blank
-        ref = c.get("r")
-        pos = refs.get(ref) if ref is not None else None
-        if pos is None:
-            pos = split_ref(ref) if ref is not None else None
-            if pos is None:
-                return _cells_by_order(root, shared, lengths, max_row, max_col)
-        kind = c.get("t")
-        s = c.get("s")
-        style = 0 if s is None else styles.get(s)
-        if style is None:
-            style = _style(s)
-        first = c[0]
-        count = len(c)
-        cell: Cell | None
-        if count == 1 and kind == "s" and first.tag == v_tag:
-            try:
-                index = int(first.text or "")
-                if index < 0:
-                    raise IndexError(index)  # shared[-1] would be the last string
-                cell = new(Cell, (shared[index], None, True, style,
-                                  lengths.get(index) if lengths else None))
-            except (ValueError, IndexError):
-                cell = _cell(c, shared, lengths)  # a broken index: the general reader says how
-        elif (kind is None or kind == "n") and (
-                (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
-                                                        and c[1].tag == v_tag)):
-            text = c[count - 1].text
-            formula = None if count == 1 else first.text or ""
-            if text and text.strip():
-                try:
-                    number: Any = float(text)
-                except ValueError:
-                    number = text
-                cell = new(Cell, (number, formula, True, style, None))
-            elif formula is not None:  # a formula without a stored result
-                cell = new(Cell, (None, formula, False, style, None))
-            else:
-                continue  # <v/>: nothing
-        else:
-            cell = _cell(c, shared, lengths)
-        if cell is None:
-            continue
-        if pos[0] >= max_row or pos[1] >= max_col:
-            if beyond is None:
-                beyond = pos
-            continue
-        cells[pos] = cell
-        if len(cells) > MAX_CELLS:
-            raise _too_many_cells()
-    return cells, beyond
-
-
-def _too_many_cells() -> FileRefused:
-    return FileRefused("too-large", f"a sheet holds over {MAX_CELLS:,} filled cells; a return "
-                       "has a few hundred: fill in the workbook the ministry sent, and only its "
-                       "yellow cells")
-
-
-def _cells_by_order(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
-                    max_col: int) -> tuple[Cells, tuple[int, int] | None]:
-    """Like _sheet_cells, for sheets where some cells have no r attribute: such a cell
-    follows the one before it, as the schema allows."""
-    cells: Cells = {}
-    beyond: tuple[int, int] | None = None
+    hidden_rows: set[int] = set()
+    walked = 0
+    refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLES, _V, _F, _C, tuple.__new__
+    is_tag, t_tag = _IS, _T
     row_index = -1
-    for row in root.iter(_ROW):
+    for row in sheet_data if sheet_data is not None else ():
+        if row.tag != _ROW:
+            raise _inconsistent("a sheet holds something other than rows among its cells")
         r = row.get("r")
-        row_index = int(r) - 1 if r and _digits(r) and int(r) >= 1 else row_index + 1
-        col = -1  # the previous cell's column; -2: known only from prev_ref
-        prev_ref = ""
+        if r is None:
+            row_index += 1
+        else:
+            number = _number(r, default=-1)
+            if not row_index < number - 1 < EXCEL_ROWS:
+                raise _inconsistent(f"a sheet's rows are out of order or out of range (row "
+                                    f"{_printable(r[:12])})")
+            row_index = number - 1
+        height = row.get("ht")
+        if row.get("hidden") is not None or zero_height or (
+                height is not None and height[:1] in ("0", ".", "-")):
+            if _row_hidden(row, zero_height):
+                hidden_rows.add(row_index)
+        col = -1
         for c in row:
+            walked += 1
+            if c.tag != c_tag:
+                if c.tag == _EXT_LST:
+                    walked -= 1
+                    continue
+                raise _inconsistent("a row holds something other than cells")
             ref = c.get("r")
-            empty = len(c) == 0
-            if ref is not None:
-                if empty:  # a styled blank: its position matters only to a cell without r
-                    prev_ref, col = ref, -2
-                    continue
-                pos = split_ref(ref) or (row_index, _next_col(col, prev_ref))
-                col = pos[1]
+            if ref is None:
+                pos = (row_index, col + 1)
             else:
-                col = _next_col(col, prev_ref)
-                pos = (row_index, col)
-                if empty:
-                    continue
-            cell = _cell(c, shared, lengths)
+                pos = refs.get(ref) or split_ref(ref)
+                if pos is None:
+                    raise _inconsistent(f"a cell's address is not one ({_printable(ref[:12])})")
+            if pos[0] != row_index or pos[1] <= col or pos[1] >= EXCEL_COLS:
+                raise _inconsistent(f"the cells of a sheet are out of order or given twice "
+                                    f"(at {_printable(ref or '')})")
+            col = pos[1]
+            if not len(c):
+                continue  # a styled blank
+            kind = c.get("t")
+            s = c.get("s")
+            style = 0 if s is None else styles.get(s)
+            if style is None:
+                style = _number(s, default=UNKNOWN_STYLE)
+            first = c[0]
+            count = len(c)
+            cell: Cell | None
+            if c.get("vm") is not None:  # the value metadata of a picture or linked data
+                cell = _cell(c, shared, lengths)
+                if cell is not None:
+                    cell = cell._replace(value=RichValue(cell.value))
+            elif count == 1 and kind == "s" and first.tag == v_tag:
+                try:
+                    index = int(first.text or "")
+                    if index < 0:
+                        raise IndexError(index)  # shared[-1] would be the last string
+                    cell = new(Cell, (shared[index], None, True, style,
+                                      lengths.get(index) if lengths else None))
+                except (ValueError, IndexError):
+                    cell = _cell(c, shared, lengths)  # a broken index: the general reader
+            elif (kind is None or kind == "n") and (
+                    (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
+                                                            and c[1].tag == v_tag)):
+                text = c[count - 1].text
+                formula = None if count == 1 else first.text or ""
+                if text and text.strip():
+                    cell = new(Cell, (_float(text), formula, True, style, None))
+                elif formula is not None:  # a formula without a stored result
+                    cell = new(Cell, (None, formula, False, style, None))
+                else:
+                    continue  # <v/>: nothing
+            elif kind == "inlineStr" and count == 1 and first.tag == is_tag and len(first) == 1 \
+                    and first[0].tag == t_tag:  # a text stored in the cell (openpyxl writes it)
+                text = first[0].text or ""
+                if len(text) <= MAX_TEXT:
+                    cell = new(Cell, (unescape(text), None, True, style, None))
+                else:
+                    cell = _cell(c, shared, lengths)
+            else:
+                cell = _cell(c, shared, lengths)
             if cell is None:
                 continue
             if pos[0] >= max_row or pos[1] >= max_col:
@@ -514,22 +929,74 @@ def _cells_by_order(root: Any, shared: list[str], lengths: dict[int, int], max_r
             cells[pos] = cell
             if len(cells) > MAX_CELLS:
                 raise _too_many_cells()
-    return cells, beyond
+    if _COUNT_CELLS(root) != walked:
+        raise _inconsistent("a sheet holds a cell outside its rows, where Excel shows none")
+    return SheetData(cells, beyond, frozenset(r for r in hidden_rows if r < max_row),
+                     frozenset(hidden_cols), hides_zeros, drawing, conditional)
 
 
-def _next_col(col: int, prev_ref: str) -> int:
-    if col == -2:
-        col = (split_ref(prev_ref) or (0, -1))[1]
-    return col + 1
+def _row_hidden(row: Any, zero_height: bool) -> bool:
+    if _true(row.get("hidden")):
+        return True
+    height = row.get("ht")
+    if height is not None:
+        try:
+            return float(height) == 0
+        except ValueError:
+            return False
+    return zero_height
 
 
-def _style(text: str) -> int:
-    return int(text) if _digits(text) else 0
+def _hidden_columns(cols: Any, max_col: int) -> set[int]:
+    hidden: set[int] = set()
+    for col in cols:
+        width = col.get("width")
+        try:
+            narrow = width is not None and float(width) == 0
+        except ValueError:
+            narrow = False
+        if _true(col.get("hidden")) or narrow:
+            low = max(1, _number(col.get("min") or "", default=1))
+            high = min(max_col, _number(col.get("max") or "", default=low))
+            hidden.update(range(low - 1, high))
+    return hidden
+
+
+def _true(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("1", "true")
+
+
+def _false(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("0", "false")
+
+
+def _too_many_cells() -> FileRefused:
+    return FileRefused("too-large", f"a sheet holds over {MAX_CELLS:,} filled cells; a return "
+                       "has a few hundred: fill in the workbook the ministry sent, and only its "
+                       "yellow cells")
+
+
+def _number(text: str, default: int = 0) -> int:
+    """A non-negative integer attribute (a style, a row, a format id) as written, or
+    ``default``: only ASCII digits, and few enough that no one means more (Python's int()
+    refuses 4,300 digits with an exception)."""
+    return int(text) if len(text) <= 9 and _digits(text) else default
 
 
 def _digits(text: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts "²", which int() refuses."""
     return text.isascii() and text.isdigit()
+
+
+def _float(text: str) -> Any:
+    """A number as a spreadsheet stores it: ASCII, no digit separators; anything else (which
+    Python's float() would take: "١٢", "1_000") stays the text it is."""
+    if text.isascii() and "_" not in text:
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
@@ -542,7 +1009,8 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
     for child in c:
         tag = child.tag
         if tag == _V:
-            has_v, v_text = True, child.text
+            if not has_v:
+                has_v, v_text = True, child.text
         elif tag == _F:
             formula = child.text or ""
         elif tag == _IS:
@@ -555,7 +1023,7 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
         value = None
     elif kind == "s":
         try:
-            index = int(v_text or "")
+            index = int(v_text or "") if len(v_text or "") <= 9 else -1
             if index < 0:
                 raise IndexError(index)
             value, full = shared[index], lengths.get(index)
@@ -567,16 +1035,13 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
     elif kind == "b":
         value = (v_text or "").strip() in ("1", "true")
     elif kind == "e":
-        value = ErrorValue(v_text or "")
+        value = ErrorValue((v_text or "")[:32])
     elif kind == "d":
-        value = v_text
+        value = (v_text or "")[:64]
     elif not (v_text or "").strip():
         value = None
     else:
-        try:
-            value = float(v_text or "")
-        except ValueError:
-            value = v_text
+        value = _float(v_text or "")
     if value is None and formula is None:
         return None
     # An empty <v/> of a numeric cell is no result at all (openpyxl writes it when it
@@ -584,4 +1049,4 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
     cached = kind == "inlineStr" or (kind == "str" and has_v) or bool(
         has_v and (v_text or "").strip())
     return Cell(value=value, formula=formula if formula is not None else None, cached=cached,
-                style=_style(style) if style else 0, full_length=full)
+                style=_number(style, default=UNKNOWN_STYLE) if style else 0, full_length=full)

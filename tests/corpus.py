@@ -24,6 +24,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from pathlib import Path
 import openpyxl
 
 from pmqa_xlsx import build_cellmap, generate_roster, generate_workbook, load_layout
-from pmqa_xlsx.cellmap import CellMap
+from pmqa_xlsx.cellmap import CellMap, InputCell
 from pmqa_xlsx.generate import MANIFEST_NAME
 from pmqa_xlsx.identity import new_token
 from pmqa_xlsx.layout import META_SHEET, Layout
@@ -41,6 +42,7 @@ from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.xlsxread import open_package
 
 from .fill import fill
+from .package import add_style, set_cell
 
 COMMITTED = Path(__file__).resolve().parent / "data" / "corpus"
 WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -66,8 +68,9 @@ NOT_ISSUED_AGENCY = Agency(code="03097", name="กรมที่เพิ่ม
 
 @dataclass(frozen=True)
 class Case:
-    """One bad file: its name in the corpus, the code it must carry, the state the reader
-    gives it and the state the merge (with the roster) gives it."""
+    """One bad file: its name in the corpus, the code it must carry (empty: none, the file
+    must be read right), the state the reader gives it and the state the merge (with the
+    roster) gives it."""
 
     name: str
     code: str
@@ -93,7 +96,8 @@ CASES = [
     Case("macro-renamed.xlsx", "macro-workbook", what="the same, renamed .xlsx"),
     Case("password.xlsx", "password-protected", what="encrypted with a password to open"),
     # zip bombs and limits
-    Case("bomb-shared-strings.xlsx", "zip-bomb", what="250,000 different shared strings"),
+    Case("bomb-shared-strings.xlsx", "too-large", what="250,000 different shared strings: "
+         "more markup in one part than any return holds"),
     Case("bomb-huge-part.xlsx", "zip-bomb", what="a 25 MB part in a small file"),
     Case("bomb-million-rows.xlsx", "zip-bomb", what="a sheet of a million rows"),
     Case("bomb-lying-sizes.xlsx", "damaged-file",
@@ -118,6 +122,53 @@ CASES = [
     Case(".~lock.03001.xlsx#", "not-a-return", what="LibreOffice's lock file"),
     Case("Thumbs.db", "not-a-return", what="Windows' thumbnail cache"),
     Case("readme.txt", "not-excel", what="a note left in the folder"),
+    # number formats as spreadsheets store them (the reader's rules: pmqa_xlsx/numfmt.py)
+    Case("format-thai-percent.xlsx", "typed-as-percent",
+         what="85% typed in a number cell: Thai Excel's built-in id 68 (t0.00%), undefined"),
+    Case("format-cjk-date.xlsx", "typed-as-date",
+         what="a date in a number cell: Chinese Excel's built-in id 31, undefined"),
+    Case("format-1904-date.xlsx", "typed-as-date",
+         what="a date typed in a number cell of a workbook in the 1904 date system"),
+    Case("format-hides-value.xlsx", "format-hides-value", what="a number formatted ;;;"),
+    Case("format-scaled.xlsx", "format-hides-value", what="a number formatted #,##0, "
+         "(shown in thousands)"),
+    Case("pasted-date-in-text.xlsx", "shown-as-formatted", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="a text blank holding a date pasted from "
+         "elsewhere: read as the date shown, never the serial 43555"),
+    Case("superscript-digits.xlsx", "not-a-number", what="'10²' typed in a number cell"),
+    # the package read as Excel reads it
+    Case("parts-renamed.xlsx", "", state="ok", merge_state="ok",
+         what="workbook, styles and sheets under other names and letter case, found through "
+              "the relationships, with decoys at the usual names"),
+    Case("part-twice.xlsx", "inconsistent-package", what="a sheet's part in the zip twice"),
+    Case("part-twice-case.xlsx", "inconsistent-package",
+         what="a sheet's part twice, in two letter cases"),
+    Case("zip-header-disagrees.xlsx", "damaged-file",
+         what="a local header naming another part than the central directory"),
+    Case("cell-outside-rows.xlsx", "inconsistent-package",
+         what="a cell hidden in the sheet's extensions, where no spreadsheet shows it"),
+    Case("cell-twice.xlsx", "inconsistent-package", what="an input cell given twice"),
+    Case("sheet-points-elsewhere.xlsx", "inconsistent-package",
+         what="หมวด 3's relationship pointing at หมวด 7.2's part"),
+    Case("rich-value.xlsx", "rich-value", what="a picture placed in an input cell (vm)"),
+    Case("conditional-number-format.xlsx", "conditional-number-format",
+         what="a conditional format that shows numbers as percentages"),
+    Case("hidden-row.xlsx", "hidden-input", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="an answered row hidden"),
+    Case("drawing.xlsx", "drawing-over-form", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="a shape drawn over หมวด 3"),
+    # text and numbers no file should hold
+    Case("lone-surrogate.xlsx", "lost-character", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="_xD800_ (a lone surrogate) in an answer"),
+    Case("huge-style-index.xlsx", "unknown-style",
+         what="a style index of 5,000 digits on an input cell"),
+    Case("huge-row-number.xlsx", "inconsistent-package", what="a row numbered with 5,000 "
+         "digits"),
+    Case("docprops-oversized.xlsx", "unreadable-properties", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="100 KB of text in the document properties"),
+    Case("markup-bomb.xlsx", "too-large",
+         what="200,000 styled blank cells: within the size limits, far more markup than a "
+              "return"),
     # Issue 10, an agency's identity cannot be confused or taken: codes in other spellings,
     # tokens, times that cannot be true, returns of one agency that differ.
     Case("code-thai-digits.xlsx", "duplicate", state="ok", merge_state="duplicate",
@@ -147,6 +198,12 @@ IDENTITY_COUNTED_INSTEAD = {"code-thai-digits.xlsx": "03002.xlsx",
                             "dated-2099.xlsx": "03008.xlsx",
                             "duplicate-differs.xlsx": "03009.xlsx"}
 
+#: Agencies of the cases that are counted: each returns once, so that the merge counts it.
+CASE_AGENCIES = {case.name: Agency(code=f"031{i:02d}", name=f"กรมกรณีทดสอบที่ {i}",
+                                   ministry="กระทรวงมหาดไทย")
+                 for i, case in enumerate((c for c in CASES if c.merge_state in
+                                           ("ok", "ok_with_warnings")), start=1)}
+
 
 def build(root: Path) -> dict[str, Path]:
     """Write into ``root/returns/`` the corpus, ten good returns and a good return whose
@@ -159,8 +216,8 @@ def build(root: Path) -> dict[str, Path]:
     cellmap = build_cellmap(layout)
     work = root / "work"
     work.mkdir(exist_ok=True)
-    generate_roster(layout, [*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY], work / "sent",
-                    generated_at=WHEN)
+    generate_roster(layout, [*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY,
+                             *CASE_AGENCIES.values()], work / "sent", generated_at=WHEN)
     shutil.copyfile(work / "sent" / MANIFEST_NAME, root / MANIFEST_NAME)
     files: dict[str, Path] = {}
     for agency in GOOD_AGENCIES:
@@ -171,13 +228,17 @@ def build(root: Path) -> dict[str, Path]:
     base = files["03001.xlsx"]
     for case in CASES:
         target = folder / case.name
-        BUILDERS[case.name](base, target, layout, cellmap, work)
+        agency = CASE_AGENCIES.get(case.name)
+        own = base if agency is None else good_return(layout, cellmap, agency, work,
+                                                      work / f"base-{agency.code}.xlsx")
+        BUILDERS[case.name](own, target, layout, cellmap, work)
         files[case.name] = target
     shutil.rmtree(work)
     roster = root / "roster.csv"
     rows = ["agency_code,agency_name,ministry"] + [
         f'{a.code},"{a.name.replace(chr(34), chr(34) * 2)}",{a.ministry}'
-        for a in (*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY, NOT_ISSUED_AGENCY)]
+        for a in (*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY, NOT_ISSUED_AGENCY,
+                  *CASE_AGENCIES.values())]
     roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return files
 
@@ -371,6 +432,239 @@ def _thai_text(size: int) -> bytes:
     return b"".join(rng.choices(letters, k=size // 3))
 
 
+# --------------------------------------------------------------------------------------------
+# Builders of the reader's cases: number formats, the package as Excel reads it, text and
+# numbers no file should hold. Each edits the parts of a good return (saved by openpyxl: its
+# texts are inline strings, its styles in xl/styles.xml).
+# --------------------------------------------------------------------------------------------
+
+_STYLES_PART = "xl/styles.xml"
+_BOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+
+def _first(cellmap: CellMap, kind: str) -> InputCell:
+    return next(c for c in cellmap.inputs() if c.kind == kind)
+
+
+def _cell_edit(kind: str, inner: str, format_id: int | None = None, code: str | None = None,
+               attrs: str = "", book: Callable[[bytes], bytes] | None = None) -> Builder:
+    """The first input of ``kind`` rewritten to hold ``inner``, with a new style of number
+    format ``format_id`` (``code`` defines it; None leaves the id undefined, as Excel does for
+    built-in ids) and ``attrs``; ``book`` edits xl/workbook.xml too."""
+    def build_(base: Path, target: Path, layout: Layout, cellmap: CellMap, work: Path) -> None:
+        cell = _first(cellmap, kind)
+        member = sheet_part(base, cell.sheet)
+        with zipfile.ZipFile(base) as package:
+            styles = package.read(_STYLES_PART)
+        style = ""
+        if format_id is not None:
+            styles, index = add_style(styles, format_id, code)
+            style = f's="{index}"'
+
+        def change(name: str, data: bytes) -> bytes:
+            if name == member:
+                return set_cell(data, cell.ref, inner, f"{style} {attrs}".strip())
+            if name == _STYLES_PART:
+                return styles
+            if name == "xl/workbook.xml" and book is not None:
+                return book(data)
+            return data
+        rewrite_zip(base, target, change)
+    return build_
+
+
+def _date1904(book: bytes) -> bytes:
+    return book.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1) \
+        if b"<workbookPr" in book else book.replace(b"<sheets>", b'<workbookPr date1904="1"/>'
+                                                    b"<sheets>", 1)
+
+
+def _renamed_parts(base: Path, target: Path, *_: object) -> None:
+    """The workbook, its styles and its sheets moved to other names (and letter cases), the
+    relationships and content types following them; decoys left at the usual names would
+    make a reader of fixed names see a percent format on every cell and other sheets."""
+    moves = {"xl/workbook.xml": "xl/Book.XML", "xl/styles.xml": "xl/Look/Styles2.xml",
+             "xl/_rels/workbook.xml.rels": "xl/_rels/Book.XML.rels"}
+    with zipfile.ZipFile(base) as package:
+        parts = {i.filename: package.read(i) for i in package.infolist()}
+    sheets = sorted(n for n in parts if n.startswith("xl/worksheets/"))
+    for n, name in enumerate(sheets, start=1):
+        moves[name] = f"xl/Pages/Page{n}.xml"
+    out: dict[str, bytes] = {}
+    for name, data in parts.items():
+        if name == "[Content_Types].xml":
+            for old, new in moves.items():
+                data = data.replace(f'"/{old}"'.encode(), f'"/{new}"'.encode())
+        elif name == "_rels/.rels":
+            data = data.replace(b"xl/workbook.xml", b"xl/Book.XML")
+        elif name == "xl/_rels/workbook.xml.rels":
+            for old, new in moves.items():
+                data = data.replace(f'"/{old}"'.encode(), f'"/{new}"'.encode())
+            data = data.replace(b'Target="styles.xml"', b'Target="Look/Styles2.xml"')
+        out[moves.get(name, name)] = data
+    decoy_styles = re.sub(rb'numFmtId="\d+"', b'numFmtId="10"', parts["xl/styles.xml"])
+    out["xl/styles.xml"] = decoy_styles
+    out["xl/worksheets/sheet3.xml"] = SHEET_HEAD + SHEET_TAIL
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in out.items():
+            package.writestr(name, data)
+
+
+def _part_twice(case_of: Callable[[str], str]) -> Builder:
+    """A sheet's part added a second time (under ``case_of`` its name), holding other
+    answers: which copy a reader takes is anyone's guess."""
+    def build_(base: Path, target: Path, layout: Layout, cellmap: CellMap, work: Path) -> None:
+        cell = _first(cellmap, "number")
+        member = sheet_part(base, cell.sheet)
+        with zipfile.ZipFile(base) as package:
+            forged = set_cell(package.read(member), cell.ref, "<v>1</v>", 't="n"')
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: the point
+            rewrite_zip(base, target, lambda name, data: data, {case_of(member): forged})
+    return build_
+
+
+def _header_disagrees(base: Path, target: Path, layout: Layout, cellmap: CellMap,
+                      work: Path) -> None:
+    """The local header of a sheet names another part (of the same length) than the central
+    directory does: zipfile refuses that, other readers take the header."""
+    member = sheet_part(base, _first(cellmap, "number").sheet).encode()
+    data = bytearray(base.read_bytes())
+    start = data.find(b"PK\x03\x04")
+    while start >= 0:
+        name_len = struct.unpack_from("<H", data, start + 26)[0]
+        if bytes(data[start + 30:start + 30 + name_len]) == member:
+            data[start + 30 + name_len - 5] ^= 0x01  # sheet3.xml -> sheet2.xml
+            break
+        start = data.find(b"PK\x03\x04", start + 4)
+    target.write_bytes(bytes(data))
+
+
+def _in_sheet(kind: str, change: Callable[[bytes, InputCell], bytes]) -> Builder:
+    def build_(base: Path, target: Path, layout: Layout, cellmap: CellMap, work: Path) -> None:
+        cell = _first(cellmap, kind)
+        member = sheet_part(base, cell.sheet)
+        with zipfile.ZipFile(base) as package:
+            original = package.read(member)
+        replace_part(base, target, member, change(original, cell))
+    return build_
+
+
+def _hidden_cell(sheet: bytes, cell: InputCell) -> bytes:
+    ext = (f'<extLst><ext uri="{{00000000-0000-0000-0000-000000000000}}"><c r="{cell.ref}" '
+           f'xmlns="{MAIN_NS.decode()}"><v>99</v></c></ext></extLst>').encode()
+    return sheet.replace(b"</worksheet>", ext + b"</worksheet>")
+
+
+def _cell_twice(sheet: bytes, cell: InputCell) -> bytes:
+    found = re.search(rb'<c r="' + cell.ref.encode() + rb'"[^>]*>.*?</c>', sheet, re.DOTALL)
+    assert found is not None
+    return sheet[:found.end()] + found.group().replace(b"<v>", b"<v>1") + sheet[found.end():]
+
+
+def _hidden_row(sheet: bytes, cell: InputCell) -> bytes:
+    return re.sub(rb'<row r="' + str(cell.row + 1).encode() + rb'"', lambda m: m.group() +
+                  b' hidden="1"', sheet, count=1)
+
+
+def _huge_row(sheet: bytes, cell: InputCell) -> bytes:
+    return sheet.replace(b"</sheetData>", b'<row r="' + b"9" * 5000 + b'"><c><v>1</v></c>'
+                         b"</row></sheetData>")
+
+
+def _sheet_points_elsewhere(base: Path, target: Path, *_: object) -> None:
+    first, second = sheet_part(base, "หมวด 3"), sheet_part(base, "หมวด 7.2")
+    rewrite_zip(base, target, lambda name, data: data.replace(
+        f'Target="/{first}"'.encode(), f'Target="/{second}"'.encode())
+        if name == _BOOK_RELS else data)
+
+
+def _drawing(base: Path, target: Path, *_: object) -> None:
+    member = sheet_part(base, "หมวด 3")
+    folder, name = member.rsplit("/", 1)
+    rels = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships"><Relationship Id="rIdD" Type="http://schemas.'
+            b'openxmlformats.org/officeDocument/2006/relationships/drawing" '
+            b'Target="../drawings/drawing1.xml"/></Relationships>')
+    drawing = (b'<?xml version="1.0"?><xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/'
+               b'drawingml/2006/spreadsheetDrawing"/>')
+
+    def change(part: str, data: bytes) -> bytes:
+        if part == member:
+            data = data.replace(b"<worksheet ", b'<worksheet xmlns:r="http://schemas.'
+                                b'openxmlformats.org/officeDocument/2006/relationships" ', 1)
+            return re.sub(rb"(</sheetData>.*?)(</worksheet>)", lambda m: m.group(1) +
+                          b'<drawing r:id="rIdD"/>' + m.group(2), data, count=1, flags=re.S)
+        return data
+    rewrite_zip(base, target, change, {f"{folder}/_rels/{name}.rels": rels,
+                                       "xl/drawings/drawing1.xml": drawing})
+
+
+def _conditional_number_format(base: Path, target: Path, layout: Layout, cellmap: CellMap,
+                               work: Path) -> None:
+    cell = _first(cellmap, "number")
+    member = sheet_part(base, cell.sheet)
+    rule = (f'<conditionalFormatting sqref="{cell.ref}"><cfRule type="expression" dxfId="0" '
+            'priority="1"><formula>TRUE</formula></cfRule></conditionalFormatting>').encode()
+
+    def change(part: str, data: bytes) -> bytes:
+        if part == member:
+            return re.sub(rb"(</sheetData>)", lambda m: m.group(1) + rule, data, count=1)
+        if part == _STYLES_PART:
+            dxf = b'<dxfs count="1"><dxf><numFmt numFmtId="10" formatCode="0.00%"/></dxf></dxfs>'
+            data = re.sub(rb"<dxfs[^>]*/>|<dxfs[^>]*>.*?</dxfs>", b"", data, flags=re.S)
+            return data.replace(b"</cellStyles>", b"</cellStyles>" + dxf, 1) \
+                if b"</cellStyles>" in data else data.replace(b"</styleSheet>",
+                                                               dxf + b"</styleSheet>")
+        return data
+    rewrite_zip(base, target, change)
+
+
+def _docprops_oversized(base: Path, target: Path, *_: object) -> None:
+    core = (b'<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.'
+            b'openxmlformats.org/package/2006/metadata/core-properties" xmlns:dcterms="http://'
+            b'purl.org/dc/terms/"><dcterms:modified>' + b"2099-01-01T00:00:00Z " * 5000 +
+            b"</dcterms:modified></cp:coreProperties>")
+    replace_part(base, target, "docProps/core.xml", core)
+
+
+def _markup_bomb(sheet: bytes, cell: InputCell) -> bytes:
+    blanks = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d" s="1"/>' % (col, r)
+                                                     for col in (b"Q", b"R", b"S", b"T"))
+                      + b"</row>" for r in range(200, 50_200))
+    return re.sub(rb"(</sheetData>)", lambda m: blanks + m.group(1), sheet, count=1)
+
+
+READER_BUILDERS: dict[str, Builder] = {
+    "format-thai-percent.xlsx": _cell_edit("number", "<v>0.85</v>", 68, attrs='t="n"'),
+    "format-cjk-date.xlsx": _cell_edit("number", "<v>43555</v>", 31, attrs='t="n"'),
+    "format-1904-date.xlsx": _cell_edit("number", "<v>43555</v>", 14, attrs='t="n"',
+                                        book=_date1904),
+    "format-hides-value.xlsx": _cell_edit("number", "<v>85</v>", 170, ";;;", 't="n"'),
+    "format-scaled.xlsx": _cell_edit("number", "<v>85000</v>", 171, "#,##0,", 't="n"'),
+    "pasted-date-in-text.xlsx": _cell_edit("text", "<v>43555</v>", 14, attrs='t="n"'),
+    "superscript-digits.xlsx": _cell_edit("number", "<is><t>10²</t></is>",
+                                          attrs='t="inlineStr"'),
+    "parts-renamed.xlsx": _renamed_parts,
+    "part-twice.xlsx": _part_twice(lambda name: name),
+    "part-twice-case.xlsx": _part_twice(lambda name: name.upper()),
+    "zip-header-disagrees.xlsx": _header_disagrees,
+    "cell-outside-rows.xlsx": _in_sheet("number", _hidden_cell),
+    "cell-twice.xlsx": _in_sheet("number", _cell_twice),
+    "sheet-points-elsewhere.xlsx": _sheet_points_elsewhere,
+    "rich-value.xlsx": _cell_edit("number", "<v>#VALUE!</v>", attrs='t="e" vm="1"'),
+    "conditional-number-format.xlsx": _conditional_number_format,
+    "hidden-row.xlsx": _in_sheet("text", _hidden_row),
+    "drawing.xlsx": _drawing,
+    "lone-surrogate.xlsx": _cell_edit("text", "<is><t>ก_xD800_ข</t></is>",
+                                      attrs='t="inlineStr"'),
+    "huge-style-index.xlsx": _cell_edit("number", "<v>85</v>", attrs='s="' + "9" * 5000 + '"'),
+    "huge-row-number.xlsx": _in_sheet("number", _huge_row),
+    "docprops-oversized.xlsx": _docprops_oversized,
+    "markup-bomb.xlsx": _in_sheet("number", _markup_bomb),
+}
+
+
 _LAUGHS = (b'<!DOCTYPE workbook [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY x "&c;&c;&c;&c;&c;&c;&c;">]>')
 _EXTERNAL = b'<!DOCTYPE workbook [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
@@ -414,6 +708,7 @@ BUILDERS: dict[str, Builder] = {
     ".~lock.03001.xlsx#": _bytes(b"staff,PC-01,staff,24.11.2026 09:00,file:///C:/Users;"),
     "Thumbs.db": _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512),
     "readme.txt": _bytes("ส่งแบบฟอร์มแล้ว ตามที่แนบมา\n".encode()),
+    **READER_BUILDERS,
     # Issue 10, an agency's identity (see the cases); the functions are further down
     "code-thai-digits.xlsx": lambda base, target, *_: _meta_code(base, target, "03002",
                                                                  "๐๓๐๐๒"),

@@ -100,7 +100,7 @@ def test_zip_without_a_workbook(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
     problem = only(path)
-    assert problem["code"] == "not-a-workbook" and "xl/workbook.xml" in problem["message"]
+    assert problem["code"] == "not-a-workbook" and "[Content_Types].xml" in problem["message"]
 
 
 # -- identifying the form -------------------------------------------------------------------

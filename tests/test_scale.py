@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 import shutil
 import zipfile
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from pmqa_xlsx.identity import new_token
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.xlsxread import open_package
+
+from .package import make_package, sheet_xml
 
 WHEN = datetime(2026, 3, 1, tzinfo=UTC)
 AGENCIES = [Agency(code=f"T{i:03d}", name=f"หน่วยงาน & <{i}>", ministry="" if i % 7 else "ก")
@@ -99,27 +102,14 @@ def test_merging_is_the_same_with_one_process_or_two(many_returns: Path) -> None
 
 
 def test_cells_placed_by_order_are_read_where_they_are(tmp_path: Path) -> None:
-    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
-             'openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="2">'
-             '<c r="B2" s="1"/><c t="inlineStr"><is><t>C2</t></is></c><c><v>4</v></c></row>'
-             '<row><c t="inlineStr"><is><t>A3</t></is></c></row></sheetData></worksheet>')
-    book = ('<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
-            'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" '
-            'r:id="rId1"/></sheets></workbook>')
-    rels = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/relationships"><Relationship Id="rId1" Type="x" '
-            'Target="worksheets/sheet1.xml"/></Relationships>')
-    path = tmp_path / "order.xlsx"
-    with zipfile.ZipFile(path, "w") as package:
-        package.writestr("xl/workbook.xml", book)
-        package.writestr("xl/_rels/workbook.xml.rels", rels)
-        package.writestr("xl/worksheets/sheet1.xml", sheet)
+    sheet = sheet_xml('<row r="2"><c r="B2" s="1"/><c t="inlineStr"><is><t>C2</t></is></c>'
+                      '<c><v>4</v></c></row><row><c t="inlineStr"><is><t>A3</t></is></c></row>')
+    path = make_package(tmp_path / "order.xlsx", [("S", sheet)])
     with open_package(path) as package:
-        cells, beyond = package.read_cells(package.sheets[0])
-    assert {pos: c.value for pos, c in cells.items()} == {(1, 2): "C2", (1, 3): 4.0,
-                                                         (2, 0): "A3"}
-    assert beyond is None
+        data = package.read_cells(package.sheets[0])
+    assert {pos: c.value for pos, c in data.cells.items()} == {(1, 2): "C2", (1, 3): 4.0,
+                                                              (2, 0): "A3"}
+    assert data.beyond is None
 
 
 # Every shape of cell a spreadsheet application writes, and some it does not: the reader's
@@ -147,10 +137,14 @@ def test_the_inline_paths_read_cells_as_the_general_reader_does() -> None:
     from pmqa_xlsx import xlsxread
 
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    root = etree.fromstring(f'<worksheet xmlns="{ns}"><sheetData><row>{"".join(_CELL_SHAPES)}'
-                            "</row></sheetData></worksheet>".encode())
+    rows = "".join(f'<row r="{r}">' + "".join(c for c in _CELL_SHAPES
+                                              if re.match(rf'<c r="[A-Z]+{r}"', c)) + "</row>"
+                   for r in range(1, 5))
+    root = etree.fromstring(f'<worksheet xmlns="{ns}"><sheetData>{rows}'
+                            "</sheetData></worksheet>".encode())
     shared, lengths = ["zero", "one _x0042_"], {}
-    cells, beyond = xlsxread._sheet_cells(root, shared, lengths, 100, 100)  # noqa: SLF001
+    data = xlsxread._sheet_cells(root, shared, lengths, 100, 100)  # noqa: SLF001
+    cells, beyond = data.cells, data.beyond
     expected = {}
     for c in root.iter(f"{{{ns}}}c"):
         cell = xlsxread._cell(c, shared, lengths)  # noqa: SLF001
@@ -159,7 +153,7 @@ def test_the_inline_paths_read_cells_as_the_general_reader_does() -> None:
     assert beyond is None
     assert cells == expected
     assert cells[(0, 1)] == xlsxread.Cell("one _x0042_", None, True, 3)  # style kept
-    assert cells[(1, 6)].style == 5000 and cells[(1, 7)].style == 0
+    assert cells[(1, 6)].style == 5000 and cells[(1, 7)].style == xlsxread.UNKNOWN_STYLE
 
 
 def test_shared_strings_of_every_shape() -> None:
@@ -294,7 +288,8 @@ def test_pipes_in_a_folder_are_listed_not_opened(many_returns: Path, tmp_path: P
 
 def test_digits_python_accepts_and_excel_does_not_are_not_numbers() -> None:
     """Found in review: "²".isdigit() is True but int("²") raises, which surfaced as
-    reader-failed; a negative shared-string index read the last string; row "0" gave -1."""
+    reader-failed; a negative shared-string index read the last string; row "0" gave -1.
+    Rows numbered 0 or "²" are not where Excel puts any row: the sheet is refused."""
     from lxml import etree
 
     from pmqa_xlsx import xlsxread
@@ -306,16 +301,16 @@ def test_digits_python_accepts_and_excel_does_not_are_not_numbers() -> None:
                                 "</worksheet>".encode())
 
     shared = ["first", "last"]
-    cells, _ = xlsxread._sheet_cells(sheet(  # noqa: SLF001
+    cells = xlsxread._sheet_cells(sheet(  # noqa: SLF001
         '<row r="1"><c r="A1" s="²"><v>7</v></c><c r="B1" t="s"><v>-1</v></c></row>'),
-        shared, {}, 100, 100)
-    assert cells[(0, 0)] == xlsxread.Cell(7.0, None, True, 0)
+        shared, {}, 100, 100).cells
+    assert cells[(0, 0)] == xlsxread.Cell(7.0, None, True, xlsxread.UNKNOWN_STYLE)
     assert cells[(0, 1)].value == xlsxread.ErrorValue("#REF-STRING")
-    by_order, _ = xlsxread._sheet_cells(sheet(  # noqa: SLF001
-        '<row r="0"><c><v>1</v></c></row><row r="²"><c><v>2</v></c></row>'),
-        shared, {}, 100, 100)
-    assert {pos: c.value for pos, c in by_order.items()} == {(0, 0): 1.0, (1, 0): 2.0}
+    for rows in ('<row r="0"><c><v>1</v></c></row>', '<row r="²"><c><v>2</v></c></row>'):
+        with pytest.raises(xlsxread.FileRefused) as refused:
+            xlsxread._sheet_cells(sheet(rows), shared, {}, 100, 100)  # noqa: SLF001
+        assert refused.value.code == "inconsistent-package"
     styles = etree.fromstring(f'<styleSheet xmlns="{ns}"><numFmts><numFmt numFmtId="²" '
                               'formatCode="0%"/></numFmts><cellXfs><xf numFmtId="²"/>'
                               "</cellXfs></styleSheet>".encode())
-    assert xlsxread._number_formats(styles) == ["General"]  # noqa: SLF001
+    assert xlsxread._styles(styles).formats == ("General",)  # noqa: SLF001
