@@ -10,8 +10,9 @@ __version__ = "0.1.0"
 
 from .cellmap import CellMap, InputCell, build_cellmap  # noqa: E402
 from .consolidate import Consolidated, consolidate  # noqa: E402
-from .errors import LayoutError, PmqaError, RosterError  # noqa: E402
+from .errors import LayoutError, ManifestError, PmqaError, RosterError  # noqa: E402
 from .generate import Generated, generate_roster, generate_workbook  # noqa: E402
+from .identity import Manifest, load_manifest, normalise_code  # noqa: E402
 from .layout import Layout, load_layout, parse_layout  # noqa: E402
 from .read import ReturnResult, read_return  # noqa: E402
 from .roster import Agency, load_roster  # noqa: E402
@@ -25,6 +26,8 @@ __all__ = [
     "InputCell",
     "Layout",
     "LayoutError",
+    "Manifest",
+    "ManifestError",
     "PmqaError",
     "ReturnResult",
     "RosterError",
@@ -34,7 +37,9 @@ __all__ = [
     "generate_roster",
     "generate_workbook",
     "load_layout",
+    "load_manifest",
     "load_roster",
+    "normalise_code",
     "parse_layout",
     "percent_success",
     "read_return",

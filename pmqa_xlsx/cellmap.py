@@ -35,7 +35,7 @@ FormulaKind = Literal["percent_success", "score", "completeness", "indicator_cou
 #: Keys of the metadata sheet, in order (column A; values in column B).
 META_KEYS = (
     "form_id", "form_version", "layout_fingerprint", "fiscal_year", "agency_code",
-    "generator", "generator_version", "generated_at",
+    "generator", "generator_version", "generated_at", "token",
 )
 
 _LINE_HEIGHT = 21.0  # points per line of 16 pt TH Sarabun New

@@ -8,6 +8,7 @@ usage error.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,9 +16,10 @@ import pandas as pd
 
 from . import __version__
 from . import problems as P
-from .consolidate import collect_inputs, merge_reads, read_all
+from .consolidate import collect_inputs, issued_problem, merge_reads, read_all
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
+from .identity import load_manifest
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
 from .read import read_raw
 from .roster import load_roster
@@ -105,13 +107,18 @@ def check_layout(path: Path) -> None:
                 type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: a return of an agency not on it is an error.")
-def check(files: tuple[Path, ...], roster: Path | None) -> None:
+@click.option("--manifest", "manifest_path",
+              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The manifest.csv of the workbooks issued: a return without its agency's "
+                   "token is an error.")
+def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | None) -> None:
     """Check returned workbooks and list each file's problems, located as sheet!cell.
 
     Exits 0 when every file can be counted, 1 when a file is rejected or has an error.
     """
     try:
         codes = {a.code for a in load_roster(roster)} if roster else None
+        manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
     failed = False
@@ -121,6 +128,9 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
             read.problems.append(P.make("unknown-agency", file=read.file,
                                         agency_code=read.agency_code,
                                         agency=read.agency_code or ""))
+        issued = issued_problem(read, manifest) if manifest is not None else None
+        if issued is not None:
+            read.problems.append(issued)
         click.echo(f"{shown(path)}: {read.state}" + (f" (agency {shown(read.agency_code)})"
                                                       if read.agency_code else ""))
         for problem in read.problems:
@@ -137,6 +147,10 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
                 type=click.Path(path_type=Path, exists=True))
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: lists who did not return and unknown agencies.")
+@click.option("--manifest", "manifest_path",
+              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The manifest.csv of the workbooks issued: a return without its agency's "
+                   "token is rejected.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="The consolidated workbook to write (.xlsx).")
 @click.option("--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -145,8 +159,9 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
               help="Also write the four frames as Parquet files into this folder (pyarrow).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that read the returns (default: the cores available).")
-def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: Path | None,
-          parquet_dir: Path | None, jobs: int | None) -> None:
+def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
+          output: Path, csv_dir: Path | None, parquet_dir: Path | None,
+          jobs: int | None) -> None:
     """Merge returned workbooks (files or folders) into one consolidated dataset.
 
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
@@ -165,6 +180,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
             raise click.UsageError("--parquet needs pyarrow: pip install pyarrow") from exc
     try:
         agencies = load_roster(roster) if roster else None
+        manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
     # A rerun must not read its own outputs: the files it writes, not whole folders (an
@@ -172,10 +188,11 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
     outputs = [output, *(output_files(csv_dir, ".csv") if csv_dir else []),
                *(output_files(parquet_dir, ".parquet") if parquet_dir else [])]
     files = collect_inputs(inputs, exclude=outputs)
+    started = datetime.now(UTC)  # a file's time after this is not trusted
     with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:
         reads = read_all(files, progress=lambda _: bar.update(1), jobs=jobs)
-    result = merge_reads(reads, agencies)
+    result = merge_reads(reads, agencies, manifest=manifest, started=started)
     layouts = _layouts_of(reads)
     try:
         write_workbook(result, output, layouts)

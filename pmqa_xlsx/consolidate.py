@@ -2,9 +2,12 @@
 
 Every input file gets a row in ``returns`` with its state; every roster agency without a
 counted return gets a ``missing`` row. Of several returns from one agency the newest counts
-(by the workbook's own modification time, then the file's, then the generation time) and the
-others are listed as ``duplicate``. Only counted returns (ok, ok_with_warnings) feed
-``answers`` and ``indicators``; every problem of every file is in ``problems``.
+(by the workbook's own modification time, then the file's, then the generation time; a time
+after the merge started or before the workbook was generated is not trusted) and the others
+are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
+does not carry the token issued to its agency is rejected. Only counted returns (ok,
+ok_with_warnings) feed ``answers`` and ``indicators``; every problem of every file is in
+``problems``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from . import problems as P
+from .identity import Manifest, load_manifest
 from .layout import Layout
 from .parallel import gc_paused, worker_count
 from .problems import Problem
@@ -33,11 +37,12 @@ from .read import (
     read_raw,
     register_layouts,
 )
-from .roster import Agency, load_roster
+from .roster import Agency, check_agencies, load_roster
+from .values import is_blank
 
-RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "form_id",
-                  "form_version", "fiscal_year", "generated_at", "modified", "filled", "errors",
-                  "warnings")
+RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
+                  "differing_cells", "form_id", "form_version", "fiscal_year", "generated_at",
+                  "modified", "filled", "errors", "warnings")
 COUNTED = ("ok", "ok_with_warnings")
 
 
@@ -94,6 +99,7 @@ def consolidate(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     roster: str | os.PathLike[str] | Sequence[Agency] | None = None,
     *,
+    manifest: str | os.PathLike[str] | Manifest | None = None,
     layouts: Sequence[Layout] | None = None,
     progress: Callable[[Path], None] | None = None,
     jobs: int | None = None,
@@ -102,14 +108,20 @@ def consolidate(
 
     Args:
         paths: A file or folder of returns, or several.
-        roster: The agencies expected (a CSV/XLSX roster path or a list of Agency).
+        roster: The agencies expected (a CSV/XLSX roster path or a list of Agency, checked
+            and its codes normalised as a roster file's are).
+        manifest: The ``manifest.csv`` of the workbooks issued (or a loaded Manifest): a
+            return that does not carry the token issued to its agency is rejected.
         layouts: The layouts returns may be of (default: the bundled ones).
         progress: Called after each file is read.
         jobs: Processes that read files (default: the cores available); the result is the
             same whatever it is.
     """
     agencies = _agencies(roster)
-    return merge_reads(read_all(collect_inputs(paths), layouts, progress, jobs), agencies)
+    issued = load_manifest(manifest) if isinstance(manifest, str | os.PathLike) else manifest
+    started = datetime.now(UTC)
+    return merge_reads(read_all(collect_inputs(paths), layouts, progress, jobs), agencies,
+                       manifest=issued, started=started)
 
 
 def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
@@ -183,8 +195,11 @@ def _read_batch(files: list[Path], layouts: tuple[Layout, ...]) -> list[ReadRetu
         return [read_raw(path, layouts) for path in files]
 
 
-def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> Consolidated:
-    """The merge of already-read returns (``consolidate`` minus the reading)."""
+def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
+                manifest: Manifest | None = None,
+                started: datetime | None = None) -> Consolidated:
+    """The merge of already-read returns (``consolidate`` minus the reading). ``started`` is
+    when the merge started (default: now): a file's time after it is not trusted."""
     states = {id(r): r.state for r in reads}
     problems: list[Problem] = [p for r in reads for p in r.problems]
     roster = {a.code: a for a in agencies} if agencies is not None else None
@@ -200,14 +215,22 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
                 refuse(read, "unknown_agency", P.make(
                     "unknown-agency", file=read.file, agency_code=read.agency_code,
                     agency=read.agency_code or ""))
-    _one_return_per_agency(reads, states, problems)
+    if manifest is not None:
+        for read in reads:
+            problem = issued_problem(read, manifest)
+            if problem is not None:
+                problems.append(problem)
+                if states[id(read)] in COUNTED:
+                    states[id(read)] = "rejected"
+    duplicates = _one_return_per_agency(reads, states, problems, started or datetime.now(UTC))
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
     by_file: dict[str, list[Problem]] = {}
     for problem in problems:
         if problem.file is not None:
             by_file.setdefault(problem.file, []).append(problem)
-    rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, [])) for r in reads]
+    rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, []),
+                        duplicates.get(id(r))) for r in reads]
     if roster is not None:
         returned = {r.agency_code for r in counted}
         for agency in roster.values():
@@ -223,10 +246,10 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
                          "agency_name": agency.name, "state": "missing",
                          "reason": missing.message})
     returns = pd.DataFrame(rows, columns=list(RETURN_COLUMNS))
-    for column in ("file", "agency_code", "agency_name", "state", "reason", "form_id",
-                   "form_version", "generated_at", "modified"):
+    for column in ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
+                   "form_id", "form_version", "generated_at", "modified"):
         returns[column] = returns[column].astype("string")
-    for column in ("fiscal_year", "filled", "errors", "warnings"):
+    for column in ("fiscal_year", "differing_cells", "filled", "errors", "warnings"):
         returns[column] = returns[column].astype("Int64")
     return Consolidated(
         answers=answers_frame(counted),
@@ -234,6 +257,14 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None) -> C
         problems=P.problems_frame(problems),
         returns=returns,
     )
+
+
+def issued_problem(read: ReadReturn, manifest: Manifest) -> Problem | None:
+    """The error for a return the form was read from that does not carry the token the
+    manifest issued to its agency (``merge`` and ``check`` with ``--manifest``)."""
+    if read.values is None:
+        return None  # not read as the form: its own problems say why
+    return manifest.problem(read.file, read.agency_code, read.identity.token)
 
 
 def _one_round(reads: list[ReadReturn], states: dict[int, str],
@@ -261,45 +292,124 @@ def _round_text(key: tuple[str, str, int]) -> str:
 
 
 def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
-                           problems: list[Problem]) -> None:
+                           problems: list[Problem],
+                           started: datetime) -> dict[int, tuple[str, int | None]]:
     """Of an agency's counted returns the newest non-empty one counts; the others become
-    duplicates. A newer return that was rejected is pointed out on the one that counts."""
+    duplicates, each compared with it cell by cell: one with answers that differs is pointed
+    out on the one that counts, which may be the draft, the mistake or the forgery. A newer
+    return that was rejected is pointed out on the one that counts too. The times of an
+    agency's files are checked when it has more than one: a time that is not trusted is a
+    warning on its file, and counts as the oldest.
+
+    Returns, by id of each duplicate, the file that counts instead and in how many input
+    cells they differ (None: they could not be compared)."""
+    duplicates: dict[int, tuple[str, int | None]] = {}
     by_agency: dict[str, list[ReadReturn]] = {}
     for read in reads:
         if read.agency_code:
             by_agency.setdefault(read.agency_code, []).append(read)
     for code, group in by_agency.items():
-        counted = sorted((r for r in group if states[id(r)] in COUNTED), key=_rank,
-                         reverse=True)
+        if len(group) < 2:
+            continue  # one file: nothing to choose, its times are not used
+        times: dict[int, _Times] = {}
+        for read in group:
+            times[id(read)], untrusted = _trusted_times(read, started)
+            problems.extend(P.make("untrusted-time", file=read.file, agency_code=code,
+                                   agency=code, count=len(group), what=P.TIME_WHAT[what],
+                                   time=_shown_time(when), why=why)
+                            for what, when, why in untrusted)
+            if untrusted and states[id(read)] == "ok":
+                states[id(read)] = "ok_with_warnings"
+        counted = sorted((r for r in group if states[id(r)] in COUNTED),
+                         key=lambda r: _rank(r, times[id(r)]), reverse=True)
         if not counted:
             continue
         chosen = counted[0]
         for other in counted[1:]:
             states[id(other)] = "duplicate"
-            problems.append(P.make("duplicate", file=other.file, agency_code=code, agency=code,
-                                   chosen=Path(chosen.file).name))
+            count, where = _differences(chosen, other)
+            duplicates[id(other)] = (chosen.file, count)
+            problems.append(P.make(
+                "duplicate", file=other.file, agency_code=code, agency=code,
+                chosen=Path(chosen.file).name,
+                difference=P.difference(Path(chosen.file).name, count, where)))
+            if count != 0 and _has_answers(other):  # an empty return cannot be the right one
+                problems.append(P.make("duplicate-differs", file=chosen.file, agency_code=code,
+                                       agency=code, other=Path(other.file).name,
+                                       cells=P.cells_text(count, where)))
+                states[id(chosen)] = "ok_with_warnings"
         for newer in group:
-            if states[id(newer)] == "rejected" and _when(newer) > _when(chosen):
+            if states[id(newer)] == "rejected" and times[id(newer)] > times[id(chosen)]:
                 problems.append(P.make("newer-return-rejected", file=chosen.file,
                                        agency_code=code, agency=code,
                                        newer=Path(newer.file).name))
                 states[id(chosen)] = "ok_with_warnings"  # counted, and someone should look
+    return duplicates
 
 
-_OLDEST = datetime.min.replace(tzinfo=UTC)
+def _differences(a: ReadReturn, b: ReadReturn) -> tuple[int | None, list[str]]:
+    """In how many input cells two returns differ (blank and empty text are the same), and
+    where the first few are (``sheet!cell``); None if they are not of one cell map."""
+    if a.values is None or b.values is None or a.cellmap is None or b.cellmap is None or (
+            a.cellmap.layout.fingerprint, a.cellmap.year) != (b.cellmap.layout.fingerprint,
+                                                             b.cellmap.year):
+        return None, []
+    count, where = 0, []
+    for cell, x, y in zip(a.cellmap.inputs(), a.values, b.values, strict=True):
+        if x == y or (is_blank(x) and is_blank(y)):
+            continue
+        count += 1
+        if len(where) < P.CELLS_LISTED:
+            where.append(f"{cell.sheet}!{cell.ref}")
+    return count, where
 
 
-def _when(read: ReadReturn) -> tuple[datetime, float, datetime]:
-    """When a return was last saved: the time its spreadsheet application stored in it,
-    then the file's own time, then when the workbook was generated (missing: oldest)."""
-    return (_parse_time(read.identity.modified), read.mtime,
-            _parse_time(read.identity.generated_at))
+_OLDEST = datetime.min.replace(tzinfo=UTC)  # also: no time at all
+_LATEST = datetime.max.replace(tzinfo=UTC)
+# When a return was last saved: the time its spreadsheet application stored in it, then the
+# file's own time, then when the workbook was generated (missing or not trusted: oldest).
+_Times = tuple[datetime, datetime, datetime]
 
 
-def _rank(read: ReadReturn) -> tuple[bool, tuple[datetime, float, datetime], str]:
+def _trusted_times(read: ReadReturn,
+                   started: datetime) -> tuple[_Times, list[tuple[str, datetime, str]]]:
+    """A return's times, each replaced by the oldest when it is not trusted: after the merge
+    started (no file is saved in the future), or before the workbook was generated (no one
+    saves a workbook before it exists). Also [(which, time, why)] for each one not trusted.
+
+    A time of saving stored without a time zone is some place's local time, read as UTC: it is
+    in the future only if it is in every zone (UTC-12 to UTC+14), and likewise before."""
+    generated = _parse_time(read.identity.generated_at)
+    stamps = {"modified": _parse_time(read.identity.modified),
+              "mtime": _file_time(read.mtime), "generated_at": generated}
+    floor = generated if generated <= started else _OLDEST  # a generation time not trusted
+    trusted: dict[str, datetime] = {}
+    untrusted: list[tuple[str, datetime, str]] = []
+    for what, when in stamps.items():
+        ahead, behind = _ZONES if what == "modified" and _zoneless(read.identity.modified) \
+            else (_NO_TIME, _NO_TIME)
+        why = None
+        if when > started + ahead:
+            why = P.TIME_WHY["future"]
+        elif _OLDEST < when < floor and when + behind < floor:
+            why = P.TIME_WHY["before"].format(generated=_shown_time(floor))
+        if why is not None:
+            untrusted.append((what, when, why))
+        trusted[what] = _OLDEST if why is not None else when
+    return (trusted["modified"], trusted["mtime"], trusted["generated_at"]), untrusted
+
+
+def _rank(read: ReadReturn, times: _Times) -> tuple[bool, _Times, str]:
     # A return with answers beats an empty one, whatever their times.
-    has_answers = not any(p.code == "empty-return" for p in read.problems)
-    return (has_answers, _when(read), read.file)
+    return (_has_answers(read), times, read.file)
+
+
+def _has_answers(read: ReadReturn) -> bool:
+    return not any(p.code == "empty-return" for p in read.problems)
+
+
+def _shown_time(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")  # in UTC, as _parse_time and _file_time give
 
 
 def _parse_time(text: str | None) -> datetime:
@@ -309,7 +419,31 @@ def _parse_time(text: str | None) -> datetime:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return _OLDEST
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # within hours of the calendar's ends (year 1 or 9999)
+        return _LATEST if value.year > 1 else _OLDEST
+
+
+_NO_TIME = timedelta(0)
+_ZONES = (timedelta(hours=14), timedelta(hours=12))  # how far local time runs ahead, behind
+
+
+def _zoneless(text: str | None) -> bool:
+    try:
+        return datetime.fromisoformat((text or "").strip().replace("Z", "+00:00")).tzinfo is None
+    except ValueError:
+        return False
+
+
+def _file_time(mtime: float) -> datetime:
+    if mtime <= 0:
+        return _OLDEST
+    try:
+        return datetime.fromtimestamp(mtime, UTC)
+    except (OverflowError, OSError, ValueError):
+        return _LATEST
 
 
 def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[Agency] | None:
@@ -317,11 +451,11 @@ def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[
         return None
     if isinstance(roster, str | os.PathLike):
         return load_roster(roster)
-    return list(roster)
+    return check_agencies(list(roster))  # the same checks and the same spelling of codes
 
 
 def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
-                problems: list[Problem]) -> dict:
+                problems: list[Problem], duplicate: tuple[str, int | None] | None) -> dict:
     name = None
     if roster is not None and read.agency_code in roster:
         name = roster[read.agency_code].name
@@ -330,6 +464,8 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
     return {
         "file": read.file, "agency_code": read.agency_code, "agency_name": name, "state": state,
         "reason": _reason(state, problems),
+        "duplicate_of": duplicate[0] if duplicate else None,
+        "differing_cells": duplicate[1] if duplicate else None,
         "form_id": read.identity.form_id, "form_version": read.identity.form_version,
         "fiscal_year": read.identity.fiscal_year, "generated_at": read.identity.generated_at,
         "modified": read.identity.modified, "filled": read.filled,

@@ -34,6 +34,14 @@ class LayoutError(ProblemsError):
     what = "layout"
 
 
+class ManifestError(ProblemsError):
+    """A manifest (the ``manifest.csv`` of ``generate --roster``) that cannot be used; each
+    problem starts with its line number."""
+
+    what = "manifest"
+    tail = "; no return was checked against it"
+
+
 class RosterError(ProblemsError):
     """A roster that cannot be used; each problem starts with its line number."""
 

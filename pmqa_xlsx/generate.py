@@ -1,7 +1,8 @@
 """The generator: renders a layout's cell map as a protected, printable xlsx workbook.
 
 ``generate_workbook`` writes one workbook (blank, or pre-filled for one agency);
-``generate_roster`` writes one per agency of a roster plus ``manifest.csv``. Workbooks are
+``generate_roster`` writes one per agency of a roster, each with a random token of its own in
+the metadata, plus ``manifest.csv`` recording every file, its sha256 and its token. Workbooks are
 written with xlsxwriter, text always through ``write_string`` (never a formula or a link), then
 the package is patched to lock the workbook structure and written atomically.
 """
@@ -39,6 +40,7 @@ from .cellmap import (
     target_result_field,
 )
 from .errors import PmqaError
+from .identity import is_token, new_token, normalise_code
 from .layout import META_SHEET, IndicatorSheet, Layout, NumberRule
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
 from .parallel import worker_count
@@ -48,7 +50,7 @@ from .styles import make_formats
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "agency_code", "agency_name", "ministry", "sha256",
-                    "layout_fingerprint", "form_id", "form_version", "fiscal_year")
+                    "layout_fingerprint", "form_id", "form_version", "fiscal_year", "token")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +60,7 @@ class Generated:
     path: Path
     sha256: str
     agency: Agency | None
+    token: str | None = None  # the token in its metadata (see identity.py)
 
 
 def generate_workbook(
@@ -68,6 +71,7 @@ def generate_workbook(
     agency: Agency | None = None,
     password: str | None = None,
     generated_at: datetime | None = None,
+    token: str | None = None,
 ) -> Generated:
     """Write the form as a protected workbook at ``path``.
 
@@ -78,18 +82,21 @@ def generate_workbook(
         agency: Pre-fill and lock the identity fields the roster provides.
         password: Optional password for sheet and structure protection.
         generated_at: The time recorded in the metadata; now by default.
+        token: The token recorded in the metadata (``identity.new_token()``); none by
+            default. ``generate_roster`` gives each agency's workbook its own.
 
     Returns:
-        The path written and the sha256 of its bytes.
+        The path written, the sha256 of its bytes and the token.
     """
     data = render_workbook(build_cellmap(layout, year), agency=agency, password=password,
-                           generated_at=generated_at)
+                           generated_at=generated_at, token=token)
     target = Path(path)
     try:
         atomic_write(target, data)
     except OSError as exc:
         raise PmqaError(f"{target}: cannot write the workbook ({exc.strerror or exc})") from exc
-    return Generated(path=target, sha256=hashlib.sha256(data).hexdigest(), agency=agency)
+    return Generated(path=target, sha256=hashlib.sha256(data).hexdigest(), agency=agency,
+                     token=token)
 
 
 def generate_roster(
@@ -101,6 +108,7 @@ def generate_roster(
     password: str | None = None,
     jobs: int | None = None,
     generated_at: datetime | None = None,
+    tokens: Mapping[str, str] | None = None,
 ) -> list[Generated]:
     """Write one pre-filled workbook per roster agency into ``out_dir``, and ``manifest.csv``.
 
@@ -109,20 +117,26 @@ def generate_roster(
     placeholders, and each agency's workbook is a copy with its values swapped in: the same
     workbook as rendering it from scratch, many times faster. ``jobs`` processes share the
     agencies (default: the cores available); the files are the same whatever ``jobs`` is.
+
+    Each workbook carries a token drawn at random for its agency, recorded in the manifest
+    (``merge --manifest`` refuses a return that does not carry its agency's). ``tokens`` (agency
+    code -> token) gives some or all of them instead: to issue a lost workbook again with the
+    token already recorded.
     """
     agencies = (load_roster(roster) if isinstance(roster, str | os.PathLike)
                 else check_agencies(list(roster)))
+    issued = _tokens(agencies, tokens or {})
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise PmqaError(f"{directory}: exists and is not a folder; give a folder for -o")
     cellmap = build_cellmap(layout, year)
     when = generated_at or datetime.now(UTC)
     jobs = worker_count(jobs, len(agencies), per_worker=50)
-    chunks = [agencies[i::jobs] for i in range(jobs)]
+    chunks = [[(a, issued[a.code]) for a in agencies[i::jobs]] for i in range(jobs)]
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if jobs == 1:
-            results = [_write_agencies(layout, year, password, when, directory, agencies)]
+            results = [_write_agencies(layout, year, password, when, directory, chunks[0])]
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 results = list(pool.map(_write_agencies, *zip(*[
@@ -130,10 +144,10 @@ def generate_roster(
                     strict=True)))
         digests = {name: digest for result in results for name, digest in result}
         written = [Generated(path=directory / a.file_name, sha256=digests[a.file_name],
-                             agency=a) for a in agencies]
+                             agency=a, token=issued[a.code]) for a in agencies]
         rows = [
             (g.path.name, a.code, a.name, a.ministry, g.sha256, layout.fingerprint,
-             layout.form.id, layout.form.version, cellmap.year)
+             layout.form.id, layout.form.version, cellmap.year, g.token)
             for g, a in zip(written, agencies, strict=True)
         ]
         atomic_write(directory / MANIFEST_NAME, csv_bytes(MANIFEST_COLUMNS, rows))
@@ -146,6 +160,20 @@ def generate_roster(
     return written
 
 
+def _tokens(agencies: Sequence[Agency], given: Mapping[str, str]) -> dict[str, str]:
+    """Each agency's token: the one given for its code, else a new random one."""
+    chosen = {normalise_code(code): token for code, token in given.items()}
+    bad = sorted(code for code, token in chosen.items() if not is_token(token))
+    if bad:
+        raise PmqaError(f"tokens: the token of {', '.join(bad)} is not 32 hexadecimal digits "
+                        "(lower case); give the tokens the manifest recorded, or none")
+    out = {a.code: chosen.get(a.code) or new_token() for a in agencies}
+    if len(set(out.values())) < len(out):
+        raise PmqaError("tokens: two agencies are given the same token; every agency's "
+                        "workbook needs its own")
+    return out
+
+
 class _WriteFailed(Exception):
     """A worker could not write a file (rebuilt from its args when sent to the parent)."""
 
@@ -155,16 +183,18 @@ class _WriteFailed(Exception):
 
 
 def _write_agencies(layout: Layout, year: int | None, password: str | None, when: datetime,
-                    directory: Path, agencies: Sequence[Agency]) -> list[tuple[str, str]]:
-    """Write some agencies' workbooks (in a worker process or not): [(file name, sha256)]."""
+                    directory: Path,
+                    agencies: Sequence[tuple[Agency, str]]) -> list[tuple[str, str]]:
+    """Write some agencies' workbooks, each with its token (in a worker process or not):
+    [(file name, sha256)]."""
     cellmap = build_cellmap(layout, year)
     templates: dict[frozenset[str], Template] = {}
     out = []
-    for agency in agencies:
+    for agency, token in agencies:
         fields = frozenset(_prefill(layout, agency))
         if fields not in templates:
             templates[fields] = Template(cellmap, fields, password, when)
-        data = templates[fields].personalise(agency)
+        data = templates[fields].personalise(agency, token)
         target = directory / agency.file_name
         try:
             atomic_write(target, data)
@@ -175,16 +205,16 @@ def _write_agencies(layout: Layout, year: int | None, password: str | None, when
 
 
 _TOKEN = {"code": "@@PMQA:agency_code@@", "name": "@@PMQA:agency_name@@",
-          "ministry": "@@PMQA:ministry@@"}
+          "ministry": "@@PMQA:ministry@@", "token": "@@PMQA:token@@"}
 
 
 class Template:
     """The form rendered once with placeholders where the roster's values go (and, for
     benchmarks and tests, with answers filled in).
 
-    The placeholders are shared strings (identity cells, the metadata's agency code) and the
-    footer of every sheet; ``personalise`` swaps in an agency's values, XML-escaped, and
-    repacks the package, copying every other part unchanged.
+    The placeholders are shared strings (identity cells, the metadata's agency code and token)
+    and the footer of every sheet; ``personalise`` swaps in an agency's values, XML-escaped,
+    and repacks the package, copying every other part unchanged.
     """
 
     def __init__(self, cellmap: CellMap, fields: frozenset[str], password: str | None,
@@ -197,15 +227,18 @@ class Template:
             ministry=_TOKEN["ministry"] if "ministry" in present else "")
         self.layout = cellmap.layout
         data = render_workbook(cellmap, agency=self.placeholder, password=password,
-                               generated_at=when, answers=answers)
+                               generated_at=when, answers=answers, token=_TOKEN["token"])
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             self.parts = [(info, package.read(info)) for info in package.infolist()]
         self.footer = _ooxml_text(_footer(self.layout, self.placeholder)).encode()
 
-    def personalise(self, agency: Agency) -> bytes:
+    def personalise(self, agency: Agency, token: str | None = None) -> bytes:
+        """The workbook of ``agency`` with ``token`` in its metadata (a new random one by
+        default): byte for byte ``render_workbook`` with the same agency and token."""
         strings = {f"<t>{_TOKEN['code']}</t>": agency.code,
                    f"<t>{_TOKEN['name']}</t>": agency.name,
-                   f"<t>{_TOKEN['ministry']}</t>": agency.ministry}
+                   f"<t>{_TOKEN['ministry']}</t>": agency.ministry,
+                   f"<t>{_TOKEN['token']}</t>": token or new_token()}
         footer = _ooxml_text(_footer(self.layout, agency)).encode()
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as package:
@@ -245,8 +278,10 @@ def render_workbook(
     password: str | None = None,
     generated_at: datetime | None = None,
     answers: Mapping[tuple[str, str], Any] | None = None,
+    token: str | None = None,
 ) -> bytes:
-    """The bytes of the protected workbook for ``cellmap``.
+    """The bytes of the protected workbook for ``cellmap`` (``token`` in its metadata, if
+    given).
 
     ``answers`` ((item id, field id) -> value) fills input cells the way a spreadsheet
     application saves a return, formula results included: for benchmarks and tests.
@@ -269,7 +304,7 @@ def render_workbook(
             "title": layout.form.title,
             "subject": f"{layout.form.id} {layout.form.version} ({cellmap.year})",
             "author": "pmqa_xlsx",
-            "created": when.replace(tzinfo=None),
+            "created": when.astimezone(UTC).replace(tzinfo=None),  # xlsxwriter writes it as UTC
         })
         footer = _footer(layout, agency)
         cached = _formula_results(cellmap, answers) if answers else {}
@@ -278,7 +313,8 @@ def render_workbook(
             _write_sheet(worksheet, plan, formats, prefill, footer, password, answers or {},
                          cached)
         _write_completeness(cellmap, prefill, workbook, formats["formula_text"])
-        _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password)
+        _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password,
+                    token)
         workbook.worksheets()[0].activate()
     return lock_workbook_structure(buffer.getvalue(), password)
 
@@ -447,6 +483,7 @@ def _write_meta(
     when: datetime,
     formats: dict[str, Format],
     password: str | None,
+    token: str | None,
 ) -> None:
     layout = cellmap.layout
     values = {
@@ -458,6 +495,7 @@ def _write_meta(
         "generator": "pmqa_xlsx",
         "generator_version": __version__,
         "generated_at": when.astimezone(UTC).isoformat(timespec="seconds"),
+        "token": token or "",
     }
     worksheet.set_column(0, 0, 22)
     worksheet.set_column(1, 1, 70)

@@ -140,17 +140,62 @@ _CODES = [
     Code("empty-return", "warning", "nothing is filled in; fill in the form and send it again"),
     # The merge.
     Code("duplicate", "warning", "agency {agency} sent more than one return; {chosen} is used "
-         "(the newest) and this one is not counted"),
+         "(the newest) and this one is not counted: {difference}"),
+    Code("duplicate-differs", "warning", "agency {agency} also sent {other}, which differs from "
+         "this return in {cells} and is not counted; this one is counted as the newest: check "
+         "that it is the right one (the other may be a draft, or this one a return filled in "
+         "for the wrong agency, or forged)"),
     Code("unknown-agency", "error", "agency code {agency!r} is not on the roster; check the code "
          "in the workbook, or add the agency to the roster and merge again"),
     Code("newer-return-rejected", "warning", "agency {agency} sent a newer file, {newer}, "
          "which was rejected; this older return is used until the newer one is fixed"),
+    Code("untrusted-time", "warning", "agency {agency} sent {count} files, and this one's "
+         "{what}, {time}, is {why}: it is not used to tell which return is the newest (it counts "
+         "as the oldest); check the clock of the computer that saved it, and which return is "
+         "the right one"),
     Code("other-round", "error", "this return is for {found}, but the other returns are for "
          "{expected}; merge each round on its own"),
     Code("missing-return", "warning", "no counted return from agency {agency} ({name}){why}"),
+    # Against the manifest of the workbooks issued (merge --manifest, check --manifest).
+    Code("token-mismatch", "error", "the workbook does not carry the token issued to agency "
+         "{agency} ({manifest}, line {line}), so it was not made from the workbook sent to that "
+         "agency (it may be another agency's workbook, or its metadata was edited); it is not "
+         "counted: ask the agency to fill in the workbook the ministry sent it and send that "
+         "file"),
+    Code("token-missing", "error", "the workbook carries no token, so it is not the workbook "
+         "issued to agency {agency} ({manifest}, line {line}): a blank form, or one made before "
+         "tokens were issued; it is not counted: ask the agency to fill in the workbook the "
+         "ministry sent it and send that file"),
+    Code("not-issued", "error", "agency {agency} is not in the manifest {manifest}: no "
+         "workbook was issued to it in this round, or this is another round's manifest; it is "
+         "not counted: check the agency code, or merge with the manifest that lists it"),
 ]
 
 CATALOGUE: dict[str, Code] = {c.slug: c for c in _CODES}
+
+CELLS_LISTED = 3  # differing cells named in duplicate and duplicate-differs
+
+
+def cells_text(count: int | None, where: list[str]) -> str:
+    """How many cells two returns differ in, and the first of them: "2 cells (หมวด 3!E5, ...)"."""
+    if count is None:
+        return "cells that could not be compared (the returns are of other layouts)"
+    shown = ", ".join(where[:CELLS_LISTED]) + (", …" if count > CELLS_LISTED else "")
+    return f"{count:,} cell{'s' if count != 1 else ''} ({shown})"
+
+
+def difference(chosen: str, count: int | None, where: list[str]) -> str:
+    """The end of a ``duplicate`` message: an identical copy, or how it differs."""
+    if count == 0:
+        return "it is an identical copy"
+    return f"it differs from {chosen} in {cells_text(count, where)}; check which one is right"
+
+
+#: The words of ``untrusted-time``: which time of the file, and why it is not trusted.
+TIME_WHAT = {"modified": "time of saving stored in the workbook",
+             "mtime": "modification time as a file", "generated_at": "time of generation"}
+TIME_WHY = {"future": "in the future (after this merge started)",
+            "before": "before the workbook was generated ({generated})"}
 
 
 @dataclass(frozen=True, slots=True)

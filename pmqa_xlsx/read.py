@@ -33,6 +33,7 @@ from .cellmap import (
     build_cellmap,
     target_result_field,
 )
+from .identity import normalise_code
 from .layout import META_SHEET, IndicatorSheet, Layout, bundled_layouts, load_layout
 from .numfmt import parse_format, render, serial_to_date, shows_as, shows_text
 from .problems import Problem
@@ -65,7 +66,6 @@ INDICATOR_COLUMNS = ("file", "agency_code", "table_id", "row", "item_id", "indic
 LOCK_PREFIXES = ("~$", ".~lock.")
 SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _ODS_MIME = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
@@ -83,6 +83,7 @@ class Identity:
     generated_at: str | None = None
     modified: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    token: str | None = None  # issued with the agency's workbook (identity.py)
 
 
 @dataclass(slots=True)
@@ -366,6 +367,7 @@ def _read_package(package: Package, file: str,
         agency_code=_code(meta.get("agency_code")), form_id=form_id, form_version=version,
         fingerprint=_meta_text(meta.get("layout_fingerprint")),
         generated_at=_meta_text(meta.get("generated_at")), modified=modified,
+        token=_meta_text(meta.get("token")),
     )
     known_forms = sorted({f for f, _ in registry})
     if form_id not in known_forms:
@@ -963,11 +965,10 @@ def _meta_text(value: Any) -> str | None:
 
 
 def _code(value: Any) -> str | None:
-    """An agency code as typed, normalised: NFKC, Thai digits as ASCII, spaces trimmed."""
+    """An agency code from a cell, in its one spelling (``identity.normalise_code``), cut to
+    256 characters as metadata values are."""
     text = _text(value)
-    if text is None:
-        return None
-    return unicodedata.normalize("NFKC", text).translate(_THAI_DIGITS).strip() or None
+    return (normalise_code(text[:256]) or None) if text is not None else None
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -2,7 +2,9 @@
 ``agency_name`` and an optional ``ministry``).
 
 Loading checks every row before anything is written: a missing or duplicate code, a missing
-name, or a code that cannot be a file name is reported with its line number.
+name, or a code that cannot be a file name is reported with its line number. Codes are
+normalised by ``identity.normalise_code`` (the same as in returns), so ``๐๓๐๐๕`` is 03005;
+two codes that are one once normalised, or differ only in case or leading zeros, are refused.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RosterError
+from .identity import code_key, normalise_code
 
 REQUIRED_COLUMNS = ("agency_code", "agency_name")
 OPTIONAL_COLUMNS = ("ministry",)
@@ -67,7 +70,7 @@ def check_roster(source: str, header: list[str], rows: list[tuple[int, list[str]
              if name in names}
     problems: list[str] = []
     agencies: list[Agency] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}  # code_key -> (line, code)
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
@@ -76,18 +79,19 @@ def check_roster(source: str, header: list[str], rows: list[tuple[int, list[str]
             i = index.get(column)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
-        code, name = get("agency_code"), get("agency_name")
+        typed, name = get("agency_code"), get("agency_name")
+        code = normalise_code(typed)
         if not code:
-            problems.append(f"line {line}: agency_code is empty; give every agency its code")
+            what = "empty" if not typed else "only spaces or invisible characters"
+            problems.append(f"line {line}: agency_code is {what}; give every agency its code")
         else:
             bad = file_name_problem(code)
             if bad:
-                problems.append(f"line {line}: agency_code {code!r} {bad}")
-            elif code.casefold() in seen:  # AB01 and ab01 would share a file on Windows
-                problems.append(f"line {line}: agency_code {code!r} is a duplicate of line "
-                                f"{seen[code.casefold()]}; give each agency its own code")
+                problems.append(f"line {line}: agency_code {_shown(typed, code)} {bad}")
+            elif code_key(code) in seen:
+                problems.append(_clash(line, typed, code, *seen[code_key(code)]))
             else:
-                seen[code.casefold()] = line
+                seen[code_key(code)] = (line, code)
         if not name:
             problems.append(f"line {line}: agency_name is empty; give the agency's name")
         for column, value in (("agency_name", name), ("ministry", get("ministry"))):
@@ -99,6 +103,22 @@ def check_roster(source: str, header: list[str], rows: list[tuple[int, list[str]
     if problems:
         raise RosterError(source, problems)
     return agencies
+
+
+def _shown(typed: str, code: str) -> str:
+    """A code as the roster has it, and as it reads once normalised when that differs."""
+    return repr(typed) if typed == code else f"{typed!r} (read as {code!r})"
+
+
+def _clash(line: int, typed: str, code: str, first_line: int, first: str) -> str:
+    """Why a code cannot stand beside an earlier one (same ``code_key``)."""
+    if code.casefold() == first.casefold():  # AB01 and ab01 would share a file on Windows
+        return (f"line {line}: agency_code {_shown(typed, code)} is a duplicate of line "
+                f"{first_line}; give each agency its own code")
+    return (f"line {line}: agency_code {_shown(typed, code)} differs from {first!r} (line "
+            f"{first_line}) only by leading zeros, which a spreadsheet drops when it takes a "
+            "code for a number; give each agency a code that differs in more than leading "
+            "zeros")
 
 
 def check_agencies(agencies: list[Agency], source: str = "the list of agencies") -> list[Agency]:

@@ -12,11 +12,12 @@ To look at the corpus, or to try a merge on it::
 
     .venv/bin/python -m tests.corpus /tmp/corpus
     .venv/bin/pmqa-xlsx merge /tmp/corpus/returns --roster /tmp/corpus/roster.csv \\
-        -o /tmp/corpus/merged.xlsx
+        --manifest /tmp/corpus/manifest.csv -o /tmp/corpus/merged.xlsx
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
@@ -32,8 +33,10 @@ from pathlib import Path
 
 import openpyxl
 
-from pmqa_xlsx import build_cellmap, generate_workbook, load_layout
+from pmqa_xlsx import build_cellmap, generate_roster, generate_workbook, load_layout
 from pmqa_xlsx.cellmap import CellMap, InputCell
+from pmqa_xlsx.generate import MANIFEST_NAME
+from pmqa_xlsx.identity import new_token
 from pmqa_xlsx.layout import META_SHEET, Layout
 from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.xlsxread import open_package
@@ -59,6 +62,8 @@ INJECTING_AGENCY = Agency(code="03099", name='=HYPERLINK("http://example.invalid
                           ministry="@กระทรวง")
 MISSING_AGENCY = Agency(code="03098", name="กรมที่ไม่ส่งคืน", ministry="กระทรวงมหาดไทย")
 UNKNOWN_AGENCY = Agency(code="99999", name="หน่วยงานนอกบัญชี", ministry="กระทรวงอื่น")
+# On the roster, but the manifest lists no workbook for it (its workbook was made by hand).
+NOT_ISSUED_AGENCY = Agency(code="03097", name="กรมที่เพิ่มภายหลัง", ministry="กระทรวงมหาดไทย")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Case:
     state: str = "rejected"
     merge_state: str = "rejected"
     what: str = ""
+    merge_only: bool = False  # only a merge, seeing the agency's other returns, finds it
 
 
 CASES = [
@@ -163,25 +169,56 @@ CASES = [
     Case("markup-bomb.xlsx", "too-large",
          what="200,000 styled blank cells: within the size limits, far more markup than a "
               "return"),
+    # Issue 10, an agency's identity cannot be confused or taken: codes in other spellings,
+    # tokens, times that cannot be true, returns of one agency that differ.
+    Case("code-thai-digits.xlsx", "duplicate", state="ok", merge_state="duplicate",
+         merge_only=True, what="03002's return, its metadata code in Thai digits, saved earlier: "
+         "03002's, and an identical copy"),
+    Case("code-invisible.xlsx", "duplicate", state="ok", merge_state="duplicate",
+         merge_only=True, what="03003's return, its metadata code in full-width digits with a "
+         "zero-width space and a soft hyphen, saved earlier: 03003's"),
+    Case("token-forged.xlsx", "token-mismatch", state="ok",
+         what="03005's return with its metadata and identity code changed to 03004"),
+    Case("token-missing.xlsx", "token-missing", state="ok",
+         what="the blank form filled in for 03006, its code typed in Thai digits"),
+    Case("not-issued.xlsx", "not-issued", state="ok",
+         what="a workbook made by hand for a roster agency the manifest does not list"),
+    Case("dated-2099.xlsx", "duplicate", state="ok", merge_state="duplicate", merge_only=True,
+         what="a copy of 03008's return saved, as a file too, in 2099: not trusted, so 03008's "
+              "own return counts"),
+    Case("duplicate-differs.xlsx", "duplicate", state="ok", merge_state="duplicate",
+         merge_only=True, what="03009's draft, saved earlier, 3 cells different: said on both"),
 ]
+
+#: What the merge must also say about the cases above, and about the good returns they touch.
+IDENTITY_ALSO = {"dated-2099.xlsx": ("untrusted-time",), "03009.xlsx": ("duplicate-differs",)}
+#: The good return that counts instead of each duplicate above.
+IDENTITY_COUNTED_INSTEAD = {"code-thai-digits.xlsx": "03002.xlsx",
+                            "code-invisible.xlsx": "03003.xlsx",
+                            "dated-2099.xlsx": "03008.xlsx",
+                            "duplicate-differs.xlsx": "03009.xlsx"}
 
 #: Agencies of the cases that are counted: each returns once, so that the merge counts it.
 CASE_AGENCIES = {case.name: Agency(code=f"031{i:02d}", name=f"กรมกรณีทดสอบที่ {i}",
                                    ministry="กระทรวงมหาดไทย")
-                 for i, case in enumerate((c for c in CASES if c.state != "rejected"
-                                           and c.merge_state != "unknown_agency"), start=1)}
+                 for i, case in enumerate((c for c in CASES if c.merge_state in
+                                           ("ok", "ok_with_warnings")), start=1)}
 
 
 def build(root: Path) -> dict[str, Path]:
     """Write into ``root/returns/`` the corpus, ten good returns and a good return whose
-    texts try to inject formulas, and ``root/roster.csv`` (the good agencies, the injecting
-    one and one that never returns). Returns the path of every file in returns/ by name."""
+    texts try to inject formulas, ``root/roster.csv`` (the good agencies, the injecting one,
+    one that never returns and one that was never issued a workbook) and ``root/manifest.csv``
+    (the workbooks issued, their tokens). Returns the path of every file in returns/ by name."""
     folder = root / "returns"
     folder.mkdir(parents=True, exist_ok=True)
     layout = load_layout()
     cellmap = build_cellmap(layout)
     work = root / "work"
     work.mkdir(exist_ok=True)
+    generate_roster(layout, [*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY,
+                             *CASE_AGENCIES.values()], work / "sent", generated_at=WHEN)
+    shutil.copyfile(work / "sent" / MANIFEST_NAME, root / MANIFEST_NAME)
     files: dict[str, Path] = {}
     for agency in GOOD_AGENCIES:
         files[f"{agency.code}.xlsx"] = good_return(layout, cellmap, agency, work,
@@ -200,15 +237,19 @@ def build(root: Path) -> dict[str, Path]:
     roster = root / "roster.csv"
     rows = ["agency_code,agency_name,ministry"] + [
         f'{a.code},"{a.name.replace(chr(34), chr(34) * 2)}",{a.ministry}'
-        for a in (*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY, *CASE_AGENCIES.values())]
+        for a in (*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY, NOT_ISSUED_AGENCY,
+                  *CASE_AGENCIES.values())]
     roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return files
 
 
 def good_return(layout: Layout, cellmap: CellMap, agency: Agency, work: Path, target: Path,
                 injections: bool = False) -> Path:
-    blank = work / f"blank-{agency.code}.xlsx"
-    generate_workbook(layout, blank, agency=agency, generated_at=WHEN)
+    """The agency's workbook as issued (``work/sent``), else one made for it, filled in."""
+    blank = work / "sent" / agency.file_name
+    if not blank.exists():
+        blank = work / f"blank-{agency.code}.xlsx"
+        generate_workbook(layout, blank, agency=agency, generated_at=WHEN)
     overrides = {}
     if injections:
         texts = [c for c in cellmap.inputs() if c.kind == "text"]
@@ -668,7 +709,95 @@ BUILDERS: dict[str, Builder] = {
     "Thumbs.db": _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512),
     "readme.txt": _bytes("ส่งแบบฟอร์มแล้ว ตามที่แนบมา\n".encode()),
     **READER_BUILDERS,
+    # Issue 10, an agency's identity (see the cases); the functions are further down
+    "code-thai-digits.xlsx": lambda base, target, *_: _meta_code(base, target, "03002",
+                                                                 "๐๓๐๐๒"),
+    "code-invisible.xlsx": lambda base, target, *_: _meta_code(base, target, "03003",
+                                                               "０３\u200b００\u00ad３"),
+    "token-forged.xlsx": lambda base, target, *_: _forged(base, target),
+    "token-missing.xlsx": lambda base, target, layout, cellmap, work: _from_blank(
+        layout, cellmap, work, target, "๐๓๐๐๖"),
+    "not-issued.xlsx": lambda base, target, layout, cellmap, work: _not_issued(
+        layout, cellmap, work, target),
+    "dated-2099.xlsx": lambda base, target, *_: saved_at(
+        base.parent / "03008.xlsx", target, "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z"),
+    "duplicate-differs.xlsx": lambda base, target, layout, cellmap, work: _differing(
+        cellmap, work / "sent" / "03009.xlsx", target, 3),
 }
+
+
+# Issue 10, an agency's identity: builders
+
+EARLIER = "2026-11-25T09:00:00Z"  # after WHEN (generation), before the good returns' saving
+
+
+def saved_at(src: Path, dst: Path, stamp: str | None, mtime: str | None = None) -> Path:
+    """A copy of a return whose workbook says it was saved at ``stamp`` (None: no time), and
+    whose file time is ``mtime`` (default: the copy's own)."""
+    def change(name: str, data: bytes) -> bytes:
+        if name != "docProps/core.xml":
+            return data
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                      b"" if stamp is None else rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+
+    rewrite_zip(src, dst, change)
+    if mtime is not None:
+        when = datetime.fromisoformat(mtime.replace("Z", "+00:00")).timestamp()
+        os.utime(dst, (when, when))
+    return dst
+
+
+def _earlier(path: Path) -> Path:
+    """The file, saved at EARLIER (so that the good return of its agency stays the newest)."""
+    work = path.with_name(path.name + ".tmp")
+    path.rename(work)
+    saved_at(work, path, EARLIER)
+    work.unlink()
+    return path
+
+
+def _meta_code(base: Path, target: Path, agency: str, spelling: str) -> Path:
+    """The good return of ``agency`` with its metadata code spelt otherwise, saved earlier."""
+    _edit(_set_meta("B5", spelling))(base.parent / f"{agency}.xlsx", target)
+    return _earlier(target)
+
+
+def _forged(base: Path, target: Path) -> Path:
+    """03005's return claiming to be 03004's: metadata and identity code changed, its token
+    (03005's) left; saved earlier."""
+    def change(book: openpyxl.Workbook) -> None:
+        book[META_SHEET]["B5"] = "03004"
+        cell = build_cellmap(load_layout()).identity_cell("agency_code")
+        book[cell.sheet][cell.ref] = "03004"
+
+    _edit(change)(base.parent / "03005.xlsx", target)
+    return _earlier(target)
+
+
+def _from_blank(layout: Layout, cellmap: CellMap, work: Path, target: Path,
+                typed_code: str) -> Path:
+    """The blank form (no token) filled in with ``typed_code``, saved earlier."""
+    blank = work / "blank-form.xlsx"
+    generate_workbook(layout, blank, generated_at=WHEN)
+    fill(cellmap, blank, target, agency_code=typed_code)
+    return _earlier(target)
+
+
+def _not_issued(layout: Layout, cellmap: CellMap, work: Path, target: Path) -> Path:
+    """A workbook made by hand for NOT_ISSUED_AGENCY, with a token the manifest lacks."""
+    made = work / "made-by-hand.xlsx"
+    generate_workbook(layout, made, agency=NOT_ISSUED_AGENCY, generated_at=WHEN,
+                      token=new_token())
+    fill(cellmap, made, target)
+    return target
+
+
+def _differing(cellmap: CellMap, issued: Path, target: Path, cells: int) -> Path:
+    """The agency's workbook filled in with other texts in its first ``cells`` text cells,
+    saved earlier: a draft."""
+    texts = [c for c in cellmap.inputs() if c.kind == "text"][:cells]
+    fill(cellmap, issued, target, {f"{c.sheet}!{c.ref}": "ร่างแรก" for c in texts})
+    return _earlier(target)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import csv
 import os
 import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from .conftest import ROOT
 from .fill import fill
 
 ROSTER = ROOT / "samples" / "roster.csv"
+ISSUED = datetime(2026, 1, 1, tzinfo=UTC)  # when the round's workbooks were generated
 INJECTION = '=HYPERLINK("http://example.com/x","คลิก")'
 
 
@@ -36,7 +38,7 @@ def returns(layout: Layout, cellmap: CellMap, tmp_path_factory: pytest.TempPathF
     mistakes, one from an agency not on the roster, a stray file and a lock file."""
     root = tmp_path_factory.mktemp("round")
     blank = root / "sent"
-    generate_roster(layout, ROSTER, blank)
+    generate_roster(layout, ROSTER, blank, generated_at=ISSUED)
     folder = root / "returns"
     folder.mkdir()
     text_cell = next(c for c in cellmap.inputs() if c.kind == "text" and c.sheet == "หมวด 3")
@@ -47,7 +49,7 @@ def returns(layout: Layout, cellmap: CellMap, tmp_path_factory: pytest.TempPathF
     time.sleep(0.01)
     fill(cellmap, blank / "07007.xlsx", folder / "07007-final.xlsx",
          {f"หมวด 7.2!{first.cells['name'].ref}": "ตัวชี้วัดฉบับแก้ไข"})
-    os.utime(folder / "07007-first.xlsx", (1_700_000_000, 1_700_000_000))
+    os.utime(folder / "07007-first.xlsx", (1_770_000_000, 1_770_000_000))  # 2026-02-02
     fill(cellmap, blank / "21003.xlsx", folder / "21003.xlsx",
          {f"หมวด 7.2!{first.cells['target'].ref}": "ไม่มีข้อมูล"})
     fill(cellmap, blank / "08004.xlsx", folder / "08004.xlsx")
@@ -77,7 +79,7 @@ def state_of(merged: Any) -> dict[str, str]:
 def test_every_file_and_every_roster_agency_is_accounted_for(merged: Any, returns: Path) -> None:
     assert state_of(merged) == {
         "03005.xlsx": "ok",
-        "07007-final.xlsx": "ok",
+        "07007-final.xlsx": "ok_with_warnings",  # the first return differs from it
         "07007-first.xlsx": "duplicate",
         "08004.xlsx": "ok",
         "21003.xlsx": "rejected",
@@ -89,7 +91,7 @@ def test_every_file_and_every_roster_agency_is_accounted_for(merged: Any, return
         "(roster) 20001": "missing",
     }
     assert len(merged.returns[merged.returns["file"].notna()]) == len(list(returns.iterdir()))
-    assert merged.summary() == {"ok": 3, "ok_with_warnings": 0, "rejected": 3, "duplicate": 1,
+    assert merged.summary() == {"ok": 2, "ok_with_warnings": 1, "rejected": 3, "duplicate": 1,
                                 "unknown_agency": 1, "missing": 3}
 
 
@@ -109,7 +111,8 @@ def test_merge_problems_name_file_and_reason(merged: Any) -> None:
     by_code = {c: r for c, r in zip(problems["code"], problems.to_dict("records"),
                                     strict=True)}
     assert by_code["duplicate"]["message"] == P.message(
-        "duplicate", agency="07007", chosen="07007-final.xlsx")
+        "duplicate", agency="07007", chosen="07007-final.xlsx", difference=P.difference(
+            "07007-final.xlsx", 1, ["หมวด 7.2!B10"]))
     assert Path(by_code["duplicate"]["file"]).name == "07007-first.xlsx"
     assert by_code["unknown-agency"]["agency_code"] == "99999"
     assert by_code["not-excel"]["message"] == P.message("not-excel", kind="an unknown format")
@@ -129,7 +132,7 @@ def test_consolidated_workbook(merged: Any, layout: Layout, tmp_path: Path) -> N
     assert len(summary._charts) == 2  # noqa: SLF001 - native charts, one per part
     rows = {summary.cell(r, 1).value: [summary.cell(r, c).value for c in range(2, 8)]
             for r in range(1, summary.max_row + 1)}
-    assert rows["ok"][0] == 3 and rows["missing"][0] == 3
+    assert rows["ok"][0] == 2 and rows["ok_with_warnings"][0] == 1 and rows["missing"][0] == 3
     # item 3.1.1: three counted agencies, by status
     assert sum(v for v in rows["3.1.1"][1:5] if isinstance(v, int | float)) == 3
     answers = book["answers"]
@@ -195,7 +198,7 @@ def test_merge_cli(returns: Path, tmp_path: Path) -> None:
                      "--csv", str(tmp_path / "csv"), "--parquet", str(tmp_path / "pq"))
     assert code == 1  # some files were rejected; the outputs are written all the same
     assert "8 files read" in text
-    assert "  returned (counted)       3   (0 with warnings)" in text
+    assert "  returned (counted)       3   (1 with warnings)" in text
     assert "  rejected                 3" in text and "  missing                  3" in text
     assert out.exists() and (tmp_path / "csv" / "returns.csv").exists()
     frame = pd.read_parquet(tmp_path / "pq" / "answers.parquet")
@@ -247,7 +250,7 @@ def with_modified(src: Path, dst: Path, stamp: str | None) -> Path:
 @pytest.mark.parametrize(("older", "newer"), [
     ("2026-03-01T20:00:00Z", "2026-03-01T20:00:00.5Z"),        # fractions of a second
     ("2026-03-02T01:00:00+07:00", "2026-03-01T20:00:00Z"),     # 18:00Z is older than 20:00Z
-    (None, "2020-01-01T00:00:00Z"),                            # no time at all is the oldest
+    (None, "2026-02-01T00:00:00Z"),                            # no time at all is the oldest
 ])
 def test_the_newest_return_counts(returns: Path, tmp_path: Path, older: str | None,
                                   newer: str) -> None:
@@ -266,7 +269,7 @@ def test_an_empty_return_never_replaces_a_filled_one(layout: Layout, returns: Pa
     generate_roster(layout, ROSTER, tmp_path / "sent")
     shutil.copy(returns / "08004.xlsx", tmp_path / "filled.xlsx")
     shutil.copy(tmp_path / "sent" / "08004.xlsx", tmp_path / "saved-later-empty.xlsx")
-    os.utime(tmp_path / "filled.xlsx", (1_700_000_000, 1_700_000_000))
+    os.utime(tmp_path / "filled.xlsx", (1_770_000_000, 1_770_000_000))
     merged = consolidate([tmp_path / "filled.xlsx", tmp_path / "saved-later-empty.xlsx"])
     states = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
                       merged.returns["state"], strict=True))
@@ -283,7 +286,7 @@ def test_a_newer_rejected_return_is_pointed_out(returns: Path, cellmap: CellMap,
     book["คำชี้แจง"][cellmap.identity_cell("agency_code").ref] = "21003"
     book.save(tmp_path.parent / "edited.xlsx")
     with_modified(tmp_path.parent / "edited.xlsx", tmp_path / "old.xlsx",
-                  "2020-01-01T00:00:00Z")
+                  "2026-02-01T00:00:00Z")
     merged = consolidate(tmp_path)
     problems = merged.problems[merged.problems["code"] == "newer-return-rejected"]
     assert problems["message"].tolist() == [P.message(

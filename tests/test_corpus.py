@@ -21,7 +21,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from pmqa_xlsx import problems as P
 from pmqa_xlsx.cli import main
@@ -30,9 +30,13 @@ from pmqa_xlsx.xlsxread import unescape
 from .corpus import (
     CASES,
     GOOD_AGENCIES,
+    IDENTITY_ALSO,
+    IDENTITY_COUNTED_INSTEAD,
     INJECTING_AGENCY,
     INJECTIONS,
     MISSING_AGENCY,
+    NOT_ISSUED_AGENCY,
+    Case,
     build,
 )
 
@@ -53,6 +57,7 @@ WHERE = {
     "escape-codes.xlsx": "_meta!B1",
 }
 GOOD = [f"{a.code}.xlsx" for a in (*GOOD_AGENCIES, INJECTING_AGENCY)]
+CHECKED = [c for c in CASES if not c.merge_only]  # check finds these on the file alone
 COUNTED = ("ok", "ok_with_warnings")
 # the cases that are read right and counted, with or without a warning
 COUNTED_CASES = [c.name for c in CASES if c.merge_state in COUNTED]
@@ -73,7 +78,7 @@ def fingerprints(folder: Path) -> dict[str, tuple[str, int]]:
 def test_the_corpus_covers_the_cases_and_nothing_else(corpus: Path) -> None:
     names = {p.name for p in (corpus / "returns").iterdir()}
     assert names == {c.name for c in CASES} | set(GOOD)
-    assert len(CASES) == 54 and len(GOOD) == 11
+    assert len(CASES) == 61 and len(GOOD) == 11
 
 
 def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
@@ -115,28 +120,42 @@ def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
         assert results[name] == ("ok", []), results[name]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_check_exits_1_with_the_reason(corpus: Path, case: object) -> None:
-    runner = CliRunner()
-    path = corpus / "returns" / case.name  # type: ignore[attr-defined]
-    result = runner.invoke(main, ["check", "--roster", str(corpus / "roster.csv"), "--",
-                                  str(path)])
-    rejected = case.state == "rejected" or case.merge_state == "unknown_agency"  # type: ignore[attr-defined]
+def checked(corpus: Path, *files: Path) -> Result:
+    return CliRunner().invoke(main, ["check", "--roster", str(corpus / "roster.csv"),
+                                     "--manifest", str(corpus / "manifest.csv"), "--",
+                                     *map(str, files)])
+
+
+@pytest.mark.parametrize("case", CHECKED, ids=[c.name for c in CHECKED])
+def test_check_exits_1_with_the_reason(corpus: Path, case: Case) -> None:
+    path = corpus / "returns" / case.name
+    result = checked(corpus, path)
+    # given the roster and the manifest, check refuses what the merge refuses
+    rejected = case.state == "rejected" or case.merge_state in ("rejected", "unknown_agency")
     assert result.exit_code == (1 if rejected else 0), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
-    state = "rejected" if rejected else case.state  # type: ignore[attr-defined]
+    state = "rejected" if rejected else case.state
     assert f": {state}" in result.output.splitlines()[0]
-    if case.code:  # type: ignore[attr-defined]
-        assert f" {case.code}: " in result.output  # type: ignore[attr-defined]
+    if case.code:
+        assert f" {case.code}: " in result.output
     # nothing from the file reaches the terminal as a control character or a line of its own
     assert not any(ord(ch) < 32 and ch != "\n" for ch in result.output)
     assert all(line.startswith((str(path), "  ")) for line in result.output.splitlines())
 
 
 def test_check_exits_0_on_good_returns(corpus: Path) -> None:
-    result = CliRunner().invoke(main, ["check", "--roster", str(corpus / "roster.csv"),
-                                       *[str(corpus / "returns" / name) for name in GOOD]])
+    result = checked(corpus, *[corpus / "returns" / name for name in GOOD])
     assert result.exit_code == 0, result.output
+
+
+def test_check_passes_what_only_a_merge_can_find(corpus: Path) -> None:
+    """A duplicate is a good return on its own: its agency's other files make it one."""
+    cases = [c for c in CASES if c.merge_only]
+    result = checked(corpus, *[corpus / "returns" / c.name for c in cases])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        f"ok (agency {IDENTITY_COUNTED_INSTEAD[c.name][:5]})" for c in cases]
 
 
 def _capped() -> None:
@@ -145,14 +164,14 @@ def _capped() -> None:
 
 @pytest.fixture(scope="module")
 def merged(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """``pmqa-xlsx merge`` over the whole corpus (42 files: enough for two worker processes),
+    """``pmqa-xlsx merge`` over the whole corpus (72 files: enough for two worker processes),
     as its own capped process, the inputs fingerprinted before and after."""
     out = tmp_path_factory.mktemp("merged")
     before = fingerprints(corpus / "returns")
     done = subprocess.run(
         [sys.executable, "-m", "pmqa_xlsx.cli", "merge", str(corpus / "returns"), "--roster",
-         str(corpus / "roster.csv"), "-o", str(out / "merged.xlsx"), "--csv", str(out / "csv"),
-         "--jobs", "2"],
+         str(corpus / "roster.csv"), "--manifest", str(corpus / "manifest.csv"), "-o",
+         str(out / "merged.xlsx"), "--csv", str(out / "csv"), "--jobs", "2"],
         capture_output=True, text=True, timeout=TIME_CAP * 2, check=False,
         preexec_fn=_capped, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert done.returncode == 1, done.stderr[-3000:]
@@ -172,10 +191,11 @@ def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[P
     out, stdout = merged
     rows = _returns(out)
     assert set(rows) == {p.name for p in (corpus / "returns").iterdir()} | {
-        MISSING_AGENCY.code}
+        MISSING_AGENCY.code, NOT_ISSUED_AGENCY.code}
     for name in GOOD:  # 03001's counts, with a warning: the corpus holds newer, rejected
-        # files of that agency (other-form.xlsx and others are built from its return)
-        expected = "ok_with_warnings" if name == "03001.xlsx" else "ok"
+        # files of that agency (other-form.xlsx and others are built from its return); 03009's
+        # too: its draft differs from it (IDENTITY_ALSO)
+        expected = "ok_with_warnings" if name in ("03001.xlsx", "03009.xlsx") else "ok"
         assert rows[name]["state"] == expected and rows[name]["reason"] == "", rows[name]
     for case in CASES:
         row = rows[case.name]
@@ -185,8 +205,17 @@ def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[P
         else:
             assert f"[{case.code}]" in row["reason"], row
     assert rows[MISSING_AGENCY.code]["state"] == "missing"
+    assert rows[NOT_ISSUED_AGENCY.code]["state"] == "missing"  # its only file was not counted
+    with (out / "csv" / "problems.csv").open(encoding="utf-8-sig", newline="") as handle:
+        codes: dict[str, set[str]] = {}
+        for problem in csv.DictReader(handle):
+            codes.setdefault(Path(problem["file"]).name, set()).add(problem["code"])
+    for name, also in IDENTITY_ALSO.items():
+        assert set(also) <= codes[name], (name, codes[name])
+    for name, instead in IDENTITY_COUNTED_INSTEAD.items():  # each names what counts instead
+        assert Path(rows[name]["duplicate_of"]).name == instead, rows[name]
     # the terminal lists what was not counted, with the reason
-    refused = [c for c in CASES if c.merge_state not in COUNTED]
+    refused = [c for c in CASES if c.merge_state in ("rejected", "unknown_agency")]
     assert "Not counted" in stdout and "[damaged-file]" in stdout
     assert f"  ... and {len(refused) - 20} more" in stdout  # the first 20 are listed
     # the answers are the good returns', and theirs only

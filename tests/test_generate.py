@@ -171,6 +171,7 @@ def test_metadata_sheet(book: Workbook, layout: Layout) -> None:
         "generator": "pmqa_xlsx",
         "generator_version": __version__,
         "generated_at": FIXED_TIME.isoformat(timespec="seconds"),
+        "token": "",  # a blank form is issued to no one
     }
 
 

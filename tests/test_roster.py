@@ -103,10 +103,10 @@ BAD_ROSTERS = [
      "agency_code,agency_name\n001,กรมหนึ่ง\n002,กรมสอง\n001,กรมสาม\n",
      ["line 4: agency_code '001' is a duplicate of line 2; give each agency its own code"]),
     ("unsafe characters",
-     "agency_code,agency_name\n../x,กรมหนึ่ง\nA B,กรมสอง\n",
+     "agency_code,agency_name\n../x,กรมหนึ่ง\nA:B,กรมสอง\n",
      ["line 2: agency_code '../x' has characters unsafe in a file name ('/'); use letters, "
       "digits, - _ .",
-      "line 3: agency_code 'A B' has characters unsafe in a file name (' '); use letters, "
+      "line 3: agency_code 'A:B' has characters unsafe in a file name (':'); use letters, "
       "digits, - _ ."]),
     ("same code in another case",
      "agency_code,agency_name\nAB01,กรมหนึ่ง\nab01,กรมสอง\n",
@@ -172,3 +172,83 @@ def test_control_characters_in_names_are_refused(tmp_path: Path) -> None:
     with pytest.raises(RosterError) as info:
         load_roster(roster)
     assert info.value.problems == ("line 2: agency_name holds a control character; retype it",)
+
+
+# -- one spelling of a code (issue 10: an agency's identity cannot be confused) ---------------
+
+SPELLINGS = [  # (as the roster has it, the one code it is)
+    ("๐๓๐๐๕", "03005"),               # Thai digits
+    ("０３００５", "03005"),            # full-width digits
+    (" 03 005 ", "03005"),            # spaces, inside too
+    ("03\u200b005", "03005"),         # zero-width space
+    ("\ufeff030\u200c0\u200d5\u2060", "03005"),  # byte order mark, joiners, word joiner
+    ("030\u00ad05", "03005"),         # soft hyphen
+    ("\u200e03005\u200f", "03005"),   # direction marks
+    ("\u0660\u0663\u0660\u0660\u0665", "03005"),  # Arabic-Indic digits
+    ("AB\u00a001", "AB01"),           # a no-break space
+]
+
+
+@pytest.mark.parametrize(("typed", "code"), SPELLINGS)
+def test_a_code_is_read_in_its_one_spelling(tmp_path: Path, typed: str, code: str) -> None:
+    roster = write(tmp_path / "r.csv", f"agency_code,agency_name\n{typed},กรมหนึ่ง\n")
+    (agency,) = load_roster(roster)
+    assert (agency.code, agency.file_name) == (code, f"{code}.xlsx")
+
+
+@pytest.mark.parametrize(("typed", "code"), SPELLINGS)
+def test_two_spellings_of_one_code_are_refused(tmp_path: Path, typed: str, code: str) -> None:
+    roster = write(tmp_path / "r.csv", f"agency_code,agency_name\n{code},กรมหนึ่ง\n"
+                                       f"{typed},กรมสอง\n")
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    assert info.value.problems == (f"line 3: agency_code {typed.strip()!r} (read as {code!r}) "
+                                   "is a duplicate of line 2; give each agency its own code",)
+
+
+def test_codes_that_differ_only_by_leading_zeros_are_refused(layout: Layout,
+                                                             tmp_path: Path) -> None:
+    roster = write(tmp_path / "r.csv", "agency_code,agency_name\n01001,กรมหนึ่ง\n"
+                   "02002,กรมสอง\n1001,กรมสาม\n๐๐๒๐๐๒,กรมสี่\nA1,กรมห้า\n0a1,กรมหก\n")
+    out = tmp_path / "out"
+    with pytest.raises(RosterError) as info:
+        generate_roster(layout, roster, out)
+    tail = ("only by leading zeros, which a spreadsheet drops when it takes a code for a "
+            "number; give each agency a code that differs in more than leading zeros")
+    assert info.value.problems == (
+        f"line 4: agency_code '1001' differs from '01001' (line 2) {tail}",
+        f"line 5: agency_code '๐๐๒๐๐๒' (read as '002002') differs from '02002' (line 3) {tail}",
+        f"line 7: agency_code '0a1' differs from 'A1' (line 6) {tail}",
+    )
+    assert not out.exists()
+
+
+def test_a_code_of_invisible_characters_only_is_empty(tmp_path: Path) -> None:
+    roster = write(tmp_path / "r.csv", "agency_code,agency_name\n\u200b\u2060,กรมหนึ่ง\n")
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    assert info.value.problems == ("line 2: agency_code is only spaces or invisible "
+                                   "characters; give every agency its code",)
+
+
+def test_agencies_given_as_objects_are_normalised_too(layout: Layout, tmp_path: Path) -> None:
+    from pmqa_xlsx import Agency
+
+    written = generate_roster(layout, [Agency(code="๐๓๐๐๕", name="กรมหนึ่ง")], tmp_path / "o")
+    assert [g.path.name for g in written] == ["03005.xlsx"]
+    book = openpyxl.load_workbook(written[0].path, read_only=True)
+    assert book[META_SHEET]["B5"].value == "03005"
+    book.close()
+
+
+def test_an_xlsx_roster_number_and_its_text_with_zeros_are_refused(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["agency_code", "agency_name"])
+    ws.append(["01002", "กรมหนึ่ง"])
+    ws.append([1002, "กรมสอง"])  # the same code, typed where Excel took it for a number
+    book.save(tmp_path / "roster.xlsx")
+    with pytest.raises(RosterError) as info:
+        load_roster(tmp_path / "roster.xlsx")
+    assert info.value.problems[0].startswith("line 3: agency_code '1002' differs from '01002' "
+                                             "(line 2) only by leading zeros")

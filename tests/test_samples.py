@@ -58,6 +58,7 @@ def test_demo_runs_as_the_readme_shows(tmp_path: Path) -> None:
         "  03005.xlsx             03005    ok                     0        0",
         "  07007.xlsx             07007    ok                     0        0",
         "  08004-draft.xlsx       08004    duplicate              0        1",
+        "  08004.xlsx             08004    ok_with_warnings       0        1",  # the draft differs
         "  21003.xlsx             21003    rejected               3        0",
         "  (no return)            20001    missing",
     ):

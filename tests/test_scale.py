@@ -20,6 +20,7 @@ import pytest
 from pmqa_xlsx import consolidate, generate_roster
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.generate import Template, render_workbook
+from pmqa_xlsx.identity import new_token
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.xlsxread import open_package
@@ -45,14 +46,19 @@ def test_a_personalised_template_is_the_workbook_rendered_from_scratch(
                                             "agency_name": agency.name,
                                             "ministry": agency.ministry}[f.roster])
         template = Template(cellmap, fields, "pw", WHEN)
-        assert parts(template.personalise(agency)) == parts(
-            render_workbook(cellmap, agency=agency, password="pw", generated_at=WHEN))
+        token = new_token()
+        assert parts(template.personalise(agency, token)) == parts(
+            render_workbook(cellmap, agency=agency, password="pw", generated_at=WHEN,
+                            token=token))
 
 
 def test_generation_is_the_same_with_one_process_or_two(layout: Layout,
                                                         tmp_path: Path) -> None:
-    one = generate_roster(layout, AGENCIES, tmp_path / "one", jobs=1, generated_at=WHEN)
-    two = generate_roster(layout, AGENCIES, tmp_path / "two", jobs=2, generated_at=WHEN)
+    tokens = {a.code: new_token() for a in AGENCIES}
+    one = generate_roster(layout, AGENCIES, tmp_path / "one", jobs=1, generated_at=WHEN,
+                          tokens=tokens)
+    two = generate_roster(layout, AGENCIES, tmp_path / "two", jobs=2, generated_at=WHEN,
+                          tokens=tokens)
     assert [g.sha256 for g in one] == [g.sha256 for g in two]
     assert (tmp_path / "one" / "manifest.csv").read_bytes() == \
         (tmp_path / "two" / "manifest.csv").read_bytes()
@@ -173,8 +179,9 @@ def test_personalised_text_is_escaped_as_xlsxwriter_escapes_it(cellmap: CellMap,
     agency = Agency(code="E001", name=name, ministry="ก")
     fields = frozenset({"agency_code", "agency_name", "ministry"})
     template = Template(cellmap, fields, None, WHEN)
-    assert parts(template.personalise(agency)) == parts(
-        render_workbook(cellmap, agency=agency, generated_at=WHEN))
+    token = new_token()
+    assert parts(template.personalise(agency, token)) == parts(
+        render_workbook(cellmap, agency=agency, generated_at=WHEN, token=token))
 
 
 def test_a_write_failure_in_a_worker_is_a_message(layout: Layout, tmp_path: Path) -> None:
