@@ -2,8 +2,8 @@
 
 ``generate_workbook`` writes one workbook (blank, or pre-filled for one agency);
 ``generate_roster`` writes one per agency of a roster plus ``manifest.csv``. Workbooks are
-written with xlsxwriter, text always through ``write_string`` (never a formula or a link), then
-the package is patched to lock the workbook structure and written atomically.
+written with ``xlsxtext.Workbook`` (text stays exactly that text: never markup, a formula or a
+link), then the package is patched to lock the workbook structure and written atomically.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,9 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
-import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
@@ -45,6 +42,7 @@ from .parallel import worker_count
 from .roster import Agency, check_agencies, load_roster
 from .rules import percent_success, score
 from .styles import make_formats
+from .xlsxtext import Workbook, attribute_text, ooxml_text, t_element
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "agency_code", "agency_name", "ministry", "sha256",
@@ -200,42 +198,23 @@ class Template:
                                generated_at=when, answers=answers)
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             self.parts = [(info, package.read(info)) for info in package.infolist()]
-        self.footer = _ooxml_text(_footer(self.layout, self.placeholder)).encode()
+        self.footer = ooxml_text(_footer(self.layout, self.placeholder)).encode()
 
     def personalise(self, agency: Agency) -> bytes:
         strings = {f"<t>{_TOKEN['code']}</t>": agency.code,
                    f"<t>{_TOKEN['name']}</t>": agency.name,
                    f"<t>{_TOKEN['ministry']}</t>": agency.ministry}
-        footer = _ooxml_text(_footer(self.layout, agency)).encode()
+        footer = ooxml_text(_footer(self.layout, agency)).encode()
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as package:
             for info, data in self.parts:
                 if info.filename == "xl/sharedStrings.xml":
                     for token, value in strings.items():
-                        data = data.replace(token.encode(), _string_xml(value))
+                        data = data.replace(token.encode(), t_element(value))
                 elif info.filename.startswith("xl/worksheets/sheet"):
                     data = data.replace(self.footer, footer)
                 package.writestr(info, data, compress_type=info.compress_type)
         return out.getvalue()
-
-
-def _string_xml(value: str) -> bytes:
-    """A shared string's <t> element as xlsxwriter writes it."""
-    space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f"<t{space}>{_ooxml_text(value)}</t>".encode()
-
-
-_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
-
-
-def _ooxml_text(value: str) -> str:
-    """Text as xlsxwriter writes it into XML: control characters as _xHHHH_ (and a literal
-    _xHHHH_ kept literal as _x005F_xHHHH_), then &, < and > escaped."""
-    value = _ESCAPED.sub(r"_x005F\1", value)
-    value = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", value)
-    value = value.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    return xml_escape(value)
 
 
 def render_workbook(
@@ -263,7 +242,7 @@ def render_workbook(
                                       "font_size": layout.style.size},
     }
     prefill = _prefill(layout, agency)
-    with xlsxwriter.Workbook(buffer, options) as workbook:
+    with Workbook(buffer, options) as workbook:
         formats = make_formats(workbook, layout.style)
         workbook.set_properties({
             "title": layout.form.title,
@@ -380,14 +359,17 @@ def _write_validations(worksheet: Worksheet, cells: tuple[InputCell, ...]) -> No
 
 
 def _validation(cell: InputCell) -> dict[str, Any]:
+    """The data validation of an input cell; the layout's words in its prompt and alert are
+    written as themselves (``attribute_text``), as in cells."""
     if cell.kind in ("status", "direction"):
         return {
             "validate": "list",
             "source": list(cell.choices),
             "input_title": "เลือกจากรายการ",
-            "input_message": "คลิกลูกศรแล้วเลือก: " + " / ".join(cell.choices),
+            "input_message": attribute_text("คลิกลูกศรแล้วเลือก: " + " / ".join(cell.choices)),
             "error_title": "ค่าไม่อยู่ในรายการ",
-            "error_message": "กรุณาเลือกจากรายการเท่านั้น: " + " / ".join(cell.choices),
+            "error_message": attribute_text("กรุณาเลือกจากรายการเท่านั้น: "
+                                            + " / ".join(cell.choices)),
             "error_type": "stop",
         }
     if cell.kind == "number":
@@ -396,14 +378,15 @@ def _validation(cell: InputCell) -> dict[str, Any]:
         options: dict[str, Any] = {
             "validate": "decimal",
             "input_title": "พิมพ์ตัวเลขเท่านั้น",
-            "input_message": f"{cell.label}: ตัวเลขเท่านั้น{limits.thai}",
+            "input_message": attribute_text(f"{cell.label}: ตัวเลขเท่านั้น{limits.thai}"),
             "error_title": "ต้องเป็นตัวเลข",
             "error_message": f"ช่องนี้รับเฉพาะตัวเลข{limits.thai} เช่น 85 หรือ 1250.5",
             "error_type": "stop",
             **limits.options,
         }
         return options
-    return {"validate": "any", "input_title": cell.label[:32], "input_message": cell.prompt or ""}
+    return {"validate": "any", "input_title": attribute_text(cell.label, 32),
+            "input_message": attribute_text(cell.prompt or "")}
 
 
 @dataclass(frozen=True, slots=True)
