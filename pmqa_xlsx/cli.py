@@ -7,6 +7,7 @@ usage error.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,11 +16,11 @@ import pandas as pd
 
 from . import __version__
 from . import problems as P
-from .consolidate import collect_inputs, merge_reads, read_all
+from .consolidate import collect_inputs, merge_reads, read_all, read_input
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
+from .inputs import path_text
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
-from .read import read_raw
 from .roster import load_roster
 
 
@@ -32,6 +33,17 @@ def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
     if not 2400 <= value <= 2800:
         raise click.BadParameter(f"{value} is not a plausible Buddhist Era year (e.g. 2569)")
     return value
+
+
+def _present(ctx: click.Context, param: click.Parameter,
+             values: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Inputs that exist, as entries of a folder: a link that leads nowhere or loops is
+    there (and listed with its problem), a path that is not there at all is a usage error."""
+    for path in values:
+        if not os.path.lexists(path):
+            raise click.BadParameter(f"{shown(path_text(path))!r} does not exist", ctx=ctx,
+                                     param=param)
+    return values
 
 
 def _layout(name: str | None) -> Layout:
@@ -101,12 +113,13 @@ def check_layout(path: Path) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path),
+                callback=_present)
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: a return of an agency not on it is an error.")
 def check(files: tuple[Path, ...], roster: Path | None) -> None:
-    """Check returned workbooks and list each file's problems, located as sheet!cell.
+    """Check returned workbooks (files, or folders of them) and list each file's problems,
+    located as sheet!cell.
 
     Exits 0 when every file can be counted, 1 when a file is rejected or has an error.
     """
@@ -115,14 +128,14 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
     failed = False
-    for path in files:
-        read = read_raw(path)
+    for entry in collect_inputs(files):
+        read = read_input(entry)
         if codes is not None and read.readable and read.agency_code not in codes:
             read.problems.append(P.make("unknown-agency", file=read.file,
                                         agency_code=read.agency_code,
                                         agency=read.agency_code or ""))
-        click.echo(f"{shown(path)}: {read.state}" + (f" (agency {shown(read.agency_code)})"
-                                                      if read.agency_code else ""))
+        click.echo(f"{shown(read.file)}: {read.state}" + (
+            f" (agency {shown(read.agency_code)})" if read.agency_code else ""))
         for problem in read.problems:
             where = problem.where or "-"
             click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
@@ -133,8 +146,8 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path),
+                callback=_present)
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: lists who did not return and unknown agencies.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
@@ -215,8 +228,14 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}
 def shown(text: object) -> str:
     """Text from a returned file as it may go to a terminal: control characters (escape
     sequences, carriage returns, new lines) written as visible ``\\xNN``, so a file cannot
-    rewrite the screen or forge a line of output."""
-    return str(text).translate(_CONTROLS)
+    rewrite the screen or forge a line of output; a lone surrogate (which no terminal can be
+    sent) as ``\\udcff``."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(_CONTROLS)
 
 
 def _layouts_of(reads: list) -> list[Layout]:

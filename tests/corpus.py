@@ -17,6 +17,7 @@ To look at the corpus, or to try a merge on it::
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import struct
@@ -111,6 +112,22 @@ CASES = [
     Case(".~lock.03001.xlsx#", "not-a-return", what="LibreOffice's lock file"),
     Case("Thumbs.db", "not-a-return", what="Windows' thumbnail cache"),
     Case("readme.txt", "not-excel", what="a note left in the folder"),
+    # Issue 10, outputs: names and folders that must stop nothing (class A), temporary and
+    # partial files that are never returns. Built in the folder itself: links, a loop, a tree
+    # 1,000 folders deep, paths longer than the system allows, a name that is not UTF-8.
+    Case("name-\udcff.xlsx", "bad-file-name", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="a good return whose name holds the byte 0xFF"),
+    Case("loop.xlsx", "broken-link", what="a link to itself"),
+    Case("dangling.xlsx", "broken-link", what="a link to a file that is not there"),
+    Case("loop-folder", "folder-loop", what="a folder holding a link to itself"),
+    Case("deep", "too-deep", what="a return 1,000 folders down"),
+    Case("long-path", "unreadable-folder",
+         what="folders with 250-character names, 20 deep: paths past the system's limit"),
+    Case(".03001.xlsx.k2j4h6x8.tmp", "not-a-return",
+         what="pmqa_xlsx's own temporary file, left by an interrupted write"),
+    Case("~WRL0001.tmp", "not-a-return", what="Word's temporary file"),
+    Case("03002.xlsx.crdownload", "not-a-return", what="a download under way (Chrome)"),
+    Case("03003.xlsx.part", "not-a-return", what="a download under way (Firefox)"),
 ]
 
 
@@ -139,7 +156,7 @@ def build(root: Path) -> dict[str, Path]:
     roster = root / "roster.csv"
     rows = ["agency_code,agency_name,ministry"] + [
         f'{a.code},"{a.name.replace(chr(34), chr(34) * 2)}",{a.ministry}'
-        for a in (*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY)]
+        for a in (*GOOD_AGENCIES, INJECTING_AGENCY, MISSING_AGENCY, *FILESYSTEM_AGENCIES)]
     roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return files
 
@@ -374,6 +391,94 @@ BUILDERS: dict[str, Builder] = {
     "Thumbs.db": _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512),
     "readme.txt": _bytes("ส่งแบบฟอร์มแล้ว ตามที่แนบมา\n".encode()),
 }
+
+
+# -- Issue 10, outputs: names and folders (class A), temporary and partial files ------------
+
+#: The agency of the good return whose file name is not UTF-8 (on the roster: it counts).
+BAD_NAME_AGENCY = Agency(code="03097", name="กรมชื่อไฟล์แปลก", ministry="กระทรวงมหาดไทย")
+FILESYSTEM_AGENCIES = [BAD_NAME_AGENCY]
+DEEP = 1_000  # folders
+LONG_NAME = "ก" * 83 + "x"  # 250 bytes of UTF-8, near the 255 a name may have
+LONG_LEVELS = 20  # 20 x 251 bytes: past PATH_MAX (4,096) from about the 16th
+
+
+def _bad_name(base: Path, target: Path, layout: Layout, cellmap: CellMap, work: Path) -> None:
+    good_return(layout, cellmap, BAD_NAME_AGENCY, work, target)
+
+
+def _link(to: str) -> Builder:
+    return lambda base, target, *_: target.symlink_to(to)
+
+
+def _loop_folder(base: Path, target: Path, *_: object) -> None:
+    target.mkdir()
+    (target / "again").symlink_to(".", target_is_directory=True)
+
+
+def _nested(name: str, levels: int) -> Builder:
+    """``levels`` folders called ``name``, one inside the other, made through file
+    descriptors (pathlib's and os's makedirs recurse once per level, and full paths can be
+    past what the system takes); a copy of a good return at the bottom."""
+    def build_(base: Path, target: Path, *_: object) -> None:
+        target.mkdir()
+        fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for _ in range(levels):
+                os.mkdir(name, dir_fd=fd)
+                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+            out = os.open("03001-copy.xlsx", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+            with os.fdopen(out, "wb") as handle:
+                handle.write(base.read_bytes())
+        finally:
+            os.close(fd)
+    return build_
+
+
+def remove_deep(root: Path) -> None:
+    """Remove the deep trees of ``root/returns`` without recursion (shutil.rmtree, and so
+    pytest's clean-up of old temporary folders, recurses once per level)."""
+    for name in ("deep", "long-path"):
+        top = root / "returns" / name
+        if not top.is_dir():
+            continue
+        folders, names = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)], []
+        try:
+            while True:  # down: each level holds files and at most one folder
+                inner = None
+                for entry in os.scandir(folders[-1]):
+                    if entry.is_dir(follow_symlinks=False):
+                        inner = entry.name
+                    else:
+                        os.unlink(entry.name, dir_fd=folders[-1])
+                if inner is None:
+                    break
+                folders.append(os.open(inner, os.O_RDONLY | os.O_DIRECTORY,
+                                       dir_fd=folders[-1]))
+                names.append(inner)
+            while names:  # and up, removing each emptied folder
+                os.close(folders.pop())
+                os.rmdir(names.pop(), dir_fd=folders[-1])
+        finally:
+            for fd in folders:
+                os.close(fd)
+        top.rmdir()
+
+
+BUILDERS.update({
+    "name-\udcff.xlsx": _bad_name,
+    "loop.xlsx": _link("loop.xlsx"),
+    "dangling.xlsx": _link("not-there.xlsx"),
+    "loop-folder": _loop_folder,
+    "deep": _nested("d", DEEP - 1),
+    "long-path": _nested(LONG_NAME, LONG_LEVELS),
+    ".03001.xlsx.k2j4h6x8.tmp": _copy,
+    "~WRL0001.tmp": _copy,
+    "03002.xlsx.crdownload": _copy,
+    "03003.xlsx.part": _copy,
+})
 
 
 # --------------------------------------------------------------------------------------------
