@@ -19,6 +19,7 @@ from . import problems as P
 from .consolidate import collect_inputs, merge_reads, read_all, read_input
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
+from .guards import Output, OutputRefused, merge_outputs
 from .inputs import path_text
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
 from .roster import load_roster
@@ -74,9 +75,16 @@ def main() -> None:
                                  "editing; it is not security).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes for --roster (default: the cores available).")
+@click.option("--force", is_flag=True,
+              help="Write even where other workbooks are (-o a file that is not a blank "
+                   "form; with --roster, a folder holding workbooks generate did not write).")
 def generate(output: Path, roster: Path | None, layout_name: str | None, year: int | None,
-             password: str | None, jobs: int | None) -> None:
-    """Write the form as a protected workbook (or one per roster agency)."""
+             password: str | None, jobs: int | None, force: bool) -> None:
+    """Write the form as a protected workbook (or one per roster agency).
+
+    Refuses (exit 2) to replace what may be a filled return: a file at -o that is not a
+    blank form, or with --roster a folder holding workbooks it did not write, unless --force.
+    """
     layout = _layout(layout_name)
     try:
         if roster is None:
@@ -85,12 +93,14 @@ def generate(output: Path, roster: Path | None, layout_name: str | None, year: i
                                        "folder)")
             if not output.parent.is_dir():
                 raise click.UsageError(f"-o: folder {output.parent} does not exist")
-            generate_workbook(layout, output, year=year, password=password)
+            generate_workbook(layout, output, year=year, password=password, force=force)
             click.echo(f"wrote {output}")
         else:
             written = generate_roster(layout, roster, output, year=year, password=password,
-                                      jobs=jobs)
+                                      jobs=jobs, force=force)
             click.echo(f"wrote {len(written)} workbooks and {output / MANIFEST_NAME}")
+    except OutputRefused as exc:
+        raise click.UsageError(str(exc)) from exc
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -163,9 +173,9 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
     """Merge returned workbooks (files or folders) into one consolidated dataset.
 
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
-    written), 0 otherwise.
+    written), 0 otherwise; 2 if an output would replace an input or the roster.
     """
-    from .report import output_files, write_csvs, write_parquets, write_workbook
+    from .report import output_files, write_outputs
 
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError("-o must name an .xlsx file")
@@ -180,25 +190,29 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         agencies = load_roster(roster) if roster else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
-    # A rerun must not read its own outputs: the files it writes, not whole folders (an
-    # output folder may be an input folder too).
-    outputs = [output, *(output_files(csv_dir, ".csv") if csv_dir else []),
-               *(output_files(parquet_dir, ".parquet") if parquet_dir else [])]
-    files = collect_inputs(inputs, exclude=outputs)
+    # No output may replace an input or the roster; a previous merge's outputs where this one
+    # writes (even inside an input folder) are replaced, and not read.
+    outputs = [Output("-o", output),
+               *(Output("--csv", p) for p in (output_files(csv_dir, ".csv") if csv_dir else [])),
+               *(Output("--parquet", p) for p in (output_files(parquet_dir, ".parquet")
+                                                  if parquet_dir else []))]
+    entries = collect_inputs(inputs)
+    try:
+        own = merge_outputs(outputs, entries, inputs, roster)
+    except OutputRefused as exc:
+        raise click.UsageError(str(exc)) from exc
+    files = [e for e in entries if e not in own]
     with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:
         reads = read_all(files, progress=lambda _: bar.update(1), jobs=jobs)
     result = merge_reads(reads, agencies)
     layouts = _layouts_of(reads)
     try:
-        write_workbook(result, output, layouts)
-        written = [output]
-        if csv_dir is not None:
-            written.extend(write_csvs(result, csv_dir))
-        if parquet_dir is not None:
-            written.extend(write_parquets(result, parquet_dir))
+        written = write_outputs(result, layouts, workbook=output, csv_dir=csv_dir,
+                                parquet_dir=parquet_dir)
     except OSError as exc:
-        raise click.ClickException(f"cannot write the outputs: {exc}") from exc
+        raise click.ClickException(f"cannot write the outputs (the previous ones are as they "
+                                   f"were): {exc}") from exc
     summary = result.summary()
     click.echo(f"{len(files)} files read")
     click.echo(f"  returned (counted)  {summary['ok'] + summary['ok_with_warnings']:>6}"

@@ -36,6 +36,7 @@ from .cellmap import (
     target_result_field,
 )
 from .errors import PmqaError
+from .guards import form_output, roster_outputs
 from .layout import META_SHEET, IndicatorSheet, Layout, NumberRule
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
 from .parallel import worker_count
@@ -66,6 +67,7 @@ def generate_workbook(
     agency: Agency | None = None,
     password: str | None = None,
     generated_at: datetime | None = None,
+    force: bool = False,
 ) -> Generated:
     """Write the form as a protected workbook at ``path``.
 
@@ -76,10 +78,13 @@ def generate_workbook(
         agency: Pre-fill and lock the identity fields the roster provides.
         password: Optional password for sheet and structure protection.
         generated_at: The time recorded in the metadata; now by default.
+        force: Replace a file at ``path`` even if it is not a blank form (by default that is
+            refused with OutputRefused: it may be a filled return).
 
     Returns:
         The path written and the sha256 of its bytes.
     """
+    form_output(path, force=force)
     data = render_workbook(build_cellmap(layout, year), agency=agency, password=password,
                            generated_at=generated_at)
     target = Path(path)
@@ -99,11 +104,16 @@ def generate_roster(
     password: str | None = None,
     jobs: int | None = None,
     generated_at: datetime | None = None,
+    force: bool = False,
 ) -> list[Generated]:
     """Write one pre-filled workbook per roster agency into ``out_dir``, and ``manifest.csv``.
 
     The roster is checked first: if any row is bad, RosterError lists them and nothing is
-    written. The form is rendered once (per set of roster fields the agencies have) with
+    written. So is the folder: a workbook there that a previous generate did not write (by
+    its ``manifest.csv``) refuses the run with OutputRefused unless ``force``, and a file to
+    write that is the roster itself always does.
+
+    The form is rendered once (per set of roster fields the agencies have) with
     placeholders, and each agency's workbook is a copy with its values swapped in: the same
     workbook as rendering it from scratch, many times faster. ``jobs`` processes share the
     agencies (default: the cores available); the files are the same whatever ``jobs`` is.
@@ -113,6 +123,8 @@ def generate_roster(
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise PmqaError(f"{directory}: exists and is not a folder; give a folder for -o")
+    roster_outputs(directory, [*(a.file_name for a in agencies), MANIFEST_NAME],
+                   roster if isinstance(roster, str | os.PathLike) else None, force=force)
     cellmap = build_cellmap(layout, year)
     when = generated_at or datetime.now(UTC)
     jobs = worker_count(jobs, len(agencies), per_worker=50)

@@ -15,6 +15,8 @@ import csv
 import math
 import numbers
 import os
+import re
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,39 @@ FRAME_NAMES = ("answers", "indicators", "problems", "returns")
 def output_files(directory: str | os.PathLike[str], suffix: str) -> list[Path]:
     """The files write_csvs (".csv") or write_parquets (".parquet") writes into a folder."""
     return [Path(directory) / f"{name}{suffix}" for name in FRAME_NAMES]
+
+
+def is_previous_output(path: str | os.PathLike[str]) -> bool:
+    """Whether the file at ``path`` is what ``write_outputs`` writes: a consolidated workbook
+    (by its sheets), or one of the CSV or Parquet files (by their first bytes). Only such a
+    file may be replaced by a merge's output where an input could be."""
+    check = _PREVIOUS_OUTPUT.get(Path(path).suffix.lower())
+    try:
+        return check is not None and check(Path(path))
+    except (OSError, zipfile.BadZipFile, ValueError, KeyError, RuntimeError):
+        return False
+
+
+def _is_workbook(path: Path) -> bool:
+    with zipfile.ZipFile(path) as package, package.open("xl/workbook.xml") as member:
+        data = member.read(1 << 20)
+    names = re.findall(rb'<sheet name="([^"]*)"', data)
+    return tuple(n.decode() for n in names) == WORKBOOK_SHEETS
+
+
+def _is_csv(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(64).startswith('\ufeff"file","agency_code",'.encode())
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(-4, os.SEEK_END)
+        return head == b"PAR1" == handle.read(4)
+
+
+_PREVIOUS_OUTPUT = {".xlsx": _is_workbook, ".csv": _is_csv, ".parquet": _is_parquet}
 
 
 def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout]) -> None:
