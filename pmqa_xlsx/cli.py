@@ -2,13 +2,17 @@
 
 Exit codes: 0 success; 1 a problem in the input (PmqaError: a bad layout or roster, an
 unwritable output; ``check`` and ``merge``: a file rejected, not counted, or with errors); 2 a
-usage error.
+usage error (an output that would replace an input among them); 130 and 143 stopped by SIGINT
+(Ctrl+C) or SIGTERM, with a short message, no temporary file left and no worker running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -22,6 +26,8 @@ from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .guards import Output, OutputRefused, merge_outputs
 from .inputs import path_text
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
+from .outputs import remove_temporaries
+from .parallel import Terminated, sigterm_raises
 from .roster import load_roster
 
 
@@ -45,6 +51,33 @@ def _present(ctx: click.Context, param: click.Parameter,
             raise click.BadParameter(f"{shown(path_text(path))!r} does not exist", ctx=ctx,
                                      param=param)
     return values
+
+
+@contextlib.contextmanager
+def _interruptible(left: Callable[[], str]) -> Iterator[None]:
+    """SIGINT and SIGTERM end the command with a line saying what is left (``left()``) and exit
+    130 or 143, not a traceback. The library's ``finally`` blocks have removed its temporary
+    files and ended its workers by then; ``remove_temporaries`` is the backstop."""
+    with sigterm_raises():
+        try:
+            yield
+        except (KeyboardInterrupt, Terminated) as exc:
+            held = _hold(signal.SIGINT, signal.SIGTERM)  # a second Ctrl+C cannot cut this short
+            try:
+                remove_temporaries()
+                name, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
+                click.echo(f"\npmqa-xlsx: stopped by {name}; {left()}", err=True)
+            finally:
+                held()
+            raise SystemExit(code) from None
+
+
+def _hold(*signals: signal.Signals) -> Callable[[], None]:
+    """Ignore ``signals`` until the returned function is called."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return lambda: None
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
+    return lambda: signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _layout(name: str | None) -> Layout:
@@ -86,6 +119,15 @@ def generate(output: Path, roster: Path | None, layout_name: str | None, year: i
     blank form, or with --roster a folder holding workbooks it did not write, unless --force.
     """
     layout = _layout(layout_name)
+    left = ("every workbook written so far is whole and the others are as they were; "
+            f"{MANIFEST_NAME} was not written: run generate again" if roster is not None
+            else f"{output} is as it was")
+    with _interruptible(lambda: left):
+        _generate(layout, output, roster, year, password, jobs, force)
+
+
+def _generate(layout: Layout, output: Path, roster: Path | None, year: int | None,
+              password: str | None, jobs: int | None, force: bool) -> None:
     try:
         if roster is None:
             if output.suffix.lower() != ".xlsx":
@@ -137,6 +179,13 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
         codes = {a.code for a in load_roster(roster)} if roster else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
+    with _interruptible(lambda: "nothing was written"):
+        failed = _check(files, codes)
+    if failed:
+        raise SystemExit(1)
+
+
+def _check(files: tuple[Path, ...], codes: set[str] | None) -> bool:
     failed = False
     for entry in collect_inputs(files):
         read = read_input(entry)
@@ -151,8 +200,7 @@ def check(files: tuple[Path, ...], roster: Path | None) -> None:
             click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
                        f"{shown(problem.message)}")
         failed = failed or read.state == "rejected"
-    if failed:
-        raise SystemExit(1)
+    return failed
 
 
 @main.command()
@@ -175,8 +223,6 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
     written), 0 otherwise; 2 if an output would replace an input or the roster.
     """
-    from .report import output_files, write_outputs
-
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError("-o must name an .xlsx file")
     if not output.parent.is_dir():
@@ -190,6 +236,21 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         agencies = load_roster(roster) if roster else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
+    written: list[Path] = []
+    with _interruptible(lambda: "the outputs were written; merge again to see the summary"
+                        if written else "the outputs were not written: the previous ones are "
+                        "as they were, and no temporary file is left"):
+        failed = _merge(inputs, agencies, roster, output, csv_dir, parquet_dir, jobs, written)
+    if failed:
+        raise SystemExit(1)
+
+
+def _merge(inputs: tuple[Path, ...], agencies: list | None, roster: Path | None,
+           output: Path, csv_dir: Path | None, parquet_dir: Path | None, jobs: int | None,
+           written: list[Path]) -> bool:
+    """merge's work: read, merge, write (into ``written``), print; True if it must exit 1."""
+    from .report import output_files, write_outputs
+
     # No output may replace an input or the roster; a previous merge's outputs where this one
     # writes (even inside an input folder) are replaced, and not read.
     outputs = [Output("-o", output),
@@ -208,8 +269,8 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
     result = merge_reads(reads, agencies)
     layouts = _layouts_of(reads)
     try:
-        written = write_outputs(result, layouts, workbook=output, csv_dir=csv_dir,
-                                parquet_dir=parquet_dir)
+        written.extend(write_outputs(result, layouts, workbook=output, csv_dir=csv_dir,
+                                     parquet_dir=parquet_dir))
     except OSError as exc:
         raise click.ClickException(f"cannot write the outputs (the previous ones are as they "
                                    f"were): {exc}") from exc
@@ -229,8 +290,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
             click.echo(f"  ... and {len(refused) - _LISTED} more")
     for path in written:
         click.echo(f"wrote {path}")
-    if len(refused) or (result.problems["severity"] == "error").any():
-        raise SystemExit(1)
+    return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
 _LISTED = 20  # files not counted that merge lists on the terminal

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ import pandas as pd
 from . import problems as P
 from .inputs import InputFile, collect
 from .layout import Layout
-from .parallel import gc_paused, worker_count
+from .parallel import gc_paused, new_pool, stop_workers, worker_count, worker_pool
 from .problems import Problem
 from .read import (
     Identity,
@@ -115,7 +114,7 @@ def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
         starts = range(0, len(files), size)
         done: dict[int, ReadReturn] = {}
         try:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with worker_pool(jobs) as pool:  # on Ctrl+C or SIGTERM, its workers end at once
                 batches = pool.map(partial(_read_batch, layouts=extra),
                                    [files[i:i + size] for i in starts])
                 for start, batch_reads in zip(starts, batches, strict=True):
@@ -139,7 +138,7 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
     the process is named (``reader-failed``) and the rest are still read. Only used after a
     reading process died, which the reader's limits should make impossible."""
     reads = []
-    pool = ProcessPoolExecutor(max_workers=1)
+    pool = new_pool(1)
     try:
         for entry in files:
             try:
@@ -147,7 +146,7 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
             except Exception as exc:  # noqa: BLE001 - this file, named; the rest go on
                 if isinstance(exc, BrokenProcessPool):
                     pool.shutdown()
-                    pool = ProcessPoolExecutor(max_workers=1)
+                    pool = new_pool(1)
                     detail = "the process reading it stopped without a word"
                 else:
                     detail = f"{type(exc).__name__}: {exc}"[:300]
@@ -156,8 +155,10 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
             reads.append(read)
             if progress is not None:
                 progress(entry.path)
-    finally:
-        pool.shutdown()
+    except BaseException:  # Ctrl+C, SIGTERM: the worker ends with us, now
+        stop_workers(pool)
+        raise
+    pool.shutdown()
     return reads
 
 

@@ -13,7 +13,6 @@ import io
 import os
 import zipfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +38,7 @@ from .errors import PmqaError
 from .guards import form_output, roster_outputs
 from .layout import META_SHEET, IndicatorSheet, Layout, NumberRule
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
-from .parallel import worker_count
+from .parallel import worker_count, worker_pool
 from .roster import Agency, check_agencies, load_roster
 from .rules import percent_success, score
 from .styles import make_formats
@@ -134,7 +133,7 @@ def generate_roster(
         if jobs == 1:
             results = [_write_agencies(layout, year, password, when, directory, agencies)]
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with worker_pool(jobs) as pool:  # on Ctrl+C or SIGTERM, its workers end at once
                 results = list(pool.map(_write_agencies, *zip(*[
                     (layout, year, password, when, directory, chunk) for chunk in chunks],
                     strict=True)))

@@ -29,8 +29,7 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    remember_temporary(tmp)
+    fd, tmp = new_temporary(target)
     try:
         os.fchmod(fd, default_mode())
         with os.fdopen(fd, "wb") as handle:
@@ -67,8 +66,7 @@ class OutputSet:
     def stage(self, target: str | os.PathLike[str]) -> Path:
         """A new temporary file beside ``target`` (in its folder, so the rename is atomic)."""
         final = Path(target)
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-        remember_temporary(tmp)
+        fd, tmp = new_temporary(final)
         try:
             os.fchmod(fd, default_mode())
         finally:
@@ -150,6 +148,24 @@ def _signals_held() -> Iterator[None]:
 
 # Temporary files and folders made by this process and not yet removed.
 _TEMPORARIES: set[str] = set()
+
+
+def new_temporary(target: str | os.PathLike[str]) -> tuple[int, str]:
+    """A new temporary file beside ``target``, named ``.NAME.XXXX.tmp`` (never read as a
+    return), remembered before any signal can end the process: (its descriptor, its path)."""
+    final = Path(target)
+    with _signals_held():
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        remember_temporary(tmp)
+    return fd, tmp
+
+
+def new_temporary_folder(prefix: str) -> str:
+    """A new temporary folder in the system's temporary place, remembered likewise."""
+    with _signals_held():
+        folder = tempfile.mkdtemp(prefix=prefix)
+        remember_temporary(folder)
+    return folder
 
 
 def remember_temporary(path: str | os.PathLike[str]) -> None:

@@ -31,7 +31,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +40,7 @@ from xml.sax.saxutils import escape as xml_escape
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet as _XlsxWorksheet
 
-from .outputs import forget_temporary, remember_temporary
+from .outputs import forget_temporary, new_temporary, new_temporary_folder
 
 #: Options that keep text text, whatever a caller passes.
 TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False,
@@ -133,8 +132,7 @@ class Workbook(xlsxwriter.Workbook):
         options = {**(options or {}), **TEXT_STAYS_TEXT}
         self._own_tmpdir: str | None = None
         if not options.get("in_memory") and "tmpdir" not in options:
-            self._own_tmpdir = tempfile.mkdtemp(prefix="pmqa-xlsxwriter-")
-            remember_temporary(self._own_tmpdir)
+            self._own_tmpdir = new_temporary_folder("pmqa-xlsxwriter-")
             options["tmpdir"] = self._own_tmpdir
         self._pmqa_texts = _Placeholders()
         super().__init__(filename, options)
@@ -206,8 +204,7 @@ class _Placeholders:
             target.write(out.getvalue())
         else:
             path = Path(os.fspath(target))
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            remember_temporary(tmp)
+            fd, tmp = new_temporary(path)
             try:
                 os.fchmod(fd, os.stat(path).st_mode & 0o777)
                 with os.fdopen(fd, "wb") as handle:
