@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from .inputs import path_text
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
 from .outputs import remove_temporaries
 from .parallel import Terminated, sigterm_raises
-from .roster import load_roster
+from .roster import Agency, load_roster
 
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -62,22 +63,26 @@ def _interruptible(left: Callable[[], str]) -> Iterator[None]:
         try:
             yield
         except (KeyboardInterrupt, Terminated) as exc:
-            held = _hold(signal.SIGINT, signal.SIGTERM)  # a second Ctrl+C cannot cut this short
+            restore = _ignoring(signal.SIGINT, signal.SIGTERM)  # a second Ctrl+C is dropped
             try:
                 remove_temporaries()
                 name, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
                 click.echo(f"\npmqa-xlsx: stopped by {name}; {left()}", err=True)
             finally:
-                held()
+                restore()
             raise SystemExit(code) from None
 
 
-def _hold(*signals: signal.Signals) -> Callable[[], None]:
-    """Ignore ``signals`` until the returned function is called."""
-    if not hasattr(signal, "pthread_sigmask"):
+def _ignoring(*signals: signal.Signals) -> Callable[[], None]:
+    """Ignore ``signals`` (dropped, not held) until the returned function is called."""
+    if threading.current_thread() is not threading.main_thread():
         return lambda: None
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(signals))
-    return lambda: signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return restore
 
 
 def _layout(name: str | None) -> Layout:
@@ -245,7 +250,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, output: Path, csv_dir: 
         raise SystemExit(1)
 
 
-def _merge(inputs: tuple[Path, ...], agencies: list | None, roster: Path | None,
+def _merge(inputs: tuple[Path, ...], agencies: list[Agency] | None, roster: Path | None,
            output: Path, csv_dir: Path | None, parquet_dir: Path | None, jobs: int | None,
            written: list[Path]) -> bool:
     """merge's work: read, merge, write (into ``written``), print; True if it must exit 1."""

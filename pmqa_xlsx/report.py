@@ -99,7 +99,7 @@ def is_previous_output(path: str | os.PathLike[str]) -> bool:
     check = _PREVIOUS_OUTPUT.get(Path(path).suffix.lower())
     try:
         return check is not None and check(Path(path))
-    except (OSError, zipfile.BadZipFile, ValueError, KeyError, RuntimeError):
+    except Exception:  # noqa: BLE001 - a file that cannot be read as ours is not ours
         return False
 
 
