@@ -141,11 +141,11 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
             if not output.parent.is_dir():
                 raise click.UsageError(f"-o: folder {output.parent} does not exist")
             generate_workbook(layout, output, year=year, password=password, force=force)
-            click.echo(f"wrote {output}")
+            click.echo(f"wrote {_path(output)}")
         else:
             written = generate_roster(layout, roster, output, year=year, password=password,
                                       jobs=jobs, force=force)
-            click.echo(f"wrote {len(written)} workbooks and {output / MANIFEST_NAME}")
+            click.echo(f"wrote {len(written)} workbooks and {_path(output / MANIFEST_NAME)}")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
     except PmqaError as exc:
@@ -165,7 +165,7 @@ def list_layouts() -> None:
 def check_layout(path: Path) -> None:
     """Validate a layout YAML file and list every problem with its path."""
     layout = _layout(str(path))
-    click.echo(f"{path}: ok ({layout.form.id} {layout.form.version}, fingerprint "
+    click.echo(f"{_path(path)}: ok ({layout.form.id} {layout.form.version}, fingerprint "
                f"{layout.fingerprint[:12]})")
 
 
@@ -294,7 +294,7 @@ def _merge(inputs: tuple[Path, ...], agencies: list[Agency] | None, roster: Path
         if len(refused) > _LISTED:
             click.echo(f"  ... and {len(refused) - _LISTED} more")
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {_path(path)}")
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
@@ -315,6 +315,12 @@ def shown(text: object) -> str:
     except UnicodeEncodeError:
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text.translate(_CONTROLS)
+
+
+def _path(path: str | os.PathLike[str]) -> str:
+    """A path given or made from one, as it may go to a terminal (``shown``): a name that is
+    not UTF-8 is shown with ``\\xNN`` for its odd bytes."""
+    return shown(path_text(path))
 
 
 def _layouts_of(reads: list) -> list[Layout]:
@@ -358,7 +364,7 @@ def demo(out: Path) -> None:
                         ("their manifest", run.manifest),
                         ("consolidated workbook", run.consolidated),
                         ("the frames as CSV", run.csv)):
-        click.echo(f"  {label:<22} {path}")
+        click.echo(f"  {label:<22} {_path(path)}")
 
 
 if __name__ == "__main__":

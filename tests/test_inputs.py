@@ -221,3 +221,17 @@ def test_our_own_temporary_files_are_named_so(tmp_path: Path,
     for name in seen:
         assert name.startswith(".") and name.endswith(".tmp")
         assert read_raw(tmp_path / name).problems[0].code == "not-a-return"
+
+
+def test_outputs_whose_names_are_not_utf8_are_written_and_shown(good: Path,
+                                                                tmp_path: Path) -> None:
+    """Found in review: 'wrote <path>' went to a strict terminal as a lone surrogate."""
+    odd = os.fsdecode(b"\xff")
+    result = CliRunner().invoke(main, ["merge", str(good), "-o", str(tmp_path / f"{odd}.xlsx"),
+                                       "--csv", str(tmp_path / odd)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {tmp_path}/\\xff.xlsx\n" in result.output
+    assert f"wrote {tmp_path}/\\xff/answers.csv\n" in result.output
+    assert os.path.exists(os.fsencode(tmp_path) + b"/\xff.xlsx")
+    result = CliRunner().invoke(main, ["generate", "-o", str(tmp_path / f"{odd}-blank.xlsx")])
+    assert result.exit_code == 0 and result.output == f"wrote {tmp_path}/\\xff-blank.xlsx\n"
