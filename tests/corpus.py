@@ -168,8 +168,8 @@ def good_return(layout: Layout, cellmap: CellMap, agency: Agency, work: Path, ta
     overrides = {}
     if injections:
         texts = [c for c in cellmap.inputs() if c.kind == "text"]
-        overrides = {f"{c.sheet}!{c.ref}": text for c, text in zip(texts, INJECTIONS,
-                                                                    strict=False)}
+        overrides = {f"{c.sheet}!{c.ref}": text for c, text in zip(
+            texts, [*INJECTIONS, *MARKUP_INJECTIONS], strict=False)}
     fill(cellmap, blank, target, overrides, agency_code=agency.code)
     return target
 
@@ -394,6 +394,18 @@ BUILDERS: dict[str, Builder] = {
 
 
 # -- Issue 10, outputs: names and folders (class A), temporary and partial files ------------
+
+#: Text shaped as spreadsheet markup, which xlsxwriter 3.3 copies into the XML unescaped
+#: (class C): typed into the injecting return's text cells after INJECTIONS. The second would
+#: add a live =HYPERLINK cell to the consolidated workbook if it were written as it is. (Not
+#: literal _xHHHH_ escapes: openpyxl, which fills the returns here, writes them unescaped, so
+#: the return itself says something else; tests/test_text_stays_text.py has those.)
+MARKUP_INJECTIONS = [
+    "<r><t>run</t></r>",
+    '<r><t>x</t></r></is></c><c r="B1"><f>HYPERLINK("http://example.invalid","y")</f></c>'
+    '<c r="C1" t="inlineStr"><is><r><t>z</t></r>',
+    "<r><t>x</t></r></si><si><r><t>HYPERLINK</t></r>",
+]
 
 #: The agency of the good return whose file name is not UTF-8 (on the roster: it counts).
 BAD_NAME_AGENCY = Agency(code="03097", name="กรมชื่อไฟล์แปลก", ministry="กระทรวงมหาดไทย")

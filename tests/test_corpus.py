@@ -35,6 +35,7 @@ from .corpus import (
     GOOD_AGENCIES,
     INJECTING_AGENCY,
     INJECTIONS,
+    MARKUP_INJECTIONS,
     MISSING_AGENCY,
     build,
     remove_deep,
@@ -248,3 +249,30 @@ def test_agency_text_stays_text_in_every_output(merged: tuple[Path, str]) -> Non
         for line in (header, first):  # every field quoted, numbers and blanks too
             assert line.startswith('"') and line.endswith('"') and '","' in line, line
             assert len(next(csv.reader([line]))) == line.count('","') + 1
+
+
+# -- Issue 10, outputs: the corpus as outputs would meet it ------------------------------------
+
+
+def test_markup_typed_in_a_return_is_text_in_every_part_of_the_merge(merged: tuple[Path, str]
+                                                                     ) -> None:
+    from .ooxml import inspect
+
+    out, _ = merged
+    package = inspect(out / "merged.xlsx")  # every XML part parsed
+    assert package.formulas == {} and package.runs == 0 and package.hyperlinks == 0
+    assert set(MARKUP_INJECTIONS) <= package.texts()
+
+
+def test_no_merge_output_can_land_on_an_entry_of_the_corpus(corpus: Path) -> None:
+    """Every entry of the corpus folder a merge reads (a return, a link, a loop, a lock or
+    temporary file...) is refused as its -o, before anything is read or written."""
+    returns = corpus / "returns"
+    before = fingerprints(returns)
+    names = [p.name for p in returns.iterdir() if p.name.endswith(".xlsx")]
+    assert len(names) > 30
+    for name in names:
+        result = CliRunner().invoke(main, ["merge", str(returns), "-o", str(returns / name)])
+        assert result.exit_code == 2, (name, result.output)
+        assert "writing there would destroy it" in result.output, (name, result.output)
+    assert fingerprints(returns) == before
