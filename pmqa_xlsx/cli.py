@@ -2,12 +2,18 @@
 
 Exit codes: 0 success; 1 a problem in the input (PmqaError: a bad layout or roster, an
 unwritable output; ``check`` and ``merge``: a file rejected, not counted, or with errors); 2 a
-usage error.
+usage error (an output that would replace an input among them); 130 and 143 stopped by SIGINT
+(Ctrl+C) or SIGTERM, with a short message, no temporary file left and no worker running.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,13 +22,16 @@ import pandas as pd
 
 from . import __version__
 from . import problems as P
-from .consolidate import collect_inputs, issued_problem, merge_reads, read_all
+from .consolidate import collect_inputs, issued_problem, merge_reads, read_all, read_input
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
-from .identity import load_manifest
+from .guards import Output, OutputRefused, merge_outputs
+from .identity import Manifest, load_manifest
+from .inputs import path_text
 from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
-from .read import read_raw
-from .roster import load_roster
+from .outputs import remove_temporaries
+from .parallel import Terminated, sigterm_raises
+from .roster import Agency, load_roster
 
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -34,6 +43,48 @@ def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
     if not 2400 <= value <= 2800:
         raise click.BadParameter(f"{value} is not a plausible Buddhist Era year (e.g. 2569)")
     return value
+
+
+def _present(ctx: click.Context, param: click.Parameter,
+             values: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Inputs that exist, as entries of a folder: a link that leads nowhere or loops is
+    there (and listed with its problem), a path that is not there at all is a usage error."""
+    for path in values:
+        if not os.path.lexists(path):
+            raise click.BadParameter(f"{shown(path_text(path))!r} does not exist", ctx=ctx,
+                                     param=param)
+    return values
+
+
+@contextlib.contextmanager
+def _interruptible(left: Callable[[], str]) -> Iterator[None]:
+    """SIGINT and SIGTERM end the command with a line saying what is left (``left()``) and exit
+    130 or 143, not a traceback. The library's ``finally`` blocks have removed its temporary
+    files and ended its workers by then; ``remove_temporaries`` is the backstop."""
+    with sigterm_raises():
+        try:
+            yield
+        except (KeyboardInterrupt, Terminated) as exc:
+            restore = _ignoring(signal.SIGINT, signal.SIGTERM)  # a second Ctrl+C is dropped
+            try:
+                remove_temporaries()
+                name, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
+                click.echo(f"\npmqa-xlsx: stopped by {name}; {left()}", err=True)
+            finally:
+                restore()
+            raise SystemExit(code) from None
+
+
+def _ignoring(*signals: signal.Signals) -> Callable[[], None]:
+    """Ignore ``signals`` (dropped, not held) until the returned function is called."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return restore
 
 
 def _layout(name: str | None) -> Layout:
@@ -64,10 +115,26 @@ def main() -> None:
                                  "editing; it is not security).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes for --roster (default: the cores available).")
+@click.option("--force", is_flag=True,
+              help="Write even where other workbooks are (-o a file that is not a blank "
+                   "form; with --roster, a folder holding workbooks generate did not write).")
 def generate(output: Path, roster: Path | None, layout_name: str | None, year: int | None,
-             password: str | None, jobs: int | None) -> None:
-    """Write the form as a protected workbook (or one per roster agency)."""
+             password: str | None, jobs: int | None, force: bool) -> None:
+    """Write the form as a protected workbook (or one per roster agency).
+
+    Refuses (exit 2) to replace what may be a filled return: a file at -o that is not a
+    blank form, or with --roster a folder holding workbooks it did not write, unless --force.
+    """
     layout = _layout(layout_name)
+    left = ("every workbook written so far is whole and the others are as they were; "
+            f"{MANIFEST_NAME} was not written: run generate again" if roster is not None
+            else f"{output} is as it was")
+    with _interruptible(lambda: left):
+        _generate(layout, output, roster, year, password, jobs, force)
+
+
+def _generate(layout: Layout, output: Path, roster: Path | None, year: int | None,
+              password: str | None, jobs: int | None, force: bool) -> None:
     try:
         if roster is None:
             if output.suffix.lower() != ".xlsx":
@@ -75,12 +142,14 @@ def generate(output: Path, roster: Path | None, layout_name: str | None, year: i
                                        "folder)")
             if not output.parent.is_dir():
                 raise click.UsageError(f"-o: folder {output.parent} does not exist")
-            generate_workbook(layout, output, year=year, password=password)
-            click.echo(f"wrote {output}")
+            generate_workbook(layout, output, year=year, password=password, force=force)
+            click.echo(f"wrote {_path(output)}")
         else:
             written = generate_roster(layout, roster, output, year=year, password=password,
-                                      jobs=jobs)
-            click.echo(f"wrote {len(written)} workbooks and {output / MANIFEST_NAME}")
+                                      jobs=jobs, force=force)
+            click.echo(f"wrote {len(written)} workbooks and {_path(output / MANIFEST_NAME)}")
+    except OutputRefused as exc:
+        raise click.UsageError(str(exc)) from exc
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -98,13 +167,13 @@ def list_layouts() -> None:
 def check_layout(path: Path) -> None:
     """Validate a layout YAML file and list every problem with its path."""
     layout = _layout(str(path))
-    click.echo(f"{path}: ok ({layout.form.id} {layout.form.version}, fingerprint "
+    click.echo(f"{_path(path)}: ok ({layout.form.id} {layout.form.version}, fingerprint "
                f"{layout.fingerprint[:12]})")
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path),
+                callback=_present)
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: a return of an agency not on it is an error.")
 @click.option("--manifest", "manifest_path",
@@ -112,7 +181,8 @@ def check_layout(path: Path) -> None:
               help="The manifest.csv of the workbooks issued: a return without its agency's "
                    "token is an error.")
 def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | None) -> None:
-    """Check returned workbooks and list each file's problems, located as sheet!cell.
+    """Check returned workbooks (files, or folders of them) and list each file's problems,
+    located as sheet!cell.
 
     Exits 0 when every file can be counted, 1 when a file is rejected or has an error.
     """
@@ -121,9 +191,16 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
         manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
+    with _interruptible(lambda: "nothing was written"):
+        failed = _check(files, codes, manifest)
+    if failed:
+        raise SystemExit(1)
+
+
+def _check(files: tuple[Path, ...], codes: set[str] | None, manifest: Manifest | None) -> bool:
     failed = False
-    for path in files:
-        read = read_raw(path)
+    for entry in collect_inputs(files):
+        read = read_input(entry)
         if codes is not None and read.readable and read.agency_code not in codes:
             read.problems.append(P.make("unknown-agency", file=read.file,
                                         agency_code=read.agency_code,
@@ -131,20 +208,19 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
         issued = issued_problem(read, manifest) if manifest is not None else None
         if issued is not None:
             read.problems.append(issued)
-        click.echo(f"{shown(path)}: {read.state}" + (f" (agency {shown(read.agency_code)})"
-                                                      if read.agency_code else ""))
+        click.echo(f"{shown(read.file)}: {read.state}" + (
+            f" (agency {shown(read.agency_code)})" if read.agency_code else ""))
         for problem in read.problems:
             where = problem.where or "-"
             click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
                        f"{shown(problem.message)}")
         failed = failed or read.state == "rejected"
-    if failed:
-        raise SystemExit(1)
+    return failed
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True,
-                type=click.Path(path_type=Path, exists=True))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path),
+                callback=_present)
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: lists who did not return and unknown agencies.")
 @click.option("--manifest", "manifest_path",
@@ -165,10 +241,8 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     """Merge returned workbooks (files or folders) into one consolidated dataset.
 
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
-    written), 0 otherwise.
+    written), 0 otherwise; 2 if an output would replace an input or the roster.
     """
-    from .report import output_files, write_csvs, write_parquets, write_workbook
-
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError("-o must name an .xlsx file")
     if not output.parent.is_dir():
@@ -183,11 +257,34 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
         manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
-    # A rerun must not read its own outputs: the files it writes, not whole folders (an
-    # output folder may be an input folder too).
-    outputs = [output, *(output_files(csv_dir, ".csv") if csv_dir else []),
-               *(output_files(parquet_dir, ".parquet") if parquet_dir else [])]
-    files = collect_inputs(inputs, exclude=outputs)
+    written: list[Path] = []
+    with _interruptible(lambda: "the outputs were written; merge again to see the summary"
+                        if written else "the outputs were not written: the previous ones are "
+                        "as they were, and no temporary file is left"):
+        failed = _merge(inputs, agencies, manifest, roster, output, csv_dir, parquet_dir, jobs,
+                        written)
+    if failed:
+        raise SystemExit(1)
+
+
+def _merge(inputs: tuple[Path, ...], agencies: list[Agency] | None, manifest: Manifest | None,
+           roster: Path | None, output: Path, csv_dir: Path | None, parquet_dir: Path | None,
+           jobs: int | None, written: list[Path]) -> bool:
+    """merge's work: read, merge, write (into ``written``), print; True if it must exit 1."""
+    from .report import output_files, write_outputs
+
+    # No output may replace an input or the roster; a previous merge's outputs where this one
+    # writes (even inside an input folder) are replaced, and not read.
+    outputs = [Output("-o", output),
+               *(Output("--csv", p) for p in (output_files(csv_dir, ".csv") if csv_dir else [])),
+               *(Output("--parquet", p) for p in (output_files(parquet_dir, ".parquet")
+                                                  if parquet_dir else []))]
+    entries = collect_inputs(inputs)
+    try:
+        own = merge_outputs(outputs, entries, inputs, roster)
+    except OutputRefused as exc:
+        raise click.UsageError(str(exc)) from exc
+    files = [e for e in entries if e not in own]
     started = datetime.now(UTC)  # a file's time after this is not trusted
     with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
                            show_pos=True) as bar:
@@ -195,14 +292,11 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     result = merge_reads(reads, agencies, manifest=manifest, started=started)
     layouts = _layouts_of(reads)
     try:
-        write_workbook(result, output, layouts)
-        written = [output]
-        if csv_dir is not None:
-            written.extend(write_csvs(result, csv_dir))
-        if parquet_dir is not None:
-            written.extend(write_parquets(result, parquet_dir))
+        written.extend(write_outputs(result, layouts, workbook=output, csv_dir=csv_dir,
+                                     parquet_dir=parquet_dir))
     except OSError as exc:
-        raise click.ClickException(f"cannot write the outputs: {exc}") from exc
+        raise click.ClickException(f"cannot write the outputs (the previous ones are as they "
+                                   f"were): {exc}") from exc
     summary = result.summary()
     click.echo(f"{len(files)} files read")
     click.echo(f"  returned (counted)  {summary['ok'] + summary['ok_with_warnings']:>6}"
@@ -218,9 +312,8 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
         if len(refused) > _LISTED:
             click.echo(f"  ... and {len(refused) - _LISTED} more")
     for path in written:
-        click.echo(f"wrote {path}")
-    if len(refused) or (result.problems["severity"] == "error").any():
-        raise SystemExit(1)
+        click.echo(f"wrote {_path(path)}")
+    return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
 _LISTED = 20  # files not counted that merge lists on the terminal
@@ -232,8 +325,20 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}
 def shown(text: object) -> str:
     """Text from a returned file as it may go to a terminal: control characters (escape
     sequences, carriage returns, new lines) written as visible ``\\xNN``, so a file cannot
-    rewrite the screen or forge a line of output."""
-    return str(text).translate(_CONTROLS)
+    rewrite the screen or forge a line of output; a lone surrogate (which no terminal can be
+    sent) as ``\\udcff``."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(_CONTROLS)
+
+
+def _path(path: str | os.PathLike[str]) -> str:
+    """A path given or made from one, as it may go to a terminal (``shown``): a name that is
+    not UTF-8 is shown with ``\\xNN`` for its odd bytes."""
+    return shown(path_text(path))
 
 
 def _layouts_of(reads: list) -> list[Layout]:
@@ -277,7 +382,7 @@ def demo(out: Path) -> None:
                         ("their manifest", run.manifest),
                         ("consolidated workbook", run.consolidated),
                         ("the frames as CSV", run.csv)):
-        click.echo(f"  {label:<22} {path}")
+        click.echo(f"  {label:<22} {_path(path)}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,8 +25,9 @@ import pandas as pd
 
 from . import problems as P
 from .identity import Manifest, load_manifest
+from .inputs import InputFile, collect
 from .layout import Layout
-from .parallel import gc_paused, worker_count
+from .parallel import gc_paused, new_pool, stop_workers, worker_count, worker_pool
 from .problems import Problem
 from .read import (
     Identity,
@@ -63,36 +63,16 @@ class Consolidated:
 
 
 def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
-                   exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
-    """Files as given, and every file inside given folders (recursively, sorted), each once.
+                   exclude: Iterable[str | os.PathLike[str]] = ()) -> list[InputFile]:
+    """Files as given, and every file inside given folders (sorted), each once, each under a
+    name that is valid text and its own (see ``inputs.collect``).
 
     Nothing inside a folder is skipped, so a stray file is listed rather than silently
-    ignored; only ``exclude`` (files, or folders and all below them: the merge's own outputs)
-    is left out.
+    ignored; an entry that cannot be followed (a broken link, a loop, a folder that cannot be
+    read or is too deep) is listed with its problem. Only ``exclude`` (files, or folders and
+    all below them: the merge's own outputs) is left out.
     """
-    if isinstance(inputs, str | os.PathLike):
-        inputs = [inputs]
-    excluded = [Path(e).resolve() for e in exclude]
-
-    def wanted(path: Path) -> bool:
-        resolved = path.resolve()
-        return not any(resolved == e or e in resolved.parents for e in excluded)
-
-    files: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if not p.is_dir()))
-        else:
-            files.append(path)
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        key = f.resolve()
-        if key not in seen and wanted(f):
-            seen.add(key)
-            unique.append(f)
-    return unique
+    return collect(inputs, exclude)
 
 
 def consolidate(
@@ -124,33 +104,36 @@ def consolidate(
                        manifest=issued, started=started)
 
 
-def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
+def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
+             layouts: Sequence[Layout] | None = None,
              progress: Callable[[Path], None] | None = None,
              jobs: int | None = None) -> list[ReadReturn]:
-    """Read files, in ``jobs`` processes, in the order given."""
+    """Read files (entries of ``collect_inputs``, or paths), in ``jobs`` processes, in the
+    order given."""
     extra = tuple(layouts or ())
+    files = [f if isinstance(f, InputFile) else InputFile.of(f) for f in files]
     jobs = worker_count(jobs, len(files), per_worker=20)
     reads: list[ReadReturn] = []
     with gc_paused():
         if jobs == 1:
-            for path in files:
-                reads.append(read_raw(path, extra))
+            for entry in files:
+                reads.append(read_input(entry, extra))
                 if progress is not None:
-                    progress(path)
+                    progress(entry.path)
             return reads
         register_layouts(extra)  # the parent must know the layouts of its workers' cell maps
         size = max(1, min(64, len(files) // (jobs * 8)))
         starts = range(0, len(files), size)
         done: dict[int, ReadReturn] = {}
         try:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with worker_pool(jobs) as pool:  # on Ctrl+C or SIGTERM, its workers end at once
                 batches = pool.map(partial(_read_batch, layouts=extra),
                                    [files[i:i + size] for i in starts])
                 for start, batch_reads in zip(starts, batches, strict=True):
                     for offset, read in enumerate(batch_reads):
                         done[start + offset] = read
                         if progress is not None:
-                            progress(files[start + offset])
+                            progress(files[start + offset].path)
         except Exception:  # noqa: BLE001 - a process died, or a result could not come back:
             pass  # the files left are read one by one below, each failure named
         left = [i for i in range(len(files)) if i not in done]
@@ -161,38 +144,48 @@ def read_all(files: Sequence[Path], layouts: Sequence[Layout] | None = None,
     return reads
 
 
-def _read_one_by_one(files: list[Path], layouts: tuple[Layout, ...],
+def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
                      progress: Callable[[Path], None] | None) -> list[ReadReturn]:
     """Files read in one worker process, one at a time, so that a file whose reading kills
     the process is named (``reader-failed``) and the rest are still read. Only used after a
     reading process died, which the reader's limits should make impossible."""
     reads = []
-    pool = ProcessPoolExecutor(max_workers=1)
+    pool = new_pool(1)
     try:
-        for path in files:
+        for entry in files:
             try:
-                read = pool.submit(read_raw, path, layouts).result()
+                read = pool.submit(read_input, entry, layouts).result()
             except Exception as exc:  # noqa: BLE001 - this file, named; the rest go on
                 if isinstance(exc, BrokenProcessPool):
                     pool.shutdown()
-                    pool = ProcessPoolExecutor(max_workers=1)
+                    pool = new_pool(1)
                     detail = "the process reading it stopped without a word"
                 else:
                     detail = f"{type(exc).__name__}: {exc}"[:300]
-                read = ReadReturn(str(path), Identity(), [P.make(
-                    "reader-failed", file=str(path), detail=detail)])
+                read = ReadReturn(entry.name, Identity(), [P.make(
+                    "reader-failed", file=entry.name, detail=detail)])
             reads.append(read)
             if progress is not None:
-                progress(path)
-    finally:
-        pool.shutdown()
+                progress(entry.path)
+    except BaseException:  # Ctrl+C, SIGTERM: the worker ends with us, now
+        stop_workers(pool)
+        raise
+    pool.shutdown()
     return reads
 
 
-def _read_batch(files: list[Path], layouts: tuple[Layout, ...]) -> list[ReadReturn]:
+def _read_batch(files: list[InputFile], layouts: tuple[Layout, ...]) -> list[ReadReturn]:
     """A worker's share: some files, read with the collector paused."""
     with gc_paused():
-        return [read_raw(path, layouts) for path in files]
+        return [read_input(entry, layouts) for entry in files]
+
+
+def read_input(entry: InputFile, layouts: Sequence[Layout] | None = None) -> ReadReturn:
+    """One entry of ``collect_inputs`` read (or, if the walk found a problem with it, listed
+    with that problem and never opened)."""
+    if entry.problem is not None:
+        return ReadReturn(entry.name, Identity(), [entry.problem])
+    return read_raw(entry.path, layouts, name=entry.name)
 
 
 def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,

@@ -3,8 +3,8 @@
 ``generate_workbook`` writes one workbook (blank, or pre-filled for one agency);
 ``generate_roster`` writes one per agency of a roster, each with a random token of its own in
 the metadata, plus ``manifest.csv`` recording every file, its sha256 and its token. Workbooks are
-written with xlsxwriter, text always through ``write_string`` (never a formula or a link), then
-the package is patched to lock the workbook structure and written atomically.
+written with ``xlsxtext.Workbook`` (text stays exactly that text: never markup, a formula or a
+link), then the package is patched to lock the workbook structure and written atomically.
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
-import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
@@ -40,13 +36,15 @@ from .cellmap import (
     target_result_field,
 )
 from .errors import PmqaError
+from .guards import form_output, roster_outputs
 from .identity import is_token, new_token, normalise_code
 from .layout import META_SHEET, IndicatorSheet, Layout, NumberRule
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
-from .parallel import worker_count
+from .parallel import worker_count, worker_pool
 from .roster import Agency, check_agencies, load_roster
 from .rules import percent_success, score
 from .styles import make_formats
+from .xlsxtext import Workbook, attribute_text, ooxml_text, t_element
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "agency_code", "agency_name", "ministry", "sha256",
@@ -72,6 +70,7 @@ def generate_workbook(
     password: str | None = None,
     generated_at: datetime | None = None,
     token: str | None = None,
+    force: bool = False,
 ) -> Generated:
     """Write the form as a protected workbook at ``path``.
 
@@ -84,10 +83,13 @@ def generate_workbook(
         generated_at: The time recorded in the metadata; now by default.
         token: The token recorded in the metadata (``identity.new_token()``); none by
             default. ``generate_roster`` gives each agency's workbook its own.
+        force: Replace a file at ``path`` even if it is not a blank form (by default that is
+            refused with OutputRefused: it may be a filled return).
 
     Returns:
         The path written, the sha256 of its bytes and the token.
     """
+    form_output(path, force=force)
     data = render_workbook(build_cellmap(layout, year), agency=agency, password=password,
                            generated_at=generated_at, token=token)
     target = Path(path)
@@ -109,11 +111,16 @@ def generate_roster(
     jobs: int | None = None,
     generated_at: datetime | None = None,
     tokens: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> list[Generated]:
     """Write one pre-filled workbook per roster agency into ``out_dir``, and ``manifest.csv``.
 
     The roster is checked first: if any row is bad, RosterError lists them and nothing is
-    written. The form is rendered once (per set of roster fields the agencies have) with
+    written. So is the folder: a workbook there that a previous generate did not write (by
+    its ``manifest.csv``) refuses the run with OutputRefused unless ``force``, and a file to
+    write that is the roster itself always does.
+
+    The form is rendered once (per set of roster fields the agencies have) with
     placeholders, and each agency's workbook is a copy with its values swapped in: the same
     workbook as rendering it from scratch, many times faster. ``jobs`` processes share the
     agencies (default: the cores available); the files are the same whatever ``jobs`` is.
@@ -129,6 +136,8 @@ def generate_roster(
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise PmqaError(f"{directory}: exists and is not a folder; give a folder for -o")
+    roster_outputs(directory, [*(a.file_name for a in agencies), MANIFEST_NAME],
+                   roster if isinstance(roster, str | os.PathLike) else None, force=force)
     cellmap = build_cellmap(layout, year)
     when = generated_at or datetime.now(UTC)
     jobs = worker_count(jobs, len(agencies), per_worker=50)
@@ -138,7 +147,7 @@ def generate_roster(
         if jobs == 1:
             results = [_write_agencies(layout, year, password, when, directory, chunks[0])]
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with worker_pool(jobs) as pool:  # on Ctrl+C or SIGTERM, its workers end at once
                 results = list(pool.map(_write_agencies, *zip(*[
                     (layout, year, password, when, directory, chunk) for chunk in chunks],
                     strict=True)))
@@ -230,7 +239,7 @@ class Template:
                                generated_at=when, answers=answers, token=_TOKEN["token"])
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             self.parts = [(info, package.read(info)) for info in package.infolist()]
-        self.footer = _ooxml_text(_footer(self.layout, self.placeholder)).encode()
+        self.footer = ooxml_text(_footer(self.layout, self.placeholder)).encode()
 
     def personalise(self, agency: Agency, token: str | None = None) -> bytes:
         """The workbook of ``agency`` with ``token`` in its metadata (a new random one by
@@ -239,36 +248,17 @@ class Template:
                    f"<t>{_TOKEN['name']}</t>": agency.name,
                    f"<t>{_TOKEN['ministry']}</t>": agency.ministry,
                    f"<t>{_TOKEN['token']}</t>": token or new_token()}
-        footer = _ooxml_text(_footer(self.layout, agency)).encode()
+        footer = ooxml_text(_footer(self.layout, agency)).encode()
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as package:
             for info, data in self.parts:
                 if info.filename == "xl/sharedStrings.xml":
                     for token, value in strings.items():
-                        data = data.replace(token.encode(), _string_xml(value))
+                        data = data.replace(token.encode(), t_element(value))
                 elif info.filename.startswith("xl/worksheets/sheet"):
                     data = data.replace(self.footer, footer)
                 package.writestr(info, data, compress_type=info.compress_type)
         return out.getvalue()
-
-
-def _string_xml(value: str) -> bytes:
-    """A shared string's <t> element as xlsxwriter writes it."""
-    space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f"<t{space}>{_ooxml_text(value)}</t>".encode()
-
-
-_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
-
-
-def _ooxml_text(value: str) -> str:
-    """Text as xlsxwriter writes it into XML: control characters as _xHHHH_ (and a literal
-    _xHHHH_ kept literal as _x005F_xHHHH_), then &, < and > escaped."""
-    value = _ESCAPED.sub(r"_x005F\1", value)
-    value = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", value)
-    value = value.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    return xml_escape(value)
 
 
 def render_workbook(
@@ -298,7 +288,7 @@ def render_workbook(
                                       "font_size": layout.style.size},
     }
     prefill = _prefill(layout, agency)
-    with xlsxwriter.Workbook(buffer, options) as workbook:
+    with Workbook(buffer, options) as workbook:
         formats = make_formats(workbook, layout.style)
         workbook.set_properties({
             "title": layout.form.title,
@@ -416,14 +406,17 @@ def _write_validations(worksheet: Worksheet, cells: tuple[InputCell, ...]) -> No
 
 
 def _validation(cell: InputCell) -> dict[str, Any]:
+    """The data validation of an input cell; the layout's words in its prompt and alert are
+    written as themselves (``attribute_text``), as in cells."""
     if cell.kind in ("status", "direction"):
         return {
             "validate": "list",
             "source": list(cell.choices),
             "input_title": "เลือกจากรายการ",
-            "input_message": "คลิกลูกศรแล้วเลือก: " + " / ".join(cell.choices),
+            "input_message": attribute_text("คลิกลูกศรแล้วเลือก: " + " / ".join(cell.choices)),
             "error_title": "ค่าไม่อยู่ในรายการ",
-            "error_message": "กรุณาเลือกจากรายการเท่านั้น: " + " / ".join(cell.choices),
+            "error_message": attribute_text("กรุณาเลือกจากรายการเท่านั้น: "
+                                            + " / ".join(cell.choices)),
             "error_type": "stop",
         }
     if cell.kind == "number":
@@ -432,14 +425,15 @@ def _validation(cell: InputCell) -> dict[str, Any]:
         options: dict[str, Any] = {
             "validate": "decimal",
             "input_title": "พิมพ์ตัวเลขเท่านั้น",
-            "input_message": f"{cell.label}: ตัวเลขเท่านั้น{limits.thai}",
+            "input_message": attribute_text(f"{cell.label}: ตัวเลขเท่านั้น{limits.thai}"),
             "error_title": "ต้องเป็นตัวเลข",
             "error_message": f"ช่องนี้รับเฉพาะตัวเลข{limits.thai} เช่น 85 หรือ 1250.5",
             "error_type": "stop",
             **limits.options,
         }
         return options
-    return {"validate": "any", "input_title": cell.label[:32], "input_message": cell.prompt or ""}
+    return {"validate": "any", "input_title": attribute_text(cell.label, 32),
+            "input_message": attribute_text(cell.prompt or "")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,9 @@ DEFAULT_LAYOUT = "pmqa4-2562"
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _ITEM_ID = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
+# Characters no workbook can show as text (YAML's escapes can make them): control characters
+# other than tab and new line, unpaired surrogates, and the non-characters U+FFFE and U+FFFF.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,6 +441,12 @@ class _Checker:
             return ""
         if not node.strip():
             self.fail(path, "must not be empty")
+        bad = _NOT_TEXT.search(node)
+        if bad:
+            self.fail(path, f"holds the character U+{ord(bad.group()):04X} at position "
+                            f"{bad.start() + 1}, which is not text a workbook can show (a "
+                            "control character or half of a surrogate pair, from an escape "
+                            "such as \\x01 or \\ud800); remove it")
         return node
 
     def optional_text(self, data: dict[str, Any], key: str, path: str) -> str | None:

@@ -1,18 +1,25 @@
-"""Writing files safely: atomic replacement, CSV that cannot inject formulas, the xlsx
-package patch for workbook structure protection, and the legacy protection hash.
+"""Writing files safely: atomic replacement, sets of outputs replaced together, the
+temporary files of this process, CSV that cannot inject formulas, the xlsx package patch for
+workbook structure protection, and the legacy protection hash.
 
-Every file pmqa_xlsx writes goes through ``atomic_write`` (a temporary file beside the
-target, then a rename), so an interrupted run leaves the previous file intact.
+Every file pmqa_xlsx writes goes through ``atomic_write`` or an ``OutputSet`` (a temporary
+file beside the target, named ``.NAME.XXXX.tmp``, then a rename), so an interrupted run leaves
+the previous file intact. Every temporary file or folder a process makes is remembered until
+it is gone, so that ``remove_temporaries`` can remove what is left on SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import secrets
+import shutil
+import signal
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 #: Leading characters that make a spreadsheet treat a CSV field as a formula (OWASP).
@@ -22,7 +29,7 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = new_temporary(target)
     try:
         os.fchmod(fd, default_mode())
         with os.fdopen(fd, "wb") as handle:
@@ -33,6 +40,160 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        forget_temporary(tmp)
+
+
+class OutputSet:
+    """Files replaced together or not at all: the outputs of one merge.
+
+    ``stage(target)`` gives a temporary path beside ``target`` to write to. ``commit()`` moves
+    every staged file into place, each previous file kept aside (a hard link, else a rename)
+    until all are in place; if one move fails, the moves done are undone and the previous
+    files put back. SIGINT and SIGTERM wait until the commit is over. Leaving the ``with``
+    block without a commit (an error, an interrupt) removes every staged file.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def stage(self, target: str | os.PathLike[str]) -> Path:
+        """A new temporary file beside ``target`` (in its folder, so the rename is atomic)."""
+        final = Path(target)
+        fd, tmp = new_temporary(final)
+        try:
+            os.fchmod(fd, default_mode())
+        finally:
+            os.close(fd)
+        self._staged.append((Path(tmp), final))
+        return Path(tmp)
+
+    def commit(self) -> list[Path]:
+        """Move every staged file into place, all or none; returns the targets."""
+        targets = [target for _, target in self._staged]
+        with _signals_held():
+            moved: list[tuple[Path, Path | None]] = []  # (target, previous file kept aside)
+            try:
+                for tmp, target in self._staged:
+                    aside, renamed = _set_aside(target)
+                    try:
+                        os.replace(tmp, target)
+                    except BaseException:
+                        if aside is not None and renamed:
+                            os.replace(aside, target)
+                        elif aside is not None:
+                            aside.unlink(missing_ok=True)
+                        raise
+                    moved.append((target, aside))
+            except BaseException:
+                for target, aside in reversed(moved):
+                    if aside is not None:
+                        os.replace(aside, target)
+                    else:
+                        target.unlink(missing_ok=True)
+                raise
+            for _, aside in moved:
+                if aside is not None:
+                    aside.unlink(missing_ok=True)
+            for tmp, _ in self._staged:
+                forget_temporary(tmp)
+            self._staged = []
+        return targets
+
+    def discard(self) -> None:
+        """Remove every staged file that was not committed."""
+        for tmp, _ in self._staged:
+            tmp.unlink(missing_ok=True)
+            forget_temporary(tmp)
+        self._staged = []
+
+
+def _set_aside(target: Path) -> tuple[Path | None, bool]:
+    """Keep the file at ``target`` under a temporary name beside it: (that name, whether the
+    file was renamed rather than linked), or (None, False) if there is no file."""
+    if not os.path.lexists(target):
+        return None, False
+    while True:
+        aside = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.link(target, aside, follow_symlinks=False)
+            return aside, False
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (FAT, some network shares): rename it instead
+            if os.path.lexists(aside):
+                continue
+            os.rename(target, aside)
+            return aside, True
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back for the block (delivered right after it)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+# Temporary files and folders made by this process and not yet removed.
+_TEMPORARIES: set[str] = set()
+
+
+def new_temporary(target: str | os.PathLike[str]) -> tuple[int, str]:
+    """A new temporary file beside ``target``, named ``.NAME.XXXX.tmp`` (never read as a
+    return), remembered before any signal can end the process: (its descriptor, its path)."""
+    final = Path(target)
+    with _signals_held():
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        remember_temporary(tmp)
+    return fd, tmp
+
+
+def new_temporary_folder(prefix: str) -> str:
+    """A new temporary folder in the system's temporary place, remembered likewise."""
+    with _signals_held():
+        folder = tempfile.mkdtemp(prefix=prefix)
+        remember_temporary(folder)
+    return folder
+
+
+def remember_temporary(path: str | os.PathLike[str]) -> None:
+    """Note a temporary file or folder, to be removed by ``remove_temporaries`` if the process
+    is interrupted before it is renamed or removed."""
+    _TEMPORARIES.add(os.fspath(path))
+
+
+def forget_temporary(path: str | os.PathLike[str]) -> None:
+    """The temporary file or folder is gone (renamed into place, or removed)."""
+    _TEMPORARIES.discard(os.fspath(path))
+
+
+def remove_temporaries() -> None:
+    """Remove every temporary file and folder this process made and still has (on SIGINT or
+    SIGTERM: a backstop to the ``finally`` blocks that normally do it)."""
+    for path in list(_TEMPORARIES):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        _TEMPORARIES.discard(path)
+
+
+def forget_all_temporaries() -> None:
+    """In a new worker process: the temporary files it inherited are its parent's."""
+    _TEMPORARIES.clear()
 
 
 def default_mode() -> int:
@@ -55,7 +216,8 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow([csv_safe(h) for h in header])
     writer.writerows([csv_safe(v) for v in row] for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    # a lone surrogate cannot be UTF-8: written as a visible \udcff rather than failing
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8", "backslashreplace")
 
 
 def legacy_password_hash(password: str) -> str:

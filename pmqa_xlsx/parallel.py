@@ -1,13 +1,38 @@
-"""How many worker processes to use: the cores this process may run on, never more workers
-than the work can keep busy; and pausing the garbage collector over batches that make many
-small objects. Shared by generate (--jobs) and merge (--jobs)."""
+"""Worker processes and how they end, shared by generate (--jobs) and merge (--jobs).
+
+How many to use: the cores this process may run on, never more workers than the work can keep
+busy. How they end: with their parent, always. A worker ignores SIGINT (Ctrl+C reaches the
+whole process group; the parent decides), removes its temporary files and exits on SIGTERM,
+and gets SIGTERM if its parent dies, however it dies (Linux's PR_SET_PDEATHSIG). When the
+parent's work stops early (an error, SIGINT, SIGTERM), ``worker_pool`` terminates the workers
+instead of waiting for their batches, and waits until they are gone. ``sigterm_raises`` turns
+SIGTERM into an exception in the parent, so that its ``finally`` blocks remove what it was
+writing, as they do on Ctrl+C. Also: pausing the garbage collector over batches that make
+many small objects.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
+import signal
+import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import Any
+
+from .outputs import forget_all_temporaries, remove_temporaries
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_GRACE = 5.0  # seconds a terminated worker has to remove its temporary files and exit
+
+
+class Terminated(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """SIGTERM, raised in the parent by ``sigterm_raises`` (a BaseException, like
+    KeyboardInterrupt, so that no ``except Exception`` swallows it)."""
 
 
 def available_cores() -> int:
@@ -41,3 +66,77 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def new_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` worker processes, each started as described above."""
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started,
+                               initargs=(os.getpid(),))
+
+
+@contextmanager
+def worker_pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``jobs`` worker processes that end with the block: normally once their work
+    is done; if the block raises (an error, KeyboardInterrupt, Terminated), at once."""
+    pool = new_pool(jobs)
+    try:
+        yield pool
+    except BaseException:
+        stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate a pool's workers now (each removes its temporary files on SIGTERM), and wait
+    until they are gone."""
+    # The executor has no public way to do this before Python 3.14 (terminate_workers).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(_GRACE)
+        if process.is_alive():  # stuck in native code: it had its chance to clean up
+            process.kill()
+            process.join()
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises Terminated in the main thread for the block (as SIGINT raises
+    KeyboardInterrupt), so that the block's ``finally`` blocks run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _worker_started(parent: int) -> None:
+    """In each new worker: Ctrl+C is the parent's to handle, SIGTERM ends it cleanly, and the
+    parent's death sends it SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_terminated)
+    forget_all_temporaries()  # what it inherited is the parent's to remove
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc to ask: the parent still terminates it
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _worker_terminated(signum: int, frame: Any) -> None:
+    remove_temporaries()
+    os._exit(128 + signum)

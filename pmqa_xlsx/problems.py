@@ -53,9 +53,7 @@ _CODES = [
     Code("reader-failed", "error", "the file could not be read ({detail}); this is a fault of "
          "pmqa_xlsx, please report it with the file; meanwhile, open the file in Excel or "
          "LibreOffice, save it again and send that copy", True),
-    Code("not-a-return", "warning", "this is a lock file that Excel or LibreOffice leaves "
-         "while a workbook is open, or a file the operating system keeps; it is not read (close "
-         "the workbook, or delete this file from the folder)", True),
+    Code("not-a-return", "warning", "this is {what}; it is not read ({fix})", True),
     Code("no-metadata", "error", "the workbook has no '{sheet}' metadata sheet, so it is not a "
          "form made by pmqa_xlsx (or the sheet was deleted); fill in the workbook the ministry "
          "sent", True),
@@ -75,6 +73,21 @@ _CODES = [
          "to an agency; type the agency's code in {sheet}!{cell}", True),
     Code("agency-code-mismatch", "error", "the agency code {found!r} differs from the code "
          "{expected!r} this workbook was made for; use the workbook sent to your agency", True),
+    # The folders: an entry the walk of a folder cannot follow is listed, never opened.
+    Code("broken-link", "error", "this is a link to {target}, which {why}; nothing was read "
+         "through it: delete the link, or put the return itself here", True),
+    Code("folder-loop", "warning", "this link leads back to {target}, a folder that holds it, "
+         "so it was not followed (the files there are read once, from that folder); delete "
+         "the link", True),
+    Code("unreadable-folder", "error", "this folder could not be read (it {why}), so no return "
+         "in it was read; check that you may open it, or copy the returns into a folder you "
+         "can read", True),
+    Code("too-deep", "error", "this folder is {depth} folders below {root}, deeper than the "
+         "{limit} a check or a merge goes, so nothing in it was read; move the returns it "
+         "holds nearer the top", True),
+    Code("bad-file-name", "warning", "the name of this file (or of a folder above it) is not "
+         "valid UTF-8 text, so its odd bytes are shown as \\xNN; the file was read, but "
+         "rename it (letters, digits, - _ .) so that everyone can tell which file it is"),
     # One cell: the return is read, but must be fixed before it counts.
     Code("not-a-number", "error", "{label}: {found!r} is not a number; type digits only, "
          "such as 85 or 1,250.5"),

@@ -34,6 +34,7 @@ from .cellmap import (
     target_result_field,
 )
 from .identity import normalise_code
+from .inputs import path_text
 from .layout import META_SHEET, IndicatorSheet, Layout, bundled_layouts, load_layout
 from .numfmt import parse_format, render, serial_to_date, shows_as, shows_text
 from .problems import Problem
@@ -65,6 +66,11 @@ INDICATOR_COLUMNS = ("file", "agency_code", "table_id", "row", "item_id", "indic
 #: systems leave in folders. They are listed (with a warning), never read.
 LOCK_PREFIXES = ("~$", ".~lock.")
 SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+#: Temporary and partial files, never returns either: pmqa_xlsx's own (``.NAME.XXXX.tmp``,
+#: see outputs.py), other programs' (Word's ``~WRL0001.tmp``, LibreOffice's ``lu1234.tmp``)
+#: and downloads or copies under way. Listed (with a warning), never opened.
+TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download",
+                 ".opdownload", ".filepart")
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -159,16 +165,24 @@ def read_return(path: str | os.PathLike[str],
     )
 
 
-def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
-    """Read one file into a ReadReturn (the merge's unit of work)."""
-    name = str(path)
+def read_raw(path: Path, layouts: Sequence[Layout] | None = None, *,
+             name: str | None = None) -> ReadReturn:
+    """Read one file into a ReadReturn (the merge's unit of work).
+
+    ``name`` is the file as recorded (``ReadReturn.file``): by default the path as valid text
+    (``inputs.path_text``); the path itself is what is opened.
+    """
+    if name is None:
+        name = path_text(path)
     try:
         status = path.stat()
     except OSError:
         status = None
     mtime = status.st_mtime if status is not None else 0.0
-    if path.name.startswith(LOCK_PREFIXES) or path.name.lower() in SYSTEM_FILES:
-        return ReadReturn(name, Identity(), [P.make("not-a-return", file=name)], mtime=mtime)
+    not_a_return = never_a_return(path.name)
+    if not_a_return is not None:
+        return ReadReturn(name, Identity(), [P.make("not-a-return", file=name,
+                                                    **not_a_return)], mtime=mtime)
     if status is not None and not stat.S_ISREG(status.st_mode):
         # a pipe or a device would block or never end: never opened
         return ReadReturn(name, Identity(), [P.make(
@@ -192,8 +206,32 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None) -> ReadReturn:
         return ReadReturn(name, Identity(), [P.make("reader-failed", file=name,
                                                     detail=detail)], mtime=mtime)
     result.mtime = mtime
+    if path_text(path) != os.fspath(path):  # read as usual, but nobody can type its name
+        result.problems.append(P.make("bad-file-name", file=name))
     result.problems = [_with_agency(p, result.agency_code) for p in result.problems]
     return result
+
+
+_NOT_RETURNS = (
+    (lambda n: n.startswith(LOCK_PREFIXES) or n.lower() in SYSTEM_FILES,
+     {"what": "a lock file that Excel or LibreOffice leaves while a workbook is open, or a "
+              "file the operating system keeps",
+      "fix": "close the workbook, or delete this file from the folder"}),
+    (lambda n: n.lower().endswith(TEMP_SUFFIXES),
+     {"what": "a temporary or partly written file (a save, a copy or a download under way, or "
+              "one that was interrupted)",
+      "fix": "wait until it is finished and use the finished file, or delete this one from "
+             "the folder"}),
+)
+
+
+def never_a_return(file_name: str) -> dict[str, str] | None:
+    """What a file is, by its name alone, if it can never be a return (a lock, system,
+    temporary or partial file): the ``what`` and ``fix`` of its not-a-return problem."""
+    for matches, words in _NOT_RETURNS:
+        if matches(file_name):
+            return words
+    return None
 
 
 def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:

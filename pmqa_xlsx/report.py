@@ -1,9 +1,11 @@
 """Consolidated outputs: the workbook (summary, native charts, data sheets), CSV and Parquet.
 
-Everything is written whole or not at all (a temporary file beside the target, then a
-rename). Agencies' text is data: in the workbook it is written with ``write_string`` in a
-workbook that turns nothing into formulas or links; in CSV every field is quoted and fields
-that a spreadsheet would run as a formula are prefixed with ``'`` (OWASP's advice).
+The outputs of one merge are one set (``write_outputs``): every file is staged as a temporary
+file beside its target and they all replace the previous ones together, or none does (an
+error or an interrupt leaves the previous set as it was). Agencies' text is data: in the
+workbook it is written through ``xlsxtext.Workbook`` (text stays exactly that text: never
+markup, a formula or a link); in CSV every field is quoted and fields that a spreadsheet would
+run as a formula are prefixed with ``'`` (OWASP's advice).
 """
 
 from __future__ import annotations
@@ -13,103 +15,72 @@ import csv
 import math
 import numbers
 import os
-import tempfile
+import re
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import Consolidated
 from .layout import ChecklistSheet, IndicatorSheet, Layout, iter_rows
-from .outputs import csv_safe, default_mode
+from .outputs import OutputSet, csv_safe
+from .xlsxtext import Workbook
 
 EXCEL_MAX_ROWS = 1_048_576
 PERCENT_BINS = (("< 50%", None, 50.0), ("50–79.99%", 50.0, 80.0), ("80–99.99%", 80.0, 100.0),
                 ("≥ 100%", 100.0, None))
+#: The sheets of the consolidated workbook, in order (also how a previous one is recognised).
+WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns")
 _FONT = {"font_name": "TH Sarabun New", "font_size": 14}
 
 
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary path beside ``target`` that replaces it when the block succeeds."""
-    final = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.fchmod(fd, default_mode())
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, final)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
+                  workbook: str | os.PathLike[str] | None = None,
+                  csv_dir: str | os.PathLike[str] | None = None,
+                  parquet_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Write the consolidated workbook, the CSV files and the Parquet files asked for, as one
+    set: all replace the previous ones, or none does. Returns the files written."""
+    with OutputSet() as outputs:
+        if workbook is not None:
+            _workbook(result, outputs.stage(workbook), layouts)
+        if csv_dir is not None:
+            Path(csv_dir).mkdir(parents=True, exist_ok=True)
+            for name, frame in _frames(result):
+                _csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
+        if parquet_dir is not None:
+            Path(parquet_dir).mkdir(parents=True, exist_ok=True)
+            for name, frame in _frames(result):
+                _parquet(name, frame, outputs.stage(Path(parquet_dir) / f"{name}.parquet"))
+        return outputs.commit()
 
 
 def write_workbook(result: Consolidated, path: str | os.PathLike[str],
                    layouts: Sequence[Layout]) -> None:
     """The consolidated workbook: summary with charts, then answers (one row per return),
     indicators, problems and returns."""
-    with atomic_path(path) as tmp:
-        options = {"strings_to_formulas": False, "strings_to_urls": False,
-                   "strings_to_numbers": False, "constant_memory": True,
-                   "default_format_properties": _FONT}
-        with xlsxwriter.Workbook(str(tmp), options) as workbook:
-            formats = {
-                "title": workbook.add_format({**_FONT, "bold": True, "font_size": 18}),
-                "header": workbook.add_format({**_FONT, "bold": True, "bg_color": "#D9E1F2",
-                                               "border": 1, "text_wrap": True,
-                                               "valign": "top"}),
-                "text": workbook.add_format({**_FONT}),
-                "number": workbook.add_format({**_FONT, "num_format": "#,##0.##"}),
-            }
-            _write_summary(workbook, workbook.add_worksheet("summary"), result, layouts,
-                           formats)
-            _write_answers(workbook.add_worksheet("answers"), result.answers, formats)
-            for name, frame in (("indicators", result.indicators),
-                                ("problems", result.problems), ("returns", result.returns)):
-                _write_frame(workbook.add_worksheet(name), frame, formats)
+    write_outputs(result, layouts, workbook=path)
 
 
 def write_csvs(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
     """answers.csv, indicators.csv, problems.csv and returns.csv (UTF-8 with BOM)."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in _frames(result):
-        target = out / f"{name}.csv"
-        with atomic_path(target) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-            writer.writerow([csv_safe(c) for c in frame.columns])
-            for row in frame.itertuples(index=False, name=None):
-                writer.writerow([_csv_field(v) for v in row])
-        written.append(target)
-    return written
+    return write_outputs(result, [], csv_dir=directory)
 
 
 def write_parquets(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
     """The four frames as Parquet (needs pyarrow). In answers, ``value`` is text and
     ``value_number`` holds the numbers, since a Parquet column has one type."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in _frames(result):
-        if name == "answers":
-            frame = frame.copy()
-            numbers = [v if isinstance(v, float) else None for v in frame["value"]]
-            frame["value_number"] = pd.array(numbers, dtype="Float64")
-            frame["value"] = pd.array([None if v is None or v is pd.NA else str(v)
-                                       for v in frame["value"]], dtype="string")
-        target = out / f"{name}.parquet"
-        with atomic_path(target) as tmp:
-            frame.to_parquet(tmp, index=False)
-        written.append(target)
-    return written
+    return write_outputs(result, [], parquet_dir=directory)
 
 
-# --------------------------------------------------------------------------------------------
-# Private: one writer per sheet
-# --------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``target`` that replaces it when the block succeeds."""
+    with OutputSet() as outputs:
+        yield outputs.stage(target)
+        outputs.commit()
 
 
 #: The frames written as files by write_csvs and write_parquets, by name.
@@ -119,6 +90,90 @@ FRAME_NAMES = ("answers", "indicators", "problems", "returns")
 def output_files(directory: str | os.PathLike[str], suffix: str) -> list[Path]:
     """The files write_csvs (".csv") or write_parquets (".parquet") writes into a folder."""
     return [Path(directory) / f"{name}{suffix}" for name in FRAME_NAMES]
+
+
+def is_previous_output(path: str | os.PathLike[str]) -> bool:
+    """Whether the file at ``path`` is what ``write_outputs`` writes: a consolidated workbook
+    (by its sheets), or one of the CSV or Parquet files (by their first bytes). Only such a
+    file may be replaced by a merge's output where an input could be."""
+    check = _PREVIOUS_OUTPUT.get(Path(path).suffix.lower())
+    try:
+        return check is not None and check(Path(path))
+    except Exception:  # noqa: BLE001 - a file that cannot be read as ours is not ours
+        return False
+
+
+def _is_workbook(path: Path) -> bool:
+    with zipfile.ZipFile(path) as package, package.open("xl/workbook.xml") as member:
+        data = member.read(1 << 20)
+    names = re.findall(rb'<sheet name="([^"]*)"', data)
+    return tuple(n.decode() for n in names) == WORKBOOK_SHEETS
+
+
+def _is_csv(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(64).startswith('\ufeff"file","agency_code",'.encode())
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(-4, os.SEEK_END)
+        return head == b"PAR1" == handle.read(4)
+
+
+_PREVIOUS_OUTPUT = {".xlsx": _is_workbook, ".csv": _is_csv, ".parquet": _is_parquet}
+
+
+def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout]) -> None:
+    options = {"constant_memory": True, "default_format_properties": _FONT}
+    with Workbook(str(path), options) as workbook:
+        formats = {
+            "title": workbook.add_format({**_FONT, "bold": True, "font_size": 18}),
+            "header": workbook.add_format({**_FONT, "bold": True, "bg_color": "#D9E1F2",
+                                           "border": 1, "text_wrap": True,
+                                           "valign": "top"}),
+            "text": workbook.add_format({**_FONT}),
+            "number": workbook.add_format({**_FONT, "num_format": "#,##0.##"}),
+        }
+        sheets = {name: workbook.add_worksheet(name) for name in WORKBOOK_SHEETS}
+        _write_summary(workbook, sheets["summary"], result, layouts, formats)
+        _write_answers(sheets["answers"], result.answers, formats)
+        for name in ("indicators", "problems", "returns"):
+            _write_frame(sheets[name], getattr(result, name), formats)
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    # a lone surrogate (text no file can hold as UTF-8) is written as a visible \udcff
+    with path.open("w", encoding="utf-8-sig", newline="", errors="backslashreplace") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writerow([csv_safe(c) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow([_csv_field(v) for v in row])
+
+
+def _parquet(name: str, frame: pd.DataFrame, path: Path) -> None:
+    if name == "answers":
+        frame = frame.copy()
+        numbers = [v if isinstance(v, float) else None for v in frame["value"]]
+        frame["value_number"] = pd.array(numbers, dtype="Float64")
+        frame["value"] = pd.array([None if v is None or v is pd.NA else _utf8(str(v))
+                                   for v in frame["value"]], dtype="string")
+    frame.to_parquet(path, index=False)
+
+
+def _utf8(text: str) -> str:
+    """Text Arrow can hold: a lone surrogate written as a visible \udcff."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Private: one writer per sheet
+# --------------------------------------------------------------------------------------------
 
 
 def _frames(result: Consolidated) -> list[tuple[str, pd.DataFrame]]:

@@ -188,6 +188,23 @@ CASES = [
               "own return counts"),
     Case("duplicate-differs.xlsx", "duplicate", state="ok", merge_state="duplicate",
          merge_only=True, what="03009's draft, saved earlier, 3 cells different: said on both"),
+
+    # Issue 10, outputs: names and folders that must stop nothing (class A), temporary and
+    # partial files that are never returns. Built in the folder itself: links, a loop, a tree
+    # 1,000 folders deep, paths longer than the system allows, a name that is not UTF-8.
+    Case("name-\udcff.xlsx", "bad-file-name", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="a good return whose name holds the byte 0xFF"),
+    Case("loop.xlsx", "broken-link", what="a link to itself"),
+    Case("dangling.xlsx", "broken-link", what="a link to a file that is not there"),
+    Case("loop-folder", "folder-loop", what="a folder holding a link to itself"),
+    Case("deep", "too-deep", what="a return 1,000 folders down"),
+    Case("long-path", "unreadable-folder",
+         what="folders with 250-character names, 20 deep: paths past the system's limit"),
+    Case(".03001.xlsx.k2j4h6x8.tmp", "not-a-return",
+         what="pmqa_xlsx's own temporary file, left by an interrupted write"),
+    Case("~WRL0001.tmp", "not-a-return", what="Word's temporary file"),
+    Case("03002.xlsx.crdownload", "not-a-return", what="a download under way (Chrome)"),
+    Case("03003.xlsx.part", "not-a-return", what="a download under way (Firefox)"),
 ]
 
 #: What the merge must also say about the cases above, and about the good returns they touch.
@@ -253,8 +270,8 @@ def good_return(layout: Layout, cellmap: CellMap, agency: Agency, work: Path, ta
     overrides = {}
     if injections:
         texts = [c for c in cellmap.inputs() if c.kind == "text"]
-        overrides = {f"{c.sheet}!{c.ref}": text for c, text in zip(texts, INJECTIONS,
-                                                                    strict=False)}
+        overrides = {f"{c.sheet}!{c.ref}": text for c, text in zip(
+            texts, [*INJECTIONS, *MARKUP_INJECTIONS], strict=False)}
     fill(cellmap, blank, target, overrides, agency_code=agency.code)
     return target
 
@@ -798,6 +815,98 @@ def _differing(cellmap: CellMap, issued: Path, target: Path, cells: int) -> Path
     texts = [c for c in cellmap.inputs() if c.kind == "text"][:cells]
     fill(cellmap, issued, target, {f"{c.sheet}!{c.ref}": "ร่างแรก" for c in texts})
     return _earlier(target)
+
+# -- Issue 10, outputs: names and folders (class A), temporary and partial files ------------
+
+#: Text shaped as spreadsheet markup, which xlsxwriter 3.3 copies into the XML unescaped
+#: (class C): typed into the injecting return's text cells after INJECTIONS. The second would
+#: add a live =HYPERLINK cell to the consolidated workbook if it were written as it is. (Not
+#: literal _xHHHH_ escapes: openpyxl, which fills the returns here, writes them unescaped, so
+#: the return itself says something else; tests/test_text_stays_text.py has those.)
+MARKUP_INJECTIONS = [
+    "<r><t>run</t></r>",
+    '<r><t>x</t></r></is></c><c r="B1"><f>HYPERLINK("http://example.invalid","y")</f></c>'
+    '<c r="C1" t="inlineStr"><is><r><t>z</t></r>',
+    "<r><t>x</t></r></si><si><r><t>HYPERLINK</t></r>",
+]
+
+DEEP = 1_000  # folders
+LONG_NAME = "ก" * 83 + "x"  # 250 bytes of UTF-8, near the 255 a name may have
+LONG_LEVELS = 20  # 20 x 251 bytes: past PATH_MAX (4,096) from about the 16th
+
+
+def _link(to: str) -> Builder:
+    return lambda base, target, *_: target.symlink_to(to)
+
+
+def _loop_folder(base: Path, target: Path, *_: object) -> None:
+    target.mkdir()
+    (target / "again").symlink_to(".", target_is_directory=True)
+
+
+def _nested(name: str, levels: int) -> Builder:
+    """``levels`` folders called ``name``, one inside the other, made through file
+    descriptors (pathlib's and os's makedirs recurse once per level, and full paths can be
+    past what the system takes); a copy of a good return at the bottom."""
+    def build_(base: Path, target: Path, *_: object) -> None:
+        target.mkdir()
+        fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for _ in range(levels):
+                os.mkdir(name, dir_fd=fd)
+                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+            out = os.open("03001-copy.xlsx", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+            with os.fdopen(out, "wb") as handle:
+                handle.write(base.read_bytes())
+        finally:
+            os.close(fd)
+    return build_
+
+
+def remove_deep(root: Path) -> None:
+    """Remove the deep trees of ``root/returns`` without recursion (shutil.rmtree, and so
+    pytest's clean-up of old temporary folders, recurses once per level)."""
+    for name in ("deep", "long-path"):
+        top = root / "returns" / name
+        if not top.is_dir():
+            continue
+        folders, names = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)], []
+        try:
+            while True:  # down: each level holds files and at most one folder
+                inner = None
+                for entry in os.scandir(folders[-1]):
+                    if entry.is_dir(follow_symlinks=False):
+                        inner = entry.name
+                    else:
+                        os.unlink(entry.name, dir_fd=folders[-1])
+                if inner is None:
+                    break
+                folders.append(os.open(inner, os.O_RDONLY | os.O_DIRECTORY,
+                                       dir_fd=folders[-1]))
+                names.append(inner)
+            while names:  # and up, removing each emptied folder
+                os.close(folders.pop())
+                os.rmdir(names.pop(), dir_fd=folders[-1])
+        finally:
+            for fd in folders:
+                os.close(fd)
+        top.rmdir()
+
+
+BUILDERS.update({
+    "name-\udcff.xlsx": _copy,  # the good return of its own agency (CASE_AGENCIES)
+    "loop.xlsx": _link("loop.xlsx"),
+    "dangling.xlsx": _link("not-there.xlsx"),
+    "loop-folder": _loop_folder,
+    "deep": _nested("d", DEEP - 1),
+    "long-path": _nested(LONG_NAME, LONG_LEVELS),
+    ".03001.xlsx.k2j4h6x8.tmp": _copy,
+    "~WRL0001.tmp": _copy,
+    "03002.xlsx.crdownload": _copy,
+    "03003.xlsx.part": _copy,
+})
 
 
 # --------------------------------------------------------------------------------------------

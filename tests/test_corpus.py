@@ -14,9 +14,11 @@ import json
 import os
 import re
 import resource
+import stat
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -25,6 +27,7 @@ from click.testing import CliRunner, Result
 
 from pmqa_xlsx import problems as P
 from pmqa_xlsx.cli import main
+from pmqa_xlsx.inputs import path_text
 from pmqa_xlsx.xlsxread import unescape
 
 from .corpus import (
@@ -34,10 +37,12 @@ from .corpus import (
     IDENTITY_COUNTED_INSTEAD,
     INJECTING_AGENCY,
     INJECTIONS,
+    MARKUP_INJECTIONS,
     MISSING_AGENCY,
     NOT_ISSUED_AGENCY,
     Case,
     build,
+    remove_deep,
 )
 
 MEMORY_CAP = 1024 * 1024 * 1024  # the child that reads the corpus: 1 GiB of address space
@@ -45,7 +50,7 @@ MERGE_MEMORY_CAP = 3 * 1024 * 1024 * 1024  # merge: the parent and each worker
 TIME_CAP = 120
 # Every message says what to do about it.
 ADVICE = re.compile(r"\b(send|save|fill in|copy|check|type|shorten|add|merge each|close|"
-                    r"delete)\b", re.IGNORECASE)
+                    r"delete|rename|move|wait)\b", re.IGNORECASE)
 # Where a located case's problem must point (sheet, or sheet!cell prefix).
 WHERE = {
     "far-cell.xlsx": "หมวด 3!XFD1048576",
@@ -64,34 +69,50 @@ COUNTED_CASES = [c.name for c in CASES if c.merge_state in COUNTED]
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("corpus")
     build(root)
-    return root
+    yield root
+    remove_deep(root)  # pytest's own clean-up would recurse 1,000 levels
 
 
 def fingerprints(folder: Path) -> dict[str, tuple[str, int]]:
-    return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in folder.iterdir()}
+    """Every entry of the folder: regular files by content and time, the rest (links,
+    folders) by what lstat says of them."""
+    out = {}
+    for p in folder.iterdir():
+        status = p.lstat()
+        if stat.S_ISREG(status.st_mode):
+            out[p.name] = (hashlib.sha256(p.read_bytes()).hexdigest(), status.st_mtime_ns)
+        else:
+            out[p.name] = (str(status.st_mode), status.st_mtime_ns)
+    return out
+
+
+def top(path: str, folder: Path) -> str:
+    """The entry of ``folder`` (as recorded: valid text) that a recorded path is in."""
+    return path[len(path_text(folder)) + 1:].split(os.sep)[0]
 
 
 def test_the_corpus_covers_the_cases_and_nothing_else(corpus: Path) -> None:
     names = {p.name for p in (corpus / "returns").iterdir()}
     assert names == {c.name for c in CASES} | set(GOOD)
-    assert len(CASES) == 61 and len(GOOD) == 11
+    assert len(CASES) == 71 and len(GOOD) == 11
 
 
 def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
     """One child process, its address space capped, reads every file and reports; a case that
     crashed it or ran away would fail here, named by the last line it printed."""
+    returns = corpus / "returns"
     code = textwrap.dedent(f"""
-        import json, resource, sys
+        import json, os, resource, sys
         resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP}))
-        from pathlib import Path
-        from pmqa_xlsx.read import read_raw
-        for path in sorted(Path({str(corpus / "returns")!r}).iterdir()):
-            read = read_raw(path)
-            print(json.dumps([path.name, read.state,
+        from pmqa_xlsx.consolidate import collect_inputs, read_input
+        folder = {str(returns)!r}
+        for entry in collect_inputs(folder):  # each entry as check and merge walk to it
+            read = read_input(entry)
+            name = os.path.relpath(entry.path, folder).split(os.sep)[0]
+            print(json.dumps([name, read.state,
                               [[p.code, p.severity, p.where, p.message, p.file]
                                for p in read.problems]]), flush=True)
     """)
@@ -113,7 +134,7 @@ def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
         assert found, (case.name, problems)
         code, severity, where, message, file = found[0]
         assert severity == P.CATALOGUE[code].severity
-        assert file == str(corpus / "returns" / case.name)
+        assert top(file, returns) == path_text(case.name), (case.name, file)
         assert where.startswith(WHERE.get(case.name, "")), (case.name, where)
         assert ADVICE.search(message), (case.name, message)
     for name in GOOD:
@@ -140,7 +161,7 @@ def test_check_exits_1_with_the_reason(corpus: Path, case: Case) -> None:
         assert f" {case.code}: " in result.output
     # nothing from the file reaches the terminal as a control character or a line of its own
     assert not any(ord(ch) < 32 and ch != "\n" for ch in result.output)
-    assert all(line.startswith((str(path), "  ")) for line in result.output.splitlines())
+    assert all(line.startswith((path_text(path), "  ")) for line in result.output.splitlines())
 
 
 def test_check_exits_0_on_good_returns(corpus: Path) -> None:
@@ -180,28 +201,36 @@ def merged(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     return out, done.stdout
 
 
-def _returns(out: Path) -> dict[str, dict[str, str]]:
-    with (out / "csv" / "returns.csv").open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return {Path(r["file"]).name if r["file"] else r["agency_code"]: r for r in rows}
+def _rows(out: Path, name: str) -> list[dict[str, str]]:
+    with (out / "csv" / f"{name}.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _returns(out: Path, folder: Path) -> dict[str, dict[str, str]]:
+    """The returns frame's rows by the entry of the corpus folder they are in."""
+    return {top(r["file"], folder) if r["file"] else r["agency_code"]: r
+            for r in _rows(out, "returns")}
 
 
 def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[Path, str],
                                                                  corpus: Path) -> None:
     out, stdout = merged
-    rows = _returns(out)
-    assert set(rows) == {p.name for p in (corpus / "returns").iterdir()} | {
+    rows = _returns(out, corpus / "returns")
+    assert set(rows) == {path_text(p.name) for p in (corpus / "returns").iterdir()} | {
         MISSING_AGENCY.code, NOT_ISSUED_AGENCY.code}
     for name in GOOD:  # 03001's counts, with a warning: the corpus holds newer, rejected
         # files of that agency (other-form.xlsx and others are built from its return); 03009's
         # too: its draft differs from it (IDENTITY_ALSO)
         expected = "ok_with_warnings" if name in ("03001.xlsx", "03009.xlsx") else "ok"
         assert rows[name]["state"] == expected and rows[name]["reason"] == "", rows[name]
+    codes = {(top(r["file"], corpus / "returns"), r["code"]) for r in _rows(out, "problems")
+             if r["file"]}
     for case in CASES:
-        row = rows[case.name]
+        row = rows[path_text(case.name)]
         assert row["state"] == case.merge_state, row
-        if case.merge_state in COUNTED:
+        if case.merge_state in COUNTED:  # counted, with its warning among the problems
             assert row["reason"] == "", row
+            assert not case.code or (path_text(case.name), case.code) in codes, row
         else:
             assert f"[{case.code}]" in row["reason"], row
     assert rows[MISSING_AGENCY.code]["state"] == "missing"
@@ -215,17 +244,16 @@ def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[P
     for name, instead in IDENTITY_COUNTED_INSTEAD.items():  # each names what counts instead
         assert Path(rows[name]["duplicate_of"]).name == instead, rows[name]
     # the terminal lists what was not counted, with the reason
-    refused = [c for c in CASES if c.merge_state in ("rejected", "unknown_agency")]
-    assert "Not counted" in stdout and "[damaged-file]" in stdout
-    assert f"  ... and {len(refused) - 20} more" in stdout  # the first 20 are listed
+    refused = sum(r["state"] in ("rejected", "unknown_agency") for r in rows.values())
+    assert "Not counted" in stdout and "[zip-bomb]" in stdout and "[damaged-file]" in stdout
+    assert f"  ... and {refused - 20} more" in stdout  # the first 20 are listed
     # the answers are the good returns', and theirs only
-    with (out / "csv" / "answers.csv").open(encoding="utf-8-sig", newline="") as handle:
-        files = {Path(r["file"]).name for r in csv.DictReader(handle)}
-    assert files == set(GOOD) | set(COUNTED_CASES)
+    files = {Path(r["file"]).name for r in _rows(out, "answers")}
+    assert files == set(GOOD) | {path_text(c.name) for c in CASES if c.merge_state in COUNTED}
     book = openpyxl.load_workbook(out / "merged.xlsx", read_only=True)
     sheet_rows = list(book["returns"].iter_rows(values_only=True))
     header = list(sheet_rows[0])
-    reasons = {Path(str(r[header.index("file")])).name: r[header.index("reason")]
+    reasons = {top(str(r[header.index("file")]), corpus / "returns"): r[header.index("reason")]
                for r in sheet_rows[1:] if r[header.index("file")]}
     assert all(reasons[c.name] and f"[{c.code}]" in reasons[c.name] for c in CASES
                if c.merge_state not in COUNTED)
@@ -257,3 +285,30 @@ def test_agency_text_stays_text_in_every_output(merged: tuple[Path, str]) -> Non
         for line in (header, first):  # every field quoted, numbers and blanks too
             assert line.startswith('"') and line.endswith('"') and '","' in line, line
             assert len(next(csv.reader([line]))) == line.count('","') + 1
+
+
+# -- Issue 10, outputs: the corpus as outputs would meet it ------------------------------------
+
+
+def test_markup_typed_in_a_return_is_text_in_every_part_of_the_merge(merged: tuple[Path, str]
+                                                                     ) -> None:
+    from .ooxml import inspect
+
+    out, _ = merged
+    package = inspect(out / "merged.xlsx")  # every XML part parsed
+    assert package.formulas == {} and package.runs == 0 and package.hyperlinks == 0
+    assert set(MARKUP_INJECTIONS) <= package.texts()
+
+
+def test_no_merge_output_can_land_on_an_entry_of_the_corpus(corpus: Path) -> None:
+    """Every entry of the corpus folder a merge reads (a return, a link, a loop, a lock or
+    temporary file...) is refused as its -o, before anything is read or written."""
+    returns = corpus / "returns"
+    before = fingerprints(returns)
+    names = [p.name for p in returns.iterdir() if p.name.endswith(".xlsx")]
+    assert len(names) > 30
+    for name in names:
+        result = CliRunner().invoke(main, ["merge", str(returns), "-o", str(returns / name)])
+        assert result.exit_code == 2, (name, result.output)
+        assert "writing there would destroy it" in result.output, (name, result.output)
+    assert fingerprints(returns) == before

@@ -240,13 +240,13 @@ def test_the_garbage_collector_is_left_as_it_was(many_returns: Path) -> None:
         gc.enable()
 
 
-def _dies_on_a_killer(path: Path, layouts: Any = None) -> Any:
+def _dies_on_a_killer(path: Path, layouts: Any = None, **kwargs: Any) -> Any:
     """A reader that kills its process on one file, as a crash in a native library would."""
     if "killer" in Path(path).name:
         os._exit(3)
     from pmqa_xlsx.read import read_raw
 
-    return read_raw(path, layouts)
+    return read_raw(path, layouts, **kwargs)
 
 
 def test_a_reading_process_that_dies_costs_one_file(many_returns: Path, tmp_path: Path,

@@ -1,0 +1,289 @@
+"""Text into the workbooks pmqa_xlsx writes, exactly as given: never markup, a formula or a link.
+
+This module owns ``Workbook``, the one way pmqa_xlsx makes an xlsxwriter workbook, and
+``ooxml_text`` / ``t_element``, the one way it escapes text for the package itself (the
+personalised copies of ``generate --roster`` swap text into a rendered package).
+
+Why it exists: xlsxwriter 3.3 writes a cell string that starts with ``<r>`` and ends with
+``</r>`` into the XML unescaped (its pass-through for rich strings, in the shared strings and
+in constant_memory's inline strings), so such text from an agency, a roster or a layout could
+add runs, cells, formulas and links to the package. And it cannot write a lone surrogate at
+all (the package is UTF-8), which would stop the whole write.
+
+The rule: every cell string goes through one funnel, ``Worksheet._write_string``
+(``write_string``, ``write`` and ``merge_range`` all end there). Text that starts with ``<``,
+holds a character XML cannot carry (a lone surrogate) or holds a literal ``_xHHHH_`` (which
+xlsxwriter escapes wrongly when two overlap: ``_x005F_x0042_`` would come back ``_x005FB``)
+is written as a placeholder, random for each workbook so that no text can forge one. When
+the package is closed, each placeholder's ``<t>`` element is replaced by the text escaped by
+``ooxml_text`` (``&<>``; control characters and surrogates as ``_xHHHH_``; the underscore of
+a literal ``_xHHHH_`` as ``_x005F_``), and every part is checked to hold no placeholder any
+more. Headers and footers (``set_header``, ``set_footer``) take the same way for the last two
+shapes. All other text is escaped by xlsxwriter itself, the same way. No text becomes a
+formula, a number or a link: those options are forced off. xlsxwriter's own temporary files
+go in a folder of the workbook's own, removed whatever happens.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+from xml.sax.saxutils import escape as xml_escape
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet as _XlsxWorksheet
+
+from .outputs import forget_temporary, new_temporary, new_temporary_folder
+
+#: Options that keep text text, whatever a caller passes.
+TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False,
+                   "strings_to_numbers": False}
+
+#: The longest text a cell holds, in UTF-16 code units (Excel's limit, as xlsxwriter counts).
+EXCEL_MAX_TEXT = 32_767
+
+# Text xlsxwriter would not write faithfully: its rich-string pass-through is taken for text
+# starting with "<r>" (here: any "<" first, to be safe whatever the next version does); a
+# lone surrogate cannot be encoded as UTF-8; and it escapes a literal _xHHHH_ without looking
+# at overlaps, so "_x005F_x0042_" would come back as "_x005FB".
+_NEEDS_PLACEHOLDER = re.compile("^<|[\ud800-\udfff]|_x[0-9a-fA-F]{4}_")
+# The same, for text xlsxwriter writes as element data (headers and footers): no pass-through.
+_NEEDS_PLACEHOLDER_AS_DATA = re.compile("[\ud800-\udfff]|_x[0-9a-fA-F]{4}_")
+# The underscore of every _xHHHH_ in the text, overlapping ones included ("_x005F_x0042_"
+# holds two): each is written _x005F_, so a reader decoding left to right gets the text back.
+_LITERAL_ESCAPE = re.compile("_(?=x[0-9a-fA-F]{4}_)")
+_UNWRITABLE = re.compile("([\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff])")
+_PRESERVE = re.compile(r"^\s|\s$")  # as xlsxwriter decides xml:space="preserve"
+_SWAPPED_PARTS = re.compile(r"^xl/(sharedStrings\.xml|worksheets/[^/]+\.xml)$")
+
+
+def ooxml_text(value: str) -> str:
+    """Text as it goes into an OOXML ``<t>`` element: a literal ``_xHHHH_`` kept literal as
+    ``_x005F_xHHHH_``, control characters, lone surrogates and U+FFFE/U+FFFF as ``_xHHHH_``
+    (what Excel and every reader decode back), then ``&``, ``<`` and ``>`` escaped."""
+    value = _LITERAL_ESCAPE.sub("_x005F_", value)
+    value = _UNWRITABLE.sub(lambda m: f"_x{ord(m.group(1)):04X}_", value)
+    return xml_escape(value)
+
+
+def t_element(value: str) -> bytes:
+    """A ``<t>`` element holding ``value``, byte for byte as xlsxwriter writes plain text."""
+    escaped = ooxml_text(value)
+    space = ' xml:space="preserve"' if _PRESERVE.search(escaped) else ""
+    return f"<t{space}>{escaped}</t>".encode()
+
+
+def attribute_text(value: str, limit: int | None = None) -> str:
+    """Text for an attribute xlsxwriter writes as it is given, apart from ``&<>"`` (data
+    validation titles and messages): a literal ``_xHHHH_`` kept literal, as in cells, and cut
+    to at most ``limit`` characters once escaped (Excel's limits count what is stored)."""
+    escaped = _LITERAL_ESCAPE.sub("_x005F_", value)
+    while limit is not None and len(escaped) > limit:
+        value = value[:-1]
+        escaped = _LITERAL_ESCAPE.sub("_x005F_", value)
+    return escaped
+
+
+class Worksheet(_XlsxWorksheet):
+    """xlsxwriter's worksheet, with every cell string written faithfully (see the module)."""
+
+    _pmqa_texts: _Placeholders
+
+    def _write_string(self, row: int, col: int, string: str,
+                      cell_format: Any = None) -> Any:
+        if string.__class__ is not str or not _NEEDS_PLACEHOLDER.search(string):
+            return super()._write_string(row, col, string, cell_format)
+        fitted = _fit_cell(string)
+        code = super()._write_string(row, col, self._pmqa_texts.placeholder(fitted),
+                                     cell_format)
+        return -2 if code == 0 and len(fitted) < len(string) else code  # -2: cut, as xlsxwriter
+
+    def set_header(self, header: str = "", options: Any = None, margin: Any = None) -> None:
+        super().set_header(self._as_data(header), options, margin)
+
+    def set_footer(self, footer: str = "", options: Any = None, margin: Any = None) -> None:
+        super().set_footer(self._as_data(footer), options, margin)
+
+    def _as_data(self, text: str) -> str:
+        if text.__class__ is str and _NEEDS_PLACEHOLDER_AS_DATA.search(text):
+            return self._pmqa_texts.placeholder(text)
+        return text
+
+
+class Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's workbook for everything pmqa_xlsx writes: text stays text, exactly.
+
+    Use it like ``xlsxwriter.Workbook``, in a ``with`` block. If the block fails (or is
+    interrupted), nothing is assembled: the file is left for its caller to remove, and
+    xlsxwriter's temporary files are removed.
+    """
+
+    worksheet_class = Worksheet
+
+    def __init__(self, filename: str | os.PathLike[str] | IO[bytes],
+                 options: dict[str, Any] | None = None) -> None:
+        options = {**(options or {}), **TEXT_STAYS_TEXT}
+        self._own_tmpdir: str | None = None
+        if not options.get("in_memory") and "tmpdir" not in options:
+            self._own_tmpdir = new_temporary_folder("pmqa-xlsxwriter-")
+            options["tmpdir"] = self._own_tmpdir
+        self._pmqa_texts = _Placeholders()
+        super().__init__(filename, options)
+
+    def add_worksheet(self, name: str | None = None, worksheet_class: Any = None) -> Any:
+        sheet = super().add_worksheet(name, worksheet_class)
+        sheet._pmqa_texts = self._pmqa_texts
+        return sheet
+
+    def close(self) -> None:
+        try:
+            super().close()
+            self._pmqa_texts.swap_into(self.filename)
+        finally:
+            self._remove_tmpdir()
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        if kind is None:
+            self.close()
+            return
+        # Failed or interrupted: do not spend time assembling a package nobody will use.
+        self.fileclosed = True
+        if self.constant_memory:
+            for sheet in self.worksheets():
+                sheet._opt_close()
+        self._remove_tmpdir()
+
+    def _remove_tmpdir(self) -> None:
+        if self._own_tmpdir is not None:
+            shutil.rmtree(self._own_tmpdir, ignore_errors=True)
+            forget_temporary(self._own_tmpdir)
+            self._own_tmpdir = None
+
+
+# --------------------------------------------------------------------------------------------
+# Private: placeholders, and swapping the text into the closed package
+# --------------------------------------------------------------------------------------------
+
+
+class _Placeholders:
+    """The texts of one workbook written as placeholders, and the swap that puts them back."""
+
+    def __init__(self) -> None:
+        self.prefix = f"pmqa{secrets.token_hex(16)}n"
+        self.token_of: dict[str, str] = {}
+        self.text_of: dict[str, str] = {}
+        token = self.prefix.encode() + b"[0-9]+"
+        # in a <t> element (cells), or as an element's whole text (headers and footers)
+        self.pattern = re.compile(b"<t>(" + token + b")</t>|>(" + token + b")<")
+
+    def placeholder(self, text: str) -> str:
+        token = self.token_of.get(text)
+        if token is None:
+            token = self.token_of[text] = f"{self.prefix}{len(self.text_of)}"
+            self.text_of[token] = text
+        return token
+
+    def swap_into(self, target: Any) -> None:
+        """Replace each placeholder in the closed package ``target`` (a path or a BytesIO)."""
+        if not self.text_of:
+            return
+        found: set[str] = set()
+        if isinstance(target, io.BytesIO):
+            source = io.BytesIO(target.getvalue())
+            out = io.BytesIO()
+            self._rewrite(source, out, found)
+            target.seek(0)
+            target.truncate()
+            target.write(out.getvalue())
+        else:
+            path = Path(os.fspath(target))
+            fd, tmp = new_temporary(path)
+            try:
+                os.fchmod(fd, os.stat(path).st_mode & 0o777)
+                with os.fdopen(fd, "wb") as handle:
+                    self._rewrite(path, handle, found)
+                os.replace(tmp, path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+                forget_temporary(tmp)
+        missing = set(self.text_of) - found
+        if missing:
+            raise RuntimeError(f"internal error: {len(missing)} text(s) written as placeholders "
+                               "were not found in the package")
+
+    def _rewrite(self, source: Any, out: Any, found: set[str]) -> None:
+        prefix = self.prefix.encode()
+
+        def swap(match: re.Match[bytes]) -> bytes:
+            if match.group(1) is not None:
+                token = match.group(1).decode()
+                found.add(token)
+                return t_element(self.text_of[token])
+            token = match.group(2).decode()
+            found.add(token)
+            return b">" + ooxml_text(self.text_of[token]).encode() + b"<"
+
+        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w") as zout:
+            for info in zin.infolist():
+                swapping = bool(_SWAPPED_PARTS.match(info.filename))
+                with zin.open(info) as member, zout.open(_copy_info(info), "w") as target:
+                    _stream(member, target, self.pattern if swapping else None, swap, prefix)
+
+
+def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    copy = zipfile.ZipInfo(info.filename, info.date_time)
+    copy.compress_type = info.compress_type
+    copy.external_attr = info.external_attr
+    return copy
+
+
+_CHUNK = 1 << 20
+
+
+def _stream(member: IO[bytes], target: IO[bytes], pattern: re.Pattern[bytes] | None,
+            swap: Callable[[re.Match[bytes]], bytes], prefix: bytes) -> None:
+    """Copy a part, replacing matches of ``pattern`` (a bounded length) across chunk
+    boundaries; a part that still holds ``prefix`` afterwards is an internal error."""
+    longest = len(prefix) + 40
+    carry = tail = b""
+    while True:
+        chunk = member.read(_CHUNK)
+        buffer = carry + chunk
+        final = not chunk
+        safe = len(buffer) if final else max(0, len(buffer) - longest)
+        pieces, pos = [], 0
+        if pattern is not None:
+            for match in pattern.finditer(buffer):
+                if match.start() >= safe:
+                    break
+                pieces += [buffer[pos:match.start()], swap(match)]
+                pos = match.end()
+        cut = max(pos, safe)
+        pieces.append(buffer[pos:cut])
+        written = b"".join(pieces)
+        if prefix in tail + written:
+            raise RuntimeError("internal error: a text placeholder was left in the package")
+        target.write(written)
+        tail = (tail + written)[-len(prefix):]
+        carry = buffer[cut:]
+        if final:
+            return
+
+
+def _fit_cell(text: str) -> str:
+    """Text cut to Excel's 32,767 UTF-16 code units, as xlsxwriter cuts what it writes."""
+    if len(text) <= EXCEL_MAX_TEXT // 2:
+        return text
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > EXCEL_MAX_TEXT:
+            return text[:index]
+    return text
