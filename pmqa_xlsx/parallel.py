@@ -92,15 +92,25 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
     until they are gone."""
     # The executor has no public way to do this before Python 3.14 (terminate_workers).
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    # Work items whose futures were cancelled (Executor.map cancels what is left when its
+    # caller is interrupted) must go first: the pool's thread, finding the pool broken, sets
+    # an exception on every pending future, and on a cancelled one that raises
+    # InvalidStateError in that thread (Python 3.11), printed as a traceback.
+    pending = getattr(pool, "_pending_work_items", None) or {}
+    for key in [k for k, item in list(pending.items()) if item.future.cancelled()]:
+        pending.pop(key, None)
     for process in processes:
         if process.is_alive():
             process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(_GRACE)
         if process.is_alive():  # stuck in native code: it had its chance to clean up
             process.kill()
             process.join()
+    # Only now, with every worker gone, the pool's own thread is let end (it sees the pool
+    # broken and stops) and waited for: shutting down while it was still at work raced with
+    # it, and it could print a traceback as the process exited.
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager
