@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -215,6 +216,8 @@ def _write_agencies(layout: Layout, year: int | None, password: str | None, when
 
 _TOKEN = {"code": "@@PMQA:agency_code@@", "name": "@@PMQA:agency_name@@",
           "ministry": "@@PMQA:ministry@@", "token": "@@PMQA:token@@"}
+_PLACEHOLDERS = re.compile(b"|".join(re.escape(f"<t>{t}</t>".encode())
+                                     for t in _TOKEN.values()))
 
 
 class Template:
@@ -244,17 +247,18 @@ class Template:
     def personalise(self, agency: Agency, token: str | None = None) -> bytes:
         """The workbook of ``agency`` with ``token`` in its metadata (a new random one by
         default): byte for byte ``render_workbook`` with the same agency and token."""
-        strings = {f"<t>{_TOKEN['code']}</t>": agency.code,
-                   f"<t>{_TOKEN['name']}</t>": agency.name,
-                   f"<t>{_TOKEN['ministry']}</t>": agency.ministry,
-                   f"<t>{_TOKEN['token']}</t>": token or new_token()}
+        strings = {f"<t>{_TOKEN['code']}</t>".encode(): agency.code,
+                   f"<t>{_TOKEN['name']}</t>".encode(): agency.name,
+                   f"<t>{_TOKEN['ministry']}</t>".encode(): agency.ministry,
+                   f"<t>{_TOKEN['token']}</t>".encode(): token or new_token()}
         footer = ooxml_text(_footer(self.layout, agency)).encode()
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as package:
             for info, data in self.parts:
                 if info.filename == "xl/sharedStrings.xml":
-                    for token, value in strings.items():
-                        data = data.replace(token.encode(), t_element(value))
+                    # one pass: a value swapped in is never taken for another placeholder
+                    # (an agency named "@@PMQA:ministry@@" keeps its name)
+                    data = _PLACEHOLDERS.sub(lambda m: t_element(strings[m.group()]), data)
                 elif info.filename.startswith("xl/worksheets/sheet"):
                     data = data.replace(self.footer, footer)
                 package.writestr(info, data, compress_type=info.compress_type)

@@ -184,6 +184,27 @@ def test_personalised_text_is_escaped_as_xlsxwriter_escapes_it(cellmap: CellMap,
         render_workbook(cellmap, agency=agency, generated_at=WHEN, token=token))
 
 
+def test_a_value_that_looks_like_a_placeholder_stays_itself(cellmap: CellMap,
+                                                           tmp_path: Path) -> None:
+    """The values are swapped in one pass: an agency named like another placeholder keeps
+    its name (swapped one after another, it got its ministry's)."""
+    from pmqa_xlsx.read import read_raw
+
+    fields = frozenset({"agency_code", "agency_name", "ministry"})
+    template = Template(cellmap, fields, None, WHEN)
+    for name in ("@@PMQA:ministry@@", "@@PMQA:token@@", "@@PMQA:agency_code@@"):
+        agency = Agency(code="E002", name=name, ministry="กระทรวงทดสอบ")
+        token = new_token()
+        data = template.personalise(agency, token)
+        assert parts(data) == parts(render_workbook(cellmap, agency=agency, generated_at=WHEN,
+                                                    token=token))
+        path = tmp_path / "p.xlsx"
+        path.write_bytes(data)
+        read = read_raw(path)
+        assert read.identity.fields["agency_name"] == name
+        assert read.identity.fields["ministry"] == "กระทรวงทดสอบ"
+
+
 def test_a_write_failure_in_a_worker_is_a_message(layout: Layout, tmp_path: Path) -> None:
     from pmqa_xlsx import PmqaError
 
