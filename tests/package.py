@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -71,19 +70,6 @@ def make_package(path: Path, sheets: list[tuple[str, str]], *, shared: str | Non
 def _relative(folder: str, part: str) -> str:
     prefix = folder + "/"
     return part[len(prefix):] if part.startswith(prefix) else "/" + part
-
-
-def edit_parts(src: Path, dst: Path, change: Callable[[str, bytes], bytes | None],
-               extra: dict[str, bytes] | None = None) -> Path:
-    """Copy an xlsx package, passing each part through ``change`` (None drops it)."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = change(info.filename, zin.read(info))
-            if data is not None:
-                zout.writestr(info.filename, data)
-        for name, data in (extra or {}).items():
-            zout.writestr(name, data)
-    return dst
 
 
 def add_style(styles: bytes, format_id: int, code: str | None = None) -> tuple[bytes, int]:

@@ -20,6 +20,7 @@ import struct
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,21 +153,30 @@ def assert_located(read: ReadReturn, path: Path) -> None:
         indicators_frame([read])
 
 
-def test_mutated_returns_give_located_problems_never_exceptions(
-        parts: list[tuple[zipfile.ZipInfo, bytes]], tmp_path: Path) -> None:
-    rng = random.Random(SEED)
+def fuzz(mutate: Any, seed: int, iterations: int, tmp_path: Path) -> tuple[dict[str, int],
+                                                                           set[str]]:
+    """``iterations`` files made by ``mutate(rng, path)``, each read and held to the
+    invariant; the states and codes seen."""
+    rng = random.Random(seed)
     states: dict[str, int] = {}
     codes: set[str] = set()
-    for iteration in range(ITERATIONS):
-        path = mutated(parts, rng, tmp_path / f"fuzz-{iteration}.xlsx")
+    for iteration in range(iterations):
+        path = mutate(rng, tmp_path / f"fuzz-{iteration}.xlsx")
         try:
             read = read_raw(path)
             assert_located(read, path)
         except Exception as exc:  # name the iteration: the seed reproduces it
-            raise AssertionError(f"iteration {iteration} (seed {SEED}): {exc!r}") from exc
+            raise AssertionError(f"iteration {iteration} (seed {seed}): {exc!r}") from exc
         states[read.state] = states.get(read.state, 0) + 1
         codes.update(p.code for p in read.problems)
         path.unlink()
+    return states, codes
+
+
+def test_mutated_returns_give_located_problems_never_exceptions(
+        parts: list[tuple[zipfile.ZipInfo, bytes]], tmp_path: Path) -> None:
+    states, codes = fuzz(lambda rng, path: mutated(parts, rng, path), SEED, ITERATIONS,
+                         tmp_path)
     # the mutations reach past the zip into the XML and the form's logic
     assert states.get("rejected", 0) > ITERATIONS // 4
     assert {"damaged-file", "structure-changed"} <= codes
@@ -244,20 +254,8 @@ ZIP_ITERATIONS = int(os.environ.get("PMQA_FUZZ_ZIP_ITERATIONS", "300"))
 
 def test_zip_structures_give_located_problems_never_exceptions(
         parts: list[tuple[zipfile.ZipInfo, bytes]], tmp_path: Path) -> None:
-    rng = random.Random(SEED + 1)
-    codes: set[str] = set()
-    states: dict[str, int] = {}
-    for iteration in range(ZIP_ITERATIONS):
-        path = zipped(parts, rng, tmp_path / f"zip-{iteration}.xlsx")
-        try:
-            read = read_raw(path)
-            assert_located(read, path)
-        except Exception as exc:  # name the iteration: the seed reproduces it
-            raise AssertionError(f"zip iteration {iteration} (seed {SEED + 1}): {exc!r}") \
-                from exc
-        states[read.state] = states.get(read.state, 0) + 1
-        codes.update(p.code for p in read.problems)
-        path.unlink()
+    states, codes = fuzz(lambda rng, path: zipped(parts, rng, path), SEED + 1, ZIP_ITERATIONS,
+                         tmp_path)
     # the mutations reach the zip's checks, the package's and past them
     assert {"damaged-file", "inconsistent-package"} <= codes, codes
     assert states.get("rejected", 0) > ZIP_ITERATIONS // 3, states
