@@ -613,7 +613,9 @@ def _hidden_inputs(cellmap: CellMap, sheets: dict[str, SheetData], values: list[
                    file: str) -> list[Problem]:
     """Filled inputs that no one may have seen: in a hidden row or column, or a zero on a
     sheet that hides zeros."""
-    out = []
+    out: list[Problem] = []
+    if not any(d.hidden_rows or d.hidden_cols or d.hides_zeros for d in sheets.values()):
+        return out  # the common case: nothing hidden anywhere
     for (cell, sheet, pos), value in zip(_input_positions(cellmap), values, strict=True):
         data = sheets[sheet]
         if not (data.hidden_rows or data.hidden_cols or data.hides_zeros) or is_blank(value):

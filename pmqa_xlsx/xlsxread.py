@@ -215,7 +215,7 @@ class Package:
         shared, lengths = self._shared_strings()
         data = self._bytes(sheet.path)
         return _sheet_cells(self._parse(data, sheet.path), shared, lengths, max_row, max_col,
-                            conditional=b"conditionalFormatting" in data)
+                            conditional=b"conditionalFormatting" in data, rich=b"vm" in data)
 
     def has_macros(self) -> bool:
         """Whether the package holds a VBA project: by any part's name, by the content types
@@ -700,11 +700,8 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
                           remove_comments=True, remove_pis=True)
 _STYLES = {str(i): i for i in range(2048)}  # style attributes as written, parsed once
 _NS = {"m": _MAIN_NS}
-_COUNT_CELLS = etree.XPath("count(//m:c)", namespaces=_NS)
-_ROWS_WITHOUT_ADDRESS = etree.XPath("count(m:sheetData/m:row[not(@r)])", namespaces=_NS)
 _COUNT_TEXTS = etree.XPath("count(//m:t)", namespaces=_NS)
-_COUNT_RUN_TEXTS = etree.XPath("count(m:si/m:t | m:si/m:r/m:t | m:si/m:rPh/m:t)",
-                               namespaces=_NS)
+_RUN_TAGS = (_R, _M + "rPh")
 # Parts that are the same in every return of one generator, parsed once per content.
 _ROOT_CACHE: dict[tuple[int, ...], tuple[dict[str, str], str | None, str]] = {}
 _STRUCTURE_CACHE: dict[tuple[int, ...], _Structure] = {}
@@ -749,6 +746,17 @@ def _text_of(element: Any) -> str:
     return "".join(parts)
 
 
+def _placed_texts(si: Any) -> int:
+    """The <t> of a string in their places: its own, its runs', its phonetic hints'."""
+    count = 0
+    for child in si:
+        if child.tag == _T:
+            count += 1
+        elif child.tag in _RUN_TAGS:
+            count += sum(1 for t in child if t.tag == _T)
+    return count
+
+
 def _cut(text: str) -> tuple[str, int | None]:
     """Text kept to MAX_TEXT + 1 characters, and its full length if it was cut."""
     if len(text) <= MAX_TEXT:
@@ -764,22 +772,28 @@ def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
     if len(root) > MAX_SHARED_STRINGS + 1:
         raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
                           "texts; it is not a return")
-    if _COUNT_TEXTS(root) != _COUNT_RUN_TEXTS(root):
-        raise _inconsistent("the shared strings hold a text outside any string")
     strings: list[str] = []
     lengths: dict[int, int] = {}
     t_tag, si_tag = _T, _SI
+    placed = 0  # texts where a spreadsheet reads them (or, phonetic, knowingly leaves them)
     for si in root:
         if si.tag != si_tag:
             if si.tag == _EXT_LST:
                 continue
             raise _inconsistent("the shared strings hold something that is not a string")
         first = si[0] if len(si) == 1 else None
-        text = (first.text or "") if first is not None and first.tag == t_tag else _text_of(si)
+        if first is not None and first.tag == t_tag:
+            text = first.text or ""
+            placed += 1
+        else:
+            text = _text_of(si)
+            placed += _placed_texts(si)
         if len(text) > MAX_TEXT:
             lengths[len(strings)] = len(text)
             text = text[: MAX_TEXT + 1]
         strings.append(unescape(text))
+    if _COUNT_TEXTS(root) != placed:
+        raise _inconsistent("the shared strings hold a text outside any string")
     if len(strings) > MAX_SHARED_STRINGS:
         raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
                           "texts; it is not a return")
@@ -809,13 +823,14 @@ def _styles(root: Any) -> Styles:
 
 
 def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
-                 max_col: int, *, conditional: bool = False) -> SheetData:
+                 max_col: int, *, conditional: bool = False, rich: bool = True) -> SheetData:
     """Every cell that holds a value or a formula, by (row, col), where Excel reads cells:
     ``worksheet/sheetData/row/c``, rows and cells in order, each once (a row or cell without
     its address follows the one before it, as the schema allows). A cell anywhere else, or
     out of order, refuses the sheet. The loop handles the common shapes inline (it is the
     reader's hot spot). ``conditional``: the part mentions conditional formats (in the sheet
-    or in its extensions, as Excel 2010 writes some)."""
+    or in its extensions, as Excel 2010 writes some); ``rich``: it may hold value metadata
+    (``vm``), so each cell is asked."""
     if root.tag != f"{_M}worksheet":
         raise _inconsistent("a sheet's part is not a worksheet")
     sheet_data = None
@@ -840,33 +855,35 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     cells: Cells = {}
     beyond: tuple[int, int] | None = None
     hidden_rows: set[int] = set()
-    walked = 0
     refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLES, _V, _F, _C, tuple.__new__
-    is_tag, t_tag = _IS, _T
+    is_tag, t_tag, last_col, last_row = _IS, _T, EXCEL_COLS, EXCEL_ROWS
     row_index = -1
     row_tag = _ROW
-    row_numbers = _row_numbers(sheet_data) if sheet_data is not None and \
-        _ROWS_WITHOUT_ADDRESS(root) else None
     current = None  # the row of the cells being walked
     col = -1
-    # The cells are walked in C (lxml's iter); empty rows cost nothing. Each cell's row is its
-    # parent, checked to be a row of the sheet's data as its first cell comes.
-    for c in sheet_data.iter(c_tag) if sheet_data is not None else ():
-        walked += 1
+    placed: dict[Any, int] = {}  # rows and cells without an address, by the walk's order
+    # Every cell of the part is walked in C (lxml's iter): empty rows cost nothing, and blank
+    # cells (styles only: xlsxwriter writes one for each cell of a merged range) are passed
+    # over. A cell's row is its parent, checked to be a row of the sheet's data as the row's
+    # first cell comes, so a cell anywhere else (in an extension, outside the rows) is found.
+    # Rows and cells without an address follow the one before them, counted back lazily.
+    for c in root.iter(c_tag):
+        if not len(c):
+            continue  # a styled blank: nothing to see, and no other cell's place hangs on it
         row = c.getparent()
         if row is not current:
-            if row.tag != row_tag or row.getparent() is not sheet_data:
+            if row.tag != row_tag or sheet_data is None or row.getparent() is not sheet_data:
                 raise _inconsistent("a sheet holds a cell outside its rows, where Excel shows "
                                     "none")
             current = row
-            if row_numbers is not None:
-                number = row_numbers[row]
+            r = row.get("r")
+            if r is None:
+                number = _place_by_order(row, row_tag, _row_number, placed)
             else:
-                r = row.get("r") or ""
                 number = int(r) - 1 if len(r) <= 7 and r.isdigit() and r.isascii() else -2
-            if not row_index < number < EXCEL_ROWS:
+            if not row_index < number < last_row:
                 raise _inconsistent(f"a sheet's rows are out of order or out of range (row "
-                                    f"{_printable((row.get('r') or '')[:12])})")
+                                    f"{_printable((r or '')[:12])})")
             row_index = number
             col = -1
             height = row.get("ht")
@@ -876,17 +893,15 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
                     hidden_rows.add(row_index)
         ref = c.get("r")
         if ref is None:
-            pos = (row_index, col + 1)
+            pos = (row_index, _place_by_order(c, c_tag, _column_number, placed))
         else:
             pos = refs.get(ref) or split_ref(ref)
             if pos is None:
                 raise _inconsistent(f"a cell's address is not one ({_printable(ref[:12])})")
-        if pos[0] != row_index or pos[1] <= col or pos[1] >= EXCEL_COLS:
+        if pos[0] != row_index or not col < pos[1] < last_col:
             raise _inconsistent(f"the cells of a sheet are out of order or given twice "
                                 f"(at {_printable(ref or '')})")
         col = pos[1]
-        if not len(c):
-            continue  # a styled blank
         kind = c.get("t")
         s = c.get("s")
         style = 0 if s is None else styles.get(s)
@@ -895,7 +910,7 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         first = c[0]
         count = len(c)
         cell: Cell | None
-        if c.get("vm") is not None:  # the value metadata of a picture or linked data
+        if rich and c.get("vm") is not None:  # value metadata: a picture or linked data
             cell = _cell(c, shared, lengths)
             if cell is not None:
                 cell = cell._replace(value=RichValue(cell.value))
@@ -914,7 +929,11 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
             text = c[count - 1].text
             formula = None if count == 1 else first.text or ""
             if text and text.strip():
-                cell = new(Cell, (_float(text), formula, True, style, None))
+                try:  # as a spreadsheet stores a number: ASCII, no digit separators
+                    number = float(text) if text.isascii() and "_" not in text else text
+                except ValueError:
+                    number = text
+                cell = new(Cell, (number, formula, True, style, None))
             elif formula is not None:  # a formula without a stored result
                 cell = new(Cell, (None, formula, False, style, None))
             else:
@@ -937,25 +956,45 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         cells[pos] = cell
         if len(cells) > MAX_CELLS:
             raise _too_many_cells()
-    if _COUNT_CELLS(root) != walked:
-        raise _inconsistent("a sheet holds a cell outside its rows, where Excel shows none")
     return SheetData(cells, beyond, frozenset(r for r in hidden_rows if r < max_row),
                      frozenset(hidden_cols), hides_zeros, drawing, conditional)
 
 
-def _row_numbers(sheet_data: Any) -> dict[Any, int]:
-    """Each row's index where some rows have no address (each follows the one before it), for
-    the rare sheet written so: every row is walked."""
-    numbers: dict[Any, int] = {}
-    index = -1
-    for row in sheet_data:
-        r = row.get("r")
-        if r is None:
-            index += 1
-        else:
-            index = int(r) - 1 if len(r) <= 7 and r.isdigit() and r.isascii() else -2
-        numbers[row] = index
-    return numbers
+def _place_by_order(element: Any, tag: str, number: Any, placed: dict[Any, int]) -> int:
+    """The index of a row or cell written without its address: one past the one before it
+    (blank cells and empty rows included), found by counting back to the nearest one with an
+    address, or to the first; ``number`` reads an address. The index found is remembered on
+    element in ``placed`` (the walk's own: it keeps those elements alive, so that they are
+    found again by identity), so a run of such elements is counted back once, not once
+    each."""
+    steps = 1
+    for before in element.itersiblings(tag, preceding=True):
+        known = placed.get(before)
+        if known is not None:
+            index = known + steps
+            break
+        address = before.get("r")
+        if address is not None:
+            index = number(address) + steps
+            break
+        steps += 1
+    else:
+        index = steps - 1
+    placed[element] = index
+    return index
+
+
+def _row_number(address: str) -> int:
+    if len(address) <= 7 and address.isdigit() and address.isascii():
+        return int(address) - 1
+    raise _inconsistent(f"a row's address is not one ({_printable(address[:12])})")
+
+
+def _column_number(address: str) -> int:
+    pos = _REFS.get(address) or split_ref(address)
+    if pos is None:
+        raise _inconsistent(f"a cell's address is not one ({_printable(address[:12])})")
+    return pos[1]
 
 
 def _row_hidden(row: Any, zero_height: bool) -> bool:
