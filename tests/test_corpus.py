@@ -164,7 +164,7 @@ def _capped() -> None:
 
 @pytest.fixture(scope="module")
 def merged(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """``pmqa-xlsx merge`` over the whole corpus (72 files: enough for two worker processes),
+    """``pmqa-xlsx merge`` over the whole corpus (74 files: enough for two worker processes),
     as its own capped process, the inputs fingerprinted before and after."""
     out = tmp_path_factory.mktemp("merged")
     before = fingerprints(corpus / "returns")
