@@ -1321,6 +1321,9 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int],
             if inline is not None:
                 raise _twice(c, "text")
             inline = _text_of(child)
+    if has_v and inline is not None:
+        # a value and an inline text: the reader took the text, LibreOffice shows nothing
+        raise _twice(c, "value (as a number and as a text)")
     full: int | None = None
     if kind == "inlineStr":
         value, full = _cut(unescape(inline or ""))

@@ -232,12 +232,13 @@ def test_a_plain_number_in_the_date_blank_is_read_as_shown(good: Path, cellmap: 
 @pytest.mark.parametrize(("inner", "attrs"), [
     ("<v>1</v><v>2</v>", ""), ("<f>1+1</f><f>2+2</f><v>2</v>", ""),
     ("<is><t>a</t></is><is><t>b</t></is>", 't="inlineStr"'), ("<v>5</v>", 't="x"'),
-    ("<v>31/03/2019</v>", 't="d"'),
+    ("<v>31/03/2019</v>", 't="d"'), ("<v>0</v><is><t>85</t></is>", 't="inlineStr"'),
 ])
 def test_a_cell_spreadsheets_would_read_differently_refuses_the_file(
         good: Path, cellmap: CellMap, tmp_path: Path, inner: str, attrs: str) -> None:
     """Two values in one cell: the reader counted the first, LibreOffice shows the last. An
-    unknown type: counted 5, LibreOffice shows nothing."""
+    unknown type: counted 5, LibreOffice shows nothing. A value and an inline text: counted
+    the text, LibreOffice shows nothing. A t="d" that is no ISO date."""
     cell = first(cellmap, "number", "target")
     result = read_return(edited(good, tmp_path / "c.xlsx", cell, inner, attrs))
     assert result.problems["code"].tolist() == ["inconsistent-package"]
