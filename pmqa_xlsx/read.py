@@ -456,10 +456,12 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
                 cell_problems.extend(_number_shown(cell, found, display, file))
             elif cell.kind in ("text", "identity"):
                 value = _text_shown(cell, found, value, display, file, cell_problems)
-        elif found.value.__class__ is str and display.hides_text[found.style]:
+        elif isinstance(found.value, str) and display.hides_text[found.style]:
             cell_problems.append(_hidden_value(
                 cell, found, file, "nothing or another text" if display.lexed(found.style)
                 else _SHOWN_AS["unchecked"]))
+        if value.__class__ is MarkedText:
+            value = str(value)  # the mark has done its work (in _read_number)
         if value.__class__ is str and "\ufffd" in value and cell.kind in ("text", "identity"):
             cell_problems.append(P.make("lost-character", file=file, sheet=cell.sheet,
                                         cell=cell.ref, label=cell.label))

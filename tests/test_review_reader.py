@@ -522,3 +522,13 @@ def test_legacy_shapes_over_a_sheet_are_pointed_out(good: Path, cellmap: CellMap
         "xl/drawings/vmlDrawing1.vml": _VML.format(kind=kind, visible=visible).encode()})
     codes = read_return(path).problems["code"].tolist()
     assert ("drawing-over-form" in codes) == drawn, codes
+
+
+def test_a_rich_text_is_still_hidden_by_its_format(good: Path, cellmap: CellMap,
+                                                   tmp_path: Path) -> None:
+    cell = first(cellmap, "text")
+    runs = '<r><t>ก</t></r><r><rPr><strike/></rPr><t>ข</t></r>'
+    result = read_return(edited(good, tmp_path / "t.xlsx", cell, f"<is>{runs}</is>",
+                                't="inlineStr"', 190, ";;;"))
+    assert codes_at(result, cell) == ["format-hides-value"]
+    assert value_at(result, cell).__class__ is str
