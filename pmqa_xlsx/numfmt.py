@@ -23,7 +23,12 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-Shown = Literal["number", "percent", "date", "hidden", "scaled", "unsigned"]
+Shown = Literal["number", "percent", "date", "hidden", "scaled", "unsigned", "signed",
+                "unchecked"]
+
+#: Excel keeps a format code to 255 characters; a longer one is not lexed (it costs time and
+#: no spreadsheet writes it), and no number under it is taken as shown plainly.
+MAX_CODE = 255
 
 #: Built-in formats by id. For 27–36 and 50–58 the code is the Traditional Chinese one; in
 #: every CJK locale those ids are dates or times, which is all the reader needs of them.
@@ -82,6 +87,10 @@ class Section:
     literal: str = ""  # what it shows besides the number
     decimals: int = 0
     thousands: bool = False
+    zero_digit: bool = False  # a 0 placeholder (or General): a number near 0 still shows
+    fraction: bool = False  # # ?/?: a fraction shows 0 as 0
+    leading_sign: bool = False  # a literal minus or parenthesis before the digits, or a
+    # minus after them ("-0", "(0)", "0-"): a positive number looks negative
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,7 @@ class NumberFormat:
     code: str
     sections: tuple[Section, ...]
     general: bool = False
+    unchecked: bool = False  # longer than MAX_CODE: not lexed
 
     @property
     def kind(self) -> str:
@@ -110,7 +120,9 @@ def parse_format(code: str) -> NumberFormat:
     """A format code lexed into its sections (cached: a workbook has a few dozen codes)."""
     if not code or code.strip().lower() == "general":
         return NumberFormat(code, (), general=True)
-    sections = tuple(_section(part) for part in _split_sections(code[:1024]))
+    if len(code) > MAX_CODE:
+        return NumberFormat(code, (), unchecked=True)
+    sections = tuple(_section(part) for part in _split_sections(code))
     return NumberFormat(code, sections)
 
 
@@ -119,31 +131,45 @@ def shows_as(code: str, value: float) -> Shown:
 
     ``number``: as itself (rounding and grouping aside); ``percent``: × 100; ``date``: as a
     date or time; ``scaled``: divided by thousands; ``hidden``: not at all, or a literal in
-    its place; ``unsigned``: a negative number shown without its sign.
+    its place; ``unsigned``: a negative number shown without its sign; ``signed``: a
+    positive number shown with a minus or in parentheses, as negatives are; ``unchecked``:
+    a code too long to read.
+
+    A last section with ``@`` and no digit is the text section, whatever the number of
+    sections: ``0;@`` is one numeric section and a text section (a negative shows as -5),
+    but in ``@;0`` the ``@`` section shows positive numbers, as nothing (LibreOffice).
     """
     fmt = parse_format(code)
+    if fmt.unchecked:
+        return "unchecked"
     if fmt.general or not fmt.sections:
         return "number"
-    count = len(fmt.sections)
-    if count == 1 and fmt.sections[0].text and not fmt.sections[0].digits:
-        return "number"  # a text format ("@") shows a number as General does
     numeric = fmt.sections[:3]
+    last = fmt.sections[-1]
+    if len(fmt.sections) < 4 and last.text and not last.digits:
+        numeric = fmt.sections[:-1]  # the text section: numbers never use it
+    count = len(numeric)
+    if not count:
+        return "number"  # a text format ("@") shows a number as General does
     if any(s.condition for s in numeric):
-        # conditions choose the section by value in ways Excel and LibreOffice differ on:
-        # every numeric section must show the number as itself
-        verdicts = [_section_verdict(s, value, explicit_sign=False) for s in numeric]
+        # conditions choose the section by value in ways Excel and LibreOffice differ on
+        # (LibreOffice drops the minus of a negative in [<0]0;0 and [>=0]0;0): every numeric
+        # section must show the number as itself, its sign included
+        verdicts = [_section_verdict(s, value, explicit_sign=value < 0) for s in numeric]
         return next((v for v in verdicts if v != "number"), "number")
     if value < 0 and count >= 2:
-        return _section_verdict(fmt.sections[1], value, explicit_sign=True)
+        return _section_verdict(numeric[1], value, explicit_sign=True)
     if value == 0 and count >= 3:
-        return _section_verdict(fmt.sections[2], value, explicit_sign=False)
-    return _section_verdict(fmt.sections[0], value, explicit_sign=False)
+        return _section_verdict(numeric[2], value, explicit_sign=False)
+    return _section_verdict(numeric[0], value, explicit_sign=False)
 
 
 def shows_text(code: str) -> bool:
     """Whether a text in a cell of this format is shown as itself (not hidden or replaced by
     the text section's literal, as ``;;;`` or ``;;;"-"`` do)."""
     fmt = parse_format(code)
+    if fmt.unchecked:
+        return False
     if len(fmt.sections) < 4:
         return True
     return fmt.sections[3].text
@@ -251,6 +277,8 @@ def _split_sections(code: str) -> list[str]:
 def _section(text: str) -> Section:
     fields: dict[str, object] = {}
     literal: list[str] = []
+    before_digits = ""  # the literal text before the first digit placeholder
+    after_digits = 0  # index in ``literal`` where the text after the last placeholder begins
     digits_after_point = 0
     after_point = False
     last_digit = -1  # index in ``tokens`` of the last digit placeholder
@@ -291,6 +319,8 @@ def _section(text: str) -> Section:
             i += len(run)
             continue
         if ch in "_*":
+            if ch == "*" and text[i + 1:i + 2] in ("-", "\u2212") and last_digit < 0:
+                literal.append(text[i + 1])  # a fill of minus signs before the number
             i += 2
             continue
         if ch == "[":
@@ -311,7 +341,10 @@ def _section(text: str) -> Section:
             i = end + 1
             continue
         if lowered.startswith("general", i):
-            fields["digits"] = True
+            if not fields.get("digits"):
+                before_digits = "".join(literal)
+            fields["digits"] = fields["zero_digit"] = True
+            after_digits = len(literal)
             i += 7
             continue
         if lowered.startswith(("am/pm", "a/p"), i):
@@ -319,7 +352,12 @@ def _section(text: str) -> Section:
             i += 5 if lowered.startswith("am/pm", i) else 3
             continue
         if ch in "0#?":
+            if not fields.get("digits"):
+                before_digits = "".join(literal)
             fields["digits"] = True
+            if ch == "0":
+                fields["zero_digit"] = True
+            after_digits = len(literal)
             last_digit = len(tokens)
             tokens.append("0")
             if after_point:
@@ -351,12 +389,17 @@ def _section(text: str) -> Section:
             fields["time"] = True
             tokens.append("x")
         else:
+            if ch == "/" and last_digit >= 0 and text[i + 1:i + 2] in tuple("0#?123456789"):
+                fields["fraction"] = True  # # ?/? and # ?/8: a fraction
             if not ch.isspace():
                 literal.append(ch)
             tokens.append("x")
         i += 1
     shown = "".join(literal)
-    fields["sign"] = "-" in shown or "(" in shown
+    fields["sign"] = "-" in shown or "(" in shown or "\u2212" in shown
+    trailing = "".join(literal[after_digits:]).rstrip()
+    fields["leading_sign"] = bool(fields.get("digits")) and (
+        any(c in before_digits for c in "-(\u2212") or trailing.endswith(("-", "\u2212")))
     if month and not fields.get("time"):
         fields["date"] = True  # mmm-yy, or m alone: months; beside h or s: minutes
     if last_digit >= 0:
@@ -385,15 +428,25 @@ def _section_verdict(section: Section, value: float, *, explicit_sign: bool) -> 
         return "date"
     if section.percent:
         return "percent"
+    if value == 0 and any(dash in section.literal for dash in "-–—\u2212"):
+        return "number"  # accounting formats show zero as a dash ("-", "-"??, ฿-)
     if not section.digits:
-        if value == 0 and section.literal.strip() in ("-", "–", "—"):
-            return "number"  # accounting formats show zero as a dash
         return "hidden"
     if section.scale:
         return "scaled"
     if explicit_sign and value < 0 and not section.sign:
         return "unsigned"
+    if value > 0 and section.leading_sign:
+        return "signed"
+    if not section.zero_digit and not section.fraction and _rounds_to_zero(value, section):
+        return "hidden"  # "#,###" shows nothing for 0, "#.##" nothing for 0.004
     return "number"
+
+
+def _rounds_to_zero(value: float, section: Section) -> bool:
+    from .rules import excel_round
+
+    return excel_round(abs(value), section.decimals) == 0
 
 
 def _plain(value: float) -> str:

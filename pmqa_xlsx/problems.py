@@ -139,6 +139,12 @@ _CODES = [
     Code("hidden-input", "warning", "{label}: the cell is in a hidden row or column, so its "
          "value {found!r} may not have been seen; it is read: unhide the row or column and "
          "check it"),
+    Code("hidden-sheet", "warning", "the sheet is hidden, so its {count:,} filled answers may "
+         "not have been seen; they are read: unhide the sheet (right-click a sheet tab, "
+         "Unhide) and check them"),
+    Code("covered-input", "warning", "{label}: the cell is inside merged cells, which show "
+         "only the first cell's value, so its value {found!r} is not shown; it is read: "
+         "unmerge the cells and check it"),
     Code("drawing-over-form", "warning", "the sheet has pictures or shapes drawn over it; they "
          "are not read and may cover answers: delete them, or check that none hides a cell"),
     Code("unreadable-properties", "warning", "the workbook's document properties (docProps) are "

@@ -36,7 +36,7 @@ from .cellmap import (
 from .identity import normalise_code
 from .inputs import path_text
 from .layout import META_SHEET, IndicatorSheet, Layout, bundled_layouts, load_layout
-from .numfmt import parse_format, render, serial_to_date, shows_as, shows_text
+from .numfmt import parse_format, render, shows_as, shows_text
 from .problems import Problem
 from .rules import percent_success, score
 from .values import is_blank, parse_number
@@ -46,6 +46,7 @@ from .xlsxread import (
     Cells,
     ErrorValue,
     FileRefused,
+    MarkedText,
     Package,
     RichValue,
     SheetData,
@@ -473,11 +474,11 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
             kind, cls = cell.kind, value.__class__
             if kind == "number" and cls is float and isfinite(value) and (
                     cell.number is None or cell.number.accepts(value)):
-                if found.style in flagged or found.style >= styles_known:
+                if found.style >= styles_known or flagged[found.style]:
                     problems.extend(_number_shown(cell, found, display, file))
                 values.append(value)
                 continue
-            if cls is str and found.style not in hides_text and found.style < styles_known \
+            if cls is str and found.style < styles_known and not hides_text[found.style] \
                     and (value in cell.choices if cell.choices else (
                         kind == "text" and len(value) <= MAX_TEXT and value.strip()
                         and "\ufffd" not in value)):
@@ -493,14 +494,21 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
                 cell_problems.extend(_number_shown(cell, found, display, file))
             elif cell.kind in ("text", "identity"):
                 value = _text_shown(cell, found, value, display, file, cell_problems)
-        elif found.value.__class__ is str and found.style in hides_text:
-            cell_problems.append(_hidden_value(cell, found, file, "nothing or another text"))
+        elif isinstance(found.value, str) and display.hides_text[found.style]:
+            cell_problems.append(_hidden_value(
+                cell, found, file, "nothing or another text" if display.lexed(found.style)
+                else _SHOWN_AS["unchecked"]))
+        if value.__class__ is MarkedText:
+            value = str(value)  # the mark has done its work (in _read_number)
         if value.__class__ is str and "\ufffd" in value and cell.kind in ("text", "identity"):
             cell_problems.append(P.make("lost-character", file=file, sheet=cell.sheet,
                                         cell=cell.ref, label=cell.label))
         values.append(value)
         problems.extend(cell_problems)
     problems.extend(_hidden_inputs(cellmap, sheets, values, file))
+    problems.extend(_unseen_inputs(cellmap, sheets, values, file,
+                                   {plan.name: package.sheet(plan.name) for plan in
+                                    cellmap.sheets}))
     code = _agency_code(cellmap, values, identity, file, problems)
     identity = Identity(**{**_identity_dict(identity), "agency_code": code,
                            "fields": _identity_fields(cellmap, values)})
@@ -513,29 +521,82 @@ def _read_form(package: Package, file: str, identity: Identity, cellmap: CellMap
     return read
 
 
-@dataclass(frozen=True, slots=True)
-class _Display:
-    """How a workbook's styles show values: each style's format code, the styles whose
-    format may show a number as something other than itself, and those that hide texts."""
+#: The characters of distinct number format codes a workbook's inputs may use before the
+#: rest are not lexed (lexing is Python, character by character): a return uses a few codes
+#: of a few dozen characters; a file with thousands of long codes would cost seconds.
+MAX_FORMAT_CHARS = 16_384
 
-    formats: tuple[str, ...]
-    date1904: bool
-    flagged: frozenset[int]
-    hides_text: frozenset[int]
-    count: int  # styles the workbook defines (1 if it has none: every cell is General)
+
+class _Verdicts(dict[int, bool]):
+    """A style's verdict, worked out when a cell first asks for it."""
+
+    def __init__(self, display: _Display, which: int) -> None:
+        super().__init__()
+        self.display, self.which = display, which
+
+    def __missing__(self, style: int) -> bool:
+        return self.display.classify(style)[self.which]
+
+
+class _Display:
+    """How a workbook's styles show values: each style's format code, whether a number under
+    it may show as something other than itself (``flagged``) and whether it hides a text
+    (``hides_text``). A workbook may define 20,000 styles; only those of input cells are
+    classified, each when first asked, and only the first MAX_FORMAT_CHARS characters of
+    distinct codes are lexed: a code beyond is ``unchecked`` (flagged). The budget is spent
+    in the order of the form's inputs, so a file gets the same verdicts whatever was read
+    before it."""
+
+    def __init__(self, formats: tuple[str, ...], date1904: bool) -> None:
+        self.formats = formats
+        self.date1904 = date1904
+        self.count = max(1, len(formats))  # 1 if none: every cell is General
+        self.flagged = _Verdicts(self, 0)
+        self.hides_text = _Verdicts(self, 1)
+        self._lexed: dict[str, bool] = {}  # code -> lexed (within the budget) or not
+        self._budget = MAX_FORMAT_CHARS
 
     def code(self, style: int) -> str:
         return self.formats[style] if style < len(self.formats) else "General"
 
+    def _lex(self, code: str) -> bool:
+        lexed = self._lexed.get(code)
+        if lexed is None:
+            lexed = self._lexed[code] = len(code) <= self._budget
+            if lexed:
+                self._budget -= len(code)
+        return lexed
 
-@lru_cache(maxsize=64)
+    def lexed(self, style: int) -> bool:
+        return self._lex(self.code(style))
+
+    def classify(self, style: int) -> tuple[bool, bool]:
+        code = self.code(style)
+        verdict = _classified(code) if self._lex(code) else (True, True)
+        self.flagged[style], self.hides_text[style] = verdict
+        return verdict
+
+    def verdict(self, style: int, value: float) -> str:
+        """How the number ``value`` shows under the style (numfmt.shows_as), or
+        ``unchecked`` for a code beyond the budget."""
+        code = self.code(style)
+        return shows_as(code, value) if self._lex(code) else "unchecked"
+
+
+_CLASSIFIED: dict[str, tuple[bool, bool]] = {}  # code -> (flagged, hides text), any workbook
+
+
+def _classified(code: str) -> tuple[bool, bool]:
+    known = _CLASSIFIED.get(code)
+    if known is None:
+        if len(_CLASSIFIED) > 4096:
+            _CLASSIFIED.clear()
+        known = _CLASSIFIED[code] = (not _shows_numbers_plainly(code), not shows_text(code))
+    return known
+
+
 def _display_of(formats: tuple[str, ...], date1904: bool) -> _Display:
-    plain = {code: _shows_numbers_plainly(code) for code in set(formats)}
-    return _Display(
-        formats, date1904,
-        frozenset(i for i, code in enumerate(formats) if not plain[code]),
-        frozenset(i for i, code in enumerate(formats) if not shows_text(code)),
-        max(1, len(formats)))
+    return _Display(formats, date1904)
 
 
 def _shows_numbers_plainly(code: str) -> bool:
@@ -546,7 +607,9 @@ def _shows_numbers_plainly(code: str) -> bool:
 
 
 _SHOWN_AS = {"hidden": "nothing, or a text in its place", "scaled": "it in thousands",
-             "unsigned": "it without its minus sign"}
+             "unsigned": "it without its minus sign",
+             "signed": "it as a negative number (with a minus sign or in parentheses)",
+             "unchecked": "it in a number format too long to check"}
 
 
 def _number_shown(cell: InputCell, found: Cell, display: _Display,
@@ -557,7 +620,7 @@ def _number_shown(cell: InputCell, found: Cell, display: _Display,
         return [P.make("unknown-style", file=file, sheet=cell.sheet, cell=cell.ref,
                        label=cell.label, style=f"{found.style:,}")]
     code = display.code(found.style)
-    verdict = shows_as(code, found.value)
+    verdict = display.verdict(found.style, found.value)
     if verdict == "number":
         return []
     if verdict in ("percent", "date"):
@@ -571,17 +634,17 @@ def _number_shown(cell: InputCell, found: Cell, display: _Display,
 def _text_shown(cell: InputCell, found: Cell, value: Any, display: _Display, file: str,
                 problems: list[Problem]) -> Any:
     """A number in a text blank, read as the spreadsheet shows it: a date or percent format
-    (a pasted cell) makes it that date or percentage, with a warning, never a raw serial."""
+    (a pasted cell) makes it that date or percentage, with a warning, never a raw serial;
+    the date blank of the identity takes a date as its answer. A number shown plainly is
+    read as that number, in the date blank too (43555 under General is what the agency saw,
+    not 31/03/2019)."""
     code = display.code(found.style)
-    verdict = shows_as(code, found.value)
-    if verdict in ("hidden", "scaled", "unsigned"):
+    verdict = display.verdict(found.style, found.value)
+    if verdict in _SHOWN_AS:
         problems.append(_hidden_value(cell, found, file, _SHOWN_AS[verdict]))
         return value
-    if cell.kind == "identity" and cell.field_id == "date" and verdict != "percent":
-        if verdict == "date":
-            return render(code, found.value, display.date1904)
-        day = serial_to_date(found.value, display.date1904)
-        return f"{day.day:02d}/{day.month:02d}/{day.year}" if day is not None else value
+    if cell.kind == "identity" and cell.field_id == "date" and verdict == "date":
+        return render(code, found.value, display.date1904)
     if verdict in ("percent", "date"):
         shown = render(code, found.value, display.date1904)
         problems.append(P.make("shown-as-formatted", file=file, sheet=cell.sheet, cell=cell.ref,
@@ -628,6 +691,87 @@ def _hidden_inputs(cellmap: CellMap, sheets: dict[str, SheetData], values: list[
                               label=cell.label, found="0",
                               shown="nothing (the sheet is set not to show zeros)"))
     return out
+
+
+def _unseen_inputs(cellmap: CellMap, sheets: dict[str, SheetData], values: list[Any],
+                   file: str, infos: dict[str, Any]) -> list[Problem]:
+    """Inputs whose value is not what a spreadsheet shows there, or is not shown at all: on a
+    hidden sheet, inside merged cells (only the first cell of a merge is shown), inside the
+    range of an array formula (every cell of it shows the formula's result, though only the
+    first holds the formula). The inputs a sheet's ranges cover are worked out once per set
+    of ranges (every return of one generator has the same merges)."""
+    out = []
+    positions = _input_positions(cellmap)
+    for name, data in sheets.items():
+        info = infos.get(name)
+        if info is not None and info.state != "visible":
+            count = sum(1 for (_, sheet, _), value in zip(positions, values, strict=True)
+                        if sheet == name and not is_blank(value))
+            if count:
+                out.append(P.make("hidden-sheet", file=file, sheet=name, count=count))
+        if data.formula_ranges:
+            for i in _covered_inputs(cellmap, name, data.formula_ranges):
+                cell = positions[i][0]
+                out.append(P.make("formula-in-input", file=file, sheet=name, cell=cell.ref,
+                                  label=cell.label,
+                                  formula="an array formula that fills several cells"))
+        if data.merges:
+            formulas = set(_covered_inputs(cellmap, name, data.formula_ranges)) \
+                if data.formula_ranges else set()
+            for i in _covered_inputs(cellmap, name, data.merges):
+                if i in formulas or is_blank(values[i]):
+                    continue
+                cell = positions[i][0]
+                out.append(P.make("covered-input", file=file, sheet=name, cell=cell.ref,
+                                  label=cell.label, found=_short(_display_value(values[i]))))
+    return out
+
+
+@lru_cache(maxsize=256)
+def _covered_inputs(cellmap: CellMap, sheet: str,
+                    ranges: tuple[tuple[int, int, int, int], ...]) -> tuple[int, ...]:
+    """The indices of ``sheet``'s inputs that ``ranges`` cover other than as their first cell
+    (another cell's value is shown there)."""
+    box = _input_boxes(cellmap).get(sheet)
+    if box is None:
+        return ()
+    paint = _covered(ranges, box)
+    if paint is None:
+        return ()
+    r0, c0 = box[:2]
+    return tuple(i for i, (_, name, pos) in enumerate(_input_positions(cellmap))
+                 if name == sheet and paint[pos[0] - r0, pos[1] - c0] > 0)
+
+
+def _covered(ranges: tuple[tuple[int, int, int, int], ...],
+             box: tuple[int, int, int, int]) -> Any:
+    """Over ``box`` (the inputs' rows and columns of a sheet), how many of ``ranges`` cover
+    each cell other than as their first cell (> 0: another cell's value is shown there), or
+    None if no range meets the box. One array operation per range: ranges may overlap, and a
+    sheet may hold thousands."""
+    r0, c0, r1, c1 = box
+    paint = np.zeros((r1 - r0 + 1, c1 - c0 + 1), dtype=np.int32)
+    met = False
+    for top, left, bottom, right in ranges:
+        a, b, c, d = max(top, r0), max(left, c0), min(bottom, r1), min(right, c1)
+        if a > c or b > d:
+            continue
+        met = True
+        paint[a - r0:c - r0 + 1, b - c0:d - c0 + 1] += 1
+        if a == top and b == left:
+            paint[a - r0, b - c0] -= 1  # the first cell shows its own value
+    return paint if met else None
+
+
+@lru_cache(maxsize=32)
+def _input_boxes(cellmap: CellMap) -> dict[str, tuple[int, int, int, int]]:
+    """Per sheet, the first and last row and column of its inputs."""
+    boxes: dict[str, tuple[int, int, int, int]] = {}
+    for cell in cellmap.inputs():
+        r0, c0, r1, c1 = boxes.get(cell.sheet, (cell.row, cell.col, cell.row, cell.col))
+        boxes[cell.sheet] = (min(r0, cell.row), min(c0, cell.col), max(r1, cell.row),
+                             max(c1, cell.col))
+    return boxes
 
 
 @lru_cache(maxsize=32)
@@ -791,6 +935,10 @@ def _read_number(cell: InputCell, value: Any, where: dict[str, str],
     if number is None:
         problems.append(P.make("not-a-number", **where, label=cell.label, found=_short(value)))
         return value, problems
+    if value.__class__ is MarkedText:  # "10" and a raised "2": 10² on screen, "102" here
+        problems.append(P.make("format-hides-value", **where, label=cell.label,
+                               found=_short(value), shown="some of its digits raised, "
+                               "lowered or struck out"))
     rule = cell.number
     if rule is not None and not rule.accepts(number):
         problems.append(P.make("number-out-of-range", **where, label=cell.label,

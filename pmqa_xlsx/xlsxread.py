@@ -28,7 +28,9 @@ import posixpath
 import re
 import struct
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -40,18 +42,38 @@ from .numfmt import builtin_format
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_MEMBERS = 500
 MAX_MEMBER_BYTES = 16 * 1024 * 1024  # one decompressed part (a return's sheet: < 1 MB)
-MAX_TOTAL_BYTES = 96 * 1024 * 1024  # all parts read
+MAX_TOTAL_BYTES = 96 * 1024 * 1024  # all parts, as declared (pictures included)
+# All parts read, decompressed: what costs time to inflate and parse byte by byte (about
+# 18 ms a MB, so 8 MB costs some 18 times a return). A return is well under 1 MB; 127 text
+# blanks of 5,000 Thai characters each (pages of text in every blank) are 1.9 MB, or 4.4 MB
+# as openpyxl writes them (one character reference per Thai letter).
+MAX_READ_BYTES = 8 * 1024 * 1024
+# The parts that describe the package and its styles hold no answers: a return's are a few KB.
+MAX_DESCRIPTION_BYTES = 4 * 1024 * 1024  # 20,000 styles (MAX_STYLES) fit
 MAX_RATIO = 200  # decompressed / compressed, per part
 # The markup ('<') in the parts read bounds the time to parse and walk them, whatever their
 # bytes: a return's largest sheet holds about 2,100, the parts read about 5,000 in all.
 MAX_MARKUP = 60_000
 MAX_PACKAGE_MARKUP = 80_000
+# Attributes ('='), namespace declarations and _xHHHH_ escapes cost time too, with no '<':
+# a return holds about 3,000 '=' in its largest part, under 50 declarations in all and a
+# handful of escapes (a carriage return is one).
+MAX_ATTRIBUTES = 150_000
+MAX_PACKAGE_ATTRIBUTES = 200_000
+MAX_NAMESPACES = 2_000
+MAX_ESCAPES = 200_000  # per package
+MAX_MERGES = 10_000  # merged ranges per sheet (a form has a few dozen)
+# Attributes and escapes are counted once the parts read pass this: below it (a return's
+# parts are about 100 KB) the bytes bound them (80,000 '=' at most, 40% of the package's
+# limit), and two more scans of every part would cost a return 3%.
+_COUNT_FROM = 160 * 1024
 MAX_PROPERTIES_BYTES = 64 * 1024  # docProps/core.xml (a few hundred bytes)
 MAX_ROW = 5000  # cells beyond these are never kept (the form is far smaller)
 MAX_COL = 100
 MAX_TEXT = 32767  # Excel's own limit for one cell
 MAX_SHARED_STRINGS = 50_000
 MAX_STYLES = 20_000  # cell formats (a return: a few dozen)
+MAX_NUMBER_FORMATS = 1_000  # number formats defined (Excel loads about 250 at most)
 MAX_CELLS = 10_000  # filled cells kept per sheet (the form's largest sheet has about 400)
 EXCEL_ROWS, EXCEL_COLS = 1_048_576, 16_384
 #: The style of a cell whose style attribute is not a number a workbook could define ("x",
@@ -68,7 +90,11 @@ def unescape(text: str) -> str:
     (the replacement character), as Excel shows it."""
     if "_x" not in text:
         return text
-    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    pieces = _ESCAPE.split(text)  # text, hex digits, text, hex digits, ..., text
+    if len(pieces) == 1:
+        return text
+    pieces[1::2] = [chr(int(digits, 16)) for digits in pieces[1::2]]
+    decoded = "".join(pieces)
     if _SURROGATE.search(decoded):
         decoded = decoded.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return decoded
@@ -142,6 +168,12 @@ class SheetData:
     hides_zeros: bool = False
     drawing: bool = False
     conditional_formats: bool = False
+    #: merged ranges (first row, first col, last row, last col), zero-based: a spreadsheet
+    #: shows only the first cell of each
+    merges: tuple[tuple[int, int, int, int], ...] = ()
+    #: the ranges of array formulas (and data tables): every cell in one shows the formula's
+    #: result, though only the first holds the formula
+    formula_ranges: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +215,8 @@ class Package:
         self._zip = _open_zip(path)
         self._read_total = 0
         self._markup_total = 0
+        self._attributes_total = 0
+        self._escapes_total = 0
         try:
             self._infos = _index_members(self._zip)
             structure = self._structure()
@@ -214,8 +248,45 @@ class Package:
             raise FileRefused("inconsistent-package", sheet.problem)
         shared, lengths = self._shared_strings()
         data = self._bytes(sheet.path)
-        return _sheet_cells(self._parse(data, sheet.path), shared, lengths, max_row, max_col,
-                            conditional=b"conditionalFormatting" in data, rich=b"vm" in data)
+        root = self._parse(data, sheet.path)
+        if data[:1] == b"<" or data[:4] == b"\xef\xbb\xbf<":
+            # ASCII-compatible: the bytes say whether there are conditional formats, and
+            # whether any cell may carry value metadata
+            conditional, rich = b"conditionalFormatting" in data, b"vm" in data
+            arrays = b"array" in data or b"dataTable" in data
+        else:  # UTF-16 and the like: ask the tree (its extensions included), and every cell
+            conditional = next(root.iter("{*}conditionalFormatting"), None) is not None
+            rich = arrays = True
+        found = _sheet_cells(root, shared, lengths, max_row, max_col, conditional=conditional,
+                             rich=rich, arrays=arrays, date1904=self.date1904)
+        legacy = next((child.get(f"{{{_REL_NS}}}id") for child in root
+                       if child.tag == _M + "legacyDrawing"), None)
+        if legacy is not None and not found.drawing and self._legacy_shapes(sheet.path, legacy):
+            found = replace(found, drawing=True)
+        return found
+
+    def _legacy_shapes(self, sheet: str, rid: str) -> bool:
+        """Whether a sheet's legacy (VML) drawing holds anything drawn over the cells: a
+        shape, a text box, a control, or a note shown open. Notes kept closed (the red
+        corner Excel and LibreOffice write for every comment) draw nothing over the form.
+        VML is often not well-formed XML, so its bytes are read, not parsed."""
+        rels_name = _rels_part(sheet)
+        if _key(rels_name) not in self._infos:
+            return False
+        rels = _relationships(self._parse(self._bytes(rels_name, MAX_DESCRIPTION_BYTES),
+                                          rels_name))
+        target = next((t for i, _, t, external in rels if i == rid and not external), None)
+        if target is None:
+            return False
+        part = _resolve(sheet, target)
+        if _key(part) not in self._infos:
+            return False
+        vml = self._bytes(part, MAX_DESCRIPTION_BYTES).lower()
+        kinds = re.findall(rb'objecttype\s*=\s*["\']([a-z]*)', vml)
+        shapes = len(re.findall(rb"<v:(?:shape|rect|roundrect|oval|line|polyline|image)\b",
+                                vml))
+        return (any(kind != b"note" for kind in kinds) or b"<x:visible" in vml
+                or shapes > len(kinds))
 
     def has_macros(self) -> bool:
         """Whether the package holds a VBA project: by any part's name, by the content types
@@ -223,7 +294,7 @@ class Package:
         works)."""
         if self._layout.macros or any("vbaproject" in k for k in self._infos):
             return True
-        types = self._bytes("[Content_Types].xml").lower()
+        types = self._bytes("[Content_Types].xml", MAX_DESCRIPTION_BYTES).lower()
         return b"vbaproject" in types or b"macroenabled" in types
 
     def styles(self) -> Styles:
@@ -231,7 +302,7 @@ class Package:
         part = self._layout.styles
         if part is None:
             return Styles((), False)
-        data = self._bytes(part)  # always read: decompressed, CRC-checked
+        data = self._bytes(part, MAX_DESCRIPTION_BYTES)  # always read: decompressed, checked
         key = (len(data), hash(data))
         if key not in _STYLES_CACHE:
             _remember(_STYLES_CACHE, key, _styles(self._parse(data, part)))
@@ -274,7 +345,7 @@ class Package:
             if _key(name) not in self._infos:
                 raise FileRefused("not-a-workbook", "the file is a zip archive but not an Excel "
                                   f"workbook (it has no {name})")
-        types_data, root_rels = (self._bytes(n) for n in names)
+        types_data, root_rels = (self._bytes(n, MAX_DESCRIPTION_BYTES) for n in names)
         root_key = (len(types_data), hash(types_data), len(root_rels), hash(root_rels))
         if root_key not in _ROOT_CACHE:
             types = _content_types(self._parse(types_data, names[0]))
@@ -288,8 +359,9 @@ class Package:
         if "macroenabled" in book_type.lower():
             return _Structure((), None, None, None, False, True)
         book_rels_name = _rels_part(book)
-        book_data = self._bytes(book)
-        rels_data = self._bytes(book_rels_name) if _key(book_rels_name) in self._infos else b""
+        book_data = self._bytes(book, MAX_DESCRIPTION_BYTES)
+        rels_data = self._bytes(book_rels_name, MAX_DESCRIPTION_BYTES) \
+            if _key(book_rels_name) in self._infos else b""
         key = (*root_key, len(book_data), hash(book_data), len(rels_data), hash(rels_data))
         if key not in _STRUCTURE_CACHE:
             _remember(_STRUCTURE_CACHE, key, _read_structure(
@@ -323,10 +395,23 @@ class Package:
         if info is None:
             raise FileRefused("damaged-file", f"the workbook has no part {member}; it is "
                               "damaged: save it again from Excel")
+        if info.filename.lstrip("/") != member.lstrip("/"):
+            # Excel compares part names without regard to case, LibreOffice does not: one
+            # would read this part and the other would not find it
+            raise _inconsistent(f"the package names the part {_printable(member)} but holds "
+                                f"it as {_printable(info.filename)}, and spreadsheets differ "
+                                "on whether that is the same part")
         _check_member(info)
+        remaining = MAX_READ_BYTES - self._read_total
+        if info.file_size > remaining:
+            raise _too_much_read()
+        if info.file_size > limit:
+            raise FileRefused("too-large", f"the workbook's part {_printable(member)} is "
+                              f"{info.file_size / 1e6:.1f} MB, far more than any return's "
+                              f"(its limit: {limit / 1e6:.1f} MB): " + _RESEND)
         try:
             with self._zip.open(info) as raw:
-                limited = _Limited(raw, min(limit, MAX_TOTAL_BYTES - self._read_total), member)
+                limited = _Limited(raw, min(limit, remaining), member)
                 data = limited.read_all()
                 self._read_total += limited.count
         except FileRefused:
@@ -346,7 +431,36 @@ class Package:
             raise FileRefused("too-large", f"the workbook's part {member} holds {markup:,} "
                               "XML elements, far more than any return (a few thousand): "
                               "it would take too long to read; " + _RESEND)
+        if data.count(b"xmlns") > MAX_NAMESPACES:
+            raise FileRefused("too-large", f"the workbook's part {member} declares far more "
+                              "XML namespaces than any return: it would take too long to read; "
+                              + _RESEND)
+        if self._read_total <= _COUNT_FROM:
+            return data  # so few bytes read that they bound the rest themselves
+        attributes = data.count(b"=")
+        self._attributes_total += attributes
+        self._escapes_total += data.count(b"_x")
+        if attributes > MAX_ATTRIBUTES or self._attributes_total > MAX_PACKAGE_ATTRIBUTES \
+                or self._escapes_total > MAX_ESCAPES:
+            raise FileRefused("too-large", f"the workbook's part {member} holds far more XML "
+                              "attributes or escaped characters than any return: "
+                              "it would take too long to read; " + _RESEND)
+        if self.load() > 1:
+            raise FileRefused("too-large", "the workbook's parts together hold far more bytes, "
+                              "XML and escaped characters than any return (each within its "
+                              "limit, but not all at once): it would take too long to read; "
+                              + _RESEND)
         return data
+
+    def load(self) -> float:
+        """What the parts read so far cost, as a share of what a file may cost: each
+        dimension's share of its package limit, added up (elements and attributes come
+        together, so the larger of the two counts), so that a file at several limits at once
+        costs no more than one at a single limit."""
+        return (self._read_total / MAX_READ_BYTES
+                + max(self._markup_total / MAX_PACKAGE_MARKUP,
+                      self._attributes_total / MAX_PACKAGE_ATTRIBUTES)
+                + self._escapes_total / MAX_ESCAPES)
 
     def _parse(self, data: bytes, member: str) -> Any:
         return _parse(data, member)
@@ -505,6 +619,13 @@ def _inconsistent(detail: str) -> FileRefused:
     return FileRefused("inconsistent-package", detail)
 
 
+def _too_much_read() -> FileRefused:
+    return FileRefused("too-large", f"the workbook's parts hold over "
+                       f"{MAX_READ_BYTES // 2**20} MB of text and markup, more than a return is "
+                       "read with (a filled return holds under 1 MB): shorten the longest "
+                       "answers, or " + _RESEND)
+
+
 def _check_member(info: zipfile.ZipInfo) -> None:
     if info.file_size > MAX_MEMBER_BYTES:
         raise FileRefused("zip-bomb", f"the part {_printable(info.filename)} would expand to "
@@ -550,23 +671,25 @@ _WORKSHEET, _SHARED_STRINGS, _STYLES_REL, _VBA = (
     "http://schemas.microsoft.com/office/2006/relationships/vbaProject")
 _TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml."
 _BOOK_TYPES = (_TYPE + "sheet.main+xml", _TYPE + "template.main+xml")
-_PART_TYPES = {_WORKSHEET: _TYPE + "worksheet+xml",
-               _SHARED_STRINGS: _TYPE + "sharedStrings+xml", _STYLES_REL: _TYPE + "styles+xml"}
+_PART_TYPES = {_WORKSHEET: _TYPE + "worksheet+xml",  # as compared: in lower case
+               _SHARED_STRINGS: _TYPE + "sharedstrings+xml", _STYLES_REL: _TYPE + "styles+xml"}
 _STRICT_MESSAGE = ("the workbook is saved as 'Strict Open XML'; save it as an ordinary "
                    "'Excel Workbook (.xlsx)'")
 
 
 def _content_types(root: Any) -> dict[str, str]:
-    """Part name (as compared) -> content type, and '.ext' -> the default for an extension."""
+    """Part name (as compared) -> content type, and '.ext' -> the default for an extension.
+    Content types are media types, compared without regard to ASCII case."""
     types: dict[str, str] = {}
     for element in root:
         tag = element.tag
         if tag == f"{{{_TYPES_NS}}}Default":
             types["." + (element.get("Extension") or "").translate(_ASCII_LOWER)] = \
-                element.get("ContentType", "")
+                element.get("ContentType", "").strip().translate(_ASCII_LOWER)
     for element in root:
         if element.tag == f"{{{_TYPES_NS}}}Override":
-            types[_key(element.get("PartName") or "")] = element.get("ContentType", "")
+            types[_key(element.get("PartName") or "")] = \
+                element.get("ContentType", "").strip().translate(_ASCII_LOWER)
     return types
 
 
@@ -605,6 +728,9 @@ def _resolve(source: str, target: str) -> str:
     leaves the package, or is not a plain path, refuses the file."""
     if any(ch in target for ch in "?#\\") or "://" in target:
         raise _inconsistent(f"a relationship points outside the package ({_printable(target)})")
+    if "." in target.split("/"):
+        # "./sheet1.xml": LibreOffice finds no part there, Excel may: not a plain path
+        raise _inconsistent(f"a relationship's target is not a plain path ({_printable(target)})")
     if target.startswith("/"):
         path = posixpath.normpath(target.lstrip("/"))
     else:
@@ -621,6 +747,8 @@ def _read_structure(types: dict[str, str], root_rels: bytes, book: Any, book_par
     if book.tag != f"{{{_MAIN_NS}}}workbook" or book_type not in _BOOK_TYPES:
         raise _inconsistent(f"the part {_printable(book_part)} named as the workbook is not "
                             f"one (its content type is {_printable(book_type) or 'missing'})")
+    # a second workbookPr (date1904) or sheets list: LibreOffice reads the later or both
+    _once(book, _BOOK_SINGLES, "the workbook")
     rels = _relationships(book_rels) if book_rels is not None else []
     by_id: dict[str, tuple[str, str, bool]] = {}
     for rid, kind, target, external in rels:
@@ -694,7 +822,9 @@ _DOCTYPE_MESSAGE = ("the workbook's XML declares a DOCTYPE or entities, which Ex
 _M = "{" + _MAIN_NS + "}"
 _C, _V, _F, _IS, _T, _R, _ROW, _SI = (_M + n for n in ("c", "v", "f", "is", "t", "r", "row",
                                                         "si"))
-_SHEET_DATA, _EXT_LST = _M + "sheetData", _M + "extLst"
+_SHEET_DATA, _EXT_LST, _MERGE_CELL = _M + "sheetData", _M + "extLst", _M + "mergeCell"
+_RPR, _VERT_ALIGN, _STRIKE = _M + "rPr", _M + "vertAlign", _M + "strike"
+_DRAWN = frozenset((_M + "drawing", _M + "controls", _M + "oleObjects"))
 _DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_comments=True, remove_pis=True)
@@ -731,19 +861,47 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
+class MarkedText(str):
+    """A text some of whose characters a spreadsheet draws raised, lowered or struck out
+    (rich-text runs): "10" and a superscript "2" show 10², though the text is "102"."""
+
+    __slots__ = ()
+
+
 def _text_of(element: Any) -> str:
     """The text a string shows: its <t>, or its runs' <t> joined; phonetic hints (rPh) and
-    their properties are left out."""
+    their properties are left out. A run drawn raised, lowered or struck out makes it a
+    MarkedText."""
     if len(element) == 1 and element[0].tag == _T:
         return element[0].text or ""
     parts = []
+    marked = False
     for child in element:
         tag = child.tag
         if tag == _T:
             parts.append(child.text or "")
         elif tag == _R:
             parts.extend(t.text or "" for t in child if t.tag == _T)
-    return "".join(parts)
+            properties = child.find(_RPR)
+            if properties is not None and not marked:
+                marked = _marks(properties)
+    text = "".join(parts)
+    return MarkedText(text) if marked else text
+
+
+def _marks(properties: Any) -> bool:
+    """Whether a run's properties draw it raised or lowered (vertAlign) or struck out."""
+    for prop in properties:
+        if prop.tag == _VERT_ALIGN and (prop.get("val") or "") in ("superscript", "subscript"):
+            return True
+        if prop.tag == _STRIKE and not _false(prop.get("val")):
+            return True
+    return False
+
+
+def _marked_like(source: str, text: str) -> str:
+    """``text`` (decoded or cut from ``source``) a MarkedText if ``source`` was one."""
+    return MarkedText(text) if source.__class__ is MarkedText else text
 
 
 def _placed_texts(si: Any) -> int:
@@ -758,7 +916,8 @@ def _placed_texts(si: Any) -> int:
 
 
 def _cut(text: str) -> tuple[str, int | None]:
-    """Text kept to MAX_TEXT + 1 characters, and its full length if it was cut."""
+    """Text (decoded: its length is what it shows) kept to MAX_TEXT + 1 characters, and its
+    full length if it was cut."""
     if len(text) <= MAX_TEXT:
         return text, None
     return text[: MAX_TEXT + 1], len(text)
@@ -788,10 +947,12 @@ def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
         else:
             text = _text_of(si)
             placed += _placed_texts(si)
+        raw = text
+        text = unescape(text)  # first: "_x000D_" is one character shown
         if len(text) > MAX_TEXT:
             lengths[len(strings)] = len(text)
             text = text[: MAX_TEXT + 1]
-        strings.append(unescape(text))
+        strings.append(_marked_like(raw, text))
     if _COUNT_TEXTS(root) != placed:
         raise _inconsistent("the shared strings hold a text outside any string")
     if len(strings) > MAX_SHARED_STRINGS:
@@ -803,18 +964,33 @@ def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
 def _styles(root: Any) -> Styles:
     """The number format of each cell style: its code where the styles define it, else the
     built-in one of its id; only ``styleSheet/numFmts/numFmt`` defines codes (a differential
-    format's numFmt is a conditional format's, not a cell's)."""
+    format's numFmt is a conditional format's, not a cell's). A collection given twice, or a
+    format id defined twice with two codes, refuses the part: LibreOffice reads the later
+    one, and what Excel reads is not known."""
+    if root.tag != _M + "styleSheet":
+        raise _inconsistent("the styles part is not one")
+    _once(root, _STYLE_COLLECTIONS, "the styles")
     codes: dict[int, str] = {}
     formats = root.find(_M + "numFmts")
+    if formats is not None and len(formats) > MAX_NUMBER_FORMATS:
+        raise FileRefused("too-large", f"the workbook defines over {MAX_NUMBER_FORMATS:,} "
+                          "number formats, more than Excel can load (about 250): " + _RESEND)
     for n in formats if formats is not None else ():
         if n.tag == _M + "numFmt":
-            codes[_number(n.get("numFmtId") or "", default=-1)] = n.get("formatCode", "")
+            format_id = _number(n.get("numFmtId") or "", default=-1)
+            code = n.get("formatCode", "")
+            if codes.get(format_id, code) != code:
+                raise _inconsistent(f"the styles define the number format {format_id} twice")
+            codes[format_id] = code
     xfs = root.find(_M + "cellXfs")
-    ids = [_number(x.get("numFmtId") or "0") for x in (xfs if xfs is not None else ())
-           if x.tag == _M + "xf"]
-    if len(ids) > MAX_STYLES:
+    if xfs is not None and len(xfs) > MAX_STYLES:
         raise FileRefused("zip-bomb", f"the workbook holds over {MAX_STYLES:,} cell styles; it "
                           "is not a return")
+    xf_tag = _M + "xf"
+    written = [x.get("numFmtId") or "0" for x in (xfs if xfs is not None else ())
+               if x.tag == xf_tag]
+    numbers = {text: _number(text) for text in set(written)}  # a few distinct ids
+    ids = [numbers[text] for text in written]
     dxfs = root.find(_M + "dxfs")
     conditional = dxfs is not None and any(
         child.tag == _M + "numFmt" for dxf in dxfs for child in dxf)
@@ -822,36 +998,65 @@ def _styles(root: Any) -> Styles:
                   conditional)
 
 
+_BOOK_SINGLES = frozenset(f"{{{_MAIN_NS}}}{n}" for n in (
+    "fileVersion", "workbookPr", "workbookProtection", "bookViews", "sheets", "definedNames",
+    "calcPr"))
+_STYLE_COLLECTIONS = frozenset(_M + n for n in (
+    "numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs"))
+_SHEET_SINGLES = frozenset(_M + n for n in (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "sheetData", "mergeCells"))
+
+
+def _once(root: Any, tags: frozenset[str], what: str) -> None:
+    """Each of ``tags`` at most once among the children of ``root`` (the schema's rule): a
+    second copy is read by some spreadsheets and not by others."""
+    seen: set[str] = set()
+    for child in root:
+        tag = child.tag
+        if tag in tags:
+            if tag in seen:
+                raise _inconsistent(f"{what} hold two {tag.rsplit('}', 1)[-1]} elements")
+            seen.add(tag)
+
+
 def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
-                 max_col: int, *, conditional: bool = False, rich: bool = True) -> SheetData:
+                 max_col: int, *, conditional: bool = False, rich: bool = True,
+                 arrays: bool = True, date1904: bool = False) -> SheetData:
     """Every cell that holds a value or a formula, by (row, col), where Excel reads cells:
     ``worksheet/sheetData/row/c``, rows and cells in order, each once (a row or cell without
     its address follows the one before it, as the schema allows). A cell anywhere else, or
     out of order, refuses the sheet. The loop handles the common shapes inline (it is the
     reader's hot spot). ``conditional``: the part mentions conditional formats (in the sheet
     or in its extensions, as Excel 2010 writes some); ``rich``: it may hold value metadata
-    (``vm``), so each cell is asked."""
+    (``vm``), so each cell is asked; ``arrays``: it may hold array formulas or data tables,
+    so each formula is asked what it fills. Columns may be described in several ``cols`` elements
+    (the schema allows it), and all count."""
     if root.tag != f"{_M}worksheet":
         raise _inconsistent("a sheet's part is not a worksheet")
     sheet_data = None
     drawing = False
     hides_zeros = False
-    hidden_cols: set[int] = set()
+    hidden_mask = 0  # bit i: column i hidden
     zero_height = False
+    merges: tuple[tuple[int, int, int, int], ...] = ()
     for child in root:
         tag = child.tag
         if tag == _SHEET_DATA:
             if sheet_data is not None:
                 raise _inconsistent("a sheet holds two sets of cells")
             sheet_data = child
-        elif tag == _M + "drawing":
-            drawing = True
+        elif tag in _DRAWN:
+            drawing = True  # shapes, pictures, controls or embedded objects over the cells
         elif tag == _M + "sheetViews":
             hides_zeros = any(_false(v.get("showZeros")) for v in child)
         elif tag == _M + "cols":
-            hidden_cols = _hidden_columns(child, max_col)
+            hidden_mask |= _hidden_columns(child, max_col)
         elif tag == _M + "sheetFormatPr":
             zero_height = _true(child.get("zeroHeight"))
+        elif tag == _M + "mergeCells":
+            merges = _merges(child)
+    _once(root, _SHEET_SINGLES - {_SHEET_DATA}, "a sheet's settings")
+    formula_ranges: list[tuple[int, int, int, int]] = []
     cells: Cells = {}
     beyond: tuple[int, int] | None = None
     hidden_rows: set[int] = set()
@@ -911,18 +1116,17 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         count = len(c)
         cell: Cell | None
         if rich and c.get("vm") is not None:  # value metadata: a picture or linked data
-            cell = _cell(c, shared, lengths)
+            cell = _cell(c, shared, lengths, date1904)
             if cell is not None:
                 cell = cell._replace(value=RichValue(cell.value))
         elif count == 1 and kind == "s" and first.tag == v_tag:
-            try:
-                index = int(first.text or "")
-                if index < 0:
-                    raise IndexError(index)  # shared[-1] would be the last string
+            text = first.text or ""
+            if text.isdigit() and text.isascii() and len(text) <= 9 and int(text) < len(shared):
+                index = int(text)  # ASCII digits only: int() takes "1_0" and "١٢"
                 cell = new(Cell, (shared[index], None, True, style,
                                   lengths.get(index) if lengths else None))
-            except (ValueError, IndexError):
-                cell = _cell(c, shared, lengths)  # a broken index: the general reader
+            else:
+                cell = _cell(c, shared, lengths, date1904)  # a broken index: the general reader
         elif (kind is None or kind == "n") and (
                 (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
                                                         and c[1].tag == v_tag)):
@@ -940,15 +1144,19 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
                 continue  # <v/>: nothing
         elif kind == "inlineStr" and count == 1 and first.tag == is_tag and len(first) == 1 \
                 and first[0].tag == t_tag:  # a text stored in the cell (openpyxl writes it)
-            text = first[0].text or ""
+            text = unescape(first[0].text or "")
             if len(text) <= MAX_TEXT:
-                cell = new(Cell, (unescape(text), None, True, style, None))
+                cell = new(Cell, (text, None, True, style, None))
             else:
-                cell = _cell(c, shared, lengths)
+                cell = _cell(c, shared, lengths, date1904)
         else:
-            cell = _cell(c, shared, lengths)
+            cell = _cell(c, shared, lengths, date1904)
         if cell is None:
             continue
+        if arrays and cell.formula is not None:
+            spread = _formula_range(c)
+            if spread is not None:
+                formula_ranges.append(spread)
         if pos[0] >= max_row or pos[1] >= max_col:
             if beyond is None:
                 beyond = pos
@@ -956,8 +1164,57 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         cells[pos] = cell
         if len(cells) > MAX_CELLS:
             raise _too_many_cells()
+    hidden_cols = frozenset(i for i in range(max_col) if hidden_mask >> i & 1)
     return SheetData(cells, beyond, frozenset(r for r in hidden_rows if r < max_row),
-                     frozenset(hidden_cols), hides_zeros, drawing, conditional)
+                     hidden_cols, hides_zeros, drawing, conditional, merges,
+                     tuple(formula_ranges))
+
+
+def _range(ref: str) -> tuple[int, int, int, int] | None:
+    """``"B2:D4"`` (or one cell) as (first row, first col, last row, last col), or None."""
+    first, _, last = ref.partition(":")
+    start = split_ref(first.strip())
+    end = split_ref(last.strip()) if last else start
+    if start is None or end is None:
+        return None
+    return (min(start[0], end[0]), min(start[1], end[1]), max(start[0], end[0]),
+            max(start[1], end[1]))
+
+
+def _merges(element: Any) -> tuple[tuple[int, int, int, int], ...]:
+    """The merged ranges of a sheet; more than any form has refuses the sheet."""
+    refs = [m.get("ref") or "" for m in element if m.tag == _MERGE_CELL]
+    if len(refs) > MAX_MERGES:
+        raise FileRefused("too-large", f"a sheet merges over {MAX_MERGES:,} ranges of cells; "
+                          "a return has a few dozen: " + _RESEND)
+    return _merged_ranges(tuple(refs))
+
+
+@lru_cache(maxsize=256)
+def _merged_ranges(refs: tuple[str, ...]) -> tuple[tuple[int, int, int, int], ...]:
+    """The ranges of merge references (the same in every return of one generator: read
+    once)."""
+    out = []
+    for ref in refs:
+        found = _range(ref)
+        if found is None:
+            raise _inconsistent(f"a sheet merges cells at an address that is not one "
+                                f"({_printable(ref[:24])})")
+        if found[0] != found[2] or found[1] != found[3]:
+            out.append(found)
+    return tuple(out)
+
+
+def _formula_range(c: Any) -> tuple[int, int, int, int] | None:
+    """The range an array formula or data table fills, from its master cell, if wider than
+    the cell itself."""
+    f = c.find(_F)
+    if f is None or f.get("t") not in ("array", "dataTable"):
+        return None
+    found = _range(f.get("ref") or "")
+    if found is None or (found[0] == found[2] and found[1] == found[3]):
+        return None
+    return found
 
 
 def _place_by_order(element: Any, tag: str, number: Any, placed: dict[Any, int]) -> int:
@@ -997,31 +1254,40 @@ def _column_number(address: str) -> int:
     return pos[1]
 
 
+#: A row lower than this (points) or a column narrower than this (characters) shows nothing
+#: readable: as good as hidden.
+MIN_ROW_HEIGHT = 1.0
+MIN_COL_WIDTH = 0.5
+
+
 def _row_hidden(row: Any, zero_height: bool) -> bool:
     if _true(row.get("hidden")):
         return True
     height = row.get("ht")
     if height is not None:
         try:
-            return float(height) == 0
+            return 0 <= float(height) < MIN_ROW_HEIGHT
         except ValueError:
             return False
     return zero_height
 
 
-def _hidden_columns(cols: Any, max_col: int) -> set[int]:
-    hidden: set[int] = set()
+def _hidden_columns(cols: Any, max_col: int) -> int:
+    """The columns hidden (or too narrow to show anything), as a bit mask: column i is bit
+    i (a mask, so that many overlapping col elements cost little)."""
+    mask = 0
     for col in cols:
         width = col.get("width")
         try:
-            narrow = width is not None and float(width) == 0
+            narrow = width is not None and 0 <= float(width) < MIN_COL_WIDTH
         except ValueError:
             narrow = False
         if _true(col.get("hidden")) or narrow:
             low = max(1, _number(col.get("min") or "", default=1))
             high = min(max_col, _number(col.get("max") or "", default=low))
-            hidden.update(range(low - 1, high))
-    return hidden
+            if high >= low:
+                mask |= ((1 << (high - low + 1)) - 1) << (low - 1)
+    return mask
 
 
 def _true(value: str | None) -> bool:
@@ -1050,6 +1316,30 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def _twice(c: Any, what: str) -> FileRefused:
+    return _inconsistent(f"a cell holds its {what} twice (at "
+                         f"{_printable((c.get('r') or '')[:12])}), and spreadsheets differ on "
+                         "which one they show")
+
+
+def iso_to_serial(text: str, date1904: bool = False) -> float | None:
+    """An ISO 8601 date, date-time or time (``t="d"``) as the serial a spreadsheet stores
+    for it in the workbook's date system, or None if it is not one."""
+    try:
+        if ":" in text and "-" not in text[:5]:  # a time of day alone: 12:30:00
+            moment = time.fromisoformat(text.replace("Z", "+00:00"))
+            return (moment.hour * 3600 + moment.minute * 60 + moment.second
+                    + moment.microsecond / 1e6) / 86400
+        day = datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return None
+    base = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+    serial = (day - base).total_seconds() / 86400
+    if not date1904 and serial < 61:
+        serial -= 1  # before Excel's phantom 29 February 1900
+    return serial if serial >= 0 else None
+
+
 def _float(text: str) -> Any:
     """A number as a spreadsheet stores it: ASCII, no digit separators; anything else (which
     Python's float() would take: "١٢", "1_000") stays the text it is."""
@@ -1061,8 +1351,18 @@ def _float(text: str) -> Any:
     return text
 
 
-def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
+_CELL_TYPES = frozenset(("n", "s", "str", "inlineStr", "b", "e", "d"))
+
+
+def _cell(c: Any, shared: list[str], lengths: dict[int, int],
+          date1904: bool = False) -> Cell | None:
+    """One cell, any shape. A type the schema does not know, or a value, formula or text
+    given twice, refuses the sheet: spreadsheets differ on which one they show (LibreOffice
+    shows the last value, and nothing for an unknown type)."""
     kind = c.get("t") or "n"
+    if kind not in _CELL_TYPES:
+        raise _inconsistent(f"a cell has a type no spreadsheet knows ({_printable(kind[:12])}, "
+                            f"at {_printable((c.get('r') or '')[:12])})")
     style = c.get("s")
     v_text: str | None = None
     has_v = False
@@ -1071,35 +1371,44 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int]) -> Cell | None:
     for child in c:
         tag = child.tag
         if tag == _V:
-            if not has_v:
-                has_v, v_text = True, child.text
+            if has_v:
+                raise _twice(c, "value")
+            has_v, v_text = True, child.text
         elif tag == _F:
+            if formula is not None:
+                raise _twice(c, "formula")
             formula = child.text or ""
         elif tag == _IS:
+            if inline is not None:
+                raise _twice(c, "text")
             inline = _text_of(child)
+    if has_v and inline is not None:
+        # a value and an inline text: the reader took the text, LibreOffice shows nothing
+        raise _twice(c, "value (as a number and as a text)")
     full: int | None = None
     if kind == "inlineStr":
-        text, full = _cut(inline or "")
-        value = unescape(text)
+        value, full = _cut(unescape(inline or ""))
+        value = _marked_like(inline or "", value)
     elif not has_v:
         value = None
     elif kind == "s":
-        try:
-            index = int(v_text or "") if len(v_text or "") <= 9 else -1
-            if index < 0:
-                raise IndexError(index)
-            value, full = shared[index], lengths.get(index)
-        except (ValueError, IndexError):
+        text = (v_text or "").strip()
+        if _digits(text) and len(text) <= 9 and int(text) < len(shared):
+            value, full = shared[int(text)], lengths.get(int(text))
+        else:
             value = ErrorValue("#REF-STRING")
     elif kind == "str":
-        text, full = _cut(v_text or "")
-        value = unescape(text)
+        value, full = _cut(unescape(v_text or ""))
     elif kind == "b":
         value = (v_text or "").strip() in ("1", "true")
     elif kind == "e":
         value = ErrorValue((v_text or "")[:32])
     elif kind == "d":
-        value = (v_text or "")[:64]
+        # an ISO 8601 date: spreadsheets store and show it as the serial of that day
+        value = iso_to_serial((v_text or "").strip(), date1904)
+        if value is None:
+            raise _inconsistent(f"a cell holds a date that is not one "
+                                f"({_printable((v_text or '')[:24])})")
     elif not (v_text or "").strip():
         value = None
     else:

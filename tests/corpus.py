@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from pmqa_xlsx import build_cellmap, generate_roster, generate_workbook, load_layout
 from pmqa_xlsx.cellmap import CellMap, InputCell
@@ -157,6 +158,11 @@ CASES = [
          merge_state="ok_with_warnings", what="an answered row hidden"),
     Case("drawing.xlsx", "drawing-over-form", state="ok_with_warnings",
          merge_state="ok_with_warnings", what="a shape drawn over หมวด 3"),
+    Case("hidden-sheet.xlsx", "hidden-sheet", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="หมวด 3, answered, then hidden"),
+    Case("merged-over-input.xlsx", "covered-input", state="ok_with_warnings",
+         merge_state="ok_with_warnings", what="an answered text blank merged into the cell on "
+         "its left, which is all a spreadsheet shows"),
     # text and numbers no file should hold
     Case("lone-surrogate.xlsx", "lost-character", state="ok_with_warnings",
          merge_state="ok_with_warnings", what="_xD800_ (a lone surrogate) in an answer"),
@@ -637,6 +643,17 @@ def _conditional_number_format(base: Path, target: Path, layout: Layout, cellmap
     rewrite_zip(base, target, change)
 
 
+def _hidden_sheet(base: Path, target: Path, *_: object) -> None:
+    rewrite_zip(base, target, lambda name, data: re.sub(
+        'name="หมวด 3"([^>]*)state="visible"'.encode(), lambda m: 'name="หมวด 3"'.encode()
+        + m.group(1) + b'state="hidden"', data) if name == "xl/workbook.xml" else data)
+
+
+def _merged_over_input(sheet: bytes, cell: InputCell) -> bytes:
+    merge = f'<mergeCell ref="{xl_rowcol_to_cell(cell.row, cell.col - 1)}:{cell.ref}"/>'.encode()
+    return re.sub(rb"(<mergeCells[^>]*>)", lambda m: m.group(1) + merge, sheet, count=1)
+
+
 def _docprops_oversized(base: Path, target: Path, *_: object) -> None:
     core = (b'<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.'
             b'openxmlformats.org/package/2006/metadata/core-properties" xmlns:dcterms="http://'
@@ -673,6 +690,8 @@ READER_BUILDERS: dict[str, Builder] = {
     "conditional-number-format.xlsx": _conditional_number_format,
     "hidden-row.xlsx": _in_sheet("text", _hidden_row),
     "drawing.xlsx": _drawing,
+    "hidden-sheet.xlsx": _hidden_sheet,
+    "merged-over-input.xlsx": _in_sheet("text", _merged_over_input),
     "lone-surrogate.xlsx": _cell_edit("text", "<is><t>ก_xD800_ข</t></is>",
                                       attrs='t="inlineStr"'),
     "huge-style-index.xlsx": _cell_edit("number", "<v>85</v>", attrs='s="' + "9" * 5000 + '"'),

@@ -97,7 +97,7 @@ def top(path: str, folder: Path) -> str:
 def test_the_corpus_covers_the_cases_and_nothing_else(corpus: Path) -> None:
     names = {p.name for p in (corpus / "returns").iterdir()}
     assert names == {c.name for c in CASES} | set(GOOD)
-    assert len(CASES) == 71 and len(GOOD) == 11
+    assert len(CASES) == 73 and len(GOOD) == 11
 
 
 def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
@@ -185,7 +185,7 @@ def _capped() -> None:
 
 @pytest.fixture(scope="module")
 def merged(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """``pmqa-xlsx merge`` over the whole corpus (72 files: enough for two worker processes),
+    """``pmqa-xlsx merge`` over the whole corpus (74 files: enough for two worker processes),
     as its own capped process, the inputs fingerprinted before and after."""
     out = tmp_path_factory.mktemp("merged")
     before = fingerprints(corpus / "returns")
