@@ -602,25 +602,34 @@ def _sheet_points_elsewhere(base: Path, target: Path, *_: object) -> None:
         if name == _BOOK_RELS else data)
 
 
-def _drawing(base: Path, target: Path, *_: object) -> None:
-    member = sheet_part(base, "หมวด 3")
+def with_sheet_part(base: Path, target: Path, sheet: str, element: str, kind: str,
+                    part: str, data: bytes) -> Path:
+    """A copy of ``base`` whose ``sheet`` refers (by ``<element r:id>``, relationship type
+    ``kind``) to a new part ``xl/drawings/<part>`` holding ``data``: a drawing, a legacy
+    (VML) drawing."""
+    member = sheet_part(base, sheet)
     folder, name = member.rsplit("/", 1)
     rels = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            b'package/2006/relationships"><Relationship Id="rIdD" Type="http://schemas.'
-            b'openxmlformats.org/officeDocument/2006/relationships/drawing" '
-            b'Target="../drawings/drawing1.xml"/></Relationships>')
-    drawing = (b'<?xml version="1.0"?><xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/'
-               b'drawingml/2006/spreadsheetDrawing"/>')
+            b'package/2006/relationships"><Relationship Id="rIdX" Type="http://schemas.'
+            b'openxmlformats.org/officeDocument/2006/relationships/' + kind.encode() +
+            b'" Target="../drawings/' + part.encode() + b'"/></Relationships>')
 
-    def change(part: str, data: bytes) -> bytes:
-        if part == member:
-            data = data.replace(b"<worksheet ", b'<worksheet xmlns:r="http://schemas.'
-                                b'openxmlformats.org/officeDocument/2006/relationships" ', 1)
-            return re.sub(rb"(</sheetData>.*?)(</worksheet>)", lambda m: m.group(1) +
-                          b'<drawing r:id="rIdD"/>' + m.group(2), data, count=1, flags=re.S)
-        return data
-    rewrite_zip(base, target, change, {f"{folder}/_rels/{name}.rels": rels,
-                                       "xl/drawings/drawing1.xml": drawing})
+    def change(name_: str, old: bytes) -> bytes:
+        if name_ != member:
+            return old
+        old = old.replace(b"<worksheet ", b'<worksheet xmlns:r="http://schemas.'
+                          b'openxmlformats.org/officeDocument/2006/relationships" ', 1)
+        return re.sub(rb"(</sheetData>.*?)(</worksheet>)", lambda m: m.group(1) + b"<" +
+                      element.encode() + b' r:id="rIdX"/>' + m.group(2), old, count=1,
+                      flags=re.S)
+    return rewrite_zip(base, target, change, {f"{folder}/_rels/{name}.rels": rels,
+                                              f"xl/drawings/{part}": data})
+
+
+def _drawing(base: Path, target: Path, *_: object) -> None:
+    with_sheet_part(base, target, "หมวด 3", "drawing", "drawing", "drawing1.xml",
+                    b'<?xml version="1.0"?><xdr:wsDr xmlns:xdr="http://schemas.'
+                    b'openxmlformats.org/drawingml/2006/spreadsheetDrawing"/>')
 
 
 def _conditional_number_format(base: Path, target: Path, layout: Layout, cellmap: CellMap,

@@ -501,25 +501,9 @@ def test_legacy_shapes_over_a_sheet_are_pointed_out(good: Path, cellmap: CellMap
                                                     drawn: bool) -> None:
     """A VML text box, or a note shown open (as LibreOffice saves one), is drawn over the
     cells like a DrawingML shape, which was flagged; a closed note (a red corner) is not."""
-    sheet = first(cellmap, "text").sheet
-    member = corpus.sheet_part(good, sheet)
-    folder, name = member.rsplit("/", 1)
-    rels = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            b'package/2006/relationships"><Relationship Id="rIdV" Type="http://schemas.'
-            b'openxmlformats.org/officeDocument/2006/relationships/vmlDrawing" '
-            b'Target="../drawings/vmlDrawing1.vml"/></Relationships>')
-
-    def change(part: str, data: bytes) -> bytes:
-        if part == member:
-            data = data.replace(b"<worksheet ", b'<worksheet xmlns:r="http://schemas.'
-                                b'openxmlformats.org/officeDocument/2006/relationships" ', 1)
-            return re.sub(rb"(</sheetData>.*?)(</worksheet>)", lambda m: m.group(1) +
-                          b'<legacyDrawing r:id="rIdV"/>' + m.group(2), data, count=1,
-                          flags=re.S)
-        return data
-    path = corpus.rewrite_zip(good, tmp_path / "v.xlsx", change, {
-        f"{folder}/_rels/{name}.rels": rels,
-        "xl/drawings/vmlDrawing1.vml": _VML.format(kind=kind, visible=visible).encode()})
+    path = corpus.with_sheet_part(good, tmp_path / "v.xlsx", first(cellmap, "text").sheet,
+                                  "legacyDrawing", "vmlDrawing", "vmlDrawing1.vml",
+                                  _VML.format(kind=kind, visible=visible).encode())
     codes = read_return(path).problems["code"].tolist()
     assert ("drawing-over-form" in codes) == drawn, codes
 
