@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import LayoutError
+from .errors import LayoutError, PmqaError
 
 #: Keys of a roster that identity fields may be pre-filled from.
 ROSTER_KEYS = ("agency_code", "agency_name", "ministry")
@@ -321,6 +321,55 @@ def load_layout(name_or_path: str | Path | None = None) -> Layout:
     except (OSError, UnicodeDecodeError) as exc:
         raise LayoutError(str(path), [f"$: cannot read the file ({exc})"]) from exc
     return parse_layout(text, source=str(path))
+
+
+class LayoutsError(PmqaError):
+    """Several layout files of which some cannot be used: each one's LayoutError, in order."""
+
+    def __init__(self, errors: Sequence[LayoutError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def load_layouts(files: Iterable[str | Path] = (), dirs: Iterable[str | Path] = ()) -> tuple[
+        Layout, ...]:
+    """The layouts a command reads returns with: each of ``files`` (a path or a bundled
+    name), then every ``*.yaml``/``*.yml`` in each of ``dirs`` (sorted by name); the bundled
+    layouts when neither is given. Each file is loaded once (a file named twice counts once).
+
+    Raises LayoutsError listing every file that does not load, each with its YAML paths, so
+    that a broken layout is a problem of the command, never a reason to reject returns.
+    """
+    paths: list[Path] = []
+    errors: list[LayoutError] = []
+    for name in files:
+        try:
+            paths.append(resolve_layout_path(name))
+        except LayoutError as exc:
+            errors.append(exc)
+    for folder in map(Path, dirs):
+        found = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml")
+                       and p.is_file()) if folder.is_dir() else []
+        if not found:
+            errors.append(LayoutError(str(folder), [
+                "$: holds no .yaml layout" if folder.is_dir() else "$: no such folder"]))
+        paths.extend(found)
+    if not paths and not errors:
+        paths = list(bundled_layouts().values())
+    layouts: list[Layout] = []
+    seen: set[Path] = set()
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            layouts.append(load_layout(path))
+        except LayoutError as exc:
+            errors.append(exc)
+    if errors:
+        raise LayoutsError(errors)
+    return tuple(layouts)
 
 
 def parse_layout(text: str, *, source: str = "<string>") -> Layout:
