@@ -90,10 +90,12 @@ class TooLong:
     length: int
     limit: int
 
-    def message(self) -> str:
+    def message(self, fix: str = "shorten it") -> str:
+        """``the error alert Excel shows ('...') would be 230 characters, and Excel takes at
+        most 224: shorten it by 6``, with ``fix`` saying what to shorten."""
         shown = self.text if len(self.text) <= 60 else self.text[:57] + "..."
-        return (f"the {self.what} Excel shows with it ('{shown}') would be {self.length:,} "
-                f"characters; Excel takes at most {self.limit}: shorten it by "
+        return (f"the {self.what} Excel shows ('{shown}') would be {self.length:,} "
+                f"characters, and Excel takes at most {self.limit}: {fix} by "
                 f"{self.length - self.limit:,}")
 
 
@@ -146,8 +148,10 @@ def validation_for(cell: InputCell) -> Validation | None:
 def validation_groups(cells: Iterable[InputCell]) -> dict[Validation, list[InputCell]]:
     """The cells of each distinct validation, in the order of their first cell."""
     groups: dict[Validation, list[InputCell]] = {}
+    built: dict[tuple[Any, ...], Validation | None] = {}  # what validation_for reads
     for cell in cells:
-        validation = validation_for(cell)
+        key = (cell.kind, cell.choices, cell.label, cell.number, cell.prompt)
+        validation = built[key] if key in built else built.setdefault(key, validation_for(cell))
         if validation is not None:
             groups.setdefault(validation, []).append(cell)
     return groups
