@@ -30,6 +30,8 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from . import prompts
 from .cellmap import CellMap, InputCell, SheetPlan, build_cellmap
 from .layout import IndicatorSheet, Layout, Places, iter_rows
@@ -213,8 +215,9 @@ class _Sheet:
         for label in self.plan.labels:
             if len(label.text) > EXCEL_MAX_TEXT // 2 \
                     and prompts.utf16_length(label.text) > EXCEL_MAX_TEXT:
-                out.append(f"{self.path}: the text at '{label.sheet}'!{_ref(label.row, label.col)}"
-                           f" ('{label.text[:40]}...') would be "
+                ref = xl_rowcol_to_cell(label.row, label.col)
+                out.append(f"{self.path}: the text at '{label.sheet}'!{ref} "
+                           f"('{label.text[:40]}...') would be "
                            f"{prompts.utf16_length(label.text):,} characters, and an Excel cell "
                            f"holds at most {EXCEL_MAX_TEXT:,}: shorten it")
         for formula in self.plan.formulas:
@@ -345,12 +348,6 @@ def _add_text(counts: list[int], text: str) -> None:
     counts[1] += stored.count("=")
     counts[2] += stored.count("_x")
     counts[3] += len(stored.encode("utf-8", "surrogatepass"))
-
-
-def _ref(row: int, col: int) -> str:
-    from xlsxwriter.utility import xl_rowcol_to_cell
-
-    return xl_rowcol_to_cell(row, col)
 
 
 def _lower_bounds(layout: Layout) -> list[str]:

@@ -97,6 +97,11 @@ def read_yaml(text: str) -> YamlRead:
         return _Composer().read(yaml.parse(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         return YamlRead(None, (syntax_problem(exc),), True)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not take, at a position
+        line = text.count("\n", 0, exc.position) + 1
+        return YamlRead(None, (f"$ (line {line}): not valid YAML: the character "
+                               f"U+{exc.character:04X} cannot be in a YAML file (nor shown in "
+                               "a workbook); remove it",), True)
     except yaml.YAMLError as exc:  # no position known
         return YamlRead(None, (f"$: not valid YAML: {exc}",), True)
     except RecursionError:  # not expected (nothing here recurses); never a traceback
@@ -116,7 +121,7 @@ def syntax_problem(exc: yaml.MarkedYAMLError) -> str:
     problem, noticed = exc.problem or "", exc.problem_mark
     at = _at(noticed) if noticed else "the end of the file"
     line = noticed.line + 1 if noticed else 1
-    if "\\t" in problem or "tab" in problem:
+    if "'\\t'" in problem or "tab character" in problem:
         return (f"$ (line {line}): not valid YAML: a tab at {at}; YAML indents with spaces "
                 "only: replace the tab with spaces")
     if opened is not None and "quoted scalar" in context and "end of stream" in problem:

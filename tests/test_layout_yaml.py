@@ -173,6 +173,13 @@ def test_a_bad_indent_is_reported_at_its_line() -> None:
         "column (spaces only)"]
 
 
+def test_a_control_character_is_reported_at_its_line() -> None:
+    n = line_of("  font: TH Sarabun New")
+    text = with_line("  font: TH Sarabun New", "  font: TH \x01Sarabun New\n")
+    assert problems(text) == [f"$ (line {n}): not valid YAML: the character U+0001 cannot be "
+                              "in a YAML file (nor shown in a workbook); remove it"]
+
+
 def test_a_duplicate_key_is_one_problem_among_the_others() -> None:
     n = line_of("  fiscal_year: 2562")
     text = with_line("  fiscal_year: 2562", "  fiscal_year: 2562\n  version: \"9\"\n")
