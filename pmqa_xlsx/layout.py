@@ -727,9 +727,10 @@ class _Checker:
                           f"{', '.join(ROSTER_KEYS)}")
             if roster is not None:
                 self.unique(rosters, roster, f"{at}.roster", "roster column")
+            field_id = self.field_id(item.get("id"), f"{at}.id")
             label = self.text(item.get("label"), f"{at}.label")
             fld = IdentityField(
-                id=self.field_id(item.get("id"), f"{at}.id"),
+                id=field_id,
                 label=label,
                 roster=roster,
                 prompt=self.prompt(item, at, label),
@@ -847,9 +848,10 @@ class _Checker:
                 item = self.mapping(entry, at, ("id", "label"), ("prompt",))
                 if item is None:
                     continue
+                blank_id = self.field_id(item.get("id"), f"{at}.id")
                 label = self.text(item.get("label"), f"{at}.label")
                 blank = Blank(
-                    id=self.field_id(item.get("id"), f"{at}.id"),
+                    id=blank_id,
                     label=label,
                     prompt=self.prompt(item, at, label),
                 )
