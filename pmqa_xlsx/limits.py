@@ -117,7 +117,7 @@ def workbook_problems(layout: Layout, places: Places) -> list[str]:
     if crossed:
         problems.append(
             f"{crossed}: a return of this layout, every input filled, would be more than the "
-            f"reader reads of one file (about {total.cost():.0%} of it: {total.markup:,} "
+            f"reader reads of one file (about {total.cost():.1%} of it: {total.markup:,} "
             f"XML elements of {MAX_PACKAGE_MARKUP:,}, {total.bytes / 2**20:.1f} MB of "
             f"{MAX_READ_BYTES // 2**20} MB, together); it gets there here: give fewer rows, "
             "tables or sheets")

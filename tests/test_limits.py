@@ -59,10 +59,10 @@ def sub_rows(count: int) -> Callable[[dict[str, Any]], None]:
 
 def test_the_largest_layout_loads_and_one_row_more_does_not() -> None:
     parse_layout(changed(with_rows(LARGEST_ROWS)))
-    (problem,) = problems_after(with_rows(LARGEST_ROWS + 1))
-    assert problem.startswith(
+    assert problems_after(with_rows(LARGEST_ROWS + 1)) == [
         "$.sheets[1].tables[4]: a return of this layout, every input filled, would be more "
-        "than the reader reads of one file (about 100% of it: ")
+        "than the reader reads of one file (about 100.2% of it: 68,555 XML elements of 80,000, "
+        "1.2 MB of 8 MB, together); it gets there here: give fewer rows, tables or sheets"]
 
 
 def test_rows_past_the_readers_last_are_refused_at_the_item() -> None:
