@@ -27,7 +27,15 @@ from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .guards import Output, OutputRefused, merge_outputs
 from .identity import Manifest, load_manifest
 from .inputs import path_text
-from .layout import DEFAULT_LAYOUT, Layout, LayoutsError, bundled_layouts, load_layout, load_layouts
+from .layout import (
+    DEFAULT_LAYOUT,
+    Layout,
+    LayoutsError,
+    bundled_layouts,
+    fiscal_year_problem,
+    load_layout,
+    load_layouts,
+)
 from .outputs import remove_temporaries
 from .parallel import Terminated, sigterm_raises
 from .roster import Agency, load_roster
@@ -35,13 +43,9 @@ from .rounds import Round, RoundError, declared_round
 
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    if value is None:
-        return None
-    if 1900 <= value < 2300:
-        raise click.BadParameter(f"{value} looks like a CE year; give the Buddhist Era year "
-                                 f"({value + 543})")
-    if not 2400 <= value <= 2800:
-        raise click.BadParameter(f"{value} is not a plausible Buddhist Era year (e.g. 2569)")
+    problem = None if value is None else fiscal_year_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
     return value
 
 
@@ -200,11 +204,37 @@ def list_layouts() -> None:
 
 @main.command("check-layout")
 @click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-def check_layout(path: Path) -> None:
-    """Validate a layout YAML file and list every problem with its path."""
+@click.option("--against", "old_path", metavar="OLD.yaml",
+              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="An earlier edit of the layout: say whether the content changed, and warn "
+                   "if it did but the form's version did not.")
+def check_layout(path: Path, old_path: Path | None) -> None:
+    """Validate a layout YAML file and list every problem with its path.
+
+    With --against, compare it with an earlier edit: returns of two edits of one form id and
+    version are told apart only by their fingerprint, so a change of content should come
+    with a new form.version. The warning still exits 0.
+    """
     layout = _layout(str(path))
     click.echo(f"{_path(path)}: ok ({layout.form.id} {layout.form.version}, fingerprint "
                f"{layout.fingerprint[:12]})")
+    if old_path is not None:
+        click.echo(_compared(layout, _layout(str(old_path)), old_path))
+
+
+def _compared(new: Layout, old: Layout, old_path: Path) -> str:
+    """One line on how ``new`` differs from the earlier edit ``old``."""
+    was = f"{_path(old_path)} ({old.form.id} {old.form.version}, fingerprint " \
+          f"{old.fingerprint[:12]})"
+    if new.fingerprint == old.fingerprint:
+        return f"no change: the same content as {was}"
+    if new.form.id != old.form.id:
+        return f"another form: the form id is {new.form.id!r}, {was} has {old.form.id!r}"
+    if new.form.version == old.form.version:
+        return (f"warning: the content differs from {was} but form.version is still "
+                f"{new.form.version!r}: returns of the two edits would be told apart only by "
+                "their fingerprint; raise form.version in the new edit")
+    return f"version {old.form.version!r} -> {new.form.version!r}: the content differs from {was}"
 
 
 @main.command()

@@ -39,13 +39,14 @@ from .cellmap import (
 from .errors import PmqaError
 from .guards import form_output, roster_outputs
 from .identity import is_token, new_token, normalise_code
-from .layout import META_SHEET, IndicatorSheet, Layout, NumberRule
+from .layout import META_SHEET, IndicatorSheet, Layout
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
 from .parallel import worker_count, worker_pool
+from .prompts import validation_groups
 from .roster import Agency, check_agencies, load_roster
 from .rules import percent_success, score
 from .styles import make_formats
-from .xlsxtext import Workbook, attribute_text, ooxml_text, t_element
+from .xlsxtext import Workbook, ooxml_text, t_element
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "agency_code", "agency_name", "ministry", "sha256",
@@ -392,74 +393,15 @@ def _formula_results(cellmap: CellMap,
 
 
 def _write_validations(worksheet: Worksheet, cells: tuple[InputCell, ...]) -> None:
-    """One data validation per distinct rule and message, over all of its cells."""
-    groups: dict[tuple[Any, ...], list[InputCell]] = {}
-    for cell in cells:
-        if cell.kind in ("status", "direction", "number") or cell.prompt:
-            key = (cell.kind, cell.choices, cell.number, cell.label if cell.number else "",
-                   cell.prompt)
-            groups.setdefault(key, []).append(cell)
-    for group in groups.values():
+    """One data validation per distinct rule and words (prompts.py), over all of its cells."""
+    for validation, group in validation_groups(cells).items():
         first = group[0]
-        options = _validation(first)
+        options = validation.options()
         refs = " ".join(c.ref for c in group)
         if len(group) > 1:
             options["multi_range"] = refs
         _check(worksheet.data_validation(first.row, first.col, first.row, first.col, options),
                f"data validation of {refs}")
-
-
-def _validation(cell: InputCell) -> dict[str, Any]:
-    """The data validation of an input cell; the layout's words in its prompt and alert are
-    written as themselves (``attribute_text``), as in cells."""
-    if cell.kind in ("status", "direction"):
-        return {
-            "validate": "list",
-            "source": list(cell.choices),
-            "input_title": "เลือกจากรายการ",
-            "input_message": attribute_text("คลิกลูกศรแล้วเลือก: " + " / ".join(cell.choices)),
-            "error_title": "ค่าไม่อยู่ในรายการ",
-            "error_message": attribute_text("กรุณาเลือกจากรายการเท่านั้น: "
-                                            + " / ".join(cell.choices)),
-            "error_type": "stop",
-        }
-    if cell.kind == "number":
-        rule = cell.number or NumberRule()
-        limits = _number_limits(rule)
-        options: dict[str, Any] = {
-            "validate": "decimal",
-            "input_title": "พิมพ์ตัวเลขเท่านั้น",
-            "input_message": attribute_text(f"{cell.label}: ตัวเลขเท่านั้น{limits.thai}"),
-            "error_title": "ต้องเป็นตัวเลข",
-            "error_message": f"ช่องนี้รับเฉพาะตัวเลข{limits.thai} เช่น 85 หรือ 1250.5",
-            "error_type": "stop",
-            **limits.options,
-        }
-        return options
-    return {"validate": "any", "input_title": attribute_text(cell.label, 32),
-            "input_message": attribute_text(cell.prompt or "")}
-
-
-@dataclass(frozen=True, slots=True)
-class _Limits:
-    options: dict[str, Any]
-    thai: str
-
-
-def _number_limits(rule: NumberRule) -> _Limits:
-    low = rule.greater_than if rule.greater_than is not None else rule.at_least
-    if low is not None and rule.at_most is not None:
-        words = (f" มากกว่า {low:g}" if rule.greater_than is not None else f" ตั้งแต่ {low:g}")
-        return _Limits({"criteria": "between", "minimum": low, "maximum": rule.at_most},
-                       f"{words} ถึง {rule.at_most:g}")
-    if rule.greater_than is not None:
-        return _Limits({"criteria": ">", "value": rule.greater_than},
-                       f" มากกว่า {rule.greater_than:g}")
-    if rule.at_least is not None:
-        return _Limits({"criteria": ">=", "value": rule.at_least}, f" ตั้งแต่ {rule.at_least:g}")
-    if rule.at_most is not None:
-        return _Limits({"criteria": "<=", "value": rule.at_most}, f" ไม่เกิน {rule.at_most:g}")
-    return _Limits({"criteria": "between", "minimum": -1e307, "maximum": 1e307}, "")
 
 
 def _write_completeness(

@@ -1,9 +1,15 @@
 """The layout: a YAML definition of a paper form, loaded into frozen dataclasses.
 
-This module owns the layout format (documented in docs/layout-format.md), its validation and
-its fingerprint. Loading checks everything and reports every problem at once, each with its
-YAML path (``$.sheets[0].sections[1].items[4].id: duplicate id '3.2.1' ...``); unknown keys
-are errors so that a typo cannot pass silently. Nothing here does spreadsheet I/O.
+This module owns the layout format (documented in docs/layout-format.md), its validation,
+its fingerprint and the rule of a plausible fiscal year. Loading checks everything and reports
+every problem at once, each with its YAML path (``$.sheets[0].sections[1].items[4].id:
+duplicate id '3.2.1' ...``); unknown keys are errors so that a typo cannot pass silently.
+
+Loading runs in three steps: the text is read within bounds (yamlread.py: size, aliases,
+nesting, keys given twice, syntax errors at their line); the data is checked and built into
+the model (the checker below); and a layout with no problem so far is measured on its cell map
+against every limit of Excel and of the reader (limits.py), so that a layout that loads can be
+generated, opened in Excel, and read back. Nothing here does spreadsheet I/O.
 """
 
 from __future__ import annotations
@@ -11,24 +17,29 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from . import prompts
 from .errors import LayoutError, PmqaError
+from .xlsxtext import EXCEL_MAX_TEXT
+from .yamlread import MAX_LAYOUT_BYTES, REPORTED, read_yaml, too_large
 
 #: Keys of a roster that identity fields may be pre-filled from.
 ROSTER_KEYS = ("agency_code", "agency_name", "ministry")
 #: The name of the very hidden sheet that carries the workbook's metadata.
 META_SHEET = "_meta"
-#: Characters a dropdown's choices may take, joined with " / ", in its Excel prompt (255
-#: at most, less the generator's own words).
-DROPDOWN_ROOM = 200
+#: The plausible fiscal years, Buddhist Era (see fiscal_year_problem).
+FISCAL_YEARS = range(2400, 2801)
+#: Excel's limit on a sheet name, in UTF-16 code units.
+SHEET_NAME_MAX = 31
+#: A sheet name Excel keeps for itself (compared ignoring case).
+EXCEL_RESERVED_SHEET = "History"
 #: The layout used when none is named.
 DEFAULT_LAYOUT = "pmqa4-2562"
 
@@ -263,21 +274,43 @@ class Layout:
         return tuple(choice.label for choice in self.statuses)
 
 
-def compute_fingerprint(layout: Layout) -> str:
-    """sha256 of the layout's canonical JSON (everything but ``source`` and ``fingerprint``)."""
-    data = asdict(layout)
-    data.pop("source")
-    data.pop("fingerprint")
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def canonical_json(data: Any) -> str:
+    """The canonical form of a layout file's data (docs/layout-format.md, "The fingerprint"):
+    compact JSON with mappings' keys sorted, lists in order, strings as they are, and every
+    number that is a whole number below 2**53 written as an integer (``5`` and ``5.0``
+    agree), any other as the shortest decimal that reads back the same (``0.5``, ``1e+20``).
+    """
+    return json.dumps(_canonical(data), ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"), allow_nan=False)
+
+
+def layout_fingerprint(data: Any) -> str:
+    """The fingerprint of a layout file's data: the sha256 (hex) of its canonical JSON as
+    UTF-8. Comments, quoting, key order and flow or block style do not change it; any change
+    of content does."""
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def _canonical(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(key): _canonical(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_canonical(value) for value in node]
+    if isinstance(node, float) and node.is_integer() and abs(node) < 2**53:
+        return int(node)
+    if node is None or isinstance(node, str | int | float):  # bool is an int
+        return node
+    raise TypeError(f"no canonical form for {type(node).__name__}")  # a checked layout has none
 
 
 def fiscal_year_problem(year: int) -> str | None:
-    """Why ``year`` is not a fiscal year of the form (a Buddhist Era year), or None."""
+    """Why ``year`` cannot be a fiscal year, or None if it can: the year is Buddhist Era,
+    between 2400 and 2800, and one between 1900 and 2299 is taken for a CE year."""
     if 1900 <= year < 2300:
         return f"{year} looks like a CE year; give the Buddhist Era year ({year + 543})"
-    if not 2400 <= year <= 2800:
-        return f"{year} is not a plausible Buddhist Era year (e.g. 2569)"
+    if year not in FISCAL_YEARS:
+        return (f"{year} is not a plausible Buddhist Era year ({FISCAL_YEARS.start} to "
+                f"{FISCAL_YEARS.stop - 1}, e.g. 2569)")
     return None
 
 
@@ -326,7 +359,12 @@ def load_layout(name_or_path: str | Path | None = None) -> Layout:
     problem if it is not usable."""
     path = resolve_layout_path(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_LAYOUT_BYTES + 1)  # never more: the cap is checked first
+            if len(data) > MAX_LAYOUT_BYTES:
+                size = os.fstat(handle.fileno()).st_size
+                raise LayoutError(str(path), [too_large(max(size, len(data)))])
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LayoutError(str(path), [f"$: cannot read the file ({exc})"]) from exc
     return parse_layout(text, source=str(path))
@@ -383,25 +421,20 @@ def load_layouts(files: Iterable[str | Path] = (), dirs: Iterable[str | Path] = 
 
 def parse_layout(text: str, *, source: str = "<string>") -> Layout:
     """Validate layout YAML text; raise LayoutError listing every problem."""
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise LayoutError(source, [f"$: not valid YAML{where}: {problem}"]) from exc
+    read = read_yaml(text)
+    if read.stopped:
+        raise LayoutError(source, read.problems)
     checker = _Checker()
-    layout = checker.layout(data)
-    if checker.problems or layout is None:
-        raise LayoutError(source, checker.problems or ["$: empty layout"])
-    return _with_identity(layout, source)
+    layout = checker.layout(read.data)
+    problems = [*read.problems, *checker.problems]
+    if layout is not None and not problems:
+        # here, not at the top: limits builds the cell map, and cellmap imports this module
+        from .limits import workbook_problems
 
-
-def _with_identity(layout: Layout, source: str) -> Layout:
-    fields = {name: getattr(layout, name) for name in Layout.__dataclass_fields__}
-    fields["source"] = source
-    fields["fingerprint"] = compute_fingerprint(layout)
-    return Layout(**fields)
+        problems = workbook_problems(layout, checker.places)
+    if problems or layout is None:
+        raise LayoutError(source, problems or ["$: empty layout"])
+    return replace(layout, source=source, fingerprint=layout_fingerprint(read.data))
 
 
 def iter_rows(sheet: ChecklistSheet) -> Iterator[tuple[Section, Item, Row]]:
@@ -413,42 +446,22 @@ def iter_rows(sheet: ChecklistSheet) -> Iterator[tuple[Section, Item, Row]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Private: YAML that refuses duplicate keys
-# --------------------------------------------------------------------------------------------
-
-
-class _StrictLoader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first at line {seen[key]})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-# --------------------------------------------------------------------------------------------
 # Private: the checker, one method per node
 # --------------------------------------------------------------------------------------------
 
 
-class _Missing:
-    """A required key that is absent: already reported, so checks of its value stay quiet."""
+#: A required key that is absent, or a value already reported (an alias): checks of it stay
+#: quiet.
+_MISSING: Any = REPORTED
 
 
-_MISSING: Any = _Missing()
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Where the checker found the parts of a layout the cell map is built from, for the
+    checks on the cell map to name (limits.py)."""
+
+    ids: dict[str, str]  # item, row, table and sheet id -> YAML path of the node
+    fields: dict[tuple[str, str], str]  # (item id, field id) -> path of the blank or field
 
 
 class _Fields(dict[str, Any]):
@@ -465,6 +478,7 @@ class _Checker:
         self.problems: list[str] = []
         self._ids: dict[str, str] = {}  # item/row/table id -> path where first seen
         self._sheet_names: dict[str, str] = {}
+        self.places = Places(ids={}, fields={})
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -505,6 +519,9 @@ class _Checker:
                             f"{bad.start() + 1}, which is not text a workbook can show (a "
                             "control character or half of a surrogate pair, from an escape "
                             "such as \\x01 or \\ud800); remove it")
+        if len(node) > EXCEL_MAX_TEXT // 2 and prompts.utf16_length(node) > EXCEL_MAX_TEXT:
+            self.fail(path, f"is {prompts.utf16_length(node):,} characters; an Excel cell holds "
+                            f"at most {EXCEL_MAX_TEXT:,}: shorten it")
         return node
 
     def optional_text(self, data: dict[str, Any], key: str, path: str) -> str | None:
@@ -567,6 +584,7 @@ class _Checker:
         elif parent and not value.startswith(parent + "."):
             self.fail(path, f"'{value}' must start with its parent's id '{parent}.'")
         self.unique(self._ids, value, path, "id")
+        self.places.ids.setdefault(value, path.removesuffix(".id"))
         return value
 
     def each(
@@ -614,11 +632,10 @@ class _Checker:
         if data is None:
             return None
         year = self.integer(data.get("fiscal_year"), f"{path}.fiscal_year", 1, 9999)
-        if 1900 <= year < 2300:
-            self.fail(f"{path}.fiscal_year", f"{year} looks like a CE year; give the Buddhist "
-                      f"Era year ({year + 543})")
-        elif not 2400 <= year <= 2800 and isinstance(data.get("fiscal_year"), int):
-            self.fail(f"{path}.fiscal_year", f"{year} is not a plausible Buddhist Era year")
+        problem = fiscal_year_problem(year)
+        if problem and isinstance(data.get("fiscal_year"), int) \
+                and not isinstance(data.get("fiscal_year"), bool):
+            self.fail(f"{path}.fiscal_year", problem)
         return Form(
             id=self.text(data.get("id"), f"{path}.id"),
             version=self.text(data.get("version"), f"{path}.version"),
@@ -656,12 +673,12 @@ class _Checker:
         return tuple(out)
 
     def dropdown_fits(self, labels: list[str], path: str) -> None:
-        """A dropdown's list, and its prompt and alert that list the choices, fit Excel's
-        255 characters (DROPDOWN_ROOM leaves room for the generator's Thai wording)."""
-        joined = " / ".join(labels)
-        if len(joined) > DROPDOWN_ROOM:
-            self.fail(path, f"the labels joined are {len(joined)} characters; a dropdown's "
-                      f"prompt lists them in at most {DROPDOWN_ROOM}: shorten them")
+        """A dropdown of these labels fits Excel: its list (the labels joined with commas)
+        and its prompt and alert that list them, measured as prompts.py writes them."""
+        if all(labels):
+            for long in prompts.list_validation(labels).too_long():
+                self.fail(path, "in the dropdown of these labels, "
+                          + long.message("shorten the labels"))
 
     def list_label(self, node: Any, path: str) -> str:
         """A label that appears in a dropdown list: no commas or quotes (they split the list)."""
@@ -710,38 +727,48 @@ class _Checker:
                           f"{', '.join(ROSTER_KEYS)}")
             if roster is not None:
                 self.unique(rosters, roster, f"{at}.roster", "roster column")
+            field_id = self.field_id(item.get("id"), f"{at}.id")
+            label = self.text(item.get("label"), f"{at}.label")
             fld = IdentityField(
-                id=self.field_id(item.get("id"), f"{at}.id"),
-                label=self.text(item.get("label"), f"{at}.label"),
+                id=field_id,
+                label=label,
                 roster=roster,
-                prompt=self.prompt(item, at),
+                prompt=self.prompt(item, at, label),
             )
             self.unique(ids, fld.id, f"{at}.id", "identity field id")
+            self.places.fields.setdefault(("identity", fld.id), at)
             fields.append(fld)
         if fields and "agency_code" not in rosters:
             self.fail(f"{path}.fields", "no field has 'roster: agency_code'; returns could not "
                       "be matched to agencies")
         return Identity(title=self.text(data.get("title"), f"{path}.title"), fields=tuple(fields))
 
-    def prompt(self, data: dict[str, Any], path: str) -> str | None:
+    def prompt(self, data: dict[str, Any], path: str, label: str) -> str | None:
+        """A field's ``prompt:``, measured as prompts.py writes it with ``label``."""
         value = self.optional_text(data, "prompt", path)
-        if value is not None and len(value) > 255:
-            self.fail(f"{path}.prompt", f"is {len(value)} characters; Excel shows at most 255")
+        shown = prompts.text_validation(label, value)
+        for long in shown.too_long() if shown else ():
+            self.fail(f"{path}.prompt", long.message())
         return value
 
     def sheet_name(self, node: Any, path: str) -> str:
         value = self.text(node, path)
         if not value:
             return value
-        if len(value) > 31:
-            self.fail(path, f"'{value}' is {len(value)} characters; a sheet name has at most 31")
+        if prompts.utf16_length(value) > SHEET_NAME_MAX:
+            self.fail(path, f"'{value}' is {prompts.utf16_length(value)} characters; a sheet "
+                            f"name has at most {SHEET_NAME_MAX}")
         if _SHEET_NAME_BAD.search(value) or value.startswith("'") or value.endswith("'"):
             self.fail(path, f"'{value}' must not contain [ ] : * ? / \\ or start or end with '")
         if value.casefold() == META_SHEET:
             self.fail(path, f"'{value}' is reserved for the metadata sheet")
+        if value.casefold() == EXCEL_RESERVED_SHEET.casefold():
+            self.fail(path, f"'{value}' is a name Excel keeps for itself; choose another")
         return value
 
     def sheet(self, node: Any, path: str) -> Sheet | None:
+        if node is _MISSING:
+            return None
         if not isinstance(node, dict):
             self.fail(path, f"must be a mapping of keys, found {_kind(node)}")
             return None
@@ -821,12 +848,15 @@ class _Checker:
                 item = self.mapping(entry, at, ("id", "label"), ("prompt",))
                 if item is None:
                     continue
+                blank_id = self.field_id(item.get("id"), f"{at}.id")
+                label = self.text(item.get("label"), f"{at}.label")
                 blank = Blank(
-                    id=self.field_id(item.get("id"), f"{at}.id"),
-                    label=self.text(item.get("label"), f"{at}.label"),
-                    prompt=self.prompt(item, at),
+                    id=blank_id,
+                    label=label,
+                    prompt=self.prompt(item, at, label),
                 )
                 self.unique(ids, blank.id, f"{at}.id", "field id")
+                self.places.fields.setdefault((row_id, blank.id), at)
                 blanks.append(blank)
         grid = self.grid(data["grid"], f"{path}.grid", ids) if "grid" in data else None
         if "status" in ids:

@@ -453,17 +453,23 @@ class Package:
         return data
 
     def load(self) -> float:
-        """What the parts read so far cost, as a share of what a file may cost: each
-        dimension's share of its package limit, added up (elements and attributes come
-        together, so the larger of the two counts), so that a file at several limits at once
-        costs no more than one at a single limit."""
-        return (self._read_total / MAX_READ_BYTES
-                + max(self._markup_total / MAX_PACKAGE_MARKUP,
-                      self._attributes_total / MAX_PACKAGE_ATTRIBUTES)
-                + self._escapes_total / MAX_ESCAPES)
+        """What the parts read so far cost, as a share of what a file may cost (read_cost)."""
+        return read_cost(self._read_total, self._markup_total, self._attributes_total,
+                         self._escapes_total)
 
     def _parse(self, data: bytes, member: str) -> Any:
         return _parse(data, member)
+
+
+def read_cost(read_bytes: int, markup: int, attributes: int, escapes: int) -> float:
+    """What reading parts of these totals costs, as a share of what a file may cost (a file
+    over 1 is refused): each dimension's share of its package limit, added up (elements and
+    attributes come together, so the larger of the two counts), so that a file at several
+    limits at once costs no more than one at a single limit. Layouts are measured with it
+    too (limits.py), so that their returns fit."""
+    return (read_bytes / MAX_READ_BYTES
+            + max(markup / MAX_PACKAGE_MARKUP, attributes / MAX_PACKAGE_ATTRIBUTES)
+            + escapes / MAX_ESCAPES)
 
 
 def open_package(path: Path) -> Package:

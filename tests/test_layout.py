@@ -4,6 +4,8 @@ YAML path, all at once."""
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +13,14 @@ import pytest
 import yaml
 
 from pmqa_xlsx import LayoutError, load_layout, parse_layout
-from pmqa_xlsx.layout import bundled_layouts, compute_fingerprint, iter_rows, resolve_layout_path
+from pmqa_xlsx.layout import (
+    bundled_layouts,
+    canonical_json,
+    fiscal_year_problem,
+    iter_rows,
+    layout_fingerprint,
+    resolve_layout_path,
+)
 
 BUNDLED = resolve_layout_path(None)
 RAW: dict[str, Any] = yaml.safe_load(BUNDLED.read_text(encoding="utf-8"))
@@ -50,14 +59,104 @@ def test_bundled_layout_is_the_default_and_loads() -> None:
     assert all(t.rows >= 10 for t in indicators.tables)  # type: ignore[union-attr]
 
 
-def test_fingerprint_ignores_yaml_styling_but_not_content() -> None:
+# The bundled layout's fingerprint. Every workbook generated from it records this value, so a
+# change here means the layout's content changed: regenerate samples/returns/ (and raise
+# form.version if returns of the earlier edit are out there).
+BUNDLED_FINGERPRINT = "b5008986ed02f387ab82828120acd3f9e43137c31590b7cbb9bf8f3aa58b51dc"
+
+
+def test_the_bundled_fingerprint_is_pinned() -> None:
     layout = load_layout()
-    restyled = yaml.safe_dump(RAW, allow_unicode=True, sort_keys=True, indent=4)
-    assert parse_layout(restyled).fingerprint == layout.fingerprint == compute_fingerprint(layout)
-    changed = copy.deepcopy(RAW)
-    changed["sheets"][1]["rows"] = 12
-    text = yaml.safe_dump(changed, allow_unicode=True)
-    assert parse_layout(text).fingerprint != layout.fingerprint
+    assert layout.fingerprint == BUNDLED_FINGERPRINT == layout_fingerprint(RAW)
+
+
+def test_the_fingerprint_is_recomputed_from_its_documentation_alone() -> None:
+    """docs/layout-format.md, "The fingerprint", done with nothing of pmqa_xlsx."""
+    def canonical(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: canonical(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [canonical(value) for value in node]
+        if isinstance(node, float) and node.is_integer() and abs(node) < 2**53:
+            return int(node)
+        return node
+
+    data = yaml.safe_load(BUNDLED.read_text(encoding="utf-8"))
+    text = json.dumps(canonical(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == BUNDLED_FINGERPRINT
+    assert canonical_json(data) == text
+    assert '"max":5}' in text and '"at_least":-1000000000000,' in text
+
+
+class _Quoted(yaml.SafeDumper):
+    """Every string in the given quotes."""
+
+
+def _dump(data: Any, **options: Any) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, width=10_000, **options)
+
+
+def _quoted(style: str) -> str:
+    dumper = type("Dumper", (_Quoted,), {})
+    dumper.add_representer(str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v,
+                                                                style=style))
+    return yaml.dump(RAW, Dumper=dumper, allow_unicode=True, width=10_000)
+
+
+BUNDLED_TEXT = BUNDLED.read_text(encoding="utf-8")
+SAME_CONTENT = {
+    "comments and blank lines gone": _dump(RAW, sort_keys=False),
+    "a comment added": BUNDLED_TEXT.replace("style:", "# a note\nstyle:  # and another", 1),
+    "keys sorted": _dump(RAW, sort_keys=True),
+    "keys reversed": _dump(json.loads(json.dumps(RAW), object_pairs_hook=lambda p: dict(
+        reversed(p))), sort_keys=False),
+    "flow style throughout": _dump(RAW, default_flow_style=True),
+    "block style throughout": _dump(RAW, default_flow_style=False),
+    "indented by 4": _dump(RAW, indent=4),
+    "every string double-quoted": _quoted('"'),
+    "every string single-quoted": _quoted("'"),
+    "5.0 for 5, 1000000000000 for 1.0e+12": BUNDLED_TEXT.replace("max: 5", "max: 5.0").replace(
+        "-1.0e+12", "-1000000000000"),
+}
+
+
+@pytest.mark.parametrize("text", SAME_CONTENT.values(), ids=SAME_CONTENT.keys())
+def test_the_fingerprint_ignores_how_the_yaml_is_written(text: str) -> None:
+    assert text != BUNDLED_TEXT
+    assert parse_layout(text).fingerprint == BUNDLED_FINGERPRINT
+
+
+CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "one character of a label": lambda d: items(d)[0]["blanks"][0].update(
+        label=items(d)[0]["blanks"][0]["label"] + "."),
+    "an id": lambda d: d["statuses"][0].update(id="not_yet"),
+    "a number": lambda d: d["sheets"][1].update(rows=11),
+    "a number by a fraction": lambda d: d["rules"]["score"].update(max=5.5),
+    "the order of a list": lambda d: d["statuses"].reverse(),
+    "an optional key left out": lambda d: d["sheets"][1]["columns"].pop("unit"),
+    "the default style given": lambda d: d.update(style={"font": "TH Sarabun New", "size": 16}),
+    "the version": lambda d: d["form"].update(version="2562.2"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_any_change_of_content_changes_the_fingerprint(
+        change: Callable[[dict[str, Any]], None]) -> None:
+    data = copy.deepcopy(RAW)
+    data.pop("style")
+    base = parse_layout(_dump(data)).fingerprint
+    change(data)
+    assert parse_layout(_dump(data)).fingerprint != base
+
+
+def test_the_fiscal_year_rule() -> None:
+    assert fiscal_year_problem(2569) is None
+    assert fiscal_year_problem(2400) is None and fiscal_year_problem(2800) is None
+    assert fiscal_year_problem(2026) == ("2026 looks like a CE year; give the Buddhist Era year "
+                                         "(2569)")
+    assert fiscal_year_problem(2801) == ("2801 is not a plausible Buddhist Era year (2400 to "
+                                         "2800, e.g. 2569)")
+    assert fiscal_year_problem(2399) is not None and fiscal_year_problem(1899) is not None
 
 
 # One case per kind of problem: (what is changed, the exact problem expected).
@@ -161,8 +260,38 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      f"{CAT7}.validation.results.at_most: must be a finite number below 1e300, found inf"),
     ("dropdown prompt too long",
      lambda d: [s.update(label="ก" * 70 + s["id"]) for s in d["statuses"]],
-     "$.statuses: the labels joined are 239 characters; a dropdown's prompt lists them in at "
-     "most 200: shorten them"),
+     "$.statuses: in the dropdown of these labels, the input message Excel shows ('คลิกลูกศรแล้ว"
+     "เลือก: กกกกกกกกกกกกกกกกกกกกกกกกกกกกกกกกกกกกก...') would be 259 characters, and Excel "
+     "takes at most 255: shorten the labels by 4"),
+    ("dropdown alert too long (Excel's 224, not xlsxwriter's 255)",
+     lambda d: [s.update(label="ก" * 60 + s["id"]) for s in d["statuses"]],
+     "$.statuses: in the dropdown of these labels, the error alert Excel shows ('กรุณาเลือกจาก"
+     "รายการเท่านั้น: กกกกกกกกกกกกกกกกกกกกกกกกกกกก...') would be 238 characters, and Excel "
+     "takes at most 224: shorten the labels by 14"),
+    ("direction labels too long",
+     lambda d: d["rules"]["directions"].update(higher="ก" * 120, lower="ข" * 120),
+     "$.rules.directions: in the dropdown of these labels, the error alert Excel shows ('กรุณา"
+     "เลือกจากรายการเท่านั้น: กกกกกกกกกกกกกกกกกกกกกกกกกกกก...') would be 272 characters, and "
+     "Excel takes at most 224: shorten the labels by 48"),
+    ("prompt too long as stored",
+     lambda d: d["identity"]["fields"][7].update(prompt="_x0041_" * 20),
+     "$.identity.fields[7].prompt: the input message Excel shows ('_x005F_x0041__x005F_x0041_"
+     "_x005F_x0041__x005F_x0041__x005...') would be 260 characters, and Excel takes at most "
+     "255: shorten it by 5"),
+    ("text over Excel's cell limit",
+     lambda d: items(d)[0].update(topic="ก" * 32_768),
+     f"{CAT3}.sections[0].items[0].topic: is 32,768 characters; an Excel cell holds at most "
+     "32,767: shorten it"),
+    ("text over the cell limit in UTF-16",
+     lambda d: items(d)[0].update(topic="😀" * 16_384),
+     f"{CAT3}.sections[0].items[0].topic: is 32,768 characters; an Excel cell holds at most "
+     "32,767: shorten it"),
+    ("sheet name too long in UTF-16",
+     lambda d: d["sheets"][0].update(sheet="😀" * 16),
+     f"{CAT3}.sheet: '{'😀' * 16}' is 32 characters; a sheet name has at most 31"),
+    ("Excel's reserved sheet name",
+     lambda d: d["sheets"][1].update(sheet="history"),
+     f"{CAT7}.sheet: 'history' is a name Excel keeps for itself; choose another"),
     ("list expected",
      lambda d: d["sheets"][0]["sections"][0].update(items={"id": "3.1.1"}),
      f"{CAT3}.sections[0].items: must be a list, found a mapping"),
@@ -200,15 +329,16 @@ def test_yaml_syntax_error_has_line_and_column() -> None:
     with pytest.raises(LayoutError) as info:
         parse_layout("form:\n  id: [unclosed\n", source="bad.yaml")
     (problem,) = info.value.problems
-    assert problem.startswith("$: not valid YAML at line 3, column 1")
+    assert problem.startswith("$ (line 2): not valid YAML: the '[' opened at line 2, column 7 "
+                              "is not closed (the parser noticed at line 3, column 1")
     assert str(info.value).startswith("layout bad.yaml: 1 problem")
 
 
 def test_duplicate_yaml_key_is_an_error() -> None:
     with pytest.raises(LayoutError) as info:
         parse_layout("form:\n  id: a\n  id: b\n")
-    assert info.value.problems == ("$: not valid YAML at line 3, column 3: duplicate key 'id' "
-                                   "(first at line 2)",)
+    assert info.value.problems[0] == ("$.form.id (line 3): the key 'id' is given twice in one "
+                                      "mapping (first at line 2); keep one")
 
 
 def test_unknown_layout_name_lists_the_bundled_ones() -> None:

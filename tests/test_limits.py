@@ -1,0 +1,216 @@
+"""Loading a layout checks it against every limit of the reader and of Excel (limits.py): a
+layout that loads is generated, filled and read back; one that would not be is refused at
+load, at the YAML path of what makes it too big. The size bounds are held against returns
+written by xlsxwriter, openpyxl and LibreOffice."""
+
+from __future__ import annotations
+
+import copy
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pmqa_xlsx import LayoutError, build_cellmap, parse_layout, read_return
+from pmqa_xlsx.cellmap import CellMap
+from pmqa_xlsx.generate import render_workbook
+from pmqa_xlsx.layout import Layout, resolve_layout_path
+from pmqa_xlsx.libreoffice import convert
+from pmqa_xlsx.limits import measure
+from pmqa_xlsx.xlsxread import MAX_CELLS, MAX_COL, MAX_MARKUP, MAX_ROW, open_package
+
+from .fill import fill
+
+RAW: dict[str, Any] = yaml.safe_load(resolve_layout_path(None).read_text(encoding="utf-8"))
+LARGEST_ROWS = 165  # indicator rows per table (of 5) the bundled layout can be given
+
+
+def changed(change: Callable[[dict[str, Any]], None]) -> str:
+    data = copy.deepcopy(RAW)
+    change(data)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def problems_after(change: Callable[[dict[str, Any]], None]) -> list[str]:
+    with pytest.raises(LayoutError) as info:
+        parse_layout(changed(change))
+    return list(info.value.problems)
+
+
+def with_rows(rows: int) -> Callable[[dict[str, Any]], None]:
+    return lambda d: d["sheets"][1].update(rows=rows)
+
+
+def sub_rows(count: int) -> Callable[[dict[str, Any]], None]:
+    """Category 3 as one item of ``count`` sub-rows, each a status, a text and an after."""
+    def change(d: dict[str, Any]) -> None:
+        d["sheets"][0]["sections"] = [{"id": "3.1", "title": "หัวข้อ", "items": [{
+            "id": "3.1.1", "topic": "เรื่อง", "rows": [
+                {"id": f"3.1.1.r{i}", "text": "ข้อความ", "after": "ท้าย"}
+                for i in range(count)]}]}]
+    return change
+
+
+# -- the reader's limits -----------------------------------------------------------------------
+
+def test_the_largest_layout_loads_and_one_row_more_does_not() -> None:
+    parse_layout(changed(with_rows(LARGEST_ROWS)))
+    assert problems_after(with_rows(LARGEST_ROWS + 1)) == [
+        "$.sheets[1].tables[4]: a return of this layout, every input filled, would be more "
+        "than the reader reads of one file (about 100.2% of it: 68,555 XML elements of 80,000, "
+        "1.2 MB of 8 MB, together); it gets there here: give fewer rows, tables or sheets"]
+
+
+def test_rows_past_the_readers_last_are_refused_at_the_item() -> None:
+    found = problems_after(sub_rows(2_600))
+    # title, heading, header and section take rows 1 to 4; sub-row k starts at row 5 + 2k
+    assert (f"$.sheets[0].sections[0].items[0].rows[2498]: the sheet 'หมวด 3' would run to "
+            f"row 5,204, and the reader reads rows 1 to {MAX_ROW:,} only (it passes them here): "
+            "give fewer rows or tables, or spread them over more sheets") in found
+
+
+def test_columns_past_the_readers_last_are_refused_at_the_result_years() -> None:
+    def years(count: int) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d["sheets"][1].update(result_years=list(range(-50, count - 50)))
+
+    parse_layout(changed(years(MAX_COL - 7)))  # number, name, unit, direction, target, 2 rules
+    assert problems_after(years(MAX_COL - 6)) == [
+        f"$.sheets[1].result_years: the sheet 'หมวด 7.2' would have {MAX_COL + 1} columns, and "
+        f"the reader reads {MAX_COL} at most: give fewer result years"]
+
+
+def test_too_many_cells_in_one_sheet_are_refused_at_the_table() -> None:
+    found = problems_after(with_rows(220))
+    cells = [p for p in found if f"more than the {MAX_CELLS:,} the reader" in p]
+    assert len(cells) == 1
+    assert cells[0].startswith("$.sheets[1].tables[4]: with every input filled, the sheet "
+                               "'หมวด 7.2' would hold 11,")
+    assert any(p.startswith("$.sheets[1].tables[4]: ") and f"more than the {MAX_MARKUP:,}" in p
+               for p in found)
+
+
+def test_sheets_each_within_the_limits_can_be_too_much_together() -> None:
+    def three_sheets(d: dict[str, Any]) -> None:
+        sheet = d["sheets"][1]
+        sheet["rows"] = 100
+        for n in (8, 9):
+            more = copy.deepcopy(sheet)
+            more.update(id=f"{n}", sheet=f"หมวด {n}")
+            for table in more["tables"]:
+                table["id"] = table["id"].replace("7.2", f"{n}")
+            d["sheets"].append(more)
+
+    (problem,) = problems_after(three_sheets)
+    assert problem.startswith("$.sheets[2].tables[")
+    assert "would be more than the reader reads of one file" in problem
+
+
+def test_a_huge_layout_is_refused_before_it_is_laid_out() -> None:
+    def huge(d: dict[str, Any]) -> None:
+        d["sheets"][1]["rows"] = 500
+        d["sheets"][1]["tables"] = [{"id": f"7.2.{i}", "title": "t", "description": "d"}
+                                    for i in range(1, 1001)]
+
+    started = time.perf_counter()
+    assert problems_after(huge) == [
+        "$.sheets[1]: the sheet 'หมวด 7.2' would have at least 2,000,000 input cells, and the "
+        "reader reads at most 10,000 in one sheet: give fewer rows or tables, or spread them "
+        "over more sheets"]
+    assert time.perf_counter() - started < 2
+
+
+# -- Excel's limits ----------------------------------------------------------------------------
+
+def test_a_formula_over_excels_length_is_refused_at_its_label() -> None:
+    found = problems_after(sub_rows(500))  # 500 separate runs of status cells to count
+    assert len(found) == 1
+    assert found[0].startswith("$.instructions.completeness: the formula at 'คำชี้แจง'!B29 "
+                               "would be ")
+    assert found[0].endswith("and Excel takes at most 8,192: the form has too many separate "
+                             "runs of input cells to count in one formula; give fewer items "
+                             "or blanks")
+
+
+def test_a_number_prompt_over_excels_length_is_refused_at_its_column() -> None:
+    found = problems_after(lambda d: d["sheets"][1]["columns"].update(target="ก" * 230))
+    assert found == [
+        "$.sheets[1].columns.target: on the cells 'หมวด 7.2'!E10..., the input message Excel "
+        f"shows ('{'ก' * 57}...') would be 261 characters, and Excel takes at most 255: "
+        "shorten this label by 6"]
+
+
+def test_a_composed_text_over_excels_cell_is_refused_at_its_sheet() -> None:
+    found = problems_after(lambda d: d["instructions"]["lines"].__setitem__(0, "ก" * 32_766))
+    assert found == [
+        f"$.instructions: the text at 'คำชี้แจง'!A3 ('1. {'ก' * 37}...') would be 32,769 "
+        "characters, and an Excel cell holds at most 32,767: shorten it"]
+
+
+# -- the bounds hold against real returns ------------------------------------------------------
+
+def every_input_as_text(cellmap: CellMap) -> dict[tuple[str, str], Any]:
+    """The costliest answers: text in every input (number cells included)."""
+    return {(c.item_id, c.field_id): f"คำตอบ {n}" for n, c in enumerate(cellmap.inputs())}
+
+
+def actual_sizes(path: Path, layout: Layout) -> tuple[list[tuple[int, int]], tuple[int, int],
+                                                       list[int]]:
+    """Per visible sheet part ('<', '='), the reader's totals over what it reads, and its
+    filled cells per sheet."""
+    cellmap = build_cellmap(layout)
+    with zipfile.ZipFile(path) as archive, open_package(path) as package:
+        parts, cells = [], []
+        for plan in cellmap.sheets:
+            info = package.sheet(plan.name)
+            assert info is not None
+            data = archive.read(info.path.lstrip("/"))
+            parts.append((data.count(b"<"), data.count(b"=")))
+            cells.append(len(package.read_cells(info).cells))
+        meta = package.sheet("_meta")
+        assert meta is not None
+        package.read_cells(meta, max_row=50, max_col=2)
+        return parts, (package._markup_total, int(package.load() * 1000)), cells
+
+
+def check_bounds(path: Path, layout: Layout) -> None:
+    parts, total = measure(build_cellmap(layout))
+    actual_parts, (markup, cost), cells = actual_sizes(path, layout)
+    for bound, (elements, attributes), filled in zip(parts, actual_parts, cells, strict=True):
+        assert elements <= bound.markup and attributes <= bound.attributes
+        assert filled <= bound.cells
+    assert markup <= total.markup and cost <= total.cost() * 1000
+    result = read_return(path, layouts=[layout])
+    assert "too-large" not in set(result.problems["code"]), result.problems
+
+
+@pytest.fixture(scope="module")
+def largest() -> Layout:
+    return parse_layout(changed(with_rows(LARGEST_ROWS)))
+
+
+@pytest.mark.parametrize("which", ["bundled", "largest"])
+def test_the_bounds_hold_for_xlsxwriter_and_openpyxl(which: str, largest: Layout,
+                                                     tmp_path: Path) -> None:
+    layout = parse_layout(changed(lambda d: None)) if which == "bundled" else largest
+    cellmap = build_cellmap(layout)
+    written = tmp_path / "xlsxwriter.xlsx"
+    written.write_bytes(render_workbook(cellmap, answers=every_input_as_text(cellmap)))
+    check_bounds(written, layout)
+    blank = tmp_path / "blank.xlsx"
+    blank.write_bytes(render_workbook(cellmap))
+    fill(cellmap, blank, tmp_path / "openpyxl.xlsx", overrides={
+        f"{c.sheet}!{c.ref}": f"คำตอบ {n}" for n, c in enumerate(cellmap.inputs())
+        if c.kind not in ("status", "direction")})
+    check_bounds(tmp_path / "openpyxl.xlsx", layout)
+
+
+@pytest.mark.libreoffice
+def test_the_bounds_hold_for_libreoffice(largest: Layout, soffice: str, tmp_path: Path) -> None:
+    cellmap = build_cellmap(largest)
+    written = tmp_path / "filled.xlsx"
+    written.write_bytes(render_workbook(cellmap, answers=every_input_as_text(cellmap)))
+    check_bounds(convert(written, tmp_path / "lo"), largest)
