@@ -40,6 +40,8 @@ META_KEYS = (
 
 _LINE_HEIGHT = 21.0  # points per line of 16 pt TH Sarabun New
 DEFAULT_ROW_HEIGHT = _LINE_HEIGHT + 4
+#: Excel's tallest row, in points ("Excel specifications and limits": row height 409 points).
+MAX_ROW_HEIGHT = 409.0
 _INPUT_LINES = 2  # minimum height of a text blank, in lines
 
 
@@ -317,12 +319,26 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
             span = last if last > first else None
             out.label(first, id_col, item.id, "id", last_row=span)
             out.label(first, topic_col, item.topic, "topic", last_row=span)
-            needed = _height(item.topic, widths[topic_col])
-            have = sum(out.heights.get(r, DEFAULT_ROW_HEIGHT) for r in range(first, last + 1))
-            if needed > have:
-                out.heights[last] = out.heights.get(last, DEFAULT_ROW_HEIGHT) + needed - have
+            _spread(out.heights, first, last, _height(item.topic, widths[topic_col]))
     return out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
                     landscape=True)
+
+
+def _spread(heights: dict[int, float], first: int, last: int, needed: float) -> None:
+    """Make rows ``first`` to ``last`` together at least ``needed`` points tall (a topic
+    merged over them), from the last row up, none past MAX_ROW_HEIGHT while another has
+    room; what no row has room for goes on the last (the layout check refuses it)."""
+    rows = range(first, last + 1)
+    missing = needed - sum(heights.get(r, DEFAULT_ROW_HEIGHT) for r in rows)
+    for r in reversed(rows):
+        if missing <= 0:
+            return
+        have = heights.get(r, DEFAULT_ROW_HEIGHT)
+        grow = min(missing, max(0.0, MAX_ROW_HEIGHT - have))
+        heights[r] = have + grow
+        missing -= grow
+    if missing > 0:
+        heights[last] += missing
 
 
 def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str, str | None]]:

@@ -10,8 +10,9 @@ filled is measured against
   ``MAX_MEMBER_BYTES`` bytes; and the parts read together cost at most what one file may
   (``read_cost``: their bytes, elements, attributes and escapes as shares of
   ``MAX_READ_BYTES``, ``MAX_PACKAGE_MARKUP``, ``MAX_PACKAGE_ATTRIBUTES``, ``MAX_ESCAPES``);
-- Excel's: 32,767 characters in a cell, 8,192 in a formula, and the words of every data
-  validation (prompts.py).
+- Excel's: 32,767 characters in a cell, 8,192 in a formula, 409 points in a row's height
+  (text that needs more would be cut off), and the words of every data validation
+  (prompts.py).
 
 Each problem names the YAML path of what makes it so: the table, item or field where the
 sheet grows past a limit, else the sheet.
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import prompts
-from .cellmap import CellMap, InputCell, SheetPlan, build_cellmap
+from .cellmap import MAX_ROW_HEIGHT, CellMap, InputCell, SheetPlan, build_cellmap
 from .layout import IndicatorSheet, Layout, Places, iter_rows
 from .xlsxread import (
     MAX_ATTRIBUTES,
@@ -184,7 +185,20 @@ class _Sheet:
                        f"and the reader reads {MAX_MERGES:,} at most: give fewer rows")
         out.extend(self._part_problems())
         out.extend(self._text_problems())
+        out.extend(self._height_problems())
         return out
+
+    def _height_problems(self) -> list[str]:
+        """Rows whose text needs more than Excel's tallest row: it would be cut off on
+        screen and on paper, whatever anyone does."""
+        inputs = set(self.input_rows)
+        return [f"{self.where(row) if row in inputs else self.path}: the text of row {row + 1} "
+                f"of the sheet '{self.plan.name}' "
+                f"needs about {height:,.0f} points, and an Excel row is at most "
+                f"{MAX_ROW_HEIGHT:,.0f} points tall (about {MAX_ROW_HEIGHT / 21:.0f} lines), so "
+                "it would be cut off: shorten it, or split it over sub-rows"
+                for row, height in sorted(self.plan.heights.items())
+                if height > MAX_ROW_HEIGHT]
 
     def _part_problems(self) -> list[str]:
         part = Size()

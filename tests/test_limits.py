@@ -6,6 +6,7 @@ written by xlsxwriter, openpyxl and LibreOffice."""
 from __future__ import annotations
 
 import copy
+import re
 import time
 import zipfile
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pmqa_xlsx import LayoutError, build_cellmap, parse_layout, read_return
+from pmqa_xlsx import LayoutError, build_cellmap, generate_workbook, parse_layout, read_return
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.generate import render_workbook
 from pmqa_xlsx.layout import Layout, resolve_layout_path
@@ -147,7 +148,10 @@ def test_a_composed_text_over_excels_cell_is_refused_at_its_sheet() -> None:
     found = problems_after(lambda d: d["instructions"]["lines"].__setitem__(0, "ก" * 32_766))
     assert found == [
         f"$.instructions: the text at 'คำชี้แจง'!A3 ('1. {'ก' * 37}...') would be 32,769 "
-        "characters, and an Excel cell holds at most 32,767: shorten it"]
+        "characters, and an Excel cell holds at most 32,767: shorten it",
+        "$.instructions: the text of row 3 of the sheet 'คำชี้แจง' needs about 5,275 points, "
+        "and an Excel row is at most 409 points tall (about 19 lines), so it would be cut off: "
+        "shorten it, or split it over sub-rows"]
 
 
 # -- the bounds hold against real returns ------------------------------------------------------
@@ -214,3 +218,29 @@ def test_the_bounds_hold_for_libreoffice(largest: Layout, soffice: str, tmp_path
     written = tmp_path / "filled.xlsx"
     written.write_bytes(render_workbook(cellmap, answers=every_input_as_text(cellmap)))
     check_bounds(convert(written, tmp_path / "lo"), largest)
+
+
+def _topic(data: dict[str, Any], item: int, words: int) -> None:
+    data["sheets"][0]["sections"][3]["items"][item]["topic"] = "มีการตอบสนองกลับต่อข้อร้องเรียน " * words
+
+
+def test_a_text_no_excel_row_can_show_is_refused_at_its_item() -> None:
+    """An Excel row is at most 409 points: a topic on one row that needs more would be cut
+    off on screen and on paper, so the layout is refused where the topic is."""
+    (problem,) = problems_after(lambda d: _topic(d, 3, 120))  # 3.4.4: a single row
+    assert problem.startswith("$.sheets[0].sections[3].items[3]: the text of row ")
+    assert "an Excel row is at most 409 points" in problem
+
+
+def test_a_long_topic_over_sub_rows_is_spread_and_every_row_fits(tmp_path: Path) -> None:
+    """3.4.2 has four sub-rows: a topic needing 800 points is spread over them, none past
+    Excel's 409, and the workbook says so in its XML (Excel would refuse a taller row)."""
+    layout = parse_layout(changed(lambda d: _topic(d, 1, 60)))
+    plan = build_cellmap(layout).sheets[1]
+    rows = [c.row for c in plan.inputs if c.item_id.startswith("3.4.2.")]
+    heights = [plan.heights.get(r, 25.0) for r in sorted(set(rows))]
+    assert max(heights) <= 409 and sum(heights) > 409
+    generate_workbook(layout, tmp_path / "tall.xlsx")
+    with zipfile.ZipFile(tmp_path / "tall.xlsx") as package:
+        sheet = package.read("xl/worksheets/sheet2.xml").decode()
+    assert max(float(h) for h in re.findall(r'\bht="([0-9.]+)"', sheet)) <= 409
