@@ -3,9 +3,10 @@
 A round is one form (its layout's ``form.id``), one version (``form.version``) and one fiscal
 year (Buddhist Era). A merge counts the returns of one round only. The round is declared with
 ``--round FORM:VERSION:YEAR`` (or ``--round YEAR`` when the layouts given are of one form and
-version), or by the single layout given (its form, version and fiscal year). Without a
-declaration, a merge whose counted returns span several rounds stops and lists them, with
-their counts, so that nobody's figures are mixed with another round's by a majority of files.
+version, or only one of them is for that year), or by the single layout given (its form,
+version and fiscal year). Without a declaration, a merge whose counted returns span several
+rounds stops and lists them, with their counts, so that nobody's figures are mixed with
+another round's by a majority of files.
 """
 
 from __future__ import annotations
@@ -61,16 +62,22 @@ class SeveralRounds(RoundError):
 
 def parse_round(text: str, layouts: Sequence[Layout]) -> Round:
     """A ``--round`` value: ``FORM:VERSION:YEAR``, or ``YEAR`` alone when ``layouts`` are all
-    of one form and version. A form id may itself hold ``:`` (the last two are the
-    separators). Raises RoundError saying what to give instead."""
+    of one form and version, or only one of them is for that fiscal year. A form id may
+    itself hold ``:`` (the last two are the separators). Raises RoundError saying what to
+    give instead."""
     text = text.strip()
     if text.isdigit():
         forms = sorted({(layout.form.id, layout.form.version) for layout in layouts})
+        of_year = sorted({(layout.form.id, layout.form.version) for layout in layouts
+                          if layout.form.fiscal_year == int(text)})
+        if len(forms) != 1 and len(of_year) == 1:
+            forms = of_year  # the one layout made for that year
         if len(forms) != 1:
             known = ", ".join(f"{f}:{v}:YEAR" for f, v in forms) or "none"
             raise RoundError(f"--round {text}: the layouts given are of {len(forms)} forms or "
-                             f"versions, so the year alone does not say which; give "
-                             f"FORM:VERSION:YEAR, one of: {known}")
+                             f"versions, and not one of them alone is for {text}, so the year "
+                             f"alone does not say which; give FORM:VERSION:YEAR, one of: "
+                             f"{known}")
         (form_id, version), year_text = forms[0], text
     else:
         parts = text.rsplit(":", 2)

@@ -88,10 +88,11 @@ def test_last_years_returns_beside_this_years(revision: tuple[Path, Layout], lay
     both = ("--layout", "pmqa4-2562", "--layout", path)
     code, out = run("check", *both, returns)
     assert code == 0 and f"{old_file}: ok" in out and f"{new_file}: ok" in out
-    code, out = run("merge", *both, "--round", f"{new.form.id}:2563.1:2563", returns,
-                    "-o", tmp_path / "m.xlsx")
-    assert code == 1  # a return not counted
-    assert "other_round              1" in out
+    for declared in (f"{new.form.id}:2563.1:2563", "2563"):  # 2563: the one layout for it
+        code, out = run("merge", *both, "--round", declared, returns, "-o",
+                        tmp_path / "m.xlsx")
+        assert code == 1  # a return not counted
+        assert "other_round              1" in out and "round pmqa4-cat3-cat7.2:2563.1:2563" in out
     frame = pd.read_excel(tmp_path / "m.xlsx", sheet_name="returns", dtype=str,
                           engine="openpyxl")
     states = dict(zip(frame["agency_code"], frame["state"], strict=True))
@@ -130,7 +131,7 @@ def test_a_layout_that_does_not_load_ends_the_command(tmp_path: Path, layout: La
 
 
 @pytest.mark.parametrize(("value", "words"), [
-    ("2563", "--round 2563: the layouts given are of 2 forms or versions"),
+    ("2564", "--round 2564: the layouts given are of 2 forms or versions"),
     ("x:y", "give FORM:VERSION:YEAR"),
     ("pmqa4-cat3-cat7.2:9.9:2563", "no layout given is form"),
 ])
