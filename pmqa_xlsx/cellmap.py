@@ -119,7 +119,8 @@ class SheetPlan:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndicatorRow:
-    """The cells of one indicator row, by field id, for formulas and the reader."""
+    """The cells of one indicator row, by field id, for formulas and the reader; ``compared``
+    is the field of the result its percent success compares with the target."""
 
     table_id: str
     item_id: str
@@ -127,6 +128,7 @@ class IndicatorRow:
     cells: dict[str, InputCell]
     percent: FormulaCell
     score: FormulaCell
+    compared: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -443,7 +445,8 @@ def _plan_indicators(
             score = out.formula(row, col_of["score"], "score", item_id,
                                 rule_fns.score_formula(percent.ref, rules))
             rows_out.append(IndicatorRow(table_id=table.id, item_id=item_id, number=n,
-                                         cells=cells, percent=percent, score=score))
+                                         cells=cells, percent=percent, score=score,
+                                         compared=target_result))
             out.heights[row] = _LINE_HEIGHT * 1.6
             row += 1
     plan = out.plan("indicators", freeze_rows=2, repeat_rows=(0, 1), landscape=True,

@@ -35,9 +35,10 @@ from .read import (
     Identity,
     ReadReturn,
     answers_frame,
+    bind_plans,
     indicators_frame,
+    layout_set,
     read_raw,
-    register_layouts,
 )
 from .roster import Agency, check_agencies, load_roster
 from .rounds import Round, SeveralRounds, declared_round
@@ -176,8 +177,9 @@ def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
              progress: Callable[[Path], None] | None = None,
              jobs: int | None = None) -> list[ReadReturn]:
     """Read files (entries of ``collect_inputs``, or paths), in ``jobs`` processes, in the
-    order given."""
-    extra = tuple(layouts or ())
+    order given. ``layouts`` as ``consolidate``'s: a bundled one that does not load raises
+    LayoutsError here, before any file is read."""
+    extra = layout_set(layouts).layouts
     files = [f if isinstance(f, InputFile) else InputFile.of(f) for f in files]
     jobs = worker_count(jobs, len(files), per_worker=20)
     reads: list[ReadReturn] = []
@@ -188,7 +190,6 @@ def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
                 if progress is not None:
                     progress(entry.path)
             return reads
-        register_layouts(extra)  # the parent must know the layouts of its workers' cell maps
         size = max(1, min(64, len(files) // (jobs * 8)))
         starts = range(0, len(files), size)
         done: dict[int, ReadReturn] = {}
@@ -208,6 +209,7 @@ def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
                            strict=True):
             done[i] = read
         reads = [done[i] for i in range(len(files))]
+    bind_plans(reads, extra)  # the workers' reads came with their plans' keys only
     return reads
 
 

@@ -91,7 +91,7 @@ def generate_workbook(
     Returns:
         The path written, the sha256 of its bytes and the token.
     """
-    form_output(path, force=force)
+    form_output(path, force=force, layouts=(layout,))
     data = render_workbook(build_cellmap(layout, year), agency=agency, password=password,
                            generated_at=generated_at, token=token)
     target = Path(path)

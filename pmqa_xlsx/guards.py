@@ -20,9 +20,13 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PmqaError
 from .inputs import InputFile, path_text
+
+if TYPE_CHECKING:
+    from .layout import Layout
 
 #: What a spreadsheet application saves, in any format: a folder holding one is not empty.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".xltx", ".xltm", ".xlt", ".ods",
@@ -124,17 +128,23 @@ def roster_outputs(directory: str | os.PathLike[str], names: Sequence[str],
             "agency's file name is then replaced)")
 
 
-def form_output(path: str | os.PathLike[str], *, force: bool = False) -> None:
+def form_output(path: str | os.PathLike[str], *, force: bool = False,
+                layouts: Sequence[Layout] | None = None) -> None:
     """Refuse (OutputRefused), unless ``force``, to replace a file at ``path`` that is not a
-    blank form (one of the forms this tool reads, with nothing typed in it)."""
+    blank form (a form of ``layouts``, or of the bundled layouts, with nothing typed in it)."""
     target = Path(path)
     if force or not os.path.lexists(target) or target.is_dir():
         return
+    from .layout import LayoutsError
     from .read import read_raw
 
-    read = read_raw(target)
-    if read.cellmap is not None and any(p.code == "empty-return" for p in read.problems):
-        return
+    for known in ((layouts, None) if layouts else (None,)):
+        try:
+            read = read_raw(target, known)
+        except LayoutsError:
+            continue  # a bundled layout that does not load: it cannot vouch for the file
+        if read.cellmap is not None and any(p.code == "empty-return" for p in read.problems):
+            return
     raise OutputRefused(f"-o {path_text(target)} already exists and is not a blank form (it "
                         "holds answers, or is another file); writing there would replace it: "
                         "choose another name, or give --force to replace it")

@@ -25,6 +25,7 @@ class Code:
     rejects: bool = False  # the whole file is refused
 
 
+_GIVEN = "the layouts given: {known}"
 _RESEND = "fill in the workbook the ministry sent, in Excel or LibreOffice, and send that file"
 
 _CODES = [
@@ -57,11 +58,22 @@ _CODES = [
     Code("no-metadata", "error", "the workbook has no '{sheet}' metadata sheet, so it is not a "
          "form made by pmqa_xlsx (or the sheet was deleted); fill in the workbook the ministry "
          "sent", True),
-    Code("other-form", "error", "the workbook is form '{found}', not one this tool reads "
-         "({known}); fill in the workbook the ministry sent for this round", True),
-    Code("unknown-version", "error", "the workbook is form '{form}' version '{found}', for "
-         "which no layout is bundled (known: {known}); fill in the current workbook, or add "
-         "that version's layout", True),
+    Code("other-form", "error", "the workbook is form '{found}', which none of the layouts "
+         "given describes (" + _GIVEN + "); either it is not this round's workbook (then "
+         "fill in the workbook the ministry sent for this round and send that file), or the "
+         "layouts given are not the ones the workbooks were made from (then the central office "
+         "should check or merge with that form's layout file)", True),
+    Code("unknown-version", "error", "the workbook is form '{form}' version '{found}', and no "
+         "layout given is of that version (" + _GIVEN + "); either it is another round's "
+         "workbook (then fill in the current workbook the ministry sent and send that file), "
+         "or the layouts given are not the ones the workbooks were made from (then the central "
+         "office should check or merge with that version's layout file)", True),
+    Code("layout-changed", "error", "{what}: the workbook was made from another edit of form "
+         "{form} version {version} than the layout given for it ({source}; layout "
+         "fingerprints {found} in the workbook, {expected} in the layout), and the two edits "
+         "differ here, so nothing was read; this is most likely not the agency's doing: the "
+         "central office should give the layout file the workbooks were made from, and "
+         "check or merge with it", True),
     Code("bad-metadata", "error", "the metadata sheet is damaged ({detail}); fill in a fresh "
          "copy of the workbook", True),
     Code("structure-changed", "error", "expected {expected!r} here but found {found!r}{shift}: "
@@ -154,8 +166,12 @@ _CODES = [
          "{computed}; the recomputed value is used"),
     Code("formula-removed", "warning", "{label}: the formula was replaced by a value ({found!r}); "
          "the recomputed value is used"),
-    Code("fingerprint-mismatch", "warning", "the workbook's layout fingerprint differs from the "
-         "bundled layout of form {form} {version}; it was made from an edited layout"),
+    Code("layout-edited", "warning", "the workbook was made from another edit of form {form} "
+         "version {version} than the layout given for it ({source}; layout fingerprints "
+         "{found} in the workbook, {expected} in the layout); it was read with that layout, "
+         "whose labels it has, but a choice, a rule or a year the edits changed may be misread: "
+         "the central office should give the layout file the workbooks were made from, and "
+         "check or merge with it"),
     Code("empty-return", "warning", "nothing is filled in; fill in the form and send it again"),
     # The merge.
     Code("duplicate", "warning", "agency {agency} sent more than one return; {chosen} is used "

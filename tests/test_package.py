@@ -1,6 +1,6 @@
 """What is counted is what the agency typed and saw: number formats as spreadsheets store them,
 the package read as Excel reads it, text and numbers no file should hold, and limits on what
-costs time. Each class has its rule in the code (numfmt.py, xlsxread.py, values.py, read.py)
+costs time. Each class has its rule in the code (numfmt.py, xlsxread.py, values.py, read/)
 and here the cases that hold it, on real returns edited part by part and on packages built by
 hand; the corpus (tests/corpus.py) holds one file per class for check and merge."""
 

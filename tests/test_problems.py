@@ -69,12 +69,12 @@ def test_too_large(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_fault_of_the_reader_is_named_and_does_not_escape(
         base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pmqa_xlsx import read as read_module
+    from pmqa_xlsx.read import reader
 
     def broken(*_: object) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(read_module, "_read_package", broken)
+    monkeypatch.setattr(reader, "_read_package", broken)
     problem = only(base)
     assert problem["code"] == "reader-failed" and "KeyError: 'a bug'" in problem["message"]
     assert "report it" in problem["message"]
@@ -125,17 +125,22 @@ def test_other_form_message(base: Path, tmp_path: Path, layout: Layout) -> None:
         book[META_SHEET]["B1"] = "budget-form"
 
     problem = only(edit_book(base, tmp_path / "x.xlsx", change))
-    assert problem["message"] == P.message("other-form", found="budget-form",
-                                           known=layout.form.id)
+    assert problem["message"] == P.message(
+        "other-form", found="budget-form",
+        known=f"{layout.form.id} {layout.form.version} ({Path(layout.source).name})")
 
 
-def test_fingerprint_mismatch_is_a_warning(base: Path, tmp_path: Path) -> None:
+def test_another_fingerprint_of_the_same_version_is_a_warning(base: Path,
+                                                              tmp_path: Path) -> None:
+    """Made from another edit of the version; its labels are the layout's: read, named
+    (see test_read_layouts for the rest)."""
     def change(book: openpyxl.Workbook) -> None:
         book[META_SHEET]["B3"] = "0" * 64
 
     result = read_return(edit_book(base, tmp_path / "x.xlsx", change))
     assert result.state == "ok_with_warnings"
-    assert result.problems["code"].tolist() == ["fingerprint-mismatch"]
+    assert result.problems["code"].tolist() == ["layout-edited"]
+    assert "000000000000…" in result.problems["message"][0]
 
 
 def test_structure_changed_rows_inserted(base: Path, tmp_path: Path) -> None:
@@ -306,7 +311,7 @@ def test_every_code_has_a_case() -> None:
     codes are in test_consolidate."""
     text = "".join((Path(__file__).parent / name).read_text(encoding="utf-8")
                    for name in ("test_problems.py", "corpus.py", "test_hostile.py",
-                                "test_identity.py"))
+                                "test_identity.py", "test_read_layouts.py"))
     merge = {"duplicate", "unknown-agency", "missing-return", "empty-return",
              "newer-return-rejected", "other-round"}
     untested = [c for c in P.CATALOGUE if c not in merge and f'"{c}"' not in text]

@@ -1,7 +1,7 @@
 """A review of the reader, as an attacker: files where the value counted differed from what
 Excel or LibreOffice shows with no problem reported, legitimate files refused, and files within
 every limit that cost far more to read than a return. Each test holds one class of finding
-(the rule is in numfmt.py, xlsxread.py or read.py), with the case that showed it.
+(the rule is in numfmt.py, xlsxread.py or read/), with the case that showed it.
 
 What LibreOffice shows was measured by opening each package in LibreOffice 7.4 (its display
 strings, through a CSV export "as shown"); the tests marked ``libreoffice`` measure it again.

@@ -1,0 +1,159 @@
+"""The frames of many reads: ``answers`` (one row per input cell of each readable return)
+and ``indicators`` (one row per filled indicator row), built once for a whole merge.
+
+Every value goes under its own year: a result read from a column of BE year Y is in
+``result_Y``, whichever sheet it is on. The indicators frame has one ``result_<year>`` column
+per year that any of the forms read has, sorted; a row from a sheet without that year has
+<NA> there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .plan import Plan, PlanKey
+from .records import ReadReturn
+
+#: Columns of the answers frame (see the README for their meaning and dtypes).
+ANSWER_COLUMNS = ("file", "agency_code", "part", "item_id", "field_id", "kind", "label",
+                  "year", "value", "sheet", "cell")
+
+#: Columns every indicators frame has; result_<year> columns come between target and
+#: percent_success, one per result year.
+INDICATOR_COLUMNS = ("file", "agency_code", "table_id", "row", "item_id", "indicator", "unit",
+                     "direction", "target_year", "target", "percent_success", "score", "sheet",
+                     "cells")
+
+
+def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
+    """One row per input cell of each readable return, blank cells included (value <NA>).
+
+    The text columns are categoricals built from codes: the cell map's columns repeat once per
+    return, so the frame costs little more than the values themselves.
+    """
+    parts = []
+    for plan, group in _by_plan(reads):
+        meta = plan.cell_meta
+        n, k = len(meta), len(group)
+        columns: dict[str, Any] = {
+            "file": _repeated([r.file for r in group], n),
+            "agency_code": _repeated([r.agency_code for r in group], n),
+        }
+        for name in ("part", "item_id", "field_id", "kind", "label", "year", "sheet", "cell"):
+            column = meta[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                columns[name] = pd.Categorical.from_codes(
+                    np.tile(column.cat.codes.to_numpy(), k), dtype=column.dtype)
+            else:
+                columns[name] = pd.array(np.tile(column.to_numpy(), k), dtype=column.dtype)
+        values = np.empty(n * k, dtype=object)
+        values[:] = [pd.NA if v is None or (v.__class__ is str and not v.strip()) else v
+                     for r in group for v in (r.values or ())]
+        columns["value"] = values
+        parts.append(pd.DataFrame(columns)[list(ANSWER_COLUMNS)])
+    if not parts:
+        return _empty_answers()
+    if len(parts) == 1:
+        return parts[0]
+    frame = pd.concat(parts, ignore_index=True)
+    for name in ("file", "agency_code", "part", "item_id", "field_id", "kind", "label",
+                 "sheet", "cell"):
+        frame[name] = frame[name].astype("category")
+    return frame
+
+
+def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
+    """One row per filled indicator row of each readable return; each result under
+    ``result_<its BE year>`` (the columns: every year of the forms read, sorted)."""
+    groups = _by_plan(reads)
+    years = sorted({y for plan, _ in groups for y in plan.result_years})
+    results = [f"result_{year}" for year in years]
+    parts = [_indicators_part(plan, group, results) for plan, group in groups]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {c: [] for c in (*INDICATOR_COLUMNS[:10], *results, *INDICATOR_COLUMNS[10:])})
+    for column in ("file", "agency_code", "table_id", "item_id", "indicator", "unit",
+                   "direction", "sheet", "cells"):
+        frame[column] = frame[column].astype("string")
+    for column in ("target", *results, "percent_success", "score"):
+        frame[column] = frame[column].astype("Float64")
+    frame["row"] = frame["row"].astype("Int64")
+    frame["target_year"] = frame["target_year"].astype("Int64")
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Private
+# --------------------------------------------------------------------------------------------
+
+
+def _indicators_part(plan: Plan, group: list[ReadReturn], results: list[str]) -> pd.DataFrame:
+    """The rows of one plan's reads, with every column of ``results`` (None where a row's
+    sheet has no such year)."""
+    column_of = {name: i for i, name in enumerate(results)}
+    width = len(results)
+    # where each slot's results go among the result columns
+    places = [tuple(column_of[f"result_{y}"] for y in slot.result_years)
+              for slot in plan.indicators]
+    every = tuple(range(width))
+    records = []
+    for read in group:
+        for n, name, unit, direction, target, found, percent, points in read.indicator_rows:
+            placed: tuple[Any, ...] = found
+            if places[n] != every:  # a sheet without some of the years
+                row: list[Any] = [None] * width
+                for column, value in zip(places[n], found, strict=True):
+                    row[column] = value
+                placed = tuple(row)
+            records.append((read.file, read.agency_code, n, name, unit, direction, target,
+                            percent, points, *placed))
+    frame = pd.DataFrame.from_records(records, columns=[
+        "file", "agency_code", "n", "indicator", "unit", "direction", "target",
+        "percent_success", "score", *results])
+    at = frame["n"].to_numpy()
+    slots = plan.indicators
+    per_slot: tuple[tuple[str, list[Any]], ...] = (
+        ("table_id", [s.row.table_id for s in slots]),
+        ("row", [s.row.number for s in slots]),
+        ("item_id", [s.row.item_id for s in slots]),
+        ("target_year", [s.row.cells["target"].year for s in slots]),
+        ("sheet", [s.row.percent.sheet for s in slots]),
+        ("cells", [s.cells for s in slots]))
+    for name, values in per_slot:
+        frame[name] = np.asarray(values, dtype=object)[at] if len(at) else []
+    return frame[[*INDICATOR_COLUMNS[:10], *results, *INDICATOR_COLUMNS[10:]]]
+
+
+def _by_plan(reads: Iterable[ReadReturn]) -> list[tuple[Plan, list[ReadReturn]]]:
+    """The reads that were read as a form, grouped by plan (by its key: a plan compiled again
+    is the same plan), in the order first seen."""
+    groups: dict[PlanKey, tuple[Plan, list[ReadReturn]]] = {}
+    for read in reads:
+        if read.values is None:
+            continue
+        plan = read.plan
+        if plan is None:
+            raise LookupError(
+                f"{read.file}: read in another process with a layout this one does not have "
+                f"(fingerprint {(read.plan_key or ('?',))[0][:12]}); bind its plan first "
+                "(pmqa_xlsx.read.bind_plans(reads, layouts))")
+        groups.setdefault(plan.key, (plan, []))[1].append(read)
+    return list(groups.values())
+
+
+def _repeated(labels: list[str | None], times: int) -> pd.Categorical:
+    """Each label ``times`` times, in order, as a categorical."""
+    categories = sorted(set(x for x in labels if x is not None))
+    index = {c: i for i, c in enumerate(categories)}
+    codes = np.array([index[x] if x is not None else -1 for x in labels], dtype=np.int32)
+    return pd.Categorical.from_codes(np.repeat(codes, times), categories=categories)
+
+
+def _empty_answers() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="category") for c in ANSWER_COLUMNS})
+    frame["year"] = frame["year"].astype("Int64")
+    frame["value"] = frame["value"].astype(object)
+    return frame
