@@ -166,9 +166,7 @@ def _entries(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | I
 def _round_of(round_: Round | str | None, layouts: Sequence[Layout] | None) -> Round | None:
     if isinstance(round_, Round):
         return round_
-    from .layout import load_layouts
-
-    known = tuple(layouts) if layouts is not None else load_layouts()
+    known = layout_set(layouts).layouts  # the set the reading uses (bundled: loaded once)
     return declared_round(round_, known, layouts_given=layouts is not None)
 
 

@@ -34,12 +34,11 @@ from .cellmap import (
     SheetPlan,
     build_cellmap,
     expected_inputs,
-    target_result_field,
 )
 from .errors import PmqaError
 from .guards import form_output, roster_outputs
 from .identity import is_token, new_token, normalise_code
-from .layout import META_SHEET, IndicatorSheet, Layout
+from .layout import META_SHEET, Layout
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
 from .parallel import worker_count, worker_pool
 from .prompts import validation_groups
@@ -374,16 +373,12 @@ def _formula_results(cellmap: CellMap,
                      answers: Mapping[tuple[str, str], Any]) -> dict[tuple[int, int], Any]:
     """Percent success and score as a spreadsheet application would have stored them."""
     rules = cellmap.layout.rules
-    target_fields = {s.id: target_result_field(s) for s in cellmap.layout.sheets
-                     if isinstance(s, IndicatorSheet)}
-    sheet_of = {t.id: s.id for s in cellmap.layout.sheets if isinstance(s, IndicatorSheet)
-                for t in s.tables}
     out: dict[tuple[int, int], Any] = {}
     for row in cellmap.indicator_rows:
         def get(field: str, row: IndicatorRow = row) -> Any:
             return answers.get((row.item_id, field))
 
-        target, result = get("target"), get(target_fields[sheet_of[row.table_id]])
+        target, result = get("target"), get(row.compared)
         numeric = all(isinstance(v, int | float) for v in (target, result))
         percent = percent_success(target, result, get("direction"), rules) if numeric else None
         points = score(percent, rules)

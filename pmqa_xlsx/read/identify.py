@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import problems as P
-from ..layout import META_SHEET, Layout, bundled_layouts, load_layouts
+from ..layout import META_SHEET, Layout, bundled_layouts, fiscal_year_problem, load_layouts
 from ..problems import Problem
 from ..values import parse_number
 from ..xlsxread import Cell, Package
@@ -196,7 +196,8 @@ def identify(package: Package, file: str,
         return identity, None, [refused]
     assert match is not None
     year = parse_number(meta.get("fiscal_year"))
-    if year is None or not 2400 <= year <= 2800 or not float(year).is_integer():
+    if year is None or not float(year).is_integer() or abs(year) > 1e6 \
+            or fiscal_year_problem(int(year)):
         return identity, None, [P.make(
             "bad-metadata", file=file, sheet=META_SHEET, cell="B4",
             detail=f"fiscal year {short(repr(meta.get('fiscal_year')))}")]
