@@ -216,8 +216,8 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path, monkeypatch: pytest.Mon
 
     # Every step is checked, and every step that went wrong is reported, in the doc's order.
     failures = []
-    for i, check in ((2, layout_checked), (3, layout_compared), (4, generated), (5, checked), (6, merged),
-                     (7, both_checked),
+    for i, check in ((2, layout_checked), (3, layout_compared), (4, generated), (5, checked),
+                     (6, merged), (7, both_checked),
                      (8, lambda: round_merged(8, "2563", LAST_YEAR, (2561, 2562, 2563))),
                      (9, lambda: round_merged(9, "2562", RETURNS, (2560, 2561, 2562)))):
         try:
