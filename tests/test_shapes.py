@@ -28,7 +28,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pmqa_xlsx import build_cellmap, consolidate, generate_roster, load_layout, read_return
+from pmqa_xlsx import (
+    build_cellmap,
+    consolidate,
+    generate_roster,
+    generate_workbook,
+    load_layout,
+    read_return,
+)
 from pmqa_xlsx.cellmap import CellMap, IndicatorRow, InputCell
 from pmqa_xlsx.cli import main
 from pmqa_xlsx.layout import Layout
@@ -292,6 +299,27 @@ def test_every_fixture_layout_passes_check_layout() -> None:
         result = CliRunner().invoke(main, ["check-layout", str(path)])
         assert result.exit_code == 0, result.output
         assert result.output.startswith(f"{path}: ok (")
+
+
+#: Excel's tallest row, in points: a taller one is not what Excel shows (nor, for some
+#: versions, a file it opens without repairing it).
+EXCEL_MAX_ROW_HEIGHT = 409
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_every_row_fits_excels_tallest(case: Case, tmp_path: Path) -> None:
+    """A long topic or label must not ask for a row taller than Excel can show: the text
+    would be cut, or the layout refused by check-layout with its YAML path."""
+    path = tmp_path / "blank.xlsx"
+    generate_workbook(load_layout(case.path), path, year=case.year, generated_at=FIXED_TIME)
+    book = openpyxl.load_workbook(path)
+    try:
+        tall = {(ws.title, row): dim.height for ws in book.worksheets
+                for row, dim in ws.row_dimensions.items()
+                if dim.height is not None and dim.height > EXCEL_MAX_ROW_HEIGHT}
+    finally:
+        book.close()
+    assert tall == {}
 
 
 @pytest.mark.libreoffice
