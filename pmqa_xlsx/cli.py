@@ -14,24 +14,24 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import pandas as pd
 
 from . import __version__
-from . import problems as P
-from .consolidate import collect_inputs, issued_problem, merge_reads, read_all, read_input
+from .consolidate import STATES, check_files, collect_inputs, consolidate
 from .errors import PmqaError
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .guards import Output, OutputRefused, merge_outputs
 from .identity import Manifest, load_manifest
 from .inputs import path_text
-from .layout import DEFAULT_LAYOUT, Layout, bundled_layouts, load_layout
+from .layout import DEFAULT_LAYOUT, Layout, LayoutsError, bundled_layouts, load_layout, load_layouts
 from .outputs import remove_temporaries
 from .parallel import Terminated, sigterm_raises
 from .roster import Agency, load_roster
+from .rounds import Round, RoundError, declared_round
 
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -92,6 +92,42 @@ def _layout(name: str | None) -> Layout:
         return load_layout(name)
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _layout_options(func: Callable[..., None]) -> Callable[..., None]:
+    """``--layout`` (repeatable), ``--layouts DIR`` and ``--round``: the layouts the
+    returns are read with and the round counted, for ``check`` and ``merge``."""
+    func = click.option(
+        "--round", "round_text", metavar="FORM:VERSION:YEAR",
+        help="The round counted: form id, version and fiscal year (BE), or the year alone "
+             "when the layouts are of one form and version. A single --layout declares it by "
+             "itself. Returns of other rounds are listed as other_round.")(func)
+    func = click.option(
+        "--layouts", "layout_dirs", multiple=True, metavar="DIR",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="A folder of layout YAML files (repeatable).")(func)
+    return click.option(
+        "--layout", "layout_files", multiple=True, metavar="NAME|FILE",
+        help="A layout the returns may be of: a YAML file or a bundled name (repeatable). "
+             "Given layouts replace the bundled ones (default: every bundled layout).")(func)
+
+
+def _layouts_and_round(files: tuple[str, ...], dirs: tuple[Path, ...],
+                       round_text: str | None) -> tuple[tuple[Layout, ...] | None, Round | None]:
+    """The layouts named (None: the bundled ones) and the round declared. A layout that does
+    not load ends the command (exit 1) listing its YAML paths; a bad --round is a usage
+    error (exit 2)."""
+    given = bool(files or dirs)
+    try:
+        layouts = load_layouts(files, dirs)
+    except LayoutsError as exc:
+        raise click.ClickException(f"{exc}\nno return was read: fix the layout, or leave "
+                                   "it out") from exc
+    try:
+        declared = declared_round(round_text, layouts, layouts_given=given)
+    except RoundError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return (layouts if given else None), declared
 
 
 @click.group()
@@ -180,42 +216,35 @@ def check_layout(path: Path) -> None:
               type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The manifest.csv of the workbooks issued: a return without its agency's "
                    "token is an error.")
-def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | None) -> None:
+@_layout_options
+def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
+          layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
+          round_text: str | None) -> None:
     """Check returned workbooks (files, or folders of them) and list each file's problems,
     located as sheet!cell.
 
-    Exits 0 when every file can be counted, 1 when a file is rejected or has an error.
+    Exits 0 when every file can be counted, 1 when a file is rejected or has an error (or a
+    layout, the roster or the manifest cannot be used), 2 on a usage error.
     """
+    layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text)
     try:
-        codes = {a.code for a in load_roster(roster)} if roster else None
+        agencies = load_roster(roster) if roster else None
         manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
     with _interruptible(lambda: "nothing was written"):
-        failed = _check(files, codes, manifest)
+        failed = False
+        for read in check_files(files, agencies, manifest=manifest, layouts=layouts,
+                                round=declared):
+            click.echo(f"{shown(read.file)}: {read.state}" + (
+                f" (agency {shown(read.agency_code)})" if read.agency_code else ""))
+            for problem in read.problems:
+                where = problem.where or "-"
+                click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
+                           f"{shown(problem.message)}")
+            failed = failed or read.state == "rejected"
     if failed:
         raise SystemExit(1)
-
-
-def _check(files: tuple[Path, ...], codes: set[str] | None, manifest: Manifest | None) -> bool:
-    failed = False
-    for entry in collect_inputs(files):
-        read = read_input(entry)
-        if codes is not None and read.readable and read.agency_code not in codes:
-            read.problems.append(P.make("unknown-agency", file=read.file,
-                                        agency_code=read.agency_code,
-                                        agency=read.agency_code or ""))
-        issued = issued_problem(read, manifest) if manifest is not None else None
-        if issued is not None:
-            read.problems.append(issued)
-        click.echo(f"{shown(read.file)}: {read.state}" + (
-            f" (agency {shown(read.agency_code)})" if read.agency_code else ""))
-        for problem in read.problems:
-            where = problem.where or "-"
-            click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
-                       f"{shown(problem.message)}")
-        failed = failed or read.state == "rejected"
-    return failed
 
 
 @main.command()
@@ -235,13 +264,18 @@ def _check(files: tuple[Path, ...], codes: set[str] | None, manifest: Manifest |
               help="Also write the four frames as Parquet files into this folder (pyarrow).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that read the returns (default: the cores available).")
+@_layout_options
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
-          jobs: int | None) -> None:
-    """Merge returned workbooks (files or folders) into one consolidated dataset.
+          jobs: int | None, layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
+          round_text: str | None) -> None:
+    """Merge returned workbooks (files or folders) of one round into one consolidated
+    dataset.
 
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
-    written), 0 otherwise; 2 if an output would replace an input or the roster.
+    written), or when the returns span several rounds and none was declared (nothing is
+    written; the rounds are listed); 0 otherwise; 2 on a usage error, such as an output that
+    would replace an input or the roster.
     """
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError("-o must name an .xlsx file")
@@ -252,25 +286,38 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
             import pyarrow  # noqa: F401
         except ImportError as exc:
             raise click.UsageError("--parquet needs pyarrow: pip install pyarrow") from exc
+    layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text)
     try:
         agencies = load_roster(roster) if roster else None
         manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
     written: list[Path] = []
+    job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs)
     with _interruptible(lambda: "the outputs were written; merge again to see the summary"
                         if written else "the outputs were not written: the previous ones are "
                         "as they were, and no temporary file is left"):
-        failed = _merge(inputs, agencies, manifest, roster, output, csv_dir, parquet_dir, jobs,
-                        written)
+        failed = _merge(job, output, csv_dir, parquet_dir, written)
     if failed:
         raise SystemExit(1)
 
 
-def _merge(inputs: tuple[Path, ...], agencies: list[Agency] | None, manifest: Manifest | None,
-           roster: Path | None, output: Path, csv_dir: Path | None, parquet_dir: Path | None,
-           jobs: int | None, written: list[Path]) -> bool:
-    """merge's work: read, merge, write (into ``written``), print; True if it must exit 1."""
+@dataclass(frozen=True)
+class _MergeJob:
+    """What merge reads, and how it judges it."""
+
+    inputs: tuple[Path, ...]
+    agencies: list[Agency] | None
+    manifest: Manifest | None
+    roster: Path | None
+    layouts: tuple[Layout, ...] | None
+    round: Round | None
+    jobs: int | None
+
+
+def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path | None,
+           written: list[Path]) -> bool:
+    """merge's work: consolidate, write (into ``written``), print; True if it must exit 1."""
     from .report import output_files, write_outputs
 
     # No output may replace an input or the roster; a previous merge's outputs where this one
@@ -279,31 +326,35 @@ def _merge(inputs: tuple[Path, ...], agencies: list[Agency] | None, manifest: Ma
                *(Output("--csv", p) for p in (output_files(csv_dir, ".csv") if csv_dir else [])),
                *(Output("--parquet", p) for p in (output_files(parquet_dir, ".parquet")
                                                   if parquet_dir else []))]
-    entries = collect_inputs(inputs)
+    entries = collect_inputs(job.inputs)
     try:
-        own = merge_outputs(outputs, entries, inputs, roster)
+        own = merge_outputs(outputs, entries, job.inputs, job.roster)
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
     files = [e for e in entries if e not in own]
-    started = datetime.now(UTC)  # a file's time after this is not trusted
-    with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
-                           show_pos=True) as bar:
-        reads = read_all(files, progress=lambda _: bar.update(1), jobs=jobs)
-    result = merge_reads(reads, agencies, manifest=manifest, started=started)
-    layouts = _layouts_of(reads)
     try:
-        written.extend(write_outputs(result, layouts, workbook=output, csv_dir=csv_dir,
+        with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
+                               show_pos=True) as bar:
+            result = consolidate(files, job.agencies, manifest=job.manifest,
+                                 layouts=job.layouts, round=job.round,
+                                 progress=lambda _: bar.update(1), jobs=job.jobs)
+    except RoundError as exc:
+        raise click.ClickException(f"{exc}\nnothing was written") from exc
+    try:
+        written.extend(write_outputs(result, result.layouts or job.layouts or [load_layout()],
+                                     workbook=output, csv_dir=csv_dir,
                                      parquet_dir=parquet_dir))
     except OSError as exc:
         raise click.ClickException(f"cannot write the outputs (the previous ones are as they "
                                    f"were): {exc}") from exc
     summary = result.summary()
-    click.echo(f"{len(files)} files read")
+    click.echo(f"{len(files)} files read" + (f"; round {result.round}" if result.round else ""))
     click.echo(f"  returned (counted)  {summary['ok'] + summary['ok_with_warnings']:>6}"
                f"   ({summary['ok_with_warnings']} with warnings)")
-    for state in ("rejected", "duplicate", "unknown_agency", "missing"):
+    for state in STATES[2:]:
         click.echo(f"  {state:<19} {summary[state]:>6}")
-    refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency"))]
+    refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency",
+                                                           "other_round"))]
     if len(refused):
         click.echo("Not counted (every reason is in the returns sheet, every problem in the "
                    "problems sheet):")
@@ -339,14 +390,6 @@ def _path(path: str | os.PathLike[str]) -> str:
     """A path given or made from one, as it may go to a terminal (``shown``): a name that is
     not UTF-8 is shown with ``\\xNN`` for its odd bytes."""
     return shown(path_text(path))
-
-
-def _layouts_of(reads: list) -> list[Layout]:
-    seen: dict[str, Layout] = {}
-    for read in reads:
-        if read.cellmap is not None:
-            seen.setdefault(read.cellmap.layout.fingerprint, read.cellmap.layout)
-    return list(seen.values()) or [load_layout()]
 
 
 @main.command()

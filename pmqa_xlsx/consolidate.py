@@ -5,16 +5,18 @@ counted return gets a ``missing`` row. Of several returns from one agency the ne
 (by the workbook's own modification time, then the file's, then the generation time; a time
 after the merge started or before the workbook was generated is not trusted) and the others
 are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
-does not carry the token issued to its agency is rejected. Only counted returns (ok,
+does not carry the token issued to its agency is rejected. A merge counts one round (see
+rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
 ok_with_warnings) feed ``answers`` and ``indicators``; every problem of every file is in
-``problems``.
+``problems``. ``check_files`` is the same judgement for one file at a time, without the
+choice between an agency's returns.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,28 +40,35 @@ from .read import (
     register_layouts,
 )
 from .roster import Agency, check_agencies, load_roster
+from .rounds import Round, SeveralRounds, declared_round
 from .values import is_blank
 
 RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
                   "differing_cells", "form_id", "form_version", "fiscal_year", "generated_at",
                   "modified", "filled", "errors", "warnings")
 COUNTED = ("ok", "ok_with_warnings")
+#: Every state a row of ``returns`` may have, in the order summaries list them.
+STATES = ("ok", "ok_with_warnings", "rejected", "other_round", "duplicate", "unknown_agency",
+          "missing")
 
 
 @dataclass(frozen=True)
 class Consolidated:
-    """The merged dataset: four frames (columns documented in the README)."""
+    """The merged dataset: four frames (columns documented in the README), the round counted
+    (None if not declared and the counted returns are of one round or none) and the layouts
+    of the returns counted."""
 
     answers: pd.DataFrame
     indicators: pd.DataFrame
     problems: pd.DataFrame
     returns: pd.DataFrame
+    round: Round | None = None
+    layouts: tuple[Layout, ...] = ()
 
     def summary(self) -> dict[str, int]:
         """How many files and agencies are in each state."""
         counts = self.returns["state"].value_counts()
-        return {state: int(counts.get(state, 0)) for state in
-                ("ok", "ok_with_warnings", "rejected", "duplicate", "unknown_agency", "missing")}
+        return {state: int(counts.get(state, 0)) for state in STATES}
 
 
 def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -76,32 +85,90 @@ def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[s
 
 
 def consolidate(
-    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | InputFile],
     roster: str | os.PathLike[str] | Sequence[Agency] | None = None,
     *,
     manifest: str | os.PathLike[str] | Manifest | None = None,
     layouts: Sequence[Layout] | None = None,
+    round: Round | str | None = None,  # noqa: A002 - the word users know
     progress: Callable[[Path], None] | None = None,
     jobs: int | None = None,
 ) -> Consolidated:
-    """Merge returned workbooks into one dataset.
+    """Merge returned workbooks into one dataset: one round's, each agency once.
 
     Args:
-        paths: A file or folder of returns, or several.
+        paths: A file or folder of returns, or several (or entries of ``collect_inputs``,
+            used as they are).
         roster: The agencies expected (a CSV/XLSX roster path or a list of Agency, checked
             and its codes normalised as a roster file's are).
         manifest: The ``manifest.csv`` of the workbooks issued (or a loaded Manifest): a
             return that does not carry the token issued to its agency is rejected.
-        layouts: The layouts returns may be of (default: the bundled ones).
+        layouts: The layouts returns may be of (default: the bundled ones); given layouts
+            replace the bundled ones. A single layout given declares the round.
+        round: The round counted (a Round, or ``FORM:VERSION:YEAR``, or ``YEAR`` when the
+            layouts are of one form and version); returns of other rounds are listed as
+            ``other_round``. Without it (and without a single layout), returns of several
+            rounds raise SeveralRounds, which lists them.
         progress: Called after each file is read.
         jobs: Processes that read files (default: the cores available); the result is the
             same whatever it is.
     """
     agencies = _agencies(roster)
     issued = load_manifest(manifest) if isinstance(manifest, str | os.PathLike) else manifest
+    counted_round = _round_of(round, layouts)
     started = datetime.now(UTC)
-    return merge_reads(read_all(collect_inputs(paths), layouts, progress, jobs), agencies,
-                       manifest=issued, started=started)
+    return merge_reads(read_all(_entries(paths), layouts, progress, jobs), agencies,
+                       manifest=issued, started=started, round=counted_round)
+
+
+def check_files(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | InputFile],
+    roster: str | os.PathLike[str] | Sequence[Agency] | None = None,
+    *,
+    manifest: str | os.PathLike[str] | Manifest | None = None,
+    layouts: Sequence[Layout] | None = None,
+    round: Round | str | None = None,  # noqa: A002 - the word users know
+) -> Iterator[ReadReturn]:
+    """Each file read and judged on its own, as a merge would judge it, in order, one at a
+    time (``pmqa-xlsx check``): its own problems, then, when it was read as the form, the
+    agency's place on the roster, its token against the manifest and its round (each an
+    error). Arguments as ``consolidate``'s."""
+    codes = {a.code for a in _agencies(roster) or ()} if roster is not None else None
+    issued = load_manifest(manifest) if isinstance(manifest, str | os.PathLike) else manifest
+    counted_round = _round_of(round, layouts)
+    for entry in _entries(paths):
+        read = read_input(entry, layouts)
+        if read.readable:
+            if counted_round is not None and _round(read) != counted_round:
+                read.problems.append(_other_round(read, counted_round))
+            if codes is not None and read.agency_code not in codes:
+                read.problems.append(P.make("unknown-agency", file=read.file,
+                                            agency_code=read.agency_code,
+                                            agency=read.agency_code or ""))
+        if issued is not None:
+            problem = issued_problem(read, issued)
+            if problem is not None:
+                read.problems.append(problem)
+        yield read
+
+
+def _entries(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | InputFile]
+             ) -> list[InputFile]:
+    if isinstance(paths, str | os.PathLike):
+        return collect_inputs(paths)
+    given = list(paths)
+    if given and all(isinstance(p, InputFile) for p in given):
+        return given  # type: ignore[return-value]
+    return collect_inputs(given)  # type: ignore[arg-type]
+
+
+def _round_of(round_: Round | str | None, layouts: Sequence[Layout] | None) -> Round | None:
+    if isinstance(round_, Round):
+        return round_
+    from .layout import load_layouts
+
+    known = tuple(layouts) if layouts is not None else load_layouts()
+    return declared_round(round_, known, layouts_given=layouts is not None)
 
 
 def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
@@ -190,9 +257,11 @@ def read_input(entry: InputFile, layouts: Sequence[Layout] | None = None) -> Rea
 
 def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
                 manifest: Manifest | None = None,
-                started: datetime | None = None) -> Consolidated:
+                started: datetime | None = None,
+                round: Round | None = None) -> Consolidated:  # noqa: A002
     """The merge of already-read returns (``consolidate`` minus the reading). ``started`` is
-    when the merge started (default: now): a file's time after it is not trusted."""
+    when the merge started (default: now): a file's time after it is not trusted. ``round``
+    is the round counted (see ``consolidate``)."""
     states = {id(r): r.state for r in reads}
     problems: list[Problem] = [p for r in reads for p in r.problems]
     roster = {a.code: a for a in agencies} if agencies is not None else None
@@ -201,7 +270,10 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
         states[id(read)] = state
         problems.append(problem)
 
-    _one_round(reads, states, refuse)
+    if round is not None:
+        for read in reads:
+            if states[id(read)] in COUNTED and _round(read) != round:
+                refuse(read, "other_round", _other_round(read, round))
     if roster is not None:
         for read in reads:
             if states[id(read)] in COUNTED and read.agency_code not in roster:
@@ -215,6 +287,10 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
                 problems.append(problem)
                 if states[id(read)] in COUNTED:
                     states[id(read)] = "rejected"
+    if round is None:  # undeclared: one round, or the merge stops (no vote)
+        found = Counter(_round(r) for r in reads if states[id(r)] in COUNTED)
+        if len(found) > 1:
+            raise SeveralRounds(found)
     duplicates = _one_return_per_agency(reads, states, problems, started or datetime.now(UTC))
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
@@ -244,11 +320,17 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
         returns[column] = returns[column].astype("string")
     for column in ("fiscal_year", "differing_cells", "filled", "errors", "warnings"):
         returns[column] = returns[column].astype("Int64")
+    layouts: dict[str, Layout] = {}
+    for read in counted:
+        if read.cellmap is not None:
+            layouts.setdefault(read.cellmap.layout.fingerprint, read.cellmap.layout)
     return Consolidated(
         answers=answers_frame(counted),
         indicators=indicators_frame(counted),
         problems=P.problems_frame(problems),
         returns=returns,
+        round=round,
+        layouts=tuple(layouts.values()),
     )
 
 
@@ -260,28 +342,15 @@ def issued_problem(read: ReadReturn, manifest: Manifest) -> Problem | None:
     return manifest.problem(read.file, read.agency_code, read.identity.token)
 
 
-def _one_round(reads: list[ReadReturn], states: dict[int, str],
-               refuse: Callable[[ReadReturn, str, Problem], None]) -> None:
-    """Counted returns of another form, version or fiscal year than most are refused: one
-    round's figures must not be mixed with another's."""
-    rounds = Counter(_round(r) for r in reads if states[id(r)] in COUNTED)
-    if len(rounds) < 2:
-        return
-    expected = rounds.most_common(1)[0][0]
-    for read in reads:
-        if states[id(read)] in COUNTED and _round(read) != expected:
-            refuse(read, "rejected", P.make(
-                "other-round", file=read.file, agency_code=read.agency_code,
-                found=_round_text(_round(read)), expected=_round_text(expected)))
+def _other_round(read: ReadReturn, counted: Round) -> Problem:
+    return P.make("other-round", file=read.file, agency_code=read.agency_code,
+                  found=_round(read).describe(), expected=counted.describe(),
+                  round=str(_round(read)))
 
 
-def _round(read: ReadReturn) -> tuple[str, str, int]:
+def _round(read: ReadReturn) -> Round:
     ident = read.identity
-    return (ident.form_id or "", ident.form_version or "", ident.fiscal_year or 0)
-
-
-def _round_text(key: tuple[str, str, int]) -> str:
-    return f"fiscal year {key[2]} (form {key[0]} version {key[1]})"
+    return Round(ident.form_id or "", ident.form_version or "", ident.fiscal_year or 0)
 
 
 def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
@@ -468,7 +537,8 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
 
 
 # The problem that explains a state that is not counted.
-_STATE_CODES = {"duplicate": "duplicate", "unknown_agency": "unknown-agency"}
+_STATE_CODES = {"duplicate": "duplicate", "unknown_agency": "unknown-agency",
+                "other_round": "other-round"}
 
 
 def _reason(state: str, problems: list[Problem]) -> str | None:

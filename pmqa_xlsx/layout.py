@@ -272,6 +272,15 @@ def compute_fingerprint(layout: Layout) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def fiscal_year_problem(year: int) -> str | None:
+    """Why ``year`` is not a fiscal year of the form (a Buddhist Era year), or None."""
+    if 1900 <= year < 2300:
+        return f"{year} looks like a CE year; give the Buddhist Era year ({year + 543})"
+    if not 2400 <= year <= 2800:
+        return f"{year} is not a plausible Buddhist Era year (e.g. 2569)"
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # Finding and loading layouts
 # --------------------------------------------------------------------------------------------

@@ -172,8 +172,8 @@ _CODES = [
          "{what}, {time}, is {why}: it is not used to tell which return is the newest (it counts "
          "as the oldest); check the clock of the computer that saved it, and which return is "
          "the right one"),
-    Code("other-round", "error", "this return is for {found}, but the other returns are for "
-         "{expected}; merge each round on its own"),
+    Code("other-round", "error", "this return is for {found}, but this merge counts "
+         "{expected}; it is not counted here: merge it with its own round (--round {round})"),
     Code("missing-return", "warning", "no counted return from agency {agency} ({name}){why}"),
     # Against the manifest of the workbooks issued (merge --manifest, check --manifest).
     Code("token-mismatch", "error", "the workbook does not carry the token issued to agency "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import time
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from pmqa_xlsx.cli import main
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.report import write_csvs, write_workbook
+from pmqa_xlsx.roster import Agency
 
 from .conftest import ROOT
 from .fill import fill
@@ -91,8 +93,9 @@ def test_every_file_and_every_roster_agency_is_accounted_for(merged: Any, return
         "(roster) 20001": "missing",
     }
     assert len(merged.returns[merged.returns["file"].notna()]) == len(list(returns.iterdir()))
-    assert merged.summary() == {"ok": 2, "ok_with_warnings": 1, "rejected": 3, "duplicate": 1,
-                                "unknown_agency": 1, "missing": 3}
+    assert merged.summary() == {"ok": 2, "ok_with_warnings": 1, "rejected": 3,
+                                "other_round": 0, "duplicate": 1, "unknown_agency": 1,
+                                "missing": 3}
 
 
 def test_only_counted_returns_feed_the_data_and_none_twice(merged: Any) -> None:
@@ -294,23 +297,91 @@ def test_a_newer_rejected_return_is_pointed_out(returns: Path, cellmap: CellMap,
     assert Path(problems["file"].item()).name == "old.xlsx"
 
 
-def test_returns_of_another_round_are_not_mixed_in(layout: Layout, cellmap: CellMap,
-                                                   returns: Path, tmp_path: Path) -> None:
+def _return_of_2563(layout: Layout, tmp_path: Path, code: str = "15005",
+                    name: str = "15005.xlsx") -> Path:
     from pmqa_xlsx import build_cellmap, generate_workbook
     from pmqa_xlsx.roster import Agency
 
-    generate_workbook(layout, tmp_path / "sent.xlsx", year=2563,
-                      agency=Agency(code="15005", name="กรมการจัดหางาน"))
-    fill(build_cellmap(layout, 2563), tmp_path / "sent.xlsx", tmp_path / "15005.xlsx")
-    merged = consolidate([returns / "03005.xlsx", returns / "08004.xlsx",
-                          tmp_path / "15005.xlsx"])
+    generate_workbook(layout, tmp_path / f"sent-{code}.xlsx", year=2563,
+                      agency=Agency(code=code, name="กรมการจัดหางาน"))
+    fill(build_cellmap(layout, 2563), tmp_path / f"sent-{code}.xlsx", tmp_path / name)
+    return tmp_path / name
+
+
+def test_a_declared_round_lists_returns_of_another_as_other_round(
+        layout: Layout, returns: Path, tmp_path: Path) -> None:
+    later = _return_of_2563(layout, tmp_path)
+    merged = consolidate([returns / "03005.xlsx", returns / "08004.xlsx", later],
+                         round=f"{layout.form.id}:{layout.form.version}:2562")
     row = merged.returns[merged.returns["agency_code"] == "15005"]
-    assert row["state"].item() == "rejected"
+    assert row["state"].item() == "other_round"
     (message,) = merged.problems[merged.problems["code"] == "other-round"]["message"]
     assert message == P.message(
         "other-round", found=f"fiscal year 2563 (form {layout.form.id} version "
         f"{layout.form.version})", expected=f"fiscal year 2562 (form {layout.form.id} "
-        f"version {layout.form.version})")
+        f"version {layout.form.version})", round=f"{layout.form.id}:{layout.form.version}:2563")
+    assert str(merged.round) == f"{layout.form.id}:{layout.form.version}:2562"
+    assert set(merged.answers["agency_code"].astype(str)) == {"03005", "08004"}
+
+
+def test_the_minority_round_is_counted_when_declared(layout: Layout, returns: Path,
+                                                     tmp_path: Path) -> None:
+    """No vote: one return of 2563 among two of 2562 is the one counted when 2563 is
+    declared (with the year alone, the bundled layouts being of one form and version)."""
+    later = _return_of_2563(layout, tmp_path)
+    merged = consolidate([returns / "03005.xlsx", returns / "08004.xlsx", later], round="2563")
+    states = dict(zip(merged.returns["agency_code"], merged.returns["state"], strict=True))
+    assert states == {"03005": "other_round", "08004": "other_round", "15005": "ok"}
+
+
+def test_without_a_declaration_several_rounds_stop_the_merge(layout: Layout, returns: Path,
+                                                            tmp_path: Path) -> None:
+    from pmqa_xlsx.rounds import Round, SeveralRounds
+
+    later = _return_of_2563(layout, tmp_path)
+    with pytest.raises(SeveralRounds) as caught:
+        consolidate([returns / "03005.xlsx", returns / "08004.xlsx", later])
+    form, version = layout.form.id, layout.form.version
+    assert dict(caught.value.counts) == {Round(form, version, 2562): 2,
+                                         Round(form, version, 2563): 1}
+    text = str(caught.value)
+    assert text.index(f"--round {form}:{version}:2562   2 returns") < text.index(
+        f"--round {form}:{version}:2563   1 return ")
+
+
+def test_copies_of_an_off_roster_file_cannot_outvote_the_round(
+        layout: Layout, returns: Path, tmp_path: Path) -> None:
+    """Four copies of one return of another year from an agency not on the roster: they are
+    unknown agencies, not a round; the genuine returns are counted and nothing stops."""
+    copies = [_return_of_2563(layout, tmp_path, code="99999", name=f"copy{i}.xlsx")
+              for i in range(4)]
+    roster = [Agency(code=c, name=c) for c in ("03005", "08004", "15005")]
+    merged = consolidate([returns / "03005.xlsx", returns / "08004.xlsx", *copies], roster)
+    states = merged.returns.set_index("file")["state"]
+    assert states[str(returns / "03005.xlsx")] == "ok"
+    assert {states[str(c)] for c in copies} == {"unknown_agency"}
+
+
+def test_a_single_layout_declares_the_round(layout: Layout, returns: Path,
+                                            tmp_path: Path) -> None:
+    later = _return_of_2563(layout, tmp_path)
+    merged = consolidate([returns / "03005.xlsx", later], layouts=[layout])
+    assert merged.round is not None and merged.round.fiscal_year == layout.form.fiscal_year
+    states = dict(zip(merged.returns["agency_code"], merged.returns["state"], strict=True))
+    assert states == {"03005": "ok", "15005": "other_round"}
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("2563:x", "give FORM:VERSION:YEAR"),
+    ("a:b:25x", "in digits"),
+    ("nope:1:2563", "no layout given is form 'nope' version '1'"),
+    ("2020", "looks like a CE year"),
+])
+def test_a_bad_round_says_what_to_give(text: str, words: str) -> None:
+    from pmqa_xlsx.rounds import RoundError
+
+    with pytest.raises(RoundError, match=re.escape(words)):
+        consolidate([], round=text)
 
 
 def test_consolidate_takes_one_path_as_text(returns: Path) -> None:

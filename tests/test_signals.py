@@ -276,7 +276,7 @@ def test_an_interrupt_in_process_is_one_line_and_its_exit_code(many: Path, tmp_p
         def stop(*args: object, raised: type[BaseException] = raised, **kwargs: object) -> None:
             raise raised
 
-        monkeypatch.setattr("pmqa_xlsx.cli.read_all", stop)
+        monkeypatch.setattr(sys.modules["pmqa_xlsx.consolidate"], "read_all", stop)
         result = CliRunner().invoke(main, [str(a) for a in merge_args(many, tmp_path)])
         assert result.exit_code == code and isinstance(result.exception, SystemExit)
         assert result.stderr.strip().endswith(f"stopped by {name}; the outputs were not "
