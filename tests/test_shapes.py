@@ -287,6 +287,15 @@ def check_answers(frame: pd.DataFrame, rnd: Round, code: str) -> None:
     assert read_answers(frame, code) == expected_answers(rnd, code)
 
 
+def round_of(rnd: Round) -> str | None:
+    """The round to declare, ``FORM:VERSION:YEAR``, where the returns are not of the layout's
+    own fiscal year (else None: the single layout given declares it)."""
+    assert rnd.layout is not None
+    if rnd.case.year is None:
+        return None
+    return f"{rnd.layout.form.id}:{rnd.layout.form.version}:{rnd.case.year}"
+
+
 # --------------------------------------------------------------------------------------------
 # The Python API
 # --------------------------------------------------------------------------------------------
@@ -337,7 +346,8 @@ def test_read_return_gives_back_every_cell(rnd: Round) -> None:
 
 @pytest.mark.libreoffice
 def test_consolidate_gives_back_every_cell(rnd: Round) -> None:
-    merged = consolidate(rnd.returns, roster=rnd.roster, layouts=[rnd.layout], jobs=1)
+    merged = consolidate(rnd.returns, roster=rnd.roster, layouts=[rnd.layout], jobs=1,
+                         round=round_of(rnd))
     states = sorted(zip(merged.returns["agency_code"].astype(str),
                         merged.returns["state"].astype(str), strict=True))
     assert states == [(code, "ok") for code in sorted(rnd.typed)], merged.problems.to_dict(
@@ -388,17 +398,16 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def round_option(rnd: Round) -> list[str]:
-    """``--round`` where the returns are not of the layout's own fiscal year."""
-    assert rnd.layout is not None
-    if rnd.case.year is None:
-        return []
-    form = rnd.layout.form
-    return ["--round", f"{form.id}:{form.version}:{rnd.case.year}"]
+    """``--round`` where the returns are not of the layout's own fiscal year (a single
+    ``--layout`` declares the round of its own)."""
+    declared = round_of(rnd)
+    return [] if declared is None else ["--round", declared]
 
 
 @pytest.mark.libreoffice
 def test_cli_check_with_the_layout(rnd: Round) -> None:
-    code, out = invoke("check", "--layout", str(rnd.case.path), str(rnd.returns))
+    code, out = invoke("check", "--layout", str(rnd.case.path), *round_option(rnd),
+                       str(rnd.returns))
     assert code == 0, out
     lines = [line for line in out.splitlines() if not line.startswith(" ")]
     assert lines == [f"{rnd.file(c)}: ok (agency {c})" for c in sorted(rnd.typed)]
@@ -470,63 +479,66 @@ def two_rounds(rounds: dict[str, Round]) -> Iterator[tuple[Round, Round]]:
     yield old, new
 
 
+def _both_years(old: Round, new: Round, folder: Path) -> Path:
+    """Last year's returns in 2562/, next year's in 2563/, the same agencies in both."""
+    for rnd, year in ((old, "2562"), (new, "2563")):
+        assert rnd.returns is not None
+        shutil.copytree(rnd.returns, folder / year)
+    return folder
+
+
 @pytest.mark.libreoffice
 def test_last_years_and_next_years_returns_each_read_with_its_own_layout(
         two_rounds: tuple[Round, Round], tmp_path: Path) -> None:
     old, new = two_rounds
     assert old.layout is not None and new.layout is not None
     assert new.layout.form.id == old.layout.form.id
-    folder = tmp_path / "returns"
-    for rnd, year in ((old, "2562"), (new, "2563")):
-        shutil.copytree(rnd.returns, folder / year)
-    layouts = [old.layout, new.layout]
+    folder = _both_years(old, new, tmp_path / "returns")
     for rnd, year in ((old, "2562"), (new, "2563")):
         for code in rnd.typed:
-            result = read_return(folder / year / f"{code}.xlsx", layouts=layouts)
+            result = read_return(folder / year / f"{code}.xlsx",
+                                 layouts=[old.layout, new.layout])
             assert (result.state, result.identity.form_version, result.identity.fiscal_year) \
                 == ("ok", rnd.layout.form.version, int(year)), result.problems.to_dict(
                     "records")
             check_answers(result.answers, rnd, code)
             check_indicators(result.indicators, rnd, code)
 
-    merged = consolidate(folder, layouts=layouts, jobs=1)
-    by_file = {Path(str(r["file"])).parent.name + "/" + Path(str(r["file"])).name: r
-               for r in merged.returns.to_dict("records")}
-    assert sorted(by_file) == sorted(f"{y}/{c}.xlsx" for y in ("2562", "2563")
-                                     for c in old.typed)
-    for name, row in by_file.items():
-        rnd = old if name.startswith("2562/") else new
-        assert (row["form_version"], row["fiscal_year"]) == (
-            rnd.layout.form.version, rnd.layout.form.fiscal_year), name
-    # Each return was read with its own layout: nothing wrong with any of them, only what
-    # deciding the round says (test_another_rounds_return_is_not_a_newer_one, below).
-    codes = set(merged.problems["code"]) if len(merged.problems) else set()
-    assert codes <= {"other-round", "newer-return-rejected"}, merged.problems.to_dict("records")
-    counted = merged.returns[merged.returns["state"].isin(["ok", "ok_with_warnings"])]
-    years = sorted({y for r in counted.to_dict("records")
-                    for y in result_years((old if r["fiscal_year"] == 2562 else new).cellmap)})
-    for row in counted.to_dict("records"):
-        rnd = old if row["fiscal_year"] == 2562 else new
-        code = str(row["agency_code"])
-        file_rows = merged.answers[merged.answers["file"].astype(str) == str(row["file"])]
-        check_answers(file_rows, rnd, code)
-        check_indicators(merged.indicators[merged.indicators["file"].astype(str)
-                                           == str(row["file"])], rnd, code, years)
-
 
 @pytest.mark.libreoffice
-def test_another_rounds_return_is_not_a_newer_one(two_rounds: tuple[Round, Round],
-                                                  tmp_path: Path) -> None:
-    """An agency's return of another round is listed as other-round, and is not its newer
-    return of this round: no 'newer-return-rejected' on the return that counts."""
+@pytest.mark.parametrize("counted_year", ["2562", "2563"])
+def test_one_consolidate_of_both_years_counts_the_round_declared(
+        two_rounds: tuple[Round, Round], tmp_path: Path, counted_year: str) -> None:
+    """One consolidate call over both years' returns, given both layouts: each return is read
+    with its own; the declared round's are counted cell for cell, the other round's are
+    listed as other_round with their own version and year, and nothing else is said of
+    either (no 'newer-return-rejected' on an agency's counted return because its return of
+    the other round is not counted)."""
     old, new = two_rounds
-    folder = tmp_path / "returns"
-    for rnd, year in ((old, "2562"), (new, "2563")):
-        shutil.copytree(rnd.returns, folder / year)
-    merged = consolidate(folder, layouts=[old.layout, new.layout], jobs=1)
-    codes = sorted(set(merged.problems["code"]))
-    assert "newer-return-rejected" not in codes, merged.problems[
-        ["file", "code", "message"]].to_dict("records")
+    assert old.layout is not None and new.layout is not None
+    counted, other = (old, new) if counted_year == "2562" else (new, old)
+    folder = _both_years(old, new, tmp_path / "returns")
+    form = counted.layout.form
+    merged = consolidate(folder, roster=counted.roster, layouts=[old.layout, new.layout],
+                         round=f"{form.id}:{form.version}:{form.fiscal_year}", jobs=1)
+    rows = {f"{Path(str(r['file'])).parent.name}/{Path(str(r['file'])).name}": r
+            for r in merged.returns.to_dict("records")}
+    want = {}
+    for rnd in (old, new):
+        assert rnd.layout is not None
+        year = str(rnd.layout.form.fiscal_year)
+        for code in rnd.typed:
+            want[f"{year}/{code}.xlsx"] = (code, "ok" if rnd is counted else "other_round",
+                                           rnd.layout.form.version, rnd.layout.form.fiscal_year)
+    assert {k: (str(r["agency_code"]), str(r["state"]), str(r["form_version"]),
+                int(r["fiscal_year"])) for k, r in rows.items()} == want
+    found = sorted((Path(str(p["file"])).parent.name, str(p["code"]))
+                   for p in merged.problems.to_dict("records"))
+    assert found == sorted((str(other.layout.form.fiscal_year), "other-round")
+                           for _ in other.typed), merged.problems.to_dict("records")
+    for code in counted.typed:
+        check_answers(merged.answers, counted, code)
+        check_indicators(merged.indicators, counted, code)
 
 
 def test_the_cases_cover_the_shapes_the_brief_names() -> None:
