@@ -36,3 +36,17 @@ def test_text_read_back_stripped_is_refused_at_load(old: str, new: str, path: st
 
 def test_plain_form_id_and_version_still_load() -> None:
     assert load_layout(BUNDLED).form.version == "2562.1"
+
+
+def test_round_of_a_version_holding_a_colon_is_the_one_merge_suggests() -> None:
+    # a merge listed "--round moph:1:a:2567" for version "1:a", and --round then refused it
+    # ("no layout given is form 'moph:1' version 'a'")
+    from pmqa_xlsx.rounds import Round, parse_round
+
+    text = _text()
+    colon = parse_layout(text.replace('version: "2562.1"', 'version: "2562:1"', 1))
+    other = parse_layout(text.replace('version: "2562.1"', 'version: "2563.1"', 1))
+    assert parse_round(str(Round.of_layout(colon)), [colon, other]) == \
+        Round("pmqa4-cat3-cat7.2", "2562:1", 2562)
+    assert parse_round("pmqa4-cat3-cat7.2:2563.1:2569", [colon, other]) == \
+        Round("pmqa4-cat3-cat7.2", "2563.1", 2569)
