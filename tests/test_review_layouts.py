@@ -50,3 +50,64 @@ def test_round_of_a_version_holding_a_colon_is_the_one_merge_suggests() -> None:
         Round("pmqa4-cat3-cat7.2", "2562:1", 2562)
     assert parse_round("pmqa4-cat3-cat7.2:2563.1:2569", [colon, other]) == \
         Round("pmqa4-cat3-cat7.2", "2563.1", 2569)
+
+
+# -- a same-version edit that removes what the earlier edit's returns hold ---------------------
+
+@pytest.fixture(scope="module")
+def returned(layout, cellmap, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pmqa_xlsx.roster import Agency
+
+    from . import corpus
+
+    work = tmp_path_factory.mktemp("review-layouts")
+    agency = Agency(code="03012", name="กรมทบทวนแบบฟอร์ม", ministry="กระทรวงทดสอบ")
+    return corpus.good_return(layout, cellmap, agency, work, work / "03012.xlsx")
+
+
+def _edit(old: str, new: str, name: str):
+    text = _text()
+    assert old in text
+    return parse_layout(text.replace(old, new, 1), source=name)
+
+
+def _last_table_removed():
+    text = _text()
+    start = text.index('      - id: "7.2.5"')
+    end = text.index("    validation:", start)
+    return parse_layout(text[:start] + text[end:], source="no-7.2.5.yaml")
+
+
+def _indicator_sheet_removed():
+    text = _text()
+    start = text.index("  - kind: indicators")
+    end = text.index("rules:", start)
+    return parse_layout(text[:start] + text[end:], source="no-7.2.yaml")
+
+
+@pytest.mark.parametrize("edited", [_last_table_removed, _indicator_sheet_removed])
+def test_an_edit_that_removes_the_end_of_the_form_is_layout_changed(returned: Path,
+                                                                    edited) -> None:
+    # the earlier edit's answers in the removed table (or sheet) were dropped: the return
+    # was counted (layout-edited, ok_with_warnings) and the agency was told "type answers only
+    # in the yellow cells" for each of them
+    from pmqa_xlsx import read_return
+
+    layout = edited()
+    result = read_return(returned, layouts=[layout])
+    codes = list(result.problems["code"])
+    assert result.state == "rejected"
+    assert codes == ["layout-changed"], codes
+    assert "stray-value" not in codes
+
+
+def test_of_several_edits_the_one_that_holds_the_whole_return_is_used_and_named(
+        returned: Path) -> None:
+    from pmqa_xlsx import read_return
+
+    rule = _edit("full_at_percent: 100", "full_at_percent: 90", "rule-edit.yaml")
+    result = read_return(returned, layouts=[_last_table_removed(), rule])
+    assert result.state == "ok_with_warnings"
+    edited = result.problems[result.problems["code"] == "layout-edited"]
+    assert len(edited) == 1 and "(rule-edit.yaml;" in edited["message"].iloc[0]
+    assert set(result.problems["code"]) == {"layout-edited"}
