@@ -111,3 +111,16 @@ def test_of_several_edits_the_one_that_holds_the_whole_return_is_used_and_named(
     edited = result.problems[result.problems["code"] == "layout-edited"]
     assert len(edited) == 1 and "(rule-edit.yaml;" in edited["message"].iloc[0]
     assert set(result.problems["code"]) == {"layout-edited"}
+
+
+def test_the_fingerprint_docs_numbers_agree_as_written() -> None:
+    # docs/layout-format.md said "5, 5.0 and 5e0 agree": PyYAML reads 5e0 as text
+    import yaml
+
+    from pmqa_xlsx.layout import canonical_json
+
+    doc = (BUNDLED.parent.parent / "docs" / "layout-format.md").read_text(encoding="utf-8")
+    assert "`5`, `5.0` and `5.0e+0` agree" in doc
+    assert {canonical_json(yaml.safe_load(f"a: {n}")) for n in ("5", "5.0", "5.0e+0")} == \
+        {'{"a":5}'}
+    assert yaml.safe_load("a: 5e0")["a"] == "5e0"
