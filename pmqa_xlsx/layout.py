@@ -637,8 +637,8 @@ class _Checker:
                 and not isinstance(data.get("fiscal_year"), bool):
             self.fail(f"{path}.fiscal_year", problem)
         return Form(
-            id=self.text(data.get("id"), f"{path}.id"),
-            version=self.text(data.get("version"), f"{path}.version"),
+            id=self.key_text(data.get("id"), f"{path}.id"),
+            version=self.key_text(data.get("version"), f"{path}.version"),
             title=self.text(data.get("title"), f"{path}.title"),
             fiscal_year=year,
         )
@@ -680,9 +680,23 @@ class _Checker:
                 self.fail(path, "in the dropdown of these labels, "
                           + long.message("shorten the labels"))
 
-    def list_label(self, node: Any, path: str) -> str:
-        """A label that appears in a dropdown list: no commas or quotes (they split the list)."""
+    def key_text(self, node: Any, path: str) -> str:
+        """Text that identifies a workbook (form id, version): the reader reads it back
+        without surrounding spaces, and --round and the messages show it on one line."""
         value = self.text(node, path)
+        if value.strip() and (value != value.strip() or "\n" in value or "\t" in value):
+            self.fail(path, f"{value!r} must not start or end with a space or hold a line "
+                      "break or tab: a returned workbook's metadata is read without them, so "
+                      "its returns would not match this layout; remove them")
+        return value
+
+    def list_label(self, node: Any, path: str) -> str:
+        """A label that appears in a dropdown list: no commas or quotes (they split the list),
+        and no surrounding spaces (a status typed without them would not be one)."""
+        value = self.text(node, path)
+        if value.strip() and value != value.strip():
+            self.fail(path, f"{value!r} must not start or end with a space: a choice typed "
+                      "without it would not be one of the dropdown's; remove it")
         if "," in value or '"' in value:
             self.fail(path, f"'{value}' must not contain a comma or a double quote; a dropdown "
                       "list would split it")

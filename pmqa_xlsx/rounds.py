@@ -62,9 +62,9 @@ class SeveralRounds(RoundError):
 
 def parse_round(text: str, layouts: Sequence[Layout]) -> Round:
     """A ``--round`` value: ``FORM:VERSION:YEAR``, or ``YEAR`` alone when ``layouts`` are all
-    of one form and version, or only one of them is for that fiscal year. A form id may
-    itself hold ``:`` (the last two are the separators). Raises RoundError saying what to
-    give instead."""
+    of one form and version, or only one of them is for that fiscal year. A form id or a
+    version may itself hold ``:``: a layout's ``FORM:VERSION`` before the year decides, else
+    the last two are the separators. Raises RoundError saying what to give instead."""
     text = text.strip()
     if text.isdigit():
         forms = sorted({(layout.form.id, layout.form.version) for layout in layouts})
@@ -81,6 +81,11 @@ def parse_round(text: str, layouts: Sequence[Layout]) -> Round:
         (form_id, version), year_text = forms[0], text
     else:
         parts = text.rsplit(":", 2)
+        head, _, tail = text.rpartition(":")
+        named = [(f, v) for f, v in {(layout.form.id, layout.form.version)
+                                     for layout in layouts} if f"{f}:{v}" == head.strip()]
+        if len(named) == 1:  # a version (or form id) that itself holds ':'
+            parts = [*named[0], tail]
         if len(parts) != 3 or not all(p.strip() for p in parts):
             raise RoundError(f"--round {text!r}: give FORM:VERSION:YEAR (e.g. "
                              "pmqa4-cat3-cat7.2:2562.1:2569) or a fiscal year alone (2569)")

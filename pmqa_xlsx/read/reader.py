@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import problems as P
 from ..inputs import path_text
-from ..layout import Layout
+from ..layout import META_SHEET, Layout
 from ..problems import Problem
 from ..values import is_blank
 from ..xlsxread import FileRefused, Package, SheetData, open_package
@@ -143,6 +143,10 @@ def _read_package(package: Package, file: str, known: LayoutSet) -> ReadReturn:
     assert identity.fiscal_year is not None
     sheets: dict[str, SheetData | None] = {}  # read once, whichever layout asks
     layout = _fitting(match, package, identity.fiscal_year, sheets)
+    if layout is not match.layouts[0]:  # the warning names the layout the return is read with
+        problems = [edited_problem("layout-edited", file, identity, layout, sheet=p.sheet,
+                                   cell=p.cell) if p.code == "layout-edited" else p
+                    for p in problems]
     return _read_form(package, file, identity, plan_for(layout, identity.fiscal_year),
                       problems, sheets, match)
 
@@ -150,16 +154,27 @@ def _read_package(package: Package, file: str, known: LayoutSet) -> ReadReturn:
 def _fitting(match: Match, package: Package, year: int,
              sheets: dict[str, SheetData | None]) -> Layout:
     """The layout to read with: the one matched, or of several edits of the return's version
-    (none of them its own), the first whose sheets and labels the return has (else the last:
-    its structure problem is then reported)."""
+    (none of them its own), the first whose sheets and labels the return has, and nothing
+    more (else the last: its structure problem is then reported)."""
     if len(match.layouts) == 1:
         return match.layouts[0]
     for layout in match.layouts:
         plan = plan_for(layout, year)
         if all((data := _sheet(package, check.name, sheets)) is not None
-               and misplaced_label(check, data.cells) is None for check in plan.sheets):
+               and misplaced_label(check, data.cells) is None
+               and not any(p.code == "stray-value"
+                           for p in stray_values(check, data.cells, data.beyond, ""))
+               for check in plan.sheets) \
+                and _extra_sheet(package, plan) is None:
             return layout
     return match.layouts[-1]
+
+
+def _extra_sheet(package: Package, plan: Plan) -> str | None:
+    """A sheet of the workbook that ``plan``'s form does not have (its metadata aside)."""
+    names = {check.name for check in plan.sheets}
+    return next((info.name for info in package.sheets
+                 if info.name != META_SHEET and info.name not in names), None)
 
 
 def _sheet(package: Package, name: str, sheets: dict[str, SheetData | None]) -> SheetData | None:
@@ -185,8 +200,22 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
         if misplaced is not None:
             return _refused(file, identity, problems, match, plan, misplaced.problem(file),
                             misplaced=misplaced)
-        problems.extend(stray_values(check, data.cells, data.beyond, file))
+        strays = stray_values(check, data.cells, data.beyond, file)
+        beside = next((p for p in strays if p.code == "stray-value"), None)
+        if match.edited and beside is not None:
+            # the earlier edit's form goes on where this edit's ends (a row, item or table
+            # the edit removed): its answers there would be dropped, the agency blamed
+            return _refused(file, identity, problems, match, plan, beside, what=(
+                f"the sheet {check.name!r} holds something at {beside.cell} beyond where this "
+                "edit's form ends (a row, item or table the edits differ by)"))
+        problems.extend(strays)
         problems.extend(sheet_display_problems(check.name, data, styles, file))
+    if match.edited:
+        extra = _extra_sheet(package, plan)
+        if extra is not None:  # a sheet of the earlier edit that this edit does not have
+            return _refused(file, identity, problems, match, plan, P.make(
+                "missing-sheet", file=file, sheet=extra), sheet=extra, what=(
+                f"the workbook has a sheet {extra!r} that this edit's form does not"))
     values = read_values(plan, sheets, display, file, problems)
     problems.extend(hidden_inputs(plan, sheets, values, file))
     problems.extend(unseen_inputs(plan, sheets, values, file,
@@ -206,14 +235,15 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
 
 def _refused(file: str, identity: Identity, problems: list[Problem], match: Match,
              plan: Plan, problem: Problem, *, sheet: str | None = None,
-             misplaced: Misplaced | None = None) -> ReadReturn:
+             misplaced: Misplaced | None = None, what: str | None = None) -> ReadReturn:
     """A return whose sheets are not the form's: edited by someone (``structure-changed``,
     ``missing-sheet``), or, made from another edit of the layout's version, changed by that
     edit (``layout-changed``, in place of ``layout-edited``)."""
     if not match.edited:
         return ReadReturn(file, identity, [*problems, problem])
-    what = misplaced.what() if misplaced is not None else \
-        f"the sheet {sheet!r} is missing or renamed"
+    if what is None:
+        what = misplaced.what() if misplaced is not None else \
+            f"the sheet {sheet!r} is missing or renamed"
     changed = edited_problem("layout-changed", file, identity, plan.layout,
                              sheet=problem.sheet, cell=problem.cell, what=what)
     return ReadReturn(file, identity, [*(p for p in problems if p.code != "layout-edited"),
