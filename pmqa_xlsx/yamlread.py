@@ -96,7 +96,8 @@ def read_yaml(text: str) -> YamlRead:
     try:
         return _Composer().read(yaml.parse(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
-        return YamlRead(None, (syntax_problem(exc),), True)
+        runaway = _runaway_quote(text, exc.problem_mark)
+        return YamlRead(None, (runaway or syntax_problem(exc),), True)
     except yaml.reader.ReaderError as exc:  # a character YAML does not take, at a position
         line = text.count("\n", 0, exc.position) + 1
         return YamlRead(None, (f"$ (line {line}): not valid YAML: the character "
@@ -143,6 +144,34 @@ def syntax_problem(exc: yaml.MarkedYAMLError) -> str:
                 "text that holds ': ' in quotes, or check the indentation")
     where = f" ({context} at {_at(opened)})" if context and opened is not None else ""
     return f"$ (line {line}): not valid YAML: {problem} at {at}{where}"
+
+
+def _runaway_quote(text: str, noticed: Any) -> str | None:
+    """The problem of a quote left open, when that is the likely cause of a syntax error: a
+    quoted text may run over lines in YAML, so an unclosed quote is closed by the next quote
+    of the file, and the parser stops only lines later, somewhere that is fine. The last
+    quoted text that runs over lines before the error is named at the line it opens; a
+    layout's texts are written on one line (a line break in them is ``\\n``)."""
+    if noticed is None:
+        return None
+    runaway = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.line > noticed.line:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'") \
+                    and token.end_mark.line > token.start_mark.line:
+                runaway = token
+    except yaml.YAMLError:
+        pass  # the error itself: the tokens before it are what counts
+    if runaway is None:
+        return None
+    opened = runaway.start_mark
+    return (f"$ (line {opened.line + 1}): not valid YAML: the quote opened at {_at(opened)} "
+            f"is closed only at {_at(runaway.end_mark)}, so the text runs over "
+            f"{runaway.end_mark.line - opened.line + 1} lines and the parser stops at "
+            f"{_at(noticed)}; close the quote on line {opened.line + 1} (a line break in a "
+            "text is written \\n)")
 
 
 def _at(mark: Any) -> str:

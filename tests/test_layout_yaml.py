@@ -147,6 +147,23 @@ def test_an_unclosed_quote_is_reported_where_it_opened() -> None:
     assert len(LINES) > n + 100
 
 
+@pytest.mark.parametrize("needle", ["  title: ระดับการพัฒนา", '  version: "2562.1"'])
+def test_an_unclosed_quote_closed_by_a_later_one_is_reported_where_it_opened(
+        needle: str) -> None:
+    """A quoted text may run over lines, so a quote left open is closed by the next quote
+    of the file, and the parser stops lines later; the problem names the quote's own line."""
+    n = line_of(needle.strip())
+    line = LINES[n - 1]
+    opened = line.replace("title: ", 'title: "') if "title" in needle else \
+        line.rstrip("\n").rstrip('"') + "\n"
+    (problem,) = problems(with_line(needle.strip(), opened))
+    column = opened.index('"') + 1
+    assert problem.startswith(f"$ (line {n}): not valid YAML: the quote opened at line {n}, "
+                              f"column {column} is closed only at line ")
+    assert problem.endswith(f"close the quote on line {n} (a line break in a text is "
+                            "written \\n)")
+
+
 def test_an_unclosed_bracket_is_reported_where_it_opened() -> None:
     n = line_of("result_years: [-2, -1, 0]")
     text = with_line("result_years: [-2, -1, 0]", "    result_years: [-2, -1, 0\n")
