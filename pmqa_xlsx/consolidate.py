@@ -290,7 +290,11 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     if round is None:  # undeclared: one round, or the merge stops (no vote)
         found = Counter(_round(r) for r in reads if states[id(r)] in COUNTED)
         if len(found) > 1:
-            raise SeveralRounds(found)
+            agencies: dict[Round, set[str | None]] = {}
+            for read in reads:
+                if states[id(read)] in COUNTED:
+                    agencies.setdefault(_round(read), set()).add(read.agency_code)
+            raise SeveralRounds(found, {r: len(codes) for r, codes in agencies.items()})
     duplicates = _one_return_per_agency(reads, states, problems, started or datetime.now(UTC))
     counted = [r for r in reads if states[id(r)] in COUNTED]
 

@@ -19,12 +19,19 @@ class ProblemsError(PmqaError):
     what = "file"
     tail = ""
 
+    #: Problems the message lists; all are in ``problems``.
+    LISTED = 100
+
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = tuple(problems)
         count = len(self.problems)
         head = f"{self.what} {source}: {count} problem{'s' if count != 1 else ''}{self.tail}"
-        super().__init__("\n  ".join([head, *self.problems]))
+        listed = list(self.problems[:self.LISTED])
+        if count > self.LISTED:
+            listed.append(f"... and {count - self.LISTED:,} more (fix these first: the rest "
+                          "often follow from them)")
+        super().__init__("\n  ".join([head, *listed]))
 
 
 class LayoutError(ProblemsError):

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -344,8 +345,11 @@ def resolve_layout_path(name_or_path: str | Path | None) -> Path:
         name_or_path = DEFAULT_LAYOUT
     path = Path(name_or_path)
     if path.suffix in {".yaml", ".yml"} or path.exists():
-        if not path.is_file():
+        if not path.exists():
             raise LayoutError(str(path), ["$: no such file; give a layout file or a bundled name"])
+        if not path.is_file():
+            raise LayoutError(str(path), ["$: not a regular file (a folder, a pipe or a device); "
+                                          "give a layout file (a folder of them: --layouts)"])
         return path
     bundled = bundled_layouts()
     if str(name_or_path) in bundled:
@@ -495,7 +499,11 @@ class _Checker:
             return None
         allowed = required + optional
         for key in node:
-            if key not in allowed:
+            if not isinstance(key, str):
+                found = _kind(key) + ("" if key is None else f" {key!r}")
+                self.fail(f"{path}.{key}", f"a key must be text, found {found}: use one of "
+                          f"{', '.join(allowed)}")
+            elif key not in allowed:
                 hint = difflib.get_close_matches(str(key), allowed, n=1)
                 tip = f"; did you mean '{hint[0]}'?" if hint else f"; allowed: {', '.join(allowed)}"
                 self.fail(f"{path}.{key}", f"unknown key '{key}'{tip}")
@@ -667,7 +675,9 @@ class _Checker:
                 label=self.list_label(data.get("label"), f"{at}.label"),
             )
             self.unique(ids, choice.id, f"{at}.id", "status id")
-            self.unique(labels, choice.label, f"{at}.label", "status label")
+            # NFKC: the reader takes a status typed in either of two spellings NFKC makes one
+            self.unique(labels, unicodedata.normalize("NFKC", choice.label), f"{at}.label",
+                        "status label (the same once Unicode-normalised)")
             out.append(choice)
         self.dropdown_fits([c.label for c in out], path)
         return tuple(out)

@@ -47,12 +47,18 @@ class RoundError(PmqaError):
 
 
 class SeveralRounds(RoundError):
-    """The counted returns span several rounds and none was declared: the rounds found and
-    how many returns each has, most first."""
+    """The counted returns span several rounds and none was declared: the rounds found, how
+    many returns each has (most first) and from how many agencies."""
 
-    def __init__(self, counts: Counter[Round]) -> None:
+    def __init__(self, counts: Counter[Round],
+                 agencies: dict[Round, int] | None = None) -> None:
         self.counts = counts
-        listed = "\n".join(f"  --round {r}   {n} return{'s' if n != 1 else ''} "
+        self.agencies = agencies or {}
+
+        def of(r: Round) -> str:
+            many = self.agencies.get(r)
+            return "" if many is None else f" from {many} agenc{'ies' if many != 1 else 'y'}"
+        listed = "\n".join(f"  --round {r}   {n} return{'s' if n != 1 else ''}{of(r)} "
                            f"({r.describe()})" for r, n in _most_first(counts))
         super().__init__(
             "the returns are of more than one round; a merge counts one round only, and no "

@@ -110,8 +110,8 @@ def test_several_rounds_and_no_declaration_stop_the_merge(revision: tuple[Path, 
     code, out = run("merge", "--layout", "pmqa4-2562", "--layout", path, returns,
                     "-o", tmp_path / "m.xlsx")
     assert code == 1 and "Traceback" not in out
-    assert f"--round {layout.form.id}:2562.1:2562   2 returns" in out
-    assert f"--round {new.form.id}:2563.1:2563   1 return " in out
+    assert f"--round {layout.form.id}:2562.1:2562   2 returns from 2 agencies" in out
+    assert f"--round {new.form.id}:2563.1:2563   1 return from 1 agency " in out
     assert "nothing was written" in out and not (tmp_path / "m.xlsx").exists()
 
 

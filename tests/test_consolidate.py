@@ -345,8 +345,8 @@ def test_without_a_declaration_several_rounds_stop_the_merge(layout: Layout, ret
     assert dict(caught.value.counts) == {Round(form, version, 2562): 2,
                                          Round(form, version, 2563): 1}
     text = str(caught.value)
-    assert text.index(f"--round {form}:{version}:2562   2 returns") < text.index(
-        f"--round {form}:{version}:2563   1 return ")
+    first = text.index(f"--round {form}:{version}:2562   2 returns from 2 agencies")
+    assert first < text.index(f"--round {form}:{version}:2563   1 return from 1 agency ")
 
 
 def test_copies_of_an_off_roster_file_cannot_outvote_the_round(

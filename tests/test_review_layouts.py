@@ -124,3 +124,49 @@ def test_the_fingerprint_docs_numbers_agree_as_written() -> None:
     assert {canonical_json(yaml.safe_load(f"a: {n}")) for n in ("5", "5.0", "5.0e+0")} == \
         {'{"a":5}'}
     assert yaml.safe_load("a: 5e0")["a"] == "5e0"
+
+
+# -- what the review left open, since fixed -----------------------------------------------------
+
+def _problems(text: str) -> tuple[str, list[str]]:
+    with pytest.raises(LayoutError) as caught:
+        parse_layout(text)
+    return str(caught.value), list(caught.value.problems)
+
+
+def test_thousands_of_problems_are_listed_a_hundred_at_a_time() -> None:
+    keys = "".join(f"  k{i}: x\n" for i in range(500))
+    message, found = _problems(_text().replace("form:\n", "form:\n" + keys, 1))
+    assert len(found) == 500 and message.count("\n  ") == 101
+    assert message.endswith("... and 400 more (fix these first: the rest often follow from "
+                            "them)")
+
+
+def test_a_key_that_is_not_text_says_so() -> None:
+    _, found = _problems(_text().replace("form:\n", "form:\n  5: x\n  null: y\n", 1))
+    assert found == [
+        "$.form.5: a key must be text, found a number 5: use one of id, version, title, "
+        "fiscal_year",
+        "$.form.None: a key must be text, found nothing: use one of id, version, title, "
+        "fiscal_year"]
+
+
+def test_a_pipe_or_folder_is_not_called_missing(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.yaml")
+    for path in (tmp_path / "pipe.yaml", tmp_path):
+        with pytest.raises(LayoutError, match="not a regular file"):
+            load_layout(path)
+    with pytest.raises(LayoutError, match="no such file"):
+        load_layout(tmp_path / "absent.yaml")
+
+
+def test_statuses_the_reader_would_take_for_one_are_refused() -> None:
+    """The reader takes a status typed in either of two spellings NFKC makes one (Thai ำ as
+    one character or as ํ + า; full-width letters): two such labels could not be told apart."""
+    text = _text().replace("label: ยังไม่ได้ดำเนินการ", "label: ＡＢ", 1).replace(
+        "label: อยู่ระหว่างเริ่มดำเนินการ", "label: AB", 1)
+    _, found = _problems(text)
+    assert found == ["$.statuses[1].label: duplicate status label (the same once "
+                     "Unicode-normalised) 'AB' (first at $.statuses[0].label)"]
