@@ -664,6 +664,7 @@ class _Checker:
         nodes = self.sequence(node, path, min_len=2)
         ids: dict[str, str] = {}
         labels: dict[str, str] = {}
+        normalised: dict[str, tuple[str, str]] = {}
         out = []
         for i, entry in enumerate(nodes):
             at = f"{path}[{i}]"
@@ -675,9 +676,16 @@ class _Checker:
                 label=self.list_label(data.get("label"), f"{at}.label"),
             )
             self.unique(ids, choice.id, f"{at}.id", "status id")
-            # NFKC: the reader takes a status typed in either of two spellings NFKC makes one
-            self.unique(labels, unicodedata.normalize("NFKC", choice.label), f"{at}.label",
-                        "status label (the same once Unicode-normalised)")
+            self.unique(labels, choice.label, f"{at}.label", "status label")
+            # The reader takes a status typed in either of two spellings NFKC makes one (Thai
+            # ำ as one character or as ํ + า): two labels it makes one could not be told apart.
+            key = unicodedata.normalize("NFKC", choice.label)
+            if key in normalised and normalised[key][1] != choice.label:
+                first, label = normalised[key]
+                self.fail(f"{at}.label", f"'{choice.label}' and '{label}' (at {first}) are "
+                          "the same label once Unicode-normalised, and the reader takes either "
+                          "for both: make them differ in their letters")
+            normalised.setdefault(key, (f"{at}.label", choice.label))
             out.append(choice)
         self.dropdown_fits([c.label for c in out], path)
         return tuple(out)

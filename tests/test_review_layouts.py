@@ -168,5 +168,6 @@ def test_statuses_the_reader_would_take_for_one_are_refused() -> None:
     text = _text().replace("label: ยังไม่ได้ดำเนินการ", "label: ＡＢ", 1).replace(
         "label: อยู่ระหว่างเริ่มดำเนินการ", "label: AB", 1)
     _, found = _problems(text)
-    assert found == ["$.statuses[1].label: duplicate status label (the same once "
-                     "Unicode-normalised) 'AB' (first at $.statuses[0].label)"]
+    assert found == ["$.statuses[1].label: 'AB' and 'ＡＢ' (at $.statuses[0].label) are the "
+                     "same label once Unicode-normalised, and the reader takes either for "
+                     "both: make them differ in their letters"]
