@@ -294,11 +294,16 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
               help="Also write the four frames as Parquet files into this folder (pyarrow).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that read the returns (default: the cores available).")
+@click.option("--accept-errors", is_flag=True,
+              help="Count a return whose errors are all in answer cells (a word in a number "
+                   "cell, a choice not on the list...) as counted_with_errors, those cells "
+                   "left out of the frames and listed; without it, any error rejects the "
+                   "return. Errors about the file as a whole still reject it.")
 @_layout_options
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
-          jobs: int | None, layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
-          round_text: str | None) -> None:
+          jobs: int | None, accept_errors: bool, layout_files: tuple[str, ...],
+          layout_dirs: tuple[Path, ...], round_text: str | None) -> None:
     """Merge returned workbooks (files or folders) of one round into one consolidated
     dataset.
 
@@ -323,7 +328,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
     written: list[Path] = []
-    job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs)
+    job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors)
     with _interruptible(lambda: "the outputs were written; merge again to see the summary"
                         if written else "the outputs were not written: the previous ones are "
                         "as they were, and no temporary file is left"):
@@ -343,6 +348,7 @@ class _MergeJob:
     layouts: tuple[Layout, ...] | None
     round: Round | None
     jobs: int | None
+    accept_errors: bool = False
 
 
 def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path | None,
@@ -367,6 +373,7 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                                show_pos=True) as bar:
             result = consolidate(files, job.agencies, manifest=job.manifest,
                                  layouts=job.layouts, round=job.round,
+                                 accept_errors=job.accept_errors,
                                  progress=lambda _: bar.update(1), jobs=job.jobs)
     except RoundError as exc:
         raise click.ClickException(f"{exc}\nnothing was written") from exc
@@ -379,9 +386,11 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                                    f"were): {exc}") from exc
     summary = result.summary()
     click.echo(f"{len(files)} files read" + (f"; round {result.round}" if result.round else ""))
-    click.echo(f"  returned (counted)  {summary['ok'] + summary['ok_with_warnings']:>6}"
-               f"   ({summary['ok_with_warnings']} with warnings)")
-    for state in STATES[2:]:
+    counted = summary["ok"] + summary["ok_with_warnings"] + summary["counted_with_errors"]
+    click.echo(f"  returned (counted)  {counted:>6}   ({summary['ok_with_warnings']} with "
+               "warnings" + (f", {summary['counted_with_errors']} with errors left out"
+                             if job.accept_errors else "") + ")")
+    for state in STATES[2 if job.accept_errors else 3:]:
         click.echo(f"  {state:<19} {summary[state]:>6}")
     refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency",
                                                            "other_round"))]

@@ -40,6 +40,7 @@ from .read import (
     layout_set,
     read_raw,
 )
+from .read.indicators import indicator_rows
 from .roster import Agency, check_agencies, load_roster
 from .rounds import Round, SeveralRounds, declared_round
 from .values import is_blank
@@ -47,10 +48,10 @@ from .values import is_blank
 RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
                   "differing_cells", "form_id", "form_version", "fiscal_year", "generated_at",
                   "modified", "filled", "errors", "warnings")
-COUNTED = ("ok", "ok_with_warnings")
+COUNTED = ("ok", "ok_with_warnings", "counted_with_errors")
 #: Every state a row of ``returns`` may have, in the order summaries list them.
-STATES = ("ok", "ok_with_warnings", "rejected", "other_round", "duplicate", "unknown_agency",
-          "missing")
+STATES = ("ok", "ok_with_warnings", "counted_with_errors", "rejected", "other_round",
+          "duplicate", "unknown_agency", "missing")
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def consolidate(
     manifest: str | os.PathLike[str] | Manifest | None = None,
     layouts: Sequence[Layout] | None = None,
     round: Round | str | None = None,  # noqa: A002 - the word users know
+    accept_errors: bool = False,
     progress: Callable[[Path], None] | None = None,
     jobs: int | None = None,
 ) -> Consolidated:
@@ -110,6 +112,9 @@ def consolidate(
             layouts are of one form and version); returns of other rounds are listed as
             ``other_round``. Without it (and without a single layout), returns of several
             rounds raise SeveralRounds, which lists them.
+        accept_errors: Count a return whose errors are all in answer cells (``cell_errors``)
+            as ``counted_with_errors``, those cells left out of the frames; without it, any
+            error rejects the return.
         progress: Called after each file is read.
         jobs: Processes that read files (default: the cores available); the result is the
             same whatever it is.
@@ -119,7 +124,8 @@ def consolidate(
     counted_round = _round_of(round, layouts)
     started = datetime.now(UTC)
     return merge_reads(read_all(_entries(paths), layouts, progress, jobs), agencies,
-                       manifest=issued, started=started, round=counted_round)
+                       manifest=issued, started=started, round=counted_round,
+                       accept_errors=accept_errors)
 
 
 def check_files(
@@ -258,11 +264,18 @@ def read_input(entry: InputFile, layouts: Sequence[Layout] | None = None) -> Rea
 def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
                 manifest: Manifest | None = None,
                 started: datetime | None = None,
-                round: Round | None = None) -> Consolidated:  # noqa: A002
+                round: Round | None = None,  # noqa: A002
+                accept_errors: bool = False) -> Consolidated:
     """The merge of already-read returns (``consolidate`` minus the reading). ``started`` is
     when the merge started (default: now): a file's time after it is not trusted. ``round``
-    is the round counted (see ``consolidate``)."""
+    and ``accept_errors`` as ``consolidate``'s."""
     states = {id(r): r.state for r in reads}
+    left_out: dict[int, tuple[int, ...]] = {}  # counted_with_errors: the inputs left out
+    if accept_errors:
+        for read in reads:
+            cells = cell_errors(read) if states[id(read)] == "rejected" else None
+            if cells:
+                states[id(read)], left_out[id(read)] = "counted_with_errors", cells
     problems: list[Problem] = [p for r in reads for p in r.problems]
     roster = {a.code: a for a in agencies} if agencies is not None else None
 
@@ -303,7 +316,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
         if problem.file is not None:
             by_file.setdefault(problem.file, []).append(problem)
     rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, []),
-                        duplicates.get(id(r))) for r in reads]
+                        duplicates.get(id(r)), left_out.get(id(r))) for r in reads]
     if roster is not None:
         returned = {r.agency_code for r in counted}
         for agency in roster.values():
@@ -328,6 +341,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     for read in counted:
         if read.cellmap is not None:
             layouts.setdefault(read.cellmap.layout.fingerprint, read.cellmap.layout)
+    counted = [without_cells(r, left_out[id(r)]) if id(r) in left_out else r for r in counted]
     return Consolidated(
         answers=answers_frame(counted),
         indicators=indicators_frame(counted),
@@ -344,6 +358,41 @@ def issued_problem(read: ReadReturn, manifest: Manifest) -> Problem | None:
     if read.values is None:
         return None  # not read as the form: its own problems say why
     return manifest.problem(read.file, read.agency_code, read.identity.token)
+
+
+def cell_errors(read: ReadReturn) -> tuple[int, ...] | None:
+    """The inputs (indices among its plan's) that hold every error of a return read as the
+    form, when each error is in an answer cell: a word in a number cell, a value out of
+    range, a choice not on the list, a formula typed in, a rule the layout declares. None
+    if the return has no error, or has one that is not in an answer cell: about the file as
+    a whole (its package, its structure, its identity, its round, its token), which no
+    merge may count past."""
+    plan = read.plan
+    if read.values is None or plan is None or any(P.rejects(p) for p in read.problems):
+        return None
+    cells: set[int] = set()
+    for problem in read.problems:
+        if problem.severity != "error":
+            continue
+        at = plan.input_at(problem.sheet, problem.cell)
+        if at is None or plan.inputs[at].cell.kind == "identity":
+            return None
+        cells.add(at)
+    return tuple(sorted(cells)) or None
+
+
+def without_cells(read: ReadReturn, cells: Sequence[int]) -> ReadReturn:
+    """A copy of ``read`` with the inputs ``cells`` blank, and its indicator rows (percent
+    success and score) recomputed without them: what a merge counts of a return
+    ``counted_with_errors``."""
+    assert read.values is not None and read.plan is not None
+    values = list(read.values)
+    for i in cells:
+        values[i] = None
+    rows = indicator_rows(read.plan, values, None, read.file, read.agency_code, [])
+    return ReadReturn(read.file, read.identity, read.problems, plan=read.plan, values=values,
+                      indicator_rows=rows, mtime=read.mtime,
+                      filled=sum(1 for v in values if not is_blank(v)))
 
 
 def _other_round(read: ReadReturn, counted: Round) -> Problem:
@@ -403,14 +452,20 @@ def _one_return_per_agency(reads: list[ReadReturn], states: dict[int, str],
                 problems.append(P.make("duplicate-differs", file=chosen.file, agency_code=code,
                                        agency=code, other=Path(other.file).name,
                                        cells=P.cells_text(count, where)))
-                states[id(chosen)] = "ok_with_warnings"
+                _warned(states, chosen)
         for newer in group:
             if states[id(newer)] == "rejected" and times[id(newer)] > times[id(chosen)]:
                 problems.append(P.make("newer-return-rejected", file=chosen.file,
                                        agency_code=code, agency=code,
                                        newer=Path(newer.file).name))
-                states[id(chosen)] = "ok_with_warnings"  # counted, and someone should look
+                _warned(states, chosen)  # counted, and someone should look
     return duplicates
+
+
+def _warned(states: dict[int, str], read: ReadReturn) -> None:
+    """A counted return that now has a warning (one counted with errors stays so)."""
+    if states[id(read)] == "ok":
+        states[id(read)] = "ok_with_warnings"
 
 
 def _differences(a: ReadReturn, b: ReadReturn) -> tuple[int | None, list[str]]:
@@ -521,7 +576,8 @@ def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[
 
 
 def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
-                problems: list[Problem], duplicate: tuple[str, int | None] | None) -> dict:
+                problems: list[Problem], duplicate: tuple[str, int | None] | None,
+                left_out: tuple[int, ...] | None = None) -> dict:
     name = None
     if roster is not None and read.agency_code in roster:
         name = roster[read.agency_code].name
@@ -529,7 +585,7 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
         name = str(read.identity.fields["agency_name"])
     return {
         "file": read.file, "agency_code": read.agency_code, "agency_name": name, "state": state,
-        "reason": _reason(state, problems),
+        "reason": _left_out(read, left_out) if left_out else _reason(state, problems),
         "duplicate_of": duplicate[0] if duplicate else None,
         "differing_cells": duplicate[1] if duplicate else None,
         "form_id": read.identity.form_id, "form_version": read.identity.form_version,
@@ -543,6 +599,16 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
 # The problem that explains a state that is not counted.
 _STATE_CODES = {"duplicate": "duplicate", "unknown_agency": "unknown-agency",
                 "other_round": "other-round"}
+
+
+def _left_out(read: ReadReturn, cells: tuple[int, ...]) -> str:
+    """Which cells of a return counted with errors were left out, in one line."""
+    assert read.plan is not None
+    where = [f"{read.plan.inputs[i].sheet}!{read.plan.inputs[i].cell.ref}"
+             for i in cells[:P.CELLS_LISTED]]
+    more = f", and {len(cells) - len(where)} more" if len(cells) > len(where) else ""
+    return (f"counted without {len(cells)} cell{'s' if len(cells) != 1 else ''} holding "
+            f"errors, left out of the frames ({', '.join(where)}{more}); see its problems")
 
 
 def _reason(state: str, problems: list[Problem]) -> str | None:

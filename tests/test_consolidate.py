@@ -93,7 +93,8 @@ def test_every_file_and_every_roster_agency_is_accounted_for(merged: Any, return
         "(roster) 20001": "missing",
     }
     assert len(merged.returns[merged.returns["file"].notna()]) == len(list(returns.iterdir()))
-    assert merged.summary() == {"ok": 2, "ok_with_warnings": 1, "rejected": 3,
+    assert merged.summary() == {"ok": 2, "ok_with_warnings": 1, "counted_with_errors": 0,
+                                "rejected": 3,
                                 "other_round": 0, "duplicate": 1, "unknown_agency": 1,
                                 "missing": 3}
 

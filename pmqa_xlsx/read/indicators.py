@@ -19,10 +19,11 @@ from .records import IndicatorValues
 from .text import number_or_none, short, str_or_none
 
 
-def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells], file: str,
+def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | None, file: str,
                    agency_code: str | None, problems: list[Problem]) -> list[IndicatorValues]:
     """The filled indicator rows, in the plan's order; the problems of their formula cells
-    are added to ``problems``. ``indicators_frame`` spells them out."""
+    are added to ``problems`` (not checked when ``sheets`` is None: the rows recomputed from
+    values already read). ``indicators_frame`` spells them out."""
     rules = plan.layout.rules
     out = []
     for n, slot in enumerate(plan.indicators):
@@ -34,7 +35,9 @@ def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells], file
         percent = percent_success(target, number_or_none(values[slot.compared]),
                                   direction if isinstance(direction, str) else None, rules)
         points = score(percent, rules)
-        problems.extend(_cached_problems(slot.row, sheets, percent, points, file, agency_code))
+        if sheets is not None:
+            problems.extend(_cached_problems(slot.row, sheets, percent, points, file,
+                                             agency_code))
         out.append(IndicatorValues(  # positional: a row per filled indicator, in a merge
             n, str_or_none(values[slot.name]),
             str_or_none(values[slot.unit]) if slot.unit is not None else None,

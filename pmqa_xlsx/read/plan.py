@@ -113,6 +113,13 @@ class Plan:
     cell_meta: pd.DataFrame  # the answers frame's columns that come from the cell map
     _covered: dict[tuple[str, tuple[tuple[int, int, int, int], ...]], tuple[int, ...]] = \
         field(default_factory=dict, repr=False)
+    _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+
+    def input_at(self, sheet: str | None, cell: str | None) -> int | None:
+        """The index of the input at ``sheet``!``cell`` (A1), or None if none is there."""
+        if not self._at:
+            self._at.update({(slot.sheet, slot.cell.ref): i for i, slot in enumerate(self.inputs)})
+        return self._at.get((sheet or "", cell or ""))
 
     @property
     def layout(self) -> Layout:
