@@ -342,9 +342,12 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
         if read.cellmap is not None:
             layouts.setdefault(read.cellmap.layout.fingerprint, read.cellmap.layout)
     counted = [without_cells(r, left_out[id(r)]) if id(r) in left_out else r for r in counted]
+    # the round's result years: columns of the indicators frame even if nothing is counted
+    years = {y for r in reads if r.plan is not None and (round is None or _round(r) == round)
+             for y in r.plan.result_years}
     return Consolidated(
         answers=answers_frame(counted),
-        indicators=indicators_frame(counted),
+        indicators=indicators_frame(counted, years),
         problems=P.problems_frame(problems),
         returns=returns,
         round=round,

@@ -95,3 +95,11 @@ def test_merge_accept_errors_writes_and_says_so(returns: Path, tmp_path: Path) -
         "counted_with_errors"
     plain = CliRunner().invoke(main, ["merge", str(returns), "-o", str(tmp_path / "p.xlsx")])
     assert "counted_with_errors" not in plain.output
+
+
+def test_the_rounds_result_columns_are_there_when_nothing_is_counted(returns: Path) -> None:
+    """Every return rejected: the indicators frame is empty but has its round's columns, so
+    an analyst's script that reads result_2562 does not fail on a bad day."""
+    merged = consolidate(sorted(returns.glob("0[78]*.xlsx")))
+    assert merged.indicators.empty
+    assert {"result_2560", "result_2561", "result_2562"} <= set(merged.indicators.columns)

@@ -66,11 +66,13 @@ def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
     return frame
 
 
-def indicators_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
+def indicators_frame(reads: Iterable[ReadReturn], years: Iterable[int] = ()) -> pd.DataFrame:
     """One row per filled indicator row of each readable return; each result under
-    ``result_<its BE year>`` (the columns: every year of the forms read, sorted)."""
+    ``result_<its BE year>`` (the columns: every year of the forms read, and ``years``,
+    sorted: a merge gives its round's years, so that the columns are there even when no
+    return is counted)."""
     groups = _by_plan(reads)
-    years = sorted({y for plan, _ in groups for y in plan.result_years})
+    years = sorted({y for plan, _ in groups for y in plan.result_years} | set(years))
     results = [f"result_{year}" for year in years]
     parts = [_indicators_part(plan, group, results) for plan, group in groups]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
