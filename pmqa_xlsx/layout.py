@@ -1117,6 +1117,8 @@ class _Checker:
     def keyed(self, node: Any, path: str) -> Iterator[tuple[str, Any, str]]:
         """The entries of a mapping whose keys are names or ids the layout chooses: (key,
         value, path), each key that is not text reported."""
+        if node is _MISSING:
+            return
         if not isinstance(node, dict):
             self.fail(path, f"must be a mapping of keys, found {_kind(node)}")
             return

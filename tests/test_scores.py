@@ -476,3 +476,21 @@ def test_the_checklist_score_is_one_formula_over_the_status_column(
     assert formula is not None and formula.formula == (
         f"=ROUND(SUMPRODUCT((TRIM('หมวด 3'!C5:C41)=\"{STARTING}\")*1+"
         f"(TRIM('หมวด 3'!C5:C41)=\"{DONE}\")*2.5),2)")
+
+
+def test_the_documented_rules_load_and_mean_what_the_documentation_says() -> None:
+    """docs/layout-format.md's example of ``rules:``, put into the bundled form."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "layout-format.md").read_text(
+        encoding="utf-8")
+    section = text[text.index("## `rules`"):]
+    start = section.index("```yaml\n") + 8
+    block = section[start:section.index("\n```", start)]
+    documented = yaml.safe_load(block)["rules"]
+    layout = layout_after(lambda d: d.update(rules=documented))
+    rules = layout.rules
+    assert rules.for_table("7.2.1").score == rules.for_table("7.2.2").score == BandedScore(
+        **{**PMQA, "kind": "banded"})
+    assert rules.for_table("7.2.5").lower_is_better == "mirror"
+    assert rules.for_table("7.2.5").score == rules.for_table("7.2.1").score
+    assert rules.for_table("7.2.4").score.floor_percent == 60  # type: ignore[union-attr]
+    assert rules.checklist_score is not None and rules.checklist_score.decimals == 2
