@@ -22,6 +22,7 @@ from .layout import (
     Layout,
     NumberRule,
     Row,
+    TableRule,
     grid_field_id,
 )
 
@@ -30,7 +31,8 @@ LabelStyle = Literal[
     "title", "subtitle", "heading", "header", "section", "id", "topic", "label", "text",
     "note", "number", "legend_input", "legend_locked", "legend_formula",
 ]
-FormulaKind = Literal["percent_success", "score", "completeness", "indicator_count"]
+FormulaKind = Literal["percent_success", "score", "completeness", "indicator_count",
+                      "checklist_score"]
 
 #: Keys of the metadata sheet, in order (column A; values in column B).
 META_KEYS = (
@@ -120,7 +122,8 @@ class SheetPlan:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndicatorRow:
     """The cells of one indicator row, by field id, for formulas and the reader; ``compared``
-    is the field of the result its percent success compares with the target."""
+    is the field of the result its percent success compares with the target, ``rule`` its
+    table's rule (the formulas' and the reader's)."""
 
     table_id: str
     item_id: str
@@ -129,6 +132,7 @@ class IndicatorRow:
     percent: FormulaCell
     score: FormulaCell
     compared: str
+    rule: TableRule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -151,6 +155,14 @@ class CellMap:
 
     def identity_cell(self, field_id: str) -> InputCell:
         return next(c for c in self.sheets[0].inputs if c.field_id == field_id)
+
+    def checklist_score_cell(self) -> FormulaCell | None:
+        """The instructions sheet's checklist score, if the layout declares one."""
+        return next((f for f in self.sheets[0].formulas if f.kind == "checklist_score"), None)
+
+    def status_cells(self) -> Iterator[InputCell]:
+        """Every checklist row's status cell, in the cell map's order."""
+        return (c for c in self.inputs() if c.kind == "status")
 
 
 def build_cellmap(layout: Layout, year: int | None = None) -> CellMap:
@@ -266,10 +278,44 @@ def _plan_instructions(
     sheet.formula(row, 1, "completeness", "identity",
                   f'=({count_formula(expected)})&" / {len(expected)}"')
     if indicator_rows:
-        sheet.label(row + 1, 0, ins.indicator_count, "label")
-        sheet.formula(row + 1, 1, "indicator_count", "identity",
+        row += 1
+        sheet.label(row, 0, ins.indicator_count, "label")
+        sheet.formula(row, 1, "indicator_count", "identity",
                       "=" + count_formula(r.cells["name"] for r in indicator_rows))
+    scored = layout.rules.checklist_score
+    if scored is not None:
+        row += 1
+        sheet.label(row, 0, scored.label, "label")
+        sheet.formula(row, 1, "checklist_score", "identity",
+                      rule_fns.checklist_score_formula(status_ranges(plans), scored))
     return sheet.plan("instructions")
+
+
+def status_ranges(plans: Iterable[SheetPlan]) -> list[str]:
+    """Sheet-qualified ranges that cover every status cell of the checklist sheets and no
+    other cell the form fills: per sheet, its status column from the first status to the
+    last, split only where something else of the form is in that column."""
+    out = []
+    for plan in plans:
+        statuses = [c for c in plan.inputs if c.kind == "status"]
+        if not statuses:
+            continue
+        col = statuses[0].col
+        rows = {c.row for c in statuses}
+        other = sorted({c.row for c in plan.inputs if c.col == col and c.row not in rows}
+                       | {lb.row for lb in plan.labels if lb.col == col})
+        top, bottom = min(rows), max(rows)
+        runs: list[list[int]] = [[]]
+        for r in range(top, bottom + 1):
+            if r in rows:
+                runs[-1].append(r)
+            elif r in other and runs[-1]:
+                runs.append([])
+        for run in runs:
+            if run:
+                a, b = xl_rowcol_to_cell(run[0], col), xl_rowcol_to_cell(run[-1], col)
+                out.append(f"{quote_sheetname(plan.name)}!{a}" + (f":{b}" if a != b else ""))
+    return out
 
 
 def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
@@ -416,6 +462,7 @@ def _plan_indicators(
         out.heights[top] = _LINE_HEIGHT * 1.2
         out.heights[bottom] = _LINE_HEIGHT * 2.2
         row = bottom + 1
+        rule = rules.for_table(table.id)
         for n in range(1, table.rows + 1):
             item_id = f"{table.id}.{n}"
             out.label(row, 0, str(n), "number")
@@ -441,12 +488,12 @@ def _plan_indicators(
                                   rule_fns.percent_formula(
                                       cells["target"].ref, cells[target_result].ref,
                                       cells["direction"].ref if "direction" in cells else None,
-                                      rules))
+                                      rule))
             score = out.formula(row, col_of["score"], "score", item_id,
-                                rule_fns.score_formula(percent.ref, rules))
+                                rule_fns.score_formula(percent.ref, rule))
             rows_out.append(IndicatorRow(table_id=table.id, item_id=item_id, number=n,
                                          cells=cells, percent=percent, score=score,
-                                         compared=target_result))
+                                         compared=target_result, rule=rule))
             out.heights[row] = _LINE_HEIGHT * 1.6
             row += 1
     plan = out.plan("indicators", freeze_rows=2, repeat_rows=(0, 1), landscape=True,

@@ -7,7 +7,7 @@ after the merge started or before the workbook was generated is not trusted) and
 are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
 does not carry the token issued to its agency is rejected. A merge counts one round (see
 rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
-ok_with_warnings) feed ``answers`` and ``indicators``; every problem of every file is in
+ok_with_warnings) feed ``answers``, ``indicators`` and ``scores``; every problem of every file is in
 ``problems``. ``check_files`` is the same judgement for one file at a time, without the
 choice between an agency's returns.
 """
@@ -39,15 +39,17 @@ from .read import (
     indicators_frame,
     layout_set,
     read_raw,
+    scores_frame,
 )
 from .read.indicators import indicator_rows
 from .roster import Agency, check_agencies, load_roster
 from .rounds import Round, SeveralRounds, declared_round
+from .rules import checklist_score
 from .values import is_blank
 
 RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
                   "differing_cells", "form_id", "form_version", "fiscal_year", "generated_at",
-                  "modified", "filled", "errors", "warnings")
+                  "modified", "filled", "errors", "warnings", "checklist_score")
 COUNTED = ("ok", "ok_with_warnings", "counted_with_errors")
 #: Every state a row of ``returns`` may have, in the order summaries list them.
 STATES = ("ok", "ok_with_warnings", "counted_with_errors", "rejected", "other_round",
@@ -56,7 +58,7 @@ STATES = ("ok", "ok_with_warnings", "counted_with_errors", "rejected", "other_ro
 
 @dataclass(frozen=True)
 class Consolidated:
-    """The merged dataset: four frames (columns documented in the README), the round counted
+    """The merged dataset: five frames (columns documented in the README), the round counted
     (None if not declared and the counted returns are of one round or none) and the layouts
     of the returns counted."""
 
@@ -64,6 +66,7 @@ class Consolidated:
     indicators: pd.DataFrame
     problems: pd.DataFrame
     returns: pd.DataFrame
+    scores: pd.DataFrame
     round: Round | None = None
     layouts: tuple[Layout, ...] = ()
 
@@ -337,6 +340,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
         returns[column] = returns[column].astype("string")
     for column in ("fiscal_year", "differing_cells", "filled", "errors", "warnings"):
         returns[column] = returns[column].astype("Int64")
+    returns["checklist_score"] = returns["checklist_score"].astype("Float64")
     layouts: dict[str, Layout] = {}
     for read in counted:
         if read.cellmap is not None:
@@ -350,6 +354,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
         indicators=indicators_frame(counted, years),
         problems=P.problems_frame(problems),
         returns=returns,
+        scores=scores_frame(counted),
         round=round,
         layouts=tuple(layouts.values()),
     )
@@ -392,10 +397,14 @@ def without_cells(read: ReadReturn, cells: Sequence[int]) -> ReadReturn:
     values = list(read.values)
     for i in cells:
         values[i] = None
-    rows = indicator_rows(read.plan, values, None, read.file, read.agency_code, [])
-    return ReadReturn(read.file, read.identity, read.problems, plan=read.plan, values=values,
+    plan = read.plan
+    rows = indicator_rows(plan, values, None, read.file, read.agency_code, [])
+    spec = plan.layout.rules.checklist_score
+    points = checklist_score((values[i] for i in plan.statuses), spec) \
+        if spec is not None and plan.checklist_formula is not None else None
+    return ReadReturn(read.file, read.identity, read.problems, plan=plan, values=values,
                       indicator_rows=rows, mtime=read.mtime,
-                      filled=sum(1 for v in values if not is_blank(v)))
+                      filled=sum(1 for v in values if not is_blank(v)), checklist_score=points)
 
 
 def _other_round(read: ReadReturn, counted: Round) -> Problem:
@@ -596,6 +605,7 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
         "modified": read.identity.modified, "filled": read.filled,
         "errors": sum(1 for p in problems if p.severity == "error"),
         "warnings": sum(1 for p in problems if p.severity == "warning"),
+        "checklist_score": read.checklist_score,
     }
 
 

@@ -43,7 +43,7 @@ from .outputs import atomic_write, csv_bytes, lock_workbook_structure
 from .parallel import worker_count, worker_pool
 from .prompts import validation_groups
 from .roster import Agency, check_agencies, load_roster
-from .rules import percent_success, score
+from .rules import checklist_score, percent_success, score
 from .styles import make_formats
 from .xlsxtext import Workbook, ooxml_text, t_element
 
@@ -306,7 +306,7 @@ def render_workbook(
             worksheet = workbook.add_worksheet(plan.name)
             _write_sheet(worksheet, plan, formats, prefill, footer, password, answers or {},
                          cached)
-        _write_completeness(cellmap, prefill, workbook, formats["formula_text"])
+        _write_completeness(cellmap, prefill, workbook, formats["formula_text"], answers or {})
         _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password,
                     token)
         workbook.worksheets()[0].activate()
@@ -372,7 +372,6 @@ def _write_input(worksheet: Worksheet, cell: InputCell, formats: dict[str, Forma
 def _formula_results(cellmap: CellMap,
                      answers: Mapping[tuple[str, str], Any]) -> dict[tuple[int, int], Any]:
     """Percent success and score as a spreadsheet application would have stored them."""
-    rules = cellmap.layout.rules
     out: dict[tuple[int, int], Any] = {}
     for row in cellmap.indicator_rows:
         def get(field: str, row: IndicatorRow = row) -> Any:
@@ -380,8 +379,9 @@ def _formula_results(cellmap: CellMap,
 
         target, result = get("target"), get(row.compared)
         numeric = all(isinstance(v, int | float) for v in (target, result))
-        percent = percent_success(target, result, get("direction"), rules) if numeric else None
-        points = score(percent, rules)
+        percent = percent_success(target, result, get("direction"), row.rule) if numeric \
+            else None
+        points = score(percent, row.rule)
         out[(row.percent.row, row.percent.col)] = "" if percent is None else percent
         out[(row.score.row, row.score.col)] = "" if points is None else points
     return out
@@ -400,14 +400,22 @@ def _write_validations(worksheet: Worksheet, cells: tuple[InputCell, ...]) -> No
 
 
 def _write_completeness(
-    cellmap: CellMap, prefill: dict[str, str], workbook: Any, fmt: Format
+    cellmap: CellMap, prefill: dict[str, str], workbook: Any, fmt: Format,
+    answers: Mapping[tuple[str, str], Any],
 ) -> None:
-    """The instructions sheet's live counts, with the values a fresh workbook shows."""
+    """The instructions sheet's live counts, with the values a fresh workbook shows (the
+    checklist score: as ``answers`` give it)."""
     first = cellmap.sheets[0]
     worksheet = workbook.get_worksheet_by_name(first.name)
     total = len(expected_inputs(cellmap.sheets))
+    scored = cellmap.layout.rules.checklist_score
     for formula in first.formulas:
-        value = f"{len(prefill)} / {total}" if formula.kind == "completeness" else 0
+        value: Any = 0
+        if formula.kind == "completeness":
+            value = f"{len(prefill)} / {total}"
+        elif formula.kind == "checklist_score" and scored is not None:
+            value = checklist_score((answers.get((c.item_id, c.field_id))
+                                     for c in cellmap.status_cells()), scored)
         worksheet.write_formula(formula.row, formula.col, formula.formula, fmt, value)
 
 

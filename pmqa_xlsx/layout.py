@@ -242,16 +242,85 @@ class IndicatorSheet:
     result_validation: NumberRule
 
 
+#: How percent success is taken where lower is better: ``ratio`` target ÷ result × 100,
+#: ``mirror`` 100 + (100 − result ÷ target × 100).
+LowerIsBetter = Literal["ratio", "mirror"]
+LOWER_IS_BETTER: tuple[LowerIsBetter, ...] = ("ratio", "mirror")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Rules:
-    """The percent-success and score rule (see pmqa_xlsx.rules)."""
+class LinearScore:
+    """min(max(percent, 0), full_at_percent) ÷ full_at_percent × max: linear, capped."""
+
+    kind: Literal["linear"] = "linear"
+    max: float
+    full_at_percent: float
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BandedScore:
+    """Piecewise linear in bands: ``below_floor`` under ``floor_percent``; ``at_floor`` there,
+    plus ``per_percent`` for each percent above it; ``at_ceiling`` from ``ceiling_percent``."""
+
+    kind: Literal["banded"] = "banded"
+    floor_percent: float
+    at_floor: float
+    per_percent: float
+    ceiling_percent: float
+    at_ceiling: float
+    below_floor: float
+    decimals: int
+
+
+ScoreRule = LinearScore | BandedScore
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableRule:
+    """How the rows of one indicator table are scored (see pmqa_xlsx.rules): the direction
+    labels, the percent's decimals, how lower-is-better is taken, and the score rule."""
 
     higher: str  # the direction label meaning higher is better (also: blank)
     lower: str  # the direction label meaning lower is better
     percent_decimals: int
-    score_max: float
-    full_at_percent: float
-    score_decimals: int
+    lower_is_better: LowerIsBetter = "ratio"
+    score: ScoreRule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusPoints:
+    """The points a checklist row earns in one status."""
+
+    id: str
+    label: str
+    points: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChecklistScore:
+    """An agency's checklist score: the sum of its rows' points, by status (blank: 0)."""
+
+    label: str
+    points: tuple[StatusPoints, ...]  # one per status, in the statuses' order
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rules:
+    """The percent-success and score rules (see pmqa_xlsx.rules): ``default`` for every table
+    that ``tables`` (table id -> its rule) does not name, and the checklist score if any."""
+
+    higher: str  # the direction label meaning higher is better (also: blank)
+    lower: str  # the direction label meaning lower is better
+    percent_decimals: int
+    default: TableRule
+    tables: tuple[tuple[str, TableRule], ...] = ()
+    checklist_score: ChecklistScore | None = None
+
+    def for_table(self, table_id: str) -> TableRule:
+        """The rule of the indicator table ``table_id``."""
+        return next((rule for tid, rule in self.tables if tid == table_id), self.default)
 
 
 Sheet = ChecklistSheet | IndicatorSheet
@@ -617,12 +686,12 @@ class _Checker:
         statuses = self.choices(root.get("statuses"), "$.statuses")
         instructions = self.instructions(root.get("instructions"), "$.instructions")
         identity = self.identity(root.get("identity"), "$.identity")
-        rules = self.rules(root.get("rules"), "$.rules")
         sheets_node = self.sequence(root.get("sheets"), "$.sheets")
         if instructions:
             self.unique(self._sheet_names, instructions.sheet.casefold(), "$.instructions.sheet",
                         "sheet name")
         sheets = self.each(sheets_node, "$.sheets", self.sheet)
+        rules = self.rules(root.get("rules"), "$.rules", statuses, sheets)
         if None in (form, style, instructions, identity, rules):
             return None
         return Layout(
@@ -1001,34 +1070,189 @@ class _Checker:
             self.fail(f"{path}.at_most", "must be above the lower bound")
         return NumberRule(**bounds)
 
-    def rules(self, node: Any, path: str) -> Rules | None:
-        data = self.mapping(node, path, ("directions", "percent_success", "score"))
+    def rules(self, node: Any, path: str, statuses: tuple[Choice, ...],
+              sheets: tuple[Sheet, ...]) -> Rules | None:
+        data = self.mapping(node, path, ("directions", "percent_success", "score"),
+                            ("score_rules", "tables", "checklist_score"))
         if data is None:
             return None
         directions = self.mapping(data.get("directions"), f"{path}.directions",
                                   ("higher", "lower")) or _Fields()
         percent = self.mapping(data.get("percent_success"), f"{path}.percent_success",
-                               ("decimals",)) or _Fields()
-        score = self.mapping(data.get("score"), f"{path}.score",
-                             ("max", "full_at_percent", "decimals")) or _Fields()
+                               ("decimals",), ("lower_is_better",)) or _Fields()
         higher = self.list_label(directions.get("higher"), f"{path}.directions.higher")
         lower = self.list_label(directions.get("lower"), f"{path}.directions.lower")
         if higher and higher == lower:
             self.fail(f"{path}.directions.lower", "must differ from 'higher'")
         self.dropdown_fits([higher, lower], f"{path}.directions")
-        score_max = self.number(score.get("max"), f"{path}.score.max")
-        full = self.number(score.get("full_at_percent"), f"{path}.score.full_at_percent")
-        for value, key in ((score_max, "max"), (full, "full_at_percent")):
-            if value <= 0 and isinstance(score.get(key), int | float):
-                self.fail(f"{path}.score.{key}", "must be above 0")
-        return Rules(
-            higher=higher,
-            lower=lower,
-            percent_decimals=self.integer(percent.get("decimals"),
-                                          f"{path}.percent_success.decimals", 0, 6),
-            score_max=score_max,
-            full_at_percent=full,
-            score_decimals=self.integer(score.get("decimals"), f"{path}.score.decimals", 0, 6),
+        decimals = self.integer(percent.get("decimals"), f"{path}.percent_success.decimals",
+                                0, 6)
+        lower_rule = self.lower_is_better(percent.get("lower_is_better", "ratio"),
+                                          f"{path}.percent_success.lower_is_better")
+        score = self.score_rule(data.get("score"), f"{path}.score")
+        named: dict[str, tuple[ScoreRule | None, str]] = {}
+        if "score_rules" in data:
+            for name, value, at in self.keyed(data["score_rules"], f"{path}.score_rules"):
+                if _FIELD_ID.match(name) is None:
+                    self.fail(at, f"'{name}' must be lower-case letters, digits and _, like "
+                              "'pmqa_bands'")
+                named[name] = (self.score_rule(value, at), at)
+        checklist = (self.checklist_score(data["checklist_score"], f"{path}.checklist_score",
+                                          statuses, sheets)
+                     if "checklist_score" in data else None)
+        if score is None:
+            return None
+        base = TableRule(higher=higher, lower=lower, percent_decimals=decimals,
+                         lower_is_better=lower_rule, score=score)
+        used: set[str] = set()
+        tables = (self.rule_tables(data["tables"], f"{path}.tables", base, named, used, sheets)
+                  if "tables" in data else ())
+        for name, (_, at) in named.items():
+            if name not in used:
+                self.fail(at, f"the score rule '{name}' is used by no table: name it in "
+                          f"{path}.tables (as score: {name}) or remove it")
+        return Rules(higher=higher, lower=lower, percent_decimals=decimals, default=base,
+                     tables=tables, checklist_score=checklist)
+
+    def keyed(self, node: Any, path: str) -> Iterator[tuple[str, Any, str]]:
+        """The entries of a mapping whose keys are names or ids the layout chooses: (key,
+        value, path), each key that is not text reported."""
+        if node is _MISSING:
+            return
+        if not isinstance(node, dict):
+            self.fail(path, f"must be a mapping of keys, found {_kind(node)}")
+            return
+        if not node:
+            self.fail(path, "must have at least 1 entry; remove the key if there is none")
+        for key, value in node.items():
+            if not isinstance(key, str):
+                self.fail(f"{path}.{key}", f"a key must be text, found {_kind(key)} {key!r}")
+                continue
+            yield key, value, f'{path}["{key}"]' if "." in key else f"{path}.{key}"
+
+    def lower_is_better(self, node: Any, path: str) -> LowerIsBetter:
+        if node is _MISSING:
+            return "ratio"
+        if node not in LOWER_IS_BETTER or not isinstance(node, str):
+            self.fail(path, f"must be one of {', '.join(LOWER_IS_BETTER)} (ratio: target ÷ "
+                      "result × 100; mirror: 100 + (100 − result ÷ target × 100)), found "
+                      f"{node!r}")
+            return "ratio"
+        return node  # type: ignore[return-value]
+
+    def score_rule(self, node: Any, path: str) -> ScoreRule | None:
+        """A score rule: ``kind: linear`` (the default) or ``kind: banded``, with its keys."""
+        if node is _MISSING:
+            return None
+        if not isinstance(node, dict):
+            self.fail(path, f"must be a mapping of keys, found {_kind(node)}")
+            return None
+        kind = node.get("kind", "linear")
+        if not isinstance(kind, str) or kind not in _SCORE_KEYS:
+            self.fail(f"{path}.kind", f"must be one of {', '.join(_SCORE_KEYS)}, found {kind!r}")
+            return None
+        keys = _SCORE_KEYS[kind]
+        data = self.mapping(node, path, (*keys, "decimals"), ("kind",))
+        assert data is not None
+        numbers = {k: self.number(data.get(k), f"{path}.{k}") for k in keys}
+        decimals = self.integer(data.get("decimals"), f"{path}.decimals", 0, 6)
+        given = {k: isinstance(data.get(k), int | float) and not isinstance(data.get(k), bool)
+                 for k in keys}
+        if kind == "linear":
+            for key in keys:
+                if numbers[key] <= 0 and given[key]:
+                    self.fail(f"{path}.{key}", "must be above 0")
+            return LinearScore(decimals=decimals, **numbers)
+        if given["floor_percent"] and given["ceiling_percent"] \
+                and numbers["ceiling_percent"] <= numbers["floor_percent"]:
+            self.fail(f"{path}.ceiling_percent", f"must be above floor_percent "
+                      f"({numbers['floor_percent']:g}), found {numbers['ceiling_percent']:g}")
+        return BandedScore(decimals=decimals, **numbers)
+
+    def rule_tables(self, node: Any, path: str, base: TableRule,
+                    named: dict[str, tuple[ScoreRule | None, str]], used: set[str],
+                    sheets: tuple[Sheet, ...]) -> tuple[tuple[str, TableRule], ...]:
+        """The tables whose rule is not the default: an entry per indicator table id or
+        indicator sheet id (for all its tables), a table's entry over its sheet's, key by
+        key."""
+        indicator_sheets = [s for s in sheets if isinstance(s, IndicatorSheet)]
+        sheet_ids = {s.id for s in indicator_sheets}
+        table_ids = {t.id for s in indicator_sheets for t in s.tables}
+        entries: dict[str, dict[str, Any]] = {}
+        for key, value, at in self.keyed(node, path):
+            if key not in sheet_ids | table_ids:
+                known = sorted(table_ids | sheet_ids)
+                hint = difflib.get_close_matches(key, known, n=1)
+                tip = f"did you mean '{hint[0]}'?" if hint else \
+                    f"ids: {', '.join(known) or 'none (the layout has no indicator sheet)'}"
+                self.fail(at, f"'{key}' is not the id of an indicator table or indicator "
+                          f"sheet; {tip}")
+                continue
+            entry = self.mapping(value, at, (), ("score", "lower_is_better"))
+            if entry is None:
+                continue
+            if not entry:
+                self.fail(at, "give 'score', 'lower_is_better' or both")
+            parsed: dict[str, Any] = {}
+            if "score" in entry:
+                rule = entry["score"]
+                if isinstance(rule, str):
+                    if rule in named:
+                        used.add(rule)
+                        if named[rule][0] is not None:
+                            parsed["score"] = named[rule][0]
+                    else:
+                        hint = difflib.get_close_matches(rule, list(named), n=1)
+                        tip = f"did you mean '{hint[0]}'?" if hint else (
+                            f"named rules: {', '.join(named)}" if named else
+                            "define it under rules.score_rules, or give the rule itself here")
+                        self.fail(f"{at}.score", f"no score rule named '{rule}'; {tip}")
+                else:
+                    made = self.score_rule(rule, f"{at}.score")
+                    if made is not None:
+                        parsed["score"] = made
+            if "lower_is_better" in entry:
+                parsed["lower_is_better"] = self.lower_is_better(entry["lower_is_better"],
+                                                                 f"{at}.lower_is_better")
+            entries[key] = parsed
+        out = []
+        for sheet in indicator_sheets:
+            for table in sheet.tables:
+                merged = {**entries.get(sheet.id, {}), **entries.get(table.id, {})}
+                if merged:
+                    out.append((table.id, replace(base, **merged)))
+        return tuple(out)
+
+    def checklist_score(self, node: Any, path: str, statuses: tuple[Choice, ...],
+                        sheets: tuple[Sheet, ...]) -> ChecklistScore | None:
+        data = self.mapping(node, path, ("label", "points"), ("decimals",))
+        if data is None:
+            return None
+        if not any(isinstance(s, ChecklistSheet) for s in sheets):
+            self.fail(path, "the layout has no checklist sheet whose statuses could be scored; "
+                      "remove it")
+        label = self.text(data.get("label"), f"{path}.label")
+        given: dict[str, float] = {}
+        ids = [c.id for c in statuses]
+        for key, value, at in (self.keyed(data["points"], f"{path}.points")
+                               if "points" in data else ()):
+            if key not in ids:
+                hint = difflib.get_close_matches(key, ids, n=1)
+                tip = f"did you mean '{hint[0]}'?" if hint else f"status ids: {', '.join(ids)}"
+                self.fail(at, f"'{key}' is not the id of a status; {tip}")
+                continue
+            given[key] = self.number(value, at)
+        if isinstance(data.get("points"), dict):
+            for choice in statuses:
+                if choice.id and choice.id not in given and choice.id not in data["points"]:
+                    self.fail(f"{path}.points.{choice.id}", "missing; give the points of "
+                              "every status (0 for none)")
+        return ChecklistScore(
+            label=label,
+            points=tuple(StatusPoints(id=c.id, label=c.label, points=given.get(c.id, 0.0))
+                         for c in statuses),
+            decimals=self.integer(data["decimals"], f"{path}.decimals", 0, 6)
+            if "decimals" in data else 2,
         )
 
     _SHEET_KINDS: dict[str, Callable[[_Checker, dict[str, Any], str], Sheet | None]] = {
@@ -1038,6 +1262,12 @@ class _Checker:
 
 
 _ROW_KEYS = ("text", "blanks", "grid", "after")
+#: The keys of each kind of score rule (``decimals`` and ``kind`` aside).
+_SCORE_KEYS = {
+    "linear": ("max", "full_at_percent"),
+    "banded": ("floor_percent", "at_floor", "per_percent", "ceiling_percent", "at_ceiling",
+               "below_floor"),
+}
 
 
 def grid_field_id(row: GridLine, column: GridLine) -> str:

@@ -237,7 +237,8 @@ class _Sheet:
         for formula in self.plan.formulas:
             if len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
                 where = {"completeness": "$.instructions.completeness",
-                         "indicator_count": "$.instructions.indicator_count"}.get(
+                         "indicator_count": "$.instructions.indicator_count",
+                         "checklist_score": "$.rules.checklist_score"}.get(
                     formula.kind, self.path)
                 out.append(f"{where}: the formula at '{formula.sheet}'!{formula.ref} would be "
                            f"{len(formula.formula) - 1:,} characters, and Excel takes at most "

@@ -33,7 +33,9 @@ EXCEL_MAX_ROWS = 1_048_576
 PERCENT_BINS = (("< 50%", None, 50.0), ("50–79.99%", 50.0, 80.0), ("80–99.99%", 80.0, 100.0),
                 ("≥ 100%", 100.0, None))
 #: The sheets of the consolidated workbook, in order (also how a previous one is recognised).
-WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns")
+WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns", "scores")
+#: The sheets of a consolidated workbook written before the scores sheet was added.
+_EARLIER_SHEETS = (WORKBOOK_SHEETS[:-1],)
 _FONT = {"font_name": "TH Sarabun New", "font_size": 14}
 
 
@@ -60,17 +62,17 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
 def write_workbook(result: Consolidated, path: str | os.PathLike[str],
                    layouts: Sequence[Layout]) -> None:
     """The consolidated workbook: summary with charts, then answers (one row per return),
-    indicators, problems and returns."""
+    indicators, problems, returns and scores."""
     write_outputs(result, layouts, workbook=path)
 
 
 def write_csvs(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
-    """answers.csv, indicators.csv, problems.csv and returns.csv (UTF-8 with BOM)."""
+    """answers.csv, indicators.csv, problems.csv, returns.csv and scores.csv (UTF-8, BOM)."""
     return write_outputs(result, [], csv_dir=directory)
 
 
 def write_parquets(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
-    """The four frames as Parquet (needs pyarrow). In answers, ``value`` is text and
+    """The five frames as Parquet (needs pyarrow). In answers, ``value`` is text and
     ``value_number`` holds the numbers, since a Parquet column has one type."""
     return write_outputs(result, [], parquet_dir=directory)
 
@@ -84,7 +86,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 #: The frames written as files by write_csvs and write_parquets, by name.
-FRAME_NAMES = ("answers", "indicators", "problems", "returns")
+FRAME_NAMES = ("answers", "indicators", "problems", "returns", "scores")
 
 
 def output_files(directory: str | os.PathLike[str], suffix: str) -> list[Path]:
@@ -107,7 +109,7 @@ def _is_workbook(path: Path) -> bool:
     with zipfile.ZipFile(path) as package, package.open("xl/workbook.xml") as member:
         data = member.read(1 << 20)
     names = re.findall(rb'<sheet name="([^"]*)"', data)
-    return tuple(n.decode() for n in names) == WORKBOOK_SHEETS
+    return tuple(n.decode() for n in names) in (WORKBOOK_SHEETS, *_EARLIER_SHEETS)
 
 
 def _is_csv(path: Path) -> bool:
@@ -139,7 +141,7 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout]) -> No
         sheets = {name: workbook.add_worksheet(name) for name in WORKBOOK_SHEETS}
         _write_summary(workbook, sheets["summary"], result, layouts, formats)
         _write_answers(sheets["answers"], result.answers, formats)
-        for name in ("indicators", "problems", "returns"):
+        for name in ("indicators", "problems", "returns", "scores"):
             _write_frame(sheets[name], getattr(result, name), formats)
 
 

@@ -131,7 +131,8 @@ def test_consolidated_workbook(merged: Any, layout: Layout, tmp_path: Path) -> N
     path = tmp_path / "consolidated.xlsx"
     write_workbook(merged, path, [layout])
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns"]
+    assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
+                              "scores"]
     summary = book["summary"]
     assert len(summary._charts) == 2  # noqa: SLF001 - native charts, one per part
     rows = {summary.cell(r, 1).value: [summary.cell(r, c).value for c in range(2, 8)]
@@ -172,7 +173,8 @@ def test_consolidated_workbook_opens_in_libreoffice(soffice: str, merged: Any, l
     write_workbook(merged, path, [layout])
     resaved = convert(path, tmp_path / "lo")
     book = openpyxl.load_workbook(resaved)
-    assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns"]
+    assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
+                              "scores"]
     assert book["answers"].cell(4, 2).value == "03005"
 
 

@@ -185,7 +185,7 @@ def test_one_merge_replaces_all_its_outputs_or_none(folder: Path, tmp_path: Path
         p.name for p in previous)  # no temporary file, no half of a new set
     monkeypatch.undo()
     written = write_outputs(merged, [], workbook=out / "m.xlsx", csv_dir=out / "csv")
-    assert len(written) == 5 and all(is_previous_output(p) for p in written)
+    assert len(written) == 6 and all(is_previous_output(p) for p in written)
 
 
 def test_a_failed_write_leaves_the_previous_set_and_says_so(folder: Path, tmp_path: Path,

@@ -552,7 +552,7 @@ def test_the_cases_cover_the_shapes_the_brief_names() -> None:
     assert kinds["two-indicator-sheets"] == ["indicators", "indicators"]
     four = layouts["four-statuses"]
     assert four.sheets[1].result_years == (-4, -3, -2, -1, 0)
-    assert four.rules.score_max == 100
+    assert four.rules.default.score.max == 100  # type: ignore[union-attr]
     two = layouts["two-indicator-sheets"].sheets
     assert [(s.result_years, s.target_year, s.columns.unit is not None,
              s.columns.direction is not None) for s in two] == [

@@ -5,8 +5,9 @@ visibility) and matches it to one of the layouts given (by fingerprint first), c
 locked label around the inputs to catch a sheet that was unprotected and edited, then reads
 each input cell through the layout's plan: values as people type them, every one with its
 sheet and cell, every doubt a located problem. Percent success and score are recomputed by
-the layout's rule; cached formula results are only compared. Reading always returns: a file
-that cannot be read is a result with state ``rejected``.
+each table's rule, and the checklist score by the layout's points; cached formula results are
+only compared. Reading always returns: a file that cannot be read is a result with state
+``rejected``.
 
 One module per concern:
 
@@ -17,13 +18,21 @@ One module per concern:
 - ``structure``: the labels, values where the form has none, cells far beyond it;
 - ``inputs``: the input cells' values as typed and as shown, and what no one may have seen;
 - ``indicators``: the indicator rows, recomputed, and their formula cells checked;
-- ``frames``: the answers and indicators frames of many reads;
+- ``scores``: the checklist score, recomputed, and its formula cell checked;
+- ``frames``: the answers, indicators and scores frames of many reads;
 - ``records``: ``Identity``, ``ReadReturn``, ``ReturnResult``; ``text``: values as text.
 """
 
 from __future__ import annotations
 
-from .frames import ANSWER_COLUMNS, INDICATOR_COLUMNS, answers_frame, indicators_frame
+from .frames import (
+    ANSWER_COLUMNS,
+    INDICATOR_COLUMNS,
+    SCORE_COLUMNS,
+    answers_frame,
+    indicators_frame,
+    scores_frame,
+)
 from .identify import (
     LOCK_PREFIXES,
     SYSTEM_FILES,
@@ -43,6 +52,7 @@ __all__ = [
     "INDICATOR_COLUMNS",
     "LOCK_PREFIXES",
     "MAX_FORMAT_CHARS",
+    "SCORE_COLUMNS",
     "STRAYS_LISTED",
     "SYSTEM_FILES",
     "TEMP_SUFFIXES",
@@ -61,4 +71,5 @@ __all__ = [
     "plan_for",
     "read_raw",
     "read_return",
+    "scores_frame",
 ]

@@ -1,5 +1,6 @@
-"""The frames of many reads: ``answers`` (one row per input cell of each readable return)
-and ``indicators`` (one row per filled indicator row), built once for a whole merge.
+"""The frames of many reads: ``answers`` (one row per input cell of each readable return),
+``indicators`` (one row per filled indicator row) and ``scores`` (one row per return: its
+checklist score and each table's indicator scores), built once for a whole merge.
 
 Every value goes under its own year: a result read from a column of BE year Y is in
 ``result_Y``, whichever sheet it is on. The indicators frame has one ``result_<year>`` column
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..rules import excel_round
 from .plan import Plan, PlanKey
 from .records import ReadReturn
 
@@ -27,6 +29,52 @@ ANSWER_COLUMNS = ("file", "agency_code", "part", "item_id", "field_id", "kind", 
 INDICATOR_COLUMNS = ("file", "agency_code", "table_id", "row", "item_id", "indicator", "unit",
                      "direction", "target_year", "target", "percent_success", "score", "sheet",
                      "cells")
+
+
+#: Columns every scores frame has; for each indicator table of the forms read (in the
+#: layouts' order) come ``scored_<table id>``, ``score_sum_<table id>`` and
+#: ``score_mean_<table id>``.
+SCORE_COLUMNS = ("file", "agency_code", "checklist_score", "checklist_score_max")
+
+
+def scores_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
+    """One row per return read as a form: its checklist score (<NA> if its layout declares
+    none) and the most it could be, then per indicator table how many of its rows have a
+    score, their sum (rounded at 6 decimals, the most a score has) and their mean (<NA>
+    where none has)."""
+    groups = _by_plan(reads)
+    tables: dict[str, None] = {}
+    for plan, _ in groups:
+        tables.update((slot.row.table_id, None) for slot in plan.indicators)
+    records = []
+    for plan, group in groups:
+        spec = plan.layout.rules.checklist_score
+        top = (max(0.0, *(p.points for p in spec.points)) * len(plan.statuses)
+               if spec is not None else None)
+        table_of = [slot.row.table_id for slot in plan.indicators]
+        for read in group:
+            sums: dict[str, list[float]] = {t: [] for t in tables}
+            for row in read.indicator_rows:
+                if row.score is not None:
+                    sums[table_of[row.slot]].append(row.score)
+            record: list[Any] = [read.file, read.agency_code, read.checklist_score, top]
+            for table in tables:
+                got = sums[table]
+                total = excel_round(sum(got), 6) if got else None  # scores have at most 6
+                record.extend((len(got), total, total / len(got) if total is not None else None))
+            records.append(record)
+    columns = [*SCORE_COLUMNS, *(f"{what}_{table}" for table in tables
+                                 for what in ("scored", "score_sum", "score_mean"))]
+    frame = pd.DataFrame.from_records(records, columns=columns) if records else \
+        pd.DataFrame({c: [] for c in columns})
+    for column in columns:
+        if column in ("file", "agency_code"):
+            frame[column] = frame[column].astype("string")
+        elif column.startswith("scored_"):
+            frame[column] = frame[column].astype("Int64")
+        else:
+            frame[column] = frame[column].astype("Float64")
+    return frame
 
 
 def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:

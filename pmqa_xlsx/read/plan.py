@@ -22,7 +22,15 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..cellmap import CellMap, IndicatorRow, InputCell, Label, SheetPlan, build_cellmap
+from ..cellmap import (
+    CellMap,
+    FormulaCell,
+    IndicatorRow,
+    InputCell,
+    Label,
+    SheetPlan,
+    build_cellmap,
+)
 from ..layout import Layout
 
 #: Plans kept compiled (each a few hundred KB for the bundled form); a merge uses one or two.
@@ -111,6 +119,8 @@ class Plan:
     indicators: tuple[IndicatorSlot, ...]
     result_years: tuple[int, ...]  # every result year of the form, sorted
     cell_meta: pd.DataFrame  # the answers frame's columns that come from the cell map
+    statuses: tuple[int, ...]  # the status inputs, in order (the checklist score's)
+    checklist_formula: FormulaCell | None  # the checklist score's cell, if any
     _covered: dict[tuple[str, tuple[tuple[int, int, int, int], ...]], tuple[int, ...]] = \
         field(default_factory=dict, repr=False)
     _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
@@ -198,6 +208,8 @@ def compile_plan(layout: Layout, year: int) -> Plan:
         indicators=indicators,
         result_years=tuple(sorted({y for slot in indicators for y in slot.result_years})),
         cell_meta=_cell_meta(inputs),
+        statuses=tuple(i for i, slot in enumerate(inputs) if slot.cell.kind == "status"),
+        checklist_formula=cellmap.checklist_score_cell(),
     )
 
 

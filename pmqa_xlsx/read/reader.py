@@ -40,6 +40,7 @@ from .inputs import (
 )
 from .plan import Plan, plan_for
 from .records import Identity, ReadReturn, ReturnResult
+from .scores import checklist_value
 from .structure import Misplaced, misplaced_label, stray_values
 
 
@@ -225,12 +226,13 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
     identity = Identity(**{**identity_dict(identity), "agency_code": code,
                            "fields": identity_fields(plan, values)})
     problems = [_with_agency(p, code) for p in problems]
-    rows = indicator_rows(plan, values, {n: d.cells for n, d in sheets.items()}, file, code,
-                          problems)
+    cells = {n: d.cells for n, d in sheets.items()}
+    rows = indicator_rows(plan, values, cells, file, code, problems)
+    scored = checklist_value(plan, values, cells, file, code, problems)
     if all(is_blank(values[i]) for i in plan.answers):
         problems.append(P.make("empty-return", file=file, agency_code=code))
     return ReadReturn(file, identity, problems, plan=plan, values=values, indicator_rows=rows,
-                      filled=sum(1 for v in values if not is_blank(v)))
+                      filled=sum(1 for v in values if not is_blank(v)), checklist_score=scored)
 
 
 def _refused(file: str, identity: Identity, problems: list[Problem], match: Match,

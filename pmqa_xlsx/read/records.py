@@ -33,7 +33,7 @@ class Identity:
 class IndicatorValues(NamedTuple):
     """One filled indicator row, as read: its place among the plan's indicator slots, its
     texts and numbers (results in its columns' order, a number cell holding no number as
-    None), and percent success and score recomputed by the layout's rule."""
+    None), and percent success and score recomputed by its table's rule."""
 
     slot: int
     indicator: str | None
@@ -63,6 +63,7 @@ class ReadReturn:
     mtime: float = 0.0
     filled: int = 0  # input cells that hold something (counted where the file is read)
     plan_key: PlanKey | None = None  # the plan's key, kept while no plan is bound
+    checklist_score: float | None = None  # recomputed, if the layout declares one
 
     def __post_init__(self) -> None:
         if self.plan is not None:
@@ -80,11 +81,11 @@ class ReadReturn:
     def __getstate__(self) -> tuple[Any, ...]:
         # Sent between processes: the plan travels as its key, not as itself.
         return (self.file, self.identity, self.problems, self.plan_key, self.values,
-                self.indicator_rows, self.mtime, self.filled)
+                self.indicator_rows, self.mtime, self.filled, self.checklist_score)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         (self.file, self.identity, self.problems, self.plan_key, self.values,
-         self.indicator_rows, self.mtime, self.filled) = state
+         self.indicator_rows, self.mtime, self.filled, self.checklist_score) = state
         self.plan = kept_plan(self.plan_key) if self.plan_key is not None else None
 
     @property
