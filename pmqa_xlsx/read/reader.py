@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .. import problems as P
+from ..checks import problems as check_problems
 from ..inputs import path_text
 from ..layout import META_SHEET, Layout
 from ..problems import Problem
@@ -227,6 +228,10 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
     problems = [_with_agency(p, code) for p in problems]
     rows = indicator_rows(plan, values, {n: d.cells for n, d in sheets.items()}, file, code,
                           problems)
+    if plan.cellmap.reasons:
+        index = plan.index
+        problems.extend(_with_agency(p, code) for p in check_problems(
+            plan.cellmap.instances, lambda cell: values[index[cell.key]], file))
     if all(is_blank(values[i]) for i in plan.answers):
         problems.append(P.make("empty-return", file=file, agency_code=code))
     return ReadReturn(file, identity, problems, plan=plan, values=values, indicator_rows=rows,
