@@ -94,6 +94,7 @@ _VALIDATION = Size(markup=6, attributes=12, bytes=300)
 _BREAK = Size(markup=1, attributes=4, bytes=50)
 _FRAME = Size(markup=120, attributes=150, bytes=3_000)
 _FILE = Size(markup=1_000, attributes=1_500, bytes=40_000)
+_CONDITIONAL = Size(markup=3, attributes=4, bytes=110)  # conditionalFormatting, cfRule, formula
 _PER_SHEET = Size(markup=3, attributes=10, bytes=400)  # its entries in the workbook's lists
 
 
@@ -159,6 +160,7 @@ class _Sheet:
         self.inputs = sorted(self.plan.inputs, key=lambda c: (c.row, c.col))
         self.input_rows = [c.row for c in self.inputs]
         self.validations = prompts.validation_groups(self.plan.inputs)
+        self.instances = [i for i in cellmap.instances if i.cell.sheet == self.plan.name]
         self._counted: list[tuple[int, Size, int]] | None = None
 
     def problems(self) -> list[str]:
@@ -237,12 +239,20 @@ class _Sheet:
         for formula in self.plan.formulas:
             if len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
                 where = {"completeness": "$.instructions.completeness",
-                         "indicator_count": "$.instructions.indicator_count"}.get(
-                    formula.kind, self.path)
+                         "indicator_count": "$.instructions.indicator_count",
+                         "check": "$.checks", "check_list": "$.checks",
+                         "check_count": "$.checks"}.get(formula.kind, self.path)
                 out.append(f"{where}: the formula at '{formula.sheet}'!{formula.ref} would be "
                            f"{len(formula.formula) - 1:,} characters, and Excel takes at most "
                            f"{EXCEL_MAX_FORMULA:,}: the form has too many separate runs of "
                            "input cells to count in one formula; give fewer items or blanks")
+        for instance in self.instances:
+            condition = instance.condition()
+            if len(condition) > EXCEL_MAX_FORMULA:
+                out.append(f"$.checks: the conditional format of '{self.plan.name}'!"
+                           f"{instance.cell.ref} would be {len(condition):,} characters, and "
+                           f"Excel takes at most {EXCEL_MAX_FORMULA:,}: give the row fewer "
+                           "blanks, or drop 'blanks:' from details_required")
         for validation, cells in self.validations.items():
             for long in validation.too_long():
                 where = self._validation_path(cells[0])
@@ -327,6 +337,12 @@ class _Sheet:
             counts[3] += _CELL.bytes + 24  # and its cached result
             _add_text(counts, formula.formula)
             formulas[formula.row] = formulas.get(formula.row, 0) + 1
+        for instance in self.instances:  # a conditional format each: its rule and formula
+            counts = at(instance.cell.row)
+            counts[0] += _CONDITIONAL.markup
+            counts[1] += _CONDITIONAL.attributes
+            counts[3] += _CONDITIONAL.bytes
+            _add_text(counts, instance.condition())
         for row in plan.heights:
             at(row)
         first = [_FRAME.markup, _FRAME.attributes, 0, _FRAME.bytes, 0]
