@@ -118,6 +118,27 @@ class Instance:
         return f"{mark}{self.cell.ref}: {self.check.message_th}"
 
 
+def conditional_formats(instances: Iterable[Instance]) -> list[tuple[list[Instance], str]]:
+    """The conditional formats that mark ``instances``' cells: one rule, the first instance's
+    condition, over every cell of a column whose instance reads the same cells at the same
+    offsets (the indicator rows), the topmost cell first, so that the formula's relative
+    references are relative to the top-left cell of the range, as Excel and LibreOffice take
+    them; errors before warnings, so that an error's fill wins on a cell with both."""
+    groups: dict[tuple[Any, ...], list[Instance]] = {}
+    for instance in instances:
+        anchor = instance.cell
+
+        def relative(cell: InputCell, anchor: InputCell = anchor) -> str:
+            return f"R[{cell.row - anchor.row}]C{cell.col}"
+
+        key = (instance.check.severity != "error", anchor.col, instance.check,
+               _KINDS[instance.check.kind][1](instance, relative))
+        groups.setdefault(key, []).append(instance)
+    return [(sorted(group, key=lambda i: i.cell.row), group[0].condition())
+            for _, group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0].cell.row,
+                                                                   kv[0][1]))]
+
+
 def problems(instances: Iterable[Instance], value_of: Callable[[InputCell], Any],
              file: str) -> list[Problem]:
     """The reader's problem for each broken declared check (number checks aside: the reader

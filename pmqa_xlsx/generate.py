@@ -35,7 +35,7 @@ from .cellmap import (
     build_cellmap,
     completeness,
 )
-from .checks import Instance, count_text, reason_text
+from .checks import Instance, conditional_formats, count_text, reason_text
 from .errors import PmqaError
 from .guards import form_output, roster_outputs
 from .identity import is_token, new_token, normalise_code
@@ -375,16 +375,16 @@ def _write_input(worksheet: Worksheet, cell: InputCell, formats: dict[str, Forma
 
 def _write_check_formats(worksheet: Worksheet, instances: Sequence[Instance],
                          formats: dict[str, Format]) -> None:
-    """A conditional format per check on each input cell of the sheet (errors first, so that
-    an error's fill wins on a cell with both)."""
-    for severity in ("error", "warning"):
-        for instance in instances:
-            if instance.check.severity != severity:
-                continue
-            _check(worksheet.conditional_format(instance.cell.ref, {
-                "type": "formula", "criteria": "=" + instance.condition(),
-                "format": formats[f"check_{severity}"]}),
-                f"conditional format of {instance.cell.ref}")
+    """The conditional formats that mark the cells of the sheet that break a check
+    (``checks.conditional_formats``)."""
+    for group, condition in conditional_formats(instances):
+        first = group[0].cell
+        options: dict[str, Any] = {"type": "formula", "criteria": "=" + condition,
+                                   "format": formats[f"check_{group[0].check.severity}"]}
+        if len(group) > 1:
+            options["multi_range"] = " ".join(i.cell.ref for i in group)
+        _check(worksheet.conditional_format(first.row, first.col, first.row, first.col,
+                                            options), f"conditional format of {first.ref}")
 
 
 def _check_results(cellmap: CellMap, prefill: Mapping[str, str],

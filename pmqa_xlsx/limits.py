@@ -35,6 +35,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import prompts
 from .cellmap import MAX_ROW_HEIGHT, CellMap, InputCell, SheetPlan, build_cellmap
+from .checks import conditional_formats
 from .layout import IndicatorSheet, Layout, Places, iter_rows
 from .xlsxread import (
     MAX_ATTRIBUTES,
@@ -161,6 +162,14 @@ class _Sheet:
         self.input_rows = [c.row for c in self.inputs]
         self.validations = prompts.validation_groups(self.plan.inputs)
         self.instances = [i for i in cellmap.instances if i.cell.sheet == self.plan.name]
+        # the longest text each checks' formula can show (every line of it), which a
+        # spreadsheet stores as the formula's result
+        reasons = {(r.cell.sheet, r.cell.ref): "".join(i.line() + "\n" for i in r.instances)
+                   for r in cellmap.reasons}
+        self.shown = {**reasons, **{
+            (c.cell.sheet, c.cell.ref): "".join(reasons[(r.cell.sheet, r.cell.ref)]
+                                                for r in c.reasons)
+            for c in cellmap.check_lists}}
         self._counted: list[tuple[int, Size, int]] | None = None
 
     def problems(self) -> list[str]:
@@ -236,8 +245,17 @@ class _Sheet:
                            f"('{label.text[:40]}...') would be "
                            f"{prompts.utf16_length(label.text):,} characters, and an Excel cell "
                            f"holds at most {EXCEL_MAX_TEXT:,}: shorten it")
+        reported_check = False
         for formula in self.plan.formulas:
-            if len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
+            if formula.kind == "check" and len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
+                if not reported_check:  # every row of the sheet alike: said once
+                    out.append(f"$.checks: the reason formula at '{formula.sheet}'!"
+                               f"{formula.ref} would be {len(formula.formula) - 1:,} "
+                               f"characters, and Excel takes at most {EXCEL_MAX_FORMULA:,}: "
+                               "the row has too many cells to check; give it fewer blanks "
+                               "or result years")
+                reported_check = True
+            elif len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
                 where = {"completeness": "$.instructions.completeness",
                          "indicator_count": "$.instructions.indicator_count",
                          "check": "$.checks", "check_list": "$.checks",
@@ -336,13 +354,17 @@ class _Sheet:
             counts[1] += _CELL.attributes
             counts[3] += _CELL.bytes + 24  # and its cached result
             _add_text(counts, formula.formula)
+            shown = self.shown.get((formula.sheet, formula.ref))
+            if shown:  # a text result, at its longest, with xml:space="preserve"
+                counts[1] += 1
+                _add_text(counts, shown)
             formulas[formula.row] = formulas.get(formula.row, 0) + 1
-        for instance in self.instances:  # a conditional format each: its rule and formula
-            counts = at(instance.cell.row)
+        for group, condition in conditional_formats(self.instances):  # rule and formula
+            counts = at(group[0].cell.row)
             counts[0] += _CONDITIONAL.markup
             counts[1] += _CONDITIONAL.attributes
-            counts[3] += _CONDITIONAL.bytes
-            _add_text(counts, instance.condition())
+            counts[3] += _CONDITIONAL.bytes + sum(len(i.cell.ref) + 1 for i in group)
+            _add_text(counts, condition)
         for row in plan.heights:
             at(row)
         first = [_FRAME.markup, _FRAME.attributes, 0, _FRAME.bytes, 0]

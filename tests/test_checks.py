@@ -15,7 +15,7 @@ import yaml
 
 from pmqa_xlsx import LayoutError, build_cellmap, generate_workbook, parse_layout
 from pmqa_xlsx.cellmap import CellMap, InputCell, completeness
-from pmqa_xlsx.checks import PROBLEM_CODES, filled, reason_text
+from pmqa_xlsx.checks import PROBLEM_CODES, conditional_formats, filled, reason_text
 from pmqa_xlsx.layout import WARNING_MARK, Layout, resolve_layout_path
 from pmqa_xlsx.read import read_raw
 
@@ -241,10 +241,12 @@ def test_every_check_is_a_conditional_format_of_its_cell(cellmap: CellMap,
     book = openpyxl.load_workbook(blank_path)
     for plan in cellmap.sheets[1:]:
         rules = book[plan.name].conditional_formatting
-        found = sorted((str(cf.sqref), rule.formula[0]) for cf in rules for rule in cf.rules)
-        wanted = sorted((i.cell.ref, i.condition()) for i in cellmap.instances
-                        if i.cell.sheet == plan.name)
-        assert found == wanted and wanted
+        found = sorted((ref, rule.formula[0]) for cf in rules for rule in cf.rules
+                       for ref in str(cf.sqref).split())
+        instances = [i for i in cellmap.instances if i.cell.sheet == plan.name]
+        wanted = sorted((i.cell.ref, condition) for group, condition in
+                        conditional_formats(instances) for i in group)
+        assert found == wanted and {ref for ref, _ in found} == {i.cell.ref for i in instances}
 
 
 def test_checks_formulas_fit_excel(cellmap: CellMap) -> None:
