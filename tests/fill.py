@@ -49,3 +49,11 @@ def fill(cellmap: CellMap, src: Path, dst: Path, overrides: dict[str, Any] | Non
             typed[(cell.sheet, cell.ref)] = value
     book.save(dst)
     return typed
+
+
+def ticked(cellmap: CellMap) -> dict[tuple[str, str], Any]:
+    """Every checklist row's status, as (item id, "status") -> label: the second status, which
+    asks for no details and forbids none (the bundled layout's checks: "starting"), so that a
+    return with a few answers breaks none of the form's checks."""
+    return {(c.item_id, c.field_id): c.choices[1] for c in cellmap.inputs()
+            if c.kind == "status"}
