@@ -225,7 +225,7 @@ def _ranges(cells: Iterable[InputCell]) -> list[str]:
     for cell in cells:
         by_sheet.setdefault(cell.sheet, []).append(cell)
     return [f"{quote_sheetname(sheet)}!{r}" for sheet, group in by_sheet.items()
-            for r in _runs(group)]
+            for r in runs(group)]
 
 
 def completeness_formula(layout: Layout, expected: list[InputCell], statuses: str,
@@ -620,7 +620,7 @@ def target_result_field(sheet: IndicatorSheet) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _runs(cells: Iterable[InputCell]) -> list[str]:
+def runs(cells: Iterable[InputCell]) -> list[str]:
     """Maximal vertical runs of cells in one column, as A1 ranges."""
     by_col: dict[int, list[int]] = {}
     for c in cells:

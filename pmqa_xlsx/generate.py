@@ -34,6 +34,7 @@ from .cellmap import (
     SheetPlan,
     build_cellmap,
     completeness,
+    runs,
 )
 from .checks import Instance, conditional_formats, count_text, reason_text
 from .errors import PmqaError
@@ -381,8 +382,8 @@ def _write_check_formats(worksheet: Worksheet, instances: Sequence[Instance],
         first = group[0].cell
         options: dict[str, Any] = {"type": "formula", "criteria": "=" + condition,
                                    "format": formats[f"check_{group[0].check.severity}"]}
-        if len(group) > 1:
-            options["multi_range"] = " ".join(i.cell.ref for i in group)
+        if len(group) > 1:  # one column: its runs of rows as ranges (B10:B19 B25:B34 ...)
+            options["multi_range"] = " ".join(runs(i.cell for i in group))
         _check(worksheet.conditional_format(first.row, first.col, first.row, first.col,
                                             options), f"conditional format of {first.ref}")
 

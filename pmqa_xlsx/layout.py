@@ -1105,8 +1105,7 @@ class _Checker:
                       list=tuple(found))
 
     def line_text(self, node: Any, path: str) -> str:
-        """Text shown on one line of a live list: no line break, no double quote (it goes
-        into formulas as it is)."""
+        """Text shown on one line of a live list: no line break (formulas quote it)."""
         value = self.text(node, path)
         if "\n" in value or "\r" in value:
             self.fail(path, "must be one line (the live lists put one problem per line)")

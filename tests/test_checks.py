@@ -12,6 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from openpyxl.utils import range_boundaries
 
 from pmqa_xlsx import LayoutError, build_cellmap, generate_workbook, parse_layout
 from pmqa_xlsx.cellmap import CellMap, InputCell, completeness
@@ -240,13 +241,20 @@ def test_every_check_is_a_conditional_format_of_its_cell(cellmap: CellMap,
                                                         blank_path: Path) -> None:
     book = openpyxl.load_workbook(blank_path)
     for plan in cellmap.sheets[1:]:
-        rules = book[plan.name].conditional_formatting
-        found = sorted((ref, rule.formula[0]) for cf in rules for rule in cf.rules
-                       for ref in str(cf.sqref).split())
+        ws = book[plan.name]
+        rules = ws.conditional_formatting
+        found = sorted((cell, rule.formula[0]) for cf in rules for rule in cf.rules
+                       for ref in str(cf.sqref).split() for row in ws.iter_rows(*_bounds(ref))
+                       for cell in [c.coordinate for c in row])
         instances = [i for i in cellmap.instances if i.cell.sheet == plan.name]
         wanted = sorted((i.cell.ref, condition) for group, condition in
                         conditional_formats(instances) for i in group)
         assert found == wanted and {ref for ref, _ in found} == {i.cell.ref for i in instances}
+
+
+def _bounds(ref: str) -> tuple[int, int, int, int]:
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    return min_row, max_row, min_col, max_col
 
 
 def test_checks_formulas_fit_excel(cellmap: CellMap) -> None:
