@@ -8,14 +8,16 @@ stable key (part, item id, field id), its sheet and address, its kind and its va
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
+from . import checks as check_fns
 from . import rules as rule_fns
+from .checks import Instance
 from .layout import (
     ChecklistSheet,
     IndicatorSheet,
@@ -32,7 +34,7 @@ LabelStyle = Literal[
     "note", "number", "legend_input", "legend_locked", "legend_formula",
 ]
 FormulaKind = Literal["percent_success", "score", "completeness", "indicator_count",
-                      "checklist_score"]
+                      "checklist_score", "check", "check_list", "check_count"]
 
 #: Keys of the metadata sheet, in order (column A; values in column B).
 META_KEYS = (
@@ -135,6 +137,26 @@ class IndicatorRow:
     rule: TableRule
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reason:
+    """The reason cell beside one row (``checks:``): the lines of its broken instances.
+    ``section`` is the checklist section or indicator table the row is in."""
+
+    cell: FormulaCell
+    instances: tuple[Instance, ...]
+    section: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckList:
+    """One section's live list on the first sheet: its reason cells' lines, joined."""
+
+    cell: FormulaCell
+    section: str
+    sheet: str  # the sheet of the section's inputs
+    reasons: tuple[Reason, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class CellMap:
     """The whole workbook: one SheetPlan per visible sheet, in order. Compared and hashed by
@@ -144,6 +166,14 @@ class CellMap:
     year: int
     sheets: tuple[SheetPlan, ...]
     indicator_rows: tuple[IndicatorRow, ...]
+    reasons: tuple[Reason, ...] = ()  # with ``checks:``: one per row that a check may flag
+    check_lists: tuple[CheckList, ...] = ()  # with ``checks:``: one per section and table
+
+    @property
+    def instances(self) -> Iterator[Instance]:
+        """Every check on every input cell, in sheet order (none without ``checks:``)."""
+        for reason in self.reasons:
+            yield from reason.instances
 
     def inputs(self) -> Iterator[InputCell]:
         for sheet in self.sheets:
@@ -170,19 +200,23 @@ def build_cellmap(layout: Layout, year: int | None = None) -> CellMap:
     fiscal_year = layout.form.fiscal_year if year is None else year
     plans: list[SheetPlan] = []
     indicator_rows: list[IndicatorRow] = []
+    reasons: list[Reason] = []
     for sheet in layout.sheets:
         if isinstance(sheet, ChecklistSheet):
-            plans.append(_plan_checklist(layout, sheet))
+            plans.append(_plan_checklist(layout, sheet, reasons))
         else:
-            plan, rows = _plan_indicators(layout, sheet, fiscal_year)
+            plan, rows = _plan_indicators(layout, sheet, fiscal_year, reasons)
             plans.append(plan)
             indicator_rows.extend(rows)
-    first = _plan_instructions(layout, plans, indicator_rows)
+    lists: list[CheckList] = []
+    first = _plan_instructions(layout, plans, indicator_rows, reasons, lists)
     return CellMap(
         layout=layout,
         year=fiscal_year,
         sheets=(first, *plans),
         indicator_rows=tuple(indicator_rows),
+        reasons=tuple(reasons),
+        check_lists=tuple(lists),
     )
 
 
@@ -191,14 +225,53 @@ def expected_inputs(sheets: Iterable[SheetPlan]) -> list[InputCell]:
     return [c for s in sheets if s.kind in ("instructions", "checklist") for c in s.inputs]
 
 
-def count_formula(cells: Iterable[InputCell]) -> str:
-    """``COUNTA`` over the fewest ranges, sheet-qualified, that cover exactly ``cells``."""
+def count_formula(cells: Iterable[InputCell], term: str = "COUNTA({})") -> str:
+    """``COUNTA`` (or ``term``) over the fewest ranges, sheet-qualified, that cover exactly
+    ``cells``."""
+    return "+".join(term.format(r) for r in _ranges(cells)) or "0"
+
+
+def _ranges(cells: Iterable[InputCell]) -> list[str]:
     by_sheet: dict[str, list[InputCell]] = {}
     for cell in cells:
         by_sheet.setdefault(cell.sheet, []).append(cell)
-    ranges = [f"{quote_sheetname(sheet)}!{r}" for sheet, group in by_sheet.items()
-              for r in _runs(group)]
-    return "+".join(f"COUNTA({r})" for r in ranges) if ranges else "0"
+    return [f"{quote_sheetname(sheet)}!{r}" for sheet, group in by_sheet.items()
+            for r in runs(group)]
+
+
+def completeness_formula(layout: Layout, expected: list[InputCell], statuses: str,
+                         instances: Iterable[Instance]) -> str:
+    """The live "filled X / Y" count. Without ``checks:``, X counts the cells that hold
+    anything (COUNTA). With it, X counts valid entries only, as ``completeness`` does: filled
+    identity fields and blanks (``checks.filled``) that no check flags, and statuses that are
+    one of the choices (``statuses``: the range of the status labels on the first sheet)."""
+    if layout.checks is None:
+        return f'=({count_formula(expected)})&" / {len(expected)}"'
+    texts = [c for c in expected if c.kind != "status"]
+    status = [c for c in expected if c.kind == "status"]
+    parts = [count_formula(texts, 'SUMPRODUCT(--(LEN(TRIM(CLEAN({})))>0))')]
+    if status:
+        parts.append("SUMPRODUCT(" + "+".join(f"COUNTIF({r},{statuses})"
+                                               for r in _ranges(status)) + ")")
+    flagged = [term for term in check_fns.flagged_filled_terms(
+        i for i in instances if i.cell.kind != "number")]
+    count = "+".join(parts) + ("-(" + "+".join(flagged) + ")" if flagged else "")
+    return f'=({count})&" / {len(expected)}"'
+
+
+def completeness(cellmap: CellMap, value_of: Callable[[InputCell], Any]) -> str:
+    """What the completeness formula shows for these values (``value_of`` gives a cell's
+    value): Python's side of ``completeness_formula``."""
+    expected = [*cellmap.sheets[0].inputs, *expected_inputs(cellmap.sheets[1:])]
+    if cellmap.layout.checks is None:
+        filled = sum(1 for c in expected if value_of(c) is not None and value_of(c) != "")
+    else:
+        labels = set(cellmap.layout.status_labels())
+        filled = sum(1 for c in expected if (value_of(c) in labels if c.kind == "status"
+                                             else check_fns.filled(value_of(c))))
+        filled -= check_fns.flagged_filled(
+            (i for i in cellmap.instances if i.check.kind == "details_unexpected"), value_of)
+    return f"{filled} / {len(expected)}"
 
 
 @dataclass(slots=True)
@@ -244,7 +317,8 @@ class _Builder:
 
 
 def _plan_instructions(
-    layout: Layout, plans: list[SheetPlan], indicator_rows: list[IndicatorRow]
+    layout: Layout, plans: list[SheetPlan], indicator_rows: list[IndicatorRow],
+    reasons: list[Reason], lists: list[CheckList],
 ) -> SheetPlan:
     ins = layout.instructions
     sheet = _Builder(ins.sheet, (34.0, 80.0))
@@ -258,10 +332,13 @@ def _plan_instructions(
             sheet.full_row(row, text, style)  # type: ignore[arg-type]
         row += 1
     row += 1
+    first_status = row
     for i, status in enumerate(layout.statuses, start=1):
         sheet.label(row, 0, f"สถานะที่ {i}", "label")
         sheet.label(row, 1, status.label, "note")
         row += 1
+    statuses = (f"{xl_rowcol_to_cell(first_status, 1, True, True)}:"
+                f"{xl_rowcol_to_cell(row - 1, 1, True, True)}")
     sheet.full_row(row + 1, layout.identity.title, "heading")
     row += 2
     for fld in layout.identity.fields:
@@ -275,8 +352,9 @@ def _plan_instructions(
     row += 1
     expected = [*sheet.inputs, *expected_inputs(plans)]
     sheet.label(row, 0, ins.completeness, "label")
+    instances = [i for r in reasons for i in r.instances]
     sheet.formula(row, 1, "completeness", "identity",
-                  f'=({count_formula(expected)})&" / {len(expected)}"')
+                  completeness_formula(layout, expected, statuses, instances))
     if indicator_rows:
         row += 1
         sheet.label(row, 0, ins.indicator_count, "label")
@@ -288,7 +366,55 @@ def _plan_instructions(
         sheet.label(row, 0, scored.label, "label")
         sheet.formula(row, 1, "checklist_score", "identity",
                       rule_fns.checklist_score_formula(status_ranges(plans), scored))
+    if layout.checks is not None and reasons:
+        _plan_check_lists(layout, sheet, row + 2, plans, reasons, lists)
     return sheet.plan("instructions")
+
+
+#: Lines a live list's row is tall enough for at most (it may be made taller).
+_LIST_LINES = 8
+
+
+def _plan_check_lists(layout: Layout, sheet: _Builder, row: int, plans: list[SheetPlan],
+                      reasons: list[Reason], lists: list[CheckList]) -> None:
+    """The live count and one live list per section (or table) that has checks."""
+    assert layout.checks is not None
+    sheet.full_row(row, layout.checks.column, "heading")
+    count = sheet.formula(row + 1, 1, "check_count", "checks", "")
+    row += 2
+    sections: dict[str, list[Reason]] = {}
+    for reason in reasons:
+        sections.setdefault(reason.section, []).append(reason)
+    titles = _section_titles(layout)
+    first = row
+    for section, group in sections.items():
+        text = titles[section]
+        sheet.label(row, 0, text, "label")
+        refs = "&".join(f"{quote_sheetname(r.cell.sheet)}!{r.cell.ref}" for r in group)
+        made = sheet.formula(row, 1, "check_list", section, "=" + refs)
+        possible = sum(len(r.instances) for r in group)
+        sheet.heights[row] = max(_height(text, sheet.widths[0]),
+                                 _LINE_HEIGHT * max(2, min(possible, _LIST_LINES)) + 4)
+        lists.append(CheckList(cell=made, section=section, sheet=group[0].cell.sheet,
+                               reasons=tuple(group)))
+        row += 1
+    span = f"{xl_rowcol_to_cell(first, 1)}:{xl_rowcol_to_cell(row - 1, 1)}"
+    sheet.formulas[sheet.formulas.index(count)] = FormulaCell(
+        sheet=count.sheet, row=count.row, col=count.col, kind="check_count", item_id="checks",
+        formula=check_fns.count_formula(layout.checks, span))
+
+
+def _section_titles(layout: Layout) -> dict[str, str]:
+    """Each checklist section's and indicator table's heading in the live list."""
+    out = {}
+    for part in layout.sheets:
+        if isinstance(part, ChecklistSheet):
+            for section in part.sections:
+                out[section.id] = f"{part.sheet}: {section.id} {section.title}"
+        else:
+            for table in part.tables:
+                out[table.id] = f"{part.sheet}: {table.title}"
+    return out
 
 
 def status_ranges(plans: Iterable[SheetPlan]) -> list[str]:
@@ -318,10 +444,11 @@ def status_ranges(plans: Iterable[SheetPlan]) -> list[str]:
     return out
 
 
-def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
-    out = _Builder(sheet.sheet, (8.0, 44.0, 24.0, 34.0, 52.0))
+def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]) -> SheetPlan:
+    checks = layout.checks
+    out = _Builder(sheet.sheet, (8.0, 44.0, 24.0, 34.0, 52.0, *((30.0,) if checks else ())))
     widths = out.widths
-    id_col, topic_col, status_col, label_col, input_col = range(5)
+    id_col, topic_col, status_col, label_col, input_col, reason_col = range(6)
     cols = sheet.columns
     choices = layout.status_labels()
     out.full_row(0, layout.form.title, "title")
@@ -330,6 +457,8 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
     for col, text in ((id_col, cols.id), (topic_col, cols.topic), (status_col, cols.status)):
         out.label(header, col, text, "header")
     out.label(header, label_col, cols.details, "header", last_col=input_col)
+    if checks:
+        out.label(header, reason_col, checks.column, "header")
     out.heights[header] = _LINE_HEIGHT * 2
     row = header + 1
     for section in sheet.sections:
@@ -341,11 +470,13 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
             first = row
             for paper_row in item.rows:
                 lines = list(_row_lines(paper_row))
-                out.inputs.append(InputCell(
+                status = InputCell(
                     sheet=out.name, row=row, col=status_col, kind="status", part=sheet.id,
                     item_id=paper_row.id, field_id="status",
                     label=_status_label(item.topic, paper_row), choices=choices,
-                ))
+                )
+                out.inputs.append(status)
+                blanks_at = len(out.inputs)
                 for text, field_id, full_label, prompt in lines:
                     if field_id is None:
                         out.label(row, label_col, text, "text", last_col=input_col)
@@ -363,6 +494,9 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
                 if not lines:
                     out.heights[row] = _LINE_HEIGHT * _INPUT_LINES
                     row += 1
+                if checks:
+                    _reasons(out, reason_col, section.id, reasons, check_fns.checklist_instances(
+                        checks, status, out.inputs[blanks_at:]))
             last = row - 1
             span = last if last > first else None
             out.label(first, id_col, item.id, "id", last_row=span)
@@ -370,6 +504,18 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet) -> SheetPlan:
             _spread(out.heights, first, last, _height(item.topic, widths[topic_col]))
     return out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
                     landscape=True)
+
+
+def _reasons(out: _Builder, col: int, section: str, reasons: list[Reason],
+             instances: list[Instance]) -> None:
+    """One reason cell per row of ``instances``' cells, in column ``col``."""
+    by_row: dict[int, list[Instance]] = {}
+    for instance in instances:
+        by_row.setdefault(instance.cell.row, []).append(instance)
+    for row, group in sorted(by_row.items()):
+        made = out.formula(row, col, "check", group[0].cell.item_id,
+                           check_fns.reason_formula(group))
+        reasons.append(Reason(cell=made, instances=tuple(group), section=section))
 
 
 def _spread(heights: dict[int, float], first: int, last: int, needed: float) -> None:
@@ -409,7 +555,7 @@ def _status_label(topic: str, row: Row) -> str:
 
 
 def _plan_indicators(
-    layout: Layout, sheet: IndicatorSheet, fiscal_year: int
+    layout: Layout, sheet: IndicatorSheet, fiscal_year: int, reasons: list[Reason]
 ) -> tuple[SheetPlan, list[IndicatorRow]]:
     cols = sheet.columns
     rules = layout.rules
@@ -423,6 +569,9 @@ def _plan_indicators(
     result_fields = [f"result_{i}" for i in range(1, len(sheet.result_years) + 1)]
     spec.extend((f, 12.0) for f in result_fields)
     spec.extend((("percent_success", 13.0), ("score", 10.0)))
+    checks = layout.checks
+    if checks:
+        spec.append(("reason", 30.0))
     col_of = {key: i for i, (key, _) in enumerate(spec)}
     out = _Builder(sheet.sheet, tuple(w for _, w in spec))
     rows_out: list[IndicatorRow] = []
@@ -442,6 +591,8 @@ def _plan_indicators(
     if cols.direction:
         headers.append(("direction", cols.direction))
     headers.extend((("percent_success", cols.percent_success), ("score", cols.score)))
+    if checks:
+        headers.append(("reason", checks.column))
     target_result = target_result_field(sheet)
     for t_index, table in enumerate(sheet.tables):
         row += 1
@@ -494,6 +645,9 @@ def _plan_indicators(
             rows_out.append(IndicatorRow(table_id=table.id, item_id=item_id, number=n,
                                          cells=cells, percent=percent, score=score,
                                          compared=target_result, rule=rule))
+            if checks:
+                _reasons(out, col_of["reason"], table.id, reasons,
+                         check_fns.indicator_instances(checks, cells, target_result))
             out.heights[row] = _LINE_HEIGHT * 1.6
             row += 1
     plan = out.plan("indicators", freeze_rows=2, repeat_rows=(0, 1), landscape=True,
@@ -511,7 +665,7 @@ def target_result_field(sheet: IndicatorSheet) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _runs(cells: Iterable[InputCell]) -> list[str]:
+def runs(cells: Iterable[InputCell]) -> list[str]:
     """Maximal vertical runs of cells in one column, as A1 ranges."""
     by_col: dict[int, list[int]] = {}
     for c in cells:

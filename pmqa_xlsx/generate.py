@@ -33,12 +33,14 @@ from .cellmap import (
     InputCell,
     SheetPlan,
     build_cellmap,
-    expected_inputs,
+    completeness,
+    runs,
 )
+from .checks import Instance, conditional_formats, count_text, reason_text
 from .errors import PmqaError
 from .guards import form_output, roster_outputs
 from .identity import is_token, new_token, normalise_code
-from .layout import META_SHEET, Layout
+from .layout import META_SHEET, WARNING_MARK, Layout
 from .outputs import atomic_write, csv_bytes, lock_workbook_structure
 from .parallel import worker_count, worker_pool
 from .prompts import validation_groups
@@ -302,11 +304,12 @@ def render_workbook(
         })
         footer = _footer(layout, agency)
         cached = _formula_results(cellmap, answers) if answers else {}
+        cached.update(_check_results(cellmap, prefill, answers or {}))
         for plan in cellmap.sheets:
             worksheet = workbook.add_worksheet(plan.name)
             _write_sheet(worksheet, plan, formats, prefill, footer, password, answers or {},
-                         cached)
-        _write_completeness(cellmap, prefill, workbook, formats["formula_text"], answers or {})
+                         cached, [i for i in cellmap.instances if i.cell.sheet == plan.name])
+        _write_completeness(cellmap, prefill, workbook, formats, cached)
         _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password,
                     token)
         workbook.worksheets()[0].activate()
@@ -326,7 +329,8 @@ def _write_sheet(
     footer: str,
     password: str | None,
     answers: Mapping[tuple[str, str], Any],
-    cached: dict[tuple[int, int], Any],
+    cached: dict[tuple[str, int, int], Any],
+    instances: Sequence[Instance] = (),
 ) -> None:
     worksheet.set_default_row(DEFAULT_ROW_HEIGHT)
     for col, width in enumerate(plan.widths):
@@ -344,10 +348,11 @@ def _write_sheet(
                                                                      cell.field_id)))
     _write_validations(worksheet, plan.inputs)
     for formula in plan.formulas:
-        if formula.kind in ("percent_success", "score"):
+        if formula.kind in ("percent_success", "score", "check"):
             worksheet.write_formula(formula.row, formula.col, formula.formula,
-                                    formats["formula"], cached.get((formula.row, formula.col),
-                                                                   ""))
+                                    formats["reason" if formula.kind == "check" else "formula"],
+                                    cached.get((plan.name, formula.row, formula.col), ""))
+    _write_check_formats(worksheet, instances, formats)
     last_row = max([lb.last_row or lb.row for lb in plan.labels] + [c.row for c in plan.inputs])
     worksheet.ignore_errors({"number_stored_as_text":
                              f"A1:{xl_rowcol_to_cell(last_row, len(plan.widths) - 1)}"})
@@ -369,10 +374,57 @@ def _write_input(worksheet: Worksheet, cell: InputCell, formats: dict[str, Forma
         worksheet.write_blank(cell.row, cell.col, None, fmt)
 
 
-def _formula_results(cellmap: CellMap,
-                     answers: Mapping[tuple[str, str], Any]) -> dict[tuple[int, int], Any]:
+def _write_check_formats(worksheet: Worksheet, instances: Sequence[Instance],
+                         formats: dict[str, Format]) -> None:
+    """The conditional formats that mark the cells of the sheet that break a check
+    (``checks.conditional_formats``)."""
+    for group, condition in conditional_formats(instances):
+        first = group[0].cell
+        options: dict[str, Any] = {"type": "formula", "criteria": "=" + condition,
+                                   "format": formats[f"check_{group[0].check.severity}"]}
+        if len(group) > 1:  # one column: its runs of rows as ranges (B10:B19 B25:B34 ...)
+            options["multi_range"] = " ".join(runs(i.cell for i in group))
+        _check(worksheet.conditional_format(first.row, first.col, first.row, first.col,
+                                            options), f"conditional format of {first.ref}")
+
+
+def _check_results(cellmap: CellMap, prefill: Mapping[str, str],
+                   answers: Mapping[tuple[str, str], Any]) -> dict[tuple[str, int, int], Any]:
+    """The checks' reason cells, live lists, live count and completeness as a spreadsheet
+    shows them for these answers (a fresh workbook: the empty form's)."""
+    def value_of(cell: InputCell) -> Any:
+        if cell.kind == "identity" and cell.field_id in prefill:
+            return prefill[cell.field_id]
+        return answers.get((cell.item_id, cell.field_id))
+
+    out: dict[tuple[str, int, int], Any] = {}
+    first = cellmap.sheets[0]
+    for formula in first.formulas:
+        if formula.kind == "completeness":
+            out[(first.name, formula.row, formula.col)] = completeness(cellmap, value_of)
+    if cellmap.layout.checks is None:
+        return out
+    errors = warnings = 0
+    for reason in cellmap.reasons:
+        text = reason_text(reason.instances, value_of)
+        out[(reason.cell.sheet, reason.cell.row, reason.cell.col)] = text
+    for listed in cellmap.check_lists:
+        text = "".join(out[(r.cell.sheet, r.cell.row, r.cell.col)] for r in listed.reasons)
+        out[(first.name, listed.cell.row, listed.cell.col)] = text
+        marks = text.count(WARNING_MARK)
+        warnings += marks
+        errors += text.count("\n") - marks
+    for formula in first.formulas:
+        if formula.kind == "check_count":
+            out[(first.name, formula.row, formula.col)] = count_text(
+                cellmap.layout.checks, errors, warnings)
+    return out
+
+
+def _formula_results(cellmap: CellMap, answers: Mapping[tuple[str, str], Any]
+                     ) -> dict[tuple[str, int, int], Any]:
     """Percent success and score as a spreadsheet application would have stored them."""
-    out: dict[tuple[int, int], Any] = {}
+    out: dict[tuple[str, int, int], Any] = {}
     for row in cellmap.indicator_rows:
         def get(field: str, row: IndicatorRow = row) -> Any:
             return answers.get((row.item_id, field))
@@ -382,8 +434,14 @@ def _formula_results(cellmap: CellMap,
         percent = percent_success(target, result, get("direction"), row.rule) if numeric \
             else None
         points = score(percent, row.rule)
-        out[(row.percent.row, row.percent.col)] = "" if percent is None else percent
-        out[(row.score.row, row.score.col)] = "" if points is None else points
+        out[(row.percent.sheet, row.percent.row, row.percent.col)] = \
+            "" if percent is None else percent
+        out[(row.score.sheet, row.score.row, row.score.col)] = "" if points is None else points
+    scored = cellmap.layout.rules.checklist_score
+    for formula in cellmap.sheets[0].formulas:
+        if formula.kind == "checklist_score" and scored is not None:
+            out[(formula.sheet, formula.row, formula.col)] = checklist_score(
+                (answers.get((c.item_id, c.field_id)) for c in cellmap.status_cells()), scored)
     return out
 
 
@@ -400,23 +458,17 @@ def _write_validations(worksheet: Worksheet, cells: tuple[InputCell, ...]) -> No
 
 
 def _write_completeness(
-    cellmap: CellMap, prefill: dict[str, str], workbook: Any, fmt: Format,
-    answers: Mapping[tuple[str, str], Any],
+    cellmap: CellMap, prefill: dict[str, str], workbook: Any, formats: dict[str, Format],
+    cached: dict[tuple[str, int, int], Any],
 ) -> None:
-    """The instructions sheet's live counts, with the values a fresh workbook shows (the
-    checklist score: as ``answers`` give it)."""
+    """The instructions sheet's live counts and lists, with the values the workbook shows."""
     first = cellmap.sheets[0]
     worksheet = workbook.get_worksheet_by_name(first.name)
-    total = len(expected_inputs(cellmap.sheets))
-    scored = cellmap.layout.rules.checklist_score
+    fmt = formats["formula_text"]
     for formula in first.formulas:
-        value: Any = 0
-        if formula.kind == "completeness":
-            value = f"{len(prefill)} / {total}"
-        elif formula.kind == "checklist_score" and scored is not None:
-            value = checklist_score((answers.get((c.item_id, c.field_id))
-                                     for c in cellmap.status_cells()), scored)
-        worksheet.write_formula(formula.row, formula.col, formula.formula, fmt, value)
+        value = cached.get((first.name, formula.row, formula.col), 0)
+        worksheet.write_formula(formula.row, formula.col, formula.formula,
+                                formats["reason"] if formula.kind == "check_list" else fmt, value)
 
 
 def _write_meta(

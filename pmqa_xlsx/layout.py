@@ -214,12 +214,15 @@ class NumberRule:
     greater_than: float | None = None
     at_least: float | None = None
     at_most: float | None = None
+    whole_number: bool = False
 
     def accepts(self, value: float) -> bool:
         """Whether ``value`` passes this rule."""
         if self.greater_than is not None and not value > self.greater_than:
             return False
         if self.at_least is not None and value < self.at_least:
+            return False
+        if self.whole_number and value != int(value):
             return False
         return not (self.at_most is not None and value > self.at_most)
 
@@ -323,6 +326,37 @@ class Rules:
         return next((rule for tid, rule in self.tables if tid == table_id), self.default)
 
 
+#: The kinds of check a layout may declare under ``checks.list`` (see pmqa_xlsx.checks).
+CHECK_KINDS = ("status_required", "details_required", "details_unexpected", "indicator_name",
+               "result_without_target", "target_without_result")
+#: The mark that starts a warning's line in the workbook's live lists (never in a message).
+WARNING_MARK = "\u26a0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """One declared check (``checks.list[i]``): what it checks, how bad, and what it says.
+    ``status`` is a status label (the details checks); ``blanks`` is how many of a row's
+    blanks ``details_required`` asks for (None: all of them)."""
+
+    kind: str
+    severity: Literal["error", "warning"]
+    message_th: str
+    message_en: str
+    status: str | None = None
+    blanks: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checks:
+    """The form's own checks, live in the workbook and the same in the reader."""
+
+    count: str  # the live count of errors, with {n}: "ต้องแก้ไข {n} จุด"
+    warnings: str  # the live count of warnings, with {n}: "ควรตรวจสอบ {n} จุด"
+    column: str  # the header of the reason column beside the inputs, and of the live list
+    list: tuple[Check, ...]
+
+
 Sheet = ChecklistSheet | IndicatorSheet
 
 
@@ -337,6 +371,7 @@ class Layout:
     identity: Identity
     sheets: tuple[Sheet, ...]
     rules: Rules
+    checks: Checks | None = None
     source: str = field(default="", compare=False)
     fingerprint: str = field(default="", compare=False)
 
@@ -677,7 +712,7 @@ class _Checker:
             data,
             "$",
             ("form", "statuses", "instructions", "identity", "sheets", "rules"),
-            ("style",),
+            ("style", "checks"),
         )
         if root is None:
             return None
@@ -692,6 +727,7 @@ class _Checker:
                         "sheet name")
         sheets = self.each(sheets_node, "$.sheets", self.sheet)
         rules = self.rules(root.get("rules"), "$.rules", statuses, sheets)
+        checks = self.checks(root["checks"], "$.checks", statuses) if "checks" in root else None
         if None in (form, style, instructions, identity, rules):
             return None
         return Layout(
@@ -702,6 +738,7 @@ class _Checker:
             identity=identity,
             sheets=sheets,
             rules=rules,
+            checks=checks,
         )
 
     def form(self, node: Any, path: str) -> Form | None:
@@ -1058,17 +1095,90 @@ class _Checker:
         )
 
     def number_rule(self, node: Any, path: str) -> NumberRule:
-        data = self.mapping(node, path, (), ("greater_than", "at_least", "at_most"))
+        data = self.mapping(node, path, (), ("greater_than", "at_least", "at_most",
+                                             "whole_number"))
         if not data:
             return NumberRule()
-        bounds = {k: self.number(v, f"{path}.{k}") for k, v in data.items()
-                  if k in ("greater_than", "at_least", "at_most")}
+        whole = data.get("whole_number", False)
+        if not isinstance(whole, bool):
+            self.fail(f"{path}.whole_number", f"must be true or false, found {_kind(whole)}")
+            whole = False
+        bounds: dict[str, Any] = {k: self.number(v, f"{path}.{k}") for k, v in data.items()
+                                  if k in ("greater_than", "at_least", "at_most")}
         if "greater_than" in bounds and "at_least" in bounds:
             self.fail(path, "give 'greater_than' or 'at_least', not both")
         low = bounds.get("greater_than", bounds.get("at_least"))
         if low is not None and "at_most" in bounds and bounds["at_most"] <= low:
             self.fail(f"{path}.at_most", "must be above the lower bound")
-        return NumberRule(**bounds)
+        return NumberRule(**bounds, whole_number=whole)
+
+    def checks(self, node: Any, path: str, statuses: tuple[Choice, ...]) -> Checks | None:
+        data = self.mapping(node, path, ("count", "warnings", "column", "list"))
+        if data is None:
+            return None
+        texts = {}
+        for key in ("count", "warnings"):
+            texts[key] = self.line_text(data.get(key), f"{path}.{key}")
+            if texts[key] and texts[key].count("{n}") != 1:
+                self.fail(f"{path}.{key}", "must contain {n} once, where the number goes")
+        column = self.line_text(data.get("column"), f"{path}.column")
+        by_id = {s.id: s.label for s in statuses}
+        seen: dict[str, str] = {}
+        found = []
+        for i, entry in enumerate(self.sequence(data.get("list"), f"{path}.list")):
+            at = f"{path}.list[{i}]"
+            item = self.mapping(entry, at, ("check", "severity", "message_th", "message_en"),
+                                ("status", "blanks"))
+            if item is None:
+                continue
+            kind = item.get("check")
+            if kind is not _MISSING and kind not in CHECK_KINDS:
+                self.fail(f"{at}.check", f"must be one of {', '.join(CHECK_KINDS)}, found "
+                          f"{kind!r}")
+                continue
+            severity = item.get("severity")
+            if severity is not _MISSING and severity not in ("error", "warning"):
+                self.fail(f"{at}.severity", f"must be error or warning, found {severity!r}")
+            details = kind in ("details_required", "details_unexpected")
+            status = None
+            if details:
+                status_id = item.get("status")
+                if status_id is _MISSING:
+                    self.fail(f"{at}.status", f"missing; a {kind} check names the status id "
+                              "it applies to")
+                elif status_id not in by_id:
+                    self.fail(f"{at}.status", f"{status_id!r} is not a status id; use one of "
+                              f"{', '.join(by_id)}")
+                else:
+                    status = by_id[status_id]
+            elif "status" in item:
+                self.fail(f"{at}.status", f"only the details checks name a status, not {kind}")
+            blanks = None
+            if "blanks" in item:
+                if kind != "details_required":
+                    self.fail(f"{at}.blanks", "only details_required takes 'blanks'")
+                elif item["blanks"] != "all":
+                    blanks = self.integer(item["blanks"], f"{at}.blanks", 1, 100)
+            key = f"{kind} {status or ''}"
+            self.unique(seen, key, f"{at}.check", "check (of this kind and status)")
+            message_th = self.line_text(item.get("message_th"), f"{at}.message_th")
+            if WARNING_MARK in message_th:
+                self.fail(f"{at}.message_th", f"must not contain {WARNING_MARK}, which marks a "
+                          "warning's line in the workbook")
+            found.append(Check(kind=kind, severity=severity if severity == "warning"
+                               else "error", message_th=message_th,
+                               message_en=self.line_text(item.get("message_en"),
+                                                         f"{at}.message_en"),
+                               status=status, blanks=blanks))
+        return Checks(count=texts["count"], warnings=texts["warnings"], column=column,
+                      list=tuple(found))
+
+    def line_text(self, node: Any, path: str) -> str:
+        """Text shown on one line of a live list: no line break (formulas quote it)."""
+        value = self.text(node, path)
+        if "\n" in value or "\r" in value:
+            self.fail(path, "must be one line (the live lists put one problem per line)")
+        return value
 
     def rules(self, node: Any, path: str, statuses: tuple[Choice, ...],
               sheets: tuple[Sheet, ...]) -> Rules | None:

@@ -35,6 +35,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import prompts
 from .cellmap import MAX_ROW_HEIGHT, CellMap, InputCell, SheetPlan, build_cellmap
+from .checks import conditional_formats
 from .layout import IndicatorSheet, Layout, Places, iter_rows
 from .xlsxread import (
     MAX_ATTRIBUTES,
@@ -94,6 +95,7 @@ _VALIDATION = Size(markup=6, attributes=12, bytes=300)
 _BREAK = Size(markup=1, attributes=4, bytes=50)
 _FRAME = Size(markup=120, attributes=150, bytes=3_000)
 _FILE = Size(markup=1_000, attributes=1_500, bytes=40_000)
+_CONDITIONAL = Size(markup=3, attributes=4, bytes=110)  # conditionalFormatting, cfRule, formula
 _PER_SHEET = Size(markup=3, attributes=10, bytes=400)  # its entries in the workbook's lists
 
 
@@ -159,6 +161,15 @@ class _Sheet:
         self.inputs = sorted(self.plan.inputs, key=lambda c: (c.row, c.col))
         self.input_rows = [c.row for c in self.inputs]
         self.validations = prompts.validation_groups(self.plan.inputs)
+        self.instances = [i for i in cellmap.instances if i.cell.sheet == self.plan.name]
+        # the longest text each checks' formula can show (every line of it), which a
+        # spreadsheet stores as the formula's result
+        reasons = {(r.cell.sheet, r.cell.ref): "".join(i.line() + "\n" for i in r.instances)
+                   for r in cellmap.reasons}
+        self.shown = {**reasons, **{
+            (c.cell.sheet, c.cell.ref): "".join(reasons[(r.cell.sheet, r.cell.ref)]
+                                                for r in c.reasons)
+            for c in cellmap.check_lists}}
         self._counted: list[tuple[int, Size, int]] | None = None
 
     def problems(self) -> list[str]:
@@ -234,16 +245,33 @@ class _Sheet:
                            f"('{label.text[:40]}...') would be "
                            f"{prompts.utf16_length(label.text):,} characters, and an Excel cell "
                            f"holds at most {EXCEL_MAX_TEXT:,}: shorten it")
+        reported_check = False
         for formula in self.plan.formulas:
-            if len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
+            if formula.kind == "check" and len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
+                if not reported_check:  # every row of the sheet alike: said once
+                    out.append(f"$.checks: the reason formula at '{formula.sheet}'!"
+                               f"{formula.ref} would be {len(formula.formula) - 1:,} "
+                               f"characters, and Excel takes at most {EXCEL_MAX_FORMULA:,}: "
+                               "the row has too many cells to check; give it fewer blanks "
+                               "or result years")
+                reported_check = True
+            elif len(formula.formula) - 1 > EXCEL_MAX_FORMULA:
                 where = {"completeness": "$.instructions.completeness",
                          "indicator_count": "$.instructions.indicator_count",
-                         "checklist_score": "$.rules.checklist_score"}.get(
-                    formula.kind, self.path)
+                         "checklist_score": "$.rules.checklist_score",
+                         "check": "$.checks", "check_list": "$.checks",
+                         "check_count": "$.checks"}.get(formula.kind, self.path)
                 out.append(f"{where}: the formula at '{formula.sheet}'!{formula.ref} would be "
                            f"{len(formula.formula) - 1:,} characters, and Excel takes at most "
                            f"{EXCEL_MAX_FORMULA:,}: the form has too many separate runs of "
                            "input cells to count in one formula; give fewer items or blanks")
+        for instance in self.instances:
+            condition = instance.condition()
+            if len(condition) > EXCEL_MAX_FORMULA:
+                out.append(f"$.checks: the conditional format of '{self.plan.name}'!"
+                           f"{instance.cell.ref} would be {len(condition):,} characters, and "
+                           f"Excel takes at most {EXCEL_MAX_FORMULA:,}: give the row fewer "
+                           "blanks, or drop 'blanks:' from details_required")
         for validation, cells in self.validations.items():
             for long in validation.too_long():
                 where = self._validation_path(cells[0])
@@ -327,7 +355,17 @@ class _Sheet:
             counts[1] += _CELL.attributes
             counts[3] += _CELL.bytes + 24  # and its cached result
             _add_text(counts, formula.formula)
+            shown = self.shown.get((formula.sheet, formula.ref))
+            if shown:  # a text result, at its longest, with xml:space="preserve"
+                counts[1] += 1
+                _add_text(counts, shown)
             formulas[formula.row] = formulas.get(formula.row, 0) + 1
+        for group, condition in conditional_formats(self.instances):  # rule and formula
+            counts = at(group[0].cell.row)
+            counts[0] += _CONDITIONAL.markup
+            counts[1] += _CONDITIONAL.attributes
+            counts[3] += _CONDITIONAL.bytes + sum(len(i.cell.ref) + 1 for i in group)
+            _add_text(counts, condition)
         for row in plan.heights:
             at(row)
         first = [_FRAME.markup, _FRAME.attributes, 0, _FRAME.bytes, 0]

@@ -26,6 +26,7 @@ class Code:
 
 
 _GIVEN = "the layouts given: {known}"
+_CHECK = "{label}: {message_en} ({message_th})"
 _RESEND = "fill in the workbook the ministry sent, in Excel or LibreOffice, and send that file"
 
 _CODES = [
@@ -137,6 +138,15 @@ _CODES = [
          "copy of the workbook"),
     Code("text-too-long", "error", "{label}: the text is {length:,} characters; shorten it to "
          "at most {limit:,}"),
+    # The form's own checks (the layout's checks:, pmqa_xlsx.checks): each message is the
+    # layout's English, then its Thai, which the workbook shows live. The severity here is the
+    # default; the layout declares each check's own.
+    Code("status-required", "error", _CHECK),
+    Code("details-required", "error", _CHECK),
+    Code("details-unexpected", "warning", _CHECK),
+    Code("indicator-needs-name", "error", _CHECK),
+    Code("result-without-target", "error", _CHECK),
+    Code("target-without-result", "warning", _CHECK),
     # Warnings: the return counts, but someone should look.
     Code("stray-value", "warning", "a value outside the form's input cells was ignored: "
          "{found!r}; type answers only in the yellow cells"),
@@ -256,11 +266,11 @@ def message(code: str, **fields: object) -> str:
 
 
 def make(code: str, *, file: str | None, agency_code: str | None = None, sheet: str | None = None,
-         cell: str | None = None, **fields: object) -> Problem:
-    """A located problem from the catalogue."""
+         cell: str | None = None, severity: Severity | None = None, **fields: object) -> Problem:
+    """A located problem from the catalogue (``severity``: the layout's, for its checks)."""
     entry = CATALOGUE[code]
     return Problem(file=file, agency_code=agency_code, sheet=sheet, cell=cell,
-                   severity=entry.severity, code=code,
+                   severity=severity or entry.severity, code=code,
                    message=message(code, sheet=sheet, cell=cell, **fields))
 
 

@@ -45,7 +45,7 @@ class Validation:
     xlsxwriter writes attributes). Equal validations are written once, over all their cells.
     """
 
-    validate: Literal["list", "decimal", "any"]
+    validate: Literal["list", "decimal", "integer", "any"]
     input_title: str
     input_message: str
     error_title: str = ""
@@ -117,7 +117,7 @@ def number_validation(label: str, rule: NumberRule | None) -> Validation:
     criteria, bounds = _criteria(rule)
     words = rule_words(rule)
     return Validation(
-        validate="decimal",
+        validate="integer" if rule is not None and rule.whole_number else "decimal",
         criteria=criteria,
         bounds=bounds,
         input_title="พิมพ์ตัวเลขเท่านั้น",
@@ -161,12 +161,14 @@ def rule_words(rule: NumberRule | None) -> str:
     """A number rule in Thai, with a leading space: `` ตั้งแต่ 0 ถึง 100``; '' if open."""
     if rule is None:
         return ""
+    whole = " จำนวนเต็ม" if rule.whole_number else ""
     low = rule.greater_than if rule.greater_than is not None else rule.at_least
     if low is None:
-        return "" if rule.at_most is None else f" ไม่เกิน {number_text(rule.at_most)}"
+        return whole + ("" if rule.at_most is None else f" ไม่เกิน {number_text(rule.at_most)}")
     words = f" มากกว่า {number_text(low)}" if rule.greater_than is not None \
         else f" ตั้งแต่ {number_text(low)}"
-    return words + (f" ถึง {number_text(rule.at_most)}" if rule.at_most is not None else "")
+    return whole + words + (f" ถึง {number_text(rule.at_most)}" if rule.at_most is not None
+                            else "")
 
 
 def number_text(value: float) -> str:

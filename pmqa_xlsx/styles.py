@@ -18,6 +18,10 @@ LOCKED_FILL = "#EDEDED"
 FORMULA_FILL = "#DDEBF7"
 HEADER_FILL = "#D9E1F2"
 SECTION_FILL = "#E2EFDA"
+#: The fills a conditional format gives a cell that breaks a check (Excel's own "light red
+#: fill with dark red text" for errors; orange for warnings, unlike the inputs' yellow).
+ERROR_FILL = "#FFC7CE"
+WARNING_FILL = "#F8CBAD"
 
 _BASE: dict[str, Any] = {"valign": "top", "text_wrap": True}
 _CELL: dict[str, Any] = {**_BASE, "border": 1, "border_color": "#808080"}
@@ -46,6 +50,7 @@ _SPECS: dict[str, dict[str, Any]] = {
     "prefilled": {**_CELL, "bg_color": LOCKED_FILL, "num_format": "@"},
     "formula": {**_CELL, "bg_color": FORMULA_FILL, "num_format": "#,##0.00", "align": "right"},
     "formula_text": {**_CELL, "bg_color": FORMULA_FILL, "bold": True},
+    "reason": {**_CELL, "bg_color": FORMULA_FILL, "font_color": "#9C0006"},
     "blank": {**_CELL},
     "meta": {},
 }
@@ -59,4 +64,9 @@ def make_formats(workbook: Workbook, style: Style) -> dict[str, Format]:
         props["font_name"] = style.font
         props["font_size"] = style.size + spec.get("size_delta", 0)
         formats[name] = workbook.add_format(props)
+    # conditional formats: a fill (and a font colour) only, never a number format (the reader
+    # flags conditional formats that change how numbers are shown)
+    formats["check_error"] = workbook.add_format({"bg_color": ERROR_FILL,
+                                                  "font_color": "#9C0006"})
+    formats["check_warning"] = workbook.add_format({"bg_color": WARNING_FILL})
     return formats

@@ -72,6 +72,7 @@ def build(out: Path) -> list[Path]:
             if "draft" in data:
                 draft = {**data, "texts": {k: v for k, v in data["texts"].items()
                                            if k not in data["draft"]["drop"]},
+                         "statuses": {**data["statuses"], **data["draft"].get("statuses", {})},
                          "indicators": {**data["indicators"], **data["draft"]["indicators"]}}
                 fill(layout, cellmap, sent, work / "08004-draft.xlsx", draft)
                 stamp(work / "08004-draft.xlsx", out / "08004-draft.xlsx", SAVED["08004-draft"])

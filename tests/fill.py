@@ -18,7 +18,11 @@ def value_for(cell: InputCell, n: int, agency_code: str = "99001") -> Any:
                 "ministry": "กระทรวงทดสอบ", "email": "staff@example.go.th",
                 "phone": "0 2123 4567", "date": "31/03/2562"}.get(
             cell.field_id, f"ข้อมูล {cell.field_id}")
-    if cell.kind in ("status", "direction"):
+    if cell.kind == "status":
+        # every blank is filled, so every row is "done, with the details below" (the last
+        # status of the bundled layout; a "not started" row with details is a warning)
+        return cell.choices[-1]
+    if cell.kind == "direction":
         return cell.choices[n % len(cell.choices)]
     if cell.kind == "number":
         return float(50 + n % 70) if cell.field_id != "target" else float(60 + n % 40)
@@ -45,3 +49,11 @@ def fill(cellmap: CellMap, src: Path, dst: Path, overrides: dict[str, Any] | Non
             typed[(cell.sheet, cell.ref)] = value
     book.save(dst)
     return typed
+
+
+def ticked(cellmap: CellMap) -> dict[tuple[str, str], Any]:
+    """Every checklist row's status, as (item id, "status") -> label: the second status, which
+    asks for no details and forbids none (the bundled layout's checks: "starting"), so that a
+    return with a few answers breaks none of the form's checks."""
+    return {(c.item_id, c.field_id): c.choices[1] for c in cellmap.inputs()
+            if c.kind == "status"}

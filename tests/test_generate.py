@@ -156,7 +156,11 @@ def test_fresh_formulas_cache_blank_not_zero(blank_path: Path, cellmap: CellMap)
     assert cached <= {None, ""} and 0 not in cached
     first = workbook[cellmap.sheets[0].name]
     values = [first[f.ref].value for f in cellmap.sheets[0].formulas]
-    assert values == ["0 / 54", 0]
+    # and the checks: every status is still to be chosen, nothing else is wrong
+    statuses = [c for c in cellmap.inputs() if c.kind == "status"]
+    assert values[:3] == ["0 / 54", 0, f"ต้องแก้ไข {len(statuses)} จุด"]
+    lines = "".join(v or "" for v in values[3:]).splitlines()
+    assert lines == [f"{c.ref}: ยังไม่ได้เลือกสถานะการดำเนินการ" for c in statuses]
 
 
 def test_metadata_sheet(book: Workbook, layout: Layout) -> None:
@@ -224,8 +228,10 @@ def test_completeness_formula_counts_exactly_the_expected_cells(
     expected = {(c.sheet, c.ref) for c in cellmap.inputs()
                 if c.kind in ("identity", "status", "text") and c.sheet != "หมวด 7.2"}
     covered: list[tuple[str, str]] = []
-    for part in formula.split("COUNTA(")[1:]:
-        sheet, ref = part.split(")")[0].split("!")
+    # with checks: filled texts and identity (CLEAN), valid statuses (COUNTIF), less the
+    # details a check flags (after ")-(", cells counted already)
+    counted = formula.split(")-(")[0]
+    for sheet, ref in re.findall(r"(?:CLEAN|COUNTIF)\(('[^']+'|[^'!(]+)!([A-Z0-9:]+)", counted):
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         covered.extend((sheet.strip("'"), ws_cell.coordinate)
                        for row in book[sheet.strip("'")].iter_rows(min_row, max_row, min_col,

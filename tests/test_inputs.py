@@ -23,6 +23,7 @@ from pmqa_xlsx.read import TEMP_SUFFIXES, read_raw
 from pmqa_xlsx.roster import Agency
 
 from .conftest import FIXED_TIME
+from .fill import ticked
 from .ooxml import inspect
 
 BAD = os.fsdecode(b"\xff\xfe-03001.xlsx")  # as Python lists it: lone surrogates
@@ -37,7 +38,8 @@ def good(layout: Layout, tmp_path_factory: pytest.TempPathFactory) -> Path:
     cellmap = build_cellmap(layout)
     fields = frozenset(f.id for f in layout.identity.fields if f.roster)
     text = next(c for c in cellmap.inputs() if c.kind == "text")
-    template = Template(cellmap, fields, None, FIXED_TIME, {(text.item_id, text.field_id): "x"})
+    template = Template(cellmap, fields, None, FIXED_TIME,
+                        {**ticked(cellmap), (text.item_id, text.field_id): "x"})
     path = tmp_path_factory.mktemp("good") / "G001.xlsx"
     path.write_bytes(template.personalise(Agency(code="G001", name="กรมทดสอบ")))
     return path

@@ -71,7 +71,7 @@ def test_an_alias_bomb_fails_fast_in_little_memory() -> None:
     assert found[49].startswith("$.g[4] (line 7): an alias (*f)")  # 8 lines of 9 aliases: 72
     assert found[50] == "$: and 22 more problems like these (aliases, keys given twice, tags)"
     assert found[51] == "$.a: unknown key 'a'; allowed: form, statuses, instructions, identity, " \
-        "sheets, rules, style"
+        "sheets, rules, style, checks"
 
 
 def test_an_alias_is_one_problem_among_the_others() -> None:

@@ -27,7 +27,7 @@ from pmqa_xlsx.xlsxread import MAX_CELLS, MAX_COL, MAX_MARKUP, MAX_ROW, open_pac
 from .fill import fill
 
 RAW: dict[str, Any] = yaml.safe_load(resolve_layout_path(None).read_text(encoding="utf-8"))
-LARGEST_ROWS = 165  # indicator rows per table (of 5) the bundled layout can be given
+LARGEST_ROWS = 111  # indicator rows per table (of 5) the bundled layout can be given
 
 
 def changed(change: Callable[[dict[str, Any]], None]) -> str:
@@ -62,8 +62,8 @@ def test_the_largest_layout_loads_and_one_row_more_does_not() -> None:
     parse_layout(changed(with_rows(LARGEST_ROWS)))
     assert problems_after(with_rows(LARGEST_ROWS + 1)) == [
         "$.sheets[1].tables[4]: a return of this layout, every input filled, would be more "
-        "than the reader reads of one file (about 100.2% of it: 68,555 XML elements of 80,000, "
-        "1.2 MB of 8 MB, together); it gets there here: give fewer rows, tables or sheets"]
+        "than the reader reads of one file (about 100.1% of it: 51,371 XML elements of 80,000, "
+        "2.9 MB of 8 MB, together); it gets there here: give fewer rows, tables or sheets"]
 
 
 def test_rows_past_the_readers_last_are_refused_at_the_item() -> None:
@@ -75,13 +75,24 @@ def test_rows_past_the_readers_last_are_refused_at_the_item() -> None:
 
 
 def test_columns_past_the_readers_last_are_refused_at_the_result_years() -> None:
-    def years(count: int) -> Callable[[dict[str, Any]], None]:
-        return lambda d: d["sheets"][1].update(result_years=list(range(-50, count - 50)))
+    def years(count: int, checks: bool = False) -> Callable[[dict[str, Any]], None]:
+        def change(d: dict[str, Any]) -> None:
+            d["sheets"][1].update(result_years=list(range(-50, count - 50)))
+            if not checks:
+                del d["checks"]  # the reason column would add one, and a long formula
+        return change
 
     parse_layout(changed(years(MAX_COL - 7)))  # number, name, unit, direction, target, 2 rules
     assert problems_after(years(MAX_COL - 6)) == [
         f"$.sheets[1].result_years: the sheet 'หมวด 7.2' would have {MAX_COL + 1} columns, and "
         f"the reader reads {MAX_COL} at most: give fewer result years"]
+    # with checks, the reason column beside each row checks every result: its formula
+    # passes Excel's limit long before the sheet passes the reader's columns
+    found = problems_after(years(60, checks=True))
+    assert found == [
+        "$.checks: the reason formula at 'หมวด 7.2'!BP10 would be 15,923 characters, and "
+        "Excel takes at most 8,192: the row has too many cells to check; give it fewer blanks "
+        "or result years"]
 
 
 def test_too_many_cells_in_one_sheet_are_refused_at_the_table() -> None:
@@ -89,15 +100,17 @@ def test_too_many_cells_in_one_sheet_are_refused_at_the_table() -> None:
     cells = [p for p in found if f"more than the {MAX_CELLS:,} the reader" in p]
     assert len(cells) == 1
     assert cells[0].startswith("$.sheets[1].tables[4]: with every input filled, the sheet "
-                               "'หมวด 7.2' would hold 11,")
-    assert any(p.startswith("$.sheets[1].tables[4]: ") and f"more than the {MAX_MARKUP:,}" in p
+                               "'หมวด 7.2' would hold 12,")  # 11,000 before the reason cells
+    # the reason cells and conditional formats of the checks: the markup passes a table
+    # earlier than the cells do
+    assert any(p.startswith("$.sheets[1].tables[3]: ") and f"more than the {MAX_MARKUP:,}" in p
                for p in found)
 
 
 def test_sheets_each_within_the_limits_can_be_too_much_together() -> None:
     def three_sheets(d: dict[str, Any]) -> None:
         sheet = d["sheets"][1]
-        sheet["rows"] = 100
+        sheet["rows"] = 60  # 111 is the most one sheet may have (LARGEST_ROWS)
         for n in (8, 9):
             more = copy.deepcopy(sheet)
             more.update(id=f"{n}", sheet=f"หมวด {n}")

@@ -26,7 +26,7 @@ from pmqa_xlsx.report import is_previous_output, write_outputs
 from pmqa_xlsx.roster import Agency
 
 from .conftest import FIXED_TIME, ROOT
-from .fill import fill
+from .fill import fill, ticked
 
 ROSTER = ROOT / "samples" / "roster.csv"
 
@@ -37,7 +37,8 @@ def returns(layout: Layout, tmp_path_factory: pytest.TempPathFactory) -> Path:
     cellmap = build_cellmap(layout)
     fields = frozenset(f.id for f in layout.identity.fields if f.roster)
     text = next(c for c in cellmap.inputs() if c.kind == "text")
-    template = Template(cellmap, fields, None, FIXED_TIME, {(text.item_id, text.field_id): "x"})
+    template = Template(cellmap, fields, None, FIXED_TIME,
+                        {**ticked(cellmap), (text.item_id, text.field_id): "x"})
     folder = tmp_path_factory.mktemp("returns")
     for code in ("03005", "07007"):
         (folder / f"{code}.xlsx").write_bytes(template.personalise(Agency(code=code, name="ก")))

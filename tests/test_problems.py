@@ -326,3 +326,45 @@ def test_the_reader_never_raises_on_bytes(base: Path, tmp_path: Path) -> None:
         result = read_return(path)
         assert result.state == "rejected"
         assert result.problems["code"].tolist() == ["damaged-file"]
+
+
+# -- the form's own checks (checks:) -----------------------------------------------------------
+
+
+def test_each_check_is_a_located_problem_with_its_code(base: Path, cellmap: CellMap,
+                                                       layout: Layout, tmp_path: Path) -> None:
+    """One of each: the code, the cell, the layout's severity, and the message built from the
+    catalogue's template with the layout's English and Thai (tests/test_checks.py holds the
+    reader and the workbook's live lists equal on many more)."""
+    cells = {(c.item_id, c.field_id): c for c in cellmap.inputs()}
+    labels = {s.id: s.label for s in layout.statuses}
+    changes = {("3.1.1", "status"): None,                       # status-required
+               ("3.1.2", "sources"): None,                      # details-required (done)
+               ("3.1.3", "status"): labels["not_started"],      # details-unexpected, twice
+               ("7.2.1.1", "name"): None,                       # indicator-needs-name
+               ("7.2.2.1", "target"): None,                     # result-without-target
+               ("7.2.3.1", "result_3"): None}                   # target-without-result
+
+    def change(book: openpyxl.Workbook) -> None:
+        for key, value in changes.items():
+            book[cells[key].sheet][cells[key].ref] = value
+
+    result = read_return(edit_book(base, tmp_path / "checks.xlsx", change))
+    assert result.state == "rejected"
+    found = [(r["cell"], r["code"], r["severity"]) for r in
+             result.problems.to_dict("records")]
+    at = {key: cells[key].ref for key in cells}
+    assert found == [
+        (at[("3.1.1", "status")], "status-required", "error"),
+        (at[("3.1.2", "sources")], "details-required", "error"),
+        (at[("3.1.3", "technology")], "details-unexpected", "warning"),
+        (at[("3.1.3", "usage")], "details-unexpected", "warning"),
+        (at[("7.2.1.1", "name")], "indicator-needs-name", "error"),
+        (at[("7.2.2.1", "target")], "result-without-target", "error"),
+        (at[("7.2.3.1", "result_3")], "target-without-result", "warning"),
+    ]
+    check = next(c for c in layout.checks.list if c.kind == "result_without_target")
+    message = result.problems.set_index("code").loc["result-without-target", "message"]
+    assert message == P.message("result-without-target", label=cells[("7.2.2.1", "target")].label,
+                                message_en=check.message_en, message_th=check.message_th)
+    assert message == (f"ค่าเป้าหมาย 2562: {check.message_en} ({check.message_th})")

@@ -49,7 +49,10 @@ PMQA = {"kind": "banded", "floor_percent": 75, "at_floor": 100, "per_percent": 2
 def scored(data: dict[str, Any]) -> None:
     """The bundled form with a rule of each kind: 7.2.1 the default (linear 0–5), 7.2.2
     PMQA's bands, 7.2.3 the bands with lower-is-better mirrored, 7.2.4 linear mirrored, 7.2.5
-    bands of its own (below the floor scores -1, 3 decimals); and a checklist score."""
+    bands of its own (below the floor scores -1, 3 decimals); and a checklist score. The
+    form's checks are left out: the cases leave targets and results blank on purpose, and
+    tests/test_checks.py holds the checks."""
+    data.pop("checks", None)
     data["sheets"][1]["rows"] = len(CASES)
     data["rules"]["score_rules"] = {"pmqa_bands": PMQA}
     data["rules"]["tables"] = {

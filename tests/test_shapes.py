@@ -112,7 +112,11 @@ class Round:
 
 def typed_value(cell: InputCell, n: int, agency: int) -> Any:
     """A value for the n-th input of the form, of its kind, distinct for each agency."""
-    if cell.kind in ("status", "direction"):
+    if cell.kind == "status":
+        # not the first status: every blank is filled, and the bundled layout's first status
+        # ("not started") with details is a warning of its checks
+        return cell.choices[1 + (n + agency) % (len(cell.choices) - 1)]
+    if cell.kind == "direction":
         return cell.choices[(n + agency) % len(cell.choices)]
     if cell.kind == "number":
         # spread over 5-185 so that percent success and score vary; the thousandths make

@@ -32,6 +32,7 @@ from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.xlsxtext import Workbook, attribute_text, ooxml_text
 
 from .conftest import FIXED_TIME
+from .fill import ticked
 from .ooxml import Package, decode, inspect
 
 # Cells injected through the rich-string pass-through: a run, a whole formula cell with a
@@ -145,7 +146,7 @@ def hostile_round(layout: Layout, cellmap: CellMap,
     fields = frozenset(f.id for f in layout.identity.fields if f.roster)
     answers = {(c.item_id, c.field_id): text for c, text in zip(text_cells(cellmap), TYPED,
                                                                strict=False)}
-    template = Template(cellmap, fields, None, FIXED_TIME, answers)
+    template = Template(cellmap, fields, None, FIXED_TIME, {**ticked(cellmap), **answers})
     for code, name in names.items():
         agency = Agency(code=code, name=name, ministry=FORMULAS[-1])
         (root / "returns" / f"{code}.xlsx").write_bytes(template.personalise(agency))

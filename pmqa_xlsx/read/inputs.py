@@ -388,4 +388,6 @@ def _rule_text(rule: Any) -> str:
         parts.append(f"it must be at least {rule.at_least:g}")
     if rule.at_most is not None:
         parts.append(f"it must be at most {rule.at_most:g}")
+    if rule.whole_number:
+        parts.append("it must be a whole number")
     return " and ".join(parts)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .. import problems as P
+from ..checks import problems as check_problems
 from ..inputs import path_text
 from ..layout import META_SHEET, Layout
 from ..problems import Problem
@@ -229,7 +230,17 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
     cells = {n: d.cells for n, d in sheets.items()}
     rows = indicator_rows(plan, values, cells, file, code, problems)
     scored = checklist_value(plan, values, cells, file, code, problems)
-    if all(is_blank(values[i]) for i in plan.answers):
+    empty = all(is_blank(values[i]) for i in plan.answers)
+    if plan.cellmap.reasons and not empty:
+        # the form's own checks (a return with nothing filled in has one problem: that), but
+        # on a cell already in error (a picture, an error value: its fix comes first, and the
+        # workbook's live checks see an error there, not a value)
+        index = plan.index
+        wrong = {(p.sheet, p.cell) for p in problems if p.severity == "error"}
+        problems.extend(_with_agency(p, code) for p in check_problems(
+            plan.cellmap.instances, lambda cell: values[index[cell.key]], file)
+            if (p.sheet, p.cell) not in wrong)
+    if empty:
         problems.append(P.make("empty-return", file=file, agency_code=code))
     return ReadReturn(file, identity, problems, plan=plan, values=values, indicator_rows=rows,
                       filled=sum(1 for v in values if not is_blank(v)), checklist_score=scored)
