@@ -18,10 +18,10 @@ from pmqa_xlsx import LayoutError, build_cellmap, generate_workbook, parse_layou
 from pmqa_xlsx.cellmap import CellMap, InputCell, completeness
 from pmqa_xlsx.checks import PROBLEM_CODES, conditional_formats, filled, reason_text
 from pmqa_xlsx.layout import WARNING_MARK, Layout, resolve_layout_path
+from pmqa_xlsx.libreoffice import convert_many
 from pmqa_xlsx.read import read_raw
 
 from .conftest import FIXED_TIME
-from .lo import convert_many
 
 RAW: dict[str, Any] = yaml.safe_load(resolve_layout_path(None).read_text(encoding="utf-8"))
 NUMBER_CODES = ("not-a-number", "number-out-of-range")
@@ -184,7 +184,7 @@ def test_libreoffice_shows_live_what_the_reader_reports(soffice: str, tmp_path: 
         path = tmp_path / f"v{n:02d}.xlsx"
         _fill(LAYOUTS[tag], blanks[tag], path, {**base(cellmap), **changes})
         filled_paths.append(path)
-    recalculated = convert_many(filled_paths, tmp_path / "lo")
+    recalculated = convert_many(filled_paths, tmp_path / "lo", recalc=True)
     seen_codes: set[str] = set()
     for (name, tag, _, expected), path in zip(VARIANTS, recalculated, strict=True):
         layout = LAYOUTS[tag]

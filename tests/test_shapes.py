@@ -39,11 +39,11 @@ from pmqa_xlsx import (
 from pmqa_xlsx.cellmap import CellMap, IndicatorRow, InputCell
 from pmqa_xlsx.cli import main
 from pmqa_xlsx.layout import Layout
+from pmqa_xlsx.libreoffice import convert_many
 from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.rules import percent_success, score
 
 from .conftest import FIXED_TIME, ROOT
-from .lo import convert_many
 
 LAYOUTS = ROOT / "tests" / "layouts"
 BUNDLED = ROOT / "layouts" / "pmqa4-2562.yaml"
@@ -192,7 +192,7 @@ def rounds(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
             sources.extend(files)
         except Exception as exc:  # noqa: BLE001 - reported by the case's own tests
             built[case.name] = Round(case, error=exc)
-    convert_many(sources, resaved)
+    convert_many(sources, resaved, recalc=True)
     for rnd in built.values():
         if rnd.error is None:
             rnd.returns = base / rnd.case.name / "returns"
