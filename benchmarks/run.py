@@ -142,18 +142,24 @@ def make_returns(layout: Layout, cellmap: CellMap, agencies: list[Agency], out: 
 
 
 def answers(cellmap: CellMap, seed: int) -> dict[tuple[str, str], Any]:
+    """A good return, varied: each row in a random status, with the details the form's checks
+    ask for (all of a "done" row's, most of a "starting" row's, none of a "not started"
+    row's: the bundled statuses' order), and some indicator rows in full."""
     rng = random.Random(seed)
     out: dict[tuple[str, str], Any] = {}
     used_rows = {r.item_id for r in cellmap.indicator_rows if rng.random() < 0.4}
+    status_of = {c.item_id: rng.randrange(len(c.choices)) for c in cellmap.inputs()
+                 if c.kind == "status"}
     for cell in cellmap.inputs():
         key = (cell.item_id, cell.field_id)
         if cell.kind == "identity":
             if cell.field_id not in ("agency_code", "agency_name", "ministry"):
                 out[key] = f"ข้อมูล {cell.field_id} {seed}"
         elif cell.kind == "status":
-            out[key] = rng.choice(cell.choices)
-        elif cell.kind == "text":
-            if rng.random() < 0.8:
+            out[key] = cell.choices[status_of[cell.item_id]]
+        elif cell.kind == "text" and cell.item_id in status_of:
+            chosen = status_of[cell.item_id]
+            if chosen and (chosen == 2 or rng.random() < 0.8):
                 out[key] = f"รายละเอียดการดำเนินงานของหน่วยงาน ข้อ {cell.item_id} ชุดที่ {seed}"
         elif cell.item_id in used_rows:
             if cell.kind == "number":
