@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cache
 from pathlib import Path
 
 from .errors import RosterError
@@ -248,7 +249,6 @@ def _columns(header: Sequence[str], header_line: int
     extra: list[tuple[str, int]] = []
     problems: list[Words] = []
     first: dict[str, int] = {}  # heading_key -> index
-    reserved = _frame_columns()
     for i, heading in enumerate(header):
         shown = heading.strip()
         key = heading_key(shown)
@@ -273,7 +273,7 @@ def _columns(header: Sequence[str], header_line: int
                 "keep one of them"))
         elif column is not None:
             columns[column] = i
-        elif shown in reserved or shown.startswith(_RESERVED_PREFIXES):
+        elif shown in _frame_columns() or shown.startswith(_RESERVED_PREFIXES):
             problems.append(Words(
                 f"แถว {where}: หัวคอลัมน์ {shown!r} ซ้ำกับชื่อคอลัมน์ที่ผลการรวมใช้อยู่แล้ว; "
                 "เปลี่ยนชื่อหัวคอลัมน์นี้ เช่น เติมคำว่า roster_ ข้างหน้า",
@@ -288,6 +288,7 @@ def _columns(header: Sequence[str], header_line: int
 _RESERVED_PREFIXES = ("scored_", "score_sum_", "score_mean_")
 
 
+@cache
 def _frame_columns() -> frozenset[str]:
     """The columns of the frames that carry extra roster columns (returns and scores)."""
     from .consolidate import RETURN_COLUMNS  # imported here: consolidate imports this module
