@@ -160,8 +160,10 @@ def find_header(source: str, rows: Sequence[tuple[int, Sequence[Cell]]]) -> int:
             "the roster is empty; put a header (agency_code, agency_name) and one row per "
             "agency under it")])
     line, cells = rows[best[1]]
-    check_roster(source, [_text(c) for c in cells], [], header_line=line)
-    raise AssertionError("check_roster refuses a header without the required headings")
+    header = [_text(c) for c in cells]
+    raise _missing_columns(source, header, [c for c in REQUIRED_COLUMNS if c not in
+                                            {_COLUMN_OF.get(heading_key(h)) for h in header}],
+                           line)
 
 
 def check_roster(source: str, header: Sequence[str], rows: Sequence[tuple[int, Sequence[Cell]]],
@@ -175,15 +177,7 @@ def check_roster(source: str, header: Sequence[str], rows: Sequence[tuple[int, S
     columns, extra, problems = _columns(header, header_line)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        found = ", ".join(h.strip() for h in header if h.strip())
-        th_missing = ", ".join(f"{_THAI_NAMES[c]} ({c})" for c in missing)
-        raise RosterError(source, [Words(
-            f"แถว {header_line}: ไม่พบคอลัมน์ {th_missing} (พบ: {found or 'ไม่มี'}); แถวหัวตาราง"
-            f"ต้องมีคอลัมน์ รหัสหน่วยงาน และ ชื่อหน่วยงาน (หรือ agency_code, agency_name) "
-            f"และอาจมี กระทรวง หรือ สังกัด (ministry); หัวตารางต้องอยู่ใน {HEADER_ROWS} แถวแรก",
-            f"line {header_line}: missing column {', '.join(missing)} (found: "
-            f"{found or 'nothing'}); the header needs {', '.join(REQUIRED_COLUMNS)} and may "
-            f"have {', '.join(OPTIONAL_COLUMNS)}")], header_line=header_line)
+        raise _missing_columns(source, header, missing, header_line)
     named = {c: header[i].strip() for c, i in columns.items()}
     agencies: list[Agency] = []
     seen: dict[str, tuple[int, str]] = {}  # code_key -> (line, code)
@@ -238,6 +232,20 @@ def check_roster(source: str, header: Sequence[str], rows: Sequence[tuple[int, S
     if problems:
         raise RosterError(source, problems, header_line=header_line)
     return agencies
+
+
+def _missing_columns(source: str, header: Sequence[str], missing: Sequence[str],
+                     header_line: int) -> RosterError:
+    """The error for a header (at ``header_line``) without the ``missing`` columns."""
+    found = ", ".join(h.strip() for h in header if h.strip())
+    th_missing = ", ".join(f"{_THAI_NAMES[c]} ({c})" for c in missing)
+    return RosterError(source, [Words(
+        f"แถว {header_line}: ไม่พบคอลัมน์ {th_missing} (พบ: {found or 'ไม่มี'}); แถวหัวตาราง"
+        f"ต้องมีคอลัมน์ รหัสหน่วยงาน และ ชื่อหน่วยงาน (หรือ agency_code, agency_name) "
+        f"และอาจมี กระทรวง หรือ สังกัด (ministry); หัวตารางต้องอยู่ใน {HEADER_ROWS} แถวแรก",
+        f"line {header_line}: missing column {', '.join(missing)} (found: "
+        f"{found or 'nothing'}); the header needs {', '.join(REQUIRED_COLUMNS)} and may "
+        f"have {', '.join(OPTIONAL_COLUMNS)}")], header_line=header_line)
 
 
 def _columns(header: Sequence[str], header_line: int

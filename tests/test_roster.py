@@ -541,3 +541,27 @@ def test_render_whole(number_format: str, value: int, shown: str | None) -> None
     from pmqa_xlsx.numfmt import render_whole
 
     assert render_whole(number_format, value) == shown
+
+
+def test_an_empty_roster_file_says_what_it_needs(tmp_path: Path) -> None:
+    for roster in (write(tmp_path / "r.csv", ""), xlsx_roster(tmp_path / "r.xlsx", [])):
+        with pytest.raises(RosterError) as info:
+            load_roster(roster)
+        assert english(info.value) == ("the roster is empty; put a header (agency_code, "
+                                       "agency_name) and one row per agency under it",)
+        assert thai(info.value)[0].startswith("ไฟล์ไม่มีข้อมูล")
+
+
+def test_the_cli_prints_an_xlsx_rosters_problem_in_thai_at_its_cell(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pmqa_xlsx.cli import main
+
+    roster = xlsx_roster(tmp_path / "รายชื่อ.xlsx", [
+        ["รายชื่อหน่วยงาน"], ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], [3005, "กรมการปกครอง"]])
+    result = CliRunner().invoke(main, ["generate", "--roster", str(roster),
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "แถว 3 (เซลล์ รายชื่อ!A3): รหัสหน่วยงาน 3005 ถูกเก็บเป็นตัวเลข" in result.output
+    assert "หัวตารางคือแถว 2" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
