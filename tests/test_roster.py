@@ -565,3 +565,25 @@ def test_the_cli_prints_an_xlsx_rosters_problem_in_thai_at_its_cell(tmp_path: Pa
     assert "แถว 3 (เซลล์ รายชื่อ!A3): รหัสหน่วยงาน 3005 ถูกเก็บเป็นตัวเลข" in result.output
     assert "หัวตารางคือแถว 2" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+@pytest.mark.libreoffice
+def test_a_roster_saved_by_libreoffice_keeps_its_codes_formats(soffice: str,
+                                                               tmp_path: Path) -> None:
+    """Rosters are made in LibreOffice too: its xlsx (and ods→xlsx) keeps the cells' number
+    formats, so a number code in a 00000 cell is still taken as shown, and one in General
+    still refused."""
+    made = xlsx_roster(tmp_path / "made.xlsx", [
+        ["รายชื่อหน่วยงาน"], ["รหัสหน่วยงาน", "ชื่อหน่วยงาน", "ภาค"],
+        [3005, "กรมการปกครอง", "กลาง"], ["07007", "กรมสรรพากร", "ใต้"]], {"A3": "00000"})
+    ods = convert(made, tmp_path / "ods", "ods")
+    for resaved in (convert(made, tmp_path / "xlsx"), convert(ods, tmp_path / "back")):
+        agencies = load_roster(resaved)
+        assert [(a.code, a.line, a.extra) for a in agencies] == [
+            ("03005", 3, (("ภาค", "กลาง"),)), ("07007", 4, (("ภาค", "ใต้"),))]
+    general = xlsx_roster(tmp_path / "general.xlsx", [
+        ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], [3005, "กรมการปกครอง"]])
+    with pytest.raises(RosterError) as info:
+        load_roster(convert(general, tmp_path / "g"))
+    assert english(info.value)[0].startswith("line 2 (cell รายชื่อ!A2): agency code 3005 is "
+                                             "stored as a number")
