@@ -348,6 +348,11 @@ def _typed_code(cell: Cell) -> tuple[str, Words | None]:
         return "", Words(f"รหัสหน่วยงาน {cell.text} เป็นตัวเลขที่ไม่ใช่จำนวนเต็ม ไม่ใช่รหัส; ",
                          f"agency code {cell.text} is a number with a fraction or a sign, "
                          "not a code; ") + _TO_TEXT
+    if value >= 1e15:  # Excel keeps 15 significant digits: the code's own may be lost
+        return "", Words(f"รหัสหน่วยงาน {cell.text} ถูกเก็บเป็นตัวเลขที่ยาวเกิน 15 หลัก Excel "
+                         "จึงอาจเปลี่ยนตัวเลขท้ายไปแล้ว; ",
+                         f"agency code {cell.text} is stored as a number of more than 15 "
+                         "digits, so Excel may have changed its last digits; ") + _TO_TEXT
     whole = int(value)
     shown, one = render_whole(fmt, whole), render_whole(fmt, 1)
     pads = one is not None and len(one.strip()) > 1 and one.strip().startswith("0")

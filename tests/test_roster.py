@@ -368,6 +368,7 @@ def test_a_code_stored_as_a_number_is_taken_as_its_format_shows_it(
     (datetime(2019, 1, 1), "dd/mm/yyyy", "Excel took the agency code for a date (2019-01-01)",
      "Excel เปลี่ยนรหัสหน่วยงานเป็นวันที่"),
     (True, "General", "agency code is TRUE, not a code", "รหัสหน่วยงานเป็นค่า TRUE"),
+    (10.0 ** 16, "0" * 20, "is stored as a number of more than 15 digits", "ยาวเกิน 15 หลัก"),
 ])
 def test_a_code_stored_as_a_number_its_format_does_not_pad_is_refused_at_its_cell(
     tmp_path: Path, value: object, number_format: str, en: str, th: str
