@@ -8,7 +8,9 @@ This module owns what the reader knows about a cell's number format:
 - what a format does to a number: shows it as itself, as a percentage (× 100), as a date or
   time, scaled (``0,`` shows thousands), or not at all (``;;;``, or a literal in place of the
   digits), section by section (positive; negative; zero; text) and whatever its id or code;
-- how a date or a percentage is shown, for a number pasted into a text blank.
+- how a date or a percentage is shown, for a number pasted into a text blank;
+- how a whole number is shown digit for digit (``render_whole``: ``00000`` shows 1001 as
+  01001), for a roster's codes that Excel stored as numbers.
 
 A format code is lexed once (cached); ``shows_as(code, value)`` then says how one value is
 shown. Quoted text, ``\\``-escaped characters, ``_x`` spacing and ``*x`` fills are literals, so

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -588,3 +589,25 @@ def test_a_roster_saved_by_libreoffice_keeps_its_codes_formats(soffice: str,
         load_roster(convert(general, tmp_path / "g"))
     assert english(info.value)[0].startswith("line 2 (cell รายชื่อ!A2): agency code 3005 is "
                                              "stored as a number")
+
+
+def test_a_thai_excel_built_in_format_is_read_by_its_code(tmp_path: Path) -> None:
+    """Thai Excel writes its built-in formats (ids 59-81) by id alone, which openpyxl reads as
+    General; the roster names the format Excel shows (t0, id 59)."""
+    import zipfile
+
+    made = xlsx_roster(tmp_path / "made.xlsx", [
+        ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], [3005, "กรมการปกครอง"]], {"A2": "0.000"})
+    thai_ids = tmp_path / "thai.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(thai_ids, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/styles.xml":
+                custom = re.search(rb'<numFmt numFmtId="(\d+)" formatCode="0.000"\s*/>', data)
+                assert custom is not None
+                data = data.replace(custom.group(0), b"").replace(
+                    b'numFmtId="' + custom.group(1) + b'"', b'numFmtId="59"')
+            dst.writestr(item, data)
+    with pytest.raises(RosterError) as info:
+        load_roster(thai_ids)
+    assert "the cell's number format (t0) does not show them" in english(info.value)[0]
