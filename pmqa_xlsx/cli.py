@@ -144,8 +144,9 @@ def main() -> None:
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path), required=True,
               help="The workbook to write, or with --roster the folder to write into.")
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="CSV or XLSX with agency_code, agency_name and optional ministry: "
-                   "one pre-filled workbook per agency.")
+              help="CSV or XLSX with agency_code/รหัสหน่วยงาน, agency_name/ชื่อหน่วยงาน and "
+                   "optional ministry/กระทรวง/สังกัด (see the README's Rosters): one "
+                   "pre-filled workbook per agency.")
 @click.option("--layout", "layout_name", metavar="NAME|FILE",
               help=f"A bundled layout name or a YAML file (default: {DEFAULT_LAYOUT}).")
 @click.option("--year", type=int, callback=_year,

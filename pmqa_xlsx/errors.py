@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .words import Words
+
 
 class PmqaError(Exception):
     """Base class: the CLI turns any of these into a message and exit code 1."""
@@ -22,12 +24,12 @@ class ProblemsError(PmqaError):
     #: Problems the message lists; all are in ``problems``.
     LISTED = 100
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
+    def __init__(self, source: str, problems: Sequence[str | Words]) -> None:
         self.source = source
         self.problems = tuple(problems)
         count = len(self.problems)
         head = f"{self.what} {source}: {count} problem{'s' if count != 1 else ''}{self.tail}"
-        listed = list(self.problems[:self.LISTED])
+        listed = [str(p) for p in self.problems[:self.LISTED]]
         if count > self.LISTED:
             listed.append(f"... and {count - self.LISTED:,} more (fix these first: the rest "
                           "often follow from them)")
@@ -50,7 +52,16 @@ class ManifestError(ProblemsError):
 
 
 class RosterError(ProblemsError):
-    """A roster that cannot be used; each problem starts with its line number."""
+    """A roster that cannot be used; each problem (Thai and English ``Words``) starts with its
+    line number. ``header_line`` is the line taken as the header (said when it is not 1)."""
 
     what = "roster"
     tail = "; nothing was written"
+
+    def __init__(self, source: str, problems: Sequence[str | Words], *,
+                 header_line: int | None = None) -> None:
+        self.header_line = header_line
+        if header_line is not None and header_line > 1:
+            self.tail = (f"{type(self).tail} (header: line {header_line}, "
+                         f"หัวตารางคือแถว {header_line})")
+        super().__init__(source, problems)

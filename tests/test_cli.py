@@ -50,7 +50,7 @@ def test_bad_roster_exits_1_with_lines(tmp_path: Path) -> None:
     roster.write_text("agency_code,agency_name\n1,ก\n1,ข\n", encoding="utf-8")
     code, out = run("generate", "--roster", str(roster), "-o", str(tmp_path / "out"))
     assert code == 1
-    assert "line 3: agency_code '1' is a duplicate of line 2" in out
+    assert "แถว 3: agency_code '1' ซ้ำกับแถว 2" in out  # roster problems print in Thai
     assert "Traceback" not in out and not (tmp_path / "out").exists()
 
 
