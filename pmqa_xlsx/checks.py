@@ -181,7 +181,7 @@ def indicator_instances(checks: Checks, cells: dict[str, InputCell],
     out = [Instance(check=c, cell=at[c.kind], cells=reads[c.kind]) for c in checks.list
            if c.kind in at]
     for cell in numbers:
-        words = f"ต้องเป็น{rule_words(cell.number)}"
+        words = f"ต้องเป็น{rule_words(cell.number)} (เลขอารบิก)"
         out.append(Instance(check=Check(kind="number", severity="error", message_th=words,
                                         message_en="not a number the cell accepts"),
                             cell=cell, rule=cell.number))
