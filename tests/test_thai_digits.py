@@ -171,3 +171,23 @@ def _probe_book(path: Path) -> None:
 
 def _blank_cell(value: Any) -> Any:
     return None if value in (None, "") else float(value)
+
+
+def test_the_readers_number_messages_write_numbers_as_people_do(
+        layout: Layout, cellmap: CellMap, tmp_path: Path) -> None:
+    """No exponent in what the reader says either: 2e12 against the bounds ±1e12."""
+    blank = tmp_path / "blank.xlsx"
+    generate_workbook(layout, blank, agency=AGENCY, generated_at=FIXED_TIME)
+    book = openpyxl.load_workbook(blank)
+    row = cellmap.indicator_rows[0]
+    sheet = book[row.cells["target"].sheet]
+    sheet[row.cells["name"].ref] = "ตัวชี้วัด"
+    sheet[row.cells["target"].ref] = 100.0
+    sheet[row.cells[row.compared].ref] = 2e12
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    problems = read_return(path).problems
+    (message,) = problems[problems["code"] == "number-out-of-range"]["message"]
+    assert "2,000,000,000,000 is not allowed; it must be at least -1,000,000,000,000 and it " \
+           "must be at most 1,000,000,000,000" in message
+    assert "e+" not in message

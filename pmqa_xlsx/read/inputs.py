@@ -351,7 +351,7 @@ def _read_number(cell: InputCell, value: Any, where: dict[str, str],
     rule = cell.number
     if rule is not None and not rule.accepts(number):
         problems.append(P.make("number-out-of-range", **where, label=cell.label,
-                               found=f"{number:g}", rule=_rule_text(rule)))
+                               found=number_text(number), rule=_rule_text(rule)))
     return number, problems
 
 
@@ -388,13 +388,14 @@ _KIND_READERS = {
 
 
 def _rule_text(rule: Any) -> str:
+    """A number rule in English, its bounds as people write them (``at most 1,000,000``)."""
     parts = []
     if rule.greater_than is not None:
-        parts.append(f"it must be above {rule.greater_than:g}")
+        parts.append(f"it must be above {number_text(rule.greater_than)}")
     if rule.at_least is not None:
-        parts.append(f"it must be at least {rule.at_least:g}")
+        parts.append(f"it must be at least {number_text(rule.at_least)}")
     if rule.at_most is not None:
-        parts.append(f"it must be at most {rule.at_most:g}")
+        parts.append(f"it must be at most {number_text(rule.at_most)}")
     if rule.whole_number:
         parts.append("it must be a whole number")
     return " and ".join(parts)
