@@ -126,7 +126,8 @@ def number_validation(label: str, rule: NumberRule | None) -> Validation:
         bounds=bounds,
         input_title="พิมพ์ตัวเลขเท่านั้น",
         input_message=attribute_text(f"{label}: พิมพ์{words}"),
-        error_title="ต้องเป็นตัวเลข",
+        error_title="ต้องเป็นจำนวนเต็ม" if rule is not None and rule.whole_number
+        else "ต้องเป็นตัวเลข",
         error_message=attribute_text(f"ช่องนี้รับเฉพาะ{words}"
                                      + (f" เช่น {examples}" if examples else "")),
     )

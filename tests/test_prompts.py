@@ -135,3 +135,12 @@ def test_no_validation_text_of_the_bundled_form_writes_a_number_as_code_does(
     assert numbers and any("1,000,000,000,000" in t for t in numbers)
     assert [t for t in texts if _UNWRITTEN.search(t)] == []
     assert all(" ." not in t and not re.search(r"\d,\d{1,2}(?!\d)", t) for t in texts)
+
+
+def test_a_whole_number_cell_says_so_in_every_text() -> None:
+    rule = NumberRule(at_least=0, at_most=120, whole_number=True)
+    number = prompts.number_validation("จำนวนครั้ง", rule)
+    assert number.validate == "integer" and number.bounds == (0, 120)
+    assert number.input_message == "จำนวนครั้ง: พิมพ์จำนวนเต็มระหว่าง 0 ถึง 120"
+    assert number.error_title == "ต้องเป็นจำนวนเต็ม"
+    assert number.error_message == "ช่องนี้รับเฉพาะจำนวนเต็มระหว่าง 0 ถึง 120 เช่น 85 หรือ 12"
