@@ -36,7 +36,7 @@ from .layout import (
     load_layout,
     load_layouts,
 )
-from .outputs import remove_temporaries
+from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
@@ -46,6 +46,17 @@ def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
     problem = None if value is None else fiscal_year_problem(value)
     if problem:
         raise click.BadParameter(problem)
+    return value
+
+
+def _password(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A password Thai Excel can unlock with, or a usage error (exit 2) before anything is
+    read or written, in Thai then English."""
+    if value:
+        try:
+            password_bytes(value)
+        except PasswordError as exc:
+            raise click.UsageError(f"{exc.words.th}\n{exc.words.en}", ctx=ctx) from None
     return value
 
 
@@ -152,8 +163,10 @@ def main() -> None:
 @click.option("--year", type=int, callback=_year,
               help="Fiscal year, Buddhist Era (default: the layout's). Shifts the target and "
                    "result years.")
-@click.option("--password", help="Password for sheet and structure protection (deters "
-                                 "editing; it is not security).")
+@click.option("--password", callback=_password,
+              help="Password for sheet and structure protection (deters editing; it is not "
+                   "security). Thai and English letters, digits and keyboard symbols, at "
+                   "most 255: hashed as Thai Excel hashes it.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes for --roster (default: the cores available).")
 @click.option("--force", is_flag=True,
@@ -184,15 +197,27 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
             if not output.parent.is_dir():
                 raise click.UsageError(f"-o: folder {output.parent} does not exist")
             generate_workbook(layout, output, year=year, password=password, force=force)
-            click.echo(f"wrote {_path(output)}")
+            click.echo(f"wrote {_path(output)}: {_what_was_written(layout, year)}")
         else:
             written = generate_roster(layout, roster, output, year=year, password=password,
                                       jobs=jobs, force=force)
-            click.echo(f"wrote {len(written)} workbooks and {_path(output / MANIFEST_NAME)}")
+            click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
+                       f"{_path(output / MANIFEST_NAME)}: {_what_was_written(layout, year)}")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _what_was_written(layout: Layout, year: int | None) -> str:
+    """``form pmqa4-cat3-cat7.2 version 2562.1 (layout pmqa4-2562), fiscal year 2562
+    (ปีงบประมาณ พ.ศ. 2562)``, saying when the year is the layout's own, not --year."""
+    source = Path(layout.source)
+    name = source.stem if bundled_layouts().get(source.stem) == source else _path(source)
+    fiscal = layout.form.fiscal_year if year is None else year
+    default = ", the layout's: give --year for another" if year is None else ""
+    return (f"form {shown(layout.form.id)} version {shown(layout.form.version)} (layout "
+            f"{name}), fiscal year {fiscal} (ปีงบประมาณ พ.ศ. {fiscal}){default}")
 
 
 @main.command("layouts")

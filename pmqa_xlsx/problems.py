@@ -104,6 +104,9 @@ _CODES = [
     # One cell: the return is read, but must be fixed before it counts.
     Code("not-a-number", "error", "{label}: {found!r} is not a number; type digits only, "
          "such as 85 or 1,250.5"),
+    Code("number-as-text", "error", "{label}: {found!r} is text, not a number, so the form's "
+         "formulas do not count it (percent success and score stay blank); type it again as "
+         "the number {number}, in Arabic digits (พิมพ์ใหม่เป็นตัวเลขอารบิก {number})"),
     Code("number-out-of-range", "error", "{label}: {found} is not allowed; {rule}"),
     Code("bad-status", "error", "{label}: {found!r} is not one of the statuses; choose one of: "
          "{choices}"),

@@ -59,11 +59,15 @@ def test_demo_runs_as_the_readme_shows(tmp_path: Path) -> None:
         "  07007.xlsx             07007    ok                     0        0",
         "  08004-draft.xlsx       08004    duplicate              0        1",
         "  08004.xlsx             08004    ok_with_warnings       0        1",  # the draft differs
-        "  21003.xlsx             21003    rejected               7        0",
+        "  21003.xlsx             21003    rejected               9        0",
+        "  15005.xlsx             15005    ok                     0        0",
         "  (no return)            20001    missing",
     ):
         assert line in out
     assert "21003.xlsx หมวด 7.2!H55: ผลการดำเนินงาน 2562: 'N/A' is not a number" in out
+    # Thai digits pasted as text: no formula of the form counts them, nor does the reader
+    assert ("21003.xlsx หมวด 7.2!E70: ค่าเป้าหมาย 2562: '๓๐' is text, not a number, so the "
+            "form's formulas do not count it") in out
     # the form's own checks: 3.2.2.b is "done" with its stakeholders left blank
     assert ("21003.xlsx หมวด 3!E22: ผู้มีส่วนได้ส่วนเสียลำดับที่ 1 คือ: the status is \"done, "
             "with the details below\", so this detail is required") in out
