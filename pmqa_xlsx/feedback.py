@@ -67,6 +67,7 @@ NOTE_AUTHOR = "pmqa_xlsx"  # the author of every note this module writes (and re
 SEVERITY_TH = {"error": "ข้อผิดพลาด (ต้องแก้)", "warning": "คำเตือน (ควรตรวจ)"}
 
 _FONT = ("TH Sarabun New", 16.0)
+_LINE = 1.5  # a line of text, in font sizes (TH Sarabun New's line spacing, with a margin)
 _FILL_COL = 8  # I: the fill a marked cell had before (hidden), to put back on the next copy
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters no xlsx text may hold
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([1-9][0-9]{0,6})$")
@@ -233,21 +234,22 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     notes: dict[tuple[str, str], list[str]] = {}
     worst: dict[tuple[str, str], str] = {}
     fills: dict[tuple[str, str], str] = {}
+    texts: dict[int, str] = {}  # id(problem) -> its words, with what was fixed in place
     for problem in problems:
+        text = texts[id(problem)] = _thai(problem)
         place = _place(book, problem)
         if place is None:
             continue
-        text = _thai(problem)
         if _text(problem.code) in FIXABLE:
-            text += _fix_in_place(book, place, inputs.get(place))
+            text = texts[id(problem)] = text + _fix_in_place(book, place, inputs.get(place))
         notes.setdefault(place, []).append(text)
         if worst.get(place) != "error":
             worst[place] = _text(problem.severity) or "error"
-    for place, texts in notes.items():
+    for place, lines in notes.items():
         cell = book[place[0]][place[1]]
         fills[place] = _fill_of(cell)
-        _mark(cell, worst[place], texts)
-    _list_sheet(book, item.entry.name, problems, fills, font)
+        _mark(cell, worst[place], lines)
+    _list_sheet(book, item.entry.name, [(p, texts[id(p)]) for p in problems], fills, font)
     book.calculation.fullCalcOnLoad = True
     buffer = io.BytesIO()
     book.save(buffer)
@@ -406,9 +408,10 @@ def _undo_previous(book: Any) -> None:
     book.remove(sheet)
 
 
-def _list_sheet(book: Any, file: str, problems: Sequence[ProblemLike],
+def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]],
                 fills: dict[tuple[str, str], str], font: tuple[str, float]) -> None:
-    """The first sheet: what it is and what to do, then one row per problem."""
+    """The first sheet: what it is and what to do, then one row per problem (with its
+    words)."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -428,7 +431,7 @@ def _list_sheet(book: Any, file: str, problems: Sequence[ProblemLike],
     widths = {"A": 7, "B": 14, "C": 9, "D": 17, "E": 80}
     for col, width in widths.items():
         sheet.column_dimensions[col].width = width
-    errors = sum(1 for p in problems if _text(p.severity) == "error")
+    errors = sum(1 for p, _ in problems if _text(p.severity) == "error")
     warnings = len(problems) - errors
     _put(sheet, "A1", f"ผลการตรวจแบบฟอร์ม: {path_text(Path(file).name)}",
          Font(name=name, size=size + 4, bold=True))
@@ -441,8 +444,10 @@ def _list_sheet(book: Any, file: str, problems: Sequence[ProblemLike],
     for ref in ("A1", "A2", "A3"):
         sheet.merge_cells(f"{ref}:E{ref[1:]}")
         sheet[ref].alignment = wrap
-    sheet.row_dimensions[1].height = size * 2
-    sheet.row_dimensions[3].height = size * 1.4 * 4
+    line = size * _LINE
+    for r, lines in ((1, 1.4), (2, 1), (3, _lines(sheet["A3"].value, sum(widths.values()))),
+                     (4, 1)):
+        sheet.row_dimensions[r].height = line * lines + 4
     for col, title in zip("ABCDE", ("ลำดับ", "แผ่นงาน", "ช่อง", "ความรุนแรง", "ปัญหาและวิธีแก้"),
                           strict=True):
         cell = _put(sheet, f"{col}4", title, bold)
@@ -452,7 +457,7 @@ def _list_sheet(book: Any, file: str, problems: Sequence[ProblemLike],
     sheet.cell(row + 1, col + 1).data_type = "s"
     sheet.column_dimensions["H"].hidden = True
     sheet.column_dimensions["I"].hidden = True
-    for n, problem in enumerate(problems, 1):
+    for n, (problem, words) in enumerate(problems, 1):
         r = 4 + n
         where, ref = _text(problem.sheet), _text(problem.cell)
         severity = _text(problem.severity) or "error"
@@ -470,7 +475,7 @@ def _list_sheet(book: Any, file: str, problems: Sequence[ProblemLike],
             shown.value = "ทั้งไฟล์"
         _put(sheet, f"D{r}", SEVERITY_TH.get(severity, severity), plain).fill = PatternFill(
             fill_type="solid", fgColor=ERROR_FILL if severity == "error" else WARNING_FILL)
-        message = _put(sheet, f"E{r}", _thai(problem), plain)
+        message = _put(sheet, f"E{r}", words, plain)
         place = (where, ref) if where is not None and ref is not None else None
         if place is not None and place in fills:
             sheet.cell(r, _FILL_COL + 1).value = fills[place] or "none"
@@ -478,8 +483,8 @@ def _list_sheet(book: Any, file: str, problems: Sequence[ProblemLike],
         for c in "ABCDE":
             sheet[f"{c}{r}"].border = box
             sheet[f"{c}{r}"].alignment = wrap
-        lines = max(1, sum(1 + len(part) // 95 for part in message.value.split("\n")))
-        sheet.row_dimensions[r].height = min(409.0, size * 1.4 * lines + 4)
+        sheet.row_dimensions[r].height = min(409.0, line * _lines(message.value,
+                                                                  widths["E"]) + 4)
     sheet.freeze_panes = "A5"
     sheet.print_title_rows = "4:4"
     sheet.print_area = f"A1:E{max(4, 4 + len(problems))}"
@@ -489,6 +494,13 @@ def _list_sheet(book: Any, file: str, problems: Sequence[ProblemLike],
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.horizontalCentered = True
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a text wraps to in a column ``width`` characters wide (an estimate that errs
+    tall: a Thai or Latin character of TH Sarabun New is narrower than Excel's width unit)."""
+    per_line = max(10, int(width * 0.8))
+    return max(1, sum(1 + len(part) // per_line for part in text.split("\n")))
 
 
 def _put(sheet: Any, ref: str, text: str, font: Any) -> Any:
