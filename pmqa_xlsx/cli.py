@@ -300,7 +300,7 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                            f"{shown(problem.message)}")
             failed = failed or read.state == "rejected"
         if feedback_dir is not None:
-            _write_feedback(from_reads(with_problems, entries), feedback_dir)
+            _write_feedback(from_reads(with_problems, entries), feedback_dir, len(entries))
     if failed:
         raise SystemExit(1)
 
@@ -438,7 +438,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     for path in written:
         click.echo(f"wrote {_path(path)}")
     if job.feedback is not None:
-        _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback)
+        _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
+                        len(files))
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
@@ -454,8 +455,9 @@ def _feedback_dir(folder: Path, entries: list[InputFile], given: tuple[Path, ...
         raise click.UsageError(str(exc)) from exc
 
 
-def _write_feedback(returns: list[ReturnFeedback], folder: Path) -> None:
-    """Write the feedback copies and say what was written, and which returns got none."""
+def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int) -> None:
+    """Write the feedback copies and say what was written, and which returns got none (of
+    ``read`` files: those without problems, and those that could not be copied)."""
     try:
         done = write_feedback(returns, folder)
     except OSError as exc:
@@ -464,6 +466,10 @@ def _write_feedback(returns: list[ReturnFeedback], folder: Path) -> None:
             f"cannot write the feedback copies to {_path(folder)}: {exc}").text()) from exc
     click.echo(Words(f"เขียนสำเนาผลการตรวจ {len(done.written):,} ไฟล์ไปที่ {_path(folder)}",
                      f"wrote {len(done.written):,} feedback copies to {_path(folder)}").text())
+    clean = read - len(returns)
+    if clean:
+        click.echo("  " + Words(f"{clean:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
+                                f"{clean:,} files have no problems, so no copy").text())
     for name, reason in done.skipped:
         click.echo(f"  {shown(name)}: {shown(reason.text())}")
 

@@ -377,6 +377,7 @@ def test_merge_feedback(form: tuple[Path, CellMap], tmp_path: Path) -> None:
     written = sorted(p.name for p in out.iterdir())
     assert written == [f"{CODE} (2).xlsx", f"{CODE}.xlsx"]  # a/03001 and b/03001, not again
     assert "เขียนสำเนาผลการตรวจ 2 ไฟล์" in result.output
+    assert "1 ไฟล์ไม่มีปัญหา" in result.output  # again.xlsx, counted
     assert "notes.xlsx: ไม่ได้ทำสำเนาผลการตรวจ" in result.output
     lists = {}
     for path in out.iterdir():
@@ -461,3 +462,30 @@ def test_layouts_may_not_use_the_reserved_name() -> None:
     sheet = build_cellmap(load_layout()).sheets[1].name
     with pytest.raises(LayoutError, match="reserved for the list of problems"):
         parse_layout(text.replace(f"sheet: {sheet}", f"sheet: {FEEDBACK_SHEET}", 1))
+
+
+def test_a_text_box_among_the_notes_is_still_drawn_over_the_form(
+        form: tuple[Path, CellMap], tmp_path: Path) -> None:
+    """The notes' legacy drawing is not a shape over the form; a text box added to that same
+    drawing is (``drawing-over-form``), as in any return."""
+    blank, cellmap = form
+    good = tmp_path / "in" / "good.xlsx"
+    good.parent.mkdir()
+    fill(cellmap, blank, good, agency_code=CODE)
+    entry = InputFile.of(good)
+    copy = write_feedback([ReturnFeedback(entry, tuple(_everywhere(cellmap, entry.name)),
+                                          cellmap)], tmp_path / "out").written[0][1]
+    box = (b'<v:shape id="box" type="#_x0000_t202" style="position:absolute"><x:ClientData '
+           b'ObjectType="Text"><x:Row>4</x:Row><x:Column>5</x:Column></x:ClientData>'
+           b"</v:shape></xml>")
+    boxed = tmp_path / "boxed.xlsx"
+    with zipfile.ZipFile(copy) as src, zipfile.ZipFile(boxed, "w") as dst:
+        drawings = [n for n in src.namelist() if n.endswith(".vml")]
+        assert drawings  # the notes' drawing, one per sheet with notes
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == drawings[0]:
+                data = data.replace(b"</xml>", box)
+            dst.writestr(info, data)
+    assert "drawing-over-form" not in set(read_return(copy).problems["code"])
+    assert "drawing-over-form" in set(read_return(boxed).problems["code"])
