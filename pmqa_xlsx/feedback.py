@@ -29,12 +29,13 @@ from __future__ import annotations
 import io
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import PmqaError
 from .inputs import InputFile, path_text
@@ -48,6 +49,11 @@ from .layout import (
 from .numfmt import format_kind, render
 from .outputs import atomic_write
 from .words import Words
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .cellmap import CellMap
 
 #: Codes fixed in place: the form's number format is put back (and a number it showed as
 #: something else removed), the value as shown quoted in the note.
@@ -99,7 +105,7 @@ class ReturnFeedback:
 
     entry: InputFile
     problems: tuple[ProblemLike, ...]
-    cellmap: Any = None
+    cellmap: CellMap | _LazyCellmap | None = None
 
 
 @dataclass(slots=True)
@@ -164,7 +170,7 @@ def from_reads(reads: Iterable[Any], entries: Sequence[InputFile]) -> list[Retur
     return out
 
 
-def from_consolidated(problems: Any, entries: Sequence[InputFile],
+def from_consolidated(problems: pd.DataFrame, entries: Sequence[InputFile],
                       layouts: Sequence[Layout] | None = None) -> list[ReturnFeedback]:
     """The returns with problems in a merge's problems frame (merge-level ones, such as
     ``duplicate``, included), in the order of ``entries``; each one's cell map is found again
@@ -223,7 +229,11 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     import openpyxl
 
     source = item.entry.path
-    book = openpyxl.load_workbook(source, rich_text=False)
+    with warnings.catch_warnings():
+        # openpyxl warns of what it drops (an x14 validation, an unknown extension): the
+        # form's validations are classic ones (inline lists), which it keeps
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(source, rich_text=False)
     cellmap = item.cellmap.resolve(book) if isinstance(item.cellmap, _LazyCellmap) \
         else item.cellmap
     _undo_previous(book)
@@ -461,7 +471,8 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
         r = 4 + n
         where, ref = _text(problem.sheet), _text(problem.cell)
         severity = _text(problem.severity) or "error"
-        _put(sheet, f"A{r}", str(n), plain)
+        number = sheet.cell(r, 1, n)  # a number: as text, Excel would flag it
+        number.font = plain
         _put(sheet, f"B{r}", where or "-", plain)
         shown = _put(sheet, f"C{r}", ref or "-", plain)
         if where is not None and where in book.sheetnames and where != META_SHEET:
@@ -633,7 +644,7 @@ class _LazyCellmap:
     def __init__(self, layouts: Sequence[Layout] | None) -> None:
         self.layouts = layouts
 
-    def resolve(self, book: Any) -> Any:
+    def resolve(self, book: Any) -> CellMap | None:
         from .read.identify import layout_set
         from .read.plan import plan_for
 
