@@ -489,3 +489,31 @@ def test_a_text_box_among_the_notes_is_still_drawn_over_the_form(
             dst.writestr(info, data)
     assert "drawing-over-form" not in set(read_return(copy).problems["code"])
     assert "drawing-over-form" in set(read_return(boxed).problems["code"])
+
+
+def test_cells_outside_the_form_are_marked_and_their_marks_stay_harmless(
+        form: tuple[Path, CellMap], tmp_path: Path) -> None:
+    """A value beside the form and one far beyond it are marked; once the agency deletes
+    them, the marked (filled, annotated) empty cells are no problem. A file name that is not
+    UTF-8 is kept, byte for byte, for its copy."""
+    blank, cellmap = form
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.fsdecode(b"\xff" + CODE.encode() + b".xlsx")
+    path = folder / name
+    fill(cellmap, blank, path, agency_code=CODE)
+    sheet = cellmap.sheets[1].name
+    book = openpyxl.load_workbook(path)
+    book[sheet]["H3"], book[sheet]["CZ6000"] = "stray", "far"
+    book.save(path)
+    assert {(c, code) for _, c, code in _problems(path)} == {
+        ("H3", "stray-value"), ("CZ6000", "far-cell"), ("<NA>", "bad-file-name")}
+    result = _check(str(folder), "--feedback", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output  # far-cell is an error
+    copy = tmp_path / "out" / name
+    assert os.fsencode(copy.name) == b"\xff" + CODE.encode() + b".xlsx"
+    book = openpyxl.load_workbook(copy)
+    assert set(_marked(book)) == {(sheet, "H3"), (sheet, "CZ6000")}
+    book[sheet]["H3"], book[sheet]["CZ6000"] = None, None
+    book.save(tmp_path / "fixed.xlsx")
+    assert _problems(tmp_path / "fixed.xlsx") == set()
