@@ -439,7 +439,7 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         click.echo(f"wrote {_path(path)}")
     if job.feedback is not None:
         _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
-                        len(files))
+                        len(files), job.jobs)
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
@@ -455,11 +455,12 @@ def _feedback_dir(folder: Path, entries: list[InputFile], given: tuple[Path, ...
         raise click.UsageError(str(exc)) from exc
 
 
-def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int) -> None:
+def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
+                    jobs: int | None = 1) -> None:
     """Write the feedback copies and say what was written, and which returns got none (of
     ``read`` files: those without problems, and those that could not be copied)."""
     try:
-        done = write_feedback(returns, folder)
+        done = write_feedback(returns, folder, jobs=jobs)
     except OSError as exc:
         raise click.ClickException(Words(
             f"เขียนสำเนาผลการตรวจไปที่ {_path(folder)} ไม่ได้: {exc}",

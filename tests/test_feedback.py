@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -29,6 +31,7 @@ from pmqa_xlsx.feedback import (
     NOTE_AUTHOR,
     WARNING_FILL,
     ReturnFeedback,
+    from_consolidated,
     write_feedback,
 )
 from pmqa_xlsx.inputs import InputFile
@@ -517,3 +520,30 @@ def test_cells_outside_the_form_are_marked_and_their_marks_stay_harmless(
     book[sheet]["H3"], book[sheet]["CZ6000"] = None, None
     book.save(tmp_path / "fixed.xlsx")
     assert _problems(tmp_path / "fixed.xlsx") == set()
+
+
+def test_copies_written_in_processes_are_the_same(form: tuple[Path, CellMap],
+                                                   tmp_path: Path) -> None:
+    """write_feedback(jobs=2) writes in worker processes (from a merge's frame, whose cell
+    maps are found again in the workers) the same copies as in one process."""
+    mistakes = _mistakes(form, tmp_path / "in")
+    entries = [InputFile.of(mistakes.path)]
+    for n in range(1, 16):
+        copy = tmp_path / "in" / f"{n:02d}.xlsx"
+        shutil.copyfile(mistakes.path, copy)
+        entries.append(InputFile.of(copy))
+    problems = read_return(mistakes.path).problems
+    frame = pd.concat([problems.assign(file=e.name) for e in entries])
+    returns = from_consolidated(frame, entries)
+    one = write_feedback(returns, tmp_path / "one", jobs=1)
+    two = write_feedback(returns, tmp_path / "two", jobs=2)
+    assert [p.name for _, p in one.written] == [p.name for _, p in two.written]
+    assert len(one.written) == 16 and one.skipped == two.skipped == []
+    for (_, a), (_, b) in zip(one.written, two.written, strict=True):
+        first, second = openpyxl.load_workbook(a), openpyxl.load_workbook(b)
+        assert _marked(first) == _marked(second)
+        assert [tuple(r) for r in first[FEEDBACK_SHEET].iter_rows(values_only=True)] == \
+            [tuple(r) for r in second[FEEDBACK_SHEET].iter_rows(values_only=True)]
+    fixed = openpyxl.load_workbook(two.written[0][1])[mistakes.percent.sheet][
+        mistakes.percent.ref]
+    assert fixed.number_format == "General" and fixed.value is None  # the cell map was found
