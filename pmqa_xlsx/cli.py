@@ -471,8 +471,11 @@ def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
     if clean:
         click.echo("  " + Words(f"{clean:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
                                 f"{clean:,} files have no problems, so no copy").text())
-    for name, reason in done.skipped:
+    for name, reason in done.skipped[:_LISTED]:
         click.echo(f"  {shown(name)}: {shown(reason.text())}")
+    if len(done.skipped) > _LISTED:
+        click.echo("  " + Words(f"... และอีก {len(done.skipped) - _LISTED:,} ไฟล์",
+                                f"... and {len(done.skipped) - _LISTED:,} more").text())
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}

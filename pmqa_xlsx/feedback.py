@@ -201,11 +201,10 @@ def write_feedback(returns: Sequence[ReturnFeedback], directory: str | os.PathLi
         refused = next((p for p in item.problems if _text(p.code) in NOT_OPENED), None)
         if refused is not None:
             result.skipped.append((item.entry.name, Words(
-                f"ไม่ได้ทำสำเนาผลการตรวจ เพราะเปิดไฟล์นี้เป็นสมุดงานไม่ได้ ({_text(refused.code)}): "
-                "ให้หน่วยงานกรอกสมุดงานที่กระทรวงส่งให้แล้วส่งไฟล์นั้นมาใหม่",
-                f"no feedback copy: the file could not be opened as a workbook "
-                f"({_text(refused.code)}); the agency should fill in the workbook the ministry "
-                "sent and send that file")))
+                f"ไม่ได้ทำสำเนาผลการตรวจ เพราะไม่ได้เปิดไฟล์นี้เป็นแบบฟอร์ม ({_text(refused.code)}): "
+                "ทำตามวิธีแก้ในข้อความของปัญหานี้",
+                f"no feedback copy, since the file was not opened as a workbook "
+                f"({_text(refused.code)}): do what that problem's message says")))
         else:
             todo.append((item, folder / _unique_name(item.entry.path.name, used)))
     if not todo:
@@ -232,8 +231,9 @@ def _write_one(job: tuple[ReturnFeedback, Path]) -> Words | None:
         data = feedback_bytes(item)
     except Exception as exc:  # noqa: BLE001 - one file must never stop the others
         return Words(
-            f"ไม่ได้ทำสำเนาผลการตรวจ เพราะโปรแกรมเปิดหรือบันทึกไฟล์นี้ไม่ได้ ({type(exc).__name__}): "
-            "ให้หน่วยงานเปิดไฟล์ใน Excel บันทึกใหม่ แล้วส่งมาอีกครั้ง",
+            f"ไม่ได้ทำสำเนาผลการตรวจ เพราะโปรแกรมที่ทำสำเนาอ่านหรือบันทึกไฟล์นี้ไม่ได้ "
+            f"({type(exc).__name__}): ทำตามวิธีแก้ในข้อความของปัญหาของไฟล์นี้ หรือให้หน่วยงานเปิดไฟล์ใน "
+            "Excel บันทึกใหม่ แล้วส่งมาอีกครั้ง",
             f"no feedback copy: the file could not be opened or saved again "
             f"({type(exc).__name__}: {str(exc)[:200]}); the agency should open it in "
             "Excel, save it again and send it")
@@ -254,6 +254,8 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     cellmap = item.cellmap.resolve(book) if isinstance(item.cellmap, _LazyCellmap) \
         else item.cellmap
     _undo_previous(book)
+    uncovered = _uncover(book, source, [p for p in item.problems
+                                        if _text(p.code) == "covered-input"])
     inputs = {(c.sheet, c.ref): c for c in cellmap.inputs()} if cellmap is not None else {}
     font = (cellmap.layout.style.font, cellmap.layout.style.size) if cellmap is not None \
         else _FONT
@@ -269,6 +271,9 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
             continue
         if _text(problem.code) in FIXABLE:
             text = texts[id(problem)] = text + _fix_in_place(book, place, inputs.get(place))
+        elif _text(problem.code) == "covered-input" and place in uncovered:
+            text = texts[id(problem)] = text + (
+                "\nแก้ให้แล้ว: ยกเลิกการผสานช่องแล้ว ช่องนี้จึงแสดงค่าที่เคยถูกซ่อนไว้ ตรวจว่าถูกต้อง")
         notes.setdefault(place, []).append(text)
         if worst.get(place) != "error":
             worst[place] = _text(problem.severity) or "error"
@@ -324,6 +329,39 @@ def _fix_in_place(book: Any, place: tuple[str, str], cell: Any) -> str:
             else "พิมพ์ตัวเลขอีกครั้ง"
     return (f"\nแก้ให้แล้วบางส่วน: ช่องนี้เคยแสดง {shown} ได้ล้างค่าและคืนรูปแบบตัวเลขของแบบฟอร์มแล้ว "
             f"ให้{what}")
+
+
+def _uncover(book: Any, source: Path, problems: Sequence[ProblemLike]) -> set[tuple[str, str]]:
+    """Unmerge the merged cells that hide an input's value (``covered-input``), that value
+    shown again: openpyxl drops the values of covered cells on load, so they are read from the
+    file as stored. Returns the cells uncovered."""
+    import openpyxl
+    from openpyxl.cell.cell import MergedCell
+
+    wanted = [(s, c) for p in problems if (s := _text(p.sheet)) in book.sheetnames
+              and s != META_SHEET and (c := _text(p.cell)) is not None and _CELL.match(c)]
+    if not wanted:
+        return set()
+    stored = openpyxl.load_workbook(source, read_only=True)
+    try:
+        values = {(s, c): stored[s][c].value for s, c in wanted}
+    finally:
+        stored.close()
+    done = set()
+    for (name, ref), value in values.items():
+        sheet = book[name]
+        merged = next((r for r in sheet.merged_cells.ranges if ref in r), None)
+        if merged is None or not isinstance(value, str | int | float) or isinstance(value, bool):
+            continue
+        sheet.unmerge_cells(str(merged))
+        cell = sheet[ref]
+        if isinstance(cell, MergedCell):
+            continue
+        cell.value = _clean(value) if isinstance(value, str) else value
+        if isinstance(value, str):
+            cell.data_type = "s"  # the agency's text, never a formula
+        done.add((name, ref))
+    return done
 
 
 def _serial(value: Any, epoch: datetime) -> float | None:
