@@ -86,7 +86,12 @@ _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 class FeedbackRefused(PmqaError):
-    """The feedback folder would overwrite an input, or lies inside an input folder."""
+    """The feedback folder would overwrite an input, or lies inside an input folder. The
+    message is Thai; ``words`` holds it in Thai and English."""
+
+    def __init__(self, words: Words) -> None:
+        super().__init__(words.th)
+        self.words = words
 
 
 class ProblemLike(Protocol):
@@ -132,7 +137,7 @@ def check_feedback_dir(directory: str | os.PathLike[str], entries: Sequence[Inpu
         raise FeedbackRefused(Words(
             f"--feedback {shown}: เป็นไฟล์ ไม่ใช่โฟลเดอร์; ให้ระบุโฟลเดอร์สำหรับเก็บสำเนาผลการตรวจ",
             f"--feedback {shown}: is a file, not a folder; give a folder for the feedback "
-            "copies").th)
+            "copies"))
     resolved = _resolved(folder)
     for path in given:
         if not os.path.isdir(path):
@@ -145,7 +150,7 @@ def check_feedback_dir(directory: str | os.PathLike[str], entries: Sequence[Inpu
                 "ให้เลือกโฟลเดอร์อื่นที่อยู่นอกโฟลเดอร์ข้อมูลนำเข้า",
                 f"--feedback {shown}: is inside the input folder {path_text(path)} of this "
                 "command, so the next check or merge of it would read the copies as duplicate "
-                "returns: choose a folder outside the inputs").th)
+                "returns: choose a folder outside the inputs"))
     inputs = {_resolved(e.path) for e in entries}
     nodes = {n for e in entries if (n := _inode(e.path)) is not None}
     for entry in entries:
@@ -155,7 +160,7 @@ def check_feedback_dir(directory: str | os.PathLike[str], entries: Sequence[Inpu
                 f"--feedback {shown}: สำเนาของ {entry.name} จะเขียนทับไฟล์ข้อมูลนำเข้าเอง: "
                 "ให้เลือกโฟลเดอร์อื่น",
                 f"--feedback {shown}: the copy of {entry.name} would replace that input "
-                "itself: choose another folder").th)
+                "itself: choose another folder"))
     return folder
 
 
