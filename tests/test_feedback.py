@@ -332,7 +332,11 @@ def _form_facts(path: Path) -> dict[str, Any]:
             ws.sheet_state, ws.protection.sheet, ws.protection.password,
             sorted((str(v.sqref), v.type, v.formula1, v.formula2, v.prompt, v.error)
                    for v in ws.data_validations.dataValidation),
-            sorted((str(r.sqref), len(r.rules)) for r in ws.conditional_formatting),
+            sorted((str(cf.sqref), r.type, tuple(r.formula), r.priority,
+                    r.dxf.fill.bgColor.rgb if r.dxf is not None and r.dxf.fill else None,
+                    r.dxf.font.color.rgb if r.dxf is not None and r.dxf.font
+                    and r.dxf.font.color else None)
+                   for cf in ws.conditional_formatting for r in cf.rules),
             ws.print_title_rows, ws.print_area,
         )
     facts["meta"] = [tuple(r) for r in book[META_SHEET].iter_rows(values_only=True)]
@@ -359,6 +363,8 @@ def test_the_copy_keeps_the_form(tmp_path: Path) -> None:
     before, after = _form_facts(blank), _form_facts(copy)
     assert after == before
     assert before["lock"] and any(before["ignored"])
+    sheets = [v for v in before.values() if isinstance(v, tuple)]
+    assert all(any(v[i] for v in sheets) for i in (1, 2, 3, 4, 5))  # each fact is compared
     assert ("token", "t0k3n") in after["meta"]
     assert openpyxl.load_workbook(copy).calculation.fullCalcOnLoad
 
