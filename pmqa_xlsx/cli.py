@@ -23,10 +23,18 @@ import pandas as pd
 from . import __version__
 from .consolidate import STATES, check_files, collect_inputs, consolidate
 from .errors import PmqaError
+from .feedback import (
+    FeedbackRefused,
+    ReturnFeedback,
+    check_feedback_dir,
+    from_consolidated,
+    from_reads,
+    write_feedback,
+)
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .guards import Output, OutputRefused, merge_outputs
 from .identity import Manifest, load_manifest
-from .inputs import path_text
+from .inputs import InputFile, path_text
 from .layout import (
     DEFAULT_LAYOUT,
     Layout,
@@ -38,8 +46,10 @@ from .layout import (
 )
 from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
+from .read import ReadReturn
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
+from .words import Words
 
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -143,6 +153,14 @@ def _layouts_and_round(files: tuple[str, ...], dirs: tuple[Path, ...],
     except RoundError as exc:
         raise click.UsageError(str(exc)) from exc
     return (layouts if given else None), declared
+
+
+def _feedback_option(func: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--feedback", "feedback_dir", type=click.Path(path_type=Path),
+        help="Write, into this folder, a copy of each return with problems, every problem "
+             "cell marked with a note in Thai and a first sheet listing them, for the agency "
+             "to fix and send back. Not inside an input folder.")(func)
 
 
 @click.group()
@@ -272,10 +290,11 @@ def _compared(new: Layout, old: Layout, old_path: Path) -> str:
               type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The manifest.csv of the workbooks issued: a return without its agency's "
                    "token is an error.")
+@_feedback_option
 @_layout_options
 def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
-          layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
-          round_text: str | None) -> None:
+          feedback_dir: Path | None, layout_files: tuple[str, ...],
+          layout_dirs: tuple[Path, ...], round_text: str | None) -> None:
     """Check returned workbooks (files, or folders of them) and list each file's problems,
     located as sheet!cell.
 
@@ -288,10 +307,17 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
         manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
-    with _interruptible(lambda: "nothing was written"):
+    entries = collect_inputs(files)
+    if feedback_dir is not None:
+        _feedback_dir(feedback_dir, entries, files)
+    with _interruptible(lambda: "nothing was written" if feedback_dir is None else
+                        "the feedback copies written so far are whole; check again for all"):
         failed = False
-        for read in check_files(files, agencies, manifest=manifest, layouts=layouts,
+        with_problems: list[ReadReturn] = []
+        for read in check_files(entries, agencies, manifest=manifest, layouts=layouts,
                                 round=declared):
+            if feedback_dir is not None and read.problems:
+                with_problems.append(read)
             click.echo(f"{shown(read.file)}: {read.state}" + (
                 f" (agency {shown(read.agency_code)})" if read.agency_code else ""))
             for problem in read.problems:
@@ -299,6 +325,8 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                 click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
                            f"{shown(problem.message)}")
             failed = failed or read.state == "rejected"
+        if feedback_dir is not None:
+            _write_feedback(from_reads(with_problems, entries), feedback_dir, len(entries))
     if failed:
         raise SystemExit(1)
 
@@ -325,11 +353,13 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "cell, a choice not on the list...) as counted_with_errors, those cells "
                    "left out of the frames and listed; without it, any error rejects the "
                    "return. Errors about the file as a whole still reject it.")
+@_feedback_option
 @_layout_options
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
-          jobs: int | None, accept_errors: bool, layout_files: tuple[str, ...],
-          layout_dirs: tuple[Path, ...], round_text: str | None) -> None:
+          jobs: int | None, accept_errors: bool, feedback_dir: Path | None,
+          layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
+          round_text: str | None) -> None:
     """Merge returned workbooks (files or folders) of one round into one consolidated
     dataset.
 
@@ -354,7 +384,8 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     except PmqaError as exc:
         raise click.ClickException(str(exc)) from exc
     written: list[Path] = []
-    job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors)
+    job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
+                    feedback_dir)
     with _interruptible(lambda: "the outputs were written; merge again to see the summary"
                         if written else "the outputs were not written: the previous ones are "
                         "as they were, and no temporary file is left"):
@@ -375,6 +406,7 @@ class _MergeJob:
     round: Round | None
     jobs: int | None
     accept_errors: bool = False
+    feedback: Path | None = None
 
 
 def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path | None,
@@ -394,6 +426,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
     files = [e for e in entries if e not in own]
+    if job.feedback is not None:
+        _feedback_dir(job.feedback, files, job.inputs)
     try:
         with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
                                show_pos=True) as bar:
@@ -429,10 +463,45 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             click.echo(f"  ... and {len(refused) - _LISTED} more")
     for path in written:
         click.echo(f"wrote {_path(path)}")
+    if job.feedback is not None:
+        _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
+                        len(files), job.jobs)
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
 _LISTED = 20  # files not counted that merge lists on the terminal
+
+
+def _feedback_dir(folder: Path, entries: list[InputFile], given: tuple[Path, ...]) -> None:
+    """Refuse a feedback folder that would replace an input or lies in an input folder
+    (usage error, exit 2), before anything is read."""
+    try:
+        check_feedback_dir(folder, entries, given)
+    except FeedbackRefused as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
+                    jobs: int | None = 1) -> None:
+    """Write the feedback copies and say what was written, and which returns got none (of
+    ``read`` files: those without problems, and those that could not be copied)."""
+    try:
+        done = write_feedback(returns, folder, jobs=jobs)
+    except OSError as exc:
+        raise click.ClickException(Words(
+            f"เขียนสำเนาผลการตรวจไปที่ {_path(folder)} ไม่ได้: {exc}",
+            f"cannot write the feedback copies to {_path(folder)}: {exc}").text()) from exc
+    click.echo(Words(f"เขียนสำเนาผลการตรวจ {len(done.written):,} ไฟล์ไปที่ {_path(folder)}",
+                     f"wrote {len(done.written):,} feedback copies to {_path(folder)}").text())
+    clean = read - len(returns)
+    if clean:
+        click.echo("  " + Words(f"{clean:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
+                                f"{clean:,} files have no problems, so no copy").text())
+    for name, reason in done.skipped[:_LISTED]:
+        click.echo(f"  {shown(name)}: {shown(reason.text())}")
+    if len(done.skipped) > _LISTED:
+        click.echo("  " + Words(f"... และอีก {len(done.skipped) - _LISTED:,} ไฟล์",
+                                f"... and {len(done.skipped) - _LISTED:,} more").text())
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}
