@@ -7,7 +7,6 @@ stable key (part, item id, field id), its sheet and address, its kind and its va
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,6 +16,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from . import checks as check_fns
 from . import rules as rule_fns
+from . import textmetrics
 from .checks import Instance
 from .layout import (
     ChecklistSheet,
@@ -24,9 +24,11 @@ from .layout import (
     Layout,
     NumberRule,
     Row,
+    Style,
     TableRule,
     grid_field_id,
 )
+from .styles import font_of
 
 InputKind = Literal["identity", "status", "text", "number", "direction"]
 LabelStyle = Literal[
@@ -42,11 +44,15 @@ META_KEYS = (
     "generator", "generator_version", "generated_at", "token",
 )
 
-_LINE_HEIGHT = 21.0  # points per line of 16 pt TH Sarabun New
-DEFAULT_ROW_HEIGHT = _LINE_HEIGHT + 4
 #: Excel's tallest row, in points ("Excel specifications and limits": row height 409 points).
 MAX_ROW_HEIGHT = 409.0
-_INPUT_LINES = 2  # minimum height of a text blank, in lines
+#: Lines a grid's cell holds (short answers: a name, a need), at most the layout's default.
+_GRID_LINES = 2
+#: Lines an indicator row holds (its name may wrap once).
+_INDICATOR_LINES = 2
+#: Room for a dropdown's arrow beside the longest choice, in pixels (LibreOffice draws it in
+#: the cell).
+DROPDOWN_ARROW_PX = 20.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +121,7 @@ class SheetPlan:
     inputs: tuple[InputCell, ...]
     formulas: tuple[FormulaCell, ...]
     heights: dict[int, float] = field(default_factory=dict)
+    default_height: float = 34.5  # the height of rows not in ``heights``: one line
     freeze_rows: int = 0
     repeat_rows: tuple[int, int] | None = None
     landscape: bool = False
@@ -280,6 +287,7 @@ class _Builder:
 
     name: str
     widths: tuple[float, ...]
+    style: Style
     labels: list[Label] = field(default_factory=list)
     inputs: list[InputCell] = field(default_factory=list)
     formulas: list[FormulaCell] = field(default_factory=list)
@@ -291,9 +299,26 @@ class _Builder:
                                  last_row=last_row, last_col=last_col))
 
     def full_row(self, row: int, text: str, style: LabelStyle) -> None:
-        """Text across the whole sheet width, tall enough for its wrapped lines."""
+        """Text across the whole sheet width (``plan`` makes it tall enough)."""
         self.label(row, 0, text, style, last_col=len(self.widths) - 1)
-        self.heights[row] = _height(text, sum(self.widths))
+
+    @property
+    def default_height(self) -> float:
+        return textmetrics.lines_height(1, self.style.size)
+
+    def lines(self, count: float) -> float:
+        """The height of a row that holds ``count`` lines of the layout's font."""
+        return textmetrics.lines_height(count, self.style.size)
+
+    def need(self, row: int, height: float) -> None:
+        """Make ``row`` at least ``height`` points tall."""
+        self.heights[row] = max(self.heights.get(row, self.default_height), height)
+
+    def fit(self, text: str, first_col: int, last_col: int, style: str) -> float:
+        """The height that shows all of ``text`` in format ``style`` over these columns."""
+        size, bold = font_of(style, self.style)
+        return textmetrics.fit_height(text, self.widths[first_col:last_col + 1], size,
+                                      self.style.size, bold=bold)
 
     def formula(
         self, row: int, col: int, kind: FormulaKind, item_id: str, text: str
@@ -305,9 +330,27 @@ class _Builder:
 
     def plan(self, kind: Literal["instructions", "checklist", "indicators"],
              **extra: object) -> SheetPlan:
+        """The sheet, every row tall enough for all of its text: each label's (measured in
+        its own font over its columns; a label merged over rows spreads over them) and each
+        dropdown's longest choice."""
+        spans = []
+        for lb in self.labels:
+            last_col = lb.last_col if lb.last_col is not None else lb.col
+            height = self.fit(lb.text, lb.col, last_col, lb.style)
+            if lb.last_row is None or lb.last_row == lb.row:
+                self.need(lb.row, height)
+            else:
+                spans.append((lb.row, lb.last_row, height))
+        for cell in self.inputs:
+            if cell.choices:
+                self.need(cell.row, max(self.fit(c, cell.col, cell.col, "input")
+                                        for c in cell.choices))
+        for first, last, height in spans:
+            _spread(self.heights, first, last, height, self.default_height)
         return SheetPlan(name=self.name, kind=kind, widths=self.widths,
                          labels=tuple(self.labels), inputs=tuple(self.inputs),
                          formulas=tuple(self.formulas), heights=self.heights,
+                         default_height=self.default_height,
                          **extra)  # type: ignore[arg-type]
 
 
@@ -321,7 +364,7 @@ def _plan_instructions(
     reasons: list[Reason], lists: list[CheckList],
 ) -> SheetPlan:
     ins = layout.instructions
-    sheet = _Builder(ins.sheet, (34.0, 80.0))
+    sheet = _Builder(ins.sheet, (34.0, 80.0), layout.style)
     row = 0
     for text, style in ((layout.form.title, "title"), (ins.title, "heading"),
                         *((f"{i}. {line}", "text") for i, line in enumerate(ins.lines, 1)),
@@ -347,7 +390,7 @@ def _plan_instructions(
             sheet=sheet.name, row=row, col=1, kind="identity", part="identity",
             item_id="identity", field_id=fld.id, label=fld.label, prompt=fld.prompt,
         ))
-        sheet.heights[row] = _LINE_HEIGHT + 6
+        sheet.need(row, sheet.default_height + 6)
         row += 1
     row += 1
     expected = [*sheet.inputs, *expected_inputs(plans)]
@@ -393,8 +436,7 @@ def _plan_check_lists(layout: Layout, sheet: _Builder, row: int, plans: list[She
         refs = "&".join(f"{quote_sheetname(r.cell.sheet)}!{r.cell.ref}" for r in group)
         made = sheet.formula(row, 1, "check_list", section, "=" + refs)
         possible = sum(len(r.instances) for r in group)
-        sheet.heights[row] = max(_height(text, sheet.widths[0]),
-                                 _LINE_HEIGHT * max(2, min(possible, _LIST_LINES)) + 4)
+        sheet.need(row, sheet.lines(max(2, min(possible, _LIST_LINES))))
         lists.append(CheckList(cell=made, section=section, sheet=group[0].cell.sheet,
                                reasons=tuple(group)))
         row += 1
@@ -446,8 +488,9 @@ def status_ranges(plans: Iterable[SheetPlan]) -> list[str]:
 
 def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]) -> SheetPlan:
     checks = layout.checks
-    out = _Builder(sheet.sheet, (8.0, 44.0, 24.0, 34.0, 52.0, *((30.0,) if checks else ())))
-    widths = out.widths
+    status_width = status_column_width(layout)
+    out = _Builder(sheet.sheet, (8.0, 44.0, status_width, 34.0, 52.0,
+                                 *((30.0,) if checks else ())), layout.style)
     id_col, topic_col, status_col, label_col, input_col, reason_col = range(6)
     cols = sheet.columns
     choices = layout.status_labels()
@@ -459,12 +502,10 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
     out.label(header, label_col, cols.details, "header", last_col=input_col)
     if checks:
         out.label(header, reason_col, checks.column, "header")
-    out.heights[header] = _LINE_HEIGHT * 2
     row = header + 1
     for section in sheet.sections:
         out.label(row, id_col, section.id, "id")
         out.label(row, topic_col, section.title, "section", last_col=input_col)
-        out.heights[row] = _height(section.title, sum(widths[1:]))
         row += 1
         for item in section.items:
             first = row
@@ -477,10 +518,9 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
                 )
                 out.inputs.append(status)
                 blanks_at = len(out.inputs)
-                for text, field_id, full_label, prompt in lines:
+                for text, field_id, full_label, prompt, box in lines:
                     if field_id is None:
                         out.label(row, label_col, text, "text", last_col=input_col)
-                        out.heights[row] = _height(text, widths[label_col] + widths[input_col])
                     else:
                         out.label(row, label_col, text, "label")
                         out.inputs.append(InputCell(
@@ -488,11 +528,10 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
                             item_id=paper_row.id, field_id=field_id, label=full_label,
                             prompt=prompt,
                         ))
-                        out.heights[row] = max(_height(text, widths[label_col]),
-                                               _LINE_HEIGHT * _INPUT_LINES)
+                        out.need(row, out.lines(box or layout.style.input_lines))
                     row += 1
                 if not lines:
-                    out.heights[row] = _LINE_HEIGHT * _INPUT_LINES
+                    out.need(row, out.lines(min(_GRID_LINES, layout.style.input_lines)))
                     row += 1
                 if checks:
                     _reasons(out, reason_col, section.id, reasons, check_fns.checklist_instances(
@@ -501,7 +540,6 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
             span = last if last > first else None
             out.label(first, id_col, item.id, "id", last_row=span)
             out.label(first, topic_col, item.topic, "topic", last_row=span)
-            _spread(out.heights, first, last, _height(item.topic, widths[topic_col]))
     return out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
                     landscape=True)
 
@@ -518,16 +556,18 @@ def _reasons(out: _Builder, col: int, section: str, reasons: list[Reason],
         reasons.append(Reason(cell=made, instances=tuple(group), section=section))
 
 
-def _spread(heights: dict[int, float], first: int, last: int, needed: float) -> None:
+def _spread(heights: dict[int, float], first: int, last: int, needed: float,
+            default: float) -> None:
     """Make rows ``first`` to ``last`` together at least ``needed`` points tall (a topic
     merged over them), from the last row up, none past MAX_ROW_HEIGHT while another has
-    room; what no row has room for goes on the last (the layout check refuses it)."""
+    room; what no row has room for goes on the last (the layout check refuses it). A row
+    not in ``heights`` is ``default`` tall."""
     rows = range(first, last + 1)
-    missing = needed - sum(heights.get(r, DEFAULT_ROW_HEIGHT) for r in rows)
+    missing = needed - sum(heights.get(r, default) for r in rows)
     for r in reversed(rows):
         if missing <= 0:
             return
-        have = heights.get(r, DEFAULT_ROW_HEIGHT)
+        have = heights.get(r, default)
         grow = min(missing, max(0.0, MAX_ROW_HEIGHT - have))
         heights[r] = have + grow
         missing -= grow
@@ -535,19 +575,21 @@ def _spread(heights: dict[int, float], first: int, last: int, needed: float) -> 
         heights[last] += missing
 
 
-def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str, str | None]]:
-    """(shown text, field id or None for fixed text, full label, prompt) for each line."""
+def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str, str | None, int | None]]:
+    """(shown text, field id or None for fixed text, full label, prompt, lines of its box or
+    None for the layout's default) for each line."""
     if row.text:
-        yield row.text, None, row.text, None
+        yield row.text, None, row.text, None, None
     for blank in row.blanks:
-        yield blank.label, blank.id, blank.label, blank.prompt
+        yield blank.label, blank.id, blank.label, blank.prompt, blank.lines
     if row.grid:
         for line in row.grid.rows:
             for j, col in enumerate(row.grid.columns):
                 shown = f"· {line.label} {col.label}" if j == 0 else f"      {col.label}"
-                yield shown, grid_field_id(line, col), f"{line.label} {col.label}", None
+                yield (shown, grid_field_id(line, col), f"{line.label} {col.label}", None,
+                       _GRID_LINES)
     if row.after:
-        yield row.after, None, row.after, None
+        yield row.after, None, row.after, None, None
 
 
 def _status_label(topic: str, row: Row) -> str:
@@ -573,7 +615,7 @@ def _plan_indicators(
     if checks:
         spec.append(("reason", 30.0))
     col_of = {key: i for i, (key, _) in enumerate(spec)}
-    out = _Builder(sheet.sheet, tuple(w for _, w in spec))
+    out = _Builder(sheet.sheet, tuple(w for _, w in spec), layout.style)
     rows_out: list[IndicatorRow] = []
     breaks: list[int] = []
     out.full_row(0, layout.form.title, "title")
@@ -610,8 +652,6 @@ def _plan_indicators(
                   last_col=last_result if last_result > first_result else None)
         for fld, year in zip(result_fields, years, strict=True):
             out.label(bottom, col_of[fld], str(year), "header")
-        out.heights[top] = _LINE_HEIGHT * 1.2
-        out.heights[bottom] = _LINE_HEIGHT * 2.2
         row = bottom + 1
         rule = rules.for_table(table.id)
         for n in range(1, table.rows + 1):
@@ -648,7 +688,7 @@ def _plan_indicators(
             if checks:
                 _reasons(out, col_of["reason"], table.id, reasons,
                          check_fns.indicator_instances(checks, cells, target_result))
-            out.heights[row] = _LINE_HEIGHT * 1.6
+            out.need(row, out.lines(_INDICATOR_LINES))
             row += 1
     plan = out.plan("indicators", freeze_rows=2, repeat_rows=(0, 1), landscape=True,
                     page_breaks=tuple(breaks))
@@ -685,13 +725,9 @@ def runs(cells: Iterable[InputCell]) -> list[str]:
     return ranges
 
 
-def _visible_length(text: str) -> int:
-    """Characters that take width: Thai vowel and tone marks above/below do not."""
-    return sum(1 for ch in text if unicodedata.category(ch) != "Mn")
-
-
-def _height(text: str, width: float) -> float:
-    """Row height in points for ``text`` wrapped in ``width`` character units."""
-    per_line = max(int(width * 1.15), 1)
-    lines = sum(max(1, -(-_visible_length(part) // per_line)) for part in text.split("\n"))
-    return _LINE_HEIGHT * lines + 4
+def status_column_width(layout: Layout) -> float:
+    """The status column's width, in characters: the longest status on one line, measured
+    in the layout's font, with room for the dropdown's arrow."""
+    longest = max(textmetrics.text_width(c.label, layout.style.size)
+                  for c in layout.statuses)
+    return textmetrics.chars_for(longest + DROPDOWN_ARROW_PX, layout.style.size)
