@@ -7,8 +7,9 @@ stable key (part, item id, field id), its sheet and address, its kind and its va
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -503,11 +504,12 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
     if checks:
         out.label(header, reason_col, checks.column, "header")
     row = header + 1
+    units: list[tuple[int, int]] = []  # each item's rows (with its section's title above)
     for section in sheet.sections:
         out.label(row, id_col, section.id, "id")
         out.label(row, topic_col, section.title, "section", last_col=input_col)
         row += 1
-        for item in section.items:
+        for n, item in enumerate(section.items):
             first = row
             for paper_row in item.rows:
                 lines = list(_row_lines(paper_row))
@@ -540,8 +542,10 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
             span = last if last > first else None
             out.label(first, id_col, item.id, "id", last_row=span)
             out.label(first, topic_col, item.topic, "topic", last_row=span)
-    return out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
+            units.append((first - 1 if n == 0 else first, last))
+    plan = out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
                     landscape=True)
+    return replace(plan, page_breaks=keep_together(plan, units, layout.style.size))
 
 
 def _reasons(out: _Builder, col: int, section: str, reasons: list[Reason],
@@ -723,6 +727,51 @@ def runs(cells: Iterable[InputCell]) -> list[str]:
             if r is not None:
                 start = prev = r
     return ranges
+
+
+#: A4 (ISO 216) in points, and the margins the generator prints with, in inches.
+A4_POINTS = (841.89, 595.28)
+PRINT_MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.7}
+#: How full a page is filled before a break: room for the applications' own rounding.
+PAGE_FILL = 0.95
+
+
+def print_scale(plan: SheetPlan, default_size: float) -> float:
+    """The scale the sheet prints at, fitted to the page's width (whole percents, at most
+    100%, as Excel's "fit to 1 page wide" does)."""
+    wide, high = A4_POINTS if plan.landscape else A4_POINTS[::-1]
+    room = wide - 72 * (PRINT_MARGINS["left"] + PRINT_MARGINS["right"])
+    sheet = sum(textmetrics.column_pixels(w, default_size) for w in plan.widths)
+    return min(100, math.floor(100 * room / (sheet / textmetrics.PX_PER_PT))) / 100
+
+
+def page_height(plan: SheetPlan, default_size: float, fill: float = PAGE_FILL) -> float:
+    """How much of the sheet's height a printed page holds, in the sheet's points (the
+    repeated rows included), filled to ``fill``."""
+    wide, high = A4_POINTS if plan.landscape else A4_POINTS[::-1]
+    room = high - 72 * (PRINT_MARGINS["top"] + PRINT_MARGINS["bottom"])
+    return room * fill / print_scale(plan, default_size)
+
+
+def keep_together(plan: SheetPlan, units: list[tuple[int, int]],
+                  default_size: float) -> tuple[int, ...]:
+    """Page breaks (the first row of each new page) so that no unit of rows (an item, whose
+    topic is merged over its rows: a merged cell split by a page is cut off on paper) runs
+    over a page's end, when it fits on a page at all."""
+    def tall(first: int, last: int) -> float:
+        return sum(plan.heights.get(r, plan.default_height) for r in range(first, last + 1))
+
+    page = page_height(plan, default_size)
+    repeated = tall(*plan.repeat_rows) if plan.repeat_rows else 0.0
+    breaks: list[int] = []
+    used = tall(0, units[0][0] - 1) if units else 0.0
+    for first, last in units:
+        height = tall(first, last)
+        if used + height > page and used > repeated:
+            breaks.append(first)
+            used = repeated
+        used += height
+    return tuple(breaks)
 
 
 def status_column_width(layout: Layout) -> float:

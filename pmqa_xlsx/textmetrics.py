@@ -8,7 +8,10 @@ same metrics) and the spreadsheet units it is laid out in:
   width in pixels (ECMA-376 Part 1, 18.3.1.13 ``col/@width``). xlsxwriter stores
   ``width + 5/7`` for a width set in characters (its Calibri 11 padding of 5 pixels); Excel and
   LibreOffice then give the column ``stored width × digit width`` pixels (LibreOffice 7.4
-  measured: 11.6 px a character at 16 pt). The text has that less ``CELL_PADDING_PX`` a side.
+  measured: 11.6 px a character at 16 pt). The text has that less ``CELL_PADDING_PX`` a side
+  and less ``FIT_SLACK_EM``: a line that fills its cell to within that is taken to wrap
+  (LibreOffice wrapped a line measured 1 px narrower than this room without it; its own
+  margins and rounding are not known exactly).
 - Pixels at 96 dpi: a point is 4/3 of a pixel; row heights are whole pixels (0.75 pt).
 - A line is the font's Windows line height (``usWinAscent + usWinDescent``: 1.957 em, what
   Excel draws with; LibreOffice takes the typographic metrics, 1.655 em, so it needs less),
@@ -35,6 +38,8 @@ PX_PER_PT = 96 / 72
 #: Room between a cell's border and its text, each side, in pixels (ECMA-376: 2 of margin
 #: padding and 1 for the grid line; one more for safety).
 CELL_PADDING_PX = 3.0
+#: What a line may not come closer to the cell's edge than, in em (see the module's notes).
+FIT_SLACK_EM = 1.0
 #: Room above and below a cell's lines, together, in pixels.
 ROW_PADDING_PX = 4
 #: What a line broken inside a run with no spaces may leave empty at its end, in em.
@@ -82,7 +87,9 @@ def column_pixels(width: float, default_size: float) -> float:
 
 
 def text_room(widths: tuple[float, ...] | list[float], default_size: float) -> float:
-    """The width text has in a cell (merged over columns ``widths``), in pixels."""
+    """The width text has in a cell (merged over columns ``widths``), in pixels, at the
+    default size (text of another size keeps the same room less its own slack: see
+    ``count_lines``)."""
     return sum(column_pixels(w, default_size) for w in widths) - 2 * CELL_PADDING_PX
 
 
@@ -110,7 +117,7 @@ def count_lines(text: str, room: float, size: float, *, bold: bool = False) -> i
     broken inside, each such line counted ``BREAK_MARGIN_EM`` short."""
     scale = size * PX_PER_PT / fontmetrics.UNITS_PER_EM
     margin = BREAK_MARGIN_EM * fontmetrics.UNITS_PER_EM * scale
-    room = max(room, 1.0)
+    room = max(room - FIT_SLACK_EM * fontmetrics.UNITS_PER_EM * scale, 1.0)
     total = 0
     for paragraph in text.split("\n"):
         lines, used = 1, 0.0
@@ -147,10 +154,11 @@ def fit_height(text: str, widths: tuple[float, ...] | list[float], size: float,
 
 
 def chars_for(pixels: float, default_size: float) -> float:
-    """The column width, in characters as xlsxwriter takes them, that gives at least
-    ``pixels`` of text room (``text_room`` of one column)."""
+    """The column width, in characters as xlsxwriter takes them, in which a line ``pixels``
+    wide does not wrap (its ``text_room`` holds it and ``FIT_SLACK_EM``)."""
+    pixels += FIT_SLACK_EM * default_size * PX_PER_PT
     width = (pixels + 2 * CELL_PADDING_PX) / digit_width(default_size)
     width = math.ceil(width * 4) / 4
-    while text_room((width,), default_size) < pixels:
+    while text_room((width,), default_size) < pixels:  # the slack is in ``pixels`` here
         width += 0.25
     return width
