@@ -329,25 +329,34 @@ class _Builder:
         self.formulas.append(made)
         return made
 
-    def plan(self, kind: Literal["instructions", "checklist", "indicators"],
-             **extra: object) -> SheetPlan:
-        """The sheet, every row tall enough for all of its text: each label's (measured in
-        its own font over its columns; a label merged over rows spreads over them) and each
-        dropdown's longest choice."""
+    def fit_rows(self, labels: Iterable[Label], inputs: Iterable[InputCell] = ()) -> None:
+        """Make the rows of ``labels`` and ``inputs`` tall enough for their texts (``plan``
+        does it for all; a planner may do it early, to know a row's height)."""
         spans = []
-        for lb in self.labels:
+        for lb in labels:
             last_col = lb.last_col if lb.last_col is not None else lb.col
             height = self.fit(lb.text, lb.col, last_col, lb.style)
             if lb.last_row is None or lb.last_row == lb.row:
                 self.need(lb.row, height)
             else:
                 spans.append((lb.row, lb.last_row, height))
-        for cell in self.inputs:
+        for cell in inputs:
             if cell.choices:
                 self.need(cell.row, max(self.fit(c, cell.col, cell.col, "input")
                                         for c in cell.choices))
         for first, last, height in spans:
             _spread(self.heights, first, last, height, self.default_height)
+
+    def tall(self, first: int, last: int) -> float:
+        """Rows ``first`` to ``last`` together, in points."""
+        return sum(self.heights.get(r, self.default_height) for r in range(first, last + 1))
+
+    def plan(self, kind: Literal["instructions", "checklist", "indicators"],
+             **extra: object) -> SheetPlan:
+        """The sheet, every row tall enough for all of its text: each label's (measured in
+        its own font over its columns; a label merged over rows spreads over them) and each
+        dropdown's longest choice."""
+        self.fit_rows(self.labels, self.inputs)
         return SheetPlan(name=self.name, kind=kind, widths=self.widths,
                          labels=tuple(self.labels), inputs=tuple(self.inputs),
                          formulas=tuple(self.formulas), heights=self.heights,
@@ -640,13 +649,11 @@ def _plan_indicators(
     if checks:
         headers.append(("reason", checks.column))
     target_result = target_result_field(sheet)
-    for t_index, table in enumerate(sheet.tables):
-        row += 1
-        if t_index:
-            breaks.append(row)
-        out.full_row(row, table.title, "subtitle")
-        out.full_row(row + 1, table.description, "note")
-        top, bottom = row + 2, row + 3
+
+    def header(top: int) -> float:
+        """The table's two header rows at ``top``; their height."""
+        bottom = top + 1
+        at = len(out.labels)
         for key, text in headers:
             out.label(top, col_of[key], text, "header", last_row=bottom)
         out.label(top, col_of["target"], cols.target, "header")
@@ -656,9 +663,38 @@ def _plan_indicators(
                   last_col=last_result if last_result > first_result else None)
         for fld, year in zip(result_fields, years, strict=True):
             out.label(bottom, col_of[fld], str(year), "header")
-        row = bottom + 1
+        out.fit_rows(out.labels[at:])
+        return out.tall(top, bottom)
+
+    # A table taller than a page is cut where a row would pass the page's end, and its
+    # header is written again at the top of the next page (a sheet repeats one range of rows
+    # on every page, the sheet's titles here, so each table's own header is repeated so).
+    # (the whole page: the bundled form's first table fills 99% of its page, and LibreOffice
+    # prints it on one; cutting it would move the cells of returns already made)
+    page = _page(out.widths, True, layout.style.size, fill=1.0)
+    out.fit_rows(out.labels)
+    repeated = out.tall(0, 1)
+    used = out.tall(0, row)
+    row_height = max([out.lines(_INDICATOR_LINES)]
+                     + [out.fit(c, col_of["direction"], col_of["direction"], "input")
+                        for c in (rules.higher, rules.lower) if cols.direction])
+    for t_index, table in enumerate(sheet.tables):
+        if t_index:  # each table on a page of its own, from the empty row above it
+            breaks.append(row)
+            used = repeated + out.tall(row, row)
+        row += 1
+        out.full_row(row, table.title, "subtitle")
+        out.full_row(row + 1, table.description, "note")
+        out.fit_rows(out.labels[-2:])
+        used += out.tall(row, row + 1) + header(row + 2)
+        row += 4
         rule = rules.for_table(table.id)
         for n in range(1, table.rows + 1):
+            if used + row_height > page and n > 1:
+                breaks.append(row)
+                used = repeated + header(row)
+                row += 2
+            used += row_height
             item_id = f"{table.id}.{n}"
             out.label(row, 0, str(n), "number")
             base = partial(InputCell, sheet=out.name, row=row, part=table.id, item_id=item_id)
@@ -692,7 +728,7 @@ def _plan_indicators(
             if checks:
                 _reasons(out, col_of["reason"], table.id, reasons,
                          check_fns.indicator_instances(checks, cells, target_result))
-            out.need(row, out.lines(_INDICATOR_LINES))
+            out.need(row, row_height)
             row += 1
     plan = out.plan("indicators", freeze_rows=2, repeat_rows=(0, 1), landscape=True,
                     page_breaks=tuple(breaks))
@@ -739,18 +775,27 @@ PAGE_FILL = 0.95
 def print_scale(plan: SheetPlan, default_size: float) -> float:
     """The scale the sheet prints at, fitted to the page's width (whole percents, at most
     100%, as Excel's "fit to 1 page wide" does)."""
-    wide, high = A4_POINTS if plan.landscape else A4_POINTS[::-1]
+    return _scale(plan.widths, plan.landscape, default_size)
+
+
+def _scale(widths: tuple[float, ...], landscape: bool, default_size: float) -> float:
+    wide = A4_POINTS[0] if landscape else A4_POINTS[1]
     room = wide - 72 * (PRINT_MARGINS["left"] + PRINT_MARGINS["right"])
-    sheet = sum(textmetrics.column_pixels(w, default_size) for w in plan.widths)
+    sheet = sum(textmetrics.column_pixels(w, default_size) for w in widths)
     return min(100, math.floor(100 * room / (sheet / textmetrics.PX_PER_PT))) / 100
 
 
 def page_height(plan: SheetPlan, default_size: float, fill: float = PAGE_FILL) -> float:
     """How much of the sheet's height a printed page holds, in the sheet's points (the
     repeated rows included), filled to ``fill``."""
-    wide, high = A4_POINTS if plan.landscape else A4_POINTS[::-1]
+    return _page(plan.widths, plan.landscape, default_size, fill)
+
+
+def _page(widths: tuple[float, ...], landscape: bool, default_size: float,
+          fill: float = PAGE_FILL) -> float:
+    high = A4_POINTS[1] if landscape else A4_POINTS[0]
     room = high - 72 * (PRINT_MARGINS["top"] + PRINT_MARGINS["bottom"])
-    return room * fill / print_scale(plan, default_size)
+    return room * fill / _scale(widths, landscape, default_size)
 
 
 def keep_together(plan: SheetPlan, units: list[tuple[int, int]],
