@@ -686,11 +686,13 @@ def _plan_indicators(
         out.full_row(row, table.title, "subtitle")
         out.full_row(row + 1, table.description, "note")
         out.fit_rows(out.labels[-2:])
-        used += out.tall(row, row + 1) + header(row + 2)
+        header_height = header(row + 2)
+        used += out.tall(row, row + 1) + header_height
         row += 4
         rule = rules.for_table(table.id)
         for n in range(1, table.rows + 1):
-            if used + row_height > page and n > 1:
+            if used + row_height > page and n > 1 and repeated + header_height + row_height \
+                    <= page:  # (a header too tall to leave room for a row: no use cutting)
                 breaks.append(row)
                 used = repeated + header(row)
                 row += 2

@@ -89,7 +89,7 @@ class Size:
 _CELL = Size(markup=6, attributes=3, bytes=64)
 _SHARED_CELL = Size(markup=8, attributes=4, bytes=96)
 _ROW = Size(markup=2, attributes=8, bytes=120)
-_MERGED_BLANK = Size(markup=1, attributes=2, bytes=24)
+_MERGED_BLANK = Size(markup=2, attributes=3, bytes=32)  # openpyxl: <c r s t="n"></c>
 _MERGE = Size(markup=1, attributes=1, bytes=32)
 _COLUMN = Size(markup=1, attributes=9, bytes=130)
 _VALIDATION = Size(markup=6, attributes=12, bytes=300)

@@ -27,7 +27,7 @@ from pmqa_xlsx import (
     read_return,
     textmetrics,
 )
-from pmqa_xlsx.cellmap import CellMap, SheetPlan, page_height, status_column_width
+from pmqa_xlsx.cellmap import SheetPlan, page_height, status_column_width
 from pmqa_xlsx.errors import LayoutError
 from pmqa_xlsx.layout import DEFAULT_INPUT_LINES, Layout, layouts_dir, parse_layout
 from pmqa_xlsx.libreoffice import convert
@@ -175,7 +175,7 @@ def _rows_of(path: Path, sheet: str) -> dict[int, float]:
         wb.close()
 
 
-def _texts(plan: SheetPlan, cellmap: CellMap) -> list[tuple[str, int, int, int, int, str]]:
+def _texts(plan: SheetPlan) -> list[tuple[str, int, int, int, int, str]]:
     """(text, first row, last row, first col, last col, format) of every text of the sheet:
     labels, and each dropdown's every choice."""
     out = [(lb.text, lb.row, lb.last_row or lb.row, lb.col, lb.last_col or lb.col, lb.style)
@@ -199,7 +199,7 @@ def test_every_text_of_the_form_fits_its_rows_in_the_real_font(
     checked = 0
     for plan in cellmap.sheets:
         heights = _rows_of(path, plan.name)
-        for text, first, last, c0, c1, style in _texts(plan, cellmap):
+        for text, first, last, c0, c1, style in _texts(plan):
             size, bold = font_of(style, layout.style)
             # the column as Excel/LibreOffice draw it: stored width x the digit width
             room = textmetrics.text_room(plan.widths[c0:c1 + 1], layout.style.size)
