@@ -98,14 +98,12 @@ def test_no_font_carries_a_theme_scheme(tmp_path: Path, layout: Layout) -> None:
 
 # -- the width table is the font's ------------------------------------------------------------
 
-fontTools = pytest.importorskip("fontTools.ttLib", reason="the test extra has fontTools")
-
-
 def _font(bold: bool) -> Any:
+    ttlib = pytest.importorskip("fontTools.ttLib", reason="the test extra has fontTools")
     path = FONTS / ("Laksaman-Bold.ttf" if bold else "Laksaman.ttf")
     if not path.exists():
         pytest.skip(f"{path} is missing: apt-get install fonts-thai-tlwg (scripts/setup)")
-    return fontTools.TTFont(path)
+    return ttlib.TTFont(path)
 
 
 class RealFont:
