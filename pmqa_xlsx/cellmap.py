@@ -7,9 +7,9 @@ stable key (part, item id, field id), its sheet and address, its kind and its va
 
 from __future__ import annotations
 
-import unicodedata
+import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from . import checks as check_fns
 from . import rules as rule_fns
+from . import textmetrics
 from .checks import Instance
 from .layout import (
     ChecklistSheet,
@@ -24,9 +25,11 @@ from .layout import (
     Layout,
     NumberRule,
     Row,
+    Style,
     TableRule,
     grid_field_id,
 )
+from .styles import font_of
 
 InputKind = Literal["identity", "status", "text", "number", "direction"]
 LabelStyle = Literal[
@@ -42,11 +45,15 @@ META_KEYS = (
     "generator", "generator_version", "generated_at", "token",
 )
 
-_LINE_HEIGHT = 21.0  # points per line of 16 pt TH Sarabun New
-DEFAULT_ROW_HEIGHT = _LINE_HEIGHT + 4
 #: Excel's tallest row, in points ("Excel specifications and limits": row height 409 points).
 MAX_ROW_HEIGHT = 409.0
-_INPUT_LINES = 2  # minimum height of a text blank, in lines
+#: Lines a grid's cell holds (short answers: a name, a need), at most the layout's default.
+_GRID_LINES = 2
+#: Lines an indicator row holds (its name may wrap once).
+_INDICATOR_LINES = 2
+#: Room for a dropdown's arrow beside the longest choice, in pixels (LibreOffice draws it in
+#: the cell).
+DROPDOWN_ARROW_PX = 20.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +122,7 @@ class SheetPlan:
     inputs: tuple[InputCell, ...]
     formulas: tuple[FormulaCell, ...]
     heights: dict[int, float] = field(default_factory=dict)
+    default_height: float = 34.5  # the height of rows not in ``heights``: one line
     freeze_rows: int = 0
     repeat_rows: tuple[int, int] | None = None
     landscape: bool = False
@@ -280,6 +288,7 @@ class _Builder:
 
     name: str
     widths: tuple[float, ...]
+    style: Style
     labels: list[Label] = field(default_factory=list)
     inputs: list[InputCell] = field(default_factory=list)
     formulas: list[FormulaCell] = field(default_factory=list)
@@ -291,9 +300,26 @@ class _Builder:
                                  last_row=last_row, last_col=last_col))
 
     def full_row(self, row: int, text: str, style: LabelStyle) -> None:
-        """Text across the whole sheet width, tall enough for its wrapped lines."""
+        """Text across the whole sheet width (``plan`` makes it tall enough)."""
         self.label(row, 0, text, style, last_col=len(self.widths) - 1)
-        self.heights[row] = _height(text, sum(self.widths))
+
+    @property
+    def default_height(self) -> float:
+        return textmetrics.lines_height(1, self.style.size)
+
+    def lines(self, count: float) -> float:
+        """The height of a row that holds ``count`` lines of the layout's font."""
+        return textmetrics.lines_height(count, self.style.size)
+
+    def need(self, row: int, height: float) -> None:
+        """Make ``row`` at least ``height`` points tall."""
+        self.heights[row] = max(self.heights.get(row, self.default_height), height)
+
+    def fit(self, text: str, first_col: int, last_col: int, style: str) -> float:
+        """The height that shows all of ``text`` in format ``style`` over these columns."""
+        size, bold = font_of(style, self.style)
+        return textmetrics.fit_height(text, self.widths[first_col:last_col + 1], size,
+                                      self.style.size, bold=bold)
 
     def formula(
         self, row: int, col: int, kind: FormulaKind, item_id: str, text: str
@@ -303,11 +329,38 @@ class _Builder:
         self.formulas.append(made)
         return made
 
+    def fit_rows(self, labels: Iterable[Label], inputs: Iterable[InputCell] = ()) -> None:
+        """Make the rows of ``labels`` and ``inputs`` tall enough for their texts (``plan``
+        does it for all; a planner may do it early, to know a row's height)."""
+        spans = []
+        for lb in labels:
+            last_col = lb.last_col if lb.last_col is not None else lb.col
+            height = self.fit(lb.text, lb.col, last_col, lb.style)
+            if lb.last_row is None or lb.last_row == lb.row:
+                self.need(lb.row, height)
+            else:
+                spans.append((lb.row, lb.last_row, height))
+        for cell in inputs:
+            if cell.choices:
+                self.need(cell.row, max(self.fit(c, cell.col, cell.col, "input")
+                                        for c in cell.choices))
+        for first, last, height in spans:
+            _spread(self.heights, first, last, height, self.default_height)
+
+    def tall(self, first: int, last: int) -> float:
+        """Rows ``first`` to ``last`` together, in points."""
+        return sum(self.heights.get(r, self.default_height) for r in range(first, last + 1))
+
     def plan(self, kind: Literal["instructions", "checklist", "indicators"],
              **extra: object) -> SheetPlan:
+        """The sheet, every row tall enough for all of its text: each label's (measured in
+        its own font over its columns; a label merged over rows spreads over them) and each
+        dropdown's longest choice."""
+        self.fit_rows(self.labels, self.inputs)
         return SheetPlan(name=self.name, kind=kind, widths=self.widths,
                          labels=tuple(self.labels), inputs=tuple(self.inputs),
                          formulas=tuple(self.formulas), heights=self.heights,
+                         default_height=self.default_height,
                          **extra)  # type: ignore[arg-type]
 
 
@@ -321,7 +374,7 @@ def _plan_instructions(
     reasons: list[Reason], lists: list[CheckList],
 ) -> SheetPlan:
     ins = layout.instructions
-    sheet = _Builder(ins.sheet, (34.0, 80.0))
+    sheet = _Builder(ins.sheet, (34.0, 80.0), layout.style)
     row = 0
     for text, style in ((layout.form.title, "title"), (ins.title, "heading"),
                         *((f"{i}. {line}", "text") for i, line in enumerate(ins.lines, 1)),
@@ -347,7 +400,7 @@ def _plan_instructions(
             sheet=sheet.name, row=row, col=1, kind="identity", part="identity",
             item_id="identity", field_id=fld.id, label=fld.label, prompt=fld.prompt,
         ))
-        sheet.heights[row] = _LINE_HEIGHT + 6
+        sheet.need(row, sheet.default_height + 6)
         row += 1
     row += 1
     expected = [*sheet.inputs, *expected_inputs(plans)]
@@ -393,8 +446,7 @@ def _plan_check_lists(layout: Layout, sheet: _Builder, row: int, plans: list[She
         refs = "&".join(f"{quote_sheetname(r.cell.sheet)}!{r.cell.ref}" for r in group)
         made = sheet.formula(row, 1, "check_list", section, "=" + refs)
         possible = sum(len(r.instances) for r in group)
-        sheet.heights[row] = max(_height(text, sheet.widths[0]),
-                                 _LINE_HEIGHT * max(2, min(possible, _LIST_LINES)) + 4)
+        sheet.need(row, sheet.lines(max(2, min(possible, _LIST_LINES))))
         lists.append(CheckList(cell=made, section=section, sheet=group[0].cell.sheet,
                                reasons=tuple(group)))
         row += 1
@@ -446,8 +498,9 @@ def status_ranges(plans: Iterable[SheetPlan]) -> list[str]:
 
 def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]) -> SheetPlan:
     checks = layout.checks
-    out = _Builder(sheet.sheet, (8.0, 44.0, 24.0, 34.0, 52.0, *((30.0,) if checks else ())))
-    widths = out.widths
+    status_width = status_column_width(layout)
+    out = _Builder(sheet.sheet, (8.0, 44.0, status_width, 34.0, 52.0,
+                                 *((30.0,) if checks else ())), layout.style)
     id_col, topic_col, status_col, label_col, input_col, reason_col = range(6)
     cols = sheet.columns
     choices = layout.status_labels()
@@ -459,14 +512,13 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
     out.label(header, label_col, cols.details, "header", last_col=input_col)
     if checks:
         out.label(header, reason_col, checks.column, "header")
-    out.heights[header] = _LINE_HEIGHT * 2
     row = header + 1
+    units: list[tuple[int, int]] = []  # each item's rows (with its section's title above)
     for section in sheet.sections:
         out.label(row, id_col, section.id, "id")
         out.label(row, topic_col, section.title, "section", last_col=input_col)
-        out.heights[row] = _height(section.title, sum(widths[1:]))
         row += 1
-        for item in section.items:
+        for n, item in enumerate(section.items):
             first = row
             for paper_row in item.rows:
                 lines = list(_row_lines(paper_row))
@@ -477,10 +529,9 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
                 )
                 out.inputs.append(status)
                 blanks_at = len(out.inputs)
-                for text, field_id, full_label, prompt in lines:
+                for text, field_id, full_label, prompt, box in lines:
                     if field_id is None:
                         out.label(row, label_col, text, "text", last_col=input_col)
-                        out.heights[row] = _height(text, widths[label_col] + widths[input_col])
                     else:
                         out.label(row, label_col, text, "label")
                         out.inputs.append(InputCell(
@@ -488,11 +539,10 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
                             item_id=paper_row.id, field_id=field_id, label=full_label,
                             prompt=prompt,
                         ))
-                        out.heights[row] = max(_height(text, widths[label_col]),
-                                               _LINE_HEIGHT * _INPUT_LINES)
+                        out.need(row, out.lines(box or layout.style.input_lines))
                     row += 1
                 if not lines:
-                    out.heights[row] = _LINE_HEIGHT * _INPUT_LINES
+                    out.need(row, out.lines(min(_GRID_LINES, layout.style.input_lines)))
                     row += 1
                 if checks:
                     _reasons(out, reason_col, section.id, reasons, check_fns.checklist_instances(
@@ -501,9 +551,10 @@ def _plan_checklist(layout: Layout, sheet: ChecklistSheet, reasons: list[Reason]
             span = last if last > first else None
             out.label(first, id_col, item.id, "id", last_row=span)
             out.label(first, topic_col, item.topic, "topic", last_row=span)
-            _spread(out.heights, first, last, _height(item.topic, widths[topic_col]))
-    return out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
+            units.append((first - 1 if n == 0 else first, last))
+    plan = out.plan("checklist", freeze_rows=header + 1, repeat_rows=(header, header),
                     landscape=True)
+    return replace(plan, page_breaks=keep_together(plan, units, layout.style.size))
 
 
 def _reasons(out: _Builder, col: int, section: str, reasons: list[Reason],
@@ -518,16 +569,18 @@ def _reasons(out: _Builder, col: int, section: str, reasons: list[Reason],
         reasons.append(Reason(cell=made, instances=tuple(group), section=section))
 
 
-def _spread(heights: dict[int, float], first: int, last: int, needed: float) -> None:
+def _spread(heights: dict[int, float], first: int, last: int, needed: float,
+            default: float) -> None:
     """Make rows ``first`` to ``last`` together at least ``needed`` points tall (a topic
     merged over them), from the last row up, none past MAX_ROW_HEIGHT while another has
-    room; what no row has room for goes on the last (the layout check refuses it)."""
+    room; what no row has room for goes on the last (the layout check refuses it). A row
+    not in ``heights`` is ``default`` tall."""
     rows = range(first, last + 1)
-    missing = needed - sum(heights.get(r, DEFAULT_ROW_HEIGHT) for r in rows)
+    missing = needed - sum(heights.get(r, default) for r in rows)
     for r in reversed(rows):
         if missing <= 0:
             return
-        have = heights.get(r, DEFAULT_ROW_HEIGHT)
+        have = heights.get(r, default)
         grow = min(missing, max(0.0, MAX_ROW_HEIGHT - have))
         heights[r] = have + grow
         missing -= grow
@@ -535,19 +588,21 @@ def _spread(heights: dict[int, float], first: int, last: int, needed: float) -> 
         heights[last] += missing
 
 
-def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str, str | None]]:
-    """(shown text, field id or None for fixed text, full label, prompt) for each line."""
+def _row_lines(row: Row) -> Iterator[tuple[str, str | None, str, str | None, int | None]]:
+    """(shown text, field id or None for fixed text, full label, prompt, lines of its box or
+    None for the layout's default) for each line."""
     if row.text:
-        yield row.text, None, row.text, None
+        yield row.text, None, row.text, None, None
     for blank in row.blanks:
-        yield blank.label, blank.id, blank.label, blank.prompt
+        yield blank.label, blank.id, blank.label, blank.prompt, blank.lines
     if row.grid:
         for line in row.grid.rows:
             for j, col in enumerate(row.grid.columns):
                 shown = f"· {line.label} {col.label}" if j == 0 else f"      {col.label}"
-                yield shown, grid_field_id(line, col), f"{line.label} {col.label}", None
+                yield (shown, grid_field_id(line, col), f"{line.label} {col.label}", None,
+                       _GRID_LINES)
     if row.after:
-        yield row.after, None, row.after, None
+        yield row.after, None, row.after, None, None
 
 
 def _status_label(topic: str, row: Row) -> str:
@@ -573,7 +628,7 @@ def _plan_indicators(
     if checks:
         spec.append(("reason", 30.0))
     col_of = {key: i for i, (key, _) in enumerate(spec)}
-    out = _Builder(sheet.sheet, tuple(w for _, w in spec))
+    out = _Builder(sheet.sheet, tuple(w for _, w in spec), layout.style)
     rows_out: list[IndicatorRow] = []
     breaks: list[int] = []
     out.full_row(0, layout.form.title, "title")
@@ -594,13 +649,11 @@ def _plan_indicators(
     if checks:
         headers.append(("reason", checks.column))
     target_result = target_result_field(sheet)
-    for t_index, table in enumerate(sheet.tables):
-        row += 1
-        if t_index:
-            breaks.append(row)
-        out.full_row(row, table.title, "subtitle")
-        out.full_row(row + 1, table.description, "note")
-        top, bottom = row + 2, row + 3
+
+    def header(top: int) -> float:
+        """The table's two header rows at ``top``; their height."""
+        bottom = top + 1
+        at = len(out.labels)
         for key, text in headers:
             out.label(top, col_of[key], text, "header", last_row=bottom)
         out.label(top, col_of["target"], cols.target, "header")
@@ -610,11 +663,40 @@ def _plan_indicators(
                   last_col=last_result if last_result > first_result else None)
         for fld, year in zip(result_fields, years, strict=True):
             out.label(bottom, col_of[fld], str(year), "header")
-        out.heights[top] = _LINE_HEIGHT * 1.2
-        out.heights[bottom] = _LINE_HEIGHT * 2.2
-        row = bottom + 1
+        out.fit_rows(out.labels[at:])
+        return out.tall(top, bottom)
+
+    # A table taller than a page is cut where a row would pass the page's end, and its
+    # header is written again at the top of the next page (a sheet repeats one range of rows
+    # on every page, the sheet's titles here, so each table's own header is repeated so).
+    # (the whole page: the bundled form's first table fills 99% of its page, and LibreOffice
+    # prints it on one; cutting it would move the cells of returns already made)
+    page = _page(out.widths, True, layout.style.size, fill=1.0)
+    out.fit_rows(out.labels)
+    repeated = out.tall(0, 1)
+    used = out.tall(0, row)
+    row_height = max([out.lines(_INDICATOR_LINES)]
+                     + [out.fit(c, col_of["direction"], col_of["direction"], "input")
+                        for c in (rules.higher, rules.lower) if cols.direction])
+    for t_index, table in enumerate(sheet.tables):
+        if t_index:  # each table on a page of its own, from the empty row above it
+            breaks.append(row)
+            used = repeated + out.tall(row, row)
+        row += 1
+        out.full_row(row, table.title, "subtitle")
+        out.full_row(row + 1, table.description, "note")
+        out.fit_rows(out.labels[-2:])
+        header_height = header(row + 2)
+        used += out.tall(row, row + 1) + header_height
+        row += 4
         rule = rules.for_table(table.id)
         for n in range(1, table.rows + 1):
+            if used + row_height > page and n > 1 and repeated + header_height + row_height \
+                    <= page:  # (a header too tall to leave room for a row: no use cutting)
+                breaks.append(row)
+                used = repeated + header(row)
+                row += 2
+            used += row_height
             item_id = f"{table.id}.{n}"
             out.label(row, 0, str(n), "number")
             base = partial(InputCell, sheet=out.name, row=row, part=table.id, item_id=item_id)
@@ -648,7 +730,7 @@ def _plan_indicators(
             if checks:
                 _reasons(out, col_of["reason"], table.id, reasons,
                          check_fns.indicator_instances(checks, cells, target_result))
-            out.heights[row] = _LINE_HEIGHT * 1.6
+            out.need(row, row_height)
             row += 1
     plan = out.plan("indicators", freeze_rows=2, repeat_rows=(0, 1), landscape=True,
                     page_breaks=tuple(breaks))
@@ -685,13 +767,63 @@ def runs(cells: Iterable[InputCell]) -> list[str]:
     return ranges
 
 
-def _visible_length(text: str) -> int:
-    """Characters that take width: Thai vowel and tone marks above/below do not."""
-    return sum(1 for ch in text if unicodedata.category(ch) != "Mn")
+#: A4 (ISO 216) in points, and the margins the generator prints with, in inches.
+A4_POINTS = (841.89, 595.28)
+PRINT_MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.7}
+#: How full a page is filled before a break: room for the applications' own rounding.
+PAGE_FILL = 0.95
 
 
-def _height(text: str, width: float) -> float:
-    """Row height in points for ``text`` wrapped in ``width`` character units."""
-    per_line = max(int(width * 1.15), 1)
-    lines = sum(max(1, -(-_visible_length(part) // per_line)) for part in text.split("\n"))
-    return _LINE_HEIGHT * lines + 4
+def print_scale(plan: SheetPlan, default_size: float) -> float:
+    """The scale the sheet prints at, fitted to the page's width (whole percents, at most
+    100%, as Excel's "fit to 1 page wide" does)."""
+    return _scale(plan.widths, plan.landscape, default_size)
+
+
+def _scale(widths: tuple[float, ...], landscape: bool, default_size: float) -> float:
+    wide = A4_POINTS[0] if landscape else A4_POINTS[1]
+    room = wide - 72 * (PRINT_MARGINS["left"] + PRINT_MARGINS["right"])
+    sheet = sum(textmetrics.column_pixels(w, default_size) for w in widths)
+    return min(100, math.floor(100 * room / (sheet / textmetrics.PX_PER_PT))) / 100
+
+
+def page_height(plan: SheetPlan, default_size: float, fill: float = PAGE_FILL) -> float:
+    """How much of the sheet's height a printed page holds, in the sheet's points (the
+    repeated rows included), filled to ``fill``."""
+    return _page(plan.widths, plan.landscape, default_size, fill)
+
+
+def _page(widths: tuple[float, ...], landscape: bool, default_size: float,
+          fill: float = PAGE_FILL) -> float:
+    high = A4_POINTS[1] if landscape else A4_POINTS[0]
+    room = high - 72 * (PRINT_MARGINS["top"] + PRINT_MARGINS["bottom"])
+    return room * fill / _scale(widths, landscape, default_size)
+
+
+def keep_together(plan: SheetPlan, units: list[tuple[int, int]],
+                  default_size: float) -> tuple[int, ...]:
+    """Page breaks (the first row of each new page) so that no unit of rows (an item, whose
+    topic is merged over its rows: a merged cell split by a page is cut off on paper) runs
+    over a page's end, when it fits on a page at all."""
+    def tall(first: int, last: int) -> float:
+        return sum(plan.heights.get(r, plan.default_height) for r in range(first, last + 1))
+
+    page = page_height(plan, default_size)
+    repeated = tall(*plan.repeat_rows) if plan.repeat_rows else 0.0
+    breaks: list[int] = []
+    used = tall(0, units[0][0] - 1) if units else 0.0
+    for first, last in units:
+        height = tall(first, last)
+        if used + height > page and used > repeated:
+            breaks.append(first)
+            used = repeated
+        used += height
+    return tuple(breaks)
+
+
+def status_column_width(layout: Layout) -> float:
+    """The status column's width, in characters: the longest status on one line, measured
+    in the layout's font, with room for the dropdown's arrow."""
+    longest = max(textmetrics.text_width(c.label, layout.style.size)
+                  for c in layout.statuses)
+    return textmetrics.chars_for(longest + DROPDOWN_ARROW_PX, layout.style.size)

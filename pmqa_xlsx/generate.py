@@ -26,7 +26,6 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
 from .cellmap import (
-    DEFAULT_ROW_HEIGHT,
     META_KEYS,
     CellMap,
     IndicatorRow,
@@ -344,7 +343,7 @@ def _write_sheet(
     cached: dict[tuple[str, int, int], Any],
     instances: Sequence[Instance] = (),
 ) -> None:
-    worksheet.set_default_row(DEFAULT_ROW_HEIGHT)
+    worksheet.set_default_row(plan.default_height)
     for col, width in enumerate(plan.widths):
         worksheet.set_column(col, col, width)
     for row, height in plan.heights.items():

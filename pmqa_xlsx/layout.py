@@ -62,6 +62,13 @@ _NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 # --------------------------------------------------------------------------------------------
 
 
+#: Lines a text blank's box holds by default: a typical answer (a sentence or two, about 150
+#: to 200 characters) at the answer column's width (about 65 Thai characters a line).
+DEFAULT_INPUT_LINES = 3
+#: The most lines a box may be given (12 lines of 16-point text fill most of an Excel row).
+MAX_INPUT_LINES = 12
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Form:
     """Which form this is: ``id`` and ``version`` identify a returned workbook's layout."""
@@ -74,8 +81,12 @@ class Form:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Style:
+    """The form's font, and ``input_lines``: how many lines of its font a text blank's box
+    holds unless the blank says (its ``lines``)."""
+
     font: str
     size: float
+    input_lines: int = DEFAULT_INPUT_LINES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,11 +132,13 @@ class Identity:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Blank:
-    """A dotted blank of the paper form: free text written after ``label``."""
+    """A dotted blank of the paper form: free text written after ``label``; ``lines``: how
+    many lines its box holds (``style.input_lines`` when None)."""
 
     id: str
     label: str
     prompt: str | None = None
+    lines: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -763,13 +776,16 @@ class _Checker:
         )
 
     def style(self, node: Any, path: str) -> Style | None:
-        data = self.mapping(node, path, ("font", "size"))
+        data = self.mapping(node, path, ("font", "size"), ("input_lines",))
         if data is None:
             return None
         size = self.number(data.get("size"), f"{path}.size")
         if not 6 <= size <= 72:
             self.fail(f"{path}.size", f"must be between 6 and 72 points, found {size:g}")
-        return Style(font=self.text(data.get("font"), f"{path}.font"), size=size)
+        lines = (self.integer(data["input_lines"], f"{path}.input_lines", 1, MAX_INPUT_LINES)
+                 if "input_lines" in data else DEFAULT_INPUT_LINES)
+        return Style(font=self.text(data.get("font"), f"{path}.font"), size=size,
+                     input_lines=lines)
 
     def choices(self, node: Any, path: str) -> tuple[Choice, ...]:
         nodes = self.sequence(node, path, min_len=2)
@@ -990,7 +1006,7 @@ class _Checker:
         if "blanks" in data:
             for i, entry in enumerate(self.sequence(data["blanks"], f"{path}.blanks")):
                 at = f"{path}.blanks[{i}]"
-                item = self.mapping(entry, at, ("id", "label"), ("prompt",))
+                item = self.mapping(entry, at, ("id", "label"), ("prompt", "lines"))
                 if item is None:
                     continue
                 blank_id = self.field_id(item.get("id"), f"{at}.id")
@@ -999,6 +1015,8 @@ class _Checker:
                     id=blank_id,
                     label=label,
                     prompt=self.prompt(item, at, label),
+                    lines=(self.integer(item["lines"], f"{at}.lines", 1, MAX_INPUT_LINES)
+                           if "lines" in item else None),
                 )
                 self.unique(ids, blank.id, f"{at}.id", "field id")
                 self.places.fields.setdefault((row_id, blank.id), at)

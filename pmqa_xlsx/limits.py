@@ -37,6 +37,7 @@ from . import prompts
 from .cellmap import MAX_ROW_HEIGHT, CellMap, InputCell, SheetPlan, build_cellmap
 from .checks import conditional_formats
 from .layout import IndicatorSheet, Layout, Places, iter_rows
+from .textmetrics import PX_PER_PT, ROW_PADDING_PX
 from .xlsxread import (
     MAX_ATTRIBUTES,
     MAX_CELLS,
@@ -88,7 +89,7 @@ class Size:
 _CELL = Size(markup=6, attributes=3, bytes=64)
 _SHARED_CELL = Size(markup=8, attributes=4, bytes=96)
 _ROW = Size(markup=2, attributes=8, bytes=120)
-_MERGED_BLANK = Size(markup=1, attributes=2, bytes=24)
+_MERGED_BLANK = Size(markup=2, attributes=3, bytes=32)  # openpyxl: <c r s t="n"></c>
 _MERGE = Size(markup=1, attributes=1, bytes=32)
 _COLUMN = Size(markup=1, attributes=9, bytes=130)
 _VALIDATION = Size(markup=6, attributes=12, bytes=300)
@@ -206,7 +207,8 @@ class _Sheet:
         return [f"{self.where(row) if row in inputs else self.path}: the text of row {row + 1} "
                 f"of the sheet '{self.plan.name}' "
                 f"needs about {height:,.0f} points, and an Excel row is at most "
-                f"{MAX_ROW_HEIGHT:,.0f} points tall (about {MAX_ROW_HEIGHT / 21:.0f} lines), so "
+                f"{MAX_ROW_HEIGHT:,.0f} points tall (about "
+                f"{_lines_in(MAX_ROW_HEIGHT, self.plan.default_height)} lines), so "
                 "it would be cut off: shorten it, or split it over sub-rows"
                 for row, height in sorted(self.plan.heights.items())
                 if height > MAX_ROW_HEIGHT]
@@ -427,3 +429,10 @@ def _lower_bounds(layout: Layout) -> list[str]:
                         f"the reader reads at most {MAX_PACKAGE_MARKUP // 4:,} in one file: "
                         "give fewer rows, tables or sheets")
     return problems
+
+
+def _lines_in(height: float, one_line: float) -> int:
+    """How many lines a row ``height`` points tall holds, when one line's row is ``one_line``
+    points tall (textmetrics: whole pixels of line plus the row's padding)."""
+    line_px = one_line * PX_PER_PT - ROW_PADDING_PX
+    return int((height * PX_PER_PT - ROW_PADDING_PX) // line_px)

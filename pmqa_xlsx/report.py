@@ -27,6 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 from .consolidate import Consolidated
 from .layout import ChecklistSheet, IndicatorSheet, Layout, iter_rows
 from .outputs import OutputSet, csv_safe
+from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -37,6 +38,9 @@ WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns", "s
 #: The sheets of a consolidated workbook written before the scores sheet was added.
 _EARLIER_SHEETS = (WORKBOOK_SHEETS[:-1],)
 _FONT = {"font_name": "TH Sarabun New", "font_size": 14}
+_TITLE_SIZE = 18
+#: The summary sheet's columns: id, title or topic, then the counts.
+_SUMMARY_WIDTHS = (16.0, 62.0, *(15.0,) * 7)
 
 
 def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
@@ -131,7 +135,7 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout]) -> No
     options = {"constant_memory": True, "default_format_properties": _FONT}
     with Workbook(str(path), options) as workbook:
         formats = {
-            "title": workbook.add_format({**_FONT, "bold": True, "font_size": 18}),
+            "title": workbook.add_format({**_FONT, "bold": True, "font_size": _TITLE_SIZE}),
             "header": workbook.add_format({**_FONT, "bold": True, "bg_color": "#D9E1F2",
                                            "border": 1, "text_wrap": True,
                                            "valign": "top"}),
@@ -184,11 +188,10 @@ def _frames(result: Consolidated) -> list[tuple[str, pd.DataFrame]]:
 
 def _write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
                    layouts: Sequence[Layout], formats: dict[str, Any]) -> None:
-    ws.set_column(0, 0, 16)
-    ws.set_column(1, 1, 62)
-    ws.set_column(2, 8, 15)
-    ws.set_default_row(21)
-    ws.set_row(0, 30)
+    for col, width in enumerate(_SUMMARY_WIDTHS):
+        ws.set_column(col, col, width)
+    ws.set_default_row(lines_height(1, _FONT["font_size"]))
+    ws.set_row(0, lines_height(1, _TITLE_SIZE))
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -265,11 +268,19 @@ def _indicator_summary(workbook: Any, ws: Worksheet, row: int, indicators: pd.Da
     return max(row + 2, header + 20)
 
 
+def _summary_width(col: int) -> float:
+    """The summary sheet's column width (xlsxwriter's default past the set ones)."""
+    return _SUMMARY_WIDTHS[col] if col < len(_SUMMARY_WIDTHS) else 8.43
+
+
 def _table_head(ws: Worksheet, row: int, title: str, heads: list[str],
                 formats: dict[str, Any]) -> int:
-    """A title, then a header row below it; returns the header's row."""
-    ws.set_row(row, 30)
-    ws.set_row(row + 1, 42)
+    """A title, then a header row below it, tall enough for every heading (measured, bold,
+    at its column's width); returns the header's row."""
+    size = _FONT["font_size"]
+    ws.set_row(row, lines_height(1, _TITLE_SIZE))
+    ws.set_row(row + 1, max(fit_height(text, (_summary_width(col),), size, size, bold=True)
+                            for col, text in enumerate(heads)))
     ws.write_string(row, 0, title, formats["title"])
     for col, text in enumerate(heads):
         ws.write_string(row + 1, col, text, formats["header"])

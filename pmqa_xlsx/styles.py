@@ -56,6 +56,12 @@ _SPECS: dict[str, dict[str, Any]] = {
 }
 
 
+def font_of(name: str, style: Style) -> tuple[float, bool]:
+    """The font size and boldness of the format ``name`` (what its text is measured in)."""
+    spec = _SPECS[name]
+    return style.size + spec.get("size_delta", 0), bool(spec.get("bold"))
+
+
 def make_formats(workbook: Workbook, style: Style) -> dict[str, Format]:
     """One format per style name, in the layout's font."""
     formats = {}

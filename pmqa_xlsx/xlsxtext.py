@@ -130,6 +130,11 @@ class Workbook(xlsxwriter.Workbook):
     def __init__(self, filename: str | os.PathLike[str] | IO[bytes],
                  options: dict[str, Any] | None = None) -> None:
         options = {**(options or {}), **TEXT_STAYS_TEXT}
+        # Every format in the font named, never the theme's: xlsxwriter marks a font that is
+        # the default font <scheme val="minor"/>, and Excel then draws it in the theme's font
+        # (Tahoma for Thai). Formats copy the default properties, so this reaches them all.
+        options["default_format_properties"] = {
+            **options.get("default_format_properties", {}), "font_scheme": "none"}
         self._own_tmpdir: str | None = None
         if not options.get("in_memory") and "tmpdir" not in options:
             self._own_tmpdir = new_temporary_folder("pmqa-xlsxwriter-")
