@@ -99,10 +99,10 @@ def test_no_font_carries_a_theme_scheme(tmp_path: Path, layout: Layout) -> None:
 # -- the width table is the font's ------------------------------------------------------------
 
 def _font(bold: bool) -> Any:
-    ttlib = pytest.importorskip("fontTools.ttLib", reason="the test extra has fontTools")
+    from fontTools import ttLib as ttlib  # the test extra has fontTools
     path = FONTS / ("Laksaman-Bold.ttf" if bold else "Laksaman.ttf")
     if not path.exists():
-        pytest.skip(f"{path} is missing: apt-get install fonts-thai-tlwg (scripts/setup)")
+        pytest.fail(f"{path} is missing: apt-get install fonts-thai-tlwg (scripts/setup)")
     return ttlib.TTFont(path)
 
 
@@ -366,7 +366,7 @@ def _pdf_blocks(path: Path, out: Path) -> list[str]:
     """The text blocks of LibreOffice's PDF of ``path`` (pdftotext's, about one a cell), each
     squeezed (``_squeeze``)."""
     if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext is missing: apt-get install poppler-utils (scripts/setup)")
+        pytest.fail("pdftotext is missing: apt-get install poppler-utils (scripts/setup)")
     pdf = convert(path, out, "pdf")
     html = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True, timeout=60).stdout
@@ -437,7 +437,8 @@ def _libreoffice_heights(path: Path, soffice: str) -> dict[str, dict[str, list[i
     """Row heights as LibreOffice loads ``path`` and its optimal ones (1/100 mm), by UNO."""
     probe = subprocess.run([UNO_PYTHON, "-c", "import uno"], capture_output=True, check=False)
     if probe.returncode != 0:
-        pytest.skip("LibreOffice's Python (python3-uno) is missing")
+        pytest.fail("LibreOffice's Python (python3-uno) is missing: apt-get install python3-uno "
+                    "(scripts/setup)")
     script = Path(__file__).with_name("lo_optimal_heights.py")
     done = subprocess.run([UNO_PYTHON, str(script), soffice, str(path)], capture_output=True,
                           text=True, check=True, timeout=240)
