@@ -476,8 +476,8 @@ def summary_lines(summary: dict[str, int], files: int, counted_round: Round | No
     counted = summary["ok"] + summary["ok_with_warnings"] + summary["counted_with_errors"]
     warned, errors = summary["ok_with_warnings"], summary["counted_with_errors"]
     if lang == "th":
-        lines = [f"อ่าน {files} ไฟล์" + (f" รอบ{counted_round.describe().th}" if counted_round
-                                          else ""),
+        lines = [f"อ่าน {files} ไฟล์" + (f" รอบ {counted_round} ({counted_round.describe().th})"
+                                          if counted_round else ""),
                  f"  ส่งแล้ว (นับผล)      {counted:>6}   (มีข้อควรตรวจสอบ {warned} ฉบับ"
                  + (f", มีช่องที่ผิดซึ่งไม่นับ {errors} ฉบับ" if accept_errors else "") + ")"]
     else:

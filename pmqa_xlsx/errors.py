@@ -49,6 +49,10 @@ class ProblemsError(PmqaError):
     def text(self, lang: Lang = DEFAULT_LANG) -> str:
         return self._rendered(lang)
 
+    def problems_in(self, lang: Lang) -> tuple[str, ...]:
+        """The problems, each in ``lang`` (a plain string is the same in both)."""
+        return tuple(str(in_lang(p, lang)) for p in self.problems)
+
     def _rendered(self, lang: Lang) -> str:
         count = len(self.problems)
         if lang == "th":
@@ -56,7 +60,7 @@ class ProblemsError(PmqaError):
         else:
             head = (f"{self.what.en} {self.source}: {count:,} problem"
                     f"{'s' if count != 1 else ''}{self.tail.en}")
-        listed = [str(in_lang(p, lang)) for p in self.problems[:self.LISTED]]
+        listed = list(self.problems_in(lang)[:self.LISTED])
         if count > self.LISTED:
             rest = count - self.LISTED
             listed.append(f"... และอีก {rest:,} รายการ (กรุณาแก้รายการข้างบนก่อน รายการที่เหลือ"

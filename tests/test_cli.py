@@ -12,10 +12,11 @@ from pmqa_xlsx.layout import META_SHEET, resolve_layout_path
 from pmqa_xlsx.outputs import legacy_password_hash
 
 from .conftest import ROOT
+from .lang import english
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, english(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 

@@ -168,4 +168,4 @@ def test_ods_returns_are_refused_with_how_to_save_as_xlsx(
     assert result.state == "rejected"
     (problem,) = result.problems.to_dict("records")
     assert problem["code"] == "ods-file"
-    assert "Save As" in problem["message"] and ".xlsx" in problem["message"]
+    assert "Save As" in problem["message_en"] and ".xlsx" in problem["message_en"]

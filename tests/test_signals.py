@@ -195,7 +195,8 @@ def previous_outputs(out: Path) -> dict[Path, bytes]:
 
 
 def merge_args(many: Path, out: Path) -> list[object]:
-    return ["merge", many, "-o", out / "merged.xlsx", "--csv", out / "csv", "--jobs", 2]
+    return ["merge", "--lang", "en", many, "-o", out / "merged.xlsx", "--csv", out / "csv",
+            "--jobs", 2]
 
 
 def test_ctrl_c_while_workers_read(many: Path, tmp_path: Path) -> None:
