@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import click
 import pandas as pd
@@ -71,6 +72,18 @@ def _lang_option(func: Callable[..., None]) -> Callable[..., None]:
         "--lang", type=click.Choice(LANGS), default=DEFAULT_LANG, show_default=True,
         is_eager=True,
         help="The language of the messages: th (Thai) or en (English).")(func)
+
+
+class _Failure(click.ClickException):
+    """A problem of the call (exit 1), its ``Error:`` head in ``lang`` too."""
+
+    def __init__(self, message: str, lang: Lang) -> None:
+        super().__init__(message)
+        self.lang = lang
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        head = "ข้อผิดพลาด" if self.lang == "th" else "Error"
+        click.echo(f"{head}: {self.format_message()}", err=True, file=file)
 
 
 def _say(lang: Lang, words: Words) -> str:
@@ -158,7 +171,7 @@ def _layouts_and_round(files: tuple[str, ...], dirs: tuple[Path, ...], round_tex
     try:
         layouts = load_layouts(files, dirs)
     except LayoutsError as exc:
-        raise click.ClickException(_error(exc, lang)) from exc
+        raise _Failure(_error(exc, lang), lang) from exc
     try:
         declared = declared_round(round_text, layouts, layouts_given=given)
     except RoundError as exc:
@@ -174,7 +187,7 @@ def _agencies_and_manifest(roster: Path | None, manifest_path: Path | None,
         agencies = load_roster(roster) if roster else None
         manifest = load_manifest(manifest_path) if manifest_path else None
     except PmqaError as exc:
-        raise click.ClickException(_error(exc, lang)) from exc
+        raise _Failure(_error(exc, lang), lang) from exc
     return agencies, manifest
 
 
@@ -437,16 +450,17 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                                  accept_errors=job.accept_errors,
                                  progress=lambda _: bar.update(1), jobs=job.jobs)
     except RoundError as exc:
-        raise click.ClickException(exc.text(lang) + "\n" + _say(lang, Words(
-            "ไม่ได้เขียนไฟล์ใด", "nothing was written"))) from exc
+        raise _Failure(exc.text(lang) + "\n" + _say(lang, Words(
+            "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
     try:
         written.extend(write_outputs(result, result.layouts or job.layouts or [load_layout()],
                                      workbook=output, csv_dir=csv_dir,
                                      parquet_dir=parquet_dir))
     except OSError as exc:
-        raise click.ClickException(_say(lang, Words(
+        raise _Failure(_say(lang, Words(
             f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {exc}",
-            f"cannot write the outputs (the previous ones are as they were): {exc}"))) from exc
+            f"cannot write the outputs (the previous ones are as they were): {exc}")),
+            lang) from exc
     refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency",
                                                            "other_round"))]
     for line in summary_lines(result.summary(), len(files), result.round, job.accept_errors,
@@ -538,8 +552,8 @@ def demo(out: Path, lang: Lang) -> None:
         run = run_demo(out)
     except (PmqaError, OSError) as exc:
         text = exc.text(lang) if isinstance(exc, PmqaError) else str(exc)
-        raise click.ClickException(_say(lang, Words(f"รันตัวอย่างไม่ได้: {text}",
-                                                    f"the demo could not run: {text}"))) from exc
+        raise _Failure(_say(lang, Words(f"รันตัวอย่างไม่ได้: {text}",
+                                        f"the demo could not run: {text}")), lang) from exc
     result = run.result
     count = int(result.returns["file"].notna().sum())
     click.echo(_say(lang, Words(

@@ -84,7 +84,7 @@ _CODES = [
     Code("ods-file", "error", "the file is an OpenDocument spreadsheet (.ods); in LibreOffice "
          "use File > Save As, choose 'Excel 2007-365 (.xlsx)', and send that file",
          "ไฟล์นี้เป็นไฟล์ OpenDocument (.ods) กรุณาเปิดใน LibreOffice แล้วเลือกเมนู ไฟล์ > "
-         "บันทึกเป็น (File > Save As) เลือกชนิดไฟล์ 'Excel 2007-365 (.xlsx)' แล้วส่งไฟล์นั้น",
+         "บันทึกเป็น ('File > Save As') เลือกชนิดไฟล์ 'Excel 2007-365 (.xlsx)' แล้วส่งไฟล์นั้น",
          True),
     Code("macro-workbook", "error", "the file contains macros (.xlsm); macros are never run or "
          "accepted: save it as 'Excel Workbook (.xlsx)'",
@@ -93,7 +93,7 @@ _CODES = [
     Code("inconsistent-package", "error", "{detail}: Excel would not read this file as it is "
          "stored, so what it shows cannot be vouched for; open the workbook in Excel or "
          "LibreOffice, save it again and send that copy, or " + _RESEND,
-         "{detail} ซึ่ง Excel จะไม่อ่านไฟล์นี้ตามที่บันทึกไว้ จึงรับรองไม่ได้ว่าสิ่งที่แสดงคือ"
+         "{detail} ไฟล์แบบนี้ Excel จะไม่อ่านตามที่บันทึกไว้ จึงรับรองไม่ได้ว่าสิ่งที่แสดงคือ"
          "ข้อมูลจริง กรุณาเปิดไฟล์ใน Excel หรือ LibreOffice บันทึกใหม่แล้วส่งไฟล์ที่บันทึกใหม่ "
          "หรือ" + _RESEND_TH.removeprefix("กรุณา"), True),
     Code("reader-failed", "error", "the file could not be read ({detail}); this is a fault of "
