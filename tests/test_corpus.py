@@ -45,6 +45,7 @@ from .corpus import (
     build,
     remove_deep,
 )
+from .lang import english_left
 
 MEMORY_CAP = 1024 * 1024 * 1024  # the child that reads the corpus: 1 GiB of address space
 MERGE_MEMORY_CAP = 3 * 1024 * 1024 * 1024  # merge: the parent and each worker
@@ -54,6 +55,7 @@ ADVICE = re.compile(r"\b(send|save|fill in|copy|check|type|shorten|add|merge eac
                     r"delete|rename|move|wait)\b", re.IGNORECASE)
 # ... and in Thai.
 THAI_ADVICE = re.compile("กรุณา|ให้|ควร")
+THAI = re.compile("[\u0e00-\u0e7f]")
 # Where a located case's problem must point (sheet, or sheet!cell prefix).
 WHERE = {
     "far-cell.xlsx": "หมวด 3!XFD1048576",
@@ -263,6 +265,26 @@ def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[P
                if c.merge_state not in COUNTED)
 
 
+def test_every_message_of_the_corpus_is_thai_with_no_english_left(merged: tuple[Path, str]
+                                                                   ) -> None:
+    """Every problem the corpus gives (the reader's and the merge's: its composed details,
+    reasons and rules) in Thai, with no English word left; the English beside it, in English;
+    and each reason of a file not counted in both."""
+    out, stdout = merged
+    problems = _rows(out, "problems")
+    assert len({p["code"] for p in problems}) >= 40  # the corpus reaches most of the catalogue
+    for problem in problems:
+        th, en = problem["message_th"], problem["message_en"]
+        assert THAI.search(th) and english_left(th) == [], (problem["code"], th)
+        assert english_left(en), (problem["code"], en)
+    for row in _rows(out, "returns"):
+        if row["reason_th"]:
+            assert english_left(row["reason_th"]) == [] and english_left(row["reason_en"])
+    # what merge printed (Thai unless told): the summary, the files not counted, their reasons
+    assert "อ่าน " in stdout and "ส่งแล้ว (นับผล)" in stdout and "เขียนไฟล์ " in stdout
+    assert not re.search(r"\b(files read|Not counted|wrote)\b", stdout)
+
+
 def test_agency_text_stays_text_in_every_output(merged: tuple[Path, str]) -> None:
     out, _ = merged
     book = openpyxl.load_workbook(out / "merged.xlsx")
@@ -314,5 +336,5 @@ def test_no_merge_output_can_land_on_an_entry_of_the_corpus(corpus: Path) -> Non
     for name in names:
         result = CliRunner().invoke(main, ["merge", str(returns), "-o", str(returns / name)])
         assert result.exit_code == 2, (name, result.output)
-        assert "writing there would destroy it" in result.output, (name, result.output)
+        assert "ถ้าเขียนทับ ไฟล์นั้นจะหายไป" in result.output, (name, result.output)
     assert fingerprints(returns) == before
