@@ -489,18 +489,20 @@ def summary_lines(summary: dict[str, int], files: int, counted_round: Round | No
     for each state not counted (with counted_with_errors when ``accept_errors``)."""
     counted = summary["ok"] + summary["ok_with_warnings"] + summary["counted_with_errors"]
     warned, errors = summary["ok_with_warnings"], summary["counted_with_errors"]
+    states = STATES[2 if accept_errors else 3:]
+    head = Words("ส่งแล้ว (นับผล)", "returned (counted)").text(lang)
+    wide = max(_width(text) for text in [head, *(_state(state, lang) for state in states)])
     if lang == "th":
         lines = [f"อ่าน {files} ไฟล์" + (f" รอบ {counted_round} ({counted_round.describe().th})"
                                           if counted_round else ""),
-                 f"  ส่งแล้ว (นับผล)      {counted:>6}   (มีข้อควรตรวจสอบ {warned} ฉบับ"
+                 f"  {_pad(head, wide)} {counted:>6}   (มีข้อควรตรวจสอบ {warned} ฉบับ"
                  + (f", มีช่องที่ผิดซึ่งไม่นับ {errors} ฉบับ" if accept_errors else "") + ")"]
     else:
+        wide = max(wide, 19)  # as the English summary always was
         lines = [f"{files} files read" + (f"; round {counted_round}" if counted_round else ""),
-                 f"  returned (counted)  {counted:>6}   ({warned} with warnings"
+                 f"  {_pad(head, wide)} {counted:>6}   ({warned} with warnings"
                  + (f", {errors} with errors left out" if accept_errors else "") + ")"]
-    for state in STATES[2 if accept_errors else 3:]:
-        lines.append(f"  {_state(state, lang):<19} {summary[state]:>6}" if lang == "en" else
-                     f"  {_state(state, lang)}  {summary[state]:>6}")
+    lines.extend(f"  {_pad(_state(state, lang), wide)} {summary[state]:>6}" for state in states)
     return lines
 
 
