@@ -571,7 +571,8 @@ def demo(out: Path, lang: Lang) -> None:
         name = Path(row.file).name if isinstance(row.file, str) else no_return
         errors = "" if pd.isna(row.errors) else str(row.errors)
         warnings = "" if pd.isna(row.warnings) else str(row.warnings)
-        line = (f"  {_pad(name, 22)} {_pad(row.agency_code, 8)} {_pad(state, wide)} "
+        code = row.agency_code if isinstance(row.agency_code, str) else ""
+        line = (f"  {_pad(name, 22)} {_pad(code, 8)} {_pad(state, wide)} "
                 f"{_pad(errors, 6, right=True)} {_pad(warnings, 8, right=True)}")
         click.echo(line.rstrip())
     problems = result.problems[result.problems["severity"] == "error"]

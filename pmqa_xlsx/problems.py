@@ -440,10 +440,6 @@ class Problem:
         """The message in ``lang``."""
         return self.message_th if lang == "th" else self.message_en
 
-    @property
-    def words(self) -> Words:
-        return Words(self.message_th, self.message_en)
-
 
 def message(code: str, lang: Lang, **fields: object) -> str:
     """The message of ``code`` in ``lang`` with its fields filled in (``Words`` fields in
