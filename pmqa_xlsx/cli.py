@@ -4,6 +4,9 @@ Exit codes: 0 success; 1 a problem in the input (PmqaError: a bad layout or rost
 unwritable output; ``check`` and ``merge``: a file rejected, not counted, or with errors); 2 a
 usage error (an output that would replace an input among them); 130 and 143 stopped by SIGINT
 (Ctrl+C) or SIGTERM, with a short message, no temporary file left and no worker running.
+
+``check``, ``merge`` and ``demo`` print everything in Thai unless ``--lang en``: the states,
+the problems, the summary and the errors of the call (``errors.PmqaError.text``).
 """
 
 from __future__ import annotations
@@ -510,7 +513,7 @@ def _severity(severity: str, lang: Lang) -> str:
     """``error`` / ``warning`` as a problem line shows it."""
     if lang == "en":
         return f"{severity:<7}"
-    return "ผิดพลาด" if severity == "error" else "ควรตรวจ"
+    return _pad("ผิดพลาด" if severity == "error" else "ควรตรวจ", 7)
 
 
 def _wrote(path: str | os.PathLike[str], lang: Lang) -> str:

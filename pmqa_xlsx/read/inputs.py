@@ -392,15 +392,15 @@ def _rule_text(rule: Any) -> Words:
     """What a number rule allows, as the fix of ``number-out-of-range``."""
     th, en = [], []
     if rule.greater_than is not None:
-        th.append(f"ต้องมากกว่า {rule.greater_than:g}")
+        th.append(f"มากกว่า {rule.greater_than:g}")
         en.append(f"it must be above {rule.greater_than:g}")
     if rule.at_least is not None:
-        th.append(f"ต้องไม่น้อยกว่า {rule.at_least:g}")
+        th.append(f"ไม่น้อยกว่า {rule.at_least:g}")
         en.append(f"it must be at least {rule.at_least:g}")
     if rule.at_most is not None:
-        th.append(f"ต้องไม่เกิน {rule.at_most:g}")
+        th.append(f"ไม่เกิน {rule.at_most:g}")
         en.append(f"it must be at most {rule.at_most:g}")
     if rule.whole_number:
-        th.append("ต้องเป็นจำนวนเต็ม")
+        th.append("เป็นจำนวนเต็ม")
         en.append("it must be a whole number")
     return Words("กรุณาพิมพ์ตัวเลขที่" + " และ".join(th), " and ".join(en))
