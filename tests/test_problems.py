@@ -22,6 +22,7 @@ from pmqa_xlsx.words import Words
 from .conftest import FIXED_TIME
 from .corpus import rewrite_zip
 from .fill import fill
+from .lang import english_left
 
 AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
 
@@ -248,6 +249,13 @@ def test_cell_problems(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
         "not-a-number", "en", label="ค่าเป้าหมาย 2562", found="สิบ")
     assert found[("number-out-of-range", second.cells["target"].ref)]["message_en"] == P.message(
         "number-out-of-range", "en", label="ค่าเป้าหมาย 2562", found="0", rule="it must be above 0")
+    # and in Thai, the rule composed in Thai too, no English left in any of them
+    assert found[("number-out-of-range", second.cells["target"].ref)]["message_th"] == \
+        "ค่าเป้าหมาย 2562: ใส่ 0 ไม่ได้ กรุณาพิมพ์ตัวเลขที่มากกว่า 0"
+    assert found[("not-a-number", row.cells["target"].ref)]["message_th"] == \
+        "ค่าเป้าหมาย 2562: 'สิบ' ไม่ใช่ตัวเลข กรุณาพิมพ์เฉพาะตัวเลข เช่น 85 หรือ 1,250.5"
+    assert [(c, english_left(r["message_th"])) for c, r in found.items()
+            if english_left(r["message_th"])] == []
     assert all(r["severity"] == P.CATALOGUE[code].severity for (code, _), r in found.items())
     assert result.state == "rejected"
     answers = result.answers
