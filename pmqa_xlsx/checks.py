@@ -22,8 +22,9 @@ empty (``filled``; ``LEN(TRIM(CLEAN(x)))>0`` in a formula). The kinds:
 * ``target_without_result``: the target is filled and the result it is compared with
   (``IndicatorRow.compared``) is not (at that result);
 * ``number`` (from ``validation:``, not ``checks.list``): a number cell is filled with
-  something other than a number its rule accepts (``NumberRule.accepts``). The reader reports
-  it with its existing codes, ``not-a-number`` and ``number-out-of-range``.
+  something other than a number its rule accepts (``NumberRule.accepts``): text never is one,
+  even text that reads as a number (values.py's one rule, ``cell_number``). The reader reports
+  it with its own codes, ``not-a-number``, ``number-as-text`` and ``number-out-of-range``.
 
 Each broken instance is one line of text, ``E12: message_th`` (a warning's line starts with
 ``WARNING_MARK``), ending with a line feed: the reason cell beside a row joins its instances'
@@ -143,7 +144,8 @@ def conditional_formats(instances: Iterable[Instance]) -> list[tuple[list[Instan
 def problems(instances: Iterable[Instance], value_of: Callable[[InputCell], Any],
              file: str) -> list[Problem]:
     """The reader's problem for each broken declared check (number checks aside: the reader
-    reports those as ``not-a-number`` and ``number-out-of-range``), located at its cell."""
+    reports those as ``not-a-number``, ``number-as-text`` and ``number-out-of-range``),
+    located at its cell."""
     out = []
     for instance in instances:
         code = instance.code
@@ -182,7 +184,7 @@ def indicator_instances(checks: Checks, cells: dict[str, InputCell],
     out = [Instance(check=c, cell=at[c.kind], cells=reads[c.kind]) for c in checks.list
            if c.kind in at]
     for cell in numbers:
-        words = f"ต้องเป็นตัวเลข{rule_words(cell.number)}"
+        words = f"ต้องเป็น{rule_words(cell.number)} (เลขอารบิก)"
         out.append(Instance(check=Check(kind="number", severity="error", message_th=words,
                                         message_en="not a number the cell accepts"),
                             cell=cell, rule=cell.number))

@@ -28,10 +28,18 @@ import pandas as pd
 from . import __version__
 from .consolidate import STATE_WORDS, STATES, check_files, collect_inputs, consolidate
 from .errors import PmqaError
+from .feedback import (
+    FeedbackRefused,
+    ReturnFeedback,
+    check_feedback_dir,
+    from_consolidated,
+    from_reads,
+    write_feedback,
+)
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .guards import Output, OutputRefused, merge_outputs
 from .identity import Manifest, load_manifest
-from .inputs import path_text
+from .inputs import InputFile, path_text
 from .layout import (
     DEFAULT_LAYOUT,
     Layout,
@@ -41,8 +49,9 @@ from .layout import (
     load_layout,
     load_layouts,
 )
-from .outputs import remove_temporaries
+from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
+from .read import ReadReturn
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
 from .words import DEFAULT_LANG, LANGS, Lang, Words
@@ -52,6 +61,17 @@ def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
     problem = None if value is None else fiscal_year_problem(value)
     if problem:
         raise click.BadParameter(problem)
+    return value
+
+
+def _password(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A password Thai Excel can unlock with, or a usage error (exit 2) before anything is
+    read or written, in Thai then English."""
+    if value:
+        try:
+            password_bytes(value)
+        except PasswordError as exc:
+            raise click.UsageError(f"{exc.words.th}\n{exc.words.en}", ctx=ctx) from None
     return value
 
 
@@ -200,6 +220,14 @@ def _state(state: str, lang: Lang) -> str:
     return f"{STATE_WORDS[state].th} [{state}]" if lang == "th" else state
 
 
+def _feedback_option(func: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--feedback", "feedback_dir", type=click.Path(path_type=Path),
+        help="Write, into this folder, a copy of each return with problems, every problem "
+             "cell marked with a note in Thai and a first sheet listing them, for the agency "
+             "to fix and send back. Not inside an input folder.")(func)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="pmqa-xlsx")
 def main() -> None:
@@ -210,15 +238,18 @@ def main() -> None:
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path), required=True,
               help="The workbook to write, or with --roster the folder to write into.")
 @click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="CSV or XLSX with agency_code, agency_name and optional ministry: "
-                   "one pre-filled workbook per agency.")
+              help="CSV or XLSX with agency_code/รหัสหน่วยงาน, agency_name/ชื่อหน่วยงาน and "
+                   "optional ministry/กระทรวง/สังกัด (see the README's Rosters): one "
+                   "pre-filled workbook per agency.")
 @click.option("--layout", "layout_name", metavar="NAME|FILE",
               help=f"A bundled layout name or a YAML file (default: {DEFAULT_LAYOUT}).")
 @click.option("--year", type=int, callback=_year,
               help="Fiscal year, Buddhist Era (default: the layout's). Shifts the target and "
                    "result years.")
-@click.option("--password", help="Password for sheet and structure protection (deters "
-                                 "editing; it is not security).")
+@click.option("--password", callback=_password,
+              help="Password for sheet and structure protection (deters editing; it is not "
+                   "security). Thai and English letters, digits and keyboard symbols, at "
+                   "most 255: hashed as Thai Excel hashes it.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes for --roster (default: the cores available).")
 @click.option("--force", is_flag=True,
@@ -249,15 +280,27 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
             if not output.parent.is_dir():
                 raise click.UsageError(f"-o: folder {output.parent} does not exist")
             generate_workbook(layout, output, year=year, password=password, force=force)
-            click.echo(f"wrote {_path(output)}")
+            click.echo(f"wrote {_path(output)}: {_what_was_written(layout, year)}")
         else:
             written = generate_roster(layout, roster, output, year=year, password=password,
                                       jobs=jobs, force=force)
-            click.echo(f"wrote {len(written)} workbooks and {_path(output / MANIFEST_NAME)}")
+            click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
+                       f"{_path(output / MANIFEST_NAME)}: {_what_was_written(layout, year)}")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
-    except PmqaError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
+        raise _Failure(exc.text(DEFAULT_LANG), DEFAULT_LANG) from exc
+
+
+def _what_was_written(layout: Layout, year: int | None) -> str:
+    """``form pmqa4-cat3-cat7.2 version 2562.1 (layout pmqa4-2562), fiscal year 2562
+    (ปีงบประมาณ พ.ศ. 2562)``, saying when the year is the layout's own, not --year."""
+    source = Path(layout.source)
+    name = source.stem if bundled_layouts().get(source.stem) == source else _path(source)
+    fiscal = layout.form.fiscal_year if year is None else year
+    default = ", the layout's: give --year for another" if year is None else ""
+    return (f"form {shown(layout.form.id)} version {shown(layout.form.version)} (layout "
+            f"{name}), fiscal year {fiscal} (ปีงบประมาณ พ.ศ. {fiscal}){default}")
 
 
 @main.command("layouts")
@@ -312,11 +355,12 @@ def _compared(new: Layout, old: Layout, old_path: Path) -> str:
               type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The manifest.csv of the workbooks issued: a return without its agency's "
                    "token is an error.")
+@_feedback_option
 @_layout_options
 @_lang_option
 def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
-          layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
-          round_text: str | None, lang: Lang) -> None:
+          feedback_dir: Path | None, layout_files: tuple[str, ...],
+          layout_dirs: tuple[Path, ...], round_text: str | None, lang: Lang) -> None:
     """Check returned workbooks (files, or folders of them) and list each file's problems,
     located as sheet!cell.
 
@@ -326,11 +370,19 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
     layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     agency = _say(lang, Words("หน่วยงาน", "agency"))
-    with _interruptible(lambda: _say(lang, Words("ไม่ได้เขียนไฟล์ใด", "nothing was written")),
-                        lang):
+    entries = collect_inputs(files)
+    if feedback_dir is not None:
+        _feedback_dir(feedback_dir, entries, files, lang)
+    left = Words("ไม่ได้เขียนไฟล์ใด", "nothing was written") if feedback_dir is None else Words(
+        "สำเนาแบบฟอร์มสำหรับแก้ไขที่เขียนไปแล้วครบถ้วนทุกไฟล์ กรุณาตรวจใหม่เพื่อให้ได้ครบ",
+        "the feedback copies written so far are whole; check again for all")
+    with _interruptible(lambda: _say(lang, left), lang):
         failed = False
-        for read in check_files(files, agencies, manifest=manifest, layouts=layouts,
+        with_problems: list[ReadReturn] = []
+        for read in check_files(entries, agencies, manifest=manifest, layouts=layouts,
                                 round=declared):
+            if feedback_dir is not None and read.problems:
+                with_problems.append(read)
             click.echo(f"{shown(read.file)}: {_state(read.state, lang)}" + (
                 f" ({agency} {shown(read.agency_code)})" if read.agency_code else ""))
             for problem in read.problems:
@@ -338,6 +390,9 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                 click.echo(f"  {_severity(problem.severity, lang)} {shown(where):<18} "
                            f"{problem.code}: {shown(problem.text(lang))}")
             failed = failed or read.state == "rejected"
+        if feedback_dir is not None:
+            _write_feedback(from_reads(with_problems, entries), feedback_dir, len(entries),
+                            lang=lang)
     if failed:
         raise SystemExit(1)
 
@@ -364,12 +419,14 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "cell, a choice not on the list...) as counted_with_errors, those cells "
                    "left out of the frames and listed; without it, any error rejects the "
                    "return. Errors about the file as a whole still reject it.")
+@_feedback_option
 @_layout_options
 @_lang_option
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
-          jobs: int | None, accept_errors: bool, layout_files: tuple[str, ...],
-          layout_dirs: tuple[Path, ...], round_text: str | None, lang: Lang) -> None:
+          jobs: int | None, accept_errors: bool, feedback_dir: Path | None,
+          layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
+          round_text: str | None, lang: Lang) -> None:
     """Merge returned workbooks (files or folders) of one round into one consolidated
     dataset.
 
@@ -395,7 +452,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
-                    lang)
+                    feedback_dir, lang)
     with _interruptible(lambda: _say(lang, _LEFT_WRITTEN if written else _LEFT_UNWRITTEN),
                         lang):
         failed = _merge(job, output, csv_dir, parquet_dir, written)
@@ -415,6 +472,7 @@ class _MergeJob:
     round: Round | None
     jobs: int | None
     accept_errors: bool = False
+    feedback: Path | None = None
     lang: Lang = DEFAULT_LANG
 
 
@@ -444,6 +502,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     except OutputRefused as exc:
         raise click.UsageError(exc.text(lang)) from exc
     files = [e for e in entries if e not in own]
+    if job.feedback is not None:
+        _feedback_dir(job.feedback, files, job.inputs, lang)
     try:
         with click.progressbar(length=len(files), file=sys.stderr, show_pos=True,
                                label=_say(lang, Words("กำลังอ่านแบบฟอร์ม", "reading returns"))
@@ -483,6 +543,9 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             click.echo(_say(lang, Words(f"  ... และอีก {more} ไฟล์", f"  ... and {more} more")))
     for path in written:
         click.echo(_wrote(path, lang))
+    if job.feedback is not None:
+        _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
+                        len(files), job.jobs, lang)
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
@@ -521,6 +584,41 @@ def _wrote(path: str | os.PathLike[str], lang: Lang) -> str:
 
 
 _LISTED = 20  # files not counted that merge lists on the terminal
+
+
+def _feedback_dir(folder: Path, entries: list[InputFile], given: tuple[Path, ...],
+                  lang: Lang = DEFAULT_LANG) -> None:
+    """Refuse a feedback folder that would replace an input or lies in an input folder
+    (usage error, exit 2, in ``lang``), before anything is read."""
+    try:
+        check_feedback_dir(folder, entries, given)
+    except FeedbackRefused as exc:
+        raise click.UsageError(exc.words.text(lang)) from exc
+
+
+def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
+                    jobs: int | None = 1, lang: Lang = DEFAULT_LANG) -> None:
+    """Write the feedback copies and say (in ``lang``) what was written, and which returns
+    got none (of ``read`` files: those without problems, and those that could not be
+    copied)."""
+    try:
+        done = write_feedback(returns, folder, jobs=jobs)
+    except OSError as exc:
+        raise click.ClickException(Words(
+            f"เขียนสำเนาผลการตรวจไปที่ {_path(folder)} ไม่ได้: {exc}",
+            f"cannot write the feedback copies to {_path(folder)}: {exc}").text(lang)) from exc
+    click.echo(Words(f"เขียนสำเนาผลการตรวจ {len(done.written):,} ไฟล์ไปที่ {_path(folder)}",
+                     f"wrote {len(done.written):,} feedback copies to {_path(folder)}"
+                     ).text(lang))
+    clean = read - len(returns)
+    if clean:
+        click.echo("  " + Words(f"{clean:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
+                                f"{clean:,} files have no problems, so no copy").text(lang))
+    for name, reason in done.skipped[:_LISTED]:
+        click.echo(f"  {shown(name)}: {shown(reason.text(lang))}")
+    if len(done.skipped) > _LISTED:
+        click.echo("  " + Words(f"... และอีก {len(done.skipped) - _LISTED:,} ไฟล์",
+                                f"... and {len(done.skipped) - _LISTED:,} more").text(lang))
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}

@@ -365,12 +365,16 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     # the round's result years: columns of the indicators frame even if nothing is counted
     years = {y for r in reads if r.plan is not None and (round is None or _round(r) == round)
              for y in r.plan.result_years}
+    scores = scores_frame(counted)
+    if roster is not None:  # the roster's extra columns, for breakdowns
+        returns = _with_roster_columns(returns, roster, after="agency_name")
+        scores = _with_roster_columns(scores, roster, after="agency_code")
     return Consolidated(
         answers=answers_frame(counted),
         indicators=indicators_frame(counted, years),
         problems=P.problems_frame(problems),
         returns=returns,
-        scores=scores_frame(counted),
+        scores=scores,
         round=round,
         layouts=tuple(layouts.values()),
     )
@@ -593,6 +597,25 @@ def _file_time(mtime: float) -> datetime:
         return datetime.fromtimestamp(mtime, UTC)
     except (OverflowError, OSError, ValueError):
         return _LATEST
+
+
+def _with_roster_columns(frame: pd.DataFrame, roster: dict[str, Agency], *,
+                         after: str) -> pd.DataFrame:
+    """``frame`` with the roster's extra columns (region, agency type...) after ``after``, by
+    each row's agency_code: string dtype, <NA> where the agency is not on the roster."""
+    headings: dict[str, None] = {}
+    for agency in roster.values():
+        headings.update((heading, None) for heading, _ in agency.extra)
+    if not headings:
+        return frame
+    codes = frame["agency_code"].astype(object).tolist()
+    at = frame.columns.get_loc(after) + 1
+    frame = frame.copy()
+    for offset, heading in enumerate(headings):
+        values = [roster[c].extras.get(heading) if isinstance(c, str) and c in roster else None
+                  for c in codes]
+        frame.insert(at + offset, heading, pd.array(values, dtype="string"))
+    return frame
 
 
 def _agencies(roster: str | os.PathLike[str] | Sequence[Agency] | None) -> list[Agency] | None:

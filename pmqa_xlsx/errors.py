@@ -21,8 +21,10 @@ class PmqaError(Exception):
     with a plain string, that string is its message in both."""
 
     def __init__(self, *args: object) -> None:
-        self.words = args[0] if len(args) == 1 and isinstance(args[0], Words) else None
-        super().__init__(*((self.words.en,) if self.words is not None else args))
+        given = args[0] if len(args) == 1 and isinstance(args[0], Words) else None
+        super().__init__(*((given.en,) if given is not None else args))
+        # a subclass may set its words itself before calling this, with its own text
+        self.words: Words | None = given or getattr(self, "words", None)
 
     def text(self, lang: Lang = DEFAULT_LANG) -> str:
         """The message in ``lang``."""
@@ -87,7 +89,16 @@ class ManifestError(ProblemsError):
 
 
 class RosterError(ProblemsError):
-    """A roster that cannot be used; each problem starts with its line number."""
+    """A roster that cannot be used; each problem (Thai and English ``Words``) starts with its
+    line number. ``header_line`` is the line taken as the header (said when it is not 1)."""
 
     what = Words("บัญชีรายชื่อหน่วยงาน (roster)", "roster")
     tail = Words(" จึงไม่ได้เขียนไฟล์ใด", "; nothing was written")
+
+    def __init__(self, source: str, problems: Sequence[str | Words], *,
+                 header_line: int | None = None) -> None:
+        self.header_line = header_line
+        if header_line is not None and header_line > 1:
+            self.tail = Words(f"{type(self).tail.th} (หัวตารางคือแถว {header_line})",
+                              f"{type(self).tail.en} (header: line {header_line})")
+        super().__init__(source, problems)

@@ -41,7 +41,13 @@ from .errors import PmqaError
 from .guards import form_output, roster_outputs
 from .identity import is_token, new_token, normalise_code
 from .layout import META_SHEET, WARNING_MARK, Layout
-from .outputs import atomic_write, csv_bytes, lock_workbook_structure
+from .outputs import (
+    atomic_write,
+    csv_bytes,
+    legacy_password_hash,
+    lock_workbook_structure,
+    password_bytes,
+)
 from .parallel import worker_count, worker_pool
 from .prompts import validation_groups
 from .roster import Agency, check_agencies, load_roster
@@ -82,7 +88,9 @@ def generate_workbook(
         path: Where to write the .xlsx (replaced atomically).
         year: The fiscal year, Buddhist Era; the layout's by default.
         agency: Pre-fill and lock the identity fields the roster provides.
-        password: Optional password for sheet and structure protection.
+        password: Optional password for sheet and structure protection, hashed as Thai
+            Excel hashes it (``outputs.legacy_password_hash``); one Windows-874 cannot
+            encode, or longer than 255 characters, raises ``outputs.PasswordError``.
         generated_at: The time recorded in the metadata; now by default.
         token: The token recorded in the metadata (``identity.new_token()``); none by
             default. ``generate_roster`` gives each agency's workbook its own.
@@ -92,6 +100,8 @@ def generate_workbook(
     Returns:
         The path written, the sha256 of its bytes and the token.
     """
+    if password:
+        password_bytes(password)  # PasswordError before anything is looked at or written
     form_output(path, force=force, layouts=(layout,))
     data = render_workbook(build_cellmap(layout, year), agency=agency, password=password,
                            generated_at=generated_at, token=token)
@@ -133,6 +143,8 @@ def generate_roster(
     code -> token) gives some or all of them instead: to issue a lost workbook again with the
     token already recorded.
     """
+    if password:
+        password_bytes(password)  # PasswordError before anything is read or written
     agencies = (load_roster(roster) if isinstance(roster, str | os.PathLike)
                 else check_agencies(list(roster)))
     issued = _tokens(agencies, tokens or {})
@@ -356,7 +368,7 @@ def _write_sheet(
     last_row = max([lb.last_row or lb.row for lb in plan.labels] + [c.row for c in plan.inputs])
     worksheet.ignore_errors({"number_stored_as_text":
                              f"A1:{xl_rowcol_to_cell(last_row, len(plan.widths) - 1)}"})
-    _check(worksheet.protect(password or "", {"format_rows": True}), "protection")
+    _protect(worksheet, password, {"format_rows": True}, "protection")
     _print_setup(worksheet, plan, footer)
 
 
@@ -498,7 +510,7 @@ def _write_meta(
         worksheet.write_string(row, 0, key, formats["meta"])
         worksheet.write_string(row, 1, values[key], formats["meta"])
     worksheet.very_hidden()
-    _check(worksheet.protect(password or ""), "protection of the metadata sheet")
+    _protect(worksheet, password, {}, "protection of the metadata sheet")
 
 
 def _print_setup(worksheet: Worksheet, plan: SheetPlan, footer: str) -> None:
@@ -533,6 +545,16 @@ def _prefill(layout: Layout, agency: Agency | None) -> dict[str, str]:
               "ministry": agency.ministry}
     return {f.id: values[f.roster] for f in layout.identity.fields
             if f.roster and values.get(f.roster)}
+
+
+def _protect(worksheet: Worksheet, password: str | None, options: dict[str, bool],
+             what: str) -> None:
+    """Protect the sheet, with the hash Thai Excel computes for ``password`` (outputs.py's
+    ``legacy_password_hash``, the one the workbook structure gets too): xlsxwriter's own
+    hashes Unicode code points, so it is given no password and the hash is set after."""
+    _check(worksheet.protect("", options), what)
+    if password:
+        worksheet.protect_options["password"] = legacy_password_hash(password)
 
 
 def _check(code: int | None, what: str) -> None:

@@ -35,6 +35,11 @@ from .yamlread import MAX_LAYOUT_BYTES, REPORTED, read_yaml, too_large
 ROSTER_KEYS = ("agency_code", "agency_name", "ministry")
 #: The name of the very hidden sheet that carries the workbook's metadata.
 META_SHEET = "_meta"
+#: The name of the first sheet of a feedback copy (feedback.py), which the reader ignores
+#: when it carries FEEDBACK_MARKER: no form may have a sheet of that name.
+FEEDBACK_SHEET = "ผลการตรวจ"
+FEEDBACK_MARKER = "pmqa_xlsx feedback 1"
+FEEDBACK_MARKER_AT = (0, 7)  # H1 (zero-based row, column), in a hidden column
 #: The plausible fiscal years, Buddhist Era (see fiscal_year_problem).
 FISCAL_YEARS = range(2400, 2801)
 #: Excel's limit on a sheet name, in UTF-16 code units.
@@ -900,6 +905,8 @@ class _Checker:
             self.fail(path, f"'{value}' must not contain [ ] : * ? / \\ or start or end with '")
         if value.casefold() == META_SHEET:
             self.fail(path, f"'{value}' is reserved for the metadata sheet")
+        if value.casefold() == FEEDBACK_SHEET.casefold():
+            self.fail(path, f"'{value}' is reserved for the list of problems in feedback copies")
         if value.casefold() == EXCEL_RESERVED_SHEET.casefold():
             self.fail(path, f"'{value}' is a name Excel keeps for itself; choose another")
         return value

@@ -8,7 +8,9 @@ This module owns what the reader knows about a cell's number format:
 - what a format does to a number: shows it as itself, as a percentage (× 100), as a date or
   time, scaled (``0,`` shows thousands), or not at all (``;;;``, or a literal in place of the
   digits), section by section (positive; negative; zero; text) and whatever its id or code;
-- how a date or a percentage is shown, for a number pasted into a text blank.
+- how a date or a percentage is shown, for a number pasted into a text blank;
+- how a whole number is shown digit for digit (``render_whole``: ``00000`` shows 1001 as
+  01001), for a roster's codes that Excel stored as numbers.
 
 A format code is lexed once (cached); ``shows_as(code, value)`` then says how one value is
 shown. Quoted text, ``\\``-escaped characters, ``_x`` spacing and ``*x`` fills are literals, so
@@ -211,6 +213,99 @@ def render(code: str, value: float, date1904: bool = False) -> str:
             f"{shown:.{section.decimals}f}"
         return text + "%"
     return _plain(value)
+
+
+def render_whole(code: str, value: int) -> str | None:
+    """A whole number ``value`` (0 or more) as the format ``code`` shows it, digit for digit:
+    ``00000`` shows 1001 as ``01001``, ``"0"0000`` as ``01001``, ``000#`` 101 as ``0101``,
+    ``0000-00`` 123456 as ``1234-56``; General and ``0`` as ``1001``.
+
+    Placeholders are filled from the right (``0`` shows a zero where the number has no digit,
+    ``#`` nothing, ``?`` a space), digits beyond them go before the first one, and literals
+    stay where they are. Thai digits (``t0``) are shown as ASCII digits. None when the section
+    that shows the number is not a plain whole-number display: a date, time, percent,
+    fraction, exponent, thousands separator, scaling, decimals, condition, a hidden number or
+    a code too long to read; such a format is not rendered here, never guessed.
+    """
+    if value < 0:
+        return None
+    fmt = parse_format(code)
+    if fmt.unchecked:
+        return None
+    if fmt.general:
+        return str(value)
+    numeric = _split_sections(code)[:3]
+    last = fmt.sections[-1]
+    if len(fmt.sections) < 4 and last.text and not last.digits:
+        numeric = numeric[:-1]
+    if not numeric:
+        return str(value)  # "@": a number shows as General does
+    index = 2 if value == 0 and len(numeric) >= 3 else 0
+    section, text = fmt.sections[index], numeric[index]
+    if (section.date or section.time or section.percent or section.fraction or section.scale
+            or section.thousands or section.condition or section.decimals
+            or not section.digits or any(s.condition for s in fmt.sections[:3])):
+        return None
+    parts = _whole_tokens(text)
+    if parts is None:
+        return None
+    digits = list(str(value)) if value else []  # 0 fills no placeholder: "#" shows nothing
+    shown: list[str] = []
+    first = next(i for i, (kind, _) in enumerate(parts) if kind == "digit")
+    for i in range(len(parts) - 1, -1, -1):
+        kind, ch = parts[i]
+        if kind == "literal":
+            shown.append(ch)
+            continue
+        if digits:
+            shown.append(digits.pop())
+        else:
+            shown.append({"0": "0", "#": "", "?": " "}[ch])
+        if i == first and digits:
+            shown.append("".join(digits))
+            digits = []
+    return "".join(reversed(shown))
+
+
+def _whole_tokens(text: str) -> list[tuple[str, str]] | None:
+    """A number section's digit placeholders and literals, in order (None if it holds
+    anything a whole-number display does not: a point, an exponent, general, a fill)."""
+    parts: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    if text[:1] in "tT" and text[1:2] in "0#?":
+        i = 1
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            end = text.find('"', i + 1)
+            end = n if end < 0 else end
+            parts.append(("literal", text[i + 1:end]))
+            i = end + 1
+            continue
+        if ch == "\\":
+            parts.append(("literal", text[i + 1:i + 2]))
+            i += 2
+            continue
+        if ch == "_":
+            parts.append(("literal", " "))
+            i += 2
+            continue
+        if ch == "[":
+            end = text.find("]", i + 1)
+            end = n if end < 0 else end
+            bracket = text[i:end + 1]
+            if bracket.startswith("[$") and "-" in bracket:
+                parts.append(("literal", bracket[2:bracket.index("-")]))
+            i = end + 1  # a colour, or a locale tag
+            continue
+        if ch in "0#?":
+            parts.append(("digit", ch))
+        elif ch in ".eE*@" or text[i:i + 7].lower() == "general":
+            return None
+        else:
+            parts.append(("literal", ch))
+        i += 1
+    return parts
 
 
 def serial_to_date(serial: float, date1904: bool = False) -> date | None:

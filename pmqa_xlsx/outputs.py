@@ -1,6 +1,7 @@
 """Writing files safely: atomic replacement, sets of outputs replaced together, the
 temporary files of this process, CSV that cannot inject formulas, the xlsx package patch for
-workbook structure protection, and the legacy protection hash.
+workbook structure protection, and the legacy protection hash of a password as Thai Excel
+computes it (from its Windows-874 bytes).
 
 Every file pmqa_xlsx writes goes through ``atomic_write`` or an ``OutputSet`` (a temporary
 file beside the target, named ``.NAME.XXXX.tmp``, then a rename), so an interrupted run leaves
@@ -21,6 +22,9 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+from .errors import PmqaError
+from .words import Words
 
 #: Leading characters that make a spreadsheet treat a CSV field as a formula (OWASP).
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -220,18 +224,71 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8", "backslashreplace")
 
 
+#: The code page Thai Windows converts a protection password to before hashing it (its
+#: "ANSI" code page, Windows-874; Python's cp874 is that table).
+PASSWORD_CODEPAGE = "cp874"
+#: The longest password: Excel's Protect Sheet dialog takes 255 characters, and the hash
+#: counts the password's bytes in one byte ([MS-OFFCRYPTO] 2.3.7.1: PasswordArray[0]).
+PASSWORD_MAX = 255
+
+
+class PasswordError(PmqaError):
+    """A protection password Thai Excel could not unlock with; ``words`` in Thai and English."""
+
+    def __init__(self, words: Words) -> None:
+        self.words = words
+        super().__init__(words.th)
+
+
+def password_bytes(password: str) -> bytes:
+    """The bytes Thai Excel hashes for ``password``: its Windows-874 encoding.
+
+    Raises:
+        PasswordError: a character Windows-874 has not (an emoji, a Lao or Chinese letter,
+            a typographic dash), or more than ``PASSWORD_MAX`` characters.
+    """
+    try:
+        data = password.encode(PASSWORD_CODEPAGE)
+    except UnicodeEncodeError as exc:
+        bad = password[exc.start]  # the first of them
+        raise PasswordError(Words(
+            f"--password: รหัสผ่านมีอักขระ {bad!r} (ตัวที่ {exc.start + 1}) ซึ่ง Excel ภาษาไทย"
+            "ใช้ไม่ได้ ทำให้ปลดล็อกไม่ได้: ใช้เฉพาะตัวอักษรไทย ตัวอักษรอังกฤษ ตัวเลข และเครื่องหมาย"
+            "บนแป้นพิมพ์",
+            f"--password: the password has {bad!r} (character {exc.start + 1}), which Thai "
+            "Excel cannot take, so the sheets could not be unlocked: use Thai or English "
+            "letters, digits and keyboard symbols only")) from None
+    if len(data) > PASSWORD_MAX:
+        raise PasswordError(Words(
+            f"--password: รหัสผ่านยาว {len(password):,} ตัวอักษร แต่ Excel รับได้ไม่เกิน "
+            f"{PASSWORD_MAX} ตัวอักษร: ใช้รหัสผ่านที่สั้นลง",
+            f"--password: the password is {len(password):,} characters, and Excel takes at "
+            f"most {PASSWORD_MAX}: use a shorter one"))
+    return data
+
+
 def legacy_password_hash(password: str) -> str:
-    """Excel's 16-bit protection hash (ECMA-376 Part 4, 14.7.1), as hex.
+    """Excel's 16-bit protection hash of ``password``, as hex: the ``password`` attribute of
+    ``<sheetProtection>`` and ``workbookPassword`` of ``<workbookProtection>``.
+
+    As [MS-XLSB]/[MS-XLS] 2.2.9 "Password Verifier Algorithm" specify it: the password is
+    first converted to the system's ANSI code page (Windows-874 on Thai Windows:
+    ``password_bytes``), then hashed by [MS-OFFCRYPTO] 2.3.7.1 "Binary Document Password
+    Verifier Derivation Method 1": over the length and the bytes, last byte first, rotate the
+    15-bit value left by one and XOR the byte; finally XOR 0xCE4B. Hashing Unicode code points
+    instead (as xlsxwriter does) gives Thai passwords a hash no Thai Excel reproduces.
 
     It is weak by design: it deters editing, it does not secure anything.
+
+    Raises:
+        PasswordError: as ``password_bytes``.
     """
-    digest = 0
-    for char in reversed(password):
-        digest = ((digest >> 14) & 0x01) | ((digest << 1) & 0x7FFF)
-        digest ^= ord(char)
-    digest = ((digest >> 14) & 0x01) | ((digest << 1) & 0x7FFF)
-    digest ^= len(password) ^ 0xCE4B
-    return f"{digest:X}"
+    data = password_bytes(password)
+    verifier = 0
+    for byte in (len(data), *data)[::-1]:
+        verifier = ((verifier >> 14) & 0x01) | ((verifier << 1) & 0x7FFF)
+        verifier ^= byte
+    return f"{verifier ^ 0xCE4B:X}"
 
 
 def lock_workbook_structure(package: bytes, password: str | None = None) -> bytes:

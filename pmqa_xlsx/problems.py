@@ -189,6 +189,11 @@ _CODES = [
     Code("not-a-number", "error", "{label}: {found!r} is not a number; type digits only, "
          "such as 85 or 1,250.5",
          "{label}: {found!r} ไม่ใช่ตัวเลข กรุณาพิมพ์เฉพาะตัวเลข เช่น 85 หรือ 1,250.5"),
+    Code("number-as-text", "error", "{label}: {found!r} is text, not a number, so the form's "
+         "formulas do not count it (percent success and score stay blank); type it again as "
+         "the number {number}, in Arabic digits",
+         "{label}: {found!r} เป็นข้อความ ไม่ใช่ตัวเลข สูตรในแบบฟอร์มจึงไม่นับค่านี้ (ร้อยละความ"
+         "สำเร็จและคะแนนจะว่าง) กรุณาพิมพ์ใหม่เป็นตัวเลขอารบิก {number}"),
     Code("number-out-of-range", "error", "{label}: {found} is not allowed; {rule}",
          "{label}: ใส่ {found} ไม่ได้ {rule}"),
     Code("bad-status", "error", "{label}: {found!r} is not one of the statuses; choose one of: "

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from math import isfinite
 from typing import TYPE_CHECKING, Any, Literal
 
 from .xlsxtext import attribute_text
@@ -113,17 +115,21 @@ def list_validation(choices: Sequence[str]) -> Validation:
 
 
 def number_validation(label: str, rule: NumberRule | None) -> Validation:
-    """A number cell labelled ``label`` (``ค่าเป้าหมาย 2562``), within ``rule``."""
+    """A number cell labelled ``label`` (``ค่าเป้าหมาย 2562``), within ``rule``: the prompt
+    ``ค่าเป้าหมาย 2562: พิมพ์ตัวเลขมากกว่า 0``, the alert with examples the rule accepts."""
     criteria, bounds = _criteria(rule)
     words = rule_words(rule)
+    examples = " หรือ ".join(number_text(x) for x in _examples(rule))
     return Validation(
         validate="integer" if rule is not None and rule.whole_number else "decimal",
         criteria=criteria,
         bounds=bounds,
         input_title="พิมพ์ตัวเลขเท่านั้น",
-        input_message=attribute_text(f"{label}: ตัวเลขเท่านั้น{words}"),
-        error_title="ต้องเป็นตัวเลข",
-        error_message=attribute_text(f"ช่องนี้รับเฉพาะตัวเลข{words} เช่น 85 หรือ 1250.5"),
+        input_message=attribute_text(f"{label}: พิมพ์{words}"),
+        error_title="ต้องเป็นจำนวนเต็ม" if rule is not None and rule.whole_number
+        else "ต้องเป็นตัวเลข",
+        error_message=attribute_text(f"ช่องนี้รับเฉพาะ{words}"
+                                     + (f" เช่น {examples}" if examples else "")),
     )
 
 
@@ -158,29 +164,51 @@ def validation_groups(cells: Iterable[InputCell]) -> dict[Validation, list[Input
 
 
 def rule_words(rule: NumberRule | None) -> str:
-    """A number rule in Thai, with a leading space: `` ตั้งแต่ 0 ถึง 100``; '' if open."""
+    """A number rule in plain Thai: ``ตัวเลขมากกว่า 0``, ``จำนวนเต็มระหว่าง 0 ถึง 100``,
+    ``ตัวเลขตั้งแต่ 0 ขึ้นไป``, ``ตัวเลขไม่เกิน 5``; ``ตัวเลข`` if the rule is open."""
+    kind = "จำนวนเต็ม" if rule is not None and rule.whole_number else "ตัวเลข"
     if rule is None:
-        return ""
-    whole = " จำนวนเต็ม" if rule.whole_number else ""
-    low = rule.greater_than if rule.greater_than is not None else rule.at_least
-    if low is None:
-        return whole + ("" if rule.at_most is None else f" ไม่เกิน {number_text(rule.at_most)}")
-    words = f" มากกว่า {number_text(low)}" if rule.greater_than is not None \
-        else f" ตั้งแต่ {number_text(low)}"
-    return whole + words + (f" ถึง {number_text(rule.at_most)}" if rule.at_most is not None
-                            else "")
+        return kind
+    high = None if rule.at_most is None else number_text(rule.at_most)
+    if rule.greater_than is not None:
+        low = f"มากกว่า {number_text(rule.greater_than)}"
+        return kind + low + ("" if high is None else f" และไม่เกิน {high}")
+    if rule.at_least is not None:
+        low_text = number_text(rule.at_least)
+        return kind + (f"ตั้งแต่ {low_text} ขึ้นไป" if high is None
+                       else f"ระหว่าง {low_text} ถึง {high}")
+    return kind + ("" if high is None else f"ไม่เกิน {high}")
 
 
 def number_text(value: float) -> str:
-    """A number as a prompt shows it: thousands separated, up to 15 significant digits
-    (``1,000,000,000,000``, ``0.5``, ``-2.5``); an exponent beyond (``1e+20``)."""
-    return f"{value:,.15g}"
+    """A number as people write it: thousands separated, no exponent, no trailing zeros,
+    at most 15 significant digits as a spreadsheet holds it (``1,000,000,000,000``,
+    ``0.000001``, ``-5``, ``1,250.5``)."""
+    if not isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    held = Decimal(f"{value:.15g}")
+    if held == 0:
+        return "0"  # also -0.0
+    return f"{held:,f}"
 
 
 def utf16_length(text: str) -> int:
     """The length of ``text`` as Excel counts it: UTF-16 code units."""
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if not text.isascii() \
         else len(text)
+
+
+#: Examples an alert may give, in order of preference: the first two the rule accepts.
+_EXAMPLE_CANDIDATES = (85.0, 1250.5, 12.0, 3.0, 0.5, 0.0, -5.0)
+
+
+def _examples(rule: NumberRule | None) -> list[float]:
+    """Up to two numbers the rule accepts, to show how a number is typed (the bounds
+    themselves where no usual number fits, as in ``มากกว่า 1,000,000``)."""
+    fits = [x for x in _EXAMPLE_CANDIDATES if rule is None or rule.accepts(x)]
+    if not fits and rule is not None:
+        fits = [x for x in (rule.at_least, rule.at_most) if x is not None and rule.accepts(x)]
+    return fits[:2]
 
 
 def _criteria(rule: NumberRule | None) -> tuple[str, tuple[float, ...]]:

@@ -1,5 +1,14 @@
 """Values as people type them: numbers with Thai digits, thousands separators and spaces,
-and numbers stored as text.
+and numbers stored as text; and the one rule of what a number cell counts.
+
+**A number cell counts a number only** (``cell_number``): the workbook's formulas test their
+inputs with ``ISNUMBER`` (percent success, score, the form's checks), so text in a number cell,
+even text that reads as a number (``"๘๕"``, ``"85"``, ``" 85 "``, ``"1,234.5"``), leaves the
+percent and score blank and is flagged live, and the reader treats it the same: not counted,
+and reported so the agency types it again as a number (``parse_number`` says which). Reading
+such text as its number in the formulas too would take Excel's ``VALUE`` (which also reads
+``50%``, ``1e5`` and dates, by the computer's locale) behind ten nested ``SUBSTITUTE``s for
+the Thai digits at every reference: past Excel's formula length on a row's reason cell.
 
 ``parse_number`` accepts exactly what a person means as a number and nothing else: ``float()``
 is too lenient ("nan", "inf", "1_000", any Unicode digits) and pandas' coercion too strict.
@@ -39,6 +48,16 @@ def parse_number(value: object) -> float | None:
     if not _NUMBER.match(text):
         return None
     number = float(text.replace(",", ""))
+    return number if math.isfinite(number) else None
+
+
+def cell_number(value: object) -> float | None:
+    """The number a number cell counts, as the workbook's formulas do (``ISNUMBER``): a
+    finite number; None for text of any kind (``parse_number`` reads what it would mean),
+    booleans, blanks and errors."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
     return number if math.isfinite(number) else None
 
 

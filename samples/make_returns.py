@@ -9,8 +9,8 @@ from samples/answers.yaml), and then:
 
 - 03005, 15005: good returns;
 - 07007: re-saved by LibreOffice, which recalculates and rewrites the whole file;
-- 21003: typical mistakes (words and "N/A" in number cells, a status typed over the dropdown),
-  next to mistakes the reader forgives (Thai digits, a thousands separator);
+- 21003: typical mistakes (words and "N/A" in number cells, a status typed over the dropdown,
+  Thai digits and a thousands separator pasted as text, which no formula counts);
 - 08004: a first draft, then the final return a week later (the draft is a duplicate);
 - 20001: never returns.
 

@@ -14,6 +14,10 @@ from pmqa_xlsx.outputs import legacy_password_hash
 from .conftest import ROOT
 from .lang import english
 
+#: What generate says it wrote with the bundled layout and its own year.
+BUNDLED_2562 = ("form pmqa4-cat3-cat7.2 version 2562.1 (layout pmqa4-2562), fiscal year 2562 "
+                "(ปีงบประมาณ พ.ศ. 2562)")
+
 
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, english(args))
@@ -23,15 +27,18 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_generate_blank(tmp_path: Path) -> None:
     code, out = run("generate", "-o", str(tmp_path / "blank.xlsx"))
-    assert (code, out) == (0, f"wrote {tmp_path / 'blank.xlsx'}\n")
+    assert (code, out) == (0, f"wrote {tmp_path / 'blank.xlsx'}: {BUNDLED_2562}, the layout's: "
+                              "give --year for another\n")
     book = openpyxl.load_workbook(tmp_path / "blank.xlsx")
     assert book[META_SHEET]["B4"].value == "2562"
 
 
 def test_generate_with_year_and_password(tmp_path: Path) -> None:
-    code, _ = run("generate", "-o", str(tmp_path / "b.xlsx"), "--year", "2569",
-                  "--password", "pw")
-    assert code == 0
+    code, out = run("generate", "-o", str(tmp_path / "b.xlsx"), "--year", "2569",
+                    "--password", "pw")
+    assert (code, out) == (0, f"wrote {tmp_path / 'b.xlsx'}: form pmqa4-cat3-cat7.2 version "
+                              "2562.1 (layout pmqa4-2562), fiscal year 2569 (ปีงบประมาณ พ.ศ. "
+                              "2569)\n")
     book = openpyxl.load_workbook(tmp_path / "b.xlsx")
     assert book[META_SHEET]["B4"].value == "2569"
     assert book.security.workbookPassword == legacy_password_hash("pw")
@@ -42,7 +49,8 @@ def test_generate_roster(tmp_path: Path) -> None:
     code, out = run("generate", "--roster", str(ROOT / "samples" / "roster.csv"),
                     "-o", str(tmp_path / "out"))
     assert code == 0
-    assert out == f"wrote 6 workbooks and {tmp_path / 'out' / 'manifest.csv'}\n"
+    assert out == (f"wrote 6 workbooks and {tmp_path / 'out' / 'manifest.csv'}: {BUNDLED_2562}, "
+                   "the layout's: give --year for another\n")
     assert len(list((tmp_path / "out").glob("*.xlsx"))) == 6
 
 
@@ -51,7 +59,7 @@ def test_bad_roster_exits_1_with_lines(tmp_path: Path) -> None:
     roster.write_text("agency_code,agency_name\n1,ก\n1,ข\n", encoding="utf-8")
     code, out = run("generate", "--roster", str(roster), "-o", str(tmp_path / "out"))
     assert code == 1
-    assert "line 3: agency_code '1' is a duplicate of line 2" in out
+    assert "แถว 3: agency_code '1' ซ้ำกับแถว 2" in out  # roster problems print in Thai
     assert "Traceback" not in out and not (tmp_path / "out").exists()
 
 
@@ -95,3 +103,17 @@ def test_unwritable_roster_output_is_a_message_not_a_traceback(tmp_path: Path) -
                      str(out))
     assert code == 1 and "Traceback" not in text
     assert "07007.xlsx: cannot write" in text and "the manifest was not" in text
+
+
+def test_generate_names_a_layout_file_by_its_path_and_a_roster_of_one(tmp_path: Path) -> None:
+    layout = tmp_path / "my-form.yaml"
+    layout.write_bytes(resolve_layout_path(None).read_bytes())
+    code, out = run("generate", "-o", str(tmp_path / "f.xlsx"), "--layout", str(layout),
+                    "--year", "2563")
+    assert (code, out) == (0, f"wrote {tmp_path / 'f.xlsx'}: form pmqa4-cat3-cat7.2 version "
+                              f"2562.1 (layout {layout}), fiscal year 2563 (ปีงบประมาณ พ.ศ. "
+                              "2563)\n")
+    roster = tmp_path / "one.csv"
+    roster.write_text("agency_code,agency_name\n01001,กรม ก\n", encoding="utf-8")
+    code, out = run("generate", "--roster", str(roster), "-o", str(tmp_path / "out"))
+    assert code == 0 and out.startswith(f"wrote 1 workbook and {tmp_path / 'out'}")

@@ -253,8 +253,8 @@ def test_number_cells_prompt_and_alert_in_thai(book: Workbook, cellmap: CellMap)
     covered = validation_cells(book["หมวด 7.2"])
     (dv,) = covered[cellmap.indicator_rows[0].cells["target"].ref]
     assert (dv.promptTitle, dv.errorTitle) == ("พิมพ์ตัวเลขเท่านั้น", "ต้องเป็นตัวเลข")
-    assert dv.prompt == "ค่าเป้าหมาย 2562: ตัวเลขเท่านั้น มากกว่า 0"
-    assert dv.error == "ช่องนี้รับเฉพาะตัวเลข มากกว่า 0 เช่น 85 หรือ 1250.5"
+    assert dv.prompt == "ค่าเป้าหมาย 2562: พิมพ์ตัวเลขมากกว่า 0"
+    assert dv.error == "ช่องนี้รับเฉพาะตัวเลขมากกว่า 0 เช่น 85 หรือ 1,250.5"
 
 
 def test_blank_prompts_reach_the_cell(tmp_path: Path) -> None:

@@ -238,4 +238,5 @@ def test_outputs_whose_names_are_not_utf8_are_written_and_shown(good: Path,
     assert f"wrote {tmp_path}/\\xff/answers.csv\n" in result.output
     assert os.path.exists(os.fsencode(tmp_path) + b"/\xff.xlsx")
     result = CliRunner().invoke(main, ["generate", "-o", str(tmp_path / f"{odd}-blank.xlsx")])
-    assert result.exit_code == 0 and result.output == f"wrote {tmp_path}/\\xff-blank.xlsx\n"
+    assert result.exit_code == 0
+    assert result.output.startswith(f"wrote {tmp_path}/\\xff-blank.xlsx: ")

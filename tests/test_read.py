@@ -94,35 +94,36 @@ def test_indicators_recomputed_by_the_rule(filled: tuple[Path, dict], cellmap: C
                                                                        "7.2.1", 1)
 
 
-# What people type into number cells -> what the reader makes of it (None: an error).
+# Text people put into number cells -> the problem, and the number it would be (values.py: a
+# number cell counts a number only, as the workbook's ISNUMBER formulas do).
 TYPED_NUMBERS = [
-    ("๘๕", 85.0),
-    ("1,234.5", 1234.5),
-    ("  72 ", 72.0),
-    ("90", 90.0),                 # a number stored as text
-    ("abc", None),
-    ("50%", None),
-    ("N/A", None),
-    ("1,23", None),
+    ("๘๕", "number-as-text", "85"),
+    ("1,234.5", "number-as-text", "1,234.5"),
+    ("  72 ", "number-as-text", "72"),
+    ("90", "number-as-text", "90"),   # a number stored as text
+    ("abc", "not-a-number", None),
+    ("50%", "not-a-number", None),
+    ("N/A", "not-a-number", None),
+    ("1,23", "not-a-number", None),
 ]
 
 
 def test_values_as_people_type_them(agency_book: Path, cellmap: CellMap,
                                     tmp_path: Path) -> None:
     cells = [r.cells["target"] for r in cellmap.indicator_rows[: len(TYPED_NUMBERS)]]
-    overrides = {f"{c.sheet}!{c.ref}": text for c, (text, _) in zip(cells, TYPED_NUMBERS,
-                                                                    strict=True)}
+    overrides = {f"{c.sheet}!{c.ref}": text for c, (text, _, _) in zip(cells, TYPED_NUMBERS,
+                                                                       strict=True)}
     path = tmp_path / "typed.xlsx"
     fill(cellmap, agency_book, path, overrides)
     result = read_return(path)
     values = answers_by_cell(result.answers)
-    errors = {(p["sheet"], p["cell"]): p["code"] for p in result.problems.to_dict("records")}
-    for cell, (text, number) in zip(cells, TYPED_NUMBERS, strict=True):
+    errors = {(p["sheet"], p["cell"]): (p["code"], p["message_en"])
+              for p in result.problems.to_dict("records")}
+    for cell, (text, code, number) in zip(cells, TYPED_NUMBERS, strict=True):
         key = (cell.sheet, cell.ref)
-        if number is None:
-            assert values[key] == text and errors[key] == "not-a-number", text
-        else:
-            assert values[key] == number and key not in errors, text
+        assert values[key] == text and errors[key][0] == code, text
+        if number is not None:
+            assert f"type it again as the number {number}, in Arabic digits" in errors[key][1]
     assert result.state == "rejected"
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from pmqa_xlsx import RosterError, generate_roster, load_roster
@@ -15,10 +18,21 @@ from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.layout import META_SHEET, Layout
 from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.styles import LOCKED_FILL
+from pmqa_xlsx.words import Words
 
 from .conftest import ROOT
 
 SAMPLE_ROSTER = ROOT / "samples" / "roster.csv"
+
+
+def english(error: RosterError) -> tuple[str, ...]:
+    """The English of each problem; ``thai`` the Thai (every roster problem has both)."""
+    assert all(isinstance(p, Words) for p in error.problems)
+    return tuple(p.en for p in error.problems)
+
+
+def thai(error: RosterError) -> tuple[str, ...]:
+    return tuple(p.th for p in error.problems)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -139,7 +153,9 @@ def test_bad_rosters_are_refused_with_line_numbers_and_nothing_is_written(
     out = tmp_path / "out"
     with pytest.raises(RosterError) as info:
         generate_roster(layout, roster, out)
-    assert list(info.value.problems) == expected
+    assert list(english(info.value)) == expected
+    for th, en in zip(thai(info.value), expected, strict=True):  # the same line, in Thai
+        assert th.startswith(en.split(":")[0].replace("line", "แถว")) or ":" not in en
     assert "nothing was written" in str(info.value)
     assert not out.exists()
 
@@ -149,29 +165,30 @@ def test_roster_not_utf8_says_how_to_save_it(tmp_path: Path) -> None:
                    encoding="cp874")
     with pytest.raises(RosterError) as info:
         load_roster(roster)
-    assert info.value.problems == ("line 2: the file is not UTF-8 text; in Excel use Save As → "
+    assert english(info.value) == ("line 2: the file is not UTF-8 text; in Excel use Save As → "
                                    "'CSV UTF-8 (Comma delimited)'",)
 
 
-def test_xlsx_roster(tmp_path: Path) -> None:
+def test_xlsx_roster_duplicates_are_found_among_codes_shown_with_zeros(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     ws = book.active
     ws.append(["agency_code", "agency_name", "ministry"])
     ws.append(["A01", "กรมหนึ่ง", "กระทรวงหนึ่ง"])
     ws.append([1002, "กรมสอง", None])
     ws.append([1002, "กรมสาม", None])
+    ws["A3"].number_format = ws["A4"].number_format = "00000"
     book.save(tmp_path / "roster.xlsx")
     with pytest.raises(RosterError) as info:
         load_roster(tmp_path / "roster.xlsx")
-    assert info.value.problems == ("line 4: agency_code '1002' is a duplicate of line 3; give "
-                                   "each agency its own code",)
+    assert english(info.value) == ("line 4: agency_code '01002' is a duplicate of line 3; "
+                                   "give each agency its own code",)
 
 
 def test_control_characters_in_names_are_refused(tmp_path: Path) -> None:
     roster = write(tmp_path / "r.csv", "agency_code,agency_name\n001,กรม\x01หนึ่ง\n")
     with pytest.raises(RosterError) as info:
         load_roster(roster)
-    assert info.value.problems == ("line 2: agency_name holds a control character; retype it",)
+    assert english(info.value) == ("line 2: agency_name holds a control character; retype it",)
 
 
 # -- one spelling of a code (issue 10: an agency's identity cannot be confused) ---------------
@@ -202,7 +219,7 @@ def test_two_spellings_of_one_code_are_refused(tmp_path: Path, typed: str, code:
                                        f"{typed},กรมสอง\n")
     with pytest.raises(RosterError) as info:
         load_roster(roster)
-    assert info.value.problems == (f"line 3: agency_code {typed.strip()!r} (read as {code!r}) "
+    assert english(info.value) == (f"line 3: agency_code {typed.strip()!r} (read as {code!r}) "
                                    "is a duplicate of line 2; give each agency its own code",)
 
 
@@ -215,7 +232,7 @@ def test_codes_that_differ_only_by_leading_zeros_are_refused(layout: Layout,
         generate_roster(layout, roster, out)
     tail = ("only by leading zeros, which a spreadsheet drops when it takes a code for a "
             "number; give each agency a code that differs in more than leading zeros")
-    assert info.value.problems == (
+    assert english(info.value) == (
         f"line 4: agency_code '1001' differs from '01001' (line 2) {tail}",
         f"line 5: agency_code '๐๐๒๐๐๒' (read as '002002') differs from '02002' (line 3) {tail}",
         f"line 7: agency_code '0a1' differs from 'A1' (line 6) {tail}",
@@ -227,7 +244,7 @@ def test_a_code_of_invisible_characters_only_is_empty(tmp_path: Path) -> None:
     roster = write(tmp_path / "r.csv", "agency_code,agency_name\n\u200b\u2060,กรมหนึ่ง\n")
     with pytest.raises(RosterError) as info:
         load_roster(roster)
-    assert info.value.problems == ("line 2: agency_code is only spaces or invisible "
+    assert english(info.value) == ("line 2: agency_code is only spaces or invisible "
                                    "characters; give every agency its code",)
 
 
@@ -241,7 +258,9 @@ def test_agencies_given_as_objects_are_normalised_too(layout: Layout, tmp_path: 
     book.close()
 
 
-def test_an_xlsx_roster_number_and_its_text_with_zeros_are_refused(tmp_path: Path) -> None:
+def test_an_xlsx_roster_number_beside_its_text_with_zeros_is_refused_at_its_cell(
+    tmp_path: Path,
+) -> None:
     book = openpyxl.Workbook()
     ws = book.active
     ws.append(["agency_code", "agency_name"])
@@ -250,5 +269,346 @@ def test_an_xlsx_roster_number_and_its_text_with_zeros_are_refused(tmp_path: Pat
     book.save(tmp_path / "roster.xlsx")
     with pytest.raises(RosterError) as info:
         load_roster(tmp_path / "roster.xlsx")
-    assert info.value.problems[0].startswith("line 3: agency_code '1002' differs from '01002' "
-                                             "(line 2) only by leading zeros")
+    assert english(info.value)[0].startswith("line 3 (cell Sheet!A3): agency code 1002 is "
+                                             "stored as a number")
+
+
+# -- rosters as people make them in Excel (issue 13) --------------------------------------------
+
+def xlsx_roster(path: Path, rows: list[list[object]],
+                formats: dict[str, str] | None = None) -> Path:
+    """An XLSX roster of ``rows`` (from A1), cells given a number format by address."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "รายชื่อ"
+    for row in rows:
+        ws.append(row)
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # the text itself, as Excel keeps '=กรม typed
+    for ref, code in (formats or {}).items():
+        ws[ref].number_format = code
+    book.save(path)
+    return path
+
+
+def test_an_excel_csv_utf8_with_thai_headings_and_title_rows(tmp_path: Path) -> None:
+    text = ("รายชื่อหน่วยงานที่ประเมิน PMQA 4.0 ปีงบประมาณ 2569,,,\n"
+            ",,,\n"
+            "รหัสหน่วยงาน,ชื่อหน่วยงาน,สังกัด,ภาค\n"
+            "03005,กรมการปกครอง,กระทรวงมหาดไทย,กลาง\n"
+            ",,,\n"
+            "07007,กรมสรรพากร,กระทรวงการคลัง,\n"
+            ",,,\n")
+    roster = tmp_path / "รายชื่อ.csv"
+    roster.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())  # as Excel saves
+    agencies = load_roster(roster)
+    assert [(a.code, a.name, a.ministry, a.line, a.extra) for a in agencies] == [
+        ("03005", "กรมการปกครอง", "กระทรวงมหาดไทย", 4, (("ภาค", "กลาง"),)),
+        ("07007", "กรมสรรพากร", "กระทรวงการคลัง", 6, (("ภาค", ""),)),
+    ]
+
+
+@pytest.mark.parametrize("headings", [
+    ("agency_code", "agency_name", "ministry"),
+    ("Agency Code", "Agency Name", "Ministry"),
+    ("AGENCY-CODE", " agency_name ", "MINISTRY"),
+    ("ａｇｅｎｃｙ＿ｃｏｄｅ", "agency\u200bname", "ministry"),  # full-width, a zero-width space
+    ("รหัสหน่วยงาน", "ชื่อหน่วยงาน", "กระทรวง"),
+    ("รหัส หน่วยงาน", "ชื่อ หน่วยงาน", "สังกัด"),
+    ("รหัสส่วนราชการ", "ชื่อส่วนราชการ", "สังกัด"),
+])
+def test_heading_variants_name_the_same_columns(tmp_path: Path,
+                                                headings: tuple[str, str, str]) -> None:
+    roster = write(tmp_path / "r.csv", ",".join(headings) + "\n01001,กรมหนึ่ง,กระทรวงหนึ่ง\n")
+    (agency,) = load_roster(roster)
+    assert (agency.code, agency.name, agency.ministry, agency.extra) == (
+        "01001", "กรมหนึ่ง", "กระทรวงหนึ่ง", ())
+
+
+def test_every_documented_heading_is_in_the_readme() -> None:
+    from pmqa_xlsx.roster import HEADINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for column, headings in HEADINGS.items():
+        for heading in headings:
+            assert f"`{heading}`" in readme, (column, heading)
+
+
+@pytest.mark.parametrize(("number_format", "value", "code"), [
+    ("00000", 1001, "01001"),
+    ('"0"0000', 1001, "01001"),
+    ("000#", 101, "0101"),
+    ("00000", 21003, "21003"),  # a padding format: the number needs no zero
+    ("[Blue]00000", 3005, "03005"),
+    ("00000;-00000", 3005, "03005"),
+    ("000000", 3005.0, "003005"),
+])
+def test_a_code_stored_as_a_number_is_taken_as_its_format_shows_it(
+    tmp_path: Path, number_format: str, value: float, code: str
+) -> None:
+    roster = xlsx_roster(tmp_path / "r.xlsx", [
+        ["รายชื่อหน่วยงาน"], ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], [value, "กรมหนึ่ง"]],
+        {"A3": number_format})
+    (agency,) = load_roster(roster)
+    assert (agency.code, agency.line) == (code, 3)
+
+
+@pytest.mark.parametrize(("value", "number_format", "en", "th"), [
+    (1001, "General", "agency code 1001 is stored as a number, so Excel may have dropped its "
+     "leading zeros, and the cell's number format (General) does not show them",
+     "รหัสหน่วยงาน 1001 ถูกเก็บเป็นตัวเลข"),
+    (1001, "0", "agency code 1001 is stored as a number", "(0) ไม่ได้แสดงเลข 0 นำหน้า"),
+    (1001, "#,##0", "cell's number format (#,##0) does not show them", "(#,##0)"),
+    (1001, "0000-0", "(0000-0) does not show them", "(0000-0)"),
+    (1001, '"ID"00000', "does not show them", "ไม่ได้แสดงเลข 0 นำหน้า"),
+    (1001.5, "00000", "agency code 1001.5 is a number with a fraction or a sign, not a code",
+     "1001.5 เป็นตัวเลขที่ไม่ใช่จำนวนเต็ม"),
+    (-1001, "00000", "agency code -1001 is a number with a fraction", "-1001"),
+    (datetime(2019, 1, 1), "dd/mm/yyyy", "Excel took the agency code for a date (2019-01-01)",
+     "Excel เปลี่ยนรหัสหน่วยงานเป็นวันที่"),
+    (True, "General", "agency code is TRUE, not a code", "รหัสหน่วยงานเป็นค่า TRUE"),
+    (10.0 ** 16, "0" * 20, "is stored as a number of more than 15 digits", "ยาวเกิน 15 หลัก"),
+])
+def test_a_code_stored_as_a_number_its_format_does_not_pad_is_refused_at_its_cell(
+    tmp_path: Path, value: object, number_format: str, en: str, th: str
+) -> None:
+    roster = xlsx_roster(tmp_path / "r.xlsx", [
+        ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], ["01002", "กรมหนึ่ง"], [value, "กรมสอง"]],
+        {"A3": number_format})
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    (problem,) = info.value.problems
+    assert problem.en.startswith("line 3 (cell รายชื่อ!A3): ") and en in problem.en
+    assert problem.th.startswith("แถว 3 (เซลล์ รายชื่อ!A3): ") and th in problem.th
+    assert problem.en.endswith("format the code column as Text and type the codes again with "
+                               "their leading zeros, or use a number format that shows the "
+                               "zeros, such as 00000")
+
+
+def test_an_xlsx_roster_with_codes_as_text_thai_headings_and_extra_columns(
+    tmp_path: Path,
+) -> None:
+    roster = xlsx_roster(tmp_path / "r.xlsx", [
+        ["บัญชีรายชื่อส่วนราชการ"],
+        ["ปีงบประมาณ 2569"],
+        ["รหัสหน่วยงาน", "ชื่อหน่วยงาน", "กระทรวง", "ภาค", "ประเภทหน่วยงาน", None],
+        ["03005", "กรมการปกครอง", "กระทรวงมหาดไทย", "กลาง", "กรม", None],
+        [None, None, None, None, None, None],
+        ["๐๗๐๐๗", "กรมสรรพากร", "กระทรวงการคลัง", 2, "=กรม", None],
+    ])
+    agencies = load_roster(roster)
+    assert [(a.code, a.line, a.extra) for a in agencies] == [
+        ("03005", 4, (("ภาค", "กลาง"), ("ประเภทหน่วยงาน", "กรม"))),
+        ("07007", 6, (("ภาค", "2"), ("ประเภทหน่วยงาน", "=กรม"))),
+    ]
+
+
+def test_a_problem_under_a_title_row_says_which_line_is_the_header(tmp_path: Path) -> None:
+    roster = write(tmp_path / "r.csv", "รายชื่อหน่วยงาน\nรหัสหน่วยงาน,ชื่อหน่วยงาน\n01,\n")
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    assert info.value.header_line == 2
+    assert english(info.value) == ("line 3: ชื่อหน่วยงาน is empty; give the agency's name",)
+    assert thai(info.value) == ("แถว 3: ชื่อหน่วยงาน ว่างอยู่; ใส่ชื่อหน่วยงาน",)
+    assert str(info.value).splitlines()[0].endswith("nothing was written (header: line 2)")
+    assert info.value.text("th").splitlines()[0].endswith(
+        "จึงไม่ได้เขียนไฟล์ใด (หัวตารางคือแถว 2)")
+
+
+def test_no_header_in_the_first_rows_names_the_row_that_came_closest(tmp_path: Path) -> None:
+    roster = write(tmp_path / "r.csv", "รายชื่อ\nรหัสหน่วยงาน,ชื่อ\n01,กรมหนึ่ง\n")
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    (problem,) = info.value.problems
+    assert problem.en == ("line 2: missing column agency_name (found: รหัสหน่วยงาน, ชื่อ); the "
+                          "header needs agency_code, agency_name and may have ministry")
+    assert problem.th.startswith("แถว 2: ไม่พบคอลัมน์ ชื่อหน่วยงาน (agency_name) (พบ: "
+                                 "รหัสหน่วยงาน, ชื่อ)")
+    late = write(tmp_path / "late.csv", "title\n" * 10 + "agency_code,agency_name\n01,ก\n")
+    with pytest.raises(RosterError) as info:
+        load_roster(late)
+    assert english(info.value)[0].startswith("line 1: missing column agency_code, agency_name")
+
+
+@pytest.mark.parametrize(("header", "row", "expected"), [
+    ("agency_code,agency_name,ภาค,ภาค", "01,ก,กลาง,เหนือ",
+     "line 1, column D: heading 'ภาค' repeats column C; give each column its own heading or "
+     "delete one"),
+    ("agency_code,agency_name,Region,region ", "01,ก,กลาง,เหนือ",
+     "line 1, column D: heading 'region' repeats column C; give each column its own heading "
+     "or delete one"),
+    ("agency_code,agency_name,รหัสหน่วยงาน", "01,ก,01",
+     "line 1, column C: 'รหัสหน่วยงาน' is the same column as 'agency_code' (column A); keep "
+     "one of them"),
+    ("agency_code,agency_name,state", "01,ก,x",
+     "line 1, column C: heading 'state' is a column the merge's frames already have; rename "
+     "it, e.g. with roster_ in front"),
+    ("agency_code,agency_name,scored_7.2", "01,ก,x",
+     "line 1, column C: heading 'scored_7.2' is a column the merge's frames already have; "
+     "rename it, e.g. with roster_ in front"),
+    ("agency_code,agency_name,,ภาค", "01,ก,x,กลาง",
+     "line 2, column C: data in a column without a heading (line 1); give the column a "
+     "heading, e.g. region, or clear it"),
+    ("agency_code,agency_name", "01,ก,x",
+     "line 2, column C: data in a column without a heading (line 1); give the column a "
+     "heading, e.g. region, or clear it"),
+])
+def test_bad_extra_headings_are_refused(tmp_path: Path, header: str, row: str,
+                                        expected: str) -> None:
+    roster = write(tmp_path / "r.csv", f"{header}\n{row}\n")
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    assert english(info.value) == (expected,)
+    assert thai(info.value)[0].startswith("แถว ")
+
+
+def test_a_column_without_heading_or_data_is_ignored(tmp_path: Path) -> None:
+    roster = write(tmp_path / "r.csv", "agency_code,agency_name,,\n01,ก,,\n")
+    (agency,) = load_roster(roster)
+    assert (agency.code, agency.extra) == ("01", ())
+
+
+def test_extra_frame_columns_cover_every_column_of_returns_and_scores() -> None:
+    from pmqa_xlsx.consolidate import RETURN_COLUMNS
+    from pmqa_xlsx.read.frames import SCORE_COLUMNS
+    from pmqa_xlsx.roster import _frame_columns
+
+    assert _frame_columns() >= {*RETURN_COLUMNS, *SCORE_COLUMNS}
+
+
+def test_extra_roster_columns_reach_the_returns_and_scores_frames(tmp_path: Path) -> None:
+    from pmqa_xlsx import consolidate
+    from pmqa_xlsx.report import write_workbook
+
+    lines = SAMPLE_ROSTER.read_text(encoding="utf-8").splitlines()
+    region = {"03005": "กลาง", "07007": "กลาง", "21003": "=1+1", "08004": "เหนือ"}
+    codes = [line.split(",")[0] for line in lines[1:]]
+    rows = [f"{lines[0]},ภาค,ประเภท"] + [
+        f"{line},{region.get(line.split(',')[0], '')},กรม" for line in lines[1:]]
+    roster = write(tmp_path / "roster.csv", "\n".join(rows) + "\n")
+    returns_dir = ROOT / "samples" / "returns"
+    # without 07007's row, its return is of an agency not on the roster: <NA> in its columns
+    shorter = write(tmp_path / "short.csv", "\n".join(rows[:2] + rows[3:]) + "\n")
+    for given, on_roster in ((roster, set(codes)), (shorter, set(codes) - {"07007"})):
+        merged = consolidate(returns_dir, given, jobs=1)
+        returns, scores = merged.returns, merged.scores
+        columns = list(returns.columns)
+        assert columns[columns.index("agency_name") + 1:][:2] == ["ภาค", "ประเภท"]
+        assert list(scores.columns)[1:4] == ["agency_code", "ภาค", "ประเภท"]
+        state = returns.loc[returns["agency_code"] == "07007", "state"].tolist()
+        assert state == (["ok"] if "07007" in on_roster else ["unknown_agency"])
+        for frame in (returns, scores):
+            assert str(frame["ภาค"].dtype) == str(frame["ประเภท"].dtype) == "string"
+            for code, got, kind in zip(frame["agency_code"], frame["ภาค"], frame["ประเภท"],
+                                       strict=True):
+                if code in on_roster:
+                    assert (got, kind) == (region.get(code, ""), "กรม"), code
+                else:
+                    assert got is pd.NA and kind is pd.NA, code
+    merged = consolidate(returns_dir, roster, jobs=1)
+    out = tmp_path / "merged.xlsx"
+    write_workbook(merged, out, merged.layouts)
+    sheet = openpyxl.load_workbook(out)["returns"]
+    header = [c.value for c in sheet[1]]
+    at = header.index("ภาค") + 1
+    shown = {row[1].value: row[at - 1] for row in sheet.iter_rows(min_row=2)}
+    assert shown["21003"].value == "=1+1" and shown["21003"].data_type == "s"
+    assert shown["08004"].value == "เหนือ"
+
+
+def test_agencies_given_as_objects_keep_their_extra_columns(tmp_path: Path) -> None:
+    from pmqa_xlsx import Agency
+    from pmqa_xlsx.roster import check_agencies
+
+    given = [Agency(code="01", name="ก", extra=(("ภาค", "กลาง"),)),
+             Agency(code="02", name="ข", extra=(("ประเภท", "กรม"), ("ภาค", "เหนือ")))]
+    assert [a.extras for a in check_agencies(given)] == [
+        {"ภาค": "กลาง", "ประเภท": ""}, {"ภาค": "เหนือ", "ประเภท": "กรม"}]
+
+
+# -- numfmt.render_whole: a whole number as its format shows it ------------------------------
+
+@pytest.mark.parametrize(("number_format", "value", "shown"), [
+    ("General", 1001, "1001"), ("0", 1001, "1001"), ("00000", 1001, "01001"),
+    ('"0"0000', 1001, "01001"), ("000#", 101, "0101"), ("000#", 1001, "1001"),
+    ("0000-00", 123456, "1234-56"), ("00", 12345, "12345"), ("#####", 0, ""),
+    ("0", 0, "0"), ("[Red]00000", 12, "00012"), ("t00000", 12, "00012"),
+    ("00000_)", 12, "00012 "), ('"ID"000', 5, "ID005"), ("\\A000", 5, "A005"),
+    ("@", 5, "5"), ("00000;-00000;\"zero\"", 0, None), ("#,##0", 1001, None),
+    ("0.00", 1001, None), ("yyyy-mm-dd", 1001, None), ("0%", 1, None), (";;;", 1, None),
+    ("0.0E+00", 1, None), ("[>100]00000;0", 5, None), ("00000", -1, None),
+])
+def test_render_whole(number_format: str, value: int, shown: str | None) -> None:
+    from pmqa_xlsx.numfmt import render_whole
+
+    assert render_whole(number_format, value) == shown
+
+
+def test_an_empty_roster_file_says_what_it_needs(tmp_path: Path) -> None:
+    for roster in (write(tmp_path / "r.csv", ""), xlsx_roster(tmp_path / "r.xlsx", [])):
+        with pytest.raises(RosterError) as info:
+            load_roster(roster)
+        assert english(info.value) == ("the roster is empty; put a header (agency_code, "
+                                       "agency_name) and one row per agency under it",)
+        assert thai(info.value)[0].startswith("ไฟล์ไม่มีข้อมูล")
+
+
+def test_the_cli_prints_an_xlsx_rosters_problem_in_thai_at_its_cell(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pmqa_xlsx.cli import main
+
+    roster = xlsx_roster(tmp_path / "รายชื่อ.xlsx", [
+        ["รายชื่อหน่วยงาน"], ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], [3005, "กรมการปกครอง"]])
+    result = CliRunner().invoke(main, ["generate", "--roster", str(roster),
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "แถว 3 (เซลล์ รายชื่อ!A3): รหัสหน่วยงาน 3005 ถูกเก็บเป็นตัวเลข" in result.output
+    assert "หัวตารางคือแถว 2" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+@pytest.mark.libreoffice
+def test_a_roster_saved_by_libreoffice_keeps_its_codes_formats(soffice: str,
+                                                               tmp_path: Path) -> None:
+    """Rosters are made in LibreOffice too: its xlsx (and ods→xlsx) keeps the cells' number
+    formats, so a number code in a 00000 cell is still taken as shown, and one in General
+    still refused."""
+    made = xlsx_roster(tmp_path / "made.xlsx", [
+        ["รายชื่อหน่วยงาน"], ["รหัสหน่วยงาน", "ชื่อหน่วยงาน", "ภาค"],
+        [3005, "กรมการปกครอง", "กลาง"], ["07007", "กรมสรรพากร", "ใต้"]], {"A3": "00000"})
+    ods = convert(made, tmp_path / "ods", "ods")
+    for resaved in (convert(made, tmp_path / "xlsx"), convert(ods, tmp_path / "back")):
+        agencies = load_roster(resaved)
+        assert [(a.code, a.line, a.extra) for a in agencies] == [
+            ("03005", 3, (("ภาค", "กลาง"),)), ("07007", 4, (("ภาค", "ใต้"),))]
+    general = xlsx_roster(tmp_path / "general.xlsx", [
+        ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], [3005, "กรมการปกครอง"]])
+    with pytest.raises(RosterError) as info:
+        load_roster(convert(general, tmp_path / "g"))
+    assert english(info.value)[0].startswith("line 2 (cell รายชื่อ!A2): agency code 3005 is "
+                                             "stored as a number")
+
+
+def test_a_thai_excel_built_in_format_is_read_by_its_code(tmp_path: Path) -> None:
+    """Thai Excel writes its built-in formats (ids 59-81) by id alone, which openpyxl reads as
+    General; the roster names the format Excel shows (t0, id 59)."""
+    import zipfile
+
+    made = xlsx_roster(tmp_path / "made.xlsx", [
+        ["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], [3005, "กรมการปกครอง"]], {"A2": "0.000"})
+    thai_ids = tmp_path / "thai.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(thai_ids, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/styles.xml":
+                custom = re.search(rb'<numFmt numFmtId="(\d+)" formatCode="0.000"\s*/>', data)
+                assert custom is not None
+                data = data.replace(custom.group(0), b"").replace(
+                    b'numFmtId="' + custom.group(1) + b'"', b'numFmtId="59"')
+            dst.writestr(item, data)
+    with pytest.raises(RosterError) as info:
+        load_roster(thai_ids)
+    assert "the cell's number format (t0) does not show them" in english(info.value)[0]

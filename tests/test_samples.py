@@ -78,10 +78,13 @@ def test_demo_runs_as_the_readme_shows(tmp_path: Path) -> None:
         at = found + 1
     for line in (
         "  08004.xlsx             08004    ผ่าน มีข้อควรตรวจสอบ [ok_with_warnings]       0        1",
-        "  21003.xlsx             21003    ต้องแก้ไข [rejected]                         7        0",
+        "  21003.xlsx             21003    ต้องแก้ไข [rejected]                         9        0",
     ):  # the draft differs; the mistakes
         assert line in out
     assert "21003.xlsx หมวด 7.2!H55: ผลการดำเนินงาน 2562: 'N/A' ไม่ใช่ตัวเลข" in out
+    # Thai digits pasted as text: no formula of the form counts them, nor does the reader
+    assert ("21003.xlsx หมวด 7.2!E70: ค่าเป้าหมาย 2562: '๓๐' เป็นข้อความ ไม่ใช่ตัวเลข "
+            "สูตรในแบบฟอร์มจึงไม่นับค่านี้") in out
     # the form's own checks: 3.2.2.b is "done" with its stakeholders left blank
     assert ("21003.xlsx หมวด 3!E22: ผู้มีส่วนได้ส่วนเสียลำดับที่ 1 คือ: เลือก "
             "\"มีการดำเนินการโดยมีรายละเอียดดังนี้\" แล้ว ต้องกรอกรายละเอียดช่องนี้") in out

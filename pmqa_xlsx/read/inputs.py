@@ -13,7 +13,8 @@ from .. import problems as P
 from ..cellmap import InputCell
 from ..numfmt import parse_format, render, shows_as, shows_text
 from ..problems import Problem
-from ..values import is_blank, parse_number
+from ..prompts import number_text
+from ..values import cell_number, is_blank, parse_number
 from ..words import Words
 from ..xlsxread import MAX_TEXT, Cell, ErrorValue, MarkedText, RichValue, SheetData
 from .plan import Plan
@@ -341,18 +342,24 @@ def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, li
 
 def _read_number(cell: InputCell, value: Any, where: dict[str, str],
                  problems: list[Problem]) -> tuple[Any, list[Problem]]:
-    number = parse_number(value)
+    number = cell_number(value)  # text never counts, as in the workbook's formulas
     if number is None:
-        problems.append(P.make("not-a-number", **where, label=cell.label, found=short(value)))
+        typed = parse_number(value)
+        if typed is not None and value.__class__ is MarkedText:  # "10", a raised "2": 10²
+            problems.append(P.make("format-hides-value", **where, label=cell.label,
+                                   found=short(value), shown="some of its digits raised, "
+                                   "lowered or struck out"))
+        elif typed is not None:
+            problems.append(P.make("number-as-text", **where, label=cell.label,
+                                   found=short(value), number=number_text(typed)))
+        else:
+            problems.append(P.make("not-a-number", **where, label=cell.label,
+                                   found=short(value)))
         return value, problems
-    if value.__class__ is MarkedText:  # "10" and a raised "2": 10² on screen, "102" here
-        problems.append(P.make("format-hides-value", **where, label=cell.label,
-                               found=short(value), shown="some of its digits raised, "
-                               "lowered or struck out"))
     rule = cell.number
     if rule is not None and not rule.accepts(number):
         problems.append(P.make("number-out-of-range", **where, label=cell.label,
-                               found=f"{number:g}", rule=_rule_text(rule)))
+                               found=number_text(number), rule=_rule_text(rule)))
     return number, problems
 
 
@@ -389,17 +396,18 @@ _KIND_READERS = {
 
 
 def _rule_text(rule: Any) -> Words:
-    """What a number rule allows, as the fix of ``number-out-of-range``."""
+    """What a number rule allows, as the fix of ``number-out-of-range``, its bounds as people
+    write them (``1,000,000``)."""
     th, en = [], []
     if rule.greater_than is not None:
-        th.append(f"มากกว่า {rule.greater_than:g}")
-        en.append(f"it must be above {rule.greater_than:g}")
+        th.append(f"มากกว่า {number_text(rule.greater_than)}")
+        en.append(f"it must be above {number_text(rule.greater_than)}")
     if rule.at_least is not None:
-        th.append(f"ไม่น้อยกว่า {rule.at_least:g}")
-        en.append(f"it must be at least {rule.at_least:g}")
+        th.append(f"ไม่น้อยกว่า {number_text(rule.at_least)}")
+        en.append(f"it must be at least {number_text(rule.at_least)}")
     if rule.at_most is not None:
-        th.append(f"ไม่เกิน {rule.at_most:g}")
-        en.append(f"it must be at most {rule.at_most:g}")
+        th.append(f"ไม่เกิน {number_text(rule.at_most)}")
+        en.append(f"it must be at most {number_text(rule.at_most)}")
     if rule.whole_number:
         th.append("เป็นจำนวนเต็ม")
         en.append("it must be a whole number")

@@ -15,11 +15,11 @@ from pathlib import Path
 from .. import problems as P
 from ..checks import problems as check_problems
 from ..inputs import path_text
-from ..layout import META_SHEET, Layout
+from ..layout import FEEDBACK_MARKER, FEEDBACK_MARKER_AT, FEEDBACK_SHEET, META_SHEET, Layout
 from ..problems import Problem
 from ..values import is_blank
 from ..words import Words
-from ..xlsxread import FileRefused, Package, SheetData, open_package
+from ..xlsxread import FileRefused, Package, SheetData, SheetInfo, open_package
 from .frames import answers_frame, indicators_frame
 from .identify import (
     LayoutSet,
@@ -176,10 +176,26 @@ def _fitting(match: Match, package: Package, year: int,
 
 
 def _extra_sheet(package: Package, plan: Plan) -> str | None:
-    """A sheet of the workbook that ``plan``'s form does not have (its metadata aside)."""
+    """A sheet of the workbook that ``plan``'s form does not have (its metadata and the list
+    of a feedback copy aside)."""
     names = {check.name for check in plan.sheets}
     return next((info.name for info in package.sheets
-                 if info.name != META_SHEET and info.name not in names), None)
+                 if info.name != META_SHEET and info.name not in names
+                 and not _feedback_sheet(package, info)), None)
+
+
+def _feedback_sheet(package: Package, info: SheetInfo) -> bool:
+    """Whether a sheet is the list of problems of a feedback copy (feedback.py), which is
+    never read: by its reserved name and the marker in its hidden column. Any other sheet
+    the form does not have is judged as before."""
+    if info.name != FEEDBACK_SHEET:
+        return False
+    row, col = FEEDBACK_MARKER_AT
+    try:
+        found = package.read_cells(info, max_row=row + 1, max_col=col + 1).cells.get((row, col))
+    except FileRefused:
+        return False
+    return found is not None and found.value == FEEDBACK_MARKER
 
 
 def _sheet(package: Package, name: str, sheets: dict[str, SheetData | None]) -> SheetData | None:

@@ -8,7 +8,7 @@ from math import isfinite
 from typing import Any
 
 from ..identity import normalise_code
-from ..values import is_blank, parse_number
+from ..values import cell_number, is_blank
 
 
 def text(value: Any) -> str | None:
@@ -46,9 +46,11 @@ def display_value(value: Any) -> str:
 
 
 def number_or_none(value: Any) -> float | None:
+    """The number a number cell counts (``values.cell_number``): text never, as in the
+    workbook's formulas."""
     if value.__class__ is float:
         return value if isfinite(value) else None
-    return parse_number(value) if not is_blank(value) else None
+    return cell_number(value)
 
 
 def short(value: Any, limit: int = 60) -> str:
