@@ -298,3 +298,13 @@ def test_a_problems_error_takes_plain_and_bilingual_problems() -> None:
     many = ProblemsError("f", [f"p{i}" for i in range(ProblemsError.LISTED + 5)])
     assert many.text("th").endswith("... และอีก 5 รายการ (กรุณาแก้รายการข้างบนก่อน "
                                     "รายการที่เหลือมักเป็นผลจากรายการเหล่านี้)")
+
+
+def test_check_feedback_says_what_it_wrote_in_the_language_asked(tmp_path: Path) -> None:
+    thai = invoke("check", REJECTED, "--feedback", tmp_path / "th")
+    english = invoke("check", "--lang", "en", REJECTED, "--feedback", tmp_path / "en")
+    assert thai.exit_code == english.exit_code == 1
+    assert f"เขียนสำเนาผลการตรวจ 1 ไฟล์ไปที่ {tmp_path / 'th'}" in thai.output
+    assert f"wrote 1 feedback copies to {tmp_path / 'en'}" in english.output
+    inside = invoke("check", "--lang", "en", RETURNS, "--feedback", RETURNS / "fb")
+    assert inside.exit_code == 2 and not THAI.search(inside.output.split("Error:")[-1])
