@@ -45,6 +45,7 @@ from . import problems as P
 from .layout import WARNING_MARK, Check, Checks, NumberRule
 from .problems import Problem
 from .prompts import rule_words
+from .words import Words
 
 if TYPE_CHECKING:  # cellmap.py imports this module
     from .cellmap import InputCell
@@ -153,7 +154,7 @@ def problems(instances: Iterable[Instance], value_of: Callable[[InputCell], Any]
         check, cell = instance.check, instance.cell
         out.append(P.make(code, file=file, sheet=cell.sheet, cell=cell.ref,
                           severity=check.severity, label=cell.label,
-                          message_en=check.message_en, message_th=check.message_th))
+                          message=Words(check.message_th, check.message_en)))
     return out
 
 

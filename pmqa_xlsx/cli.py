@@ -4,6 +4,9 @@ Exit codes: 0 success; 1 a problem in the input (PmqaError: a bad layout or rost
 unwritable output; ``check`` and ``merge``: a file rejected, not counted, or with errors); 2 a
 usage error (an output that would replace an input among them); 130 and 143 stopped by SIGINT
 (Ctrl+C) or SIGTERM, with a short message, no temporary file left and no worker running.
+
+``check``, ``merge`` and ``demo`` print everything in Thai unless ``--lang en``: the states,
+the problems, the summary and the errors of the call (``errors.PmqaError.text``).
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ import os
 import signal
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import click
 import pandas as pd
 
 from . import __version__
-from .consolidate import STATES, check_files, collect_inputs, consolidate
+from .consolidate import STATE_WORDS, STATES, check_files, collect_inputs, consolidate
 from .errors import PmqaError
 from .feedback import (
     FeedbackRefused,
@@ -49,7 +54,7 @@ from .parallel import Terminated, sigterm_raises
 from .read import ReadReturn
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
-from .words import Words
+from .words import DEFAULT_LANG, LANGS, Lang, Words
 
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -76,13 +81,54 @@ def _present(ctx: click.Context, param: click.Parameter,
     there (and listed with its problem), a path that is not there at all is a usage error."""
     for path in values:
         if not os.path.lexists(path):
-            raise click.BadParameter(f"{shown(path_text(path))!r} does not exist", ctx=ctx,
-                                     param=param)
+            name = repr(shown(path_text(path)))
+            raise click.BadParameter(_say(ctx.params.get("lang", DEFAULT_LANG), Words(
+                f"ไม่พบ {name} กรุณาตรวจชื่อไฟล์หรือโฟลเดอร์", f"{name} does not exist")),
+                ctx=ctx, param=param)
     return values
 
 
+def _lang_option(func: Callable[..., None]) -> Callable[..., None]:
+    """``--lang th|en``: the language of everything the command prints (default Thai). Eager,
+    so that even the errors found while the other arguments are parsed are in it."""
+    return click.option(
+        "--lang", type=click.Choice(LANGS), default=DEFAULT_LANG, show_default=True,
+        is_eager=True,
+        help="The language of the messages: th (Thai) or en (English).")(func)
+
+
+class _Failure(click.ClickException):
+    """A problem of the call (exit 1), its ``Error:`` head in ``lang`` too."""
+
+    def __init__(self, message: str, lang: Lang) -> None:
+        super().__init__(message)
+        self.lang = lang
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        head = "ข้อผิดพลาด" if self.lang == "th" else "Error"
+        click.echo(f"{head}: {self.format_message()}", err=True, file=file)
+
+
+def _say(lang: Lang, words: Words) -> str:
+    """``words`` in ``lang``."""
+    return words.text(lang)
+
+
+def _error(exc: PmqaError, lang: Lang) -> str:
+    """An error of the call in ``lang``: one that lists layouts that do not load has a head
+    sentence (the layouts' own problems are for their author, in English), the others their
+    own text."""
+    if isinstance(exc, LayoutsError):
+        head = Words(f"ไฟล์แม่แบบ (layout) {len(exc.errors)} ไฟล์ใช้ไม่ได้ จึงไม่ได้อ่านแบบฟอร์มใด "
+                     "กรุณาแก้ไฟล์แม่แบบตามรายการด้านล่าง หรือไม่ต้องระบุไฟล์นั้น:",
+                     "no return was read: fix the layout, or leave it out")
+        body = "\n".join(e.text(lang) for e in exc.errors)
+        return f"{head.th}\n{body}" if lang == "th" else f"{body}\n{head.en}"
+    return exc.text(lang)
+
+
 @contextlib.contextmanager
-def _interruptible(left: Callable[[], str]) -> Iterator[None]:
+def _interruptible(left: Callable[[], str], lang: Lang = "en") -> Iterator[None]:
     """SIGINT and SIGTERM end the command with a line saying what is left (``left()``) and exit
     130 or 143, not a traceback. The library's ``finally`` blocks have removed its temporary
     files and ended its workers by then; ``remove_temporaries`` is the backstop."""
@@ -94,7 +140,8 @@ def _interruptible(left: Callable[[], str]) -> Iterator[None]:
             try:
                 remove_temporaries()
                 name, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("SIGINT", 130)
-                click.echo(f"\npmqa-xlsx: stopped by {name}; {left()}", err=True)
+                click.echo(f"\npmqa-xlsx: หยุดทำงานเพราะได้รับสัญญาณ {name} {left()}" if lang == "th"
+                           else f"\npmqa-xlsx: stopped by {name}; {left()}", err=True)
             finally:
                 restore()
             raise SystemExit(code) from None
@@ -137,22 +184,40 @@ def _layout_options(func: Callable[..., None]) -> Callable[..., None]:
              "Given layouts replace the bundled ones (default: every bundled layout).")(func)
 
 
-def _layouts_and_round(files: tuple[str, ...], dirs: tuple[Path, ...],
-                       round_text: str | None) -> tuple[tuple[Layout, ...] | None, Round | None]:
+def _layouts_and_round(files: tuple[str, ...], dirs: tuple[Path, ...], round_text: str | None,
+                       lang: Lang = DEFAULT_LANG) -> tuple[tuple[Layout, ...] | None,
+                                                           Round | None]:
     """The layouts named (None: the bundled ones) and the round declared. A layout that does
     not load ends the command (exit 1) listing its YAML paths; a bad --round is a usage
-    error (exit 2)."""
+    error (exit 2). Messages in ``lang``."""
     given = bool(files or dirs)
     try:
         layouts = load_layouts(files, dirs)
     except LayoutsError as exc:
-        raise click.ClickException(f"{exc}\nno return was read: fix the layout, or leave "
-                                   "it out") from exc
+        raise _Failure(_error(exc, lang), lang) from exc
     try:
         declared = declared_round(round_text, layouts, layouts_given=given)
     except RoundError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(exc.text(lang)) from exc
     return (layouts if given else None), declared
+
+
+def _agencies_and_manifest(roster: Path | None, manifest_path: Path | None,
+                           lang: Lang) -> tuple[list[Agency] | None, Manifest | None]:
+    """The roster and the manifest given, or the command ends (exit 1) with their problems
+    in ``lang``."""
+    try:
+        agencies = load_roster(roster) if roster else None
+        manifest = load_manifest(manifest_path) if manifest_path else None
+    except PmqaError as exc:
+        raise _Failure(_error(exc, lang), lang) from exc
+    return agencies, manifest
+
+
+def _state(state: str, lang: Lang) -> str:
+    """A return's state as people read it: ``ต้องแก้ไข [rejected]`` (the slug, which the
+    README explains, in brackets), or the slug alone in English."""
+    return f"{STATE_WORDS[state].th} [{state}]" if lang == "th" else state
 
 
 def _feedback_option(func: Callable[..., None]) -> Callable[..., None]:
@@ -223,8 +288,8 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
                        f"{_path(output / MANIFEST_NAME)}: {_what_was_written(layout, year)}")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
-    except PmqaError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
+        raise _Failure(exc.text(DEFAULT_LANG), DEFAULT_LANG) from exc
 
 
 def _what_was_written(layout: Layout, year: int | None) -> str:
@@ -292,41 +357,42 @@ def _compared(new: Layout, old: Layout, old_path: Path) -> str:
                    "token is an error.")
 @_feedback_option
 @_layout_options
+@_lang_option
 def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           feedback_dir: Path | None, layout_files: tuple[str, ...],
-          layout_dirs: tuple[Path, ...], round_text: str | None) -> None:
+          layout_dirs: tuple[Path, ...], round_text: str | None, lang: Lang) -> None:
     """Check returned workbooks (files, or folders of them) and list each file's problems,
     located as sheet!cell.
 
     Exits 0 when every file can be counted, 1 when a file is rejected or has an error (or a
     layout, the roster or the manifest cannot be used), 2 on a usage error.
     """
-    layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text)
-    try:
-        agencies = load_roster(roster) if roster else None
-        manifest = load_manifest(manifest_path) if manifest_path else None
-    except PmqaError as exc:
-        raise click.ClickException(str(exc)) from exc
+    layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
+    agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
+    agency = _say(lang, Words("หน่วยงาน", "agency"))
     entries = collect_inputs(files)
     if feedback_dir is not None:
-        _feedback_dir(feedback_dir, entries, files)
-    with _interruptible(lambda: "nothing was written" if feedback_dir is None else
-                        "the feedback copies written so far are whole; check again for all"):
+        _feedback_dir(feedback_dir, entries, files, lang)
+    left = Words("ไม่ได้เขียนไฟล์ใด", "nothing was written") if feedback_dir is None else Words(
+        "สำเนาแบบฟอร์มสำหรับแก้ไขที่เขียนไปแล้วครบถ้วนทุกไฟล์ กรุณาตรวจใหม่เพื่อให้ได้ครบ",
+        "the feedback copies written so far are whole; check again for all")
+    with _interruptible(lambda: _say(lang, left), lang):
         failed = False
         with_problems: list[ReadReturn] = []
         for read in check_files(entries, agencies, manifest=manifest, layouts=layouts,
                                 round=declared):
             if feedback_dir is not None and read.problems:
                 with_problems.append(read)
-            click.echo(f"{shown(read.file)}: {read.state}" + (
-                f" (agency {shown(read.agency_code)})" if read.agency_code else ""))
+            click.echo(f"{shown(read.file)}: {_state(read.state, lang)}" + (
+                f" ({agency} {shown(read.agency_code)})" if read.agency_code else ""))
             for problem in read.problems:
                 where = problem.where or "-"
-                click.echo(f"  {problem.severity:<7} {shown(where):<18} {problem.code}: "
-                           f"{shown(problem.message)}")
+                click.echo(f"  {_severity(problem.severity, lang)} {shown(where):<18} "
+                           f"{problem.code}: {shown(problem.text(lang))}")
             failed = failed or read.state == "rejected"
         if feedback_dir is not None:
-            _write_feedback(from_reads(with_problems, entries), feedback_dir, len(entries))
+            _write_feedback(from_reads(with_problems, entries), feedback_dir, len(entries),
+                            lang=lang)
     if failed:
         raise SystemExit(1)
 
@@ -355,11 +421,12 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "return. Errors about the file as a whole still reject it.")
 @_feedback_option
 @_layout_options
+@_lang_option
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
           jobs: int | None, accept_errors: bool, feedback_dir: Path | None,
           layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
-          round_text: str | None) -> None:
+          round_text: str | None, lang: Lang) -> None:
     """Merge returned workbooks (files or folders) of one round into one consolidated
     dataset.
 
@@ -369,26 +436,25 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     would replace an input or the roster.
     """
     if output.suffix.lower() != ".xlsx":
-        raise click.UsageError("-o must name an .xlsx file")
+        raise click.UsageError(_say(lang, Words("-o ต้องเป็นชื่อไฟล์ .xlsx",
+                                                "-o must name an .xlsx file")))
     if not output.parent.is_dir():
-        raise click.UsageError(f"-o: folder {output.parent} does not exist")
+        raise click.UsageError(_say(lang, Words(f"-o: ไม่พบโฟลเดอร์ {_path(output.parent)}",
+                                                f"-o: folder {output.parent} does not exist")))
     if parquet_dir is not None:
         try:
             import pyarrow  # noqa: F401
         except ImportError as exc:
-            raise click.UsageError("--parquet needs pyarrow: pip install pyarrow") from exc
-    layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text)
-    try:
-        agencies = load_roster(roster) if roster else None
-        manifest = load_manifest(manifest_path) if manifest_path else None
-    except PmqaError as exc:
-        raise click.ClickException(str(exc)) from exc
+            raise click.UsageError(_say(lang, Words(
+                "--parquet ต้องใช้ pyarrow กรุณาติดตั้งด้วยคำสั่ง pip install pyarrow",
+                "--parquet needs pyarrow: pip install pyarrow"))) from exc
+    layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
+    agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
-                    feedback_dir)
-    with _interruptible(lambda: "the outputs were written; merge again to see the summary"
-                        if written else "the outputs were not written: the previous ones are "
-                        "as they were, and no temporary file is left"):
+                    feedback_dir, lang)
+    with _interruptible(lambda: _say(lang, _LEFT_WRITTEN if written else _LEFT_UNWRITTEN),
+                        lang):
         failed = _merge(job, output, csv_dir, parquet_dir, written)
     if failed:
         raise SystemExit(1)
@@ -407,6 +473,15 @@ class _MergeJob:
     jobs: int | None
     accept_errors: bool = False
     feedback: Path | None = None
+    lang: Lang = DEFAULT_LANG
+
+
+_LEFT_WRITTEN = Words("เขียนผลลัพธ์เสร็จแล้ว กรุณารวมผลใหม่เพื่อดูสรุป",
+                      "the outputs were written; merge again to see the summary")
+_LEFT_UNWRITTEN = Words("ยังไม่ได้เขียนผลลัพธ์ ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม และไม่มีไฟล์"
+                        "ชั่วคราวค้างอยู่",
+                        "the outputs were not written: the previous ones are as they were, and "
+                        "no temporary file is left")
 
 
 def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path | None,
@@ -420,88 +495,130 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                *(Output("--csv", p) for p in (output_files(csv_dir, ".csv") if csv_dir else [])),
                *(Output("--parquet", p) for p in (output_files(parquet_dir, ".parquet")
                                                   if parquet_dir else []))]
+    lang = job.lang
     entries = collect_inputs(job.inputs)
     try:
         own = merge_outputs(outputs, entries, job.inputs, job.roster)
     except OutputRefused as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(exc.text(lang)) from exc
     files = [e for e in entries if e not in own]
     if job.feedback is not None:
-        _feedback_dir(job.feedback, files, job.inputs)
+        _feedback_dir(job.feedback, files, job.inputs, lang)
     try:
-        with click.progressbar(length=len(files), label="reading returns", file=sys.stderr,
-                               show_pos=True) as bar:
+        with click.progressbar(length=len(files), file=sys.stderr, show_pos=True,
+                               label=_say(lang, Words("กำลังอ่านแบบฟอร์ม", "reading returns"))
+                               ) as bar:
             result = consolidate(files, job.agencies, manifest=job.manifest,
                                  layouts=job.layouts, round=job.round,
                                  accept_errors=job.accept_errors,
                                  progress=lambda _: bar.update(1), jobs=job.jobs)
     except RoundError as exc:
-        raise click.ClickException(f"{exc}\nnothing was written") from exc
+        raise _Failure(exc.text(lang) + "\n" + _say(lang, Words(
+            "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
     try:
         written.extend(write_outputs(result, result.layouts or job.layouts or [load_layout()],
                                      workbook=output, csv_dir=csv_dir,
                                      parquet_dir=parquet_dir))
     except OSError as exc:
-        raise click.ClickException(f"cannot write the outputs (the previous ones are as they "
-                                   f"were): {exc}") from exc
-    summary = result.summary()
-    click.echo(f"{len(files)} files read" + (f"; round {result.round}" if result.round else ""))
-    counted = summary["ok"] + summary["ok_with_warnings"] + summary["counted_with_errors"]
-    click.echo(f"  returned (counted)  {counted:>6}   ({summary['ok_with_warnings']} with "
-               "warnings" + (f", {summary['counted_with_errors']} with errors left out"
-                             if job.accept_errors else "") + ")")
-    for state in STATES[2 if job.accept_errors else 3:]:
-        click.echo(f"  {state:<19} {summary[state]:>6}")
+        raise _Failure(_say(lang, Words(
+            f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {exc}",
+            f"cannot write the outputs (the previous ones are as they were): {exc}")),
+            lang) from exc
     refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency",
                                                            "other_round"))]
+    for line in summary_lines(result.summary(), len(files), result.round, job.accept_errors,
+                              lang):
+        click.echo(line)
     if len(refused):
-        click.echo("Not counted (every reason is in the returns sheet, every problem in the "
-                   "problems sheet):")
-        for row in refused.head(_LISTED).itertuples(index=False):
-            click.echo(f"  {shown(Path(str(row.file)).name)}: {shown(row.reason)}")
+        click.echo(_say(lang, Words(
+            "ไม่ได้นับ (เหตุผลทั้งหมดอยู่ในแผ่นงาน returns และปัญหาทั้งหมดอยู่ในแผ่นงาน "
+            "problems):",
+            "Not counted (every reason is in the returns sheet, every problem in the "
+            "problems sheet):")))
+        reasons = refused[f"reason_{lang}"]
+        for name, reason in list(zip(refused["file"], reasons, strict=True))[:_LISTED]:
+            click.echo(f"  {shown(Path(str(name)).name)}: {shown(reason)}")
         if len(refused) > _LISTED:
-            click.echo(f"  ... and {len(refused) - _LISTED} more")
+            more = len(refused) - _LISTED
+            click.echo(_say(lang, Words(f"  ... และอีก {more} ไฟล์", f"  ... and {more} more")))
     for path in written:
-        click.echo(f"wrote {_path(path)}")
+        click.echo(_wrote(path, lang))
     if job.feedback is not None:
         _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
-                        len(files), job.jobs)
+                        len(files), job.jobs, lang)
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
+
+
+def summary_lines(summary: dict[str, int], files: int, counted_round: Round | None,
+                  accept_errors: bool, lang: Lang = DEFAULT_LANG) -> list[str]:
+    """The summary merge prints: files read (and the round), returns counted, then a line
+    for each state not counted (with counted_with_errors when ``accept_errors``)."""
+    counted = summary["ok"] + summary["ok_with_warnings"] + summary["counted_with_errors"]
+    warned, errors = summary["ok_with_warnings"], summary["counted_with_errors"]
+    states = STATES[2 if accept_errors else 3:]
+    head = Words("ส่งแล้ว (นับผล)", "returned (counted)").text(lang)
+    wide = max(_width(text) for text in [head, *(_state(state, lang) for state in states)])
+    if lang == "th":
+        lines = [f"อ่าน {files} ไฟล์" + (f" รอบ {counted_round} ({counted_round.describe().th})"
+                                          if counted_round else ""),
+                 f"  {_pad(head, wide)} {counted:>6}   (มีข้อควรตรวจสอบ {warned} ฉบับ"
+                 + (f", มีช่องที่ผิดซึ่งไม่นับ {errors} ฉบับ" if accept_errors else "") + ")"]
+    else:
+        wide = max(wide, 19)  # as the English summary always was
+        lines = [f"{files} files read" + (f"; round {counted_round}" if counted_round else ""),
+                 f"  {_pad(head, wide)} {counted:>6}   ({warned} with warnings"
+                 + (f", {errors} with errors left out" if accept_errors else "") + ")"]
+    lines.extend(f"  {_pad(_state(state, lang), wide)} {summary[state]:>6}" for state in states)
+    return lines
+
+
+def _severity(severity: str, lang: Lang) -> str:
+    """``error`` / ``warning`` as a problem line shows it."""
+    if lang == "en":
+        return f"{severity:<7}"
+    return _pad("ผิดพลาด" if severity == "error" else "ควรตรวจ", 7)
+
+
+def _wrote(path: str | os.PathLike[str], lang: Lang) -> str:
+    return _say(lang, Words(f"เขียนไฟล์ {_path(path)} แล้ว", f"wrote {_path(path)}"))
 
 
 _LISTED = 20  # files not counted that merge lists on the terminal
 
 
-def _feedback_dir(folder: Path, entries: list[InputFile], given: tuple[Path, ...]) -> None:
+def _feedback_dir(folder: Path, entries: list[InputFile], given: tuple[Path, ...],
+                  lang: Lang = DEFAULT_LANG) -> None:
     """Refuse a feedback folder that would replace an input or lies in an input folder
-    (usage error, exit 2), before anything is read."""
+    (usage error, exit 2, in ``lang``), before anything is read."""
     try:
         check_feedback_dir(folder, entries, given)
     except FeedbackRefused as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(exc.words.text(lang)) from exc
 
 
 def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
-                    jobs: int | None = 1) -> None:
-    """Write the feedback copies and say what was written, and which returns got none (of
-    ``read`` files: those without problems, and those that could not be copied)."""
+                    jobs: int | None = 1, lang: Lang = DEFAULT_LANG) -> None:
+    """Write the feedback copies and say (in ``lang``) what was written, and which returns
+    got none (of ``read`` files: those without problems, and those that could not be
+    copied)."""
     try:
         done = write_feedback(returns, folder, jobs=jobs)
     except OSError as exc:
         raise click.ClickException(Words(
             f"เขียนสำเนาผลการตรวจไปที่ {_path(folder)} ไม่ได้: {exc}",
-            f"cannot write the feedback copies to {_path(folder)}: {exc}").text()) from exc
+            f"cannot write the feedback copies to {_path(folder)}: {exc}").text(lang)) from exc
     click.echo(Words(f"เขียนสำเนาผลการตรวจ {len(done.written):,} ไฟล์ไปที่ {_path(folder)}",
-                     f"wrote {len(done.written):,} feedback copies to {_path(folder)}").text())
+                     f"wrote {len(done.written):,} feedback copies to {_path(folder)}"
+                     ).text(lang))
     clean = read - len(returns)
     if clean:
         click.echo("  " + Words(f"{clean:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
-                                f"{clean:,} files have no problems, so no copy").text())
+                                f"{clean:,} files have no problems, so no copy").text(lang))
     for name, reason in done.skipped[:_LISTED]:
-        click.echo(f"  {shown(name)}: {shown(reason.text())}")
+        click.echo(f"  {shown(name)}: {shown(reason.text(lang))}")
     if len(done.skipped) > _LISTED:
         click.echo("  " + Words(f"... และอีก {len(done.skipped) - _LISTED:,} ไฟล์",
-                                f"... and {len(done.skipped) - _LISTED:,} more").text())
+                                f"... and {len(done.skipped) - _LISTED:,} more").text(lang))
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}
@@ -529,37 +646,71 @@ def _path(path: str | os.PathLike[str]) -> str:
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="pmqa-demo",
               show_default=True, help="The folder to write the demo's outputs into.")
-def demo(out: Path) -> None:
+@_lang_option
+def demo(out: Path, lang: Lang) -> None:
     """Generate, then merge the sample returns: the whole job on the bundled defaults."""
     from .demo import run_demo
 
     try:
         run = run_demo(out)
     except (PmqaError, OSError) as exc:
-        raise click.ClickException(f"the demo could not run: {exc}") from exc
+        text = exc.text(lang) if isinstance(exc, PmqaError) else str(exc)
+        raise _Failure(_say(lang, Words(f"รันตัวอย่างไม่ได้: {text}",
+                                        f"the demo could not run: {text}")), lang) from exc
     result = run.result
-    click.echo(f"Merged the {int(result.returns['file'].notna().sum())} sample returns in "
-               f"{run.returns} against the roster:\n")
-    click.echo(f"  {'file':<22} {'agency':<8} {'state':<17} {'errors':>6} {'warnings':>8}")
-    for row in result.returns.itertuples(index=False):
-        name = Path(row.file).name if isinstance(row.file, str) else "(no return)"
+    count = int(result.returns["file"].notna().sum())
+    click.echo(_say(lang, Words(
+        f"รวมผลแบบฟอร์มตัวอย่าง {count} ฉบับใน {run.returns} กับบัญชีรายชื่อหน่วยงาน:\n",
+        f"Merged the {count} sample returns in {run.returns} against the roster:\n")))
+    heads = _DEMO_HEADS[lang]
+    states = [_state(state, lang) for state in result.returns["state"]]
+    wide = max([17, *(_width(text) + 1 for text in states)])
+    click.echo(f"  {_pad(heads[0], 22)} {_pad(heads[1], 8)} {_pad(heads[2], wide)}"
+               f" {_pad(heads[3], 6, right=True)} {_pad(heads[4], 8, right=True)}")
+    no_return = _say(lang, Words("(ไม่มีแบบฟอร์ม)", "(no return)"))
+    for row, state in zip(result.returns.itertuples(index=False), states, strict=True):
+        name = Path(row.file).name if isinstance(row.file, str) else no_return
         errors = "" if pd.isna(row.errors) else str(row.errors)
         warnings = "" if pd.isna(row.warnings) else str(row.warnings)
-        click.echo(f"  {name:<22} {row.agency_code:<8} {row.state:<17} {errors:>6} "
-                   f"{warnings:>8}")
+        code = row.agency_code if isinstance(row.agency_code, str) else ""
+        line = (f"  {_pad(name, 22)} {_pad(code, 8)} {_pad(state, wide)} "
+                f"{_pad(errors, 6, right=True)} {_pad(warnings, 8, right=True)}")
+        click.echo(line.rstrip())
     problems = result.problems[result.problems["severity"] == "error"]
     if len(problems):
-        click.echo("\nWhat the rejected returns must fix:")
+        click.echo(_say(lang, Words("\nสิ่งที่ต้องแก้ในแบบฟอร์มที่ไม่ผ่าน:",
+                                    "\nWhat the rejected returns must fix:")))
         for p in problems.itertuples(index=False):
             where = f"{p.sheet}!{p.cell}" if isinstance(p.cell, str) else "-"
+            message = p.message_th if lang == "th" else p.message_en
             click.echo(f"  {Path(p.file).name if isinstance(p.file, str) else '-'} "
-                       f"{where}: {p.message}")
-    click.echo("\nOutputs:")
-    for label, path in (("blank form", run.blank), ("one form per agency", run.agencies),
-                        ("their manifest", run.manifest),
-                        ("consolidated workbook", run.consolidated),
-                        ("the frames as CSV", run.csv)):
-        click.echo(f"  {label:<22} {_path(path)}")
+                       f"{where}: {message}")
+    click.echo(_say(lang, Words("\nผลลัพธ์:", "\nOutputs:")))
+    for label, path in zip(_DEMO_OUTPUTS[lang], (run.blank, run.agencies, run.manifest,
+                                                 run.consolidated, run.csv), strict=True):
+        click.echo(f"  {_pad(label, 22)} {_path(path)}")
+
+
+_DEMO_HEADS: dict[Lang, tuple[str, ...]] = {
+    "th": ("ไฟล์", "หน่วยงาน", "สถานะ", "ผิดพลาด", "ควรตรวจ"),
+    "en": ("file", "agency", "state", "errors", "warnings")}
+_DEMO_OUTPUTS: dict[Lang, tuple[str, ...]] = {
+    "th": ("แบบฟอร์มเปล่า", "แบบฟอร์มรายหน่วยงาน", "รายการแบบฟอร์มที่ออกให้", "ไฟล์รวมผล",
+           "ตารางข้อมูล CSV"),
+    "en": ("blank form", "one form per agency", "their manifest", "consolidated workbook",
+           "the frames as CSV")}
+
+
+def _width(text: str) -> int:
+    """The columns ``text`` takes on a terminal: Thai vowel and tone marks above or below a
+    letter take none of their own."""
+    return sum(0 if unicodedata.category(ch) in ("Mn", "Me") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (``_width``)."""
+    fill = " " * max(0, width - _width(text))
+    return fill + text if right else text + fill
 
 
 if __name__ == "__main__":

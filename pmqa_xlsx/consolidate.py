@@ -46,14 +46,26 @@ from .roster import Agency, check_agencies, load_roster
 from .rounds import Round, SeveralRounds, declared_round
 from .rules import checklist_score
 from .values import is_blank
+from .words import Words
 
-RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
-                  "differing_cells", "form_id", "form_version", "fiscal_year", "generated_at",
-                  "modified", "filled", "errors", "warnings", "checklist_score")
+RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason_th", "reason_en",
+                  "duplicate_of", "differing_cells", "form_id", "form_version", "fiscal_year",
+                  "generated_at", "modified", "filled", "errors", "warnings", "checklist_score")
 COUNTED = ("ok", "ok_with_warnings", "counted_with_errors")
 #: Every state a row of ``returns`` may have, in the order summaries list them.
 STATES = ("ok", "ok_with_warnings", "counted_with_errors", "rejected", "other_round",
           "duplicate", "unknown_agency", "missing")
+#: Each state in words, for people (the slug stays in the frames, and beside these on screen).
+STATE_WORDS = {
+    "ok": Words("ผ่าน", "ok"),
+    "ok_with_warnings": Words("ผ่าน มีข้อควรตรวจสอบ", "ok, with warnings"),
+    "counted_with_errors": Words("นับผล แต่ไม่รวมช่องที่ผิด", "counted, with errors left out"),
+    "rejected": Words("ต้องแก้ไข", "rejected"),
+    "other_round": Words("เป็นแบบฟอร์มของรอบอื่น", "of another round"),
+    "duplicate": Words("ซ้ำ", "duplicate"),
+    "unknown_agency": Words("ไม่อยู่ในบัญชีรายชื่อ", "not on the roster"),
+    "missing": Words("ยังไม่ส่ง", "missing"),
+}
 
 
 @dataclass(frozen=True)
@@ -235,7 +247,8 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
                 if isinstance(exc, BrokenProcessPool):
                     pool.shutdown()
                     pool = new_pool(1)
-                    detail = "the process reading it stopped without a word"
+                    detail = Words("โปรแกรมย่อยที่อ่านไฟล์นี้หยุดทำงานไปโดยไม่แจ้งสาเหตุ",
+                                   "the process reading it stopped without a word")
                 else:
                     detail = f"{type(exc).__name__}: {exc}"[:300]
                 read = ReadReturn(entry.name, Identity(), [P.make(
@@ -326,16 +339,19 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
             if agency.code in returned:
                 continue
             refused = [Path(r.file).name for r in reads if r.agency_code == agency.code]
-            why = f"; its file(s) {', '.join(refused)} could not be counted, see their " \
-                  "problems" if refused else ""
+            files = ", ".join(refused)
+            why = Words(f" ไฟล์ {files} ของหน่วยงานนี้นับไม่ได้ ดูรายละเอียดในรายการปัญหา",
+                        f"; its file(s) {files} could not be counted, see their problems") \
+                if refused else ""
             missing = P.make("missing-return", file=None, agency_code=agency.code,
                              agency=agency.code, name=agency.name, why=why)
             problems.append(missing)
             rows.append({"file": None, "agency_code": agency.code,
                          "agency_name": agency.name, "state": "missing",
-                         "reason": missing.message})
+                         "reason_th": missing.message_th, "reason_en": missing.message_en})
     returns = pd.DataFrame(rows, columns=list(RETURN_COLUMNS))
-    for column in ("file", "agency_code", "agency_name", "state", "reason", "duplicate_of",
+    for column in ("file", "agency_code", "agency_name", "state", "reason_th", "reason_en",
+                   "duplicate_of",
                    "form_id", "form_version", "generated_at", "modified"):
         returns[column] = returns[column].astype("string")
     for column in ("fiscal_year", "differing_cells", "filled", "errors", "warnings"):
@@ -509,7 +525,7 @@ _Times = tuple[datetime, datetime, datetime]
 
 
 def _trusted_times(read: ReadReturn,
-                   started: datetime) -> tuple[_Times, list[tuple[str, datetime, str]]]:
+                   started: datetime) -> tuple[_Times, list[tuple[str, datetime, Words]]]:
     """A return's times, each replaced by the oldest when it is not trusted: after the merge
     started (no file is saved in the future), or before the workbook was generated (no one
     saves a workbook before it exists). Also [(which, time, why)] for each one not trusted.
@@ -521,15 +537,15 @@ def _trusted_times(read: ReadReturn,
               "mtime": _file_time(read.mtime), "generated_at": generated}
     floor = generated if generated <= started else _OLDEST  # a generation time not trusted
     trusted: dict[str, datetime] = {}
-    untrusted: list[tuple[str, datetime, str]] = []
+    untrusted: list[tuple[str, datetime, Words]] = []
     for what, when in stamps.items():
         ahead, behind = _ZONES if what == "modified" and _zoneless(read.identity.modified) \
             else (_NO_TIME, _NO_TIME)
         why = None
         if when > started + ahead:
-            why = P.TIME_WHY["future"]
+            why = P.time_why("future")
         elif _OLDEST < when < floor and when + behind < floor:
-            why = P.TIME_WHY["before"].format(generated=_shown_time(floor))
+            why = P.time_why("before", _shown_time(floor))
         if why is not None:
             untrusted.append((what, when, why))
         trusted[what] = _OLDEST if why is not None else when
@@ -620,7 +636,7 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
         name = str(read.identity.fields["agency_name"])
     return {
         "file": read.file, "agency_code": read.agency_code, "agency_name": name, "state": state,
-        "reason": _left_out(read, left_out) if left_out else _reason(state, problems),
+        **_reasons(_left_out(read, left_out) if left_out else _reason(state, problems)),
         "duplicate_of": duplicate[0] if duplicate else None,
         "differing_cells": duplicate[1] if duplicate else None,
         "form_id": read.identity.form_id, "form_version": read.identity.form_version,
@@ -637,17 +653,28 @@ _STATE_CODES = {"duplicate": "duplicate", "unknown_agency": "unknown-agency",
                 "other_round": "other-round"}
 
 
-def _left_out(read: ReadReturn, cells: tuple[int, ...]) -> str:
+def _reasons(reason: Words | None) -> dict[str, str | None]:
+    """The returns frame's reason_th and reason_en."""
+    return {"reason_th": reason.th if reason else None,
+            "reason_en": reason.en if reason else None}
+
+
+def _left_out(read: ReadReturn, cells: tuple[int, ...]) -> Words:
     """Which cells of a return counted with errors were left out, in one line."""
     assert read.plan is not None
     where = [f"{read.plan.inputs[i].sheet}!{read.plan.inputs[i].cell.ref}"
              for i in cells[:P.CELLS_LISTED]]
-    more = f", and {len(cells) - len(where)} more" if len(cells) > len(where) else ""
-    return (f"counted without {len(cells)} cell{'s' if len(cells) != 1 else ''} holding "
-            f"errors, left out of the frames ({', '.join(where)}{more}); see its problems")
+    shown = ", ".join(where)
+    extra = len(cells) - len(where)
+    return Words(
+        f"นับโดยไม่รวม {len(cells)} ช่องที่มีข้อผิดพลาด ซึ่งไม่ได้นำไปรวมในตารางข้อมูล "
+        f"({shown}{f' และอีก {extra} ช่อง' if extra else ''}) ดูรายละเอียดในรายการปัญหา",
+        f"counted without {len(cells)} cell{'s' if len(cells) != 1 else ''} holding "
+        f"errors, left out of the frames ({shown}{f', and {extra} more' if extra else ''}); "
+        "see its problems")
 
 
-def _reason(state: str, problems: list[Problem]) -> str | None:
+def _reason(state: str, problems: list[Problem]) -> Words | None:
     """Why a file is not counted, in one line: the problem that decided it, located, and how
     many more there are (all are in the problems frame). None for a counted file."""
     if state in COUNTED:
@@ -659,5 +686,8 @@ def _reason(state: str, problems: list[Problem]) -> str | None:
     decisive = candidates[0]
     where = f"{decisive.where}: " if decisive.where else ""
     others = len(problems) - 1
-    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
-    return f"{where}{decisive.message} [{decisive.code}]{more}"
+    return Words(
+        f"{where}{decisive.message_th} [{decisive.code}]"
+        + (f" (และปัญหาอื่นอีก {others} รายการ)" if others else ""),
+        f"{where}{decisive.message_en} [{decisive.code}]"
+        + (f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .errors import PmqaError
 from .inputs import InputFile, path_text
+from .words import Words
 
 if TYPE_CHECKING:
     from .layout import Layout
@@ -65,25 +66,34 @@ def merge_outputs(outputs: Sequence[Output], inputs: Sequence[InputFile],
     for output in outputs:
         where = f"{output.option} {path_text(output.path)}"
         if os.path.isdir(output.path):
-            raise OutputRefused(f"{where} is a folder; give the name of a file to write")
+            raise OutputRefused(Words(f"{where} เป็นโฟลเดอร์ กรุณาระบุชื่อไฟล์ที่จะเขียน",
+                                      f"{where} is a folder; give the name of a file to write"))
         if roster_index.find(output.path) is not None:
-            raise OutputRefused(f"{where} is the roster {path_text(roster or '')} (or a link to "
-                                "it); writing there would destroy it: choose another name")
+            raise OutputRefused(Words(
+                f"{where} คือบัญชีรายชื่อหน่วยงาน {path_text(roster or '')} (หรือลิงก์ไปยังไฟล์นั้น) "
+                "ถ้าเขียนทับ บัญชีรายชื่อจะหายไป กรุณาเลือกชื่ออื่น",
+                f"{where} is the roster {path_text(roster or '')} (or a link to it); writing "
+                "there would destroy it: choose another name"))
         found = direct.find(output.path)
         if found is not None:
-            raise OutputRefused(f"{where} is the input {path_text(found)} given to this merge "
-                                "(or a link to it); writing there would destroy it: choose "
-                                "another name")
+            raise OutputRefused(Words(
+                f"{where} คือไฟล์ {path_text(found)} ที่ให้มารวมผลในครั้งนี้ (หรือลิงก์ไปยังไฟล์นั้น) "
+                "ถ้าเขียนทับ ไฟล์นั้นจะหายไป กรุณาเลือกชื่ออื่น",
+                f"{where} is the input {path_text(found)} given to this merge (or a link to "
+                "it); writing there would destroy it: choose another name"))
         found = index.find(output.path)
         if found is None:
             continue
         if _same_entry(found, output.path) and is_previous_output(output.path):
             own.add(by_path[found])  # the previous merge's output: replaced, never read
             continue
-        raise OutputRefused(f"{where} is {path_text(found)}, found in an input folder (or a "
-                            "link to it), and not an output of a previous merge; writing "
-                            "there would destroy it: choose another name, or move that file "
-                            "out of the folder")
+        raise OutputRefused(Words(
+            f"{where} คือ {path_text(found)} ซึ่งอยู่ในโฟลเดอร์ที่ให้มารวมผล (หรือลิงก์ไปยังไฟล์นั้น) "
+            "และไม่ใช่ผลจากการรวมผลครั้งก่อน ถ้าเขียนทับ ไฟล์นั้นจะหายไป กรุณาเลือกชื่ออื่น หรือ"
+            "ย้ายไฟล์นั้นออกจากโฟลเดอร์",
+            f"{where} is {path_text(found)}, found in an input folder (or a link to it), and "
+            "not an output of a previous merge; writing there would destroy it: choose "
+            "another name, or move that file out of the folder"))
     return own
 
 

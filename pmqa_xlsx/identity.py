@@ -30,6 +30,7 @@ from .cellmap import META_KEYS
 from .errors import ManifestError
 from .layout import META_SHEET
 from .problems import Problem
+from .words import Words
 
 #: Where the token and the agency code are in the metadata sheet (column B).
 TOKEN_CELL = f"B{META_KEYS.index('token') + 1}"
@@ -132,6 +133,13 @@ class Manifest:
         return None
 
 
+_UNEDITED = Words("กรุณาใช้ไฟล์ manifest.csv ที่ 'pmqa-xlsx generate --roster' เขียนไว้ "
+                  "โดยไม่แก้ไข",
+                  "use the manifest.csv that 'pmqa-xlsx generate --roster' wrote, unedited")
+_GIVE = Words("กรุณาใช้ไฟล์ manifest.csv ที่ 'pmqa-xlsx generate --roster' เขียนไว้",
+              "give the manifest.csv that 'pmqa-xlsx generate --roster' wrote")
+
+
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """Read the ``manifest.csv`` that ``generate_roster`` wrote; raise ManifestError listing
     every problem with its line."""
@@ -139,23 +147,24 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     try:
         raw = source.read_bytes()
     except OSError as exc:
-        raise ManifestError(str(source), [f"cannot read the file ({exc.strerror or exc})"]) \
-            from exc
+        raise ManifestError(str(source), [Words(
+            f"เปิดอ่านไฟล์ไม่ได้ ({exc.strerror or exc})",
+            f"cannot read the file ({exc.strerror or exc})")]) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ManifestError(str(source), [
-            f"line {line}: the file is not UTF-8 text; use the manifest.csv that "
-            "'pmqa-xlsx generate --roster' wrote, unedited"]) from exc
+        raise ManifestError(str(source), [Words(
+            f"บรรทัดที่ {line}: ไฟล์ไม่ใช่ข้อความ UTF-8 " + _UNEDITED.th,
+            f"line {line}: the file is not UTF-8 text; " + _UNEDITED.en)]) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, [])
         rows = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        raise ManifestError(str(source), [f"line {reader.line_num}: {exc}; use the "
-                                          "manifest.csv that 'pmqa-xlsx generate --roster' "
-                                          "wrote, unedited"]) from exc
+        raise ManifestError(str(source), [Words(
+            f"บรรทัดที่ {reader.line_num}: อ่านเป็น CSV ไม่ได้ ({exc}) " + _UNEDITED.th,
+            f"line {reader.line_num}: {exc}; " + _UNEDITED.en)]) from exc
     return check_manifest(str(source), header, rows)
 
 
@@ -165,14 +174,19 @@ def check_manifest(source: str, header: list[str],
     names = [h.strip().lower() for h in header]
     missing = [c for c in MANIFEST_REQUIRED if c not in names]
     if missing:
-        found = ", ".join(h for h in header if h.strip()) or "nothing"
-        hint = ("it was written before workbooks carried a token: generate the workbooks again "
-                "and send those, or merge without --manifest" if missing == ["token"] else
-                "give the manifest.csv that 'pmqa-xlsx generate --roster' wrote")
-        raise ManifestError(source, [f"line 1: missing column {', '.join(missing)} (found: "
-                                     f"{found}); {hint}"])
+        found = ", ".join(h for h in header if h.strip())
+        hint = Words("ไฟล์นี้สร้างก่อนที่แบบฟอร์มจะมีรหัสกำกับ กรุณาสร้างแบบฟอร์มใหม่แล้วส่ง"
+                     "ฉบับนั้น หรือรวมผลโดยไม่ใช้ --manifest",
+                     "it was written before workbooks carried a token: generate the workbooks "
+                     "again and send those, or merge without --manifest") \
+            if missing == ["token"] else _GIVE
+        raise ManifestError(source, [Words(
+            f"บรรทัดที่ 1: ไม่มีคอลัมน์ {', '.join(missing)} (พบ: {found or 'ไม่มีเลย'}) "
+            + hint.th,
+            f"line 1: missing column {', '.join(missing)} (found: {found or 'nothing'}); "
+            + hint.en)])
     at = {name: names.index(name) for name in (*MANIFEST_REQUIRED, "file") if name in names}
-    problems: list[str] = []
+    problems: list[Words] = []
     issued: dict[str, Issued] = {}
     tokens: dict[str, int] = {}
     for line, cells in rows:
@@ -185,27 +199,36 @@ def check_manifest(source: str, header: list[str],
 
         code, token = normalise_code(get("agency_code")), get("token")
         if not code:
-            problems.append(f"line {line}: agency_code is empty; use the manifest.csv that "
-                            "'pmqa-xlsx generate --roster' wrote, unedited")
+            problems.append(Words(f"บรรทัดที่ {line}: ไม่มีรหัสหน่วยงาน (agency_code) "
+                                  + _UNEDITED.th,
+                                  f"line {line}: agency_code is empty; " + _UNEDITED.en))
         elif code in issued:
-            problems.append(f"line {line}: agency_code {code!r} is listed again (first at line "
-                            f"{issued[code].line}); use the manifest.csv that 'pmqa-xlsx "
-                            "generate --roster' wrote, unedited")
+            first = issued[code].line
+            problems.append(Words(f"บรรทัดที่ {line}: รหัสหน่วยงาน {code!r} ซ้ำกับบรรทัดที่ "
+                                  f"{first} " + _UNEDITED.th,
+                                  f"line {line}: agency_code {code!r} is listed again (first "
+                                  f"at line {first}); " + _UNEDITED.en))
         if not is_token(token):
-            shown = "empty" if not token else f"{token[:40]!r}, not 32 hexadecimal digits"
-            problems.append(f"line {line}: the token is {shown}; use the manifest.csv that "
-                            "'pmqa-xlsx generate --roster' wrote, unedited")
+            shown = Words("ว่าง", "empty") if not token else Words(
+                f"{token[:40]!r} ซึ่งไม่ใช่เลขฐานสิบหก 32 หลัก",
+                f"{token[:40]!r}, not 32 hexadecimal digits")
+            problems.append(Words(f"บรรทัดที่ {line}: รหัสกำกับ (token) {shown.th} "
+                                  + _UNEDITED.th,
+                                  f"line {line}: the token is {shown.en}; " + _UNEDITED.en))
         elif token in tokens:
-            problems.append(f"line {line}: the token is the same as line {tokens[token]}'s; "
-                            "every agency's workbook has its own: use the manifest.csv that "
-                            "'pmqa-xlsx generate --roster' wrote, unedited")
+            problems.append(Words(f"บรรทัดที่ {line}: รหัสกำกับ (token) ซ้ำกับบรรทัดที่ "
+                                  f"{tokens[token]} ทั้งที่แบบฟอร์มของแต่ละหน่วยงานมีรหัสของตน"
+                                  "เอง " + _UNEDITED.th,
+                                  f"line {line}: the token is the same as line "
+                                  f"{tokens[token]}'s; every agency's workbook has its own: "
+                                  + _UNEDITED.en))
         else:
             tokens[token] = line
         if code and code not in issued:
             issued[code] = Issued(code=code, token=token, file=get("file"), line=line)
     if not issued and not problems:
-        problems.append("the manifest lists no workbooks; give the manifest.csv that "
-                        "'pmqa-xlsx generate --roster' wrote")
+        problems.append(Words("รายการนี้ไม่มีแบบฟอร์มเลย " + _GIVE.th,
+                              "the manifest lists no workbooks; " + _GIVE.en))
     if problems:
         raise ManifestError(source, problems)
     return Manifest(source, issued)

@@ -22,11 +22,12 @@ import errno
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import problems as P
 from .problems import Problem
+from .words import Words
 
 #: How many folders below a folder given the walk goes; returns sit one or two levels down.
 MAX_DEPTH = 32
@@ -202,16 +203,18 @@ def _target(path: Path) -> Path:
         return path
 
 
-def _reason(exc: OSError) -> str:
+def _reason(exc: OSError) -> Words:
+    """Why an entry cannot be followed, to end "a link to X, which ..." (and "it ...")."""
     if exc.errno == errno.ELOOP:
-        return "leads round in a loop of links"
+        return Words("วนเป็นลิงก์ต่อกันไม่สิ้นสุด", "leads round in a loop of links")
     if exc.errno == errno.ENOENT:
-        return "does not exist"
+        return Words("ไม่มีอยู่แล้ว", "does not exist")
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return "may not be opened (permission denied)"
+        return Words("ไม่มีสิทธิ์เปิด", "may not be opened (permission denied)")
     if exc.errno == errno.ENAMETOOLONG:
-        return "has a path too long for the system"
-    return exc.strerror or type(exc).__name__
+        return Words("มีชื่อเต็มยาวเกินกว่าที่ระบบรับได้", "has a path too long for the system")
+    reason = exc.strerror or type(exc).__name__
+    return Words(f"เปิดไม่ได้ ({reason})", reason)
 
 
 def _problem(code: str, **fields: object) -> Problem:
@@ -219,8 +222,7 @@ def _problem(code: str, **fields: object) -> Problem:
 
 
 def _named(problem: Problem, name: str) -> Problem:
-    return P.Problem(file=name, agency_code=None, sheet=None, cell=None,
-                     severity=problem.severity, code=problem.code, message=problem.message)
+    return replace(problem, file=name, agency_code=None, sheet=None, cell=None)
 
 
 def _resolved(path: Path) -> Path:

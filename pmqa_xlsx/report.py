@@ -345,11 +345,16 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
         _write_value(ws, row, column_of[(part, item, fld)], value, formats)
 
 
+#: Columns of a frame's sheet shown wide: the messages and reasons (Thai first, the English
+#: beside it), and the file.
+_WIDE = ("message_th", "message_en", "reason_th", "reason_en", "file")
+
+
 def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
     ws.freeze_panes(1, 0)
     for col, name in enumerate(frame.columns):
         ws.write_string(0, col, str(name), formats["header"])
-        ws.set_column(col, col, 60 if name in ("message", "file") else 16)
+        ws.set_column(col, col, 60 if name in _WIDE else 16)
     limit = EXCEL_MAX_ROWS - 2
     columns = [frame[c].astype(object).tolist() for c in frame.columns]
     for row, values in enumerate(zip(*columns, strict=True), start=1):

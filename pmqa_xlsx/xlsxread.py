@@ -37,6 +37,7 @@ from typing import IO, Any, NamedTuple
 from lxml import etree
 
 from .numfmt import builtin_format
+from .words import Words
 
 # Limits: generous for a form (a filled return is well under 1 MB), tight for a bomb.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -111,10 +112,11 @@ _REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 
 
 class FileRefused(Exception):
-    """The file cannot be read as a return; ``code`` is a stable slug."""
+    """The file cannot be read as a return; ``code`` is a stable slug, ``message`` says why
+    in Thai and English."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: Words) -> None:
+        super().__init__(message.en)
         self.code = code
         self.message = message
 
@@ -181,7 +183,7 @@ class SheetInfo:
     name: str
     path: str  # the part, as named in the zip ('' if the relationship leads nowhere)
     state: str  # visible, hidden, veryHidden
-    problem: str | None = None  # why the sheet's part cannot be read as a worksheet
+    problem: Words | None = None  # why the sheet's part cannot be read as a worksheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,8 +345,9 @@ class Package:
         names = ("[Content_Types].xml", "_rels/.rels")
         for name in names:
             if _key(name) not in self._infos:
-                raise FileRefused("not-a-workbook", "the file is a zip archive but not an Excel "
-                                  f"workbook (it has no {name})")
+                raise FileRefused("not-a-workbook", Words(
+                    f"ไฟล์นี้เป็นไฟล์บีบอัด แต่ไม่ใช่ไฟล์ Excel (ไม่มีส่วน {name})",
+                    f"the file is a zip archive but not an Excel workbook (it has no {name})"))
         types_data, root_rels = (self._bytes(n, MAX_DESCRIPTION_BYTES) for n in names)
         root_key = (len(types_data), hash(types_data), len(root_rels), hash(root_rels))
         if root_key not in _ROOT_CACHE:
@@ -354,8 +357,10 @@ class Package:
                                               _type_of(types, found) if found else ""))
         types, book, book_type = _ROOT_CACHE[root_key]
         if book is None or _key(book) not in self._infos:
-            raise FileRefused("not-a-workbook", "the file is a zip archive but not an Excel "
-                              "workbook (no workbook part is named by its relationships)")
+            raise FileRefused("not-a-workbook", Words(
+                "ไฟล์นี้เป็นไฟล์บีบอัด แต่ไม่ใช่ไฟล์ Excel (ไม่มีส่วนที่เป็นสมุดงาน)",
+                "the file is a zip archive but not an Excel workbook (no workbook part is "
+                "named by its relationships)"))
         if "macroenabled" in book_type.lower():
             return _Structure((), None, None, None, False, True)
         book_rels_name = _rels_part(book)
@@ -370,11 +375,12 @@ class Package:
         structure = _STRUCTURE_CACHE[key]
         for part in structure.wanted:
             if _key(part) not in self._infos:
-                raise FileRefused("damaged-file", f"the workbook has no part {part}; it is "
-                                  "damaged: save it again from Excel")
+                raise _no_part(part)
         sheets = tuple(s if s.problem is not None or _key(s.path) in self._infos else
-                       SheetInfo(s.name, s.path, s.state, f"the sheet '{s.name}' has no part "
-                                 f"{s.path}") for s in structure.sheets)
+                       SheetInfo(s.name, s.path, s.state, Words(
+                           f"แผ่นงาน '{s.name}' ไม่มีส่วน {s.path} ในไฟล์",
+                           f"the sheet '{s.name}' has no part {s.path}"))
+                       for s in structure.sheets)
         return _Structure(sheets, structure.shared_strings, structure.styles, structure.core,
                           structure.date1904, structure.macros)
 
@@ -393,22 +399,27 @@ class Package:
         and so is one holding more markup than any return's part."""
         info = self._infos.get(_key(member))
         if info is None:
-            raise FileRefused("damaged-file", f"the workbook has no part {member}; it is "
-                              "damaged: save it again from Excel")
+            raise _no_part(member)
         if info.filename.lstrip("/") != member.lstrip("/"):
             # Excel compares part names without regard to case, LibreOffice does not: one
             # would read this part and the other would not find it
-            raise _inconsistent(f"the package names the part {_printable(member)} but holds "
-                                f"it as {_printable(info.filename)}, and spreadsheets differ "
-                                "on whether that is the same part")
+            raise _inconsistent(
+                f"ไฟล์อ้างถึงส่วน {_printable(member)} แต่เก็บไว้ในชื่อ "
+                f"{_printable(info.filename)} ซึ่งแต่ละโปรแกรมอ่านต่างกัน",
+                f"the package names the part {_printable(member)} but holds it as "
+                f"{_printable(info.filename)}, and spreadsheets differ on whether that is the "
+                "same part")
         _check_member(info)
         remaining = MAX_READ_BYTES - self._read_total
         if info.file_size > remaining:
             raise _too_much_read()
         if info.file_size > limit:
-            raise FileRefused("too-large", f"the workbook's part {_printable(member)} is "
-                              f"{info.file_size / 1e6:.1f} MB, far more than any return's "
-                              f"(its limit: {limit / 1e6:.1f} MB): " + _RESEND)
+            raise FileRefused("too-large", Words(
+                f"ส่วน {_printable(member)} ของไฟล์มีขนาด {info.file_size / 1e6:.1f} MB "
+                f"ใหญ่กว่าแบบฟอร์มทั่วไปมาก (ไม่เกิน {limit / 1e6:.1f} MB) " + _RESEND.th,
+                f"the workbook's part {_printable(member)} is {info.file_size / 1e6:.1f} MB, "
+                f"far more than any return's (its limit: {limit / 1e6:.1f} MB): "
+                + _RESEND.en))
         try:
             with self._zip.open(info) as raw:
                 limited = _Limited(raw, min(limit, remaining), member)
@@ -417,24 +428,30 @@ class Package:
         except FileRefused:
             raise
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise FileRefused("damaged-file", f"the workbook's part {member} cannot be "
-                              f"decompressed ({exc}); the file is damaged: send it again"
-                              ) from exc
+            raise FileRefused("damaged-file", Words(
+                f"ส่วน {member} ของไฟล์แตกไฟล์ไม่ได้ แสดงว่าไฟล์เสียหาย กรุณาส่งไฟล์มาใหม่",
+                f"the workbook's part {member} cannot be decompressed ({exc}); the file is "
+                "damaged: send it again")) from exc
         except Exception as exc:  # zlib.error and friends: damaged deflate data
-            raise FileRefused("damaged-file", f"the workbook's part {member} is damaged "
-                              f"({type(exc).__name__}); send the file again") from exc
+            raise FileRefused("damaged-file", Words(
+                f"ส่วน {member} ของไฟล์เสียหาย กรุณาส่งไฟล์มาใหม่",
+                f"the workbook's part {member} is damaged ({type(exc).__name__}); send the "
+                "file again")) from exc
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
         markup = data.count(b"<")
         self._markup_total += markup
         if markup > MAX_MARKUP or self._markup_total > MAX_PACKAGE_MARKUP:
-            raise FileRefused("too-large", f"the workbook's part {member} holds {markup:,} "
-                              "XML elements, far more than any return (a few thousand): "
-                              "it would take too long to read; " + _RESEND)
+            raise FileRefused("too-large", _slow(
+                f"ส่วน {member} ของไฟล์มีองค์ประกอบ XML {markup:,} รายการ มากกว่าแบบฟอร์ม"
+                "ทั่วไปมาก (ไม่กี่พันรายการ)",
+                f"the workbook's part {member} holds {markup:,} XML elements, far more than "
+                "any return (a few thousand)"))
         if data.count(b"xmlns") > MAX_NAMESPACES:
-            raise FileRefused("too-large", f"the workbook's part {member} declares far more "
-                              "XML namespaces than any return: it would take too long to read; "
-                              + _RESEND)
+            raise FileRefused("too-large", _slow(
+                f"ส่วน {member} ของไฟล์ประกาศเนมสเปซ XML มากกว่าแบบฟอร์มทั่วไปมาก",
+                f"the workbook's part {member} declares far more XML namespaces than any "
+                "return"))
         if self._read_total <= _COUNT_FROM:
             return data  # so few bytes read that they bound the rest themselves
         attributes = data.count(b"=")
@@ -442,14 +459,17 @@ class Package:
         self._escapes_total += data.count(b"_x")
         if attributes > MAX_ATTRIBUTES or self._attributes_total > MAX_PACKAGE_ATTRIBUTES \
                 or self._escapes_total > MAX_ESCAPES:
-            raise FileRefused("too-large", f"the workbook's part {member} holds far more XML "
-                              "attributes or escaped characters than any return: "
-                              "it would take too long to read; " + _RESEND)
+            raise FileRefused("too-large", _slow(
+                f"ส่วน {member} ของไฟล์มีแอตทริบิวต์ XML หรืออักขระที่เข้ารหัสไว้มากกว่า"
+                "แบบฟอร์มทั่วไปมาก",
+                f"the workbook's part {member} holds far more XML attributes or escaped "
+                "characters than any return"))
         if self.load() > 1:
-            raise FileRefused("too-large", "the workbook's parts together hold far more bytes, "
-                              "XML and escaped characters than any return (each within its "
-                              "limit, but not all at once): it would take too long to read; "
-                              + _RESEND)
+            raise FileRefused("too-large", _slow(
+                "ส่วนต่าง ๆ ของไฟล์รวมกันมีข้อมูลมากกว่าแบบฟอร์มทั่วไปมาก (แต่ละส่วนไม่เกิน"
+                "ขีดจำกัด แต่รวมกันเกิน)",
+                "the workbook's parts together hold far more bytes, XML and escaped "
+                "characters than any return (each within its limit, but not all at once)"))
         return data
 
     def load(self) -> float:
@@ -501,7 +521,27 @@ def split_ref(ref: str) -> tuple[int, int] | None:
 # Private: the zip and its limits
 # --------------------------------------------------------------------------------------------
 
-_RESEND = "fill in the workbook the ministry sent, in Excel or LibreOffice, and send that file"
+_RESEND = Words("กรุณากรอกแบบฟอร์มที่กระทรวงส่งให้ด้วย Excel หรือ LibreOffice แล้วส่งไฟล์นั้น"
+                "กลับมา",
+                "fill in the workbook the ministry sent, in Excel or LibreOffice, and send "
+                "that file")
+
+
+def _no_part(part: str) -> FileRefused:
+    return FileRefused("damaged-file", Words(
+        f"ไฟล์ไม่มีส่วน {part} แสดงว่าไฟล์เสียหาย กรุณาเปิดใน Excel แล้วบันทึกใหม่",
+        f"the workbook has no part {part}; it is damaged: save it again from Excel"))
+
+
+def _slow(th: str, en: str) -> Words:
+    """A part too costly to read: what it holds, and what to do."""
+    return Words(f"{th} จะใช้เวลาอ่านนานเกินไป {_RESEND.th}",
+                 f"{en}: it would take too long to read; {_RESEND.en}")
+
+
+def _cannot_read(exc: OSError) -> FileRefused:
+    return FileRefused("unreadable", Words("เปิดอ่านไฟล์ไม่ได้",
+                                           f"cannot read the file ({exc.strerror})"))
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
@@ -510,33 +550,45 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise FileRefused("unreadable", f"cannot read the file ({exc.strerror})") from exc
+        raise _cannot_read(exc) from exc
     if size > MAX_FILE_BYTES:
-        raise FileRefused("too-large", f"the file is {size / 1e6:.0f} MB; a return is well "
-                          f"under {MAX_FILE_BYTES // 1_000_000} MB: send the form itself")
+        raise FileRefused("too-large", Words(
+            f"ไฟล์มีขนาด {size / 1e6:.0f} MB ขณะที่แบบฟอร์มปกติมีขนาดไม่ถึง "
+            f"{MAX_FILE_BYTES // 1_000_000} MB กรุณาส่งเฉพาะไฟล์แบบฟอร์ม",
+            f"the file is {size / 1e6:.0f} MB; a return is well under "
+            f"{MAX_FILE_BYTES // 1_000_000} MB: send the form itself"))
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise FileRefused("unreadable", f"cannot read the file ({exc.strerror})") from exc
+        raise _cannot_read(exc) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise FileRefused("too-large", f"the file is over {MAX_FILE_BYTES // 1_000_000} MB; "
-                          "a return is far smaller: send the form itself")
+        raise FileRefused("too-large", Words(
+            f"ไฟล์มีขนาดเกิน {MAX_FILE_BYTES // 1_000_000} MB ขณะที่แบบฟอร์มปกติเล็กกว่านี้มาก "
+            "กรุณาส่งเฉพาะไฟล์แบบฟอร์ม",
+            f"the file is over {MAX_FILE_BYTES // 1_000_000} MB; a return is far smaller: "
+            "send the form itself"))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
             struct.error) as exc:
-        raise FileRefused("damaged-file", "the file is not a readable xlsx (a damaged or "
-                          "truncated zip); save it again from Excel and resend it") from exc
+        raise FileRefused("damaged-file", Words(
+            "ไฟล์นี้ไม่ใช่ไฟล์ .xlsx ที่อ่านได้ (ไฟล์บีบอัดเสียหายหรือไม่ครบ) กรุณาเปิดใน Excel "
+            "บันทึกใหม่ แล้วส่งมาใหม่",
+            "the file is not a readable xlsx (a damaged or truncated zip); save it again "
+            "from Excel and resend it")) from exc
     try:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
-            raise FileRefused("zip-bomb", f"the file holds {len(infos)} parts; a workbook has "
-                              "far fewer: it is not a return")
+            raise FileRefused("zip-bomb", Words(
+                f"ไฟล์นี้มี {len(infos)} ส่วน ขณะที่แบบฟอร์มมีน้อยกว่านี้มาก " + _NOT_A_RETURN.th,
+                f"the file holds {len(infos)} parts; a workbook has far fewer: "
+                + _NOT_A_RETURN.en))
         declared = sum(i.file_size for i in infos)
         if declared > MAX_TOTAL_BYTES:
-            raise FileRefused("zip-bomb", f"the file would expand to {declared / 1e6:.0f} MB; "
-                              "it is not a return")
+            raise FileRefused("zip-bomb", Words(
+                f"ไฟล์นี้จะขยายเป็น {declared / 1e6:.0f} MB เมื่อแตกไฟล์ " + _NOT_A_RETURN.th,
+                f"the file would expand to {declared / 1e6:.0f} MB; " + _NOT_A_RETURN.en))
         _check_local_headers(data, infos, getattr(archive, "start_dir", len(data)))
     except BaseException:
         archive.close()
@@ -556,34 +608,45 @@ def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int
         start = info.header_offset
         header = data[start:start + _LOCAL.size]
         if len(header) < _LOCAL.size:
-            raise _disagree(f"the zip entry of {_printable(info.filename)} points past the "
-                                "end of the file")
+            raise _disagree(f"รายการของส่วน {_printable(info.filename)} ในไฟล์บีบอัดชี้เลย"
+                            "ท้ายไฟล์",
+                            f"the zip entry of {_printable(info.filename)} points past the "
+                            "end of the file")
         (signature, _, flags, method, _, _, crc, compressed, size, name_len,
          extra_len) = _LOCAL.unpack(header)
         name = data[start + _LOCAL.size:start + _LOCAL.size + name_len]
         expected = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437",
                                              "surrogateescape")
         if signature != b"PK\x03\x04" or name != expected:
-            raise _disagree(f"the zip's directory names the part {_printable(info.filename)}"
-                                " but its entry holds another")
+            raise _disagree(f"สารบัญของไฟล์บีบอัดระบุส่วน {_printable(info.filename)} แต่ข้อมูล"
+                            "จริงเป็นส่วนอื่น",
+                            f"the zip's directory names the part {_printable(info.filename)}"
+                            " but its entry holds another")
         if method != info.compress_type or (flags & 0x1) != (info.flag_bits & 0x1):
-            raise _disagree(f"the zip's directory and entry of {_printable(info.filename)} "
-                                "disagree on how it is stored")
+            raise _disagree(f"สารบัญและข้อมูลของส่วน {_printable(info.filename)} ระบุวิธีจัดเก็บ"
+                            "ไม่ตรงกัน",
+                            f"the zip's directory and entry of {_printable(info.filename)} "
+                            "disagree on how it is stored")
         if not flags & 0x08 and (crc != info.CRC or (
                 compressed != 0xFFFFFFFF and compressed != info.compress_size) or (
                 size != 0xFFFFFFFF and size != info.file_size)):
-            raise _disagree(f"the zip's directory and entry of {_printable(info.filename)} "
-                                "disagree on its size or checksum")
+            raise _disagree(f"สารบัญและข้อมูลของส่วน {_printable(info.filename)} ระบุขนาดหรือ"
+                            "ค่าตรวจสอบไม่ตรงกัน",
+                            f"the zip's directory and entry of {_printable(info.filename)} "
+                            "disagree on its size or checksum")
         end = start + _LOCAL.size + name_len + extra_len + info.compress_size
         spans.append((start, end, info.filename))
     spans.sort()
     for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
         if end > start:
-            raise _disagree(f"the zip entries of {_printable(name)} and "
-                                f"{_printable(other)} overlap")
+            raise _disagree(f"ข้อมูลของส่วน {_printable(name)} และ {_printable(other)} ซ้อนทับกัน",
+                            f"the zip entries of {_printable(name)} and "
+                            f"{_printable(other)} overlap")
     if spans and spans[-1][1] > central:
-        raise _disagree(f"the zip entry of {_printable(spans[-1][2])} runs into its "
-                            "directory")
+        raise _disagree(f"ข้อมูลของส่วน {_printable(spans[-1][2])} ล้ำเข้าไปในสารบัญของไฟล์"
+                        "บีบอัด",
+                        f"the zip entry of {_printable(spans[-1][2])} runs into its "
+                        "directory")
 
 
 def _index_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -595,7 +658,8 @@ def _index_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             continue  # a folder entry, which some zip tools add
         key = _key(info.filename)
         if key in index:
-            raise _inconsistent(f"the zip holds the part {_printable(info.filename)} twice")
+            raise _inconsistent(f"ไฟล์บีบอัดมีส่วน {_printable(info.filename)} ซ้ำสองครั้ง",
+                                f"the zip holds the part {_printable(info.filename)} twice")
         index[key] = info
     return index
 
@@ -614,32 +678,47 @@ def _printable(name: str) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def _disagree(detail: str) -> FileRefused:
+def _disagree(th: str, en: str) -> FileRefused:
     """A zip whose directory and entries disagree: damaged, or edited to be read two ways."""
-    return FileRefused("damaged-file", f"{detail}: the zip is damaged or was edited, so "
-                       "readers would differ on what it holds; save the workbook again from "
-                       "Excel and send it again")
+    return FileRefused("damaged-file", Words(
+        f"{th} แสดงว่าไฟล์บีบอัดเสียหายหรือถูกแก้ไข โปรแกรมต่าง ๆ จึงอ่านได้ไม่ตรงกัน กรุณาเปิด"
+        "แบบฟอร์มใน Excel บันทึกใหม่ แล้วส่งมาใหม่",
+        f"{en}: the zip is damaged or was edited, so readers would differ on what it holds; "
+        "save the workbook again from Excel and send it again"))
 
 
-def _inconsistent(detail: str) -> FileRefused:
-    return FileRefused("inconsistent-package", detail)
+def _inconsistent(th: str, en: str) -> FileRefused:
+    return FileRefused("inconsistent-package", Words(th, en))
+
+
+#: The end of a refusal of a file no form becomes.
+_NOT_A_RETURN = Words("แสดงว่าไม่ใช่แบบฟอร์มที่กรอกแล้ว", "it is not a return")
 
 
 def _too_much_read() -> FileRefused:
-    return FileRefused("too-large", f"the workbook's parts hold over "
-                       f"{MAX_READ_BYTES // 2**20} MB of text and markup, more than a return is "
-                       "read with (a filled return holds under 1 MB): shorten the longest "
-                       "answers, or " + _RESEND)
+    return FileRefused("too-large", Words(
+        f"ส่วนต่าง ๆ ของไฟล์มีข้อความและโค้ดรวมกันเกิน {MAX_READ_BYTES // 2**20} MB มากกว่าที่"
+        "ใช้อ่านแบบฟอร์ม (แบบฟอร์มที่กรอกแล้วมีไม่ถึง 1 MB) กรุณาตัดคำตอบที่ยาวที่สุดให้สั้นลง "
+        "หรือ" + _RESEND.th.removeprefix("กรุณา"),
+        f"the workbook's parts hold over {MAX_READ_BYTES // 2**20} MB of text and markup, "
+        "more than a return is read with (a filled return holds under 1 MB): shorten the "
+        "longest answers, or " + _RESEND.en))
 
 
 def _check_member(info: zipfile.ZipInfo) -> None:
     if info.file_size > MAX_MEMBER_BYTES:
-        raise FileRefused("zip-bomb", f"the part {_printable(info.filename)} would expand to "
-                          f"{info.file_size / 1e6:.0f} MB; it is not a return")
+        raise FileRefused("zip-bomb", Words(
+            f"ส่วน {_printable(info.filename)} จะขยายเป็น {info.file_size / 1e6:.0f} MB เมื่อ"
+            "แตกไฟล์ " + _NOT_A_RETURN.th,
+            f"the part {_printable(info.filename)} would expand to "
+            f"{info.file_size / 1e6:.0f} MB; " + _NOT_A_RETURN.en))
     if info.compress_size and info.file_size / info.compress_size > MAX_RATIO \
             and info.file_size > 1_000_000:
-        raise FileRefused("zip-bomb", f"the part {_printable(info.filename)} is compressed "
-                          f"{info.file_size // info.compress_size}:1; it is not a return")
+        ratio = info.file_size // info.compress_size
+        raise FileRefused("zip-bomb", Words(
+            f"ส่วน {_printable(info.filename)} ถูกบีบอัดไว้ {ratio}:1 " + _NOT_A_RETURN.th,
+            f"the part {_printable(info.filename)} is compressed {ratio}:1; "
+            + _NOT_A_RETURN.en))
 
 
 class _Limited:
@@ -658,8 +737,11 @@ class _Limited:
         chunk = self.raw.read(262144 if size < 0 else min(size, 262144))
         self.count += len(chunk)
         if self.count > self.limit:
-            raise FileRefused("zip-bomb", f"the part {_printable(self.member)} expands beyond "
-                              f"{self.limit / 1e6:.0f} MB; it is not a return")
+            raise FileRefused("zip-bomb", Words(
+                f"ส่วน {_printable(self.member)} ขยายเกิน {self.limit / 1e6:.0f} MB เมื่อแตกไฟล์ "
+                + _NOT_A_RETURN.th,
+                f"the part {_printable(self.member)} expands beyond "
+                f"{self.limit / 1e6:.0f} MB; " + _NOT_A_RETURN.en))
         return chunk
 
 
@@ -679,8 +761,10 @@ _TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml."
 _BOOK_TYPES = (_TYPE + "sheet.main+xml", _TYPE + "template.main+xml")
 _PART_TYPES = {_WORKSHEET: _TYPE + "worksheet+xml",  # as compared: in lower case
                _SHARED_STRINGS: _TYPE + "sharedstrings+xml", _STYLES_REL: _TYPE + "styles+xml"}
-_STRICT_MESSAGE = ("the workbook is saved as 'Strict Open XML'; save it as an ordinary "
-                   "'Excel Workbook (.xlsx)'")
+_STRICT_MESSAGE = Words("แบบฟอร์มนี้บันทึกเป็นชนิด 'Strict Open XML' กรุณาบันทึกใหม่เป็น "
+                        "'Excel Workbook (.xlsx)' แบบปกติ",
+                        "the workbook is saved as 'Strict Open XML'; save it as an ordinary "
+                        "'Excel Workbook (.xlsx)'")
 
 
 def _content_types(root: Any) -> dict[str, str]:
@@ -720,7 +804,8 @@ def _office_document(root: Any) -> str | None:
         raise FileRefused("strict-ooxml", _STRICT_MESSAGE)
     books = [target for _, t, target, external in rels if t == _OFFICE_DOCUMENT and not external]
     if len(books) > 1:
-        raise _inconsistent("the package names more than one workbook part")
+        raise _inconsistent("ไฟล์ระบุส่วนที่เป็นสมุดงานไว้มากกว่าหนึ่งส่วน",
+                            "the package names more than one workbook part")
     return _resolve("", books[0]) if books else None
 
 
@@ -733,17 +818,23 @@ def _resolve(source: str, target: str) -> str:
     """A relationship's target as a part name, relative to the part it belongs to; one that
     leaves the package, or is not a plain path, refuses the file."""
     if any(ch in target for ch in "?#\\") or "://" in target:
-        raise _inconsistent(f"a relationship points outside the package ({_printable(target)})")
+        raise _outside(target)
     if "." in target.split("/"):
         # "./sheet1.xml": LibreOffice finds no part there, Excel may: not a plain path
-        raise _inconsistent(f"a relationship's target is not a plain path ({_printable(target)})")
+        raise _inconsistent(f"ไฟล์มีการอ้างอิงที่ไม่ใช่ตำแหน่งปกติ ({_printable(target)})",
+                            f"a relationship's target is not a plain path ({_printable(target)})")
     if target.startswith("/"):
         path = posixpath.normpath(target.lstrip("/"))
     else:
         path = posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
     if path.startswith("..") or path in (".", ""):
-        raise _inconsistent(f"a relationship points outside the package ({_printable(target)})")
+        raise _outside(target)
     return path
+
+
+def _outside(target: str) -> FileRefused:
+    return _inconsistent(f"ไฟล์มีการอ้างอิงไปนอกไฟล์ ({_printable(target)})",
+                         f"a relationship points outside the package ({_printable(target)})")
 
 
 def _read_structure(types: dict[str, str], root_rels: bytes, book: Any, book_part: str,
@@ -751,36 +842,43 @@ def _read_structure(types: dict[str, str], root_rels: bytes, book: Any, book_par
     if book.tag.startswith("{" + _STRICT_NS):
         raise FileRefused("strict-ooxml", _STRICT_MESSAGE)
     if book.tag != f"{{{_MAIN_NS}}}workbook" or book_type not in _BOOK_TYPES:
-        raise _inconsistent(f"the part {_printable(book_part)} named as the workbook is not "
+        raise _inconsistent(f"ส่วน {_printable(book_part)} ที่ระบุว่าเป็นสมุดงานไม่ใช่สมุดงาน "
+                            f"(ชนิดเนื้อหา: {_printable(book_type) or 'ไม่มี'})",
+                            f"the part {_printable(book_part)} named as the workbook is not "
                             f"one (its content type is {_printable(book_type) or 'missing'})")
     # a second workbookPr (date1904) or sheets list: LibreOffice reads the later or both
-    _once(book, _BOOK_SINGLES, "the workbook")
+    _once(book, _BOOK_SINGLES, Words("สมุดงาน", "the workbook"))
     rels = _relationships(book_rels) if book_rels is not None else []
     by_id: dict[str, tuple[str, str, bool]] = {}
     for rid, kind, target, external in rels:
         if rid in by_id:
-            raise _inconsistent(f"the workbook's relationship {_printable(rid)} is given twice")
+            raise _inconsistent(f"การอ้างอิง {_printable(rid)} ของสมุดงานซ้ำสองครั้ง",
+                                f"the workbook's relationship {_printable(rid)} is given twice")
         by_id[rid] = (kind, target, external)
     wanted: list[str] = []
 
-    def single(kind: str, what: str) -> str | None:
+    def single(kind: str, what: Words) -> str | None:
         found = [(t, ext) for k, t, ext in by_id.values() if k == kind]
         if not found:
             return None
         if len(found) > 1:
-            raise _inconsistent(f"the workbook names more than one {what} part")
+            raise _inconsistent(f"สมุดงานระบุส่วน{what.th}ไว้มากกว่าหนึ่งส่วน",
+                                f"the workbook names more than one {what.en} part")
         target, external = found[0]
         if external:
-            raise _inconsistent(f"the workbook's {what} are outside the package")
+            raise _inconsistent(f"ส่วน{what.th}ของสมุดงานอยู่นอกไฟล์",
+                                f"the workbook's {what.en} are outside the package")
         part = _resolve(book_part, target)
         if _type_of(types, part) != _PART_TYPES[kind]:
-            raise _inconsistent(f"the part {_printable(part)} named as the workbook's {what} "
-                                "is not one (its content type says otherwise)")
+            raise _inconsistent(f"ส่วน {_printable(part)} ที่ระบุว่าเป็น{what.th}ของสมุดงาน "
+                                "ไม่ใช่ส่วนชนิดนั้น (ชนิดเนื้อหาไม่ตรง)",
+                                f"the part {_printable(part)} named as the workbook's "
+                                f"{what.en} is not one (its content type says otherwise)")
         wanted.append(part)
         return part
 
-    shared = single(_SHARED_STRINGS, "shared strings")
-    styles = single(_STYLES_REL, "styles")
+    shared = single(_SHARED_STRINGS, Words("ข้อความที่ใช้ร่วมกัน", "shared strings"))
+    styles = single(_STYLES_REL, Words("รูปแบบเซลล์", "styles"))
     sheets: list[SheetInfo] = []
     names: set[str] = set()
     parts: dict[str, str] = {}
@@ -790,7 +888,8 @@ def _read_structure(types: dict[str, str], root_rels: bytes, book: Any, book_par
             continue
         name = element.get("name", "")
         if name.casefold() in names:
-            raise _inconsistent(f"the workbook has two sheets named {_printable(name)}")
+            raise _inconsistent(f"สมุดงานมีแผ่นงานชื่อ {_printable(name)} สองแผ่น",
+                                f"the workbook has two sheets named {_printable(name)}")
         names.add(name.casefold())
         rid = element.get(f"{{{_REL_NS}}}id", "")
         state = element.get("state", "visible")
@@ -798,13 +897,17 @@ def _read_structure(types: dict[str, str], root_rels: bytes, book: Any, book_par
         problem = None
         path = ""
         if kind != _WORKSHEET or external or not target:
-            problem = f"the sheet '{name}' is not a worksheet of this package"
+            problem = Words(f"แผ่นงาน '{name}' ไม่ใช่แผ่นงานของไฟล์นี้",
+                            f"the sheet '{name}' is not a worksheet of this package")
         else:
             path = _resolve(book_part, target)
             if _type_of(types, path) != _PART_TYPES[_WORKSHEET]:
-                problem = f"the part of the sheet '{name}' is not a worksheet"
+                problem = Words(f"ส่วนของแผ่นงาน '{name}' ไม่ใช่แผ่นงาน",
+                                f"the part of the sheet '{name}' is not a worksheet")
             elif _key(path) in parts:
-                raise _inconsistent(f"the sheets {_printable(parts[_key(path)])} and "
+                raise _inconsistent(f"แผ่นงาน {_printable(parts[_key(path)])} และ "
+                                    f"{_printable(name)} ใช้ส่วนเดียวกันในไฟล์",
+                                    f"the sheets {_printable(parts[_key(path)])} and "
                                     f"{_printable(name)} are the same part")
             parts[_key(path)] = name
         sheets.append(SheetInfo(name=name, path=path, state=state, problem=problem))
@@ -823,8 +926,10 @@ def _read_structure(types: dict[str, str], root_rels: bytes, book: Any, book_par
 # Private: one reader per part
 # --------------------------------------------------------------------------------------------
 
-_DOCTYPE_MESSAGE = ("the workbook's XML declares a DOCTYPE or entities, which Excel never "
-                    "writes; the file was made by another tool and may be hostile")
+_DOCTYPE_MESSAGE = Words("ไฟล์ XML ภายในแบบฟอร์มประกาศ DOCTYPE หรือ ENTITY ซึ่ง Excel ไม่เคย"
+                         "เขียน แสดงว่าไฟล์สร้างด้วยโปรแกรมอื่นและอาจเป็นอันตราย",
+                         "the workbook's XML declares a DOCTYPE or entities, which Excel never "
+                         "writes; the file was made by another tool and may be hostile")
 _M = "{" + _MAIN_NS + "}"
 _C, _V, _F, _IS, _T, _R, _ROW, _SI = (_M + n for n in ("c", "v", "f", "is", "t", "r", "row",
                                                         "si"))
@@ -849,11 +954,17 @@ def _parse(data: bytes, member: str) -> Any:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         if "huge" in str(exc).lower():
-            raise FileRefused("too-large", f"the workbook's part {_printable(member)} holds a "
-                              "text over 10 MB; no answer is that long: shorten it to at most "
-                              f"{MAX_TEXT:,} characters and send the file again") from exc
-        raise FileRefused("damaged-file", f"the workbook's part {_printable(member)} is not "
-                          f"valid XML ({exc}); save it again from Excel") from exc
+            raise FileRefused("too-large", Words(
+                f"ส่วน {_printable(member)} ของไฟล์มีข้อความยาวเกิน 10 MB ซึ่งไม่มีคำตอบใดยาว"
+                f"ขนาดนั้น กรุณาตัดให้เหลือไม่เกิน {MAX_TEXT:,} ตัวอักษร แล้วส่งไฟล์มาใหม่",
+                f"the workbook's part {_printable(member)} holds a text over 10 MB; no answer "
+                f"is that long: shorten it to at most {MAX_TEXT:,} characters and send the "
+                "file again")) from exc
+        raise FileRefused("damaged-file", Words(
+            f"ส่วน {_printable(member)} ของไฟล์ไม่ใช่ XML ที่ถูกต้อง กรุณาเปิดใน Excel แล้ว"
+            "บันทึกใหม่",
+            f"the workbook's part {_printable(member)} is not valid XML ({exc}); save it "
+            "again from Excel")) from exc
     if root.getroottree().docinfo.internalDTD is not None:
         # the byte check in _bytes sees only ASCII-compatible encodings (not UTF-16);
         # the parser resolved nothing, but such a part is refused all the same
@@ -933,10 +1044,10 @@ def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
     """The shared strings, in order; a text anywhere but a string's own runs (where no
     spreadsheet shows it) refuses the part."""
     if root.tag != f"{_M}sst":
-        raise _inconsistent("the shared strings part is not one")
+        raise _inconsistent("ส่วนข้อความที่ใช้ร่วมกันไม่ใช่ชนิดที่ถูกต้อง",
+                            "the shared strings part is not one")
     if len(root) > MAX_SHARED_STRINGS + 1:
-        raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
-                          "texts; it is not a return")
+        raise _too_many_strings()
     strings: list[str] = []
     lengths: dict[int, int] = {}
     t_tag, si_tag = _T, _SI
@@ -945,7 +1056,8 @@ def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
         if si.tag != si_tag:
             if si.tag == _EXT_LST:
                 continue
-            raise _inconsistent("the shared strings hold something that is not a string")
+            raise _inconsistent("ส่วนข้อความที่ใช้ร่วมกันมีสิ่งที่ไม่ใช่ข้อความ",
+                                "the shared strings hold something that is not a string")
         first = si[0] if len(si) == 1 else None
         if first is not None and first.tag == t_tag:
             text = first.text or ""
@@ -960,11 +1072,17 @@ def _shared_strings(root: Any) -> tuple[list[str], dict[int, int]]:
             text = text[: MAX_TEXT + 1]
         strings.append(_marked_like(raw, text))
     if _COUNT_TEXTS(root) != placed:
-        raise _inconsistent("the shared strings hold a text outside any string")
+        raise _inconsistent("ส่วนข้อความที่ใช้ร่วมกันมีข้อความที่อยู่นอกรายการข้อความ",
+                            "the shared strings hold a text outside any string")
     if len(strings) > MAX_SHARED_STRINGS:
-        raise FileRefused("zip-bomb", f"the workbook holds over {MAX_SHARED_STRINGS:,} "
-                          "texts; it is not a return")
+        raise _too_many_strings()
     return strings, lengths
+
+
+def _too_many_strings() -> FileRefused:
+    return FileRefused("zip-bomb", Words(
+        f"ไฟล์มีข้อความเกิน {MAX_SHARED_STRINGS:,} รายการ " + _NOT_A_RETURN.th,
+        f"the workbook holds over {MAX_SHARED_STRINGS:,} texts; " + _NOT_A_RETURN.en))
 
 
 def _styles(root: Any) -> Styles:
@@ -974,24 +1092,29 @@ def _styles(root: Any) -> Styles:
     format id defined twice with two codes, refuses the part: LibreOffice reads the later
     one, and what Excel reads is not known."""
     if root.tag != _M + "styleSheet":
-        raise _inconsistent("the styles part is not one")
-    _once(root, _STYLE_COLLECTIONS, "the styles")
+        raise _inconsistent("ส่วนรูปแบบเซลล์ไม่ใช่ชนิดที่ถูกต้อง", "the styles part is not one")
+    _once(root, _STYLE_COLLECTIONS, Words("ส่วนรูปแบบเซลล์", "the styles"))
     codes: dict[int, str] = {}
     formats = root.find(_M + "numFmts")
     if formats is not None and len(formats) > MAX_NUMBER_FORMATS:
-        raise FileRefused("too-large", f"the workbook defines over {MAX_NUMBER_FORMATS:,} "
-                          "number formats, more than Excel can load (about 250): " + _RESEND)
+        raise FileRefused("too-large", Words(
+            f"ไฟล์กำหนดรูปแบบตัวเลขไว้เกิน {MAX_NUMBER_FORMATS:,} แบบ มากกว่าที่ Excel โหลดได้ "
+            "(ประมาณ 250 แบบ) " + _RESEND.th,
+            f"the workbook defines over {MAX_NUMBER_FORMATS:,} number formats, more than "
+            "Excel can load (about 250): " + _RESEND.en))
     for n in formats if formats is not None else ():
         if n.tag == _M + "numFmt":
             format_id = _number(n.get("numFmtId") or "", default=-1)
             code = n.get("formatCode", "")
             if codes.get(format_id, code) != code:
-                raise _inconsistent(f"the styles define the number format {format_id} twice")
+                raise _inconsistent(f"รูปแบบตัวเลขหมายเลข {format_id} ถูกกำหนดซ้ำสองครั้ง",
+                                    f"the styles define the number format {format_id} twice")
             codes[format_id] = code
     xfs = root.find(_M + "cellXfs")
     if xfs is not None and len(xfs) > MAX_STYLES:
-        raise FileRefused("zip-bomb", f"the workbook holds over {MAX_STYLES:,} cell styles; it "
-                          "is not a return")
+        raise FileRefused("zip-bomb", Words(
+            f"ไฟล์มีรูปแบบเซลล์เกิน {MAX_STYLES:,} แบบ " + _NOT_A_RETURN.th,
+            f"the workbook holds over {MAX_STYLES:,} cell styles; " + _NOT_A_RETURN.en))
     xf_tag = _M + "xf"
     written = [x.get("numFmtId") or "0" for x in (xfs if xfs is not None else ())
                if x.tag == xf_tag]
@@ -1013,7 +1136,7 @@ _SHEET_SINGLES = frozenset(_M + n for n in (
     "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "sheetData", "mergeCells"))
 
 
-def _once(root: Any, tags: frozenset[str], what: str) -> None:
+def _once(root: Any, tags: frozenset[str], what: Words) -> None:
     """Each of ``tags`` at most once among the children of ``root`` (the schema's rule): a
     second copy is read by some spreadsheets and not by others."""
     seen: set[str] = set()
@@ -1021,7 +1144,9 @@ def _once(root: Any, tags: frozenset[str], what: str) -> None:
         tag = child.tag
         if tag in tags:
             if tag in seen:
-                raise _inconsistent(f"{what} hold two {tag.rsplit('}', 1)[-1]} elements")
+                element = tag.rsplit('}', 1)[-1]
+                raise _inconsistent(f"{what.th}มีองค์ประกอบ <{element}> สองชุด",
+                                    f"{what.en} hold two {element} elements")
             seen.add(tag)
 
 
@@ -1038,7 +1163,7 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     so each formula is asked what it fills. Columns may be described in several ``cols`` elements
     (the schema allows it), and all count."""
     if root.tag != f"{_M}worksheet":
-        raise _inconsistent("a sheet's part is not a worksheet")
+        raise _inconsistent("ส่วนของแผ่นงานหนึ่งไม่ใช่แผ่นงาน", "a sheet's part is not a worksheet")
     sheet_data = None
     drawing = False
     hides_zeros = False
@@ -1049,7 +1174,8 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         tag = child.tag
         if tag == _SHEET_DATA:
             if sheet_data is not None:
-                raise _inconsistent("a sheet holds two sets of cells")
+                raise _inconsistent("แผ่นงานหนึ่งมีชุดข้อมูลเซลล์สองชุด",
+                                    "a sheet holds two sets of cells")
             sheet_data = child
         elif tag in _DRAWN:
             drawing = True  # shapes, pictures, controls or embedded objects over the cells
@@ -1084,7 +1210,8 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         row = c.getparent()
         if row is not current:
             if row.tag != row_tag or sheet_data is None or row.getparent() is not sheet_data:
-                raise _inconsistent("a sheet holds a cell outside its rows, where Excel shows "
+                raise _inconsistent("แผ่นงานหนึ่งมีเซลล์ที่อยู่นอกแถว ซึ่ง Excel ไม่แสดง",
+                                    "a sheet holds a cell outside its rows, where Excel shows "
                                     "none")
             current = row
             r = row.get("r")
@@ -1093,7 +1220,9 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
             else:
                 number = int(r) - 1 if len(r) <= 7 and r.isdigit() and r.isascii() else -2
             if not row_index < number < last_row:
-                raise _inconsistent(f"a sheet's rows are out of order or out of range (row "
+                raise _inconsistent(f"แถวของแผ่นงานหนึ่งเรียงลำดับผิดหรือเกินขอบเขต (แถว "
+                                    f"{_printable((r or '')[:12])})",
+                                    f"a sheet's rows are out of order or out of range (row "
                                     f"{_printable((r or '')[:12])})")
             row_index = number
             col = -1
@@ -1108,9 +1237,11 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         else:
             pos = refs.get(ref) or split_ref(ref)
             if pos is None:
-                raise _inconsistent(f"a cell's address is not one ({_printable(ref[:12])})")
+                raise _bad_address(ref)
         if pos[0] != row_index or not col < pos[1] < last_col:
-            raise _inconsistent(f"the cells of a sheet are out of order or given twice "
+            raise _inconsistent(f"เซลล์ของแผ่นงานหนึ่งเรียงลำดับผิดหรือซ้ำกัน (ที่ "
+                                f"{_printable(ref or '')})",
+                                f"the cells of a sheet are out of order or given twice "
                                 f"(at {_printable(ref or '')})")
         col = pos[1]
         kind = c.get("t")
@@ -1191,8 +1322,11 @@ def _merges(element: Any) -> tuple[tuple[int, int, int, int], ...]:
     """The merged ranges of a sheet; more than any form has refuses the sheet."""
     refs = [m.get("ref") or "" for m in element if m.tag == _MERGE_CELL]
     if len(refs) > MAX_MERGES:
-        raise FileRefused("too-large", f"a sheet merges over {MAX_MERGES:,} ranges of cells; "
-                          "a return has a few dozen: " + _RESEND)
+        raise FileRefused("too-large", Words(
+            f"แผ่นงานหนึ่งผสานเซลล์ไว้เกิน {MAX_MERGES:,} ช่วง ขณะที่แบบฟอร์มมีเพียงไม่กี่สิบช่วง "
+            + _RESEND.th,
+            f"a sheet merges over {MAX_MERGES:,} ranges of cells; a return has a few dozen: "
+            + _RESEND.en))
     return _merged_ranges(tuple(refs))
 
 
@@ -1204,7 +1338,9 @@ def _merged_ranges(refs: tuple[str, ...]) -> tuple[tuple[int, int, int, int], ..
     for ref in refs:
         found = _range(ref)
         if found is None:
-            raise _inconsistent(f"a sheet merges cells at an address that is not one "
+            raise _inconsistent(f"แผ่นงานหนึ่งผสานเซลล์ที่ที่อยู่ที่ไม่ถูกต้อง "
+                                f"({_printable(ref[:24])})",
+                                f"a sheet merges cells at an address that is not one "
                                 f"({_printable(ref[:24])})")
         if found[0] != found[2] or found[1] != found[3]:
             out.append(found)
@@ -1250,13 +1386,14 @@ def _place_by_order(element: Any, tag: str, number: Any, placed: dict[Any, int])
 def _row_number(address: str) -> int:
     if len(address) <= 7 and address.isdigit() and address.isascii():
         return int(address) - 1
-    raise _inconsistent(f"a row's address is not one ({_printable(address[:12])})")
+    raise _inconsistent(f"ที่อยู่ของแถวไม่ถูกต้อง ({_printable(address[:12])})",
+                        f"a row's address is not one ({_printable(address[:12])})")
 
 
 def _column_number(address: str) -> int:
     pos = _REFS.get(address) or split_ref(address)
     if pos is None:
-        raise _inconsistent(f"a cell's address is not one ({_printable(address[:12])})")
+        raise _bad_address(address)
     return pos[1]
 
 
@@ -1305,9 +1442,16 @@ def _false(value: str | None) -> bool:
 
 
 def _too_many_cells() -> FileRefused:
-    return FileRefused("too-large", f"a sheet holds over {MAX_CELLS:,} filled cells; a return "
-                       "has a few hundred: fill in the workbook the ministry sent, and only its "
-                       "yellow cells")
+    return FileRefused("too-large", Words(
+        f"แผ่นงานหนึ่งมีเซลล์ที่มีข้อมูลเกิน {MAX_CELLS:,} ช่อง ขณะที่แบบฟอร์มมีเพียงไม่กี่ร้อย"
+        "ช่อง กรุณากรอกแบบฟอร์มที่กระทรวงส่งให้ เฉพาะช่องสีเหลือง",
+        f"a sheet holds over {MAX_CELLS:,} filled cells; a return has a few hundred: fill in "
+        "the workbook the ministry sent, and only its yellow cells"))
+
+
+def _bad_address(address: str) -> FileRefused:
+    return _inconsistent(f"ที่อยู่ของเซลล์ไม่ถูกต้อง ({_printable(address[:12])})",
+                         f"a cell's address is not one ({_printable(address[:12])})")
 
 
 def _number(text: str, default: int = 0) -> int:
@@ -1322,10 +1466,17 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+_TWICE = {"value": Words("ค่า", "value"), "formula": Words("สูตร", "formula"),
+          "text": Words("ข้อความ", "text"),
+          "both": Words("ค่า (ทั้งเป็นตัวเลขและเป็นข้อความ)", "value (as a number and as a text)")}
+
+
 def _twice(c: Any, what: str) -> FileRefused:
-    return _inconsistent(f"a cell holds its {what} twice (at "
-                         f"{_printable((c.get('r') or '')[:12])}), and spreadsheets differ on "
-                         "which one they show")
+    at = _printable((c.get('r') or '')[:12])
+    return _inconsistent(f"เซลล์หนึ่งเก็บ{_TWICE[what].th}ไว้สองครั้ง (ที่ {at}) ซึ่งแต่ละ"
+                         "โปรแกรมแสดงต่างกัน",
+                         f"a cell holds its {_TWICE[what].en} twice (at {at}), and "
+                         "spreadsheets differ on which one they show")
 
 
 def iso_to_serial(text: str, date1904: bool = False) -> float | None:
@@ -1367,7 +1518,9 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int],
     shows the last value, and nothing for an unknown type)."""
     kind = c.get("t") or "n"
     if kind not in _CELL_TYPES:
-        raise _inconsistent(f"a cell has a type no spreadsheet knows ({_printable(kind[:12])}, "
+        raise _inconsistent(f"เซลล์หนึ่งมีชนิดข้อมูลที่ไม่มีโปรแกรมใดรู้จัก "
+                            f"({_printable(kind[:12])} ที่ {_printable((c.get('r') or '')[:12])})",
+                            f"a cell has a type no spreadsheet knows ({_printable(kind[:12])}, "
                             f"at {_printable((c.get('r') or '')[:12])})")
     style = c.get("s")
     v_text: str | None = None
@@ -1390,7 +1543,7 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int],
             inline = _text_of(child)
     if has_v and inline is not None:
         # a value and an inline text: the reader took the text, LibreOffice shows nothing
-        raise _twice(c, "value (as a number and as a text)")
+        raise _twice(c, "both")
     full: int | None = None
     if kind == "inlineStr":
         value, full = _cut(unescape(inline or ""))
@@ -1413,7 +1566,9 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int],
         # an ISO 8601 date: spreadsheets store and show it as the serial of that day
         value = iso_to_serial((v_text or "").strip(), date1904)
         if value is None:
-            raise _inconsistent(f"a cell holds a date that is not one "
+            raise _inconsistent(f"เซลล์หนึ่งเก็บวันที่ที่ไม่ถูกต้อง "
+                                f"({_printable((v_text or '')[:24])})",
+                                f"a cell holds a date that is not one "
                                 f"({_printable((v_text or '')[:24])})")
     elif not (v_text or "").strip():
         value = None

@@ -73,7 +73,7 @@ def test_errors_in_answer_cells_only_are_counted_without_those_cells(
     first = merged.indicators[(merged.indicators["agency_code"] == "07007")
                               & (merged.indicators["item_id"] == row.item_id)]
     assert pd.isna(first["target"].item()) and pd.isna(first["percent_success"].item())
-    reason = merged.returns.set_index("agency_code").loc["07007", "reason"]
+    reason = merged.returns.set_index("agency_code").loc["07007", "reason_en"]
     assert reason.startswith("counted without 2 cells holding errors, left out of the frames")
     assert f"{target.sheet}!{target.ref}" in reason and f"{status.sheet}!{status.ref}" in reason
     errors = merged.problems[(merged.problems["agency_code"] == "07007")
@@ -83,8 +83,8 @@ def test_errors_in_answer_cells_only_are_counted_without_those_cells(
 
 
 def test_merge_accept_errors_writes_and_says_so(returns: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["merge", str(returns), "--accept-errors", "-o",
-                                       str(tmp_path / "m.xlsx")])
+    result = CliRunner().invoke(main, ["merge", "--lang", "en", str(returns),
+                                       "--accept-errors", "-o", str(tmp_path / "m.xlsx")])
     assert result.exit_code == 1  # errors remain errors: someone must look
     assert "returned (counted)       2   (0 with warnings, 1 with errors left out)" in \
         result.output
@@ -93,7 +93,8 @@ def test_merge_accept_errors_writes_and_says_so(returns: Path, tmp_path: Path) -
                           engine="openpyxl")
     assert dict(zip(frame["agency_code"], frame["state"], strict=True))["07007"] == \
         "counted_with_errors"
-    plain = CliRunner().invoke(main, ["merge", str(returns), "-o", str(tmp_path / "p.xlsx")])
+    plain = CliRunner().invoke(main, ["merge", "--lang", "en", str(returns), "-o",
+                                      str(tmp_path / "p.xlsx")])
     assert "counted_with_errors" not in plain.output
 
 

@@ -12,6 +12,7 @@ from pmqa_xlsx.layout import META_SHEET, resolve_layout_path
 from pmqa_xlsx.outputs import legacy_password_hash
 
 from .conftest import ROOT
+from .lang import english
 
 #: What generate says it wrote with the bundled layout and its own year.
 BUNDLED_2562 = ("form pmqa4-cat3-cat7.2 version 2562.1 (layout pmqa4-2562), fiscal year 2562 "
@@ -19,7 +20,7 @@ BUNDLED_2562 = ("form pmqa4-cat3-cat7.2 version 2562.1 (layout pmqa4-2562), fisc
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, english(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 

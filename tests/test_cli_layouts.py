@@ -20,10 +20,11 @@ from pmqa_xlsx.layout import Layout, resolve_layout_path
 from pmqa_xlsx.roster import Agency
 
 from .fill import fill
+from .lang import english
 
 
 def run(*args: str | Path) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
+    result = CliRunner().invoke(main, english(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 

@@ -28,6 +28,7 @@ from pmqa_xlsx.roster import Agency
 
 from .conftest import ROOT
 from .fill import fill
+from .lang import english
 
 ROSTER = ROOT / "samples" / "roster.csv"
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)  # when the round's workbooks were generated
@@ -114,15 +115,16 @@ def test_merge_problems_name_file_and_reason(merged: Any) -> None:
     problems = merged.problems
     by_code = {c: r for c, r in zip(problems["code"], problems.to_dict("records"),
                                     strict=True)}
-    assert by_code["duplicate"]["message"] == P.message(
-        "duplicate", agency="07007", chosen="07007-final.xlsx", difference=P.difference(
+    assert by_code["duplicate"]["message_en"] == P.message(
+        "duplicate", "en", agency="07007", chosen="07007-final.xlsx", difference=P.difference(
             "07007-final.xlsx", 1, ["หมวด 7.2!B10"]))
     assert Path(by_code["duplicate"]["file"]).name == "07007-first.xlsx"
     assert by_code["unknown-agency"]["agency_code"] == "99999"
-    assert by_code["not-excel"]["message"] == P.message("not-excel", kind="an unknown format")
+    assert by_code["not-excel"]["message_en"] == P.message("not-excel", "en",
+                                                           kind="an unknown format")
     missing = problems[problems["code"] == "missing-return"]
     assert set(missing["agency_code"]) == {"21003", "15005", "20001"}
-    rejected = missing[missing["agency_code"] == "21003"]["message"].item()
+    rejected = missing[missing["agency_code"] == "21003"]["message_en"].item()
     assert "21003.xlsx could not be counted" in rejected
     assert set(problems["severity"]) <= {"error", "warning"}
 
@@ -179,7 +181,7 @@ def test_consolidated_workbook_opens_in_libreoffice(soffice: str, merged: Any, l
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, english(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 
@@ -295,8 +297,8 @@ def test_a_newer_rejected_return_is_pointed_out(returns: Path, cellmap: CellMap,
                   "2026-02-01T00:00:00Z")
     merged = consolidate(tmp_path)
     problems = merged.problems[merged.problems["code"] == "newer-return-rejected"]
-    assert problems["message"].tolist() == [P.message(
-        "newer-return-rejected", agency="21003", newer="21003-new.xlsx")]
+    assert problems["message_en"].tolist() == [P.message(
+        "newer-return-rejected", "en", agency="21003", newer="21003-new.xlsx")]
     assert Path(problems["file"].item()).name == "old.xlsx"
 
 
@@ -318,9 +320,9 @@ def test_a_declared_round_lists_returns_of_another_as_other_round(
                          round=f"{layout.form.id}:{layout.form.version}:2562")
     row = merged.returns[merged.returns["agency_code"] == "15005"]
     assert row["state"].item() == "other_round"
-    (message,) = merged.problems[merged.problems["code"] == "other-round"]["message"]
+    (message,) = merged.problems[merged.problems["code"] == "other-round"]["message_en"]
     assert message == P.message(
-        "other-round", found=f"fiscal year 2563 (form {layout.form.id} version "
+        "other-round", "en", found=f"fiscal year 2563 (form {layout.form.id} version "
         f"{layout.form.version})", expected=f"fiscal year 2562 (form {layout.form.id} "
         f"version {layout.form.version})", round=f"{layout.form.id}:{layout.form.version}:2563")
     assert str(merged.round) == f"{layout.form.id}:{layout.form.version}:2562"
@@ -448,6 +450,7 @@ def test_outputs_written_into_the_input_folder_leave_its_returns_in(returns: Pat
     count = len(list(folder.iterdir()))
     runner = CliRunner()
     for _ in range(2):  # the second run finds the first run's CSVs there, and skips them
-        result = runner.invoke(main, ["merge", str(folder), "-o", str(tmp_path / "out.xlsx"),
+        result = runner.invoke(main, ["merge", "--lang", "en", str(folder), "-o",
+                                       str(tmp_path / "out.xlsx"),
                                       "--csv", str(folder)])
         assert f"{count} files read" in result.output, result.output

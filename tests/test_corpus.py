@@ -27,6 +27,7 @@ from click.testing import CliRunner, Result
 
 from pmqa_xlsx import problems as P
 from pmqa_xlsx.cli import main
+from pmqa_xlsx.consolidate import STATE_WORDS
 from pmqa_xlsx.inputs import path_text
 from pmqa_xlsx.xlsxread import unescape
 
@@ -44,6 +45,7 @@ from .corpus import (
     build,
     remove_deep,
 )
+from .lang import english_left
 
 MEMORY_CAP = 1024 * 1024 * 1024  # the child that reads the corpus: 1 GiB of address space
 MERGE_MEMORY_CAP = 3 * 1024 * 1024 * 1024  # merge: the parent and each worker
@@ -51,6 +53,9 @@ TIME_CAP = 120
 # Every message says what to do about it.
 ADVICE = re.compile(r"\b(send|save|fill in|copy|check|type|shorten|add|merge each|close|"
                     r"delete|rename|move|wait)\b", re.IGNORECASE)
+# ... and in Thai.
+THAI_ADVICE = re.compile("กรุณา|ให้|ควร")
+THAI = re.compile("[\u0e00-\u0e7f]")
 # Where a located case's problem must point (sheet, or sheet!cell prefix).
 WHERE = {
     "far-cell.xlsx": "หมวด 3!XFD1048576",
@@ -113,7 +118,7 @@ def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
             read = read_input(entry)
             name = os.path.relpath(entry.path, folder).split(os.sep)[0]
             print(json.dumps([name, read.state,
-                              [[p.code, p.severity, p.where, p.message, p.file]
+                              [[p.code, p.severity, p.where, p.message_en, p.file, p.message_th]
                                for p in read.problems]]), flush=True)
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -132,11 +137,12 @@ def test_every_case_is_refused_within_the_caps(corpus: Path) -> None:
             continue
         found = [p for p in problems if p[0] == case.code]
         assert found, (case.name, problems)
-        code, severity, where, message, file = found[0]
+        code, severity, where, message, file, message_th = found[0]
         assert severity == P.CATALOGUE[code].severity
         assert top(file, returns) == path_text(case.name), (case.name, file)
         assert where.startswith(WHERE.get(case.name, "")), (case.name, where)
         assert ADVICE.search(message), (case.name, message)
+        assert THAI_ADVICE.search(message_th), (case.name, message_th)
     for name in GOOD:
         assert results[name] == ("ok", []), results[name]
 
@@ -156,7 +162,7 @@ def test_check_exits_1_with_the_reason(corpus: Path, case: Case) -> None:
     assert result.exit_code == (1 if rejected else 0), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
     state = "rejected" if rejected else case.state
-    assert f": {state}" in result.output.splitlines()[0]
+    assert f": {STATE_WORDS[state].th} [{state}]" in result.output.splitlines()[0]
     if case.code:
         assert f" {case.code}: " in result.output
     # nothing from the file reaches the terminal as a control character or a line of its own
@@ -176,7 +182,7 @@ def test_check_passes_what_only_a_merge_can_find(corpus: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert [line.split(": ")[1] for line in lines] == [
-        f"ok (agency {IDENTITY_COUNTED_INSTEAD[c.name][:5]})" for c in cases]
+        f"ผ่าน [ok] (หน่วยงาน {IDENTITY_COUNTED_INSTEAD[c.name][:5]})" for c in cases]
 
 
 def _capped() -> None:
@@ -222,17 +228,17 @@ def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[P
         # files of that agency (other-form.xlsx and others are built from its return); 03009's
         # too: its draft differs from it (IDENTITY_ALSO)
         expected = "ok_with_warnings" if name in ("03001.xlsx", "03009.xlsx") else "ok"
-        assert rows[name]["state"] == expected and rows[name]["reason"] == "", rows[name]
+        assert rows[name]["state"] == expected and rows[name]["reason_th"] == "", rows[name]
     codes = {(top(r["file"], corpus / "returns"), r["code"]) for r in _rows(out, "problems")
              if r["file"]}
     for case in CASES:
         row = rows[path_text(case.name)]
         assert row["state"] == case.merge_state, row
         if case.merge_state in COUNTED:  # counted, with its warning among the problems
-            assert row["reason"] == "", row
+            assert row["reason_th"] == row["reason_en"] == "", row
             assert not case.code or (path_text(case.name), case.code) in codes, row
         else:
-            assert f"[{case.code}]" in row["reason"], row
+            assert f"[{case.code}]" in row["reason_th"] and f"[{case.code}]" in row["reason_en"]
     assert rows[MISSING_AGENCY.code]["state"] == "missing"
     assert rows[NOT_ISSUED_AGENCY.code]["state"] == "missing"  # its only file was not counted
     with (out / "csv" / "problems.csv").open(encoding="utf-8-sig", newline="") as handle:
@@ -245,18 +251,38 @@ def test_a_merge_keeps_every_good_return_and_lists_every_bad_one(merged: tuple[P
         assert Path(rows[name]["duplicate_of"]).name == instead, rows[name]
     # the terminal lists what was not counted, with the reason
     refused = sum(r["state"] in ("rejected", "unknown_agency") for r in rows.values())
-    assert "Not counted" in stdout and "[zip-bomb]" in stdout and "[damaged-file]" in stdout
-    assert f"  ... and {refused - 20} more" in stdout  # the first 20 are listed
+    assert "ไม่ได้นับ" in stdout and "[zip-bomb]" in stdout and "[damaged-file]" in stdout
+    assert f"  ... และอีก {refused - 20} ไฟล์" in stdout  # the first 20 are listed
     # the answers are the good returns', and theirs only
     files = {Path(r["file"]).name for r in _rows(out, "answers")}
     assert files == set(GOOD) | {path_text(c.name) for c in CASES if c.merge_state in COUNTED}
     book = openpyxl.load_workbook(out / "merged.xlsx", read_only=True)
     sheet_rows = list(book["returns"].iter_rows(values_only=True))
     header = list(sheet_rows[0])
-    reasons = {top(str(r[header.index("file")]), corpus / "returns"): r[header.index("reason")]
+    reasons = {top(str(r[header.index("file")]), corpus / "returns"): r[header.index("reason_th")]
                for r in sheet_rows[1:] if r[header.index("file")]}
     assert all(reasons[c.name] and f"[{c.code}]" in reasons[c.name] for c in CASES
                if c.merge_state not in COUNTED)
+
+
+def test_every_message_of_the_corpus_is_thai_with_no_english_left(merged: tuple[Path, str]
+                                                                   ) -> None:
+    """Every problem the corpus gives (the reader's and the merge's: its composed details,
+    reasons and rules) in Thai, with no English word left; the English beside it, in English;
+    and each reason of a file not counted in both."""
+    out, stdout = merged
+    problems = _rows(out, "problems")
+    assert len({p["code"] for p in problems}) >= 40  # the corpus reaches most of the catalogue
+    for problem in problems:
+        th, en = problem["message_th"], problem["message_en"]
+        assert THAI.search(th) and english_left(th) == [], (problem["code"], th)
+        assert english_left(en), (problem["code"], en)
+    for row in _rows(out, "returns"):
+        if row["reason_th"]:
+            assert english_left(row["reason_th"]) == [] and english_left(row["reason_en"])
+    # what merge printed (Thai unless told): the summary, the files not counted, their reasons
+    assert "อ่าน " in stdout and "ส่งแล้ว (นับผล)" in stdout and "เขียนไฟล์ " in stdout
+    assert not re.search(r"\b(files read|Not counted|wrote)\b", stdout)
 
 
 def test_agency_text_stays_text_in_every_output(merged: tuple[Path, str]) -> None:
@@ -310,5 +336,5 @@ def test_no_merge_output_can_land_on_an_entry_of_the_corpus(corpus: Path) -> Non
     for name in names:
         result = CliRunner().invoke(main, ["merge", str(returns), "-o", str(returns / name)])
         assert result.exit_code == 2, (name, result.output)
-        assert "writing there would destroy it" in result.output, (name, result.output)
+        assert "ถ้าเขียนทับ ไฟล์นั้นจะหายไป" in result.output, (name, result.output)
     assert fingerprints(returns) == before

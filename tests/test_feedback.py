@@ -394,7 +394,7 @@ def test_merge_feedback(form: tuple[Path, CellMap], tmp_path: Path) -> None:
     for path in out.iterdir():
         sheet = openpyxl.load_workbook(path)[FEEDBACK_SHEET]
         lists[path.name] = [r[4].value for r in sheet.iter_rows(min_row=5) if r[0].value]
-    assert any("more than one return" in str(m) for m in lists[f"{CODE} (2).xlsx"])
+    assert any("ส่งแบบฟอร์มมากกว่าหนึ่งฉบับ" in str(m) for m in lists[f"{CODE} (2).xlsx"])
     assert len(lists[f"{CODE}.xlsx"]) == len(_problems(returns / "a" / f"{CODE}.xlsx"))
 
 

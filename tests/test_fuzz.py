@@ -140,9 +140,9 @@ def mutated(parts: list[tuple[zipfile.ZipInfo, bytes]], rng: random.Random,
 def assert_located(read: ReadReturn, path: Path) -> None:
     assert read.state in ("ok", "ok_with_warnings", "rejected")
     for problem in read.problems:
-        assert problem.code != "reader-failed", problem.message  # a fault of the reader
+        assert problem.code != "reader-failed", problem.message_en  # a fault of the reader
         entry = P.CATALOGUE[problem.code]  # a known code
-        assert problem.severity == entry.severity and problem.message
+        assert problem.severity == entry.severity and problem.message_en
         assert problem.file == str(path)
         if problem.cell is not None:
             assert problem.sheet, problem

@@ -30,6 +30,7 @@ from pmqa_xlsx.roster import Agency
 from .conftest import FIXED_TIME
 from .corpus import saved_at
 from .fill import fill
+from .lang import english
 
 AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
 OTHER = Agency(code="07007", name="กรมสรรพากร", ministry="กระทรวงการคลัง")
@@ -121,8 +122,8 @@ def test_a_typed_code_that_differs_once_normalised_is_a_mismatch(issued: Path, c
         book["คำชี้แจง"][ref] = "๐๗๐๐๗\u200b"
 
     result = read_return(edited(filled, tmp_path / "x.xlsx", change))
-    assert result.problems["message"].tolist() == [P.message(
-        "agency-code-mismatch", found="07007", expected="03005")]
+    assert result.problems["message_en"].tolist() == [P.message(
+        "agency-code-mismatch", "en", found="07007", expected="03005")]
 
 
 def test_a_return_in_thai_digits_is_its_roster_agency_and_no_other(
@@ -224,7 +225,7 @@ def test_a_return_without_its_agencys_token_is_rejected(sent: Path, layout: Layo
     folder = returns_of(sent, layout, cellmap, tmp_path / "returns")
     merged = consolidate(folder, manifest=sent / MANIFEST_NAME)
     rows = {Path(f).name: (state, reason) for f, state, reason in zip(
-        merged.returns["file"], merged.returns["state"], merged.returns["reason"],
+        merged.returns["file"], merged.returns["state"], merged.returns["reason_en"],
         strict=True)}
     assert {name: state for name, (state, _) in rows.items()} == {
         "03005.xlsx": "ok", "07007.xlsx": "ok_with_warnings", "forged.xlsx": "rejected",
@@ -233,22 +234,22 @@ def test_a_return_without_its_agencys_token_is_rejected(sent: Path, layout: Layo
                        ("stranger.xlsx", "not-issued")):
         assert f"[{code}]" in rows[name][1], rows[name]
     problems = merged.problems.set_index("code")
-    assert problems.loc["token-mismatch", "message"] == P.message(
-        "token-mismatch", agency="07007", manifest=MANIFEST_NAME, line=3)
+    assert problems.loc["token-mismatch", "message_en"] == P.message(
+        "token-mismatch", "en", agency="07007", manifest=MANIFEST_NAME, line=3)
     assert (problems.loc["token-mismatch", "sheet"], problems.loc["token-mismatch", "cell"]) \
         == (META_SHEET, "B9")
-    assert problems.loc["token-missing", "message"] == P.message(
-        "token-missing", agency="07007", manifest=MANIFEST_NAME, line=3)
-    assert problems.loc["not-issued", "message"] == P.message(
-        "not-issued", agency="99001", manifest=MANIFEST_NAME)
+    assert problems.loc["token-missing", "message_en"] == P.message(
+        "token-missing", "en", agency="07007", manifest=MANIFEST_NAME, line=3)
+    assert problems.loc["not-issued", "message_en"] == P.message(
+        "not-issued", "en", agency="99001", manifest=MANIFEST_NAME)
     # the files claiming 07007 are newer than its own: they never replace it, and are pointed
     # out on it
     counted = merged.answers[merged.answers["agency_code"] == "07007"]["file"].astype(str)
     assert {Path(f).name for f in counted} == {"07007.xlsx"}
     newer = merged.problems[merged.problems["code"] == "newer-return-rejected"]
     assert {Path(f).name for f in newer["file"]} == {"07007.xlsx"}
-    assert sorted(newer["message"]) == [
-        P.message("newer-return-rejected", agency="07007", newer=name)
+    assert sorted(newer["message_en"]) == [
+        P.message("newer-return-rejected", "en", agency="07007", newer=name)
         for name in ("forged.xlsx", "from-blank.xlsx")]
 
 
@@ -329,7 +330,7 @@ def test_a_manifest_that_cannot_be_used_lists_every_problem(tmp_path: Path, text
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ManifestError) as info:
         load_manifest(path)
-    assert list(info.value.problems) == expected
+    assert list(info.value.problems_in("en")) == expected
 
 
 def test_a_manifest_that_is_not_utf8_says_where(tmp_path: Path) -> None:
@@ -337,8 +338,10 @@ def test_a_manifest_that_is_not_utf8_says_where(tmp_path: Path) -> None:
     path.write_bytes("agency_code,token\n03005,กรม\n".encode("cp874"))
     with pytest.raises(ManifestError) as info:
         load_manifest(path)
-    assert info.value.problems == ("line 2: the file is not UTF-8 text; use the manifest.csv "
-                                   "that 'pmqa-xlsx generate --roster' wrote, unedited",)
+    assert info.value.problems_in("en") == ("line 2: the file is not UTF-8 text; use the "
+                                            "manifest.csv that 'pmqa-xlsx generate --roster' "
+                                            "wrote, unedited",)
+    assert info.value.problems_in("th")[0].startswith("บรรทัดที่ 2: ไฟล์ไม่ใช่ข้อความ UTF-8")
 
 
 def test_a_bad_manifest_is_an_error_of_the_command(sent: Path, tmp_path: Path) -> None:
@@ -351,13 +354,17 @@ def test_a_bad_manifest_is_an_error_of_the_command(sent: Path, tmp_path: Path) -
         assert f"manifest {path}: 1 problem; no return was checked against it" in text
         assert "line 2: the token is 'nope', not 32 hexadecimal digits" in text
         assert "Traceback" not in text
+        code, text = run(*args, "--manifest", str(path), "--lang", "th")
+        assert code == 1, text
+        assert f"รายการแบบฟอร์มที่ออกให้ (manifest) {path}: พบปัญหา 1 รายการ" in text
+        assert "บรรทัดที่ 2: รหัสกำกับ (token) 'nope' ซึ่งไม่ใช่เลขฐานสิบหก 32 หลัก" in text
     assert not out.exists()
     code, text = run("merge", str(sent), "-o", str(out), "--manifest", str(tmp_path / "none"))
-    assert code == 2 and "does not exist" in text
+    assert code == 2 and "does not exist" in text  # click's own message, in English
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, english(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
 
@@ -392,10 +399,10 @@ def test_a_copy_dated_2099_does_not_replace_the_return(answered: Path, tmp_path:
     assert outcome(merged) == {
         "03005.xlsx": ("ok", []),
         "03005-2099.xlsx": ("duplicate", ["duplicate", "untrusted-time", "untrusted-time"])}
-    messages = merged.problems[merged.problems["code"] == "untrusted-time"]["message"]
+    messages = merged.problems[merged.problems["code"] == "untrusted-time"]["message_en"]
     assert messages.tolist() == [P.message(
-        "untrusted-time", agency="03005", count=2, what=P.TIME_WHAT[what],
-        time="2099-01-01T00:00:00+00:00", why=P.TIME_WHY["future"])
+        "untrusted-time", "en", agency="03005", count=2, what=P.TIME_WHAT[what],
+        time="2099-01-01T00:00:00+00:00", why=P.time_why("future"))
         for what in ("modified", "mtime")]
 
 
@@ -408,11 +415,11 @@ def test_a_time_before_the_workbook_was_generated_is_not_used(answered: Path,
     merged = consolidate(tmp_path)
     assert outcome(merged) == {"x.xlsx": ("duplicate", ["duplicate", "untrusted-time"]),
                                "y.xlsx": ("ok", [])}
-    (message,) = merged.problems[merged.problems["code"] == "untrusted-time"]["message"]
+    (message,) = merged.problems[merged.problems["code"] == "untrusted-time"]["message_en"]
     assert message == P.message(
-        "untrusted-time", agency="03005", count=2, what=P.TIME_WHAT["modified"],
+        "untrusted-time", "en", agency="03005", count=2, what=P.TIME_WHAT["modified"],
         time="2020-05-01T00:00:00+00:00",
-        why=P.TIME_WHY["before"].format(generated="2026-11-24T09:00:00+00:00"))
+        why=P.time_why("before", "2026-11-24T09:00:00+00:00"))
 
 
 def test_a_generation_time_in_the_future_is_not_trusted_either(answered: Path,
@@ -430,8 +437,8 @@ def test_a_generation_time_in_the_future_is_not_trusted_either(answered: Path,
     # used): b's 2020 still loses to a's 2026
     assert outcome(merged) == {"a.xlsx": ("ok", []),
                                "b.xlsx": ("duplicate", ["duplicate", "untrusted-time"])}
-    (message,) = merged.problems[merged.problems["code"] == "untrusted-time"]["message"]
-    assert P.TIME_WHAT["generated_at"] in message
+    (message,) = merged.problems[merged.problems["code"] == "untrusted-time"]["message_en"]
+    assert P.TIME_WHAT["generated_at"].en in message
 
 
 def test_times_are_checked_against_when_the_merge_started(answered: Path,
@@ -496,16 +503,16 @@ def test_returns_that_differ_say_in_how_many_cells(issued: Path, cellmap: CellMa
         "draft.xlsx": ("duplicate", ["duplicate"]),
         "final.xlsx": ("ok_with_warnings", ["duplicate-differs"])}
     problems = {(Path(f).name, c): m for f, c, m in zip(
-        merged.problems["file"], merged.problems["code"], merged.problems["message"],
+        merged.problems["file"], merged.problems["code"], merged.problems["message_en"],
         strict=True)}
     assert problems[("draft.xlsx", "duplicate")] == P.message(
-        "duplicate", agency="03005", chosen="final.xlsx",
+        "duplicate", "en", agency="03005", chosen="final.xlsx",
         difference=P.difference("final.xlsx", 5, changed[:3]))
     assert "differs from final.xlsx in 5 cells (" + ", ".join(changed[:3]) + ", …); check " \
         "which one is right" in problems[("draft.xlsx", "duplicate")]
     assert problems[("copy.xlsx", "duplicate")].endswith(": it is an identical copy")
     assert problems[("final.xlsx", "duplicate-differs")] == P.message(
-        "duplicate-differs", agency="03005", other="draft.xlsx",
+        "duplicate-differs", "en", agency="03005", other="draft.xlsx",
         cells=P.cells_text(5, changed[:3]))
     returns = merged.returns.set_index(merged.returns["file"].map(lambda f: Path(f).name))
     assert returns.loc["draft.xlsx", "duplicate_of"] == str(tmp_path / "final.xlsx")
@@ -529,7 +536,7 @@ def test_a_later_return_for_the_wrong_agency_is_counted_but_pointed_out(
     assert outcome(merged) == {
         "07007.xlsx": ("duplicate", ["duplicate"]),
         "filled-by-03005.xlsx": ("ok_with_warnings", ["duplicate-differs"])}
-    (warning,) = merged.problems[merged.problems["code"] == "duplicate-differs"]["message"]
+    (warning,) = merged.problems[merged.problems["code"] == "duplicate-differs"]["message_en"]
     assert warning.startswith("agency 07007 also sent 07007.xlsx, which differs from this "
                               f"return in 12 cells ({', '.join(changed[:3])}, …)")
 
@@ -559,7 +566,7 @@ def test_one_cell_and_blank_cells(issued: Path, cellmap: CellMap, tmp_path: Path
     saved_at(tmp_path / "c.tmp", tmp_path / "c.xlsx", "2026-11-27T00:00:00Z")
     merged = consolidate([tmp_path / "a.xlsx", tmp_path / "b.xlsx", tmp_path / "c.xlsx"])
     problems = dict(zip(merged.problems["file"].map(lambda f: Path(f).name),
-                        merged.problems["message"], strict=True))
+                        merged.problems["message_en"], strict=True))
     assert problems["a.xlsx"].endswith(f"it differs from c.xlsx in 1 cell ({one}); check which "
                                        "one is right")
     assert problems["b.xlsx"].endswith(": it is an identical copy")

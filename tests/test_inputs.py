@@ -82,15 +82,16 @@ def test_a_merge_over_a_bad_name_writes_every_output_and_names_it(good: Path,
     folder.mkdir()
     shutil.copy(good, folder / BAD)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["merge", str(folder), "-o", str(tmp_path / "m.xlsx"),
-                                       "--csv", str(out), "--parquet", str(out)])
+    result = CliRunner().invoke(main, ["merge", "--lang", "en", str(folder), "-o",
+                                       str(tmp_path / "m.xlsx"), "--csv", str(out),
+                                       "--parquet", str(out)])
     assert result.exit_code == 0, result.output  # counted: the name is only a warning
     shown_name = f"{folder}/\\xff\\xfe-03001.xlsx"
     workbook = inspect(tmp_path / "m.xlsx")
     assert shown_name in workbook.cells["returns"].values()
     assert shown_name in (out / "returns.csv").read_text(encoding="utf-8-sig")
     assert shown_name in set(pd.read_parquet(out / "returns.parquet")["file"])
-    result = CliRunner().invoke(main, ["check", str(folder / BAD)])
+    result = CliRunner().invoke(main, ["check", "--lang", "en", str(folder / BAD)])
     assert result.exit_code == 0 and result.output.startswith(f"{shown_name}: ok_with_warnings")
     assert "bad-file-name: the name of this file" in result.output
 
@@ -132,7 +133,7 @@ def test_links_that_lead_nowhere_or_round_are_listed(good: Path, tmp_path: Path)
         "up": ("rejected", ["folder-loop"])}
     merged = consolidate(folder, jobs=1)
     reasons = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
-                       merged.returns["reason"], strict=True))
+                       merged.returns["reason_en"], strict=True))
     assert "a link to self.xlsx, which leads round in a loop of links" in reasons["self.xlsx"]
     assert "a link to nowhere/gone.xlsx, which does not exist" in reasons["gone.xlsx"]
     assert f"leads back to {tmp_path}, a folder that holds it" in reasons["up"]
@@ -140,9 +141,9 @@ def test_links_that_lead_nowhere_or_round_are_listed(good: Path, tmp_path: Path)
 
 def test_a_link_given_on_the_command_line_is_checked_not_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "loop.xlsx").symlink_to("loop.xlsx")
-    result = CliRunner().invoke(main, ["check", str(tmp_path / "loop.xlsx")])
+    result = CliRunner().invoke(main, ["check", "--lang", "en", str(tmp_path / "loop.xlsx")])
     assert result.exit_code == 1 and "broken-link: this is a link to loop.xlsx" in result.output
-    result = CliRunner().invoke(main, ["check", str(tmp_path / "missing.xlsx")])
+    result = CliRunner().invoke(main, ["check", "--lang", "en", str(tmp_path / "missing.xlsx")])
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
@@ -179,7 +180,7 @@ def test_check_takes_folders_and_lists_what_it_found_in_them(good: Path, tmp_pat
     (tmp_path / "sub").mkdir()
     shutil.copy(good, tmp_path / "sub" / "G001.xlsx")
     (tmp_path / "sub" / "broken.xlsx").symlink_to("nothing")
-    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    result = CliRunner().invoke(main, ["check", "--lang", "en", str(tmp_path)])
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if not line.startswith("  ")]
     assert lines == [f"{tmp_path}/sub/G001.xlsx: ok (agency G001)",
@@ -198,7 +199,7 @@ def test_temporary_and_partial_files_are_listed_and_never_opened(tmp_path: Path,
     os.mkfifo(tmp_path / name)  # opening it would wait for a writer forever
     read = read_input(collect_inputs(tmp_path)[0])
     assert read.state == "rejected" and [p.code for p in read.problems] == ["not-a-return"]
-    assert "a temporary or partly written file" in read.problems[0].message
+    assert "a temporary or partly written file" in read.problems[0].message_en
     assert name.lower().endswith(TEMP_SUFFIXES)
 
 
@@ -229,8 +230,9 @@ def test_outputs_whose_names_are_not_utf8_are_written_and_shown(good: Path,
                                                                 tmp_path: Path) -> None:
     """Found in review: 'wrote <path>' went to a strict terminal as a lone surrogate."""
     odd = os.fsdecode(b"\xff")
-    result = CliRunner().invoke(main, ["merge", str(good), "-o", str(tmp_path / f"{odd}.xlsx"),
-                                       "--csv", str(tmp_path / odd)])
+    result = CliRunner().invoke(main, ["merge", "--lang", "en", str(good), "-o",
+                                       str(tmp_path / f"{odd}.xlsx"), "--csv",
+                                       str(tmp_path / odd)])
     assert result.exit_code == 0, result.output
     assert f"wrote {tmp_path}/\\xff.xlsx\n" in result.output
     assert f"wrote {tmp_path}/\\xff/answers.csv\n" in result.output

@@ -27,6 +27,7 @@ from pmqa_xlsx.roster import Agency
 
 from .conftest import FIXED_TIME, ROOT
 from .fill import fill, ticked
+from .lang import english
 
 ROSTER = ROOT / "samples" / "roster.csv"
 
@@ -51,7 +52,7 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def invoke(*args: object) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
+    result = CliRunner().invoke(main, english(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result
 

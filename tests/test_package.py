@@ -180,7 +180,7 @@ def test_dates_are_read_in_the_workbook_s_date_system(good: Path, cellmap: CellM
     number = first(cellmap, "number", "target")
     result = read_return(edited(good, tmp_path / "n.xlsx", number, "<v>43555</v>", 't="n"', 14,
                                 book=date1904))
-    message = result.problems[result.problems["code"] == "typed-as-date"]["message"].iloc[0]
+    message = result.problems[result.problems["code"] == "typed-as-date"]["message_en"].iloc[0]
     assert "01/04/2023" in message  # 31/03/2019 in the 1900 system
     text = first(cellmap, "text")
     result = read_return(edited(good, tmp_path / "t.xlsx", text, "<v>43555</v>", 't="n"', 14,
@@ -215,7 +215,7 @@ def test_a_format_that_shows_another_number_is_an_error(
     cell = first(cellmap, "number", field)
     result = read_return(edited(good, tmp_path / "h.xlsx", cell, inner, 't="n"', 172, code))
     assert codes_at(result, cell) == ["format-hides-value"]
-    message = result.problems[result.problems["code"] == "format-hides-value"]["message"]
+    message = result.problems[result.problems["code"] == "format-hides-value"]["message_en"]
     assert shown in message.iloc[0]
 
 
@@ -341,7 +341,7 @@ def test_the_zip_directory_and_its_entries_must_agree(good: Path, tmp_path: Path
         path.write_bytes(data)
         result = read_return(path)
         assert result.problems["code"].tolist() == ["damaged-file"], name
-        assert "zip" in result.problems["message"].iloc[0]
+        assert "zip" in result.problems["message_en"].iloc[0]
 
 
 @pytest.mark.parametrize("other", [lambda n: n, str.upper, lambda n: n.replace("xl/", "XL/")])

@@ -17,10 +17,12 @@ from pmqa_xlsx import problems as P
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.layout import META_SHEET, Layout
 from pmqa_xlsx.roster import Agency
+from pmqa_xlsx.words import Words
 
 from .conftest import FIXED_TIME
 from .corpus import rewrite_zip
 from .fill import fill
+from .lang import english_left
 
 AGENCY = Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย")
 
@@ -59,7 +61,7 @@ def codes_at(path: Path) -> set[tuple[str, str | None, str | None]]:
 
 def test_unreadable(tmp_path: Path) -> None:
     problem = only(tmp_path / "nowhere.xlsx")
-    assert problem["code"] == "unreadable" and "cannot read the file" in problem["message"]
+    assert problem["code"] == "unreadable" and "cannot read the file" in problem["message_en"]
 
 
 def test_too_large(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,8 +78,8 @@ def test_a_fault_of_the_reader_is_named_and_does_not_escape(
 
     monkeypatch.setattr(reader, "_read_package", broken)
     problem = only(base)
-    assert problem["code"] == "reader-failed" and "KeyError: 'a bug'" in problem["message"]
-    assert "report it" in problem["message"]
+    assert problem["code"] == "reader-failed" and "KeyError: 'a bug'" in problem["message_en"]
+    assert "report it" in problem["message_en"]
 
 
 def test_a_zip_that_needs_a_newer_unzip_is_damaged(base: Path, tmp_path: Path) -> None:
@@ -100,7 +102,7 @@ def test_zip_without_a_workbook(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
     problem = only(path)
-    assert problem["code"] == "not-a-workbook" and "[Content_Types].xml" in problem["message"]
+    assert problem["code"] == "not-a-workbook" and "[Content_Types].xml" in problem["message_en"]
 
 
 # -- identifying the form -------------------------------------------------------------------
@@ -125,8 +127,8 @@ def test_other_form_message(base: Path, tmp_path: Path, layout: Layout) -> None:
         book[META_SHEET]["B1"] = "budget-form"
 
     problem = only(edit_book(base, tmp_path / "x.xlsx", change))
-    assert problem["message"] == P.message(
-        "other-form", found="budget-form",
+    assert problem["message_en"] == P.message(
+        "other-form", "en", found="budget-form",
         known=f"{layout.form.id} {layout.form.version} ({Path(layout.source).name})")
 
 
@@ -140,7 +142,7 @@ def test_another_fingerprint_of_the_same_version_is_a_warning(base: Path,
     result = read_return(edit_book(base, tmp_path / "x.xlsx", change))
     assert result.state == "ok_with_warnings"
     assert result.problems["code"].tolist() == ["layout-edited"]
-    assert "000000000000…" in result.problems["message"][0]
+    assert "000000000000…" in result.problems["message_en"][0]
 
 
 def test_structure_changed_rows_inserted(base: Path, tmp_path: Path) -> None:
@@ -151,7 +153,7 @@ def test_structure_changed_rows_inserted(base: Path, tmp_path: Path) -> None:
     assert (problem["code"], problem["sheet"], problem["cell"]) == (
         "structure-changed", "หมวด 3", "D8")
     assert problem["agency_code"] == "03005"  # known from the metadata, even when refused
-    assert "1 row inserted above; it is now at row 9" in problem["message"]
+    assert "1 row inserted above; it is now at row 9" in problem["message_en"]
 
 
 def test_structure_changed_rows_deleted(base: Path, tmp_path: Path) -> None:
@@ -160,8 +162,8 @@ def test_structure_changed_rows_deleted(base: Path, tmp_path: Path) -> None:
 
     problem = only(edit_book(base, tmp_path / "x.xlsx", delete))
     assert (problem["code"], problem["sheet"]) == ("structure-changed", "หมวด 7.2")
-    assert (problem["cell"], problem["message"]) == ("A12", P.message(
-        "structure-changed", expected="3", found="5", shift=" (2 rows deleted above)"))
+    assert (problem["cell"], problem["message_en"]) == ("A12", P.message(
+        "structure-changed", "en", expected="3", found="5", shift=" (2 rows deleted above)"))
 
 
 def test_missing_sheet(base: Path, tmp_path: Path) -> None:
@@ -191,7 +193,7 @@ def test_agency_code_mismatch(base: Path, cellmap: CellMap, tmp_path: Path) -> N
         book["คำชี้แจง"][ref] = "07007"
 
     problem = only(edit_book(base, tmp_path / "x.xlsx", change))
-    assert problem["message"] == P.message("agency-code-mismatch", found="07007",
+    assert problem["message_en"] == P.message("agency-code-mismatch", "en", found="07007",
                                            expected="03005")
 
 
@@ -241,12 +243,19 @@ def test_cell_problems(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
         ("bad-status", status.ref),
         ("text-too-long", text.ref),
     }
-    assert found[("text-too-long", text.ref)]["message"] == P.message(
-        "text-too-long", label=text.label, length=40_000, limit=32_767)
-    assert found[("not-a-number", row.cells["target"].ref)]["message"] == P.message(
-        "not-a-number", label="ค่าเป้าหมาย 2562", found="สิบ")
-    assert found[("number-out-of-range", second.cells["target"].ref)]["message"] == P.message(
-        "number-out-of-range", label="ค่าเป้าหมาย 2562", found="0", rule="it must be above 0")
+    assert found[("text-too-long", text.ref)]["message_en"] == P.message(
+        "text-too-long", "en", label=text.label, length=40_000, limit=32_767)
+    assert found[("not-a-number", row.cells["target"].ref)]["message_en"] == P.message(
+        "not-a-number", "en", label="ค่าเป้าหมาย 2562", found="สิบ")
+    assert found[("number-out-of-range", second.cells["target"].ref)]["message_en"] == P.message(
+        "number-out-of-range", "en", label="ค่าเป้าหมาย 2562", found="0", rule="it must be above 0")
+    # and in Thai, the rule composed in Thai too, no English left in any of them
+    assert found[("number-out-of-range", second.cells["target"].ref)]["message_th"] == \
+        "ค่าเป้าหมาย 2562: ใส่ 0 ไม่ได้ กรุณาพิมพ์ตัวเลขที่มากกว่า 0"
+    assert found[("not-a-number", row.cells["target"].ref)]["message_th"] == \
+        "ค่าเป้าหมาย 2562: 'สิบ' ไม่ใช่ตัวเลข กรุณาพิมพ์เฉพาะตัวเลข เช่น 85 หรือ 1,250.5"
+    assert [(c, english_left(r["message_th"])) for c, r in found.items()
+            if english_left(r["message_th"])] == []
     assert all(r["severity"] == P.CATALOGUE[code].severity for (code, _), r in found.items())
     assert result.state == "rejected"
     answers = result.answers
@@ -274,7 +283,7 @@ def test_cached_mismatch(base: Path, cellmap: CellMap, tmp_path: Path) -> None:
     records = result.problems.to_dict("records")
     assert [(r["code"], r["cell"]) for r in records] == [("cached-mismatch", ref)]
     assert result.state == "ok_with_warnings"
-    assert "showed 12.5 but the rule gives" in records[0]["message"]
+    assert "showed 12.5 but the rule gives" in records[0]["message_en"]
 
 
 def test_thai_text_is_compared_after_nfkc(base: Path, cellmap: CellMap, tmp_path: Path,
@@ -365,7 +374,10 @@ def test_each_check_is_a_located_problem_with_its_code(base: Path, cellmap: Cell
         (at[("7.2.3.1", "result_3")], "target-without-result", "warning"),
     ]
     check = next(c for c in layout.checks.list if c.kind == "result_without_target")
-    message = result.problems.set_index("code").loc["result-without-target", "message"]
-    assert message == P.message("result-without-target", label=cells[("7.2.2.1", "target")].label,
-                                message_en=check.message_en, message_th=check.message_th)
-    assert message == (f"ค่าเป้าหมาย 2562: {check.message_en} ({check.message_th})")
+    messages = result.problems.set_index("code").loc["result-without-target"]
+    label = cells[("7.2.2.1", "target")].label
+    assert messages["message_en"] == P.message(
+        "result-without-target", "en", label=label,
+        message=Words(check.message_th, check.message_en)) == f"{label}: {check.message_en}"
+    # the layout's Thai alone, as the workbook shows it live (no more English beside it)
+    assert messages["message_th"] == f"ค่าเป้าหมาย 2562: {check.message_th}"

@@ -117,7 +117,7 @@ def test_values_as_people_type_them(agency_book: Path, cellmap: CellMap,
     fill(cellmap, agency_book, path, overrides)
     result = read_return(path)
     values = answers_by_cell(result.answers)
-    errors = {(p["sheet"], p["cell"]): (p["code"], p["message"])
+    errors = {(p["sheet"], p["cell"]): (p["code"], p["message_en"])
               for p in result.problems.to_dict("records")}
     for cell, (text, code, number) in zip(cells, TYPED_NUMBERS, strict=True):
         key = (cell.sheet, cell.ref)
@@ -169,4 +169,4 @@ def test_ods_returns_are_refused_with_how_to_save_as_xlsx(
     assert result.state == "rejected"
     (problem,) = result.problems.to_dict("records")
     assert problem["code"] == "ods-file"
-    assert "Save As" in problem["message"] and ".xlsx" in problem["message"]
+    assert "Save As" in problem["message_en"] and ".xlsx" in problem["message_en"]

@@ -115,9 +115,9 @@ def test_unknown_form_and_version_name_both_possible_faults(returns: dict[str, P
                                                             next_year: Layout) -> None:
     """The agency may have sent another round's workbook, or the central office may have
     given the wrong layouts: the message says both, listing the layouts given."""
-    message = read_return(returns["bundled"], [next_year]).problems.iloc[0]["message"]
+    message = read_return(returns["bundled"], [next_year]).problems.iloc[0]["message_en"]
     given = "pmqa4-cat3-cat7.2 2563.1 (pmqa4-2563.yaml)"
-    assert message == P.message("unknown-version", form="pmqa4-cat3-cat7.2", found="2562.1",
+    assert message == P.message("unknown-version", "en", form="pmqa4-cat3-cat7.2", found="2562.1",
                                 known=given)
     assert "another round's workbook" in message and "central office" in message
     assert given in message
@@ -168,8 +168,8 @@ def test_another_edit_with_the_same_labels_is_read_with_a_warning(
     (problem,) = result.problems.to_dict("records")
     assert (problem["code"], problem["sheet"], problem["cell"]) == (
         "layout-edited", META_SHEET, "B3")
-    assert problem["message"] == P.message(
-        "layout-edited", form=layout.form.id, version=layout.form.version,
+    assert problem["message_en"] == P.message(
+        "layout-edited", "en", form=layout.form.id, version=layout.form.version,
         source=Path(layout.source).name, found=prompt_edit.fingerprint[:12] + "…",
         expected=layout.fingerprint[:12] + "…")
     same = read_return(returns["bundled"], [layout]).answers
@@ -184,11 +184,11 @@ def test_another_edit_that_moved_a_label_says_the_layout_changed(
     (problem,) = result.problems.to_dict("records")
     assert (problem["code"], problem["sheet"], problem["cell"]) == (
         "layout-changed", "หมวด 3", "D5")
-    assert problem["message"].startswith(
+    assert problem["message_en"].startswith(
         "expected 'โดยแนวโน้มการเปลี่ยนแปลงนั้น คือ' here but found 'แนวโน้มที่เห็น คือ': the "
         "workbook was made from another edit of form pmqa4-cat3-cat7.2 version 2562.1")
-    assert "unprotected" not in problem["message"]
-    assert "central office should give the layout file" in problem["message"]
+    assert "unprotected" not in problem["message_en"]
+    assert "central office should give the layout file" in problem["message_en"]
 
 
 def test_of_several_other_edits_the_one_whose_labels_fit_is_used(
@@ -214,7 +214,7 @@ def test_metadata_that_disagrees_with_its_fingerprint_is_not_an_exact_match(
         "records")
     assert (problem["code"], problem["cell"]) == ("bad-metadata", "B2")
     assert "form version '2563.1' does not go with its layout fingerprint, which is form " \
-        "pmqa4-cat3-cat7.2 version 2562.1's" in problem["message"]
+        "pmqa4-cat3-cat7.2 version 2562.1's" in problem["message_en"]
     assert codes(tmp_path / "x.xlsx", [layout]) == ["unknown-version"]
     assert codes(tmp_path / "x.xlsx", [next_year]) == ["layout-changed"]
 

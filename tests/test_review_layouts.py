@@ -109,7 +109,7 @@ def test_of_several_edits_the_one_that_holds_the_whole_return_is_used_and_named(
     result = read_return(returned, layouts=[_last_table_removed(), rule])
     assert result.state == "ok_with_warnings"
     edited = result.problems[result.problems["code"] == "layout-edited"]
-    assert len(edited) == 1 and "(rule-edit.yaml;" in edited["message"].iloc[0]
+    assert len(edited) == 1 and "(rule-edit.yaml;" in edited["message_en"].iloc[0]
     assert set(result.problems["code"]) == {"layout-edited"}
 
 

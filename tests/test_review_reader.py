@@ -266,13 +266,13 @@ def test_an_iso_date_cell_is_the_serial_a_spreadsheet_shows(good: Path, cellmap:
     result = read_return(edited(good, tmp_path / "d.xlsx", cell, "<v>2019-03-31T00:00:00</v>",
                                 't="d"', 14))
     assert codes_at(result, cell) == ["typed-as-date"]
-    assert "43555" in result.problems["message"].iloc[0]
+    assert "43555" in result.problems["message_en"].iloc[0]
     text = first(cellmap, "text")
     result = read_return(edited(good, tmp_path / "t.xlsx", text, "<v>2019-03-31</v>", 't="d"'))
     assert value_at(result, text) == 43555.0
     with_1904 = edited(good, tmp_path / "n.xlsx", cell, "<v>2023-04-01</v>", 't="d"', 14,
                        book=lambda b: b.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1))
-    assert "43555" in read_return(with_1904).problems["message"].iloc[0]
+    assert "43555" in read_return(with_1904).problems["message_en"].iloc[0]
 
 
 @pytest.mark.parametrize("twice", [

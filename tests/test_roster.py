@@ -412,8 +412,9 @@ def test_a_problem_under_a_title_row_says_which_line_is_the_header(tmp_path: Pat
     assert info.value.header_line == 2
     assert english(info.value) == ("line 3: ชื่อหน่วยงาน is empty; give the agency's name",)
     assert thai(info.value) == ("แถว 3: ชื่อหน่วยงาน ว่างอยู่; ใส่ชื่อหน่วยงาน",)
-    assert str(info.value).splitlines()[0].endswith(
-        "nothing was written (header: line 2, หัวตารางคือแถว 2)")
+    assert str(info.value).splitlines()[0].endswith("nothing was written (header: line 2)")
+    assert info.value.text("th").splitlines()[0].endswith(
+        "จึงไม่ได้เขียนไฟล์ใด (หัวตารางคือแถว 2)")
 
 
 def test_no_header_in_the_first_rows_names_the_row_that_came_closest(tmp_path: Path) -> None:

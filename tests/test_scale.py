@@ -292,7 +292,7 @@ def test_a_reading_process_that_dies_costs_one_file(many_returns: Path, tmp_path
     monkeypatch.setattr(consolidate_module, "read_raw", _dies_on_a_killer)
     merged = consolidate(folder, jobs=2)
     rows = {Path(f).name: (state, reason) for f, state, reason in
-            zip(merged.returns["file"], merged.returns["state"], merged.returns["reason"],
+            zip(merged.returns["file"], merged.returns["state"], merged.returns["reason_en"],
                 strict=True)}
     assert len(rows) == 62
     state, reason = rows["T030-killer.xlsx"]
@@ -311,7 +311,7 @@ def test_pipes_in_a_folder_are_listed_not_opened(many_returns: Path, tmp_path: P
     states = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
                       merged.returns["state"], strict=True))
     assert states == {"T001.xlsx": "ok", "pipe.xlsx": "rejected"}
-    assert "not a regular file" in merged.returns["reason"].iloc[1]
+    assert "not a regular file" in merged.returns["reason_en"].iloc[1]
 
 
 def test_digits_python_accepts_and_excel_does_not_are_not_numbers() -> None:

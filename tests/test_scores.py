@@ -458,7 +458,7 @@ def test_a_return_saved_with_its_results_reads_without_a_mismatch(tmp_path: Path
     path.write_bytes(render_workbook(cellmap, agency=Agency(code="01001", name="กรมหนึ่ง"),
                                      generated_at=FIXED_TIME, answers=answers))
     merged = consolidate([path], layouts=[layout])
-    assert merged.returns["state"].tolist() == ["ok"], merged.problems["message"].tolist()
+    assert merged.returns["state"].tolist() == ["ok"], merged.problems["message_en"].tolist()
     points = 2.5 * len(statuses[::3]) + 1 * len(statuses[1::3])
     assert merged.returns["checklist_score"].tolist() == [points]
     scores = merged.indicators.groupby("table_id")["score"].agg(["count", "sum"])

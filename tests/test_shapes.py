@@ -339,7 +339,7 @@ def test_every_row_fits_excels_tallest(case: Case, tmp_path: Path) -> None:
 def test_read_return_gives_back_every_cell(rnd: Round) -> None:
     for code in rnd.typed:
         result = read_return(rnd.file(code), layouts=[rnd.layout])
-        assert result.problems.empty, result.problems[["where", "code", "message"]].to_dict(
+        assert result.problems.empty, result.problems[["where", "code", "message_en"]].to_dict(
             "records") if "where" in result.problems else result.problems.to_dict("records")
         assert result.state == "ok"
         assert result.agency_code == code

@@ -195,7 +195,8 @@ def previous_outputs(out: Path) -> dict[Path, bytes]:
 
 
 def merge_args(many: Path, out: Path) -> list[object]:
-    return ["merge", many, "-o", out / "merged.xlsx", "--csv", out / "csv", "--jobs", 2]
+    return ["merge", "--lang", "en", many, "-o", out / "merged.xlsx", "--csv", out / "csv",
+            "--jobs", 2]
 
 
 def test_ctrl_c_while_workers_read(many: Path, tmp_path: Path) -> None:
@@ -282,3 +283,9 @@ def test_an_interrupt_in_process_is_one_line_and_its_exit_code(many: Path, tmp_p
         assert result.stderr.strip().endswith(f"stopped by {name}; the outputs were not "
                                                "written: the previous ones are as they were, "
                                                "and no temporary file is left")
+        thai = [str(a) for a in merge_args(many, tmp_path) if a not in ("--lang", "en")]
+        result = CliRunner().invoke(main, thai)  # Thai unless told
+        assert result.exit_code == code
+        assert result.stderr.strip().endswith(f"หยุดทำงานเพราะได้รับสัญญาณ {name} ยังไม่ได้เขียน"
+                                               "ผลลัพธ์ ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม และไม่มี"
+                                               "ไฟล์ชั่วคราวค้างอยู่")

@@ -92,7 +92,7 @@ def test_the_reader_counts_no_text_and_says_which_number_to_type(
         layout: Layout, cellmap: CellMap, tmp_path: Path) -> None:
     path = filled(layout, cellmap, tmp_path)
     seen, at = reader_view(path, cellmap)
-    messages = {(p["cell"], p["code"]): p["message"]
+    messages = {(p["cell"], p["code"]): p["message_en"]
                 for p in read_return(path).problems.to_dict("records")}
     for row, text, target, _result in cases(cellmap):
         if not text:
@@ -102,7 +102,7 @@ def test_the_reader_counts_no_text_and_says_which_number_to_type(
         assert seen[row.item_id] == (None, None), text
         assert at[cell.ref] == ["number-as-text"], text
         assert messages[(cell.ref, "number-as-text")] == P.message(
-            "number-as-text", label=cell.label, found=text, number=TEXTS[text])
+            "number-as-text", "en", label=cell.label, found=text, number=TEXTS[text])
     # the form's own check agrees, in Python: each text cell's number instance is broken
     broken = {i.cell.ref for i in cellmap.instances if i.check.kind == "number"
               and i.broken(lambda c: _typed(cellmap, c))}
@@ -187,7 +187,10 @@ def test_the_readers_number_messages_write_numbers_as_people_do(
     path = tmp_path / "big.xlsx"
     book.save(path)
     problems = read_return(path).problems
-    (message,) = problems[problems["code"] == "number-out-of-range"]["message"]
+    (message,) = problems[problems["code"] == "number-out-of-range"]["message_en"]
     assert "2,000,000,000,000 is not allowed; it must be at least -1,000,000,000,000 and it " \
            "must be at most 1,000,000,000,000" in message
     assert "e+" not in message
+    (thai,) = problems[problems["code"] == "number-out-of-range"]["message_th"]
+    assert "ใส่ 2,000,000,000,000 ไม่ได้ กรุณาพิมพ์ตัวเลขที่ไม่น้อยกว่า -1,000,000,000,000 และ" \
+           "ไม่เกิน 1,000,000,000,000" in thai

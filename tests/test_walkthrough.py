@@ -26,6 +26,7 @@ from pmqa_xlsx.cli import main
 
 from .conftest import FIXED_TIME, ROOT
 from .fill import fill
+from .lang import english
 
 DOC = ROOT / "docs" / "layout-format.md"
 SECTION = "## A round with a new layout, start to finish"
@@ -61,7 +62,7 @@ def commands() -> list[list[str]]:
 
 
 def invoke(argv: list[str]) -> Result:
-    result = CliRunner().invoke(main, argv)
+    result = CliRunner().invoke(main, english(argv))
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         argv, result.output, result.exception)
     return result
@@ -202,7 +203,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path, monkeypatch: pytest.Mon
         folder = tmp_path / f"csv-{year}"
         returns = read_csv(folder / "returns.csv")
         counted = sorted(r["agency_code"] for r in returns if r["state"] == "ok")
-        assert counted == sorted(codes), [(r["file"], r["state"], r["reason"]) for r in returns]
+        assert counted == sorted(codes), [(r["file"], r["state"], r["reason_en"]) for r in returns]
         assert all(r["fiscal_year"] == year for r in returns if r["state"] == "ok")
         others = [r for r in returns if r["file"] and Path(r["file"]).parent.name == other]
         assert len(others) == len(codes), returns

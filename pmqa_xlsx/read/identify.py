@@ -23,6 +23,7 @@ from .. import problems as P
 from ..layout import META_SHEET, Layout, bundled_layouts, fiscal_year_problem, load_layouts
 from ..problems import Problem
 from ..values import parse_number
+from ..words import Words, in_lang
 from ..xlsxread import Cell, Package
 from .records import Identity
 from .text import code, meta_text, short
@@ -46,18 +47,24 @@ _ODS_MIME = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
 
 _NOT_RETURNS = (
     (lambda n: n.startswith(LOCK_PREFIXES) or n.lower() in SYSTEM_FILES,
-     {"what": "a lock file that Excel or LibreOffice leaves while a workbook is open, or a "
-              "file the operating system keeps",
-      "fix": "close the workbook, or delete this file from the folder"}),
+     {"what": Words("ไฟล์ล็อกที่ Excel หรือ LibreOffice สร้างไว้ขณะเปิดแบบฟอร์ม หรือไฟล์ที่"
+                    "ระบบปฏิบัติการสร้างไว้เอง",
+                    "a lock file that Excel or LibreOffice leaves while a workbook is open, or "
+                    "a file the operating system keeps"),
+      "fix": Words("กรุณาปิดแบบฟอร์มนั้น หรือลบไฟล์นี้ออกจากโฟลเดอร์",
+                   "close the workbook, or delete this file from the folder")}),
     (lambda n: n.lower().endswith(TEMP_SUFFIXES),
-     {"what": "a temporary or partly written file (a save, a copy or a download under way, or "
-              "one that was interrupted)",
-      "fix": "wait until it is finished and use the finished file, or delete this one from "
-             "the folder"}),
+     {"what": Words("ไฟล์ชั่วคราวหรือไฟล์ที่เขียนยังไม่เสร็จ (กำลังบันทึก คัดลอก หรือ"
+                    "ดาวน์โหลดอยู่ หรือถูกขัดจังหวะ)",
+                    "a temporary or partly written file (a save, a copy or a download under "
+                    "way, or one that was interrupted)"),
+      "fix": Words("กรุณารอจนเสร็จแล้วใช้ไฟล์ที่เสร็จแล้ว หรือลบไฟล์นี้ออกจากโฟลเดอร์",
+                   "wait until it is finished and use the finished file, or delete this one "
+                   "from the folder")}),
 )
 
 
-def never_a_return(file_name: str) -> dict[str, str] | None:
+def never_a_return(file_name: str) -> dict[str, Words] | None:
     """What a file is, by its name alone, if it can never be a return (a lock, system,
     temporary or partial file): the ``what`` and ``fix`` of its not-a-return problem."""
     for matches, words in _NOT_RETURNS:
@@ -66,7 +73,7 @@ def never_a_return(file_name: str) -> dict[str, str] | None:
     return None
 
 
-def sniff(path: Path) -> tuple[str, dict[str, str]] | None:
+def sniff(path: Path) -> tuple[str, dict[str, Words]] | None:
     """A refusal (code, fields) for files that are not xlsx at all, from their first bytes."""
     try:
         with path.open("rb") as handle:
@@ -110,12 +117,15 @@ class LayoutSet:
             by_version[version] = (*by_version.get(version, ()), layout)
         return cls(unique, by_fingerprint, by_version)
 
-    def describe(self) -> str:
+    def describe(self) -> Words:
         """The layouts, for a message: ``form version (file)``, the first few by name."""
-        shown = [f"{lo.form.id} {lo.form.version} ({_file_name(lo)})"
+        shown = [(lo.form.id, lo.form.version, _file_name(lo))
                  for lo in self.layouts[:LAYOUTS_LISTED]]
         more = len(self.layouts) - LAYOUTS_LISTED
-        return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        return Words("; ".join(f"{f} รุ่น {v} ({in_lang(n, 'th')})" for f, v, n in shown)
+                     + (f"; และอีก {more} ไฟล์" if more > 0 else ""),
+                     "; ".join(f"{f} {v} ({in_lang(n, 'en')})" for f, v, n in shown)
+                     + (f"; and {more} more" if more > 0 else ""))
 
 
 def layout_set(layouts: Sequence[Layout] | None) -> LayoutSet:
@@ -200,7 +210,8 @@ def identify(package: Package, file: str,
             or fiscal_year_problem(int(year)):
         return identity, None, [P.make(
             "bad-metadata", file=file, sheet=META_SHEET, cell="B4",
-            detail=f"fiscal year {short(repr(meta.get('fiscal_year')))}")]
+            detail=Words(f"ปีงบประมาณ {short(repr(meta.get('fiscal_year')))} ไม่ถูกต้อง",
+                         f"fiscal year {short(repr(meta.get('fiscal_year')))}"))]
     identity = Identity(**{**identity_dict(identity), "fiscal_year": int(year)})
     problems: list[Problem] = []
     if bad_properties:
@@ -243,8 +254,12 @@ def _match(identity: Identity, file: str,
         which, found = ("id", form_id) if exact.form.id != form_id else ("version", version)
         return None, P.make(
             "bad-metadata", file=file, sheet=META_SHEET, cell="B1" if which == "id" else "B2",
-            detail=f"form {which} {short(found)!r} does not go with its layout fingerprint, "
-                   f"which is form {exact.form.id} version {exact.form.version}'s")
+            detail=Words(f"{'รหัสแบบฟอร์ม' if which == 'id' else 'รุ่นของแบบฟอร์ม'} "
+                         f"{short(found)!r} ไม่ตรงกับรหัสตรวจสอบไฟล์แม่แบบ ซึ่งเป็นของแบบฟอร์ม "
+                         f"{exact.form.id} รุ่น {exact.form.version}",
+                         f"form {which} {short(found)!r} does not go with its layout "
+                         f"fingerprint, which is form {exact.form.id} version "
+                         f"{exact.form.version}'s"))
     if same:
         return Match(same, edited=True), None
     if not any(f == form_id for f, _ in known.by_version):
@@ -254,20 +269,21 @@ def _match(identity: Identity, file: str,
                         form=short(form_id), found=short(version), known=known.describe())
 
 
-def _file_name(layout: Layout) -> str:
-    return Path(layout.source).name if layout.source else "a layout without a file"
+def _file_name(layout: Layout) -> str | Words:
+    return Path(layout.source).name if layout.source else Words(
+        "ไฟล์แม่แบบที่ไม่ได้มาจากไฟล์", "a layout without a file")
 
 
 def _fingerprint_text(fingerprint: str | None) -> str:
-    return short(fingerprint, 13) if fingerprint else "none"
+    return short(fingerprint, 13) if fingerprint else Words("ไม่มี", "none")
 
 
-def _looks_like(head: bytes) -> str:
+def _looks_like(head: bytes) -> Words:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<table")):
-        return "a web page (HTML) renamed to .xlsx"
+        return Words("หน้าเว็บ (HTML) ที่เปลี่ยนชื่อเป็น .xlsx", "a web page (HTML) renamed to .xlsx")
     if text.startswith(b"<?xml"):
-        return "an XML file"
+        return Words("ไฟล์ XML", "an XML file")
     if b"," in text[:400] or b";" in text[:400] or b"\t" in text[:400]:
-        return "CSV or plain text"
-    return "an unknown format"
+        return Words("ไฟล์ CSV หรือไฟล์ข้อความธรรมดา", "CSV or plain text")
+    return Words("ไฟล์ชนิดที่ไม่รู้จัก", "an unknown format")

@@ -13,6 +13,7 @@ from ..cellmap import FormulaCell
 from ..problems import Problem
 from ..rules import percent_success, score
 from ..values import is_blank
+from ..words import Words
 from ..xlsxread import Cells
 from .plan import Plan
 from .records import IndicatorValues
@@ -38,8 +39,10 @@ def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | Non
         checked = ((slot.row.percent, percent), (slot.row.score, points)) \
             if sheets is not None else ()
         for formula, computed in checked:
+            kind = _KINDS[formula.kind]
             problem = formula_problem(formula, computed, sheets, file, agency_code,  # type: ignore[arg-type]
-                                      f"{formula.kind.replace('_', ' ')} of {slot.row.item_id}")
+                                      Words(f"{kind.th}ของตัวชี้วัด {slot.row.item_id}",
+                                            f"{kind.en} of {slot.row.item_id}"))
             if problem is not None:
                 problems.append(problem)
         out.append(IndicatorValues(  # positional: a row per filled indicator, in a merge
@@ -49,8 +52,14 @@ def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | Non
     return out
 
 
+#: The formula cells of an indicator row, in words (their labels in a message).
+_KINDS = {"percent_success": Words("ร้อยละความสำเร็จ", "percent success"),
+          "score": Words("คะแนน", "score")}
+_BLANK = Words("ค่าว่าง", "blank")
+
+
 def formula_problem(formula: FormulaCell, computed: float | None, sheets: dict[str, Cells],
-                    file: str, agency_code: str | None, label: str) -> Problem | None:
+                    file: str, agency_code: str | None, label: Words) -> Problem | None:
     """The problem of a live formula's cell, if any: replaced by a value
     (``formula-removed``), or holding a stored result that is not what the rule computes
     (``cached-mismatch``); both located on the formula's cell. A file re-saved without
@@ -70,5 +79,5 @@ def formula_problem(formula: FormulaCell, computed: float | None, sheets: dict[s
             cached is not None and computed is not None and abs(cached - computed) <= 1e-6):
         return None
     return P.make("cached-mismatch", **where,
-                  cached="blank" if cached is None else f"{cached:g}",
-                  computed="blank" if computed is None else f"{computed:g}")
+                  cached=_BLANK if cached is None else f"{cached:g}",
+                  computed=_BLANK if computed is None else f"{computed:g}")

@@ -15,6 +15,7 @@ from ..numfmt import parse_format, render, shows_as, shows_text
 from ..problems import Problem
 from ..prompts import number_text
 from ..values import cell_number, is_blank, parse_number
+from ..words import Words
 from ..xlsxread import MAX_TEXT, Cell, ErrorValue, MarkedText, RichValue, SheetData
 from .plan import Plan
 from .records import Identity
@@ -66,7 +67,7 @@ def read_values(plan: Plan, sheets: dict[str, SheetData], display: Display, file
                 value = _text_shown(cell, found, value, display, file, cell_problems)
         elif isinstance(found.value, str) and display.hides_text[found.style]:
             cell_problems.append(_hidden_value(
-                cell, found, file, "nothing or another text" if display.lexed(found.style)
+                cell, found, file, _NO_TEXT if display.lexed(found.style)
                 else _SHOWN_AS["unchecked"]))
         if value.__class__ is MarkedText:
             value = str(value)  # the mark has done its work (in _read_number)
@@ -246,10 +247,17 @@ def _shows_numbers_plainly(code: str) -> bool:
     return fmt.general or all(shows_as(code, v) == "number" for v in (1.5, -1.5, 0.0))
 
 
-_SHOWN_AS = {"hidden": "nothing, or a text in its place", "scaled": "it in thousands",
-             "unsigned": "it without its minus sign",
-             "signed": "it as a negative number (with a minus sign or in parentheses)",
-             "unchecked": "it in a number format too long to check"}
+_SHOWN_AS = {
+    "hidden": Words("เป็นค่าว่าง หรือแสดงข้อความอื่นแทน", "nothing, or a text in its place"),
+    "scaled": Words("เป็นหลักพัน (ตัดสามหลักท้ายออก)", "it in thousands"),
+    "unsigned": Words("โดยไม่มีเครื่องหมายลบ", "it without its minus sign"),
+    "signed": Words("เป็นค่าติดลบ (มีเครื่องหมายลบหรืออยู่ในวงเล็บ)",
+                    "it as a negative number (with a minus sign or in parentheses)"),
+    "unchecked": Words("ด้วยรูปแบบตัวเลขที่ยาวเกินกว่าจะตรวจได้",
+                       "it in a number format too long to check")}
+_NO_TEXT = Words("เป็นค่าว่าง หรือแสดงข้อความอื่นแทน", "nothing or another text")
+_FORMATTED_AS = {"percent": Words("เปอร์เซ็นต์", "percentage"),
+                 "date": Words("วันที่", "date")}
 
 
 def _number_shown(cell: InputCell, found: Cell, display: Display,
@@ -289,13 +297,13 @@ def _text_shown(cell: InputCell, found: Cell, value: Any, display: Display, file
         shown = render(code, found.value, display.date1904)
         problems.append(P.make("shown-as-formatted", file=file, sheet=cell.sheet, cell=cell.ref,
                                label=cell.label, found=f"{found.value:g}",
-                               what="percentage" if verdict == "percent" else "date",
+                               what=_FORMATTED_AS[verdict],
                                shown=shown))
         return shown
     return value
 
 
-def _hidden_value(cell: InputCell, found: Cell, file: str, shown: str) -> Problem:
+def _hidden_value(cell: InputCell, found: Cell, file: str, shown: Words) -> Problem:
     return P.make("format-hides-value", file=file, sheet=cell.sheet, cell=cell.ref,
                   label=cell.label, found=short(display_value(found.value)), shown=shown)
 
@@ -387,15 +395,20 @@ _KIND_READERS = {
 }
 
 
-def _rule_text(rule: Any) -> str:
-    """A number rule in English, its bounds as people write them (``at most 1,000,000``)."""
-    parts = []
+def _rule_text(rule: Any) -> Words:
+    """What a number rule allows, as the fix of ``number-out-of-range``, its bounds as people
+    write them (``1,000,000``)."""
+    th, en = [], []
     if rule.greater_than is not None:
-        parts.append(f"it must be above {number_text(rule.greater_than)}")
+        th.append(f"มากกว่า {number_text(rule.greater_than)}")
+        en.append(f"it must be above {number_text(rule.greater_than)}")
     if rule.at_least is not None:
-        parts.append(f"it must be at least {number_text(rule.at_least)}")
+        th.append(f"ไม่น้อยกว่า {number_text(rule.at_least)}")
+        en.append(f"it must be at least {number_text(rule.at_least)}")
     if rule.at_most is not None:
-        parts.append(f"it must be at most {number_text(rule.at_most)}")
+        th.append(f"ไม่เกิน {number_text(rule.at_most)}")
+        en.append(f"it must be at most {number_text(rule.at_most)}")
     if rule.whole_number:
-        parts.append("it must be a whole number")
-    return " and ".join(parts)
+        th.append("เป็นจำนวนเต็ม")
+        en.append("it must be a whole number")
+    return Words("กรุณาพิมพ์ตัวเลขที่" + " และ".join(th), " and ".join(en))

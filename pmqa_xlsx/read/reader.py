@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .. import problems as P
@@ -17,6 +18,7 @@ from ..inputs import path_text
 from ..layout import FEEDBACK_MARKER, FEEDBACK_MARKER_AT, FEEDBACK_SHEET, META_SHEET, Layout
 from ..problems import Problem
 from ..values import is_blank
+from ..words import Words
 from ..xlsxread import FileRefused, Package, SheetData, SheetInfo, open_package
 from .frames import answers_frame, indicators_frame
 from .identify import (
@@ -91,8 +93,9 @@ def read_raw(path: Path, layouts: Sequence[Layout] | None = None, *,
     if status is not None and not stat.S_ISREG(status.st_mode):
         # a pipe or a device would block or never end: never opened
         return ReadReturn(name, Identity(), [P.make(
-            "unreadable", file=name, detail="it is not a regular file (a pipe, a socket or a "
-            "device)")], mtime=mtime)
+            "unreadable", file=name, detail=Words(
+                "รายการนี้ไม่ใช่ไฟล์ธรรมดา (เป็น pipe, socket หรืออุปกรณ์) จึงไม่ได้เปิดอ่าน",
+                "it is not a regular file (a pipe, a socket or a device)"))], mtime=mtime)
     refused = sniff(path)
     if refused is not None:
         code, fields = refused
@@ -223,7 +226,9 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
         if match.edited and beside is not None:
             # the earlier edit's form goes on where this edit's ends (a row, item or table
             # the edit removed): its answers there would be dropped, the agency blamed
-            return _refused(file, identity, problems, match, plan, beside, what=(
+            return _refused(file, identity, problems, match, plan, beside, what=Words(
+                f"แผ่นงาน {check.name!r} มีข้อมูลที่ {beside.cell} ซึ่งเลยส่วนท้ายของแบบฟอร์มฉบับนี้ "
+                "(แถว ข้อ หรือตารางที่สองฉบับต่างกัน)",
                 f"the sheet {check.name!r} holds something at {beside.cell} beyond where this "
                 "edit's form ends (a row, item or table the edits differ by)"))
         problems.extend(strays)
@@ -232,7 +237,8 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
         extra = _extra_sheet(package, plan)
         if extra is not None:  # a sheet of the earlier edit that this edit does not have
             return _refused(file, identity, problems, match, plan, P.make(
-                "missing-sheet", file=file, sheet=extra), sheet=extra, what=(
+                "missing-sheet", file=file, sheet=extra), sheet=extra, what=Words(
+                f"แบบฟอร์มนี้มีแผ่นงาน {extra!r} ซึ่งแบบฟอร์มฉบับที่ใช้ตรวจไม่มี",
                 f"the workbook has a sheet {extra!r} that this edit's form does not"))
     values = read_values(plan, sheets, display, file, problems)
     problems.extend(hidden_inputs(plan, sheets, values, file))
@@ -264,15 +270,15 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
 
 def _refused(file: str, identity: Identity, problems: list[Problem], match: Match,
              plan: Plan, problem: Problem, *, sheet: str | None = None,
-             misplaced: Misplaced | None = None, what: str | None = None) -> ReadReturn:
+             misplaced: Misplaced | None = None, what: Words | None = None) -> ReadReturn:
     """A return whose sheets are not the form's: edited by someone (``structure-changed``,
     ``missing-sheet``), or, made from another edit of the layout's version, changed by that
     edit (``layout-changed``, in place of ``layout-edited``)."""
     if not match.edited:
         return ReadReturn(file, identity, [*problems, problem])
     if what is None:
-        what = misplaced.what() if misplaced is not None else \
-            f"the sheet {sheet!r} is missing or renamed"
+        what = misplaced.what() if misplaced is not None else Words(
+            f"ไม่พบแผ่นงาน {sheet!r} (ถูกลบหรือเปลี่ยนชื่อ)", f"the sheet {sheet!r} is missing or renamed")
     changed = edited_problem("layout-changed", file, identity, plan.layout,
                              sheet=problem.sheet, cell=problem.cell, what=what)
     return ReadReturn(file, identity, [*(p for p in problems if p.code != "layout-edited"),
@@ -282,5 +288,4 @@ def _refused(file: str, identity: Identity, problems: list[Problem], match: Matc
 def _with_agency(problem: Problem, code: str | None) -> Problem:
     if problem.agency_code == code or code is None:
         return problem
-    return Problem(problem.file, code, problem.sheet, problem.cell, problem.severity,
-                   problem.code, problem.message)
+    return replace(problem, agency_code=code)

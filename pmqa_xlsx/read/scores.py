@@ -8,6 +8,7 @@ from typing import Any
 
 from ..problems import Problem
 from ..rules import checklist_score
+from ..words import Words
 from ..xlsxread import Cells
 from .indicators import formula_problem
 from .plan import Plan
@@ -22,7 +23,8 @@ def checklist_value(plan: Plan, values: list[Any], sheets: dict[str, Cells], fil
     if spec is None or formula is None:
         return None
     computed = checklist_score((values[i] for i in plan.statuses), spec)
-    problem = formula_problem(formula, computed, sheets, file, agency_code, "checklist score")
+    problem = formula_problem(formula, computed, sheets, file, agency_code,
+                              Words("คะแนนรวมของแบบประเมิน", "checklist score"))
     if problem is not None:
         problems.append(problem)
     return computed

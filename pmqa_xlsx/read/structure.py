@@ -14,6 +14,7 @@ from .. import problems as P
 from ..cellmap import Label
 from ..problems import Problem
 from ..values import is_blank
+from ..words import Words
 from ..xlsxread import Cells
 from .plan import LabelCheck, SheetCheck
 from .text import display_value, short
@@ -28,7 +29,7 @@ class Misplaced(NamedTuple):
     label: Label
     expected: str
     found: str
-    shift: str
+    shift: Words
 
     @property
     def cell(self) -> str:
@@ -39,9 +40,10 @@ class Misplaced(NamedTuple):
         return P.make("structure-changed", file=file, sheet=self.label.sheet, cell=self.cell,
                       expected=self.expected, found=self.found, shift=self.shift)
 
-    def what(self) -> str:
+    def what(self) -> Words:
         """The mismatch in words, for a message that explains it otherwise."""
-        return f"expected {self.expected!r} here but found {self.found!r}{self.shift}"
+        return Words(f"ตรงนี้ควรเป็น {self.expected!r} แต่พบ {self.found!r}{self.shift.th}",
+                     f"expected {self.expected!r} here but found {self.found!r}{self.shift.en}")
 
 
 def misplaced_label(sheet: SheetCheck, cells: Cells) -> Misplaced | None:
@@ -57,13 +59,15 @@ def misplaced_label(sheet: SheetCheck, cells: Cells) -> Misplaced | None:
         if _shown(cells, *pos) == text:
             continue
         shift = _best_shift(labels[i:], cells)
-        detail = ""
+        detail = Words("", "")
         if shift:
             rows = "row" if abs(shift) == 1 else "rows"
             what = "inserted" if shift > 0 else "deleted"
-            detail = f" ({abs(shift)} {rows} {what} above; it is now at row " \
-                     f"{label.row + shift + 1})" if shift > 0 else \
-                     f" ({abs(shift)} {rows} {what} above)"
+            detail = Words(f" (มีการแทรก {shift} แถวไว้ด้านบน ตอนนี้อยู่ที่แถว "
+                           f"{label.row + shift + 1})",
+                           f" ({abs(shift)} {rows} {what} above; it is now at row "
+                           f"{label.row + shift + 1})") if shift > 0 else \
+                Words(f" (มีการลบ {abs(shift)} แถวด้านบนออก)", f" ({abs(shift)} {rows} {what} above)")
         return Misplaced(label, short(label.text), short(_shown(cells, label.row, label.col)),
                          detail)
     return None
