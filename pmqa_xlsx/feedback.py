@@ -102,6 +102,7 @@ class ProblemLike(Protocol):
     cell: Any
     severity: Any
     code: Any
+    message_th: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,8 +301,8 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
 
 
 def _thai(problem: ProblemLike) -> str:
-    """The problem's message in Thai (its English until messages are bilingual)."""
-    return _clean(getattr(problem, "message_th", None) or getattr(problem, "message", ""))
+    """The problem's message in Thai."""
+    return _clean(_text(problem.message_th) or "")
 
 
 def _fix_in_place(book: Any, place: tuple[str, str], cell: Any) -> str:

@@ -267,7 +267,7 @@ def _everywhere(cellmap: CellMap, file: str) -> Iterator[Any]:
         cell: str | None
         severity: str
         code: str
-        message: str
+        message_th: str
 
     for cell in cellmap.inputs():
         yield Fake(file, cell.sheet, cell.ref, "warning", "stray-value", "ตรวจช่องนี้ =1+1")
