@@ -179,7 +179,9 @@ _REFUSED: dict[str, Words] = {
     + Words(" โดยไม่ตั้งรหัสผ่าน", " without a password"),
     "ods": Words("ไฟล์นี้เป็นไฟล์ OpenDocument (.ods เช่นจาก LibreOffice) ซึ่งอ่านไม่ได้; ",
                  "the file is an OpenDocument spreadsheet (.ods, e.g. from LibreOffice), "
-                 "which cannot be read; ") + _SAVE_AS,
+                 "which cannot be read; ") + _SAVE_AS
+    + Words(" (ใน LibreOffice: ไฟล์ → บันทึกเป็น → 'Excel 2007-365 (.xlsx)')",
+            " (in LibreOffice: File → Save As → 'Excel 2007-365 (.xlsx)')"),
     "zip": Words("ไฟล์นี้เป็นไฟล์บีบอัด (zip) ไม่ใช่ตารางรายชื่อ; ",
                  "the file is a zip archive, not a roster; ") + _SAVE_AS,
 }
@@ -203,7 +205,8 @@ def _kind(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            if "mimetype" in names and archive.read("mimetype").strip() == _ODS_MIME:
+            if ("mimetype" in names and archive.getinfo("mimetype").file_size < 256
+                    and archive.read("mimetype").strip() == _ODS_MIME):
                 return "ods"
     except zipfile.BadZipFile:
         return "other"
@@ -599,7 +602,7 @@ def _read_workbook(path: str, workbook: Any) -> tuple[str | None, list[tuple[int
 
     try:
         sheets = [s for s in workbook.worksheets if isinstance(s, ReadOnlyWorksheet)]
-        active = workbook.active
+        active = workbook.active if workbook.sheetnames else None
         if active in sheets:
             sheets.remove(active)
             sheets.insert(0, active)

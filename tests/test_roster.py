@@ -258,6 +258,25 @@ def test_a_binary_roster_says_what_it_is_and_how_to_save_it(tmp_path: Path, kind
     assert roster.read_bytes() == before
 
 
+def test_a_workbook_without_a_worksheet_says_so(tmp_path: Path) -> None:
+    import zipfile
+
+    openpyxl.Workbook().save(tmp_path / "one.xlsx")
+    empty = tmp_path / "empty.xlsx"
+    with zipfile.ZipFile(tmp_path / "one.xlsx") as src, zipfile.ZipFile(empty, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data, flags=re.S)
+            dst.writestr(item, data)
+    with pytest.raises(RosterError) as info:
+        load_roster(empty)
+    (problem,) = info.value.problems
+    assert isinstance(problem, Words)
+    assert problem.en.startswith("the workbook has no worksheet; open it in Excel")
+    assert problem.th.startswith("ไฟล์ไม่มีแผ่นงานที่เป็นตาราง; เปิดไฟล์ใน Excel")
+
+
 def test_an_xlsx_roster_named_csv_is_read_as_the_workbook_it_is(tmp_path: Path) -> None:
     rows: list[list[object]] = [["agency_code", "agency_name"], ["03005", "กรมการปกครอง"]]
     named_csv = xlsx_roster(tmp_path / "roster.xlsx", rows).rename(tmp_path / "roster.csv")
