@@ -6,7 +6,9 @@ usage error (an output that would replace an input among them); 130 and 143 stop
 (Ctrl+C) or SIGTERM, with a short message, no temporary file left and no worker running.
 
 ``check``, ``merge`` and ``demo`` print everything in Thai unless ``--lang en``: the states,
-the problems, the summary and the errors of the call (``errors.PmqaError.text``).
+the problems, the summary and the errors of the call (``errors.PmqaError.text``). Printing
+never fails: a character the terminal's or file's encoding lacks (cp874 on Thai Windows) is
+printed as ``?`` (``tolerant_streams``).
 """
 
 from __future__ import annotations
@@ -228,7 +230,33 @@ def _feedback_option(func: Callable[..., None]) -> Callable[..., None]:
              "to fix and send back. Not inside an input folder.")(func)
 
 
-@click.group()
+def tolerant_streams(*streams: IO[str]) -> None:
+    """Let ``streams`` (stdout and stderr by default) write any text: a character their
+    encoding lacks becomes ``?`` instead of raising. On Thai Windows, output redirected to a
+    file is cp874, which has no ✅ or Lao for a file name or an agency's text: printing that
+    must not fail the command after its work is done. The encoding itself is kept."""
+    for stream in streams or (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or getattr(stream, "errors", None) in _TOLERANT:
+            continue
+        with contextlib.suppress(Exception):  # a replaced stream (a test's) is left as it is
+            reconfigure(errors="replace")
+
+
+#: Error handlers that already never fail on a character the encoding lacks.
+_TOLERANT = frozenset({"replace", "backslashreplace", "namereplace",
+                       "xmlcharrefreplace", "ignore"})
+
+
+class _Main(click.Group):
+    """The command group, making stdout and stderr tolerant before anything is printed."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        tolerant_streams()
+        return super().main(*args, **kwargs)
+
+
+@click.group(cls=_Main)
 @click.version_option(__version__, prog_name="pmqa-xlsx")
 def main() -> None:
     """PMQA 4.0 self-assessment forms as protected Excel workbooks."""

@@ -90,15 +90,20 @@ class ManifestError(ProblemsError):
 
 class RosterError(ProblemsError):
     """A roster that cannot be used; each problem (Thai and English ``Words``) starts with its
-    line number. ``header_line`` is the line taken as the header (said when it is not 1)."""
+    line number. ``header_line`` is the line taken as the header (said when it is not 1);
+    ``sheet`` the sheet read, said when it is not the first one looked at."""
 
     what = Words("บัญชีรายชื่อหน่วยงาน (roster)", "roster")
     tail = Words(" จึงไม่ได้เขียนไฟล์ใด", "; nothing was written")
 
     def __init__(self, source: str, problems: Sequence[str | Words], *,
-                 header_line: int | None = None) -> None:
+                 header_line: int | None = None, sheet: str | None = None) -> None:
         self.header_line = header_line
+        self.sheet = sheet
+        tail = type(self).tail
+        if sheet is not None:  # the roster is on a sheet other than the first looked at
+            tail += Words(f" (แผ่นงาน {sheet!r})", f" (sheet {sheet!r})")
         if header_line is not None and header_line > 1:
-            self.tail = Words(f"{type(self).tail.th} (หัวตารางคือแถว {header_line})",
-                              f"{type(self).tail.en} (header: line {header_line})")
+            tail += Words(f" (หัวตารางคือแถว {header_line})", f" (header: line {header_line})")
+        self.tail = tail
         super().__init__(source, problems)

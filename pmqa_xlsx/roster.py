@@ -11,6 +11,10 @@ This module owns reading a roster as people make one in Excel:
 - **codes stored as numbers** in an XLSX roster: taken as the cell shows them where its number
   format shows leading zeros (``00000`` shows 1001 as 01001), refused with the cell otherwise;
 - **extra columns**, kept in order on each ``Agency`` for the frames' breakdowns.
+- **the file as it is, not as it is named**: an XLSX by its content (even named ``.csv``),
+  every sheet's stored dimension ignored, the sheet with the header found (the active one
+  first); a CSV in UTF-8 or in Thai Excel's plain "CSV" (Windows-874); an ``.xls``, ``.ods``
+  or encrypted workbook refused saying what it is and how to save it.
 
 Loading checks every row before anything is written: a missing or duplicate code, a missing
 name, or a code that cannot be a file name is reported with its line number, in Thai and
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .errors import RosterError
 from .identity import code_key, normalise_code
@@ -122,23 +127,90 @@ _COLUMN_OF = {heading_key(h): column for column, hs in HEADINGS.items() for h in
 
 
 def load_roster(path: str | Path) -> list[Agency]:
-    """Read and check a roster; raise RosterError listing every bad row."""
+    """Read and check a roster; raise RosterError listing every bad row.
+
+    What the file is comes from its content, not its name (``_kind``): an XLSX is read as one
+    even when named ``.csv``; an ``.xls``, an ``.ods`` or an encrypted workbook is refused
+    saying what it is and how to save it. A CSV is UTF-8, or Thai Excel's plain "CSV"
+    (Windows-874) when it decodes as that and its header is found (``_read_csv``)."""
     source = Path(path)
+    sheet: str | None = None
     try:
-        if source.suffix.lower() in {".xlsx", ".xlsm"}:
-            rows = _read_xlsx(source)
+        kind = _kind(source)
+        refused = _REFUSED.get(kind)
+        if refused is not None:
+            raise RosterError(str(source), [refused])
+        if kind == "xlsx" or (kind == "other" and source.suffix.lower() in _XLSX_SUFFIXES):
+            sheet, rows, at = _read_xlsx(source)
         else:
             rows = _read_csv(source)
+            at = find_header(str(source), rows)
     except RosterError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file becomes one located problem
         raise RosterError(str(source), [Words(
             f"เปิดไฟล์ไม่ได้: {exc}; ตรวจว่าเป็นไฟล์ CSV (UTF-8) หรือ XLSX ที่ Excel เปิดได้",
             f"cannot read the file: {exc}")]) from exc
-    at = find_header(str(source), rows)
     line, header = rows[at]
-    return check_roster(str(source), [_text(c) for c in header], rows[at + 1:],
-                        header_line=line)
+    try:
+        return check_roster(str(source), [_text(c) for c in header], rows[at + 1:],
+                            header_line=line)
+    except RosterError as exc:
+        if sheet is None:
+            raise
+        raise RosterError(exc.source, exc.problems, header_line=exc.header_line,
+                          sheet=sheet) from None
+
+
+_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+
+_SAVE_AS = Words(
+    "เปิดไฟล์ใน Excel แล้วใช้ บันทึกเป็น (Save As) → 'Excel Workbook (*.xlsx)' หรือ "
+    "'CSV UTF-8 (Comma delimited)'",
+    "open it in Excel and use Save As → 'Excel Workbook (*.xlsx)' or "
+    "'CSV UTF-8 (Comma delimited)'")
+
+#: Files recognised by their content that cannot be read as a roster, and what to do.
+_REFUSED: dict[str, Words] = {
+    "ole": Words("ไฟล์นี้เป็นไฟล์ Excel รุ่นเก่า (.xls, Excel 97-2003) หรือไฟล์ Excel ที่ตั้ง"
+                 "รหัสผ่านสำหรับเปิด ซึ่งอ่านไม่ได้; ",
+                 "the file is an old Excel workbook (.xls, Excel 97-2003) or one with a "
+                 "password to open, which cannot be read; ") + _SAVE_AS
+    + Words(" โดยไม่ตั้งรหัสผ่าน", " without a password"),
+    "ods": Words("ไฟล์นี้เป็นไฟล์ OpenDocument (.ods เช่นจาก LibreOffice) ซึ่งอ่านไม่ได้; ",
+                 "the file is an OpenDocument spreadsheet (.ods, e.g. from LibreOffice), "
+                 "which cannot be read; ") + _SAVE_AS
+    + Words(" (ใน LibreOffice: ไฟล์ → บันทึกเป็น → 'Excel 2007-365 (.xlsx)')",
+            " (in LibreOffice: File → Save As → 'Excel 2007-365 (.xlsx)')"),
+    "zip": Words("ไฟล์นี้เป็นไฟล์บีบอัด (zip) ไม่ใช่ตารางรายชื่อ; ",
+                 "the file is a zip archive, not a roster; ") + _SAVE_AS,
+}
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _kind(path: Path) -> str:
+    """What the file is by its content: ``xlsx`` (a zip with ``xl/workbook.xml``), ``ods``,
+    ``zip`` (any other zip), ``ole`` (an .xls, or a workbook encrypted with a password to
+    open), or ``other`` (text, or something the readers will refuse)."""
+    import zipfile
+
+    with path.open("rb") as file:
+        head = file.read(len(_OLE_MAGIC))
+    if head == _OLE_MAGIC:
+        return "ole"
+    if not head.startswith(b"PK"):
+        return "other"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if ("mimetype" in names and archive.getinfo("mimetype").file_size < 256
+                    and archive.read("mimetype").strip() == _ODS_MIME):
+                return "ods"
+    except zipfile.BadZipFile:
+        return "other"
+    return "xlsx" if "xl/workbook.xml" in names else "zip"
 
 
 def find_header(source: str, rows: Sequence[tuple[int, Sequence[Cell]]]) -> int:
@@ -455,46 +527,138 @@ def _file_name_words(code: str) -> Words | None:
 
 
 def _read_csv(path: Path) -> list[tuple[int, list[Cell]]]:
-    """Every row of a CSV roster (UTF-8, with or without Excel's byte order mark) with the
-    line it ends on."""
+    """Every row of a CSV roster with the line it ends on.
+
+    UTF-8 (with or without Excel's byte order mark) is read as it is. Anything else is read as
+    Windows-874 (what Thai Excel's plain "CSV" save writes) only where it decodes as that
+    strictly, reads as Thai text (``_reads_as_thai``) and its header is found in the first
+    rows; otherwise it is refused, saying how to save it as UTF-8."""
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        return _csv_rows(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
+        rows = _thai_ansi_rows(str(path), raw)
+        if rows is not None:
+            return rows
         line = raw[: exc.start].count(b"\n") + 1
         raise RosterError(str(path), [Words(
             f"แถว {line}: ไฟล์ไม่ได้บันทึกเป็น UTF-8; ใน Excel ใช้ บันทึกเป็น (Save As) → "
             "'CSV UTF-8 (Comma delimited)'",
             f"line {line}: the file is not UTF-8 text; in Excel use Save As → "
             "'CSV UTF-8 (Comma delimited)'")]) from exc
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[Cell]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     return [(reader.line_num, list(row)) for row in reader]
 
 
-def _read_xlsx(path: Path) -> list[tuple[int, list[Cell]]]:
-    """Every row of the first sheet: text as text, anything else as a CellValue with its
-    number format (Thai and CJK built-in ids by their code) and its cell."""
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
+#: Thai marks written above or below a letter (and the vowel sara am): each follows a letter.
+_THAI_MARK = re.compile(r"(?<![\u0e01-\u0e4e])[\u0e31\u0e33-\u0e3a\u0e47-\u0e4e]")
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+
+def _thai_ansi_rows(source: str, raw: bytes) -> list[tuple[int, list[Cell]]] | None:
+    """The rows of a Windows-874 CSV, or None when ``raw`` is not one: it must decode
+    strictly, read as Thai text, and hold the header (with the known headings)."""
     try:
-        sheet = workbook.worksheets[0]
-        rows: list[tuple[int, list[Cell]]] = []
-        for line, cells in enumerate(sheet.iter_rows(), start=1):
-            row: list[Cell] = []
-            for col, cell in enumerate(cells, start=1):
-                value = cell.value
-                if value is None:
-                    row.append("")
-                elif isinstance(value, str):
-                    row.append(value)
-                else:
-                    ref = f"{sheet.title}!{get_column_letter(col)}{line}"
-                    row.append(CellValue(value, _number_format(cell), ref))
-            rows.append((line, row))
+        text = raw.decode("cp874")
+    except UnicodeDecodeError:
+        return None
+    if not _reads_as_thai(text):
+        return None
+    rows = _csv_rows(text)
+    try:
+        find_header(source, rows)
+    except RosterError:
+        return None
+    return rows
+
+
+def _reads_as_thai(text: str) -> bool:
+    """Whether decoded text is plausible Thai: no mark above or below a letter stands without
+    a Thai letter before it (as it does when Latin-1 or Windows-1252 text, ``é`` say, is
+    decoded as Windows-874)."""
+    return _THAI_MARK.search(text) is None
+
+
+def _read_xlsx(path: Path) -> tuple[str | None, list[tuple[int, list[Cell]]], int]:
+    """The sheet that holds the roster, its rows and the index of its header row.
+
+    The sheet is the first that holds the header (``find_header``): the active sheet, then
+    the others in order. Its name is returned when it is not the first sheet looked at (so
+    messages name it), None otherwise. RosterError when no sheet holds the header: the one
+    sheet's problem, or, with several, every sheet looked at and what each lacks."""
+    from openpyxl import load_workbook
+
+    # given as an open file, openpyxl goes by the content, not the name (.csv, .xls...)
+    with path.open("rb") as file:
+        return _read_workbook(str(path), load_workbook(file, read_only=True, data_only=True))
+
+
+def _read_workbook(path: str, workbook: Any) -> tuple[str | None, list[tuple[int, list[Cell]]],
+                                                      int]:
+    """``_read_xlsx`` of an open read-only workbook (closed here)."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    try:
+        sheets = [s for s in workbook.worksheets if isinstance(s, ReadOnlyWorksheet)]
+        active = workbook.active if workbook.sheetnames else None
+        if active in sheets:
+            sheets.remove(active)
+            sheets.insert(0, active)
+        failures: list[tuple[str, RosterError]] = []
+        for sheet in sheets:
+            head = _sheet_rows(sheet, limit=HEADER_ROWS)
+            try:
+                at = find_header(path, head)
+            except RosterError as exc:
+                failures.append((sheet.title, exc))
+                continue
+            return (sheet.title if failures else None), _sheet_rows(sheet), at
     finally:
         workbook.close()
+    if not failures:
+        raise RosterError(path, [Words(
+            "ไฟล์ไม่มีแผ่นงานที่เป็นตาราง; " + _SAVE_AS.th,
+            "the workbook has no worksheet; " + _SAVE_AS.en)])
+    if len(failures) == 1:
+        raise failures[0][1]
+    looked = ", ".join(repr(title) for title, _ in failures)
+    problems = [Words(
+        f"ไม่พบแถวหัวตาราง (รหัสหน่วยงาน, ชื่อหน่วยงาน) ในแผ่นงานใดเลย (ดูแล้ว: {looked}); "
+        f"ใส่หัวตารางไว้ใน {HEADER_ROWS} แถวแรกของแผ่นงานที่มีรายชื่อ",
+        f"no sheet holds the header (agency_code, agency_name) (looked at: {looked}); put "
+        f"it in the first {HEADER_ROWS} rows of the sheet with the agencies")]
+    for title, exc in failures:
+        problems += [Words(f"แผ่นงาน {title!r}: ", f"sheet {title!r}: ") + p
+                     for p in exc.problems if isinstance(p, Words)]
+    raise RosterError(path, problems)
+
+
+def _sheet_rows(sheet: object, limit: int | None = None) -> list[tuple[int, list[Cell]]]:
+    """The rows of a read-only sheet (up to ``limit``): text as text, anything else as a
+    CellValue with its number format (Thai and CJK built-in ids by their code) and its cell.
+
+    The sheet's stored dimension is never trusted (``reset_dimensions``): a file written by
+    another program may say ``A1:C2`` and hold more rows and columns."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    assert isinstance(sheet, ReadOnlyWorksheet)
+    sheet.reset_dimensions()
+    rows: list[tuple[int, list[Cell]]] = []
+    for line, cells in enumerate(sheet.iter_rows(max_row=limit), start=1):
+        row: list[Cell] = []
+        for col, cell in enumerate(cells, start=1):
+            value = cell.value
+            if value is None:
+                row.append("")
+            elif isinstance(value, str):
+                row.append(value)
+            else:
+                ref = f"{sheet.title}!{get_column_letter(col)}{line}"
+                row.append(CellValue(value, _number_format(cell), ref))
+        rows.append((line, row))
     return rows
 
 

@@ -165,10 +165,17 @@ def test_a_readme_command_runs_as_written(readme_folder: Path, tmp_path: Path,
 
 # -- scripts/link-command: setup puts pmqa-xlsx on PATH -----------------------------------------
 
-def link_command(project: Path, bin_dir: Path, path: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": path, "HOME": str(project / "home"), "PMQA_BIN_DIR": str(bin_dir)}
+def link_command(project: Path, bin_dir: Path | str | None, path: str, *, cwd: Path | None = None,
+                 system: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the project's link-command: into ``bin_dir`` (PMQA_BIN_DIR; None: the default),
+    from ``cwd``, with ``system`` as the folder root links into."""
+    env = {"PATH": path, "HOME": str(project / "home")}
+    if bin_dir is not None:
+        env["PMQA_BIN_DIR"] = str(bin_dir)
+    if system is not None:
+        env["PMQA_SYSTEM_BIN_DIR"] = str(system)
     return subprocess.run(["bash", str(project / "scripts" / "link-command")], env=env,
-                          capture_output=True, text=True, timeout=60)
+                          cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
@@ -234,3 +241,90 @@ def test_setup_without_the_installed_command_says_what_to_run(project: Path,
 def test_scripts_setup_runs_the_link_step() -> None:
     setup = (ROOT / "scripts" / "setup").read_text(encoding="utf-8")
     assert "\nbash scripts/link-command\n" in setup
+
+
+def test_a_relative_bin_dir_is_taken_from_the_folder_it_is_run_in(project: Path,
+                                                                  tmp_path: Path) -> None:
+    caller = tmp_path / "caller"
+    caller.mkdir()
+    result = link_command(project, "bin", f"/usr/bin{os.pathsep}/bin", cwd=caller)
+    assert result.returncode == 0, result.stderr
+    link = caller / "bin" / "pmqa-xlsx"
+    assert link.is_symlink() and link.resolve() == (project / ".venv/bin/pmqa-xlsx").resolve()
+    assert result.stdout == f"setup: linked {link} -> {project / '.venv/bin/pmqa-xlsx'}\n"
+    assert not (project / "bin").exists()
+
+
+def test_a_broken_link_left_by_a_moved_checkout_is_replaced(project: Path,
+                                                            tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    link = bin_dir / "pmqa-xlsx"
+    moved = tmp_path / "old-checkout" / ".venv" / "bin" / "pmqa-xlsx"  # never existed here
+    link.symlink_to(moved)
+    result = link_command(project, bin_dir, f"/usr/bin{os.pathsep}/bin")
+    assert result.returncode == 0, result.stderr
+    target = project / ".venv" / "bin" / "pmqa-xlsx"
+    assert link.is_symlink() and link.readlink() == target
+    assert result.stdout == (f"setup: linked {link} -> {target} (it pointed to {moved}, which "
+                             "no longer exists)\n")
+
+
+@pytest.mark.parametrize("kind", ["working-link", "other-broken-link", "file"])
+def test_nothing_else_is_ever_replaced(project: Path, tmp_path: Path, kind: str) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    link = bin_dir / "pmqa-xlsx"
+    if kind == "working-link":  # another checkout's command, still there
+        elsewhere = tmp_path / "other" / ".venv" / "bin" / "pmqa-xlsx"
+        elsewhere.parent.mkdir(parents=True)
+        elsewhere.write_text("#!/bin/sh\n", encoding="utf-8")
+        link.symlink_to(elsewhere)
+    elif kind == "other-broken-link":  # broken, but not to a venv's pmqa-xlsx
+        link.symlink_to(tmp_path / "gone" / "pmqa-xlsx")
+    else:
+        link.write_text("#!/bin/sh\necho mine\n", encoding="utf-8")
+    before = os.readlink(link) if link.is_symlink() else link.read_text(encoding="utf-8")
+    result = link_command(project, bin_dir, f"/usr/bin{os.pathsep}/bin")
+    assert result.returncode == 0
+    after = os.readlink(link) if link.is_symlink() else link.read_text(encoding="utf-8")
+    assert after == before
+    assert f"{link} exists and is not this project's command; it was left as it is" \
+        in result.stderr
+
+
+root_only = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                               reason="the root case needs root")
+
+
+@root_only
+def test_root_links_into_the_system_folder_when_only_root_can_change_the_venv(
+        project: Path, tmp_path: Path) -> None:
+    system = tmp_path / "usr-local-bin"
+    system.mkdir()
+    result = link_command(project, None, f"{system}{os.pathsep}/usr/bin", system=system)
+    assert result.returncode == 0, result.stderr
+    assert (system / "pmqa-xlsx").readlink() == project / ".venv" / "bin" / "pmqa-xlsx"
+    assert result.stderr == ""
+
+
+@root_only
+@pytest.mark.parametrize("change", ["others-may-write", "another-owner", "folder-above"])
+def test_root_does_not_link_a_venv_others_can_change(project: Path, tmp_path: Path,
+                                                     change: str) -> None:
+    system = tmp_path / "usr-local-bin"
+    system.mkdir()
+    command = project / ".venv" / "bin" / "pmqa-xlsx"
+    changed = {"others-may-write": command, "another-owner": command.parent,
+               "folder-above": project}[change]
+    if change == "another-owner":
+        os.chown(changed, 65534, -1)  # nobody
+    else:
+        changed.chmod(changed.stat().st_mode | 0o002)
+    result = link_command(project, None, f"{system}{os.pathsep}/usr/bin", system=system)
+    assert result.returncode == 0
+    assert not (system / "pmqa-xlsx").exists() and not (project / "home").exists()
+    assert result.stderr == (
+        f"setup: not linking pmqa-xlsx into {system}: {changed} is owned or writable by a "
+        "user other than root\n"
+        "setup: instead, in each new shell, run: source .venv/bin/activate\n")

@@ -160,13 +160,183 @@ def test_bad_rosters_are_refused_with_line_numbers_and_nothing_is_written(
     assert not out.exists()
 
 
-def test_roster_not_utf8_says_how_to_save_it(tmp_path: Path) -> None:
-    roster = write(tmp_path / "roster.csv", "agency_code,agency_name\n001,กรมหนึ่ง\n",
-                   encoding="cp874")
+THAI_ROSTER = ("บัญชีรายชื่อหน่วยงาน ปี 2569\nรหัสหน่วยงาน,ชื่อหน่วยงาน,สังกัด,ภาค\n"
+               "03005,กรมการปกครอง,กระทรวงมหาดไทย,กลาง\n21003,กรมชลประทาน,กระทรวงเกษตรฯ,เหนือ\n")
+
+
+def test_a_thai_excel_plain_csv_in_windows_874_is_read(tmp_path: Path) -> None:
+    """Thai Excel's plain "CSV" save writes Windows-874: read as that when its header is found."""
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(THAI_ROSTER.encode("cp874"))
+    utf8 = write(tmp_path / "utf8.csv", THAI_ROSTER)
+    assert load_roster(roster) == load_roster(utf8)
+    agencies = load_roster(roster)
+    assert [(a.code, a.name, a.ministry, a.extras, a.line) for a in agencies] == [
+        ("03005", "กรมการปกครอง", "กระทรวงมหาดไทย", {"ภาค": "กลาง"}, 3),
+        ("21003", "กรมชลประทาน", "กระทรวงเกษตรฯ", {"ภาค": "เหนือ"}, 4)]
+
+
+@pytest.mark.parametrize("raw", [
+    # Windows-874 that decodes, but its header is not there: not taken as a roster
+    "รายชื่อ,หน่วยงาน\n03005,กรมการปกครอง\n".encode("cp874"),
+    # Windows-1252 (é, ü): decodes as Windows-874 into marks with no letter under them
+    "agency_code,agency_name\n001,Agence générale\n002,Büro\n".encode("cp1252"),
+    # bytes undefined in Windows-874 (0xDB, 0xFF)
+    b"agency_code,agency_name\n001,\xdb\xff\n",
+], ids=["no-header", "cp1252", "undefined-bytes"])
+def test_a_csv_neither_utf8_nor_thai_windows_874_says_how_to_save_it(tmp_path: Path,
+                                                                      raw: bytes) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(raw)
     with pytest.raises(RosterError) as info:
         load_roster(roster)
-    assert english(info.value) == ("line 2: the file is not UTF-8 text; in Excel use Save As → "
-                                   "'CSV UTF-8 (Comma delimited)'",)
+    line = raw[:raw.index(next(b for b in raw if b > 0x7f).to_bytes())].count(b"\n") + 1
+    assert english(info.value) == (f"line {line}: the file is not UTF-8 text; in Excel use "
+                                   "Save As → 'CSV UTF-8 (Comma delimited)'",)
+    assert thai(info.value)[0].startswith(f"แถว {line}: ไฟล์ไม่ได้บันทึกเป็น UTF-8")
+
+
+def test_a_stale_stored_dimension_does_not_truncate_an_xlsx_roster(tmp_path: Path) -> None:
+    """A program that writes ``<dimension ref="A1:C2"/>`` over three agencies and a fourth
+    column: every row and column is still read."""
+    import zipfile
+
+    rows: list[list[object]] = [["รหัสหน่วยงาน", "ชื่อหน่วยงาน", "กระทรวง", "ภาค"],
+                                ["03005", "กรมการปกครอง", "มหาดไทย", "กลาง"],
+                                ["21003", "กรมชลประทาน", "เกษตรฯ", "เหนือ"],
+                                ["15001", "กรมการท่องเที่ยว", "ท่องเที่ยวฯ", "ใต้"]]
+    good = xlsx_roster(tmp_path / "good.xlsx", rows)
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(stale, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:C2"/>',
+                                      data)
+                assert count == 1
+            dst.writestr(item, data)
+    agencies = load_roster(stale)
+    assert [(a.code, a.extras) for a in agencies] == [(r[0], {"ภาค": r[3]}) for r in rows[1:]]
+    assert agencies == load_roster(good)
+
+
+def binary_roster(path: Path, kind: str) -> Path:
+    """A file of ``kind`` as other programs write it (content only; the name is the test's)."""
+    import zipfile
+
+    if kind == "xls":  # the OLE compound-file header every .xls (and encrypted .xlsx) has
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    elif kind == "ods":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+            archive.writestr("content.xml", "<office:document-content/>")
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("roster.csv", "agency_code,agency_name\n")
+    return path
+
+
+@pytest.mark.parametrize(("kind", "en", "th"), [
+    ("xls", "the file is an old Excel workbook (.xls, Excel 97-2003) or one with a password",
+     "ไฟล์นี้เป็นไฟล์ Excel รุ่นเก่า (.xls, Excel 97-2003)"),
+    ("ods", "the file is an OpenDocument spreadsheet (.ods", "ไฟล์นี้เป็นไฟล์ OpenDocument (.ods"),
+    ("zip", "the file is a zip archive, not a roster", "ไฟล์นี้เป็นไฟล์บีบอัด (zip)"),
+])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".xls", ".ods"])
+def test_a_binary_roster_says_what_it_is_and_how_to_save_it(tmp_path: Path, kind: str, en: str,
+                                                            th: str, suffix: str) -> None:
+    roster = binary_roster(tmp_path / f"roster{suffix}", kind)
+    before = roster.read_bytes()
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    (problem,) = info.value.problems
+    assert isinstance(problem, Words)
+    assert problem.en.startswith(en) and problem.th.startswith(th)
+    assert "'Excel Workbook (*.xlsx)' or 'CSV UTF-8 (Comma delimited)'" in problem.en
+    assert "'Excel Workbook (*.xlsx)' หรือ 'CSV UTF-8 (Comma delimited)'" in problem.th
+    assert "UTF-8 text" not in problem.en
+    assert roster.read_bytes() == before
+
+
+def test_a_workbook_without_a_worksheet_says_so(tmp_path: Path) -> None:
+    import zipfile
+
+    openpyxl.Workbook().save(tmp_path / "one.xlsx")
+    empty = tmp_path / "empty.xlsx"
+    with zipfile.ZipFile(tmp_path / "one.xlsx") as src, zipfile.ZipFile(empty, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data, flags=re.S)
+            dst.writestr(item, data)
+    with pytest.raises(RosterError) as info:
+        load_roster(empty)
+    (problem,) = info.value.problems
+    assert isinstance(problem, Words)
+    assert problem.en.startswith("the workbook has no worksheet; open it in Excel")
+    assert problem.th.startswith("ไฟล์ไม่มีแผ่นงานที่เป็นตาราง; เปิดไฟล์ใน Excel")
+
+
+def test_an_xlsx_roster_named_csv_is_read_as_the_workbook_it_is(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["agency_code", "agency_name"], ["03005", "กรมการปกครอง"]]
+    named_csv = xlsx_roster(tmp_path / "roster.xlsx", rows).rename(tmp_path / "roster.csv")
+    assert [(a.code, a.name) for a in load_roster(named_csv)] == [("03005", "กรมการปกครอง")]
+
+
+def sheets_roster(path: Path, sheets: dict[str, list[list[object]]], active: int = 0) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    book.active = active
+    book.save(path)
+    return path
+
+
+NOTES = [["หมายเหตุ: กรอกรายชื่อในแผ่นงานถัดไป"]]
+
+
+def test_an_xlsx_roster_is_read_from_the_sheet_that_holds_the_header(tmp_path: Path) -> None:
+    good: list[list[object]] = [["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], ["03005", "กรมการปกครอง"]]
+    later = sheets_roster(tmp_path / "later.xlsx", {"คำอธิบาย": NOTES, "รายชื่อ": good})
+    assert [a.code for a in load_roster(later)] == ["03005"]
+    # the active sheet is looked at first, even when another sheet also has a header
+    other: list[list[object]] = [["agency_code", "agency_name"], ["21003", "กรมชลประทาน"]]
+    active = sheets_roster(tmp_path / "active.xlsx", {"เก่า": other, "ใหม่": good}, active=1)
+    assert [a.code for a in load_roster(active)] == ["03005"]
+
+
+def test_a_problem_on_a_later_sheet_names_the_sheet(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["รหัสหน่วยงาน", "ชื่อหน่วยงาน"], ["03005", ""]]
+    roster = sheets_roster(tmp_path / "r.xlsx", {"คำอธิบาย": NOTES, "รายชื่อ": rows})
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    assert info.value.sheet == "รายชื่อ"
+    assert english(info.value) == ("line 2: ชื่อหน่วยงาน is empty; give the agency's name",)
+    assert info.value.text("th").splitlines()[0].endswith("(แผ่นงาน 'รายชื่อ')")
+    assert str(info.value).splitlines()[0].endswith("(sheet 'รายชื่อ')")
+    # on the first sheet looked at, no sheet is named
+    first = sheets_roster(tmp_path / "first.xlsx", {"รายชื่อ": rows, "คำอธิบาย": NOTES})
+    with pytest.raises(RosterError) as info:
+        load_roster(first)
+    assert info.value.sheet is None and "แผ่นงาน" not in info.value.text("th")
+
+
+def test_no_sheet_with_the_header_names_every_sheet_looked_at(tmp_path: Path) -> None:
+    roster = sheets_roster(tmp_path / "r.xlsx", {"คำอธิบาย": NOTES, "Sheet2": [["a", "b"]],
+                                                 "ว่าง": []}, active=1)
+    with pytest.raises(RosterError) as info:
+        load_roster(roster)
+    problems = english(info.value)
+    assert problems[0] == ("no sheet holds the header (agency_code, agency_name) (looked at: "
+                           "'Sheet2', 'คำอธิบาย', 'ว่าง'); put it in the first 10 rows of the "
+                           "sheet with the agencies")
+    assert [p.split(":")[0] for p in problems[1:]] == [
+        "sheet 'Sheet2'", "sheet 'คำอธิบาย'", "sheet 'ว่าง'"]
+    assert thai(info.value)[0].startswith("ไม่พบแถวหัวตาราง (รหัสหน่วยงาน, ชื่อหน่วยงาน) "
+                                          "ในแผ่นงานใดเลย (ดูแล้ว: 'Sheet2', 'คำอธิบาย', 'ว่าง')")
 
 
 def test_xlsx_roster_duplicates_are_found_among_codes_shown_with_zeros(tmp_path: Path) -> None:
