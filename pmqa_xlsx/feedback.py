@@ -26,6 +26,7 @@ kept closed), so a copy fixed and sent back is read as a normal return.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
@@ -34,6 +35,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -46,9 +48,10 @@ from .layout import (
     META_SHEET,
     Layout,
 )
-from .numfmt import format_kind, render
+from .numfmt import format_kind, render, shows_as
 from .outputs import atomic_write
 from .parallel import worker_count, worker_pool
+from .problems import CATALOGUE, fields_of
 from .words import Words
 
 if TYPE_CHECKING:
@@ -75,6 +78,7 @@ SEVERITY_TH = {"error": "ข้อผิดพลาด (ต้องแก้)"
 
 _FONT = ("TH Sarabun New", 16.0)
 _LINE = 1.5  # a line of text, in font sizes (TH Sarabun New's line spacing, with a margin)
+_RESTORED = 10_000  # cells of one merge whose values and styles are restored, at most
 _FILL_COL = 8  # I: the fill a marked cell had before (hidden), to put back on the next copy
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters no xlsx text may hold
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([1-9][0-9]{0,6})$")
@@ -260,9 +264,8 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     cellmap = item.cellmap.resolve(book) if isinstance(item.cellmap, _LazyCellmap) \
         else item.cellmap
     _undo_previous(book)
-    uncovered = _uncover(book, source, [p for p in item.problems
-                                        if _text(p.code) == "covered-input"])
     inputs = {(c.sheet, c.ref): c for c in cellmap.inputs()} if cellmap is not None else {}
+    uncovered = _uncover(book, source, inputs, item.problems)
     font = (cellmap.layout.style.font, cellmap.layout.style.size) if cellmap is not None \
         else _FONT
     problems = sorted(item.problems, key=lambda p: _order(book, p))
@@ -276,7 +279,9 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
         if place is None:
             continue
         if _text(problem.code) in FIXABLE:
-            text = texts[id(problem)] = text + _fix_in_place(book, place, inputs.get(place))
+            fixed = _fix_in_place(book, place, inputs.get(place), _text(problem.code) or "")
+            if fixed:
+                text = texts[id(problem)] = _what_is_wrong(problem) + fixed
         elif _text(problem.code) == "covered-input" and place in uncovered:
             text = texts[id(problem)] = text + (
                 "\nแก้ให้แล้ว: ยกเลิกการผสานช่องแล้ว ช่องนี้จึงแสดงค่าที่เคยถูกซ่อนไว้ ตรวจว่าถูกต้อง")
@@ -305,15 +310,18 @@ def _thai(problem: ProblemLike) -> str:
     return _clean(_text(problem.message_th) or "")
 
 
-def _fix_in_place(book: Any, place: tuple[str, str], cell: Any) -> str:
-    """Put the form's number format back on an input that shows a number as something else;
-    remove a number it showed so (the agency types it again). The note's words on it."""
+def _fix_in_place(book: Any, place: tuple[str, str], cell: Any, code: str) -> str:
+    """Put the form's number format back on an input that shows a number as something else.
+    A number the format changed (``typed-as-percent``, ``typed-as-date``: what is stored is
+    not what was meant) is removed, and the note says what the cell showed and what to type,
+    from the stored number at full precision; a number the format hid (``format-hides-value``)
+    is kept, shown again, and the note asks to check it. The note's words on it."""
     if cell is None:
         return ""
     target = book[place[0]][place[1]]
     form_format = "General" if cell.kind == "number" else "@"
-    code = target.number_format or "General"
-    if code == form_format:
+    number_format = target.number_format or "General"
+    if number_format == form_format:
         return ""  # the format is the form's: the cause is elsewhere (a sheet hiding zeros)
     value = target.value
     target.number_format = form_format
@@ -322,51 +330,141 @@ def _fix_in_place(book: Any, place: tuple[str, str], cell: Any) -> str:
         return ("\nแก้ให้แล้ว: คืนรูปแบบของช่องตามแบบฟอร์ม ข้อความที่พิมพ์ไว้ยังอยู่ "
                 "ตรวจว่าถูกต้อง")
     serial = _serial(value, book.epoch)
-    shown = render(code, serial, _date1904(book)) if serial is not None else str(value)
+    if serial is None:
+        return ("\nแก้ให้แล้ว: คืนรูปแบบตัวเลขของแบบฟอร์มแล้ว ตรวจค่าในช่องนี้ "
+                "ถ้าไม่ถูกต้องให้พิมพ์ตัวเลขที่ต้องการ")
+    shown = _shown(number_format, serial, _date1904(book))
+    before = f"ช่องนี้เคยแสดง {shown}" if shown else "ช่องนี้เคยไม่แสดงอะไรเลย"
+    stored = decimal_text(serial)
+    if code == "format-hides-value":
+        target.value = serial if isinstance(value, datetime | date | time | timedelta) \
+            else value
+        return (f"\nแก้ให้แล้ว: คืนรูปแบบตัวเลขของแบบฟอร์มแล้ว ช่องนี้จึงแสดงค่าที่เก็บไว้ คือ {stored} "
+                f"({before}) ตรวจว่าตัวเลขนี้ถูกต้อง ถ้าไม่ถูกต้องให้พิมพ์ตัวเลขที่ถูกต้องแทน")
     target.value = None
-    kind = format_kind(code)
+    kind = format_kind(number_format)
     if kind == "percent":
-        typed = shown.rstrip("%").replace(",", "")
-        what = f"พิมพ์ {typed} (ไม่ต้องพิมพ์ %)"
+        if abs(serial) < 1:
+            meant = decimal_text(serial, percent=True)
+            what = f"ถ้าหมายถึงร้อยละ {meant} ให้พิมพ์ {meant} (ไม่ต้องพิมพ์ %)"
+        else:
+            what = f"ถ้าหมายถึง {stored} ให้พิมพ์ {stored} (ไม่ต้องพิมพ์ %)"
     elif kind == "date":
-        what = "พิมพ์เป็นตัวเลขธรรมดา ไม่ใช่วันที่"
+        before = f"ช่องนี้เคยแสดงวันที่ {shown}" if shown else before
+        what = (f"ถ้าหมายถึง {stored} ให้พิมพ์ {stored} อีกครั้ง ถ้าไม่ใช่ ให้พิมพ์ตัวเลขที่ต้องการ "
+                "เป็นตัวเลขธรรมดา ไม่ใช่วันที่")
     else:
-        what = f"ถ้า {serial:g} ถูกต้อง ให้พิมพ์ {serial:g} อีกครั้ง" if serial is not None \
-            else "พิมพ์ตัวเลขอีกครั้ง"
-    return (f"\nแก้ให้แล้วบางส่วน: ช่องนี้เคยแสดง {shown} ได้ล้างค่าและคืนรูปแบบตัวเลขของแบบฟอร์มแล้ว "
-            f"ให้{what}")
+        what = f"ถ้าหมายถึง {stored} ให้พิมพ์ {stored} อีกครั้ง ถ้าไม่ใช่ ให้พิมพ์ตัวเลขที่ต้องการ"
+    return (f"\nแก้ให้แล้วบางส่วน: {before} (ค่าที่เก็บไว้คือ {stored}) ได้ล้างค่าและคืนรูปแบบตัวเลข"
+            f"ของแบบฟอร์มแล้ว {what}")
 
 
-def _uncover(book: Any, source: Path, problems: Sequence[ProblemLike]) -> set[tuple[str, str]]:
-    """Unmerge the merged cells that hide an input's value (``covered-input``), that value
-    shown again: openpyxl drops the values of covered cells on load, so they are read from the
-    file as stored. Returns the cells uncovered."""
+def decimal_text(number: float, *, percent: bool = False) -> str:
+    """``number`` (× 100 if ``percent``) as plain decimal digits, exactly as stored: from its
+    shortest repr, at most 15 significant digits (what a spreadsheet keeps), no exponent, no
+    trailing zeros (0.855 -> "0.855", as a percent "85.5"; 1e-05 -> "0.00001")."""
+    exact = Decimal(repr(float(number)))
+    if percent:
+        exact = exact * 100
+    rounded = Context(prec=15).plus(exact)
+    text = format(rounded.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _shown(number_format: str, serial: float, date1904: bool) -> str:
+    """What a cell of ``number_format`` showed for ``serial``: '' if the format hides it."""
+    try:
+        if shows_as(number_format, serial) == "hidden":
+            return ""
+        return render(number_format, serial, date1904)
+    except (ValueError, OverflowError):
+        return decimal_text(serial)
+
+
+def _what_is_wrong(problem: ProblemLike) -> str:
+    """The problem's Thai message without the catalogue's how-to (its last sentence from
+    "กรุณา", a fixed text), for a problem fixed in place: the copy's own words say what to do
+    instead (the catalogue's "in a fresh copy of the form" would contradict them)."""
+    text = _thai(problem)
+    entry = CATALOGUE.get(_text(problem.code) or "")
+    if entry is None:
+        return text
+    at = entry.template_th.rfind(" กรุณา")
+    how_to = entry.template_th[at:] if at >= 0 else ""
+    if how_to and not fields_of(how_to) and text.endswith(how_to):
+        return text[: -len(how_to)]
+    return text
+
+
+def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],
+             problems: Sequence[ProblemLike]) -> set[tuple[str, str]]:
+    """Unmerge every merged range that covers an input cell (of the cell map, or where the
+    reader found ``covered-input``), whatever the problems: a merged input cannot be typed in
+    nor marked. openpyxl drops the values and styles of covered cells on load, so they are
+    taken again from the file as stored; an input is left unlocked, as the form has it.
+    Returns the inputs that show a value the merge hid."""
     import openpyxl
     from openpyxl.cell.cell import MergedCell
+    from openpyxl.styles import Protection
+    from openpyxl.utils import column_index_from_string
 
-    wanted = [(s, c) for p in problems if (s := _text(p.sheet)) in book.sheetnames
-              and s != META_SHEET and (c := _text(p.cell)) is not None and _CELL.match(c)]
-    if not wanted:
+    wanted: dict[str, set[tuple[int, int]]] = {}
+    for name, ref in [*inputs, *((_text(p.sheet), _text(p.cell)) for p in problems
+                                 if _text(p.code) == "covered-input")]:
+        match = _CELL.match(ref or "")
+        if name in book.sheetnames and name not in (META_SHEET, FEEDBACK_SHEET) and match:
+            wanted.setdefault(str(name), set()).add(
+                (int(match.group(2)), column_index_from_string(match.group(1))))
+    hits: dict[str, list[Any]] = {}
+    for name, cells in wanted.items():
+        found = [r for r in book[name].merged_cells.ranges
+                 if any(r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col
+                        for row, col in cells)]
+        if found:
+            hits[name] = found
+    if not hits:
         return set()
     stored = openpyxl.load_workbook(source, read_only=True)
+    taken: dict[tuple[str, int, int], tuple[Any, int]] = {}
     try:
-        values = {(s, c): stored[s][c].value for s, c in wanted}
+        for name, ranges in hits.items():
+            for merged in ranges:
+                area = (merged.max_row - merged.min_row + 1) * (merged.max_col - merged.min_col + 1)
+                rows = stored[name].iter_rows(min_row=merged.min_row, max_row=merged.max_row,
+                                              min_col=merged.min_col, max_col=merged.max_col)
+                for row, line in enumerate(rows, merged.min_row):
+                    for col, got in enumerate(line, merged.min_col):
+                        if area > _RESTORED and (row, col) not in wanted[name]:
+                            continue  # a huge merge: only its inputs are restored
+                        taken[(name, row, col)] = (getattr(got, "value", None),
+                                                   getattr(got, "_style_id", 0))
     finally:
         stored.close()
     done = set()
-    for (name, ref), value in values.items():
+    for name, ranges in hits.items():
         sheet = book[name]
-        merged = next((r for r in sheet.merged_cells.ranges if ref in r), None)
-        if merged is None or not isinstance(value, str | int | float) or isinstance(value, bool):
-            continue
-        sheet.unmerge_cells(str(merged))
-        cell = sheet[ref]
-        if isinstance(cell, MergedCell):
-            continue
-        cell.value = _clean(value) if isinstance(value, str) else value
-        if isinstance(value, str):
-            cell.data_type = "s"  # the agency's text, never a formula
-        done.add((name, ref))
+        for merged in ranges:
+            first = (merged.min_row, merged.min_col)
+            sheet.unmerge_cells(merged.coord)
+            for row in range(merged.min_row, merged.max_row + 1):
+                for col in range(merged.min_col, merged.max_col + 1):
+                    cell = sheet.cell(row, col)
+                    if isinstance(cell, MergedCell) or (row, col) == first:
+                        continue
+                    value, style = taken.get((name, row, col), (None, 0))
+                    if style:
+                        cell._style = copy.copy(book._cell_styles[style])
+                    if (row, col) in wanted[name]:
+                        cell.protection = Protection(locked=False,
+                                                     hidden=cell.protection.hidden)
+                    if value is None or isinstance(value, bool) or not isinstance(
+                            value, str | int | float | datetime | date | time | timedelta):
+                        continue
+                    cell.value = _clean(value) if isinstance(value, str) else value
+                    if isinstance(value, str):
+                        cell.data_type = "s"  # the agency's text, never a formula
+                    if (row, col) in wanted[name]:
+                        done.add((name, cell.coordinate))
     return done
 
 
