@@ -74,11 +74,15 @@ NOT_OPENED = frozenset({
 ERROR_FILL = "FFFFC7CE"
 WARNING_FILL = "FFF8CBAD"
 NOTE_AUTHOR = "pmqa_xlsx"  # the author of every note this module writes (and removes again)
+#: The line between an agency's own note and ours, in a note of a marked cell.
+NOTE_SEPARATOR = "-" * 20
 SEVERITY_TH = {"error": "ข้อผิดพลาด (ต้องแก้)", "warning": "คำเตือน (ควรตรวจ)"}
 
 _FONT = ("TH Sarabun New", 16.0)
 _LINE = 1.5  # a line of text, in font sizes (TH Sarabun New's line spacing, with a margin)
 _RESTORED = 10_000  # cells of one merge whose values and styles are restored, at most
+_ARGB = re.compile(r"^[0-9A-Fa-f]{8}$")
+_AUTHOR_COL = 9  # J: the author of an agency's own note on a marked cell (hidden)
 _FILL_COL = 8  # I: the fill a marked cell had before (hidden), to put back on the next copy
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters no xlsx text may hold
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([1-9][0-9]{0,6})$")
@@ -121,20 +125,28 @@ class ReturnFeedback:
 
 @dataclass(slots=True)
 class FeedbackResult:
-    """What ``write_feedback`` did: the copies written (file as recorded, copy), and the
-    returns with problems that got none, each with why (Thai and English)."""
+    """What ``write_feedback`` did: the copies written (file as recorded, copy), the
+    returns with problems that got none, each with why (Thai and English), and the earlier
+    copies left in the folder for returns that now have no problems (file, copy)."""
 
     written: list[tuple[str, Path]] = field(default_factory=list)
     skipped: list[tuple[str, Words]] = field(default_factory=list)
+    stale: list[tuple[str, Path]] = field(default_factory=list)
 
 
 def check_feedback_dir(directory: str | os.PathLike[str], entries: Sequence[InputFile],
-                       given: Iterable[str | os.PathLike[str]]) -> Path:
+                       given: Iterable[str | os.PathLike[str]],
+                       outputs: Iterable[tuple[str, str | os.PathLike[str]]] = ()) -> Path:
     """Refuse (FeedbackRefused) a feedback folder that is a file, is or lies inside an input
     folder given (the next check or merge would read the copies as returns), or where a copy
-    would replace an input; returns the folder (not created yet).
+    could replace anything but an earlier feedback copy: an input, an output of the same
+    command, or any other file (an issued workbook, whose manifest hash would break); returns
+    the folder (not created yet). Nothing is written.
 
-    ``entries`` are the inputs collected, ``given`` the paths as given on the command line.
+    ``entries`` are the inputs collected, ``given`` the paths as given on the command line,
+    ``outputs`` the command's other outputs as (option, path), e.g. ("-o", "cl/all.xlsx").
+    Every name a copy could take is checked (`` (2)`` ... for inputs of one name), whichever
+    returns turn out to have problems.
     """
     folder = Path(directory)
     shown = path_text(folder)
@@ -158,15 +170,58 @@ def check_feedback_dir(directory: str | os.PathLike[str], entries: Sequence[Inpu
                 "returns: choose a folder outside the inputs"))
     inputs = {_resolved(e.path) for e in entries}
     nodes = {n for e in entries if (n := _inode(e.path)) is not None}
+    written = {_resolved(Path(p)): option for option, p in outputs}
+    used: set[str] = set()
     for entry in entries:
-        target = folder / entry.path.name
-        if _resolved(target) in inputs or (_inode(target) or (-1, -1)) in nodes:
+        target = folder / _unique_name(entry.path.name, used)
+        at = _resolved(target)
+        if at in inputs or (_inode(target) or (-1, -1)) in nodes:
             raise FeedbackRefused(Words(
                 f"--feedback {shown}: สำเนาของ {entry.name} จะเขียนทับไฟล์ข้อมูลนำเข้าเอง: "
                 "ให้เลือกโฟลเดอร์อื่น",
                 f"--feedback {shown}: the copy of {entry.name} would replace that input "
                 "itself: choose another folder"))
+        if at in written:
+            raise FeedbackRefused(Words(
+                f"--feedback {shown}: สำเนาของ {entry.name} จะเขียนทับ {path_text(target)} "
+                f"ซึ่งคำสั่งนี้เขียนเป็นผลลัพธ์ ({written[at]}): ให้เลือกโฟลเดอร์อื่นสำหรับสำเนา"
+                "ผลการตรวจ",
+                f"--feedback {shown}: the copy of {entry.name} would replace "
+                f"{path_text(target)}, which this command writes ({written[at]}): choose "
+                "another folder for the feedback copies"))
+        if os.path.lexists(target) and copy_of(target) is None:
+            raise FeedbackRefused(Words(
+                f"--feedback {shown}: มีไฟล์ {path_text(target)} อยู่แล้ว และไม่ใช่สำเนาผลการตรวจ "
+                f"(เช่น แบบฟอร์มที่ส่งให้หน่วยงาน) สำเนาของ {entry.name} จะเขียนทับไฟล์นั้น: "
+                "ให้เลือกโฟลเดอร์อื่นที่ว่างหรือมีแต่สำเนาผลการตรวจ หรือย้ายไฟล์นั้นออกก่อน",
+                f"--feedback {shown}: {path_text(target)} exists and is not a feedback copy "
+                f"(an issued workbook, say); the copy of {entry.name} would replace it: choose "
+                "an empty folder or one holding only feedback copies, or move that file away"))
     return folder
+
+
+def copy_of(path: str | os.PathLike[str]) -> str | None:
+    """The input (as recorded) a file is the feedback copy of, ``""`` for a copy that does not
+    say (written before it was recorded), or None if the file is not a feedback copy (its
+    first sheet's reserved name and marker, as the reader recognises it)."""
+    from .xlsxread import FileRefused, open_package
+
+    target = Path(path)
+    if not target.is_file():
+        return None
+    row, col = FEEDBACK_MARKER_AT
+    try:
+        with open_package(target) as package:
+            info = package.sheet(FEEDBACK_SHEET)
+            if info is None:
+                return None
+            cells = package.read_cells(info, max_row=row + 2, max_col=col + 1).cells
+    except (FileRefused, OSError, ValueError, zipfile.BadZipFile):
+        return None
+    marker, source = cells.get((row, col)), cells.get((row + 1, col))
+    if marker is None or marker.value != FEEDBACK_MARKER:
+        return None
+    return str(source.value) if source is not None and isinstance(source.value, str) else ""
 
 
 def from_reads(reads: Iterable[Any], entries: Sequence[InputFile]) -> list[ReturnFeedback]:
@@ -196,12 +251,15 @@ def from_consolidated(problems: pd.DataFrame, entries: Sequence[InputFile],
 
 
 def write_feedback(returns: Sequence[ReturnFeedback], directory: str | os.PathLike[str], *,
-                   jobs: int | None = 1) -> FeedbackResult:
+                   jobs: int | None = 1, clean: Sequence[InputFile] = ()) -> FeedbackResult:
     """Write a feedback copy of every return into ``directory`` (created if need be), under
     its own file name (`` (2)`` before the suffix for a second input of that name). Each copy
     is written whole or not at all; a return that cannot be copied is in ``skipped`` with why.
     ``jobs``: processes that write the copies (None: the cores available; a copy takes about
-    0.3 s); the result is the same whatever it is.
+    0.3 s); the result is the same whatever it is. A file in the way that is not an earlier
+    feedback copy is never replaced (``check_feedback_dir`` refuses it before; here the
+    return is skipped). ``clean``: the returns read that have no problems: an earlier copy of
+    one of them left in the folder is in ``stale`` (it is not deleted).
     """
     folder = Path(directory)
     result = FeedbackResult()
@@ -217,6 +275,9 @@ def write_feedback(returns: Sequence[ReturnFeedback], directory: str | os.PathLi
                 f"({_text(refused.code)}): do what that problem's message says")))
         else:
             todo.append((item, folder / _unique_name(item.entry.path.name, used)))
+    if clean:
+        result.stale = _stale(folder, clean, {item.entry.name for item in returns},
+                              {target for _, target in todo})
     if not todo:
         return result
     folder.mkdir(parents=True, exist_ok=True)
@@ -247,8 +308,44 @@ def _write_one(job: tuple[ReturnFeedback, Path]) -> Words | None:
             f"no feedback copy: the file could not be opened or saved again "
             f"({type(exc).__name__}: {str(exc)[:200]}); the agency should open it in "
             "Excel, save it again and send it")
+    if os.path.lexists(target) and copy_of(target) is None:
+        return Words(
+            f"ไม่ได้ทำสำเนาผลการตรวจ เพราะมีไฟล์ {path_text(target)} ที่ไม่ใช่สำเนาผลการตรวจอยู่แล้ว "
+            "(ไม่เขียนทับ): ย้ายไฟล์นั้นออก แล้วตรวจอีกครั้ง",
+            f"no feedback copy: {path_text(target)} exists and is not a feedback copy (it is "
+            "not replaced): move it away and check again")
     atomic_write(target, data)
     return None
+
+
+def _stale(folder: Path, clean: Sequence[InputFile], with_problems: set[str],
+           writing: set[Path]) -> list[tuple[str, Path]]:
+    """Earlier feedback copies in ``folder`` of returns that now have no problems: a copy
+    says which input it is of (or, written before it said, has the input's file name)."""
+    if not folder.is_dir():
+        return []
+    by_name = {e.name: e for e in clean}
+    by_file: dict[str, InputFile] = {}
+    for entry in clean:
+        by_file.setdefault(entry.path.name.casefold(), entry)
+    problem_files = {Path(n).name.casefold() for n in with_problems}
+    out = []
+    try:
+        found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx")
+    except OSError:
+        return []
+    for path in found:
+        if path in writing:
+            continue
+        source = copy_of(path)
+        if source is None:
+            continue
+        entry = by_name.get(source) if source else (
+            by_file.get(path.name.casefold()) if path.name.casefold() not in problem_files
+            else None)
+        if entry is not None:
+            out.append((entry.name, path))
+    return out
 
 
 def feedback_bytes(item: ReturnFeedback) -> bytes:
@@ -272,6 +369,7 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     notes: dict[tuple[str, str], list[str]] = {}
     worst: dict[tuple[str, str], str] = {}
     fills: dict[tuple[str, str], str] = {}
+    authors: dict[tuple[str, str], str] = {}  # of the agency's own notes on marked cells
     texts: dict[int, str] = {}  # id(problem) -> its words, with what was fixed in place
     for problem in problems:
         text = texts[id(problem)] = _thai(problem)
@@ -291,8 +389,11 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     for place, lines in notes.items():
         cell = book[place[0]][place[1]]
         fills[place] = _fill_of(cell)
+        if cell.comment is not None and cell.comment.author != NOTE_AUTHOR:
+            authors[place] = cell.comment.author or ""
         _mark(cell, worst[place], lines)
-    _list_sheet(book, item.entry.name, [(p, texts[id(p)]) for p in problems], fills, font)
+    _list_sheet(book, item.entry.name, [(p, texts[id(p)]) for p in problems], fills, authors,
+                font)
     book.calculation.fullCalcOnLoad = True
     buffer = io.BytesIO()
     book.save(buffer)
@@ -532,6 +633,8 @@ def _fill_of(cell: Any) -> str:
 
 
 def _mark(cell: Any, severity: str, texts: list[str]) -> None:
+    """Fill ``cell`` and give it our note; a note of the agency's own stays, its text first,
+    ours below ``NOTE_SEPARATOR`` (its author kept in the list sheet, to put back)."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -542,43 +645,67 @@ def _mark(cell: Any, severity: str, texts: list[str]) -> None:
     else:
         body = "\n".join(f"{n}. {t}" for n, t in enumerate(texts, 1))
     body = "ผลการตรวจ: " + body
+    own = cell.comment
+    if own is not None and own.author != NOTE_AUTHOR and own.text:
+        body = f"{own.text}\n{NOTE_SEPARATOR}\n{body}"
     lines = sum(1 + len(line) // 45 for line in body.split("\n"))
     cell.comment = Comment(body[:30000], NOTE_AUTHOR, height=min(600, 24 + 18 * lines),
                            width=360)
 
 
+def _fill_value(saved: Any) -> Any:
+    """The fill to put back from the list sheet's hidden column: no fill for "none" or for
+    anything that is not an ARGB colour (the column may have been edited)."""
+    from openpyxl.styles import PatternFill
+
+    text = str(saved).strip()
+    if _ARGB.match(text):
+        return PatternFill(fill_type="solid", fgColor=text, bgColor=text)
+    return PatternFill(fill_type=None)
+
+
 def _undo_previous(book: Any) -> None:
     """A copy being checked again (sent back still with problems): its old list and marks go,
-    each marked cell's fill put back, before the new ones are made."""
+    each marked cell's fill put back (and an agency's own note under ours), before the new
+    ones are made."""
     if FEEDBACK_SHEET not in book.sheetnames:
         return
     sheet = book[FEEDBACK_SHEET]
     row, col = FEEDBACK_MARKER_AT
     if sheet.cell(row + 1, col + 1).value != FEEDBACK_MARKER:
         return  # a sheet of that name, not ours: left as it is
-    from openpyxl.styles import PatternFill
+    from openpyxl.comments import Comment
 
+    authors: dict[tuple[str, str], str] = {}
     for values in sheet.iter_rows(min_row=5, values_only=True):
         if len(values) <= _FILL_COL or values[1] is None or values[2] is None:
             continue
         name, ref, fill = str(values[1]), str(values[2]), values[_FILL_COL]
         if name not in book.sheetnames or _CELL.match(ref) is None:
             continue
-        target = book[name][ref]
+        if len(values) > _AUTHOR_COL and values[_AUTHOR_COL] is not None:
+            authors[(name, ref)] = str(values[_AUTHOR_COL])
         if fill is None:
             continue
-        target.fill = PatternFill(fill_type="solid", fgColor=str(fill), bgColor=str(fill)) \
-            if str(fill) != "none" else PatternFill(fill_type=None)
+        book[name][ref].fill = _fill_value(fill)
     for ws in book.worksheets:
         for line in ws.iter_rows():
             for cell in line:
-                if cell.comment is not None and cell.comment.author == NOTE_AUTHOR:
+                note = cell.comment
+                if note is None or note.author != NOTE_AUTHOR:
+                    continue
+                at = (note.text or "").rfind(f"\n{NOTE_SEPARATOR}\n")
+                if at >= 0:  # the agency's own note, ours below it
+                    cell.comment = Comment(note.text[:at], authors.get(
+                        (ws.title, cell.coordinate), ""), height=note.height, width=note.width)
+                else:
                     cell.comment = None
     book.remove(sheet)
 
 
 def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]],
-                fills: dict[tuple[str, str], str], font: tuple[str, float]) -> None:
+                fills: dict[tuple[str, str], str], authors: dict[tuple[str, str], str],
+                font: tuple[str, float]) -> None:
     """The first sheet: what it is and what to do, then one row per problem (with its
     words)."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -602,7 +729,7 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
         sheet.column_dimensions[col].width = width
     errors = sum(1 for p, _ in problems if _text(p.severity) == "error")
     warnings = len(problems) - errors
-    _put(sheet, "A1", f"ผลการตรวจแบบฟอร์ม: {path_text(Path(file).name)}",
+    _put(sheet, "A1", f"ผลการตรวจแบบฟอร์ม: {path_text(file)}",
          Font(name=name, size=size + 4, bold=True))
     _put(sheet, "A2", f"พบข้อผิดพลาด {errors:,} รายการ (ต้องแก้ก่อนจึงจะนับผล) และคำเตือน "
                       f"{warnings:,} รายการ (ควรตรวจ)", bold)
@@ -626,6 +753,8 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
     sheet.cell(row + 1, col + 1).data_type = "s"
     sheet.column_dimensions["H"].hidden = True
     sheet.column_dimensions["I"].hidden = True
+    sheet.column_dimensions["J"].hidden = True
+    _put(sheet, f"H{row + 2}", file, plain)  # the input it is a copy of (``copy_of``)
     for n, (problem, words) in enumerate(problems, 1):
         r = 4 + n
         where, ref = _text(problem.sheet), _text(problem.cell)
@@ -650,6 +779,8 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
         if place is not None and place in fills:
             sheet.cell(r, _FILL_COL + 1).value = fills[place] or "none"
             sheet.cell(r, _FILL_COL + 1).data_type = "s"
+        if place is not None and place in authors:
+            _put(sheet, f"J{r}", authors[place], plain)
         for c in "ABCDE":
             sheet[f"{c}{r}"].border = box
             sheet[f"{c}{r}"].alignment = wrap
