@@ -362,7 +362,7 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
         else item.cellmap
     _undo_previous(book)
     inputs = {(c.sheet, c.ref): c for c in cellmap.inputs()} if cellmap is not None else {}
-    uncovered = _uncover(book, source, inputs, item.problems)
+    shown_again, unmerged = _uncover(book, source, inputs, item.problems)
     font = (cellmap.layout.style.font, cellmap.layout.style.size) if cellmap is not None \
         else _FONT
     problems = sorted(item.problems, key=lambda p: _order(book, p))
@@ -380,9 +380,12 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
             fixed = _fix_in_place(book, place, inputs.get(place), _text(problem.code) or "")
             if fixed:
                 text = texts[id(problem)] = _what_is_wrong(problem) + fixed
-        elif _text(problem.code) == "covered-input" and place in uncovered:
+        elif _text(problem.code) == "covered-input" and place in shown_again:
             text = texts[id(problem)] = text + (
                 "\nแก้ให้แล้ว: ยกเลิกการผสานช่องแล้ว ช่องนี้จึงแสดงค่าที่เคยถูกซ่อนไว้ ตรวจว่าถูกต้อง")
+        elif _text(problem.code) == "covered-blank-input" and place in unmerged:
+            text = texts[id(problem)] = _what_is_wrong(problem) + (
+                "\nแก้ให้แล้ว: ยกเลิกการผสานช่องแล้ว ช่องนี้จึงพิมพ์ได้ กรอกคำตอบในช่องนี้ถ้ามี")
         notes.setdefault(place, []).append(text)
         if worst.get(place) != "error":
             worst[place] = _text(problem.severity) or "error"
@@ -498,12 +501,13 @@ def _what_is_wrong(problem: ProblemLike) -> str:
 
 
 def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],
-             problems: Sequence[ProblemLike]) -> set[tuple[str, str]]:
+             problems: Sequence[ProblemLike]) -> tuple[set[tuple[str, str]],
+                                                        set[tuple[str, str]]]:
     """Unmerge every merged range that covers an input cell (of the cell map, or where the
     reader found ``covered-input``), whatever the problems: a merged input cannot be typed in
     nor marked. openpyxl drops the values and styles of covered cells on load, so they are
     taken again from the file as stored; an input is left unlocked, as the form has it.
-    Returns the inputs that show a value the merge hid."""
+    Returns the inputs that show a value the merge hid, and all the inputs unmerged."""
     import openpyxl
     from openpyxl.cell.cell import MergedCell
     from openpyxl.styles import Protection
@@ -524,7 +528,7 @@ def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],
         if found:
             hits[name] = found
     if not hits:
-        return set()
+        return set(), set()
     stored = openpyxl.load_workbook(source, read_only=True)
     taken: dict[tuple[str, int, int], tuple[Any, int]] = {}
     try:
@@ -541,7 +545,8 @@ def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],
                                                    getattr(got, "_style_id", 0))
     finally:
         stored.close()
-    done = set()
+    done: set[tuple[str, str]] = set()
+    freed: set[tuple[str, str]] = set()
     for name, ranges in hits.items():
         sheet = book[name]
         for merged in ranges:
@@ -558,6 +563,7 @@ def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],
                     if (row, col) in wanted[name]:
                         cell.protection = Protection(locked=False,
                                                      hidden=cell.protection.hidden)
+                        freed.add((name, cell.coordinate))
                     if value is None or isinstance(value, bool) or not isinstance(
                             value, str | int | float | datetime | date | time | timedelta):
                         continue
@@ -566,7 +572,7 @@ def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],
                         cell.data_type = "s"  # the agency's text, never a formula
                     if (row, col) in wanted[name]:
                         done.add((name, cell.coordinate))
-    return done
+    return done, freed
 
 
 def _serial(value: Any, epoch: datetime) -> float | None:

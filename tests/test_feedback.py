@@ -761,7 +761,8 @@ def test_a_merge_over_a_blank_input_is_undone(form: tuple[Path, CellMap],
     label = book[cell.sheet][left].value
     book[cell.sheet].merge_cells(f"{left}:{cell.ref}")
     book.save(mistakes.path)
-    assert (cell.sheet, cell.ref, "details-required") in _problems(mistakes.path)
+    assert {(cell.sheet, cell.ref, "details-required"),
+            (cell.sheet, cell.ref, "covered-blank-input")} <= _problems(mistakes.path)
     _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
     copy = openpyxl.load_workbook(tmp_path / "fb" / mistakes.path.name)
     sheet = copy[cell.sheet]
@@ -770,6 +771,9 @@ def test_a_merge_over_a_blank_input_is_undone(form: tuple[Path, CellMap],
     assert target.fill.fgColor.rgb == ERROR_FILL and target.comment.author == NOTE_AUTHOR
     assert target.protection.locked is False
     assert sheet[left].value == label
+    assert "ช่องนี้จึงพิมพ์ได้" in target.comment.text
+    assert (cell.sheet, cell.ref, "covered-blank-input") not in _problems(
+        tmp_path / "fb" / mistakes.path.name)
 
 
 def test_a_tampered_saved_fill_is_ignored(checked: tuple[Mistakes, Path, Any, str],
