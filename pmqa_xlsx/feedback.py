@@ -4,9 +4,13 @@ them, to fix and send back.
 This module owns the copy: its first sheet (``FEEDBACK_SHEET``, placed first and active) lists
 every problem of the return with a link to its cell, its severity and the Thai message, under
 a heading that says what to do; each problem cell is marked with a fill (light red for an
-error, orange for a warning) and a note in Thai; a number that Excel re-formatted as a
-percentage or a date (``FIXABLE``) gets the form's number format back and its stored value
-removed, the value as the agency saw it quoted in the note with what to type instead.
+error, orange for a warning) and a note in Thai (an agency's own note kept above ours); a
+number that Excel re-formatted as a percentage or a date gets the form's number format back and
+its stored value removed, what the cell showed quoted in the note with what to type instead,
+from the stored number at full precision (``decimal_text``); a number a format hid gets the
+form's format back and is kept. Every merged range over an input is unmerged. The copy says
+which input it is of (``copy_of``), and a copy replaces only an earlier copy: never an input,
+another output of the command or any other file (``check_feedback_dir``).
 
 The copy is the agency's workbook loaded and saved by openpyxl (only files whose package the
 reader opened: a file it refused as a whole gets no copy, and the result says why). What
@@ -60,7 +64,7 @@ if TYPE_CHECKING:
     from .cellmap import CellMap
 
 #: Codes fixed in place: the form's number format is put back (and a number it showed as
-#: something else removed), the value as shown quoted in the note.
+#: something else removed; a hidden one kept), what the cell showed quoted in the note.
 FIXABLE = frozenset({"typed-as-percent", "typed-as-date", "format-hides-value"})
 #: Codes of files the reader did not open as a package (or must not be rewritten: macros):
 #: no copy is written for them.
