@@ -447,8 +447,9 @@ def _fix_in_place(book: Any, place: tuple[str, str], cell: Any, code: str) -> st
     if code == "format-hides-value":
         target.value = serial if isinstance(value, datetime | date | time | timedelta) \
             else value
+        earlier = f"ก่อนหน้านี้แสดง {shown}" if shown else "ก่อนหน้านี้ไม่แสดงอะไรเลย"
         return (f"\nแก้ให้แล้ว: คืนรูปแบบตัวเลขของแบบฟอร์มแล้ว ช่องนี้จึงแสดงค่าที่เก็บไว้ คือ {stored} "
-                f"({before}) ตรวจว่าตัวเลขนี้ถูกต้อง ถ้าไม่ถูกต้องให้พิมพ์ตัวเลขที่ถูกต้องแทน")
+                f"({earlier}) ตรวจว่าตัวเลขนี้ถูกต้อง ถ้าไม่ถูกต้องให้พิมพ์ตัวเลขที่ถูกต้องแทน")
     target.value = None
     kind = format_kind(number_format)
     if kind == "percent":

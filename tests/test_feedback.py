@@ -724,8 +724,8 @@ def test_a_hidden_value_is_kept_and_shown_again(form: tuple[Path, CellMap],
     _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
     target, note = _note_of(tmp_path / "fb" / path.name, cell)
     assert target.value == 77 and target.number_format == "General"
-    assert "เคยไม่แสดงอะไรเลย" in note and "คือ 77" in note
-    assert "เคยแสดง 77" not in note and "ให้ถ้า" not in note
+    assert "ก่อนหน้านี้ไม่แสดงอะไรเลย" in note and "คือ 77" in note
+    assert "แสดง 77" not in note and "ให้ถ้า" not in note
     assert (cell.sheet, cell.ref, "format-hides-value") not in _problems(
         tmp_path / "fb" / path.name)
 
@@ -853,3 +853,16 @@ def test_an_old_copy_of_a_return_now_clean_is_named(form: tuple[Path, CellMap],
         str(tmp_path / "in") + os.sep, "")
     assert "ไม่มีปัญหาแล้ว ไม่ต้องส่ง" in result.output
     assert _sha(old) == before  # left, not deleted
+
+
+def test_a_long_list_of_copies_is_cut_short(form: tuple[Path, CellMap], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmqa_xlsx import cli
+
+    monkeypatch.setattr(cli, "_LISTED", 1)
+    for name in ("a.xlsx", "b.xlsx"):
+        _mistakes(form, tmp_path / "in", name)
+    result = _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    assert "เขียนสำเนาผลการตรวจ 2 ไฟล์" in result.output
+    assert len([line for line in result.output.splitlines() if "→" in line]) == 1
+    assert "... และอีก 1 ไฟล์" in result.output
