@@ -866,3 +866,42 @@ def test_a_long_list_of_copies_is_cut_short(form: tuple[Path, CellMap], tmp_path
     assert "เขียนสำเนาผลการตรวจ 2 ไฟล์" in result.output
     assert len([line for line in result.output.splitlines() if "→" in line]) == 1
     assert "... และอีก 1 ไฟล์" in result.output
+
+
+@pytest.mark.libreoffice
+def test_a_copy_unmerged_and_fixed_is_ok_after_libreoffice(
+        form: tuple[Path, CellMap], tmp_path: Path, soffice: str) -> None:
+    """The blank merged over, unmerged in the copy: typed in, saved by LibreOffice, the return
+    is ok and the cell is still an unlocked input."""
+    mistakes = _mistakes(form, tmp_path / "in")
+    cell = mistakes.detail
+    left = f"{openpyxl.utils.get_column_letter(cell.col)}{cell.row + 1}"
+    book = openpyxl.load_workbook(mistakes.path)
+    book[cell.sheet].merge_cells(f"{left}:{cell.ref}")
+    book.save(mistakes.path)
+    _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    fixed = tmp_path / "fixed.xlsx"
+    _fix(mistakes, tmp_path / "fb" / mistakes.path.name, fixed)
+    saved = convert(fixed, tmp_path / "lo")
+    result = read_return(saved)
+    assert list(result.problems["code"]) == [] and result.state == "ok"
+    assert openpyxl.load_workbook(saved)[cell.sheet][cell.ref].protection.locked is False
+
+
+def test_no_copy_name_may_be_an_output_of_the_command(tmp_path: Path) -> None:
+    """Any output named to the command (-o, each --csv/--parquet file) is refused as a copy's
+    name, with the option in the message, in Thai and English."""
+    from pmqa_xlsx.feedback import FeedbackRefused, check_feedback_dir
+    from pmqa_xlsx.report import output_files
+
+    folder = tmp_path / "out"
+    for option, suffix in (("--csv", ".csv"), ("--parquet", ".parquet")):
+        path = output_files(folder, suffix)[0]
+        entry = InputFile.of(tmp_path / "in" / path.name)
+        outputs = [(option, p) for p in output_files(folder, suffix)]
+        with pytest.raises(FeedbackRefused) as info:
+            check_feedback_dir(folder, [entry], [tmp_path / "in"], outputs)
+        assert f"({option})" in info.value.words.th and f"({option})" in info.value.words.en
+        assert check_feedback_dir(tmp_path / "elsewhere", [entry], [tmp_path / "in"],
+                                  outputs) == tmp_path / "elsewhere"
+    assert not folder.exists()
