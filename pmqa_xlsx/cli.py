@@ -419,8 +419,9 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                            f"{problem.code}: {shown(problem.text(lang))}")
             failed = failed or read.state == "rejected"
         if feedback_dir is not None:
+            flagged = {read.file for read in with_problems}
             _write_feedback(from_reads(with_problems, entries), feedback_dir, len(entries),
-                            lang=lang)
+                            lang=lang, clean=[e for e in entries if e.name not in flagged])
     if failed:
         raise SystemExit(1)
 
@@ -531,7 +532,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         raise click.UsageError(exc.text(lang)) from exc
     files = [e for e in entries if e not in own]
     if job.feedback is not None:
-        _feedback_dir(job.feedback, files, job.inputs, lang)
+        _feedback_dir(job.feedback, files, job.inputs, lang,
+                      [(o.option, o.path) for o in outputs])
     try:
         with click.progressbar(length=len(files), file=sys.stderr, show_pos=True,
                                label=_say(lang, Words("กำลังอ่านแบบฟอร์ม", "reading returns"))
@@ -572,8 +574,10 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     for path in written:
         click.echo(_wrote(path, lang))
     if job.feedback is not None:
+        flagged = set(result.problems["file"].dropna().astype(str))
         _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
-                        len(files), job.jobs, lang)
+                        len(files), job.jobs, lang,
+                        clean=[e for e in files if e.name not in flagged])
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
 
 
@@ -615,22 +619,26 @@ _LISTED = 20  # files not counted that merge lists on the terminal
 
 
 def _feedback_dir(folder: Path, entries: list[InputFile], given: tuple[Path, ...],
-                  lang: Lang = DEFAULT_LANG) -> None:
-    """Refuse a feedback folder that would replace an input or lies in an input folder
-    (usage error, exit 2, in ``lang``), before anything is read."""
+                  lang: Lang = DEFAULT_LANG,
+                  outputs: list[tuple[str, Path]] | None = None) -> None:
+    """Refuse a feedback folder that lies in an input folder, or where a copy would replace
+    an input, one of the command's ``outputs`` (option, path) or any file that is not an
+    earlier feedback copy (usage error, exit 2, in ``lang``), before anything is read."""
     try:
-        check_feedback_dir(folder, entries, given)
+        check_feedback_dir(folder, entries, given, outputs or ())
     except FeedbackRefused as exc:
         raise click.UsageError(exc.words.text(lang)) from exc
 
 
 def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
-                    jobs: int | None = 1, lang: Lang = DEFAULT_LANG) -> None:
-    """Write the feedback copies and say (in ``lang``) what was written, and which returns
-    got none (of ``read`` files: those without problems, and those that could not be
-    copied)."""
+                    jobs: int | None = 1, lang: Lang = DEFAULT_LANG,
+                    clean: list[InputFile] | None = None) -> None:
+    """Write the feedback copies and say (in ``lang``) what was written (``input → copy``,
+    the first ``_LISTED``), which returns got none (of ``read`` files: those without
+    problems, and those that could not be copied), and which earlier copies in the folder
+    are of returns that now have none (``clean``)."""
     try:
-        done = write_feedback(returns, folder, jobs=jobs)
+        done = write_feedback(returns, folder, jobs=jobs, clean=clean or ())
     except OSError as exc:
         raise click.ClickException(Words(
             f"เขียนสำเนาผลการตรวจไปที่ {_path(folder)} ไม่ได้: {exc}",
@@ -638,6 +646,11 @@ def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
     click.echo(Words(f"เขียนสำเนาผลการตรวจ {len(done.written):,} ไฟล์ไปที่ {_path(folder)}",
                      f"wrote {len(done.written):,} feedback copies to {_path(folder)}"
                      ).text(lang))
+    for name, copy in done.written[:_LISTED]:
+        click.echo(f"  {shown(name)} → {_path(copy)}")
+    if len(done.written) > _LISTED:
+        click.echo("  " + Words(f"... และอีก {len(done.written) - _LISTED:,} ไฟล์",
+                                f"... and {len(done.written) - _LISTED:,} more").text(lang))
     clean = read - len(returns)
     if clean:
         click.echo("  " + Words(f"{clean:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
@@ -647,6 +660,16 @@ def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
     if len(done.skipped) > _LISTED:
         click.echo("  " + Words(f"... และอีก {len(done.skipped) - _LISTED:,} ไฟล์",
                                 f"... and {len(done.skipped) - _LISTED:,} more").text(lang))
+    for name, copy in done.stale[:_LISTED]:
+        click.echo("  " + Words(
+            f"สำเนาเก่าของ {shown(name)} ยังอยู่ใน {_path(folder)} ({_path(copy.name)}): "
+            "ไฟล์นี้ไม่มีปัญหาแล้ว ไม่ต้องส่ง",
+            f"the old copy of {shown(name)} is still in {_path(folder)} ({_path(copy.name)}): "
+            "that return has no problems now; do not send it").text(lang))
+    if len(done.stale) > _LISTED:
+        click.echo("  " + Words(f"... และสำเนาเก่าอีก {len(done.stale) - _LISTED:,} ไฟล์",
+                                f"... and {len(done.stale) - _LISTED:,} more old copies"
+                                ).text(lang))
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}

@@ -4,9 +4,13 @@ them, to fix and send back.
 This module owns the copy: its first sheet (``FEEDBACK_SHEET``, placed first and active) lists
 every problem of the return with a link to its cell, its severity and the Thai message, under
 a heading that says what to do; each problem cell is marked with a fill (light red for an
-error, orange for a warning) and a note in Thai; a number that Excel re-formatted as a
-percentage or a date (``FIXABLE``) gets the form's number format back and its stored value
-removed, the value as the agency saw it quoted in the note with what to type instead.
+error, orange for a warning) and a note in Thai (an agency's own note kept above ours); a
+number that Excel re-formatted as a percentage or a date gets the form's number format back and
+its stored value removed, what the cell showed quoted in the note with what to type instead,
+from the stored number at full precision (``decimal_text``); a number a format hid gets the
+form's format back and is kept. Every merged range over an input is unmerged. The copy says
+which input it is of (``copy_of``), and a copy replaces only an earlier copy: never an input,
+another output of the command or any other file (``check_feedback_dir``).
 
 The copy is the agency's workbook loaded and saved by openpyxl (only files whose package the
 reader opened: a file it refused as a whole gets no copy, and the result says why). What
@@ -26,6 +30,7 @@ kept closed), so a copy fixed and sent back is read as a normal return.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
@@ -34,6 +39,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -46,9 +52,10 @@ from .layout import (
     META_SHEET,
     Layout,
 )
-from .numfmt import format_kind, render
+from .numfmt import format_kind, render, shows_as
 from .outputs import atomic_write
 from .parallel import worker_count, worker_pool
+from .problems import CATALOGUE, fields_of
 from .words import Words
 
 if TYPE_CHECKING:
@@ -57,7 +64,7 @@ if TYPE_CHECKING:
     from .cellmap import CellMap
 
 #: Codes fixed in place: the form's number format is put back (and a number it showed as
-#: something else removed), the value as shown quoted in the note.
+#: something else removed; a hidden one kept), what the cell showed quoted in the note.
 FIXABLE = frozenset({"typed-as-percent", "typed-as-date", "format-hides-value"})
 #: Codes of files the reader did not open as a package (or must not be rewritten: macros):
 #: no copy is written for them.
@@ -71,10 +78,15 @@ NOT_OPENED = frozenset({
 ERROR_FILL = "FFFFC7CE"
 WARNING_FILL = "FFF8CBAD"
 NOTE_AUTHOR = "pmqa_xlsx"  # the author of every note this module writes (and removes again)
+#: The line between an agency's own note and ours, in a note of a marked cell.
+NOTE_SEPARATOR = "-" * 20
 SEVERITY_TH = {"error": "ข้อผิดพลาด (ต้องแก้)", "warning": "คำเตือน (ควรตรวจ)"}
 
 _FONT = ("TH Sarabun New", 16.0)
 _LINE = 1.5  # a line of text, in font sizes (TH Sarabun New's line spacing, with a margin)
+_RESTORED = 10_000  # cells of one merge whose values and styles are restored, at most
+_ARGB = re.compile(r"^[0-9A-Fa-f]{8}$")
+_AUTHOR_COL = 9  # J: the author of an agency's own note on a marked cell (hidden)
 _FILL_COL = 8  # I: the fill a marked cell had before (hidden), to put back on the next copy
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters no xlsx text may hold
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([1-9][0-9]{0,6})$")
@@ -117,20 +129,28 @@ class ReturnFeedback:
 
 @dataclass(slots=True)
 class FeedbackResult:
-    """What ``write_feedback`` did: the copies written (file as recorded, copy), and the
-    returns with problems that got none, each with why (Thai and English)."""
+    """What ``write_feedback`` did: the copies written (file as recorded, copy), the
+    returns with problems that got none, each with why (Thai and English), and the earlier
+    copies left in the folder for returns that now have no problems (file, copy)."""
 
     written: list[tuple[str, Path]] = field(default_factory=list)
     skipped: list[tuple[str, Words]] = field(default_factory=list)
+    stale: list[tuple[str, Path]] = field(default_factory=list)
 
 
 def check_feedback_dir(directory: str | os.PathLike[str], entries: Sequence[InputFile],
-                       given: Iterable[str | os.PathLike[str]]) -> Path:
+                       given: Iterable[str | os.PathLike[str]],
+                       outputs: Iterable[tuple[str, str | os.PathLike[str]]] = ()) -> Path:
     """Refuse (FeedbackRefused) a feedback folder that is a file, is or lies inside an input
     folder given (the next check or merge would read the copies as returns), or where a copy
-    would replace an input; returns the folder (not created yet).
+    could replace anything but an earlier feedback copy: an input, an output of the same
+    command, or any other file (an issued workbook, whose manifest hash would break); returns
+    the folder (not created yet). Nothing is written.
 
-    ``entries`` are the inputs collected, ``given`` the paths as given on the command line.
+    ``entries`` are the inputs collected, ``given`` the paths as given on the command line,
+    ``outputs`` the command's other outputs as (option, path), e.g. ("-o", "cl/all.xlsx").
+    Every name a copy could take is checked (`` (2)`` ... for inputs of one name), whichever
+    returns turn out to have problems.
     """
     folder = Path(directory)
     shown = path_text(folder)
@@ -154,15 +174,58 @@ def check_feedback_dir(directory: str | os.PathLike[str], entries: Sequence[Inpu
                 "returns: choose a folder outside the inputs"))
     inputs = {_resolved(e.path) for e in entries}
     nodes = {n for e in entries if (n := _inode(e.path)) is not None}
+    written = {_resolved(Path(p)): option for option, p in outputs}
+    used: set[str] = set()
     for entry in entries:
-        target = folder / entry.path.name
-        if _resolved(target) in inputs or (_inode(target) or (-1, -1)) in nodes:
+        target = folder / _unique_name(entry.path.name, used)
+        at = _resolved(target)
+        if at in inputs or (_inode(target) or (-1, -1)) in nodes:
             raise FeedbackRefused(Words(
                 f"--feedback {shown}: สำเนาของ {entry.name} จะเขียนทับไฟล์ข้อมูลนำเข้าเอง: "
                 "ให้เลือกโฟลเดอร์อื่น",
                 f"--feedback {shown}: the copy of {entry.name} would replace that input "
                 "itself: choose another folder"))
+        if at in written:
+            raise FeedbackRefused(Words(
+                f"--feedback {shown}: สำเนาของ {entry.name} จะเขียนทับ {path_text(target)} "
+                f"ซึ่งคำสั่งนี้เขียนเป็นผลลัพธ์ ({written[at]}): ให้เลือกโฟลเดอร์อื่นสำหรับสำเนา"
+                "ผลการตรวจ",
+                f"--feedback {shown}: the copy of {entry.name} would replace "
+                f"{path_text(target)}, which this command writes ({written[at]}): choose "
+                "another folder for the feedback copies"))
+        if os.path.lexists(target) and copy_of(target) is None:
+            raise FeedbackRefused(Words(
+                f"--feedback {shown}: มีไฟล์ {path_text(target)} อยู่แล้ว และไม่ใช่สำเนาผลการตรวจ "
+                f"(เช่น แบบฟอร์มที่ส่งให้หน่วยงาน) สำเนาของ {entry.name} จะเขียนทับไฟล์นั้น: "
+                "ให้เลือกโฟลเดอร์อื่นที่ว่างหรือมีแต่สำเนาผลการตรวจ หรือย้ายไฟล์นั้นออกก่อน",
+                f"--feedback {shown}: {path_text(target)} exists and is not a feedback copy "
+                f"(an issued workbook, say); the copy of {entry.name} would replace it: choose "
+                "an empty folder or one holding only feedback copies, or move that file away"))
     return folder
+
+
+def copy_of(path: str | os.PathLike[str]) -> str | None:
+    """The input (as recorded) a file is the feedback copy of, ``""`` for a copy that does not
+    say (written before it was recorded), or None if the file is not a feedback copy (its
+    first sheet's reserved name and marker, as the reader recognises it)."""
+    from .xlsxread import FileRefused, open_package
+
+    target = Path(path)
+    if not target.is_file():
+        return None
+    row, col = FEEDBACK_MARKER_AT
+    try:
+        with open_package(target) as package:
+            info = package.sheet(FEEDBACK_SHEET)
+            if info is None:
+                return None
+            cells = package.read_cells(info, max_row=row + 2, max_col=col + 1).cells
+    except (FileRefused, OSError, ValueError, zipfile.BadZipFile):
+        return None
+    marker, source = cells.get((row, col)), cells.get((row + 1, col))
+    if marker is None or marker.value != FEEDBACK_MARKER:
+        return None
+    return str(source.value) if source is not None and isinstance(source.value, str) else ""
 
 
 def from_reads(reads: Iterable[Any], entries: Sequence[InputFile]) -> list[ReturnFeedback]:
@@ -192,12 +255,15 @@ def from_consolidated(problems: pd.DataFrame, entries: Sequence[InputFile],
 
 
 def write_feedback(returns: Sequence[ReturnFeedback], directory: str | os.PathLike[str], *,
-                   jobs: int | None = 1) -> FeedbackResult:
+                   jobs: int | None = 1, clean: Sequence[InputFile] = ()) -> FeedbackResult:
     """Write a feedback copy of every return into ``directory`` (created if need be), under
     its own file name (`` (2)`` before the suffix for a second input of that name). Each copy
     is written whole or not at all; a return that cannot be copied is in ``skipped`` with why.
     ``jobs``: processes that write the copies (None: the cores available; a copy takes about
-    0.3 s); the result is the same whatever it is.
+    0.3 s); the result is the same whatever it is. A file in the way that is not an earlier
+    feedback copy is never replaced (``check_feedback_dir`` refuses it before; here the
+    return is skipped). ``clean``: the returns read that have no problems: an earlier copy of
+    one of them left in the folder is in ``stale`` (it is not deleted).
     """
     folder = Path(directory)
     result = FeedbackResult()
@@ -213,6 +279,9 @@ def write_feedback(returns: Sequence[ReturnFeedback], directory: str | os.PathLi
                 f"({_text(refused.code)}): do what that problem's message says")))
         else:
             todo.append((item, folder / _unique_name(item.entry.path.name, used)))
+    if clean:
+        result.stale = _stale(folder, clean, {item.entry.name for item in returns},
+                              {target for _, target in todo})
     if not todo:
         return result
     folder.mkdir(parents=True, exist_ok=True)
@@ -243,8 +312,44 @@ def _write_one(job: tuple[ReturnFeedback, Path]) -> Words | None:
             f"no feedback copy: the file could not be opened or saved again "
             f"({type(exc).__name__}: {str(exc)[:200]}); the agency should open it in "
             "Excel, save it again and send it")
+    if os.path.lexists(target) and copy_of(target) is None:
+        return Words(
+            f"ไม่ได้ทำสำเนาผลการตรวจ เพราะมีไฟล์ {path_text(target)} ที่ไม่ใช่สำเนาผลการตรวจอยู่แล้ว "
+            "(ไม่เขียนทับ): ย้ายไฟล์นั้นออก แล้วตรวจอีกครั้ง",
+            f"no feedback copy: {path_text(target)} exists and is not a feedback copy (it is "
+            "not replaced): move it away and check again")
     atomic_write(target, data)
     return None
+
+
+def _stale(folder: Path, clean: Sequence[InputFile], with_problems: set[str],
+           writing: set[Path]) -> list[tuple[str, Path]]:
+    """Earlier feedback copies in ``folder`` of returns that now have no problems: a copy
+    says which input it is of (or, written before it said, has the input's file name)."""
+    if not folder.is_dir():
+        return []
+    by_name = {e.name: e for e in clean}
+    by_file: dict[str, InputFile] = {}
+    for entry in clean:
+        by_file.setdefault(entry.path.name.casefold(), entry)
+    problem_files = {Path(n).name.casefold() for n in with_problems}
+    out = []
+    try:
+        found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx")
+    except OSError:
+        return []
+    for path in found:
+        if path in writing:
+            continue
+        source = copy_of(path)
+        if source is None:
+            continue
+        entry = by_name.get(source) if source else (
+            by_file.get(path.name.casefold()) if path.name.casefold() not in problem_files
+            else None)
+        if entry is not None:
+            out.append((entry.name, path))
+    return out
 
 
 def feedback_bytes(item: ReturnFeedback) -> bytes:
@@ -260,15 +365,15 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     cellmap = item.cellmap.resolve(book) if isinstance(item.cellmap, _LazyCellmap) \
         else item.cellmap
     _undo_previous(book)
-    uncovered = _uncover(book, source, [p for p in item.problems
-                                        if _text(p.code) == "covered-input"])
     inputs = {(c.sheet, c.ref): c for c in cellmap.inputs()} if cellmap is not None else {}
+    shown_again, unmerged = _uncover(book, source, inputs, item.problems)
     font = (cellmap.layout.style.font, cellmap.layout.style.size) if cellmap is not None \
         else _FONT
     problems = sorted(item.problems, key=lambda p: _order(book, p))
     notes: dict[tuple[str, str], list[str]] = {}
     worst: dict[tuple[str, str], str] = {}
     fills: dict[tuple[str, str], str] = {}
+    authors: dict[tuple[str, str], str] = {}  # of the agency's own notes on marked cells
     texts: dict[int, str] = {}  # id(problem) -> its words, with what was fixed in place
     for problem in problems:
         text = texts[id(problem)] = _thai(problem)
@@ -276,18 +381,26 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
         if place is None:
             continue
         if _text(problem.code) in FIXABLE:
-            text = texts[id(problem)] = text + _fix_in_place(book, place, inputs.get(place))
-        elif _text(problem.code) == "covered-input" and place in uncovered:
+            fixed = _fix_in_place(book, place, inputs.get(place), _text(problem.code) or "")
+            if fixed:
+                text = texts[id(problem)] = _what_is_wrong(problem) + fixed
+        elif _text(problem.code) == "covered-input" and place in shown_again:
             text = texts[id(problem)] = text + (
                 "\nแก้ให้แล้ว: ยกเลิกการผสานช่องแล้ว ช่องนี้จึงแสดงค่าที่เคยถูกซ่อนไว้ ตรวจว่าถูกต้อง")
+        elif _text(problem.code) == "covered-blank-input" and place in unmerged:
+            text = texts[id(problem)] = _what_is_wrong(problem) + (
+                "\nแก้ให้แล้ว: ยกเลิกการผสานช่องแล้ว ช่องนี้จึงพิมพ์ได้ กรอกคำตอบในช่องนี้ถ้ามี")
         notes.setdefault(place, []).append(text)
         if worst.get(place) != "error":
             worst[place] = _text(problem.severity) or "error"
     for place, lines in notes.items():
         cell = book[place[0]][place[1]]
         fills[place] = _fill_of(cell)
+        if cell.comment is not None and cell.comment.author != NOTE_AUTHOR:
+            authors[place] = cell.comment.author or ""
         _mark(cell, worst[place], lines)
-    _list_sheet(book, item.entry.name, [(p, texts[id(p)]) for p in problems], fills, font)
+    _list_sheet(book, item.entry.name, [(p, texts[id(p)]) for p in problems], fills, authors,
+                font)
     book.calculation.fullCalcOnLoad = True
     buffer = io.BytesIO()
     book.save(buffer)
@@ -305,15 +418,18 @@ def _thai(problem: ProblemLike) -> str:
     return _clean(_text(problem.message_th) or "")
 
 
-def _fix_in_place(book: Any, place: tuple[str, str], cell: Any) -> str:
-    """Put the form's number format back on an input that shows a number as something else;
-    remove a number it showed so (the agency types it again). The note's words on it."""
+def _fix_in_place(book: Any, place: tuple[str, str], cell: Any, code: str) -> str:
+    """Put the form's number format back on an input that shows a number as something else.
+    A number the format changed (``typed-as-percent``, ``typed-as-date``: what is stored is
+    not what was meant) is removed, and the note says what the cell showed and what to type,
+    from the stored number at full precision; a number the format hid (``format-hides-value``)
+    is kept, shown again, and the note asks to check it. The note's words on it."""
     if cell is None:
         return ""
     target = book[place[0]][place[1]]
     form_format = "General" if cell.kind == "number" else "@"
-    code = target.number_format or "General"
-    if code == form_format:
+    number_format = target.number_format or "General"
+    if number_format == form_format:
         return ""  # the format is the form's: the cause is elsewhere (a sheet hiding zeros)
     value = target.value
     target.number_format = form_format
@@ -322,52 +438,146 @@ def _fix_in_place(book: Any, place: tuple[str, str], cell: Any) -> str:
         return ("\nแก้ให้แล้ว: คืนรูปแบบของช่องตามแบบฟอร์ม ข้อความที่พิมพ์ไว้ยังอยู่ "
                 "ตรวจว่าถูกต้อง")
     serial = _serial(value, book.epoch)
-    shown = render(code, serial, _date1904(book)) if serial is not None else str(value)
+    if serial is None:
+        return ("\nแก้ให้แล้ว: คืนรูปแบบตัวเลขของแบบฟอร์มแล้ว ตรวจค่าในช่องนี้ "
+                "ถ้าไม่ถูกต้องให้พิมพ์ตัวเลขที่ต้องการ")
+    shown = _shown(number_format, serial, _date1904(book))
+    before = f"ช่องนี้เคยแสดง {shown}" if shown else "ช่องนี้เคยไม่แสดงอะไรเลย"
+    stored = decimal_text(serial)
+    if code == "format-hides-value":
+        target.value = serial if isinstance(value, datetime | date | time | timedelta) \
+            else value
+        earlier = f"ก่อนหน้านี้แสดง {shown}" if shown else "ก่อนหน้านี้ไม่แสดงอะไรเลย"
+        return (f"\nแก้ให้แล้ว: คืนรูปแบบตัวเลขของแบบฟอร์มแล้ว ช่องนี้จึงแสดงค่าที่เก็บไว้ คือ {stored} "
+                f"({earlier}) ตรวจว่าตัวเลขนี้ถูกต้อง ถ้าไม่ถูกต้องให้พิมพ์ตัวเลขที่ถูกต้องแทน")
     target.value = None
-    kind = format_kind(code)
+    kind = format_kind(number_format)
     if kind == "percent":
-        typed = shown.rstrip("%").replace(",", "")
-        what = f"พิมพ์ {typed} (ไม่ต้องพิมพ์ %)"
+        if abs(serial) < 1:
+            meant = decimal_text(serial, percent=True)
+            what = f"ถ้าหมายถึงร้อยละ {meant} ให้พิมพ์ {meant} (ไม่ต้องพิมพ์ %)"
+        else:
+            what = f"ถ้าหมายถึง {stored} ให้พิมพ์ {stored} (ไม่ต้องพิมพ์ %)"
     elif kind == "date":
-        what = "พิมพ์เป็นตัวเลขธรรมดา ไม่ใช่วันที่"
+        before = f"ช่องนี้เคยแสดงวันที่ {shown}" if shown else before
+        what = (f"ถ้าหมายถึง {stored} ให้พิมพ์ {stored} อีกครั้ง ถ้าไม่ใช่ ให้พิมพ์ตัวเลขที่ต้องการ "
+                "เป็นตัวเลขธรรมดา ไม่ใช่วันที่")
     else:
-        what = f"ถ้า {serial:g} ถูกต้อง ให้พิมพ์ {serial:g} อีกครั้ง" if serial is not None \
-            else "พิมพ์ตัวเลขอีกครั้ง"
-    return (f"\nแก้ให้แล้วบางส่วน: ช่องนี้เคยแสดง {shown} ได้ล้างค่าและคืนรูปแบบตัวเลขของแบบฟอร์มแล้ว "
-            f"ให้{what}")
+        what = f"ถ้าหมายถึง {stored} ให้พิมพ์ {stored} อีกครั้ง ถ้าไม่ใช่ ให้พิมพ์ตัวเลขที่ต้องการ"
+    return (f"\nแก้ให้แล้วบางส่วน: {before} (ค่าที่เก็บไว้คือ {stored}) ได้ล้างค่าและคืนรูปแบบตัวเลข"
+            f"ของแบบฟอร์มแล้ว {what}")
 
 
-def _uncover(book: Any, source: Path, problems: Sequence[ProblemLike]) -> set[tuple[str, str]]:
-    """Unmerge the merged cells that hide an input's value (``covered-input``), that value
-    shown again: openpyxl drops the values of covered cells on load, so they are read from the
-    file as stored. Returns the cells uncovered."""
+def decimal_text(number: float, *, percent: bool = False) -> str:
+    """``number`` (× 100 if ``percent``) as plain decimal digits, exactly as stored: from its
+    shortest repr, at most 15 significant digits (what a spreadsheet keeps), no exponent, no
+    trailing zeros (0.855 -> "0.855", as a percent "85.5"; 1e-05 -> "0.00001")."""
+    exact = Decimal(repr(float(number)))
+    if percent:
+        exact = exact * 100
+    rounded = Context(prec=15).plus(exact)
+    text = format(rounded.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _shown(number_format: str, serial: float, date1904: bool) -> str:
+    """What a cell of ``number_format`` showed for ``serial``: '' if the format hides it."""
+    try:
+        if shows_as(number_format, serial) == "hidden":
+            return ""
+        return render(number_format, serial, date1904)
+    except (ValueError, OverflowError):
+        return decimal_text(serial)
+
+
+def _what_is_wrong(problem: ProblemLike) -> str:
+    """The problem's Thai message without the catalogue's how-to (its last sentence from
+    "กรุณา", a fixed text), for a problem fixed in place: the copy's own words say what to do
+    instead (the catalogue's "in a fresh copy of the form" would contradict them)."""
+    text = _thai(problem)
+    entry = CATALOGUE.get(_text(problem.code) or "")
+    if entry is None:
+        return text
+    at = entry.template_th.rfind(" กรุณา")
+    how_to = entry.template_th[at:] if at >= 0 else ""
+    if how_to and not fields_of(how_to) and text.endswith(how_to):
+        return text[: -len(how_to)]
+    return text
+
+
+def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],
+             problems: Sequence[ProblemLike]) -> tuple[set[tuple[str, str]],
+                                                        set[tuple[str, str]]]:
+    """Unmerge every merged range that covers an input cell (of the cell map, or where the
+    reader found ``covered-input``), whatever the problems: a merged input cannot be typed in
+    nor marked. openpyxl drops the values and styles of covered cells on load, so they are
+    taken again from the file as stored; an input is left unlocked, as the form has it.
+    Returns the inputs that show a value the merge hid, and all the inputs unmerged."""
     import openpyxl
     from openpyxl.cell.cell import MergedCell
+    from openpyxl.styles import Protection
+    from openpyxl.utils import column_index_from_string
 
-    wanted = [(s, c) for p in problems if (s := _text(p.sheet)) in book.sheetnames
-              and s != META_SHEET and (c := _text(p.cell)) is not None and _CELL.match(c)]
-    if not wanted:
-        return set()
+    wanted: dict[str, set[tuple[int, int]]] = {}
+    for name, ref in [*inputs, *((_text(p.sheet), _text(p.cell)) for p in problems
+                                 if _text(p.code) == "covered-input")]:
+        match = _CELL.match(ref or "")
+        if name in book.sheetnames and name not in (META_SHEET, FEEDBACK_SHEET) and match:
+            wanted.setdefault(str(name), set()).add(
+                (int(match.group(2)), column_index_from_string(match.group(1))))
+    hits: dict[str, list[Any]] = {}
+    for name, cells in wanted.items():
+        found = [r for r in book[name].merged_cells.ranges
+                 if any(r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col
+                        for row, col in cells)]
+        if found:
+            hits[name] = found
+    if not hits:
+        return set(), set()
     stored = openpyxl.load_workbook(source, read_only=True)
+    taken: dict[tuple[str, int, int], tuple[Any, int]] = {}
     try:
-        values = {(s, c): stored[s][c].value for s, c in wanted}
+        for name, ranges in hits.items():
+            for merged in ranges:
+                area = (merged.max_row - merged.min_row + 1) * (merged.max_col - merged.min_col + 1)
+                rows = stored[name].iter_rows(min_row=merged.min_row, max_row=merged.max_row,
+                                              min_col=merged.min_col, max_col=merged.max_col)
+                for row, line in enumerate(rows, merged.min_row):
+                    for col, got in enumerate(line, merged.min_col):
+                        if area > _RESTORED and (row, col) not in wanted[name]:
+                            continue  # a huge merge: only its inputs are restored
+                        taken[(name, row, col)] = (getattr(got, "value", None),
+                                                   getattr(got, "_style_id", 0))
     finally:
         stored.close()
-    done = set()
-    for (name, ref), value in values.items():
+    done: set[tuple[str, str]] = set()
+    freed: set[tuple[str, str]] = set()
+    for name, ranges in hits.items():
         sheet = book[name]
-        merged = next((r for r in sheet.merged_cells.ranges if ref in r), None)
-        if merged is None or not isinstance(value, str | int | float) or isinstance(value, bool):
-            continue
-        sheet.unmerge_cells(str(merged))
-        cell = sheet[ref]
-        if isinstance(cell, MergedCell):
-            continue
-        cell.value = _clean(value) if isinstance(value, str) else value
-        if isinstance(value, str):
-            cell.data_type = "s"  # the agency's text, never a formula
-        done.add((name, ref))
-    return done
+        for merged in ranges:
+            first = (merged.min_row, merged.min_col)
+            sheet.unmerge_cells(merged.coord)
+            for row in range(merged.min_row, merged.max_row + 1):
+                for col in range(merged.min_col, merged.max_col + 1):
+                    cell = sheet.cell(row, col)
+                    if isinstance(cell, MergedCell) or (row, col) == first:
+                        continue
+                    value, style = taken.get((name, row, col), (None, 0))
+                    if style:
+                        cell._style = copy.copy(book._cell_styles[style])
+                    if (row, col) in wanted[name]:
+                        cell.protection = Protection(locked=False,
+                                                     hidden=cell.protection.hidden)
+                        freed.add((name, cell.coordinate))
+                    if value is None or isinstance(value, bool) or not isinstance(
+                            value, str | int | float | datetime | date | time | timedelta):
+                        continue
+                    cell.value = _clean(value) if isinstance(value, str) else value
+                    if isinstance(value, str):
+                        cell.data_type = "s"  # the agency's text, never a formula
+                    if (row, col) in wanted[name]:
+                        done.add((name, cell.coordinate))
+    return done, freed
 
 
 def _serial(value: Any, epoch: datetime) -> float | None:
@@ -434,6 +644,8 @@ def _fill_of(cell: Any) -> str:
 
 
 def _mark(cell: Any, severity: str, texts: list[str]) -> None:
+    """Fill ``cell`` and give it our note; a note of the agency's own stays, its text first,
+    ours below ``NOTE_SEPARATOR`` (its author kept in the list sheet, to put back)."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -444,43 +656,67 @@ def _mark(cell: Any, severity: str, texts: list[str]) -> None:
     else:
         body = "\n".join(f"{n}. {t}" for n, t in enumerate(texts, 1))
     body = "ผลการตรวจ: " + body
+    own = cell.comment
+    if own is not None and own.author != NOTE_AUTHOR and own.text:
+        body = f"{own.text}\n{NOTE_SEPARATOR}\n{body}"
     lines = sum(1 + len(line) // 45 for line in body.split("\n"))
     cell.comment = Comment(body[:30000], NOTE_AUTHOR, height=min(600, 24 + 18 * lines),
                            width=360)
 
 
+def _fill_value(saved: Any) -> Any:
+    """The fill to put back from the list sheet's hidden column: no fill for "none" or for
+    anything that is not an ARGB colour (the column may have been edited)."""
+    from openpyxl.styles import PatternFill
+
+    text = str(saved).strip()
+    if _ARGB.match(text):
+        return PatternFill(fill_type="solid", fgColor=text, bgColor=text)
+    return PatternFill(fill_type=None)
+
+
 def _undo_previous(book: Any) -> None:
     """A copy being checked again (sent back still with problems): its old list and marks go,
-    each marked cell's fill put back, before the new ones are made."""
+    each marked cell's fill put back (and an agency's own note under ours), before the new
+    ones are made."""
     if FEEDBACK_SHEET not in book.sheetnames:
         return
     sheet = book[FEEDBACK_SHEET]
     row, col = FEEDBACK_MARKER_AT
     if sheet.cell(row + 1, col + 1).value != FEEDBACK_MARKER:
         return  # a sheet of that name, not ours: left as it is
-    from openpyxl.styles import PatternFill
+    from openpyxl.comments import Comment
 
+    authors: dict[tuple[str, str], str] = {}
     for values in sheet.iter_rows(min_row=5, values_only=True):
         if len(values) <= _FILL_COL or values[1] is None or values[2] is None:
             continue
         name, ref, fill = str(values[1]), str(values[2]), values[_FILL_COL]
         if name not in book.sheetnames or _CELL.match(ref) is None:
             continue
-        target = book[name][ref]
+        if len(values) > _AUTHOR_COL and values[_AUTHOR_COL] is not None:
+            authors[(name, ref)] = str(values[_AUTHOR_COL])
         if fill is None:
             continue
-        target.fill = PatternFill(fill_type="solid", fgColor=str(fill), bgColor=str(fill)) \
-            if str(fill) != "none" else PatternFill(fill_type=None)
+        book[name][ref].fill = _fill_value(fill)
     for ws in book.worksheets:
         for line in ws.iter_rows():
             for cell in line:
-                if cell.comment is not None and cell.comment.author == NOTE_AUTHOR:
+                note = cell.comment
+                if note is None or note.author != NOTE_AUTHOR:
+                    continue
+                at = (note.text or "").rfind(f"\n{NOTE_SEPARATOR}\n")
+                if at >= 0:  # the agency's own note, ours below it
+                    cell.comment = Comment(note.text[:at], authors.get(
+                        (ws.title, cell.coordinate), ""), height=note.height, width=note.width)
+                else:
                     cell.comment = None
     book.remove(sheet)
 
 
 def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]],
-                fills: dict[tuple[str, str], str], font: tuple[str, float]) -> None:
+                fills: dict[tuple[str, str], str], authors: dict[tuple[str, str], str],
+                font: tuple[str, float]) -> None:
     """The first sheet: what it is and what to do, then one row per problem (with its
     words)."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -504,7 +740,7 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
         sheet.column_dimensions[col].width = width
     errors = sum(1 for p, _ in problems if _text(p.severity) == "error")
     warnings = len(problems) - errors
-    _put(sheet, "A1", f"ผลการตรวจแบบฟอร์ม: {path_text(Path(file).name)}",
+    _put(sheet, "A1", f"ผลการตรวจแบบฟอร์ม: {path_text(file)}",
          Font(name=name, size=size + 4, bold=True))
     _put(sheet, "A2", f"พบข้อผิดพลาด {errors:,} รายการ (ต้องแก้ก่อนจึงจะนับผล) และคำเตือน "
                       f"{warnings:,} รายการ (ควรตรวจ)", bold)
@@ -528,6 +764,8 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
     sheet.cell(row + 1, col + 1).data_type = "s"
     sheet.column_dimensions["H"].hidden = True
     sheet.column_dimensions["I"].hidden = True
+    sheet.column_dimensions["J"].hidden = True
+    _put(sheet, f"H{row + 2}", file, plain)  # the input it is a copy of (``copy_of``)
     for n, (problem, words) in enumerate(problems, 1):
         r = 4 + n
         where, ref = _text(problem.sheet), _text(problem.cell)
@@ -552,6 +790,8 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
         if place is not None and place in fills:
             sheet.cell(r, _FILL_COL + 1).value = fills[place] or "none"
             sheet.cell(r, _FILL_COL + 1).data_type = "s"
+        if place is not None and place in authors:
+            _put(sheet, f"J{r}", authors[place], plain)
         for c in "ABCDE":
             sheet[f"{c}{r}"].border = box
             sheet[f"{c}{r}"].alignment = wrap

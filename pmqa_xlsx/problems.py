@@ -296,6 +296,11 @@ _CODES = [
          "unmerge the cells and check it",
          "{label}: ช่องนี้อยู่ในเซลล์ที่ผสานไว้ ซึ่งแสดงเฉพาะค่าของเซลล์แรก ค่า {found!r} "
          "จึงไม่แสดง ค่านี้อ่านแล้ว กรุณายกเลิกการผสานเซลล์แล้วตรวจสอบ"),
+    Code("covered-blank-input", "warning", "{label}: the cell is inside merged cells, which "
+         "show only the first cell's value, so nothing can be typed or seen here; unmerge the "
+         "cells and type the answer here if it has one",
+         "{label}: ช่องนี้อยู่ในเซลล์ที่ผสานไว้ ซึ่งแสดงเฉพาะค่าของเซลล์แรก จึงพิมพ์หรือมองเห็นค่า"
+         "ในช่องนี้ไม่ได้ กรุณายกเลิกการผสานเซลล์ แล้วกรอกคำตอบในช่องนี้ถ้ามี"),
     Code("drawing-over-form", "warning", "the sheet has pictures or shapes drawn over it; they "
          "are not read and may cover answers: delete them, or check that none hides a cell",
          "แผ่นงานนี้มีรูปภาพหรือรูปร่างวางทับอยู่ ซึ่งไม่ได้อ่านและอาจบังคำตอบ กรุณาลบออก "

@@ -599,3 +599,309 @@ def _faithful_copies(tmp_path: Path, originals: dict[str, Path]) -> None:
     assert set(skipped) & set(copies) == set()
     assert {n for n, why in skipped.items() if "โปรแกรมที่ทำสำเนา" in why} == OPENPYXL_REFUSES
     assert len(skipped) > 20  # the files refused as a whole (their names, each)
+
+
+# --------------------------------------------------------------------------------------------
+# Rules found in review: what a copy may replace, what the notes say, merges, notes, fills
+# --------------------------------------------------------------------------------------------
+
+
+def _one_cell(form: tuple[Path, CellMap], folder: Path, value: Any, number_format: str,
+              name: str = f"{CODE}.xlsx") -> tuple[Path, InputCell]:
+    """A return whose first target holds ``value`` under ``number_format``."""
+    blank, cellmap = form
+    cell = _cells(cellmap)["percent"]
+    path = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    fill(cellmap, blank, path, {}, agency_code=CODE)
+    book = openpyxl.load_workbook(path)
+    target = book[cell.sheet][cell.ref]
+    target.value, target.number_format = value, number_format
+    book.save(path)
+    return path, cell
+
+
+def _note_of(copy: Path, cell: InputCell) -> tuple[Any, str]:
+    book = openpyxl.load_workbook(copy)
+    target = book[cell.sheet][cell.ref]
+    return target, target.comment.text if target.comment is not None else ""
+
+
+def test_a_copy_never_replaces_an_issued_workbook_or_another_file(
+        form: tuple[Path, CellMap], tmp_path: Path) -> None:
+    """`cp -r out issued; check in/ --feedback issued/`: the issued workbook of the same name
+    is not replaced (its manifest hash would break), nor any other file; exit 2, nothing
+    written."""
+    mistakes = _mistakes(form, tmp_path / "in")
+    issued = tmp_path / "issued"
+    issued.mkdir()
+    shutil.copy(form[0], issued / mistakes.path.name)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / mistakes.path.name).write_text("notes", encoding="utf-8")
+    for folder in (issued, other):
+        before = _sha(folder / mistakes.path.name)
+        result = _check(str(tmp_path / "in"), "--feedback", str(folder))
+        assert result.exit_code == 2, result.output
+        assert "ไม่ใช่สำเนาผลการตรวจ" in result.output and mistakes.path.name in result.output
+        assert _sha(folder / mistakes.path.name) == before
+        assert sorted(p.name for p in folder.iterdir()) == [mistakes.path.name]
+    english = CliRunner().invoke(main, ["check", str(tmp_path / "in"), "--feedback",
+                                        str(issued), "--lang", "en"])
+    assert english.exit_code == 2 and "is not a feedback copy" in english.output
+
+
+def test_a_copy_may_replace_an_earlier_copy(form: tuple[Path, CellMap], tmp_path: Path) -> None:
+    mistakes = _mistakes(form, tmp_path / "in")
+    first = _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    assert first.exit_code == 1, first.output
+    copy = tmp_path / "fb" / mistakes.path.name
+    os.utime(copy, (1e9, 1e9))
+    again = _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    assert again.exit_code == 1 and "เขียนสำเนาผลการตรวจ 1 ไฟล์" in again.output
+    assert copy.stat().st_mtime > 1e9  # written again
+
+
+def test_a_copy_never_replaces_an_output_of_the_same_merge(form: tuple[Path, CellMap],
+                                                           tmp_path: Path) -> None:
+    """`merge in/ -o cl/03001.xlsx --feedback cl/`: refused before anything is written."""
+    mistakes = _mistakes(form, tmp_path / "in")
+    out = tmp_path / "cl" / mistakes.path.name
+    out.parent.mkdir()
+    result = CliRunner().invoke(main, ["merge", str(tmp_path / "in"), "-o", str(out),
+                                       "--jobs", "1", "--feedback", str(tmp_path / "cl")])
+    assert result.exit_code == 2, result.output
+    assert "ซึ่งคำสั่งนี้เขียนเป็นผลลัพธ์ (-o)" in result.output
+    assert not any((tmp_path / "cl").iterdir())
+
+
+@pytest.mark.parametrize(("value", "number_format", "showed", "typed"), [
+    (85, "0%", "8500%", "85"),  # LibreOffice keeps 85 typed into a percent cell
+    (0.855, "0%", "86%", "85.5"),  # Excel stores 85.5% as 0.855; the display rounds it
+    (1.5, "0.00%", "150.00%", "1.5"),  # |x| >= 1: the number as stored, never "150.00"
+    (0.85, "0%", "85%", "85"),
+])
+def test_the_number_to_type_comes_from_the_stored_value(
+        form: tuple[Path, CellMap], tmp_path: Path, value: float, number_format: str,
+        showed: str, typed: str) -> None:
+    path, cell = _one_cell(form, tmp_path / "in", value, number_format)
+    assert (cell.sheet, cell.ref, "typed-as-percent") in _problems(path)
+    result = _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    assert result.exit_code == 1, result.output
+    target, note = _note_of(tmp_path / "fb" / path.name, cell)
+    assert target.value is None and target.number_format == "General"
+    assert f"เคยแสดง {showed} " in note
+    assert f"ให้พิมพ์ {typed} " in note
+    assert f"ให้พิมพ์ {typed}." not in note and f"ให้พิมพ์ {typed}0" not in note
+
+
+def test_a_date_note_says_what_it_showed_and_asks_for_the_number(
+        form: tuple[Path, CellMap], tmp_path: Path) -> None:
+    path, cell = _one_cell(form, tmp_path / "in", 43555, "d/m/yyyy")
+    _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    target, note = _note_of(tmp_path / "fb" / path.name, cell)
+    assert target.value is None
+    assert "เคยแสดงวันที่ 31/03/2019" in note and "43555" in note and "ไม่ใช่วันที่" in note
+
+
+def test_decimal_text_is_exact_and_short() -> None:
+    from pmqa_xlsx.feedback import decimal_text
+
+    assert decimal_text(0.1 + 0.2, percent=True) == "30"  # no float noise
+    assert decimal_text(0.855, percent=True) == "85.5"
+    assert decimal_text(1e-05) == "0.00001"  # never an exponent
+    assert decimal_text(8500.0) == "8500"
+    assert decimal_text(-0.07, percent=True) == "-7"
+    assert decimal_text(1234567.891234567891) == "1234567.89123457"  # 15 significant digits
+
+
+def test_a_hidden_value_is_kept_and_shown_again(form: tuple[Path, CellMap],
+                                                tmp_path: Path) -> None:
+    """`;;;` over 77: the form's format comes back and 77 stays (visible now); the note says
+    it showed nothing and asks to check the number."""
+    path, cell = _one_cell(form, tmp_path / "in", 77, ";;;")
+    assert (cell.sheet, cell.ref, "format-hides-value") in _problems(path)
+    _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    target, note = _note_of(tmp_path / "fb" / path.name, cell)
+    assert target.value == 77 and target.number_format == "General"
+    assert "ก่อนหน้านี้ไม่แสดงอะไรเลย" in note and "คือ 77" in note
+    assert "แสดง 77" not in note and "ให้ถ้า" not in note
+    assert (cell.sheet, cell.ref, "format-hides-value") not in _problems(
+        tmp_path / "fb" / path.name)
+
+
+@pytest.mark.parametrize(("value", "number_format"), [(0.85, "0%"), (77, ";;;"),
+                                                      (43555, "d/m/yyyy")])
+def test_a_fixed_problem_says_no_fresh_copy_in_the_copy(
+        form: tuple[Path, CellMap], tmp_path: Path, value: float, number_format: str) -> None:
+    """The copy's note and list show what is wrong and the fix-in-place words, not the
+    catalogue's "in a fresh copy of the form"; check itself still prints the catalogue's."""
+    path, cell = _one_cell(form, tmp_path / "in", value, number_format)
+    message = next(p.message_th for p in read_return(path).problems.itertuples()
+                   if p.cell == cell.ref and p.code in FIXABLE)
+    result = _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    assert message in result.output  # check/merge keep the catalogue's message
+    copy = tmp_path / "fb" / path.name
+    _, note = _note_of(copy, cell)
+    listed = [r[4].value for r in openpyxl.load_workbook(copy)[FEEDBACK_SHEET].iter_rows(
+        min_row=5) if r[2].value == cell.ref]
+    for text in (note, *listed):
+        assert "ฉบับใหม่" not in text and "แก้ให้แล้ว" in text
+        assert text.replace("ผลการตรวจ: ", "").startswith(message[:message.rfind(" กรุณา")])
+
+
+def test_a_merge_over_a_blank_input_is_undone(form: tuple[Path, CellMap],
+                                              tmp_path: Path) -> None:
+    """Merged over a blank input (details-required there): in the copy the merge is gone,
+    the input is marked, unlocked and can be typed in; the label keeps its text."""
+    mistakes = _mistakes(form, tmp_path / "in")
+    cell = mistakes.detail
+    left = f"{openpyxl.utils.get_column_letter(cell.col)}{cell.row + 1}"
+    book = openpyxl.load_workbook(mistakes.path)
+    label = book[cell.sheet][left].value
+    book[cell.sheet].merge_cells(f"{left}:{cell.ref}")
+    book.save(mistakes.path)
+    assert {(cell.sheet, cell.ref, "details-required"),
+            (cell.sheet, cell.ref, "covered-blank-input")} <= _problems(mistakes.path)
+    _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    copy = openpyxl.load_workbook(tmp_path / "fb" / mistakes.path.name)
+    sheet = copy[cell.sheet]
+    assert not any(cell.ref in r for r in sheet.merged_cells.ranges)
+    target = sheet[cell.ref]
+    assert target.fill.fgColor.rgb == ERROR_FILL and target.comment.author == NOTE_AUTHOR
+    assert target.protection.locked is False
+    assert sheet[left].value == label
+    assert "ช่องนี้จึงพิมพ์ได้" in target.comment.text
+    assert (cell.sheet, cell.ref, "covered-blank-input") not in _problems(
+        tmp_path / "fb" / mistakes.path.name)
+
+
+def test_a_tampered_saved_fill_is_ignored(checked: tuple[Mistakes, Path, Any, str],
+                                          tmp_path: Path) -> None:
+    """A hidden saved fill edited to 'แดง': the next copy is written, that cell gets no fill."""
+    mistakes, copy, _, _ = checked
+    partly = tmp_path / "in" / "partly.xlsx"
+    partly.parent.mkdir()
+    book = openpyxl.load_workbook(copy)
+    book[mistakes.words.sheet][mistakes.words.ref].value = 85
+    rows = [r for r in book[FEEDBACK_SHEET].iter_rows(min_row=5)
+            if r[2].value == mistakes.words.ref]
+    rows[0][8].value = "แดง"
+    book.save(partly)
+    result = _check(str(partly), "--feedback", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "ValueError" not in result.output
+    again = openpyxl.load_workbook(tmp_path / "out" / "partly.xlsx")
+    words = again[mistakes.words.sheet][mistakes.words.ref]
+    assert words.comment is None and words.fill.fill_type is None
+
+
+def test_an_agencys_own_note_is_kept(checked: tuple[Mistakes, Path, Any, str],
+                                     tmp_path: Path) -> None:
+    from openpyxl.comments import Comment
+
+    from pmqa_xlsx.feedback import NOTE_SEPARATOR
+
+    mistakes, _, _, _ = checked
+    source = tmp_path / "in" / "noted.xlsx"
+    source.parent.mkdir()
+    book = openpyxl.load_workbook(mistakes.path)
+    book[mistakes.words.sheet][mistakes.words.ref].comment = Comment("ตัวเลขจากกองแผน", "สมชาย")
+    book.save(source)
+    _check(str(source), "--feedback", str(tmp_path / "fb"))
+    first = tmp_path / "fb" / source.name
+    note = openpyxl.load_workbook(first)[mistakes.words.sheet][mistakes.words.ref].comment
+    assert note.text.startswith(f"ตัวเลขจากกองแผน\n{NOTE_SEPARATOR}\nผลการตรวจ: ")
+    fixed = tmp_path / "in2" / source.name
+    fixed.parent.mkdir()
+    book = openpyxl.load_workbook(first)
+    book[mistakes.words.sheet][mistakes.words.ref].value = 85
+    book.save(fixed)
+    _check(str(fixed), "--feedback", str(tmp_path / "fb2"))
+    again = openpyxl.load_workbook(tmp_path / "fb2" / source.name)
+    note = again[mistakes.words.sheet][mistakes.words.ref].comment
+    assert (note.text, note.author) == ("ตัวเลขจากกองแผน", "สมชาย")
+
+
+def test_every_copy_says_which_input_it_is_of(form: tuple[Path, CellMap],
+                                              tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    _mistakes(form, returns / "a")
+    _mistakes(form, returns / "b")
+    result = CliRunner().invoke(main, ["merge", str(returns), "-o", str(tmp_path / "m.xlsx"),
+                                       "--jobs", "1", "--feedback", str(tmp_path / "fb")])
+    entries = {e.path.parent.name: e.name for e in collect_inputs([returns])}
+    lines = [line.strip() for line in result.output.splitlines() if "→" in line]
+    assert len(lines) == 2
+    for line in lines:
+        name, copy = line.split(" → ")
+        heading = openpyxl.load_workbook(copy)[FEEDBACK_SHEET]["A1"].value
+        assert name in entries.values() and heading.endswith(name)
+    assert {line.split(" → ")[0] for line in lines} == set(entries.values())
+
+
+def test_an_old_copy_of_a_return_now_clean_is_named(form: tuple[Path, CellMap],
+                                                    tmp_path: Path) -> None:
+    blank, cellmap = form
+    mistakes = _mistakes(form, tmp_path / "in")
+    _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    old = tmp_path / "fb" / mistakes.path.name
+    before = _sha(old)
+    fill(cellmap, blank, mistakes.path, agency_code=CODE)  # sent again, right this time
+    result = _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    assert result.exit_code == 0, result.output
+    assert f"สำเนาเก่าของ {mistakes.path.name}" in result.output.replace(
+        str(tmp_path / "in") + os.sep, "")
+    assert "ไม่มีปัญหาแล้ว ไม่ต้องส่ง" in result.output
+    assert _sha(old) == before  # left, not deleted
+
+
+def test_a_long_list_of_copies_is_cut_short(form: tuple[Path, CellMap], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmqa_xlsx import cli
+
+    monkeypatch.setattr(cli, "_LISTED", 1)
+    for name in ("a.xlsx", "b.xlsx"):
+        _mistakes(form, tmp_path / "in", name)
+    result = _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    assert "เขียนสำเนาผลการตรวจ 2 ไฟล์" in result.output
+    assert len([line for line in result.output.splitlines() if "→" in line]) == 1
+    assert "... และอีก 1 ไฟล์" in result.output
+
+
+@pytest.mark.libreoffice
+def test_a_copy_unmerged_and_fixed_is_ok_after_libreoffice(
+        form: tuple[Path, CellMap], tmp_path: Path, soffice: str) -> None:
+    """The blank merged over, unmerged in the copy: typed in, saved by LibreOffice, the return
+    is ok and the cell is still an unlocked input."""
+    mistakes = _mistakes(form, tmp_path / "in")
+    cell = mistakes.detail
+    left = f"{openpyxl.utils.get_column_letter(cell.col)}{cell.row + 1}"
+    book = openpyxl.load_workbook(mistakes.path)
+    book[cell.sheet].merge_cells(f"{left}:{cell.ref}")
+    book.save(mistakes.path)
+    _check(str(tmp_path / "in"), "--feedback", str(tmp_path / "fb"))
+    fixed = tmp_path / "fixed.xlsx"
+    _fix(mistakes, tmp_path / "fb" / mistakes.path.name, fixed)
+    saved = convert(fixed, tmp_path / "lo")
+    result = read_return(saved)
+    assert list(result.problems["code"]) == [] and result.state == "ok"
+    assert openpyxl.load_workbook(saved)[cell.sheet][cell.ref].protection.locked is False
+
+
+def test_no_copy_name_may_be_an_output_of_the_command(tmp_path: Path) -> None:
+    """Any output named to the command (-o, each --csv/--parquet file) is refused as a copy's
+    name, with the option in the message, in Thai and English."""
+    from pmqa_xlsx.feedback import FeedbackRefused, check_feedback_dir
+    from pmqa_xlsx.report import output_files
+
+    folder = tmp_path / "out"
+    for option, suffix in (("--csv", ".csv"), ("--parquet", ".parquet")):
+        path = output_files(folder, suffix)[0]
+        entry = InputFile.of(tmp_path / "in" / path.name)
+        outputs = [(option, p) for p in output_files(folder, suffix)]
+        with pytest.raises(FeedbackRefused) as info:
+            check_feedback_dir(folder, [entry], [tmp_path / "in"], outputs)
+        assert f"({option})" in info.value.words.th and f"({option})" in info.value.words.en
+        assert check_feedback_dir(tmp_path / "elsewhere", [entry], [tmp_path / "in"],
+                                  outputs) == tmp_path / "elsewhere"
+    assert not folder.exists()

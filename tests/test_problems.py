@@ -381,3 +381,19 @@ def test_each_check_is_a_located_problem_with_its_code(base: Path, cellmap: Cell
         message=Words(check.message_th, check.message_en)) == f"{label}: {check.message_en}"
     # the layout's Thai alone, as the workbook shows it live (no more English beside it)
     assert messages["message_th"] == f"ค่าเป้าหมาย 2562: {check.message_th}"
+
+
+def test_a_merge_over_a_blank_input_is_a_warning_there(base: Path, cellmap: CellMap,
+                                                       tmp_path: Path) -> None:
+    """Merged into the cell on its left, a blank input cannot be typed in: a warning at the
+    input (covered-blank-input), and only there (a value there is covered-input:
+    test_review_reader)."""
+    blank = next(c for c in cellmap.inputs() if c.kind == "text")
+    left = openpyxl.utils.get_column_letter(blank.col) + str(blank.row + 1)
+
+    def change(book: openpyxl.Workbook) -> None:
+        book[blank.sheet].merge_cells(f"{left}:{blank.ref}")  # openpyxl blanks what it covers
+
+    codes = codes_at(edit_book(base, tmp_path / "merged.xlsx", change))
+    assert {c for c in codes if c[0].startswith("covered")} == {
+        ("covered-blank-input", blank.sheet, blank.ref)}

@@ -138,9 +138,13 @@ def unseen_inputs(plan: Plan, sheets: dict[str, SheetData], values: list[Any],
             formulas = set(plan.covered_inputs(name, data.formula_ranges)) \
                 if data.formula_ranges else set()
             for i in plan.covered_inputs(name, data.merges):
-                if i in formulas or is_blank(values[i]):
+                if i in formulas:
                     continue
                 cell = positions[i].cell
+                if is_blank(values[i]):  # nothing hidden, but nothing can be typed there
+                    out.append(P.make("covered-blank-input", file=file, sheet=name,
+                                      cell=cell.ref, label=cell.label))
+                    continue
                 out.append(P.make("covered-input", file=file, sheet=name, cell=cell.ref,
                                   label=cell.label, found=short(display_value(values[i]))))
     return out
