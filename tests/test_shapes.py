@@ -44,6 +44,7 @@ from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.rules import percent_success, score
 
 from .conftest import FIXED_TIME, ROOT
+from .lang import english
 
 LAYOUTS = ROOT / "tests" / "layouts"
 BUNDLED = ROOT / "layouts" / "pmqa4-2562.yaml"
@@ -395,7 +396,8 @@ def _close(found: tuple[Any, ...], want: tuple[Any, ...]) -> bool:
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    """The command's exit code and output, in English (the tests read its English words)."""
+    result = CliRunner().invoke(main, english(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         result.output, result.exception)
     return result.exit_code, result.output
