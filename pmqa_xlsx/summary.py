@@ -47,15 +47,16 @@ THAI_TIME = timezone(timedelta(hours=7))
 #: Where an agency has no ministry on the roster (or there is no roster).
 NO_MINISTRY = "ไม่ระบุ"
 #: The most agencies listed whole in the ranking; beyond that, the top and bottom halves.
-RANKED_ALL = 30
+RANKED_ALL = 20
 FORMATS = {"count": "#,##0", "share": "0.0%", "score": "0.00"}
 _BE_OFFSET = 543
 _DEADLINE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _FONT = {"font_name": "TH Sarabun New", "font_size": 14}
 _TITLE_SIZE = 18
 #: Column widths (characters): a label over A:B, then numbers.
-_WIDTHS = (14.0, 46.0, *(14.0,) * 8)
-_CHART_PX = (900, 360)
+_WIDTHS = (12.0, 36.0, *(16.0,) * 8)
+#: A chart's width, and the most height it takes (a printed page's, at the page's scale).
+_CHART_PX = (900, 640)
 
 
 class DeadlineError(ValueError):
@@ -277,6 +278,11 @@ def write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
 # --------------------------------------------------------------------------------------------
 
 
+def _bars_height(bars: int, each: int) -> int:
+    """A bar chart's height in pixels: ``each`` per bar, title and axes, at most a page."""
+    return min(_CHART_PX[1], 120 + each * bars)
+
+
 def _head(th: str, en: str) -> str:
     return f"{th} / {en}"
 
@@ -307,7 +313,7 @@ class _Writer:
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-        ws.set_footer("&C&P / &N")
+        ws.set_footer("&Cหน้า &P")  # the page (&N would count every sheet's pages)
 
     def title(self) -> None:
         self.ws.set_row(0, lines_height(1, _TITLE_SIZE))
@@ -379,7 +385,8 @@ class _Writer:
             rate_col = len(heads)
             self.chart("bar", first, [line.ministry for line in body],
                        [(rate_col, [line.rate or 0.0 for line in body])],
-                       _head("อัตราการส่งคืน", "Return rate"), percent=True)
+                       _head("อัตราการส่งคืน", "Return rate"), percent=True,
+                       height=_bars_height(len(body), 40))
 
     def statuses(self, sheet: ChecklistSheet, statuses: list[str],
                  rows: list[tuple[str, str, list[float]]], counted: int) -> None:
@@ -397,8 +404,9 @@ class _Writer:
             self.cells([(s, "share") for s in shares])
             self.row += 1
         series = [(2 + i, [r[2][i] for r in rows]) for i in range(len(statuses) + 1)]
+        self.breaks.append(self.row + 1)  # the chart on a page of its own
         self.chart("bar", first, labels, series, _head("สถานะรายข้อ", "Status by item"),
-                   percent=True, stacked=True, height=max(360, 22 * len(rows) + 120))
+                   percent=True, stacked=True, height=_bars_height(len(rows), 22))
 
     def scores(self, frame: pd.DataFrame) -> None:
         heads = [_head("หน่วยงาน", "Agency"), _head("ลำดับ", "Rank"),
@@ -465,7 +473,7 @@ class _Writer:
 
     def chart(self, kind: str, first: int, labels: list[str],
               series: list[tuple[int, list[float]]], title: str, *, percent: bool = False,
-              stacked: bool = False, height: int = _CHART_PX[1]) -> None:
+              stacked: bool = False, height: int) -> None:
         """A native chart of rows first.. of the table just written, placed below it: its
         categories are the label cells (column A), with their text cached."""
         last = first + len(labels) - 1

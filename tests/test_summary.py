@@ -20,7 +20,7 @@ from pmqa_xlsx import consolidate, generate_roster
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.cli import main
 from pmqa_xlsx.consolidate import COUNTED, Consolidated
-from pmqa_xlsx.layout import Layout
+from pmqa_xlsx.layout import ChecklistSheet, Layout
 from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.report import write_workbook
 from pmqa_xlsx.roster import load_roster
@@ -259,7 +259,7 @@ def test_chart_categories_are_text_with_a_cache(merged: tuple[Path, Consolidated
     assert category_label("1.1") == "ข้อ 1.1" and category_label("กระทรวง") == "กระทรวง"
 
 
-def test_print_setup(merged: tuple[Path, Consolidated]) -> None:
+def test_print_setup(merged: tuple[Path, Consolidated], layout: Layout) -> None:
     out, _ = merged
     parts = _parts(out)
     sheet = parts["xl/worksheets/sheet1.xml"]
@@ -267,7 +267,9 @@ def test_print_setup(merged: tuple[Path, Consolidated]) -> None:
     assert 'paperSize="9"' in setup and 'fitToHeight="0"' in setup
     assert 'orientation="landscape"' in setup
     assert '<pageSetUpPr fitToPage="1"/>' in sheet
-    assert len(re.findall(r"<brk ", sheet)) == 3  # one page break before each later section
+    # a page break before each later section, and before each checklist's chart
+    charts = sum(isinstance(part, ChecklistSheet) for part in layout.sheets)
+    assert len(re.findall(r"<brk ", sheet)) == 3 + charts
     assert re.search(r'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
                      r"summary!\$1:\$1</definedName>", parts["xl/workbook.xml"])
 
@@ -303,4 +305,7 @@ def test_summary_prints_on_few_pages(merged: tuple[Path, Consolidated], layout: 
     book.save(path)
     pdf = convert(path, tmp_path, "pdf")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
-    assert 1 <= pages <= 2 * 4  # at most two pages for each of the four sections
+    # at most two pages for each of the four sections, one for each checklist's chart, and
+    # the checklist tables' own (their topics wrap: the bundled layout's takes three)
+    charts = sum(isinstance(part, ChecklistSheet) for part in layout.sheets)
+    assert 1 <= pages <= 2 * 4 + 2 * charts
