@@ -8,8 +8,9 @@ on its own printed page(s), and ``parse_deadline`` (merge's ``--deadline``):
 2. each checklist item by status, as a share of the agencies counted;
 3. the checklist score and the 7.2 score per agency, ranked, and their distributions (count,
    mean, minimum, quartiles, median, maximum);
-4. data quality: files rejected, duplicates, empty returns (where that state exists), items
-   marked done without details, warnings.
+4. data quality: the files in each state (counted, rejected, duplicates, empty returns where
+   that state exists, missing...), agencies with an item marked done without details,
+   warnings.
 
 Print setup: A4 landscape, each page fitted to the width, the sheet's title repeated on
 every page, a page break before each section. Number formats: counts ``#,##0``, shares
@@ -36,7 +37,7 @@ from typing import Any
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from .consolidate import COUNTED, Consolidated
+from .consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
 from .layout import ChecklistSheet, Layout, iter_rows
 from .roster import Agency
 from .textmetrics import fit_height, lines_height
@@ -225,18 +226,13 @@ def distribution(values: Sequence[float | None]) -> dict[str, float | None]:
 
 
 def quality_counts(result: Consolidated) -> list[tuple[Words, int]]:
-    """The data-quality lines: files rejected, duplicates, empty returns (where the state
-    exists), agencies with an item marked done without details, warnings."""
-    states = result.returns["state"].value_counts() if len(result.returns) else {}
+    """The data-quality lines: the files and agencies in each state (``STATES``: rejected,
+    duplicates, empty where that state exists...), then the agencies with an item marked
+    done without details, then the warnings."""
+    counts = result.summary()
     problems = result.problems
     details = problems[problems["code"] == "details-required"] if len(problems) else problems
-    lines = [(Words("ไฟล์ที่ต้องแก้ไข (ไม่นับผล)", "Files rejected"),
-              int(states.get("rejected", 0))),
-             (Words("ไฟล์ซ้ำ", "Duplicates"), int(states.get("duplicate", 0)))]
-    from .consolidate import STATES
-    if "empty" in STATES:
-        lines.append((Words("แบบฟอร์มว่าง (ไม่ได้กรอก)", "Empty returns"),
-                      int(states.get("empty", 0))))
+    lines = [(STATE_WORDS[state], counts[state]) for state in STATES]
     lines += [(Words("หน่วยงานที่ตอบ \"ดำเนินการแล้ว\" โดยไม่มีรายละเอียด",
                      "Agencies with done-without-details"),
                int(details["file"].nunique()) if len(details) else 0),
@@ -245,14 +241,15 @@ def quality_counts(result: Consolidated) -> list[tuple[Words, int]]:
     return lines
 
 
-def category_label(text: str) -> str:
-    """A chart category as text a spreadsheet keeps as text: an id like "1.1" (which would be
-    read as a number, and the axis then labelled 1, 2, 3...) becomes "ข้อ 1.1"."""
+def category_label(text: str, word: str) -> str:
+    """A chart category as text a spreadsheet keeps as text: text that reads as a number
+    ("2024", which would make xlsxwriter reference the categories as numbers and a
+    spreadsheet label the axis 1, 2, 3...) is preceded by ``word`` and a space."""
     try:
         float(text)
     except ValueError:
         return text
-    return f"ข้อ {text}"
+    return f"{word} {text}"
 
 
 def write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
@@ -371,7 +368,8 @@ class _Writer:
         first = self.row
         for line in rows:
             total = line is rows[-1]
-            self._label_row(line.ministry, "total" if total else "text")
+            self._label_row(category_label(line.ministry, "กระทรวง"),
+                            "total" if total else "text")
             values: list[tuple[float | None, str]] = [(line.expected, "count"),
                                                       (line.returned, "count")]
             if deadline is not None:
@@ -383,7 +381,7 @@ class _Writer:
         body = rows[:-1]
         if body and rows[-1].expected is not None:
             rate_col = len(heads)
-            self.chart("bar", first, [line.ministry for line in body],
+            self.chart("bar", first, [category_label(line.ministry, "กระทรวง") for line in body],
                        [(rate_col, [line.rate or 0.0 for line in body])],
                        _head("อัตราการส่งคืน", "Return rate"), percent=True,
                        height=_bars_height(len(body), 40))
@@ -396,7 +394,7 @@ class _Writer:
                      f"ร้อยละของหน่วยงานที่นับผล {counted:,} แห่ง / percent of the {counted:,} "
                      "agencies counted")
         first = self.row
-        labels = [category_label(item_id) for item_id, _, _ in rows]
+        labels = [f"ข้อ {item_id}" for item_id, _, _ in rows]  # text, whatever the id
         for label, (_, topic, shares) in zip(labels, rows, strict=True):
             self.ws.set_row(self.row, fit_height(topic, (_WIDTHS[1],), 14, 14))
             self.ws.write_string(self.row, 0, label, self.f["text"])
@@ -463,7 +461,7 @@ class _Writer:
 
     def quality(self, lines: list[tuple[Words, int]]) -> None:
         self.section(_head("4. คุณภาพข้อมูล", "Data quality"),
-                     [_head("รายการ", "What"), _head("จำนวน", "Count")],
+                     [_head("รายการ", "What"), _head("จำนวนไฟล์", "Files")],
                      "รายละเอียดอยู่ในแผ่นงาน returns และ problems / details in the returns "
                      "and problems sheets")
         for words, count in lines:

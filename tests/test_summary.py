@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from pmqa_xlsx import consolidate, generate_roster
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.cli import main
-from pmqa_xlsx.consolidate import COUNTED, Consolidated
+from pmqa_xlsx.consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
 from pmqa_xlsx.layout import ChecklistSheet, Layout
 from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.report import write_workbook
@@ -223,8 +223,12 @@ def test_data_quality_counts(merged: tuple[Path, Consolidated]) -> None:
     out, result = merged
     body = _section(_summary_rows(out), "4.")
     got = {str(r[0]).split(" / ")[-1]: r[2] for r in body[1:]}
-    assert got["Duplicates"] == (result.returns["state"] == "duplicate").sum() == 1
-    assert got["Files rejected"] == (result.returns["state"] == "rejected").sum()
+    states = result.returns["state"].value_counts()
+    for state in STATES:
+        assert got[STATE_WORDS[state].en] == states.get(state, 0), state
+    assert got["duplicate"] == 1 and got["missing"] == 2
+    details = result.problems[result.problems["code"] == "details-required"]
+    assert got["Agencies with done-without-details"] == details["file"].nunique()
     assert got["Warnings"] == (result.problems["severity"] == "warning").sum()
 
 
@@ -256,7 +260,8 @@ def test_chart_categories_are_text_with_a_cache(merged: tuple[Path, Consolidated
             assert "<c:strRef>" in cat and "<c:numRef>" not in cat
             count = int(re.search(r'<c:strCache><c:ptCount val="(\d+)"', cat).group(1))
             assert count > 0 and len(re.findall(r"<c:pt ", cat)) == count
-    assert category_label("1.1") == "ข้อ 1.1" and category_label("กระทรวง") == "กระทรวง"
+    assert category_label("2024", "กระทรวง") == "กระทรวง 2024"
+    assert category_label("กระทรวงการคลัง", "กระทรวง") == "กระทรวงการคลัง"
 
 
 def test_print_setup(merged: tuple[Path, Consolidated], layout: Layout) -> None:
