@@ -40,7 +40,7 @@ from xlsxwriter.worksheet import Worksheet
 from .consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
 from .layout import ChecklistSheet, Layout, iter_rows
 from .roster import Agency
-from .textmetrics import fit_height, lines_height
+from .textmetrics import CELL_PADDING_PX, digit_width, fit_height, lines_height
 from .words import Words
 
 #: Thailand's time: deadlines are days there.
@@ -57,7 +57,16 @@ _TITLE_SIZE = 18
 #: Column widths (characters): a label over A:B, then numbers.
 _WIDTHS = (12.0, 36.0, *(16.0,) * 8)
 #: A chart's width, and the most height it takes (a printed page's, at the page's scale).
-_CHART_PX = (900, 640)
+_CHART_PX = (900, 600)
+_PT_PER_PX = 0.75
+#: A4 landscape within the margins set below (0.5 in left and right, 0.6 in top and bottom).
+_PRINTABLE_PT = (842.0 - 2 * 36.0, 595.0 - 2 * 43.2)
+#: The columns printed (the widest table: returns by ministry with a deadline), in points
+#: (a column's width counts the default font's widest digit, plus padding), or the chart.
+_PRINTED_PT = max(sum(w * digit_width(_FONT["font_size"]) + 2 * CELL_PADDING_PX
+                      for w in _WIDTHS[:9]), _CHART_PX[0]) * _PT_PER_PX
+#: The height a printed page holds, in points at 100 %: fitting the width scales it down.
+_PAGE_PT = _PRINTABLE_PT[1] / min(1.0, _PRINTABLE_PT[0] / _PRINTED_PT)
 
 
 class DeadlineError(ValueError):
@@ -286,7 +295,9 @@ def _head(th: str, en: str) -> str:
 
 class _Writer:
     def __init__(self, workbook: Any, ws: Worksheet) -> None:
-        self.workbook, self.ws, self.row, self.breaks = workbook, ws, 0, []
+        self.workbook, self.ws, self.row = workbook, ws, 0
+        self.breaks: list[int] = []
+        self.heights: dict[int, float] = {}
         base = {**_FONT, "valign": "top"}
         self.f = {
             "title": workbook.add_format({**_FONT, "bold": True, "font_size": _TITLE_SIZE}),
@@ -312,8 +323,21 @@ class _Writer:
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
         ws.set_footer("&Cหน้า &P")  # the page (&N would count every sheet's pages)
 
+    def height(self, row: int, points: float) -> None:
+        """Set a row's height, and remember it to know how much of a page is used."""
+        self.ws.set_row(row, points)
+        self.heights[row] = points
+
+    def used(self) -> float:
+        """The points used on the current printed page (the title repeated on it included),
+        at 100 %: fitting the width only shrinks it."""
+        start = max([0, *self.breaks])
+        default = lines_height(1, _FONT["font_size"])
+        return self.heights[0] + sum(self.heights.get(r, default)
+                                     for r in range(max(start, 1), self.row))
+
     def title(self) -> None:
-        self.ws.set_row(0, lines_height(1, _TITLE_SIZE))
+        self.height(0, lines_height(1, _TITLE_SIZE))
         self.ws.write_string(0, 0, _head("สรุปผลการประเมินตนเอง PMQA 4.0",
                                          "PMQA 4.0 self-assessment summary"), self.f["title"])
         self.row = 2
@@ -323,14 +347,14 @@ class _Writer:
         if self.row > 2:
             self.row += 1
             self.breaks.append(self.row)
-        self.ws.set_row(self.row, lines_height(1, 16))
+        self.height(self.row, lines_height(1, 16))
         self.ws.write_string(self.row, 0, title, self.f["section"])
         self.row += 1
         if note:
             self.ws.write_string(self.row, 0, note, self.f["note"])
             self.row += 1
         widths = [_WIDTHS[0] + _WIDTHS[1], *_WIDTHS[2:]]
-        self.ws.set_row(self.row, max(fit_height(h, (widths[i],), 14, 14, bold=True)
+        self.height(self.row, max(fit_height(h, (widths[i],), 14, 14, bold=True)
                                       for i, h in enumerate(heads)))
         self._label_row(heads[0], "header")
         for col, text in enumerate(heads[1:], start=2):
@@ -338,7 +362,16 @@ class _Writer:
         self.header = self.row
         self.row += 1
 
-    def _label_row(self, text: str, fmt: str) -> None:
+    def _label_row(self, text: str, fmt: str, *others: tuple[str, int]) -> None:
+        """The row's label over A:B, the row tall enough for it and for ``others`` ((text,
+        column) written after it), measured at their widths."""
+        size = _FONT["font_size"]
+        bold = fmt in ("header", "total")
+        height = max([fit_height(text, (_WIDTHS[0] + _WIDTHS[1],), size, size, bold=bold),
+                      *(fit_height(t, (_WIDTHS[c],), size, size, bold=bold)
+                        for t, c in others)])
+        if self.row not in self.heights or self.heights[self.row] < height:
+            self.height(self.row, height)
         self.ws.merge_range(self.row, 0, self.row, 1, "", self.f[fmt])
         self.ws.write_string(self.row, 0, text, self.f[fmt])
 
@@ -384,7 +417,7 @@ class _Writer:
             self.chart("bar", first, [category_label(line.ministry, "กระทรวง") for line in body],
                        [(rate_col, [line.rate or 0.0 for line in body])],
                        _head("อัตราการส่งคืน", "Return rate"), percent=True,
-                       height=_bars_height(len(body), 40))
+                       height=_bars_height(len(body), 30))
 
     def statuses(self, sheet: ChecklistSheet, statuses: list[str],
                  rows: list[tuple[str, str, list[float]]], counted: int) -> None:
@@ -396,13 +429,12 @@ class _Writer:
         first = self.row
         labels = [f"ข้อ {item_id}" for item_id, _, _ in rows]  # text, whatever the id
         for label, (_, topic, shares) in zip(labels, rows, strict=True):
-            self.ws.set_row(self.row, fit_height(topic, (_WIDTHS[1],), 14, 14))
+            self.height(self.row, fit_height(topic, (_WIDTHS[1],), 14, 14))
             self.ws.write_string(self.row, 0, label, self.f["text"])
             self.ws.write_string(self.row, 1, topic, self.f["text"])
             self.cells([(s, "share") for s in shares])
             self.row += 1
         series = [(2 + i, [r[2][i] for r in rows]) for i in range(len(statuses) + 1)]
-        self.breaks.append(self.row + 1)  # the chart on a page of its own
         self.chart("bar", first, labels, series, _head("สถานะรายข้อ", "Status by item"),
                    percent=True, stacked=True, height=_bars_height(len(rows), 22))
 
@@ -426,7 +458,8 @@ class _Writer:
             half = RANKED_ALL // 2
             picked = picked[:half] + picked[-half:]
         for rank, row in picked:
-            self._label_row(f"{row.agency_name} ({row.agency_code})", "text")
+            self._label_row(f"{row.agency_name} ({row.agency_code})", "text",
+                            (row.ministry, 3))
             self.ws.write_number(self.row, 2, rank, self.f["count"])
             self.ws.write_string(self.row, 3, row.ministry, self.f["text"])
             for col, value in ((4, row.checklist), (5, row.score_72)):
@@ -436,8 +469,9 @@ class _Writer:
                     self.ws.write_number(self.row, col, float(value), self.f["score"])
             self.row += 1
         self.row += 1
-        self.ws.set_row(self.row, lines_height(2, 14))
-        self._label_row(_head("การกระจายของคะแนน", "Distribution"), "header")
+        self._label_row(_head("การกระจายของคะแนน", "Distribution"), "header",
+                        (_head("คะแนนรายการตรวจ", "Checklist score"), 4),
+                        (_head("คะแนน 7.2", "7.2 score"), 5))
         self.ws.write_string(self.row, 2, "", self.f["header"])
         self.ws.write_string(self.row, 3, "", self.f["header"])
         self.ws.write_string(self.row, 4, _head("คะแนนรายการตรวจ", "Checklist score"),
@@ -461,7 +495,7 @@ class _Writer:
 
     def quality(self, lines: list[tuple[Words, int]]) -> None:
         self.section(_head("4. คุณภาพข้อมูล", "Data quality"),
-                     [_head("รายการ", "What"), _head("จำนวนไฟล์", "Files")],
+                     [_head("รายการ", "What"), _head("จำนวน", "Count")],
                      "รายละเอียดอยู่ในแผ่นงาน returns และ problems / details in the returns "
                      "and problems sheets")
         for words, count in lines:
@@ -493,6 +527,8 @@ class _Writer:
                          if percent else {"num_font": font})
         chart.set_size({"width": _CHART_PX[0], "height": height})
         self.row += 1
+        if self.used() + height * _PT_PER_PX > _PAGE_PT:
+            self.breaks.append(self.row)  # the chart does not fit below: a page of its own
         self.ws.insert_chart(self.row, 0, chart, {"object_position": 3})
         row_px = lines_height(1, _FONT["font_size"]) * 4 / 3
         self.row += math.ceil(height / row_px) + 1
