@@ -602,17 +602,13 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
     groups = {job.by.paths[value]: result.subset(codes)
               for value, codes in job.by.codes.items()} if job.by else {}
-    made = job.by is not None and not os.path.lexists(job.by.directory)
     try:
-        if job.by is not None:
-            job.by.directory.mkdir(exist_ok=True)
-        written.extend(write_outputs(result, result.layouts or job.layouts or [load_layout()],
-                                     workbook=output, csv_dir=csv_dir,
-                                     parquet_dir=parquet_dir, groups=groups))
+        with _group_folder(job.by):
+            written.extend(write_outputs(result,
+                                         result.layouts or job.layouts or [load_layout()],
+                                         workbook=output, csv_dir=csv_dir,
+                                         parquet_dir=parquet_dir, groups=groups))
     except OSError as exc:
-        if made and job.by is not None:  # the folder made for this set: nothing was written
-            with contextlib.suppress(OSError):
-                job.by.directory.rmdir()
         raise _Failure(_say(lang, Words(
             f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {exc}",
             f"cannot write the outputs (the previous ones are as they were): {exc}")),
@@ -645,6 +641,25 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                         len(files), job.jobs, lang,
                         clean=[e for e in files if e.name not in flagged])
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
+
+
+@contextlib.contextmanager
+def _group_folder(by: _ByGroups | None) -> Iterator[None]:
+    """The folder of merge --by's workbooks, made if it is not there, and removed again if
+    the block fails or is interrupted (the set is then not written: the folder would be
+    all that is left of it)."""
+    if by is None:
+        yield
+        return
+    made = not os.path.lexists(by.directory)
+    by.directory.mkdir(exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                by.directory.rmdir()
+        raise
 
 
 def _by_lines(by: _ByGroups, result: Consolidated, lang: Lang) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,3 +271,17 @@ def test_a_read_only_group_folder_writes_nothing(round_: Path, tmp_path: Path) -
         folder.chmod(0o755)
     assert code == 1 and "cannot write the outputs" in text
     assert list(folder.iterdir()) == [] and not (tmp_path / "c.xlsx").exists()
+
+
+def test_group_workbooks_in_an_input_folder_are_replaced_and_not_read(round_: Path,
+                                                                      tmp_path: Path) -> None:
+    """Merging again into the same folder of returns: the previous group workbooks are the
+    merge's own outputs, replaced and never read as returns."""
+    returns = tmp_path / "returns"
+    shutil.copytree(round_ / "returns", returns)
+    args = ("merge", returns, "--roster", round_ / "roster.csv", "-o", returns / "c.xlsx",
+            "--by", "ministry")
+    first = run(*args)
+    again = run(*args)
+    assert first == again and first[0] == 1 and "5 files read" in first[1]
+    assert len(list((returns / "c-by-ministry").iterdir())) == 4
