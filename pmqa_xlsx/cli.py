@@ -673,8 +673,8 @@ def _by_lines(by: _ByGroups, result: Consolidated, lang: Lang) -> str:
         text += "\n" + _say(lang, Words(
             f"  ไฟล์ {ungrouped} ไฟล์ไม่อยู่ในกลุ่มใด (หน่วยงานไม่อยู่ในบัญชีรายชื่อ หรืออ่านรหัส"
             "หน่วยงานไม่ได้) จึงมีอยู่ในไฟล์รวมผลหลักเท่านั้น",
-            f"  {ungrouped} files are in no group (their agency is not on the roster, or "
-            "could not be read): they are in the main workbook only"))
+            f"  {ungrouped} file{'s are' if ungrouped != 1 else ' is'} in no group (agency "
+            "not on the roster, or not readable): only in the main workbook"))
     return text
 
 

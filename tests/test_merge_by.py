@@ -23,7 +23,7 @@ from pmqa_xlsx.cli import main
 from pmqa_xlsx.groups import NO_VALUE, GroupError, file_names, groups_of, safe_stem, split_by
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.report import WORKBOOK_SHEETS
-from pmqa_xlsx.roster import load_roster
+from pmqa_xlsx.roster import Agency, load_roster
 
 from .fill import fill
 from .lang import english
@@ -106,7 +106,7 @@ def test_one_workbook_per_ministry_with_exactly_its_agencies_rows(round_: Path,
              NO_VALUE: f"{NO_VALUE}.xlsx"}
     assert sorted(p.name for p in folder.iterdir()) == sorted(names.values())
     assert f"wrote 4 group workbooks in {folder}" in text
-    assert "1 files are in no group" in text
+    assert "1 file is in no group (agency not on the roster" in text
     compared = dict.fromkeys(DATA_SHEETS, 0)
     for ministry, codes in expected_groups().items():
         group = folder / names[ministry]
@@ -196,6 +196,19 @@ def test_groups_of_an_unknown_column_lists_the_columns_there_are(round_: Path) -
                                        "to group by are ministry, ภาค")
     assert "ministry, ภาค" in caught.value.text("th")
     assert groups_of(agencies, " ministry ") == groups_of(agencies, "Ministry")
+
+
+def test_a_roster_without_ministries_cannot_be_grouped_by_ministry() -> None:
+    plain = [Agency(code="03005", name="กรมการปกครอง"), Agency(code="07007", name="กรมสรรพากร")]
+    with pytest.raises(GroupError) as caught:
+        groups_of(plain, "ministry")
+    assert caught.value.text("en").endswith("it has no ministry column nor any other column "
+                                            "to group by")
+    regions = [Agency(code="03005", name="ก", extra=(("ภาค", "กลาง"),)),
+               Agency(code="07007", name="ข", extra=(("ภาค", ""),))]
+    assert groups_of(regions, "ภาค") == {"กลาง": ("03005",), NO_VALUE: ("07007",)}
+    with pytest.raises(GroupError, match="the columns to group by are ภาค$"):
+        groups_of(regions, "กระทรวง")
 
 
 @pytest.mark.parametrize(("args", "th", "en"), [
