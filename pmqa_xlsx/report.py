@@ -17,7 +17,7 @@ import numbers
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +46,18 @@ _SUMMARY_WIDTHS = (16.0, 62.0, *(15.0,) * 7)
 def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
                   workbook: str | os.PathLike[str] | None = None,
                   csv_dir: str | os.PathLike[str] | None = None,
-                  parquet_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Write the consolidated workbook, the CSV files and the Parquet files asked for, as one
-    set: all replace the previous ones, or none does. Returns the files written."""
+                  parquet_dir: str | os.PathLike[str] | None = None,
+                  groups: Mapping[str | os.PathLike[str], Consolidated] | None = None,
+                  ) -> list[Path]:
+    """Write the consolidated workbook, the CSV files and the Parquet files asked for, and a
+    consolidated workbook for each of ``groups`` (path -> that group's dataset, as
+    ``groups.split_by`` makes them; their folders must exist), as one set: all replace the
+    previous ones, or none does. Returns the files written."""
     with OutputSet() as outputs:
         if workbook is not None:
             _workbook(result, outputs.stage(workbook), layouts)
+        for path, group in (groups or {}).items():
+            _workbook(group, outputs.stage(path), layouts)
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
