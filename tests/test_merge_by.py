@@ -5,7 +5,6 @@ value made safe as a file name, written with the main outputs as one set."""
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import unicodedata
 from datetime import UTC, datetime
@@ -270,20 +269,6 @@ def test_a_failure_writes_nothing(round_: Path, tmp_path: Path,
     assert code == 1 and "cannot write the outputs" in text
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     assert not (tmp_path / "c-by-ministry").exists()
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
-def test_a_read_only_group_folder_writes_nothing(round_: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "groups"
-    folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        code, text = run("merge", round_ / "returns", "--roster", round_ / "roster.csv",
-                         "-o", tmp_path / "c.xlsx", "--by", "ministry", "--by-dir", folder)
-    finally:
-        folder.chmod(0o755)
-    assert code == 1 and "cannot write the outputs" in text
-    assert list(folder.iterdir()) == [] and not (tmp_path / "c.xlsx").exists()
 
 
 def test_group_workbooks_in_an_input_folder_are_replaced_and_not_read(round_: Path,
