@@ -163,7 +163,9 @@ def generate_roster(
                    roster if isinstance(roster, str | os.PathLike) else None, force=force)
     cellmap = build_cellmap(layout, year)
     when = generated_at or datetime.now(UTC)
-    jobs = worker_count(jobs, len(agencies), per_worker=50)
+    # a workbook with carried values is rendered whole (~20x a template copy): worth a
+    # process for far fewer of them
+    jobs = worker_count(jobs, len(agencies), per_worker=50 if prefill is None else 5)
     carried = prefill.agencies if prefill is not None else {}
     chunks = [[(a, issued[a.code], _carried(carried.get(a.code))) for a in agencies[i::jobs]]
               for i in range(jobs)]

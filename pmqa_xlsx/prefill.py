@@ -22,7 +22,7 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -440,8 +440,3 @@ def _year(value: Any) -> int | None:
     number = _number(value)
     return int(number) if isinstance(number, float) and number.is_integer() else None
 
-
-def carried_answers(prefill: Prefill | None, code: str) -> Mapping[tuple[str, str], Any]:
-    """The values carried into the workbook of agency ``code`` (none if not in LAST)."""
-    plan = prefill.agencies.get(code) if prefill else None
-    return plan.answers if plan else {}

@@ -18,6 +18,7 @@ from pmqa_xlsx import generate_roster
 from pmqa_xlsx.cellmap import CellMap, build_cellmap
 from pmqa_xlsx.cli import main
 from pmqa_xlsx.layout import Layout, load_layout
+from pmqa_xlsx.parallel import worker_count
 from pmqa_xlsx.prefill import (
     NOTE,
     REPORT_COLUMNS,
@@ -249,6 +250,30 @@ def test_formula_and_text_in_last_are_not_run(last: dict[str, Path], next_layout
     plan = plan_prefill(build_cellmap(next_layout), load_previous(edited), NEXT)
     refused = [r for r in plan.report if r[4] == "result_2561" and r[6] == "=1+1"]
     assert len(refused) == 1 and refused[0][7] == "no" and "สูตร" in refused[0][8]
+    # the text is written as text into the new workbook: never a formula or a link
+    text_plan = plan_prefill(build_cellmap(next_layout), previous, NEXT)
+    generate_roster(next_layout, NEXT, tmp_path / "out", prefill=text_plan, jobs=1)
+    row = build_cellmap(next_layout).indicator_rows[0]
+    code = frame.loc[0, "agency_code"]
+    assert (row.table_id, row.item_id) == (first.table_id, first.item_id)
+    cell = openpyxl.load_workbook(_workbook(tmp_path / "out", code))[
+        row.cells["name"].sheet][row.cells["name"].ref]
+    assert (cell.value, cell.data_type, cell.hyperlink) == (first.texts["name"], "s", None)
+
+
+def test_workers_write_the_same_workbooks(last: dict[str, Path], next_layout: Layout,
+                                          tmp_path: Path) -> None:
+    """Carried values travel to worker processes: --jobs does not change a byte."""
+    roster = NEXT + [Agency(code=f"990{n:02d}", name=f"กรมใหม่ {n}") for n in range(8)]
+    plan = plan_prefill(build_cellmap(next_layout), load_previous(last["csv"]), roster)
+    tokens = {a.code: f"{n:032x}" for n, a in enumerate(roster, start=1)}
+    assert worker_count(2, len(roster), per_worker=5) == 2  # as generate_roster counts them
+    digests = [{g.path.name: g.sha256 for g in generate_roster(
+        next_layout, roster, tmp_path / f"j{jobs}", prefill=plan, jobs=jobs, tokens=tokens,
+        generated_at=ISSUED)} for jobs in (1, 2)]
+    assert digests[0] == digests[1] and len(digests[0]) == len(roster)
+    assert (tmp_path / "j1" / REPORT_NAME).read_bytes() == \
+        (tmp_path / "j2" / REPORT_NAME).read_bytes()
 
 
 @pytest.mark.parametrize("make", ["not_ours_xlsx", "missing_columns", "empty_folder",
