@@ -305,7 +305,8 @@ def generate(output: Path, roster: Path | None, layout_name: str | None, year: i
             f"{MANIFEST_NAME} was not written: run generate again" if roster is not None
             else f"{output} is as it was")
     if last is not None and roster is None:
-        raise click.UsageError("--prefill needs --roster (ต้องระบุ --roster ด้วย)")
+        raise click.UsageError("--prefill ต้องใช้คู่กับ --roster: ระบุรายชื่อหน่วยงานด้วย "
+                               "(--prefill needs --roster)")
     with _interruptible(lambda: left):
         _generate(layout, output, roster, year, password, jobs, force, last)
 

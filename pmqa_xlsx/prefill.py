@@ -379,10 +379,11 @@ def _rows(source: Path, header: list[str], records: Iterable[list[Any]]) -> Prev
                                                                            "result_<year>")
         raise _not_ours(source, f"ไม่มีคอลัมน์ {th} ของตารางตัวชี้วัด",
                         f"lacks the indicators' column(s) {en}")
-    at = {c: header.index(c) for c in (*REQUIRED_COLUMNS, "row", "target_year")
+    at = {c: header.index(c) for c in (*REQUIRED_COLUMNS, "row", "target_year", "file")
           if c in header}
     out: dict[str, list[PreviousRow]] = {}
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: set[tuple[str, str, str]] = set()
+    first_file: dict[str, Any] = {}  # an agency with two returns counted: the first one's rows
     width = len(header)
     for record in records:
         record = list(record) + [None] * (width - len(record))
@@ -392,10 +393,13 @@ def _rows(source: Path, header: list[str], records: Iterable[list[Any]]) -> Prev
                 or not isinstance(item, str):
             continue
         code = normalise_code(code)
-        key = (code, table, item)
-        if key in seen:  # two returns of one agency in LAST: the first one counted is kept
+        source_file = _text(record[at["file"]]) if "file" in at else None
+        if first_file.setdefault(code, source_file) != source_file:
             continue
-        seen[key] = 1
+        key = (code, table, item)
+        if key in seen:  # a row given twice (an edited LAST): the first is kept
+            continue
+        seen.add(key)
         texts = {fld: _text(record[at[column]]) for fld, column in _TEXT_FIELDS}
         results = {year: _number(record[i]) for i, year in years}
         out.setdefault(code, []).append(PreviousRow(

@@ -276,6 +276,20 @@ def test_workers_write_the_same_workbooks(last: dict[str, Path], next_layout: La
         (tmp_path / "j2" / REPORT_NAME).read_bytes()
 
 
+def test_an_agency_with_two_returns_in_last_carries_the_first(last: dict[str, Path],
+                                                              tmp_path: Path) -> None:
+    frame = pd.read_csv(last["csv"] / "indicators.csv", dtype=str, keep_default_na=False)
+    code = frame.loc[0, "agency_code"]
+    mine = frame[frame["agency_code"] == code]
+    other = mine.assign(file="again.xlsx", indicator="อีกฉบับ")
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    pd.concat([mine, other]).to_csv(folder / "indicators.csv", index=False,
+                                    encoding="utf-8-sig")
+    rows = load_previous(folder).rows[code]
+    assert [r.texts["name"] for r in rows] == list(mine["indicator"])
+
+
 @pytest.mark.parametrize("make", ["not_ours_xlsx", "missing_columns", "empty_folder",
                                   "not_xlsx"])
 def test_bad_last_is_refused_and_nothing_written(make: str, last: dict[str, Path],
