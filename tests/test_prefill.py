@@ -326,3 +326,20 @@ def test_prefill_needs_a_roster(last: dict[str, Path], tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--roster" in result.output
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_same_layout_a_year_on_carries_every_row(last: dict[str, Path], layout: Layout,
+                                                     indicators: pd.DataFrame) -> None:
+    """The bundled layout with --year 2563: every filled row fits (7.2.5 keeps its 10 rows),
+    2561 and 2562 are carried, 2560 is not, 2563 (the target year) is the agency's."""
+    cellmap = build_cellmap(layout, 2563)
+    plan = plan_prefill(cellmap, load_previous(last["xlsx"]), NEXT)
+    for code in RETURNED:
+        rows = len(indicators[indicators["agency_code"] == code])
+        answers = plan.agencies[code].answers
+        assert len(answers) == rows * 5
+        years = {c.year for r in cellmap.indicator_rows for f, c in r.cells.items()
+                 if (r.item_id, f) in answers and c.year}
+        assert years == {2561, 2562}
+    reasons = {(r[4], r[8]) for r in plan.report if r[7] == "no" and r[4]}
+    assert reasons == {("result_2560", "แบบฟอร์มรอบใหม่ไม่มีปีนี้")}
