@@ -331,11 +331,11 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
                                        load_roster(roster))
             written = generate_roster(layout, roster, output, year=year, password=password,
                                       jobs=jobs, force=force, prefill=prefill)
+            click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
+                       f"{_path(output / MANIFEST_NAME)}: {_what_was_written(layout, year)}")
             if prefill is not None:  # generate has no --lang: Thai, the English in brackets
                 words = prefill_summary(prefill, previous)
                 click.echo(f"{words.th}\n({words.en})")
-            click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
-                       f"{_path(output / MANIFEST_NAME)}: {_what_was_written(layout, year)}")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
     except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
