@@ -28,6 +28,7 @@ import click
 import pandas as pd
 
 from . import __version__
+from .cellmap import build_cellmap
 from .consolidate import (
     STATE_WORDS,
     STATES,
@@ -61,6 +62,8 @@ from .layout import (
 )
 from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
+from .prefill import REPORT_NAME, load_previous, plan_prefill
+from .prefill import summary as prefill_summary
 from .read import ReadReturn
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
@@ -291,8 +294,15 @@ def main() -> None:
 @click.option("--force", is_flag=True,
               help="Write even where other workbooks are (-o a file that is not a blank "
                    "form; with --roster, a folder holding workbooks generate did not write).")
+@click.option("--prefill", "last", metavar="LAST",
+              type=click.Path(path_type=Path, exists=True),
+              help="With --roster: a previous round's merge output (its consolidated .xlsx, "
+                   "or its --csv or --parquet folder). Each agency found in it gets its "
+                   "indicator rows pre-filled (name, unit, direction, the result years this "
+                   f"form also asks for), marked as carried over; {REPORT_NAME} says what "
+                   "was carried and what could not be.")
 def generate(output: Path, roster: Path | None, layout_name: str | None, year: int | None,
-             password: str | None, jobs: int | None, force: bool) -> None:
+             password: str | None, jobs: int | None, force: bool, last: Path | None) -> None:
     """Write the form as a protected workbook (or one per roster agency).
 
     Refuses (exit 2) to replace what may be a filled return: a file at -o that is not a
@@ -302,12 +312,16 @@ def generate(output: Path, roster: Path | None, layout_name: str | None, year: i
     left = ("every workbook written so far is whole and the others are as they were; "
             f"{MANIFEST_NAME} was not written: run generate again" if roster is not None
             else f"{output} is as it was")
+    if last is not None and roster is None:
+        raise click.UsageError("--prefill ต้องใช้คู่กับ --roster: ระบุรายชื่อหน่วยงานด้วย "
+                               "(--prefill needs --roster)")
     with _interruptible(lambda: left):
-        _generate(layout, output, roster, year, password, jobs, force)
+        _generate(layout, output, roster, year, password, jobs, force, last)
 
 
 def _generate(layout: Layout, output: Path, roster: Path | None, year: int | None,
-              password: str | None, jobs: int | None, force: bool) -> None:
+              password: str | None, jobs: int | None, force: bool,
+              last: Path | None = None) -> None:
     try:
         if roster is None:
             if output.suffix.lower() != ".xlsx":
@@ -318,10 +332,18 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
             generate_workbook(layout, output, year=year, password=password, force=force)
             click.echo(f"wrote {_path(output)}: {_what_was_written(layout, year)}")
         else:
+            prefill = None
+            if last is not None:
+                previous = load_previous(last)
+                prefill = plan_prefill(build_cellmap(layout, year), previous,
+                                       load_roster(roster))
             written = generate_roster(layout, roster, output, year=year, password=password,
-                                      jobs=jobs, force=force)
+                                      jobs=jobs, force=force, prefill=prefill)
             click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
                        f"{_path(output / MANIFEST_NAME)}: {_what_was_written(layout, year)}")
+            if prefill is not None:  # generate has no --lang: Thai, the English in brackets
+                words = prefill_summary(prefill, previous)
+                click.echo(f"{words.th}\n({words.en})")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
     except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
