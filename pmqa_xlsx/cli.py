@@ -29,7 +29,15 @@ import click
 import pandas as pd
 
 from . import __version__
-from .consolidate import STATE_WORDS, STATES, check_files, collect_inputs, consolidate
+from .cellmap import build_cellmap
+from .consolidate import (
+    STATE_WORDS,
+    STATES,
+    Consolidated,
+    check_files,
+    collect_inputs,
+    consolidate,
+)
 from .errors import PmqaError
 from .feedback import (
     FeedbackRefused,
@@ -40,6 +48,7 @@ from .feedback import (
     write_feedback,
 )
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
+from .groups import GroupError, group_dir, group_paths, groups_of
 from .guards import Output, OutputRefused, merge_outputs
 from .identity import Manifest, load_manifest
 from .inputs import InputFile, path_text
@@ -54,6 +63,8 @@ from .layout import (
 )
 from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
+from .prefill import REPORT_NAME, load_previous, plan_prefill
+from .prefill import summary as prefill_summary
 from .read import ReadReturn
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
@@ -285,8 +296,15 @@ def main() -> None:
 @click.option("--force", is_flag=True,
               help="Write even where other workbooks are (-o a file that is not a blank "
                    "form; with --roster, a folder holding workbooks generate did not write).")
+@click.option("--prefill", "last", metavar="LAST",
+              type=click.Path(path_type=Path, exists=True),
+              help="With --roster: a previous round's merge output (its consolidated .xlsx, "
+                   "or its --csv or --parquet folder). Each agency found in it gets its "
+                   "indicator rows pre-filled (name, unit, direction, the result years this "
+                   f"form also asks for), marked as carried over; {REPORT_NAME} says what "
+                   "was carried and what could not be.")
 def generate(output: Path, roster: Path | None, layout_name: str | None, year: int | None,
-             password: str | None, jobs: int | None, force: bool) -> None:
+             password: str | None, jobs: int | None, force: bool, last: Path | None) -> None:
     """Write the form as a protected workbook (or one per roster agency).
 
     Refuses (exit 2) to replace what may be a filled return: a file at -o that is not a
@@ -296,12 +314,16 @@ def generate(output: Path, roster: Path | None, layout_name: str | None, year: i
     left = ("every workbook written so far is whole and the others are as they were; "
             f"{MANIFEST_NAME} was not written: run generate again" if roster is not None
             else f"{output} is as it was")
+    if last is not None and roster is None:
+        raise click.UsageError("--prefill ต้องใช้คู่กับ --roster: ระบุรายชื่อหน่วยงานด้วย "
+                               "(--prefill needs --roster)")
     with _interruptible(lambda: left):
-        _generate(layout, output, roster, year, password, jobs, force)
+        _generate(layout, output, roster, year, password, jobs, force, last)
 
 
 def _generate(layout: Layout, output: Path, roster: Path | None, year: int | None,
-              password: str | None, jobs: int | None, force: bool) -> None:
+              password: str | None, jobs: int | None, force: bool,
+              last: Path | None = None) -> None:
     try:
         if roster is None:
             if output.suffix.lower() != ".xlsx":
@@ -312,10 +334,18 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
             generate_workbook(layout, output, year=year, password=password, force=force)
             click.echo(f"wrote {_path(output)}: {_what_was_written(layout, year)}")
         else:
+            prefill = None
+            if last is not None:
+                previous = load_previous(last)
+                prefill = plan_prefill(build_cellmap(layout, year), previous,
+                                       load_roster(roster))
             written = generate_roster(layout, roster, output, year=year, password=password,
-                                      jobs=jobs, force=force)
+                                      jobs=jobs, force=force, prefill=prefill)
             click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
                        f"{_path(output / MANIFEST_NAME)}: {_what_was_written(layout, year)}")
+            if prefill is not None:  # generate has no --lang: Thai, the English in brackets
+                words = prefill_summary(prefill, previous)
+                click.echo(f"{words.th}\n({words.en})")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
     except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
@@ -454,12 +484,20 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
               help="The returns' deadline, in BE or CE (2569-03-31 or 2026-03-31): the "
                    "summary counts returns saved on or before the end of that day (Thai "
                    "time) as on time, the others as late.")
+@click.option("--by", "by_column", metavar="COLUMN",
+              help="Also write one consolidated workbook per group of agencies: those with "
+                   "one value in this roster column (ministry, or an extra column such as "
+                   "ภาค). Needs --roster.")
+@click.option("--by-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="The folder for the --by workbooks (default: beside -o, named "
+                   "OUTPUT-by-COLUMN).")
 @_feedback_option
 @_layout_options
 @_lang_option
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
           jobs: int | None, accept_errors: bool, deadline_text: str | None,
+          by_column: str | None, by_dir: Path | None,
           feedback_dir: Path | None,
           layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
           round_text: str | None, lang: Lang) -> None:
@@ -491,11 +529,19 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
         except DeadlineError as exc:
             raise click.UsageError(_say(lang, Words("--deadline: ", "--deadline: ")
                                         + exc.words)) from exc
+    if by_column is not None and roster is None:
+        raise click.UsageError(_say(lang, Words(
+            "--by ต้องใช้คู่กับ --roster (บัญชีรายชื่อหน่วยงานบอกว่าหน่วยงานใดอยู่กลุ่มใด)",
+            "--by needs --roster (the roster says which agency is in which group)")))
+    if by_dir is not None and by_column is None:
+        raise click.UsageError(_say(lang, Words("--by-dir ต้องใช้คู่กับ --by",
+                                                "--by-dir needs --by")))
     layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
+    by = _by_groups(by_column, by_dir, output, agencies or [], lang) if by_column else None
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
-                    feedback_dir, lang, deadline)
+                    feedback_dir, lang, deadline, by)
     with _interruptible(lambda: _say(lang, _LEFT_WRITTEN if written else _LEFT_UNWRITTEN),
                         lang):
         failed = _merge(job, output, csv_dir, parquet_dir, written)
@@ -518,6 +564,36 @@ class _MergeJob:
     feedback: Path | None = None
     lang: Lang = DEFAULT_LANG
     deadline: date | None = None
+    by: _ByGroups | None = None
+
+
+@dataclass(frozen=True)
+class _ByGroups:
+    """merge --by: the folder, and each group's agency codes and workbook."""
+
+    directory: Path
+    codes: dict[str, tuple[str, ...]]
+    paths: dict[str, Path]
+
+
+def _by_groups(column: str, directory: Path | None, output: Path, agencies: list[Agency],
+               lang: Lang) -> _ByGroups:
+    """The groups of ``merge --by`` and where they go, or a usage error (exit 2): a column
+    the roster does not have, a folder that is a file or whose parent does not exist."""
+    try:
+        codes = groups_of(agencies, column)
+    except GroupError as exc:
+        raise click.UsageError(exc.text(lang)) from exc
+    folder = directory if directory is not None else group_dir(output, column)
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise click.UsageError(_say(lang, Words(
+            f"--by-dir: {_path(folder)} เป็นไฟล์ ไม่ใช่โฟลเดอร์ กรุณาระบุโฟลเดอร์อื่น",
+            f"--by-dir: {_path(folder)} is a file, not a folder; give another folder")))
+    if not folder.parent.is_dir():
+        raise click.UsageError(_say(lang, Words(
+            f"--by-dir: ไม่พบโฟลเดอร์ {_path(folder.parent)}",
+            f"--by-dir: folder {_path(folder.parent)} does not exist")))
+    return _ByGroups(folder, codes, group_paths(folder, codes))
 
 
 _LEFT_WRITTEN = Words("เขียนผลลัพธ์เสร็จแล้ว กรุณารวมผลใหม่เพื่อดูสรุป",
@@ -538,7 +614,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     outputs = [Output("-o", output),
                *(Output("--csv", p) for p in (output_files(csv_dir, ".csv") if csv_dir else [])),
                *(Output("--parquet", p) for p in (output_files(parquet_dir, ".parquet")
-                                                  if parquet_dir else []))]
+                                                  if parquet_dir else [])),
+               *(Output("--by", p) for p in (job.by.paths.values() if job.by else []))]
     lang = job.lang
     entries = collect_inputs(job.inputs)
     try:
@@ -560,11 +637,15 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     except RoundError as exc:
         raise _Failure(exc.text(lang) + "\n" + _say(lang, Words(
             "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
+    groups = {job.by.paths[value]: result.subset(codes)
+              for value, codes in job.by.codes.items()} if job.by else {}
     try:
-        written.extend(write_outputs(result, result.layouts or job.layouts or [load_layout()],
-                                     workbook=output, csv_dir=csv_dir,
-                                     parquet_dir=parquet_dir, roster=job.agencies,
-                                     deadline=job.deadline))
+        with _group_folder(job.by):
+            written.extend(write_outputs(result,
+                                         result.layouts or job.layouts or [load_layout()],
+                                         workbook=output, csv_dir=csv_dir,
+                                         parquet_dir=parquet_dir, groups=groups,
+                                         roster=job.agencies, deadline=job.deadline))
     except OSError as exc:
         raise _Failure(_say(lang, Words(
             f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {exc}",
@@ -588,13 +669,51 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             more = len(refused) - _LISTED
             click.echo(_say(lang, Words(f"  ... และอีก {more} ไฟล์", f"  ... and {more} more")))
     for path in written:
-        click.echo(_wrote(path, lang))
+        if path not in groups:
+            click.echo(_wrote(path, lang))
+    if job.by is not None:
+        click.echo(_by_lines(job.by, result, lang))
     if job.feedback is not None:
         flagged = set(result.problems["file"].dropna().astype(str))
         _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
                         len(files), job.jobs, lang,
                         clean=[e for e in files if e.name not in flagged])
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
+
+
+@contextlib.contextmanager
+def _group_folder(by: _ByGroups | None) -> Iterator[None]:
+    """The folder of merge --by's workbooks, made if it is not there, and removed again if
+    the block fails or is interrupted (the set is then not written: the folder would be
+    all that is left of it)."""
+    if by is None:
+        yield
+        return
+    made = not os.path.lexists(by.directory)
+    by.directory.mkdir(exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                by.directory.rmdir()
+        raise
+
+
+def _by_lines(by: _ByGroups, result: Consolidated, lang: Lang) -> str:
+    """What merge --by wrote, and which returns are in no group's workbook."""
+    ungrouped = int((~result.returns["agency_code"].astype(object).isin(
+        {c for codes in by.codes.values() for c in codes}).to_numpy(dtype=bool)).sum())
+    n = len(by.paths)
+    text = _say(lang, Words(f"เขียนไฟล์แยกตามกลุ่ม {n} ไฟล์ ในโฟลเดอร์ {_path(by.directory)} แล้ว",
+                            f"wrote {n} group workbooks in {_path(by.directory)}"))
+    if ungrouped:
+        text += "\n" + _say(lang, Words(
+            f"  ไฟล์ {ungrouped} ไฟล์ไม่อยู่ในกลุ่มใด (หน่วยงานไม่อยู่ในบัญชีรายชื่อ หรืออ่านรหัส"
+            "หน่วยงานไม่ได้) จึงมีอยู่ในไฟล์รวมผลหลักเท่านั้น",
+            f"  {ungrouped} file{'s are' if ungrouped != 1 else ' is'} in no group (agency "
+            "not on the roster, or not readable): only in the main workbook"))
+    return text
 
 
 def summary_lines(summary: dict[str, int], files: int, counted_round: Round | None,

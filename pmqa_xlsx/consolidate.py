@@ -14,6 +14,7 @@ choice between an agency's returns.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -86,6 +87,20 @@ class Consolidated:
         """How many files and agencies are in each state."""
         counts = self.returns["state"].value_counts()
         return {state: int(counts.get(state, 0)) for state in STATES}
+
+    def subset(self, agency_codes: Iterable[str]) -> Consolidated:
+        """The dataset of these agencies only: in every frame, the rows whose agency_code is
+        one of them (in their order here, renumbered from 0); the round and layouts kept."""
+        codes = set(agency_codes)
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            keep = frame["agency_code"].astype(object).isin(codes).to_numpy(dtype=bool)
+            return frame[keep].reset_index(drop=True)
+
+        return dataclasses.replace(self, answers=rows(self.answers),
+                                   indicators=rows(self.indicators),
+                                   problems=rows(self.problems), returns=rows(self.returns),
+                                   scores=rows(self.scores))
 
 
 def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],

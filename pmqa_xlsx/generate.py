@@ -48,6 +48,7 @@ from .outputs import (
     password_bytes,
 )
 from .parallel import worker_count, worker_pool
+from .prefill import NOTE, REPORT_COLUMNS, REPORT_NAME, Prefill
 from .prompts import validation_groups
 from .roster import Agency, check_agencies, load_roster
 from .rules import checklist_score, percent_success, score
@@ -124,6 +125,7 @@ def generate_roster(
     generated_at: datetime | None = None,
     tokens: Mapping[str, str] | None = None,
     force: bool = False,
+    prefill: Prefill | None = None,
 ) -> list[Generated]:
     """Write one pre-filled workbook per roster agency into ``out_dir``, and ``manifest.csv``.
 
@@ -141,6 +143,12 @@ def generate_roster(
     (``merge --manifest`` refuses a return that does not carry its agency's). ``tokens`` (agency
     code -> token) gives some or all of them instead: to issue a lost workbook again with the
     token already recorded.
+
+    ``prefill`` (prefill.plan_prefill: a previous round's values mapped onto this form) fills
+    each agency's indicator rows found in it, marked as carried over (their own fill and a
+    note on each cell; they stay inputs), and writes ``prefill-report.csv`` beside the
+    manifest. Those workbooks are rendered one by one (their values differ); the others are
+    copies of the template as without it.
     """
     if password:
         password_bytes(password)  # PasswordError before anything is read or written
@@ -150,12 +158,17 @@ def generate_roster(
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise PmqaError(f"{directory}: exists and is not a folder; give a folder for -o")
-    roster_outputs(directory, [*(a.file_name for a in agencies), MANIFEST_NAME],
+    extra = [REPORT_NAME] if prefill is not None else []
+    roster_outputs(directory, [*(a.file_name for a in agencies), MANIFEST_NAME, *extra],
                    roster if isinstance(roster, str | os.PathLike) else None, force=force)
     cellmap = build_cellmap(layout, year)
     when = generated_at or datetime.now(UTC)
-    jobs = worker_count(jobs, len(agencies), per_worker=50)
-    chunks = [[(a, issued[a.code]) for a in agencies[i::jobs]] for i in range(jobs)]
+    # a workbook with carried values is rendered whole (~20x a template copy): worth a
+    # process for far fewer of them
+    jobs = worker_count(jobs, len(agencies), per_worker=50 if prefill is None else 5)
+    carried = prefill.agencies if prefill is not None else {}
+    chunks = [[(a, issued[a.code], _carried(carried.get(a.code))) for a in agencies[i::jobs]]
+              for i in range(jobs)]
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if jobs == 1:
@@ -173,6 +186,8 @@ def generate_roster(
              layout.form.id, layout.form.version, cellmap.year, g.token)
             for g, a in zip(written, agencies, strict=True)
         ]
+        if prefill is not None:
+            atomic_write(directory / REPORT_NAME, csv_bytes(REPORT_COLUMNS, prefill.report))
         atomic_write(directory / MANIFEST_NAME, csv_bytes(MANIFEST_COLUMNS, rows))
     except _WriteFailed as exc:
         raise PmqaError(f"{exc.path}: cannot write ({exc.reason}); the manifest was not "
@@ -197,6 +212,14 @@ def _tokens(agencies: Sequence[Agency], given: Mapping[str, str]) -> dict[str, s
     return out
 
 
+#: The values carried into one workbook and the previous round's year of each (its note).
+_Carried = tuple[dict[tuple[str, str], Any], dict[tuple[str, str], int | None]]
+
+
+def _carried(plan: Any) -> _Carried | None:
+    return (dict(plan.answers), dict(plan.years)) if plan is not None else None
+
+
 class _WriteFailed(Exception):
     """A worker could not write a file (rebuilt from its args when sent to the parent)."""
 
@@ -206,18 +229,22 @@ class _WriteFailed(Exception):
 
 
 def _write_agencies(layout: Layout, year: int | None, password: str | None, when: datetime,
-                    directory: Path,
-                    agencies: Sequence[tuple[Agency, str]]) -> list[tuple[str, str]]:
-    """Write some agencies' workbooks, each with its token (in a worker process or not):
-    [(file name, sha256)]."""
+                    directory: Path, agencies: Sequence[tuple[Agency, str, _Carried | None]]
+                    ) -> list[tuple[str, str]]:
+    """Write some agencies' workbooks, each with its token and the values carried into it, if
+    any (in a worker process or not): [(file name, sha256)]."""
     cellmap = build_cellmap(layout, year)
     templates: dict[frozenset[str], Template] = {}
     out = []
-    for agency, token in agencies:
-        fields = frozenset(_prefill(layout, agency))
-        if fields not in templates:
-            templates[fields] = Template(cellmap, fields, password, when)
-        data = templates[fields].personalise(agency, token)
+    for agency, token, carried in agencies:
+        if carried is not None:  # values of its own: rendered for it alone
+            data = render_workbook(cellmap, agency=agency, password=password, generated_at=when,
+                                   answers=carried[0], token=token, carried=carried[1])
+        else:
+            fields = frozenset(_prefill(layout, agency))
+            if fields not in templates:
+                templates[fields] = Template(cellmap, fields, password, when)
+            data = templates[fields].personalise(agency, token)
         target = directory / agency.file_name
         try:
             atomic_write(target, data)
@@ -286,12 +313,15 @@ def render_workbook(
     generated_at: datetime | None = None,
     answers: Mapping[tuple[str, str], Any] | None = None,
     token: str | None = None,
+    carried: Mapping[tuple[str, str], int | None] | None = None,
 ) -> bytes:
     """The bytes of the protected workbook for ``cellmap`` (``token`` in its metadata, if
     given).
 
     ``answers`` ((item id, field id) -> value) fills input cells the way a spreadsheet
-    application saves a return, formula results included: for benchmarks and tests.
+    application saves a return, formula results included: for benchmarks and tests, and for
+    the values carried over from a previous round. The cells of ``carried`` ((item id, field
+    id) -> the previous round's year) are marked as such: their own fill and a note.
     """
     layout = cellmap.layout
     when = generated_at or datetime.now(UTC)
@@ -319,7 +349,8 @@ def render_workbook(
         for plan in cellmap.sheets:
             worksheet = workbook.add_worksheet(plan.name)
             _write_sheet(worksheet, plan, formats, prefill, footer, password, answers or {},
-                         cached, [i for i in cellmap.instances if i.cell.sheet == plan.name])
+                         cached, [i for i in cellmap.instances if i.cell.sheet == plan.name],
+                         carried or {})
         _write_completeness(cellmap, prefill, workbook, formats, cached)
         _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password,
                     token)
@@ -342,6 +373,7 @@ def _write_sheet(
     answers: Mapping[tuple[str, str], Any],
     cached: dict[tuple[str, int, int], Any],
     instances: Sequence[Instance] = (),
+    carried: Mapping[tuple[str, str], int | None] | None = None,
 ) -> None:
     worksheet.set_default_row(plan.default_height)
     for col, width in enumerate(plan.widths):
@@ -355,8 +387,11 @@ def _write_sheet(
                                   label.last_col or label.col, "", fmt)
         worksheet.write_string(label.row, label.col, label.text, fmt)
     for cell in plan.inputs:
-        _write_input(worksheet, cell, formats, prefill, answers.get((cell.item_id,
-                                                                     cell.field_id)))
+        key = (cell.item_id, cell.field_id)
+        if carried and key in carried:
+            _write_carried(worksheet, cell, formats, answers[key], carried[key])
+        else:
+            _write_input(worksheet, cell, formats, prefill, answers.get(key))
     _write_validations(worksheet, plan.inputs)
     for formula in plan.formulas:
         if formula.kind in ("percent_success", "score", "check"):
@@ -383,6 +418,18 @@ def _write_input(worksheet: Worksheet, cell: InputCell, formats: dict[str, Forma
         worksheet.write_string(cell.row, cell.col, str(answer), fmt)
     else:
         worksheet.write_blank(cell.row, cell.col, None, fmt)
+
+
+def _write_carried(worksheet: Worksheet, cell: InputCell, formats: dict[str, Format],
+                   value: Any, year: int | None) -> None:
+    """A value carried over from the previous round: still an input, in its own fill, with a
+    note saying where it came from (kept closed: a red corner, as every note)."""
+    if cell.kind == "number":
+        worksheet.write_number(cell.row, cell.col, float(value), formats["carried_number"])
+    else:
+        worksheet.write_string(cell.row, cell.col, str(value), formats["carried"])
+    note = NOTE.th.format(year=year if year is not None else "-")
+    worksheet.write_comment(cell.row, cell.col, note, {"x_scale": 1.6})
 
 
 def _write_check_formats(worksheet: Worksheet, instances: Sequence[Instance],

@@ -17,7 +17,7 @@ import numbers
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,16 +45,22 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
                   workbook: str | os.PathLike[str] | None = None,
                   csv_dir: str | os.PathLike[str] | None = None,
                   parquet_dir: str | os.PathLike[str] | None = None,
+                  groups: Mapping[str | os.PathLike[str], Consolidated] | None = None,
                   roster: Sequence[Agency] | None = None,
                   deadline: date | None = None) -> list[Path]:
-    """Write the consolidated workbook, the CSV files and the Parquet files asked for, as one
-    set: all replace the previous ones, or none does. Returns the files written.
+    """Write the consolidated workbook, the CSV files and the Parquet files asked for, and a
+    consolidated workbook for each of ``groups`` (path -> that group's dataset, as
+    ``groups.split_by`` makes them; their folders must exist), as one set: all replace the
+    previous ones, or none does. Returns the files written.
 
-    ``roster`` (the agencies expected) gives the summary's ministries and expected counts;
-    ``deadline`` its on-time and late counts (see ``pmqa_xlsx.summary``)."""
+    ``roster`` (the agencies expected) gives the summaries' ministries and expected counts
+    (each group's workbook: its own agencies'); ``deadline`` their on-time and late counts
+    (see ``pmqa_xlsx.summary``)."""
     with OutputSet() as outputs:
         if workbook is not None:
             _workbook(result, outputs.stage(workbook), layouts, roster, deadline)
+        for path, group in (groups or {}).items():
+            _workbook(group, outputs.stage(path), layouts, _members(roster, group), deadline)
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
@@ -64,6 +70,14 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
             for name, frame in _frames(result):
                 _parquet(name, frame, outputs.stage(Path(parquet_dir) / f"{name}.parquet"))
         return outputs.commit()
+
+
+def _members(roster: Sequence[Agency] | None, group: Consolidated) -> list[Agency] | None:
+    """The roster's agencies in a group's dataset (its missing ones have rows too)."""
+    if roster is None:
+        return None
+    codes = set(group.returns["agency_code"].astype(str))
+    return [a for a in roster if a.code in codes]
 
 
 def write_workbook(result: Consolidated, path: str | os.PathLike[str],

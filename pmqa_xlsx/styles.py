@@ -22,6 +22,8 @@ SECTION_FILL = "#E2EFDA"
 #: fill with dark red text" for errors; orange for warnings, unlike the inputs' yellow).
 ERROR_FILL = "#FFC7CE"
 WARNING_FILL = "#F8CBAD"
+#: Inputs carried over from the previous round (``generate --prefill``): to check or correct.
+CARRIED_FILL = "#E2F0D9"
 
 _BASE: dict[str, Any] = {"valign": "top", "text_wrap": True}
 _CELL: dict[str, Any] = {**_BASE, "border": 1, "border_color": "#808080"}
@@ -47,6 +49,9 @@ _SPECS: dict[str, dict[str, Any]] = {
     "input": {**_CELL, "bg_color": INPUT_FILL, "locked": False, "num_format": "@"},
     "input_number": {**_CELL, "bg_color": INPUT_FILL, "locked": False, "num_format": "General",
                      "align": "right"},
+    "carried": {**_CELL, "bg_color": CARRIED_FILL, "locked": False, "num_format": "@"},
+    "carried_number": {**_CELL, "bg_color": CARRIED_FILL, "locked": False,
+                       "num_format": "General", "align": "right"},
     "prefilled": {**_CELL, "bg_color": LOCKED_FILL, "num_format": "@"},
     "formula": {**_CELL, "bg_color": FORMULA_FILL, "num_format": "#,##0.00", "align": "right"},
     "formula_text": {**_CELL, "bg_color": FORMULA_FILL, "bold": True},

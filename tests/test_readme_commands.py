@@ -38,6 +38,10 @@ NOT_RUN = {
     "pmqa4-cat3-cat7.2:2563.1:2563 returns/ -o m.xlsx":
         "needs returns of a revised layout (version 2563.1); tests/test_cli_layouts.py "
         "merges rounds of two layouts",
+    "pmqa-xlsx generate --roster samples/roster.csv --year 2563 -o round-2563/ --prefill "
+    "round-2562.xlsx":
+        "needs a previous round's merge output; tests/test_prefill.py merges a round and "
+        "generates the next from its workbook, CSV and Parquet",
 }
 
 

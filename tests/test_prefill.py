@@ -1,0 +1,345 @@
+"""The next round from this one: generate --roster R --prefill LAST, from each of the three forms
+merge writes (consolidated workbook, CSV folder, Parquet folder)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pmqa_xlsx import generate_roster
+from pmqa_xlsx.cellmap import CellMap, build_cellmap
+from pmqa_xlsx.cli import main
+from pmqa_xlsx.layout import Layout, load_layout
+from pmqa_xlsx.parallel import worker_count
+from pmqa_xlsx.prefill import (
+    NOTE,
+    REPORT_COLUMNS,
+    REPORT_NAME,
+    PrefillError,
+    load_previous,
+    plan_prefill,
+)
+from pmqa_xlsx.read import read_return
+from pmqa_xlsx.roster import Agency
+from pmqa_xlsx.styles import CARRIED_FILL
+
+from .conftest import ROOT
+from .fill import fill
+
+NEXT_LAYOUT = ROOT / "docs" / "examples" / "pmqa4-2563.yaml"
+ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
+FIRST = [Agency(code="03005", name="กรมการปกครอง", ministry="กระทรวงมหาดไทย"),
+         Agency(code="07007", name="กรมสรรพากร", ministry="กระทรวงการคลัง"),
+         Agency(code="21003", name="กรมอนามัย", ministry="กระทรวงสาธารณสุข")]
+#: The next round: two agencies that returned (03005, 07007), one that did not (21003) and one
+#: new (08004).
+NEXT = [*FIRST, Agency(code="08004", name="กรมส่งเสริมการเกษตร", ministry="กระทรวงเกษตรฯ")]
+RETURNED = ("03005", "07007")
+FORMS = ("xlsx", "csv", "parquet")
+
+
+def _roster(path: Path, agencies: list[Agency]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["agency_code", "agency_name", "ministry"])
+        writer.writerows([a.code, a.name, a.ministry] for a in agencies)
+    return path
+
+
+@pytest.fixture(scope="module")
+def last(layout: Layout, cellmap: CellMap, tmp_path_factory: pytest.TempPathFactory
+         ) -> dict[str, Path]:
+    """A first round (the bundled layout, 2562) generated, filled by two of three agencies and
+    merged into a workbook, a CSV folder and a Parquet folder."""
+    root = tmp_path_factory.mktemp("round1")
+    issued = root / "issued"
+    generate_roster(layout, FIRST, issued, generated_at=ISSUED, jobs=1)
+    returns = root / "returns"
+    returns.mkdir()
+    for code in RETURNED:
+        source = next(issued.glob(f"*{code}*.xlsx"))
+        fill(cellmap, source, returns / source.name, agency_code=code)
+    out = {"xlsx": root / "consolidated.xlsx", "csv": root / "csv", "parquet": root / "pq"}
+    result = CliRunner().invoke(main, [
+        "merge", str(returns), "--roster", str(_roster(root / "r1.csv", FIRST)),
+        "-o", str(out["xlsx"]), "--csv", str(out["csv"]), "--parquet", str(out["parquet"])])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def next_layout() -> Layout:
+    return load_layout(NEXT_LAYOUT)
+
+
+@pytest.fixture(scope="module")
+def indicators(last: dict[str, Path]) -> pd.DataFrame:
+    """LAST's indicators, as merge wrote them (the CSV's text kept as text)."""
+    return pd.read_csv(last["csv"] / "indicators.csv", dtype={"agency_code": str,
+                                                              "item_id": str, "table_id": str},
+                       keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="module", params=FORMS)
+def next_round(request: pytest.FixtureRequest, last: dict[str, Path], next_layout: Layout,
+               tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The next round's workbooks, generated with --prefill from one form of LAST."""
+    root = tmp_path_factory.mktemp(f"round2-{request.param}")
+    out = root / "issued"
+    result = CliRunner().invoke(main, [
+        "generate", "--roster", str(_roster(root / "r2.csv", NEXT)), "--layout",
+        str(NEXT_LAYOUT), "-o", str(out), "--prefill", str(last[request.param]), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def _workbook(folder: Path, code: str) -> Path:
+    return next(folder.glob(f"*{code}*.xlsx"))
+
+
+def test_carried_cells_hold_last_values(next_round: tuple[Path, str], next_layout: Layout,
+                                        indicators: pd.DataFrame) -> None:
+    """Name, unit, direction and the overlapping result years hold exactly LAST's values; the
+    target and the new target year's result are empty; carried cells are inputs, marked."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    rows = {(r.table_id, r.item_id): r for r in cellmap.indicator_rows}
+    fields = {"indicator": "name", "unit": "unit", "direction": "direction"}
+    checked = 0
+    for code in RETURNED:
+        book = openpyxl.load_workbook(_workbook(folder, code))
+        mine = indicators[indicators["agency_code"] == code]
+        assert len(mine) > 0
+        for record in mine.itertuples(index=False):
+            row = rows.get((record.table_id, record.item_id))
+            if row is None:
+                continue
+            sheet = book[row.cells["name"].sheet]
+            expected: dict[str, Any] = {fld: getattr(record, col) for col, fld in fields.items()}
+            for fld, cell in row.cells.items():
+                if fld.startswith("result_") and f"result_{cell.year}" in mine.columns:
+                    expected[fld] = float(getattr(record, f"result_{cell.year}"))
+            for fld, value in expected.items():
+                target = sheet[row.cells[fld].ref]
+                assert target.value == value, (code, row.item_id, fld)
+                assert target.fill.fgColor.rgb == "FF" + CARRIED_FILL[1:]
+                assert not target.protection.locked
+                assert target.comment is not None
+                assert target.comment.text.startswith(NOTE.th.format(year=2562))
+                checked += 1
+            assert sheet[row.cells["target"].ref].value is None
+            assert sheet[row.cells[row.compared].ref].value is None  # 2563: new
+    assert checked > 100
+
+
+def test_years_and_rows_not_in_the_new_form_are_reported(
+        next_round: tuple[Path, str], indicators: pd.DataFrame, next_layout: Layout) -> None:
+    folder, output = next_round
+    with (folder / REPORT_NAME).open(encoding="utf-8-sig", newline="") as fh:
+        report = list(csv.DictReader(fh))
+    assert tuple(report[0]) == REPORT_COLUMNS
+    cellmap = build_cellmap(next_layout)
+    new_years = {c.year for r in cellmap.indicator_rows for c in r.cells.values() if c.year}
+    for code in RETURNED:
+        mine = [r for r in report if r["agency_code"] == code]
+        old_years = {r["year"] for r in mine if r["year"]}
+        dropped = {y for y in old_years if int(y) not in new_years}
+        assert dropped == {"2560"}
+        assert all(r["carried"] == "no" and r["reason_th"] for r in mine
+                   if r["year"] in dropped)
+        # 7.2.5 has 5 rows in the new form: rows 6-10 are not carried, and say why
+        beyond = [r for r in mine if r["table_id"] == "7.2.5" and int(r["row"]) > 5]
+        assert beyond and all(r["carried"] == "no" and "ไม่มีแถวนี้" in r["reason_th"]
+                              for r in beyond)
+        carried = [r for r in mine if r["carried"] == "yes"]
+        filled = indicators[(indicators["agency_code"] == code)
+                            & ~((indicators["table_id"] == "7.2.5")
+                                & (indicators["row"] > 5))]
+        assert len(carried) == len(filled) * 5  # name, unit, direction, 2561, 2562
+    missing = {r["agency_code"] for r in report if r["carried"] == "no" and not r["table_id"]}
+    assert missing == {"21003", "08004"}
+    assert "21003" in output and "08004" in output and REPORT_NAME in output
+
+
+def test_agencies_missing_from_last_get_blank_workbooks(next_round: tuple[Path, str],
+                                                        next_layout: Layout) -> None:
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    for code in ("21003", "08004"):
+        book = openpyxl.load_workbook(_workbook(folder, code))
+        for row in cellmap.indicator_rows:
+            for cell in row.cells.values():
+                assert book[cell.sheet][cell.ref].value is None
+                assert book[cell.sheet][cell.ref].comment is None
+
+
+def test_reader_reads_an_untouched_prefilled_return(next_round: tuple[Path, str],
+                                                    next_layout: Layout,
+                                                    tmp_path: Path) -> None:
+    """Untouched, the return is read like any return holding these values: no problem with
+    the file or its structure, only the form's own data checks (no status chosen; results but
+    no target on each carried row: the agency must type this year's target). Once statuses
+    and targets are typed, the carried values are read back as the return's own, no error."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    path = _workbook(folder, RETURNED[0])
+    result = read_return(path, [next_layout])
+    book = openpyxl.load_workbook(path)
+    carried_rows = [r for r in cellmap.indicator_rows
+                    if book[r.cells["name"].sheet][r.cells["name"].ref].value is not None]
+    assert carried_rows
+    statuses = list(cellmap.status_cells())
+    found = sorted(zip(result.problems["cell"], result.problems["code"], strict=True))
+    assert found == sorted(
+        [(r.cells["target"].ref, "result-without-target") for r in carried_rows]
+        + [(c.ref, "status-required") for c in statuses])
+    for row in carried_rows:
+        book[row.cells["target"].sheet][row.cells["target"].ref].value = 100.0
+    for cell in statuses:
+        book[cell.sheet][cell.ref].value = cell.choices[1]  # "starting": asks for no details
+    typed = tmp_path / path.name
+    book.save(typed)
+    confirmed = read_return(typed, [next_layout])
+    assert confirmed.state in ("ok", "ok_with_warnings"), confirmed.problems
+    assert set(confirmed.problems["severity"]) <= {"warning"}
+    frame = confirmed.indicators
+    assert sorted(zip(frame["table_id"], frame["item_id"], strict=True)) == sorted(
+        (r.table_id, r.item_id) for r in carried_rows)
+    for row in carried_rows:  # what was carried is read as the return's value
+        got = frame[frame["item_id"] == row.item_id].iloc[0]
+        sheet = book[row.cells["name"].sheet]
+        assert got["indicator"] == sheet[row.cells["name"].ref].value
+
+
+def test_the_three_forms_of_last_carry_the_same(last: dict[str, Path],
+                                                next_layout: Layout) -> None:
+    cellmap = build_cellmap(next_layout)
+    plans = [plan_prefill(cellmap, load_previous(last[f]), NEXT) for f in FORMS]
+    answers = [{c: p.answers for c, p in plan.agencies.items()} for plan in plans]
+    assert answers[0] == answers[1] == answers[2]
+    assert set(answers[0]) == set(RETURNED)
+    assert [p.report for p in plans[1:]] == [plans[0].report] * 2
+
+
+def test_formula_and_text_in_last_are_not_run(last: dict[str, Path], next_layout: Layout,
+                                              tmp_path: Path) -> None:
+    """An edited LAST: an indicator typed as '=1+1' stays that text; a formula put into a
+    result cell of the workbook is not carried, and says why."""
+    frame = pd.read_csv(last["csv"] / "indicators.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "indicator"] = "'=HYPERLINK(\"http://x\",\"y\")"
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    frame.to_csv(folder / "indicators.csv", index=False, encoding="utf-8-sig")
+    previous = load_previous(folder)
+    first = previous.rows[frame.loc[0, "agency_code"]][0]
+    assert first.texts["name"] == '=HYPERLINK("http://x","y")'
+    book = openpyxl.load_workbook(last["xlsx"])
+    sheet = book["indicators"]
+    column = [c.value for c in sheet[1]].index("result_2561") + 1
+    sheet.cell(row=2, column=column).value = "=1+1"
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    plan = plan_prefill(build_cellmap(next_layout), load_previous(edited), NEXT)
+    refused = [r for r in plan.report if r[4] == "result_2561" and r[6] == "=1+1"]
+    assert len(refused) == 1 and refused[0][7] == "no" and "สูตร" in refused[0][8]
+    # the text is written as text into the new workbook: never a formula or a link
+    text_plan = plan_prefill(build_cellmap(next_layout), previous, NEXT)
+    generate_roster(next_layout, NEXT, tmp_path / "out", prefill=text_plan, jobs=1)
+    row = build_cellmap(next_layout).indicator_rows[0]
+    code = frame.loc[0, "agency_code"]
+    assert (row.table_id, row.item_id) == (first.table_id, first.item_id)
+    cell = openpyxl.load_workbook(_workbook(tmp_path / "out", code))[
+        row.cells["name"].sheet][row.cells["name"].ref]
+    assert (cell.value, cell.data_type, cell.hyperlink) == (first.texts["name"], "s", None)
+
+
+def test_workers_write_the_same_workbooks(last: dict[str, Path], next_layout: Layout,
+                                          tmp_path: Path) -> None:
+    """Carried values travel to worker processes: --jobs does not change a byte."""
+    roster = NEXT + [Agency(code=f"990{n:02d}", name=f"กรมใหม่ {n}") for n in range(8)]
+    plan = plan_prefill(build_cellmap(next_layout), load_previous(last["csv"]), roster)
+    tokens = {a.code: f"{n:032x}" for n, a in enumerate(roster, start=1)}
+    assert worker_count(2, len(roster), per_worker=5) == 2  # as generate_roster counts them
+    digests = [{g.path.name: g.sha256 for g in generate_roster(
+        next_layout, roster, tmp_path / f"j{jobs}", prefill=plan, jobs=jobs, tokens=tokens,
+        generated_at=ISSUED)} for jobs in (1, 2)]
+    assert digests[0] == digests[1] and len(digests[0]) == len(roster)
+    assert (tmp_path / "j1" / REPORT_NAME).read_bytes() == \
+        (tmp_path / "j2" / REPORT_NAME).read_bytes()
+
+
+def test_an_agency_with_two_returns_in_last_carries_the_first(last: dict[str, Path],
+                                                              tmp_path: Path) -> None:
+    frame = pd.read_csv(last["csv"] / "indicators.csv", dtype=str, keep_default_na=False)
+    code = frame.loc[0, "agency_code"]
+    mine = frame[frame["agency_code"] == code]
+    other = mine.assign(file="again.xlsx", indicator="อีกฉบับ")
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    pd.concat([mine, other]).to_csv(folder / "indicators.csv", index=False,
+                                    encoding="utf-8-sig")
+    rows = load_previous(folder).rows[code]
+    assert [r.texts["name"] for r in rows] == list(mine["indicator"])
+
+
+@pytest.mark.parametrize("make", ["not_ours_xlsx", "missing_columns", "empty_folder",
+                                  "not_xlsx"])
+def test_bad_last_is_refused_and_nothing_written(make: str, last: dict[str, Path],
+                                                 blank_path: Path, tmp_path: Path) -> None:
+    if make == "not_ours_xlsx":  # a form, not a consolidated workbook
+        bad = tmp_path / "form.xlsx"
+        shutil.copy(blank_path, bad)
+    elif make == "missing_columns":
+        bad = tmp_path / "csv"
+        bad.mkdir()
+        frame = pd.read_csv(last["csv"] / "indicators.csv", dtype=str)
+        frame.drop(columns=["item_id"]).to_csv(bad / "indicators.csv", index=False)
+    elif make == "empty_folder":
+        bad = tmp_path / "empty"
+        bad.mkdir()
+    else:
+        bad = tmp_path / "roster.txt"
+        bad.write_text("not a workbook", encoding="utf-8")
+    with pytest.raises(PrefillError):
+        load_previous(bad)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "generate", "--roster", str(_roster(tmp_path / "r.csv", NEXT)), "-o", str(out),
+        "--prefill", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert str(bad.name) in result.output
+    assert not out.exists()
+
+
+def test_prefill_needs_a_roster(last: dict[str, Path], tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["generate", "-o", str(tmp_path / "x.xlsx"),
+                                       "--prefill", str(last["csv"])])
+    assert result.exit_code == 2
+    assert "--roster" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_same_layout_a_year_on_carries_every_row(last: dict[str, Path], layout: Layout,
+                                                     indicators: pd.DataFrame) -> None:
+    """The bundled layout with --year 2563: every filled row fits (7.2.5 keeps its 10 rows),
+    2561 and 2562 are carried, 2560 is not, 2563 (the target year) is the agency's."""
+    cellmap = build_cellmap(layout, 2563)
+    plan = plan_prefill(cellmap, load_previous(last["xlsx"]), NEXT)
+    for code in RETURNED:
+        rows = len(indicators[indicators["agency_code"] == code])
+        answers = plan.agencies[code].answers
+        assert len(answers) == rows * 5
+        years = {c.year for r in cellmap.indicator_rows for f, c in r.cells.items()
+                 if (r.item_id, f) in answers and c.year}
+        assert years == {2561, 2562}
+    reasons = {(r[4], r[8]) for r in plan.report if r[7] == "no" and r[4]}
+    assert reasons == {("result_2560", "แบบฟอร์มรอบใหม่ไม่มีปีนี้")}
