@@ -148,6 +148,30 @@ def test_returns_by_ministry_match_the_returns_frame(merged: tuple[Path, Consoli
     assert got["กระทรวงการคลัง"][2:4] == (1, 1)  # the zoneless time is Thai time: on time
 
 
+def test_each_by_workbook_summarises_its_own_agencies(round_dir: Path, tmp_path: Path
+                                                      ) -> None:
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(main, ["merge", str(round_dir / "returns"), "--roster",
+                                       str(round_dir / "roster.csv"), "-o", str(out),
+                                       "--deadline", "2026-03-31", "--by", "ministry"])
+    assert result.exit_code in (0, 1), result.output
+    books = sorted((tmp_path / "out-by-ministry").glob("*.xlsx"))
+    ministries = {m for m, _ in AGENCIES.values() if m}
+    checked = set()
+    for book in books:
+        lines = _section(_summary_rows(book), "1.")[1:]
+        names = [r[0] for r in lines[:-1]]
+        if not names:
+            continue
+        (name,) = names  # one ministry in each
+        agencies = [c for c, (m, _) in AGENCIES.items() if (m or NO_MINISTRY) == name]
+        returned = [c for c in agencies if AGENCIES[c][1] is not None]
+        assert lines[0][2] == lines[-1][2] == len(agencies), book.name
+        assert lines[0][3] == len(returned), book.name
+        checked.add(name)
+    assert ministries <= checked
+
+
 def test_deadline_in_be_or_ce_is_the_same_day() -> None:
     assert parse_deadline("2569-03-31") == parse_deadline("2026-03-31") == date(2026, 3, 31)
     for bad in ("31/03/2569", "2569-02-30", "soon", ""):
