@@ -24,7 +24,7 @@ PICTURES = {
     "form-instructions.png": ("return", "คำชี้แจงการกรอกแบบประเมินตนเอง"),
     "form-category3.png": ("return", "หมวด 3 การให้ความสำคัญ"),
     "form-category7.png": ("return", "หมวด 7 การบรรลุผลลัพธ์การดำเนินงาน"),
-    "consolidated-summary.png": ("consolidated", "PMQA 4.0: consolidated returns"),
+    "consolidated-summary.png": ("consolidated", "PMQA 4.0 self-assessment summary"),
 }
 
 

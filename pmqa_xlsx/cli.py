@@ -21,6 +21,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -67,6 +68,7 @@ from .prefill import summary as prefill_summary
 from .read import ReadReturn
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
+from .summary import DeadlineError, parse_deadline
 from .words import DEFAULT_LANG, LANGS, Lang, Words
 
 
@@ -478,6 +480,10 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "cell, a choice not on the list...) as counted_with_errors, those cells "
                    "left out of the frames and listed; without it, any error rejects the "
                    "return. Errors about the file as a whole still reject it.")
+@click.option("--deadline", "deadline_text", metavar="YYYY-MM-DD",
+              help="The returns' deadline, in BE or CE (2569-03-31 or 2026-03-31): the "
+                   "summary counts returns saved on or before the end of that day (Thai "
+                   "time) as on time, the others as late.")
 @click.option("--by", "by_column", metavar="COLUMN",
               help="Also write one consolidated workbook per group of agencies: those with "
                    "one value in this roster column (ministry, or an extra column such as "
@@ -490,7 +496,8 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
 @_lang_option
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
-          jobs: int | None, accept_errors: bool, by_column: str | None, by_dir: Path | None,
+          jobs: int | None, accept_errors: bool, deadline_text: str | None,
+          by_column: str | None, by_dir: Path | None,
           feedback_dir: Path | None,
           layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
           round_text: str | None, lang: Lang) -> None:
@@ -515,6 +522,13 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
             raise click.UsageError(_say(lang, Words(
                 "--parquet ต้องใช้ pyarrow กรุณาติดตั้งด้วยคำสั่ง pip install pyarrow",
                 "--parquet needs pyarrow: pip install pyarrow"))) from exc
+    deadline = None
+    if deadline_text is not None:
+        try:
+            deadline = parse_deadline(deadline_text)
+        except DeadlineError as exc:
+            raise click.UsageError(_say(lang, Words("--deadline: ", "--deadline: ")
+                                        + exc.words)) from exc
     if by_column is not None and roster is None:
         raise click.UsageError(_say(lang, Words(
             "--by ต้องใช้คู่กับ --roster (บัญชีรายชื่อหน่วยงานบอกว่าหน่วยงานใดอยู่กลุ่มใด)",
@@ -527,7 +541,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     by = _by_groups(by_column, by_dir, output, agencies or [], lang) if by_column else None
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
-                    feedback_dir, lang, by)
+                    feedback_dir, lang, deadline, by)
     with _interruptible(lambda: _say(lang, _LEFT_WRITTEN if written else _LEFT_UNWRITTEN),
                         lang):
         failed = _merge(job, output, csv_dir, parquet_dir, written)
@@ -549,6 +563,7 @@ class _MergeJob:
     accept_errors: bool = False
     feedback: Path | None = None
     lang: Lang = DEFAULT_LANG
+    deadline: date | None = None
     by: _ByGroups | None = None
 
 
@@ -629,7 +644,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             written.extend(write_outputs(result,
                                          result.layouts or job.layouts or [load_layout()],
                                          workbook=output, csv_dir=csv_dir,
-                                         parquet_dir=parquet_dir, groups=groups))
+                                         parquet_dir=parquet_dir, groups=groups,
+                                         roster=job.agencies, deadline=job.deadline))
     except OSError as exc:
         raise _Failure(_say(lang, Words(
             f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {exc}",

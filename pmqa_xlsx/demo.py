@@ -15,6 +15,7 @@ from .consolidate import Consolidated, consolidate
 from .generate import MANIFEST_NAME, generate_roster, generate_workbook
 from .layout import load_layout, resource_dir
 from .report import write_csvs, write_workbook
+from .roster import load_roster
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def run_demo(out: str | os.PathLike[str]) -> DemoRun:
     generate_roster(layout, samples / "roster.csv", agencies)
     result = consolidate([samples / "returns"], roster=samples / "roster.csv")
     consolidated = folder / "consolidated.xlsx"
-    write_workbook(result, consolidated, [layout])
+    write_workbook(result, consolidated, [layout], roster=load_roster(samples / "roster.csv"))
     csv = folder / "csv"
     write_csvs(result, csv)
     return DemoRun(blank=blank, agencies=agencies, manifest=agencies / MANIFEST_NAME,

@@ -18,6 +18,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +26,19 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import Consolidated
-from .layout import ChecklistSheet, IndicatorSheet, Layout, iter_rows
+from .layout import Layout
 from .outputs import OutputSet, csv_safe
-from .textmetrics import fit_height, lines_height
+from .roster import Agency
+from .summary import write_summary
 from .xlsxtext import Workbook
 
 EXCEL_MAX_ROWS = 1_048_576
-PERCENT_BINS = (("< 50%", None, 50.0), ("50–79.99%", 50.0, 80.0), ("80–99.99%", 80.0, 100.0),
-                ("≥ 100%", 100.0, None))
 #: The sheets of the consolidated workbook, in order (also how a previous one is recognised).
 WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns", "scores")
 #: The sheets of a consolidated workbook written before the scores sheet was added.
 _EARLIER_SHEETS = (WORKBOOK_SHEETS[:-1],)
 _FONT = {"font_name": "TH Sarabun New", "font_size": 14}
 _TITLE_SIZE = 18
-#: The summary sheet's columns: id, title or topic, then the counts.
-_SUMMARY_WIDTHS = (16.0, 62.0, *(15.0,) * 7)
 
 
 def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
@@ -48,16 +46,21 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
                   csv_dir: str | os.PathLike[str] | None = None,
                   parquet_dir: str | os.PathLike[str] | None = None,
                   groups: Mapping[str | os.PathLike[str], Consolidated] | None = None,
-                  ) -> list[Path]:
+                  roster: Sequence[Agency] | None = None,
+                  deadline: date | None = None) -> list[Path]:
     """Write the consolidated workbook, the CSV files and the Parquet files asked for, and a
     consolidated workbook for each of ``groups`` (path -> that group's dataset, as
     ``groups.split_by`` makes them; their folders must exist), as one set: all replace the
-    previous ones, or none does. Returns the files written."""
+    previous ones, or none does. Returns the files written.
+
+    ``roster`` (the agencies expected) gives the summaries' ministries and expected counts
+    (each group's workbook: its own agencies'); ``deadline`` their on-time and late counts
+    (see ``pmqa_xlsx.summary``)."""
     with OutputSet() as outputs:
         if workbook is not None:
-            _workbook(result, outputs.stage(workbook), layouts)
+            _workbook(result, outputs.stage(workbook), layouts, roster, deadline)
         for path, group in (groups or {}).items():
-            _workbook(group, outputs.stage(path), layouts)
+            _workbook(group, outputs.stage(path), layouts, _members(roster, group), deadline)
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
@@ -69,11 +72,20 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
         return outputs.commit()
 
 
+def _members(roster: Sequence[Agency] | None, group: Consolidated) -> list[Agency] | None:
+    """The roster's agencies in a group's dataset (its missing ones have rows too)."""
+    if roster is None:
+        return None
+    codes = set(group.returns["agency_code"].astype(str))
+    return [a for a in roster if a.code in codes]
+
+
 def write_workbook(result: Consolidated, path: str | os.PathLike[str],
-                   layouts: Sequence[Layout]) -> None:
+                   layouts: Sequence[Layout], *, roster: Sequence[Agency] | None = None,
+                   deadline: date | None = None) -> None:
     """The consolidated workbook: summary with charts, then answers (one row per return),
     indicators, problems, returns and scores."""
-    write_outputs(result, layouts, workbook=path)
+    write_outputs(result, layouts, workbook=path, roster=roster, deadline=deadline)
 
 
 def write_csvs(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
@@ -137,7 +149,8 @@ def _is_parquet(path: Path) -> bool:
 _PREVIOUS_OUTPUT = {".xlsx": _is_workbook, ".csv": _is_csv, ".parquet": _is_parquet}
 
 
-def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout]) -> None:
+def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
+              roster: Sequence[Agency] | None, deadline: date | None) -> None:
     options = {"constant_memory": True, "default_format_properties": _FONT}
     with Workbook(str(path), options) as workbook:
         formats = {
@@ -146,10 +159,11 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout]) -> No
                                            "border": 1, "text_wrap": True,
                                            "valign": "top"}),
             "text": workbook.add_format({**_FONT}),
-            "number": workbook.add_format({**_FONT, "num_format": "#,##0.##"}),
+            "number": workbook.add_format({**_FONT}),  # General: 4 shows as 4, 85.5 as 85.5
         }
         sheets = {name: workbook.add_worksheet(name) for name in WORKBOOK_SHEETS}
-        _write_summary(workbook, sheets["summary"], result, layouts, formats)
+        write_summary(workbook, sheets["summary"], result, layouts, roster=roster,
+                      deadline=deadline)
         _write_answers(sheets["answers"], result.answers, formats)
         for name in ("indicators", "problems", "returns", "scores"):
             _write_frame(sheets[name], getattr(result, name), formats)
@@ -190,124 +204,6 @@ def _utf8(text: str) -> str:
 
 def _frames(result: Consolidated) -> list[tuple[str, pd.DataFrame]]:
     return [(name, getattr(result, name)) for name in FRAME_NAMES]
-
-
-def _write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
-                   layouts: Sequence[Layout], formats: dict[str, Any]) -> None:
-    for col, width in enumerate(_SUMMARY_WIDTHS):
-        ws.set_column(col, col, width)
-    ws.set_default_row(lines_height(1, _FONT["font_size"]))
-    ws.set_row(0, lines_height(1, _TITLE_SIZE))
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.write_string(0, 0, "PMQA 4.0: consolidated returns", formats["title"])
-    row = 2
-    ws.write_string(row, 0, "state", formats["header"])
-    ws.write_string(row, 1, "files / agencies", formats["header"])
-    for state, count in result.summary().items():
-        row += 1
-        ws.write_string(row, 0, state, formats["text"])
-        ws.write_number(row, 1, count, formats["number"])
-    row += 2
-    for layout in layouts:
-        for sheet in layout.sheets:
-            if isinstance(sheet, ChecklistSheet):
-                row = _status_summary(workbook, ws, row, result.answers, layout, sheet, formats)
-            elif isinstance(sheet, IndicatorSheet):
-                row = _indicator_summary(workbook, ws, row, result.indicators, sheet, formats)
-
-
-def _status_summary(workbook: Any, ws: Worksheet, row: int, answers: pd.DataFrame,
-                    layout: Layout, sheet: ChecklistSheet, formats: dict[str, Any]) -> int:
-    statuses = list(layout.status_labels())
-    heads = ["item", "topic", *statuses, "blank"]
-    header = row = _table_head(ws, row, f"{sheet.title}: agencies by status", heads, formats)
-    status = answers[(answers["kind"] == "status") & (answers["part"] == sheet.id)] \
-        if len(answers) else answers
-    counts: dict[str, dict[str, int]] = {}
-    for item_id, value in zip(status["item_id"].astype(str), status["value"], strict=True):
-        key = "blank" if value is None or value is pd.NA else str(value)
-        counts.setdefault(item_id, {}).setdefault(key, 0)
-        counts[item_id][key] += 1
-    for _, item, paper_row in iter_rows(sheet):
-        row += 1
-        ws.write_string(row, 0, paper_row.id, formats["text"])
-        topic = item.topic if not paper_row.text else f"{item.topic}: {paper_row.text}"
-        ws.write_string(row, 1, topic, formats["text"])
-        for col, key in enumerate([*statuses, "blank"], start=2):
-            ws.write_number(row, col, counts.get(paper_row.id, {}).get(key, 0), formats["number"])
-    chart = _stacked_chart(workbook, "bar", header, row, range(2, 2 + len(statuses)),
-                           "Agencies by status")
-    chart.set_y_axis({"reverse": True, "num_font": {"name": _FONT["font_name"]}})
-    chart.set_x_axis({"name": "agencies"})
-    ws.insert_chart(header, len(heads) + 1, chart, {"x_scale": 1.6, "y_scale": 1.8})
-    return max(row + 2, header + 30)
-
-
-def _indicator_summary(workbook: Any, ws: Worksheet, row: int, indicators: pd.DataFrame,
-                       sheet: IndicatorSheet, formats: dict[str, Any]) -> int:
-    heads = ["table", "title", "indicators", "with percent", "mean percent",
-             *[label for label, _, _ in PERCENT_BINS]]
-    header = row = _table_head(ws, row, f"{sheet.title}: percent success by table", heads,
-                               formats)
-    for table in sheet.tables:
-        row += 1
-        part = indicators[indicators["table_id"] == table.id] if len(indicators) else indicators
-        percents = [float(p) for p in part.get("percent_success", pd.Series(dtype=float))
-                    if p is not None and p is not pd.NA and not math.isnan(float(p))]
-        ws.write_string(row, 0, table.id, formats["text"])
-        ws.write_string(row, 1, table.title, formats["text"])
-        ws.write_number(row, 2, len(part), formats["number"])
-        ws.write_number(row, 3, len(percents), formats["number"])
-        if percents:
-            ws.write_number(row, 4, sum(percents) / len(percents), formats["number"])
-        else:
-            ws.write_blank(row, 4, None, formats["number"])
-        for col, (_, low, high) in enumerate(PERCENT_BINS, start=5):
-            count = sum(1 for p in percents if (low is None or p >= low)
-                        and (high is None or p < high))
-            ws.write_number(row, col, count, formats["number"])
-    chart = _stacked_chart(workbook, "column", header, row, range(5, 5 + len(PERCENT_BINS)),
-                           "Indicators by percent success")
-    ws.insert_chart(header, len(heads) + 1, chart, {"x_scale": 1.4, "y_scale": 1.2})
-    return max(row + 2, header + 20)
-
-
-def _summary_width(col: int) -> float:
-    """The summary sheet's column width (xlsxwriter's default past the set ones)."""
-    return _SUMMARY_WIDTHS[col] if col < len(_SUMMARY_WIDTHS) else 8.43
-
-
-def _table_head(ws: Worksheet, row: int, title: str, heads: list[str],
-                formats: dict[str, Any]) -> int:
-    """A title, then a header row below it, tall enough for every heading (measured, bold,
-    at its column's width); returns the header's row."""
-    size = _FONT["font_size"]
-    ws.set_row(row, lines_height(1, _TITLE_SIZE))
-    ws.set_row(row + 1, max(fit_height(text, (_summary_width(col),), size, size, bold=True)
-                            for col, text in enumerate(heads)))
-    ws.write_string(row, 0, title, formats["title"])
-    for col, text in enumerate(heads):
-        ws.write_string(row + 1, col, text, formats["header"])
-    return row + 1
-
-
-def _stacked_chart(workbook: Any, kind: str, header: int, last: int, columns: range,
-                   title: str) -> Any:
-    """A native stacked chart of the summary's ``columns`` over rows header+1..last, one
-    series per column, named by the header, categories from column A."""
-    chart = workbook.add_chart({"type": kind, "subtype": "stacked"})
-    for col in columns:
-        chart.add_series({
-            "name": ["summary", header, col],
-            "categories": ["summary", header + 1, 0, last, 0],
-            "values": ["summary", header + 1, col, last, col],
-            "gap": 40,
-        })
-    chart.set_title({"name": title, "name_font": {"name": _FONT["font_name"]}})
-    chart.set_legend({"position": "bottom", "font": {"name": _FONT["font_name"]}})
-    return chart
 
 
 def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from pmqa_xlsx.cli import main
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.report import write_csvs, write_workbook
-from pmqa_xlsx.roster import Agency
+from pmqa_xlsx.roster import Agency, load_roster
 
 from .conftest import ROOT
 from .fill import fill
@@ -131,17 +131,20 @@ def test_merge_problems_name_file_and_reason(merged: Any) -> None:
 
 def test_consolidated_workbook(merged: Any, layout: Layout, tmp_path: Path) -> None:
     path = tmp_path / "consolidated.xlsx"
-    write_workbook(merged, path, [layout])
+    write_workbook(merged, path, [layout], roster=load_roster(ROSTER))
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
                               "scores"]
     summary = book["summary"]
-    assert len(summary._charts) == 2  # noqa: SLF001 - native charts, one per part
-    rows = {summary.cell(r, 1).value: [summary.cell(r, c).value for c in range(2, 8)]
+    # native charts: return rate by ministry, statuses of each checklist's items
+    assert len(summary._charts) == 2  # noqa: SLF001
+    rows = {str(summary.cell(r, 1).value).split(" / ")[-1]:
+            [summary.cell(r, c).value for c in range(3, 9)]
             for r in range(1, summary.max_row + 1)}
-    assert rows["ok"][0] == 2 and rows["ok_with_warnings"][0] == 1 and rows["missing"][0] == 3
-    # item 3.1.1: three counted agencies, by status
-    assert sum(v for v in rows["3.1.1"][1:5] if isinstance(v, int | float)) == 3
+    assert rows["ok"][0] == 2 and rows["ok, with warnings"][0] == 1 and rows["missing"][0] == 3
+    # item 3.1.1: shares of the three counted agencies, by status (and blank), add up to 1
+    assert sum(v for v in rows["ข้อ 3.1.1"][:4] if isinstance(v, int | float)) == \
+        pytest.approx(1.0)
     answers = book["answers"]
     assert answers.max_row == 3 + 3 and answers.max_column == 2 + 404
     assert [answers.cell(4 + i, 2).value for i in range(3)] == ["03005", "07007", "08004"]

@@ -259,10 +259,10 @@ def test_a_failure_writes_nothing(round_: Path, tmp_path: Path,
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     real = report_module._workbook
 
-    def failing(result, path, layouts):  # type: ignore[no-untyped-def]
+    def failing(result, path, layouts, *rest):  # type: ignore[no-untyped-def]
         if "กระทรวงการคลัง" in path.name:
             raise OSError(28, "No space left on device")
-        real(result, path, layouts)
+        real(result, path, layouts, *rest)
 
     monkeypatch.setattr(report_module, "_workbook", failing)
     code, text = run(*args, "--by", "ministry")

@@ -1,0 +1,537 @@
+"""The consolidated workbook's summary sheet: what a director reads and prints.
+
+This module owns the sheet's four sections, each a table (Thai headings, English beside them)
+on its own printed page(s), and ``parse_deadline`` (merge's ``--deadline``):
+
+1. returns by ministry (the roster's ``ministry``; "ไม่ระบุ" where it has none): expected,
+   returned (counted), on time and late (with a deadline), missing, return rate;
+2. each checklist item by status, as a share of the agencies counted;
+3. the checklist score and the 7.2 score per agency, ranked, and their distributions (count,
+   mean, minimum, quartiles, median, maximum);
+4. data quality: the files in each state (counted, rejected, duplicates, empty returns where
+   that state exists, missing...), agencies with an item marked done without details,
+   warnings.
+
+Print setup: A4 landscape, each page fitted to the width, the sheet's title repeated on
+every page, a page break before each section. Number formats: counts ``#,##0``, shares
+``0.0%`` (on fractions), scores ``0.00``. Charts are native; their categories are text cells
+and are written with a text cache, so a spreadsheet labels the axis with them (never 1, 2,
+3...), even though the workbook is written in constant-memory mode (where xlsxwriter cannot
+read the cells back).
+
+A return is on time when its workbook-saved time (``modified``) is on or before the end of
+the deadline's day in Thailand (UTC+07:00); a time saved without a zone is read as Thai time.
+A counted return with no usable saved time is neither on time nor late: it is counted under
+"no time".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+import pandas as pd
+from xlsxwriter.worksheet import Worksheet
+
+from .consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
+from .layout import ChecklistSheet, Layout, iter_rows
+from .roster import Agency
+from .textmetrics import CELL_PADDING_PX, digit_width, fit_height, lines_height
+from .words import Words
+
+#: Thailand's time: deadlines are days there.
+THAI_TIME = timezone(timedelta(hours=7))
+#: Where an agency has no ministry on the roster (or there is no roster).
+NO_MINISTRY = "ไม่ระบุ"
+#: The most agencies listed whole in the ranking; beyond that, the top and bottom halves.
+RANKED_ALL = 20
+FORMATS = {"count": "#,##0", "share": "0.0%", "score": "0.00"}
+_BE_OFFSET = 543
+_DEADLINE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_FONT = {"font_name": "TH Sarabun New", "font_size": 14}
+_TITLE_SIZE = 18
+#: Column widths (characters): a label over A:B, then numbers.
+_WIDTHS = (12.0, 36.0, *(16.0,) * 8)
+#: A chart's width, and the most height it takes (a printed page's, at the page's scale).
+_CHART_PX = (900, 600)
+_PT_PER_PX = 0.75
+#: A4 landscape within the margins set below (0.5 in left and right, 0.6 in top and bottom).
+_PRINTABLE_PT = (842.0 - 2 * 36.0, 595.0 - 2 * 43.2)
+#: The columns printed (the widest table: returns by ministry with a deadline), in points
+#: (a column's width counts the default font's widest digit, plus padding), or the chart.
+_PRINTED_PT = max(sum(w * digit_width(_FONT["font_size"]) + 2 * CELL_PADDING_PX
+                      for w in _WIDTHS[:9]), _CHART_PX[0]) * _PT_PER_PX
+#: The height a printed page holds, in points at 100 %: fitting the width scales it down.
+_PAGE_PT = _PRINTABLE_PT[1] / min(1.0, _PRINTABLE_PT[0] / _PRINTED_PT)
+
+
+class DeadlineError(ValueError):
+    """A ``--deadline`` that is not a date: ``words`` says so in Thai and English."""
+
+    def __init__(self, words: Words) -> None:
+        super().__init__(words.en)
+        self.words = words
+
+
+def parse_deadline(text: str) -> date:
+    """``YYYY-MM-DD`` as a date; a year above 2400 is Buddhist Era (2569-03-31 is 2026-03-31).
+
+    Raises:
+        DeadlineError: the text is not such a date.
+    """
+    match = _DEADLINE.fullmatch(text.strip())
+    hint = Words(f"วันที่ {text!r} ไม่ถูกต้อง พิมพ์เป็น ปปปป-ดด-วว เช่น 2569-03-31 (พ.ศ.) "
+                 "หรือ 2026-03-31 (ค.ศ.)",
+                 f"{text!r} is not a date: type YYYY-MM-DD, e.g. 2569-03-31 (BE) or "
+                 "2026-03-31 (CE)")
+    if match is None:
+        raise DeadlineError(hint)
+    year, month, day = (int(g) for g in match.groups())
+    if year > 2400:
+        year -= _BE_OFFSET
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise DeadlineError(hint) from exc
+
+
+def on_time(modified: Any, deadline: date) -> bool | None:
+    """Whether a workbook saved at ``modified`` (ISO 8601 text) was saved on or before the end
+    of ``deadline``'s day, Thai time; None when there is no usable time."""
+    if not isinstance(modified, str) or not modified.strip():
+        return None
+    try:
+        saved = datetime.fromisoformat(modified.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if saved.tzinfo is None:
+        saved = saved.replace(tzinfo=THAI_TIME)
+    end = datetime.combine(deadline + timedelta(days=1), time(0), THAI_TIME)
+    try:
+        return saved.astimezone(UTC) < end.astimezone(UTC)
+    except OverflowError:
+        return saved.year <= deadline.year
+
+
+@dataclass(frozen=True, slots=True)
+class MinistryRow:
+    """One line of the returns-by-ministry table (expected and missing None without a
+    roster; on_time, late and no_time None without a deadline)."""
+
+    ministry: str
+    expected: int | None
+    returned: int
+    on_time: int | None
+    late: int | None
+    no_time: int | None
+
+    @property
+    def missing(self) -> int | None:
+        """Agencies on the roster without a counted return."""
+        return None if self.expected is None else self.expected - self.returned
+
+    @property
+    def rate(self) -> float | None:
+        """Returned over expected (a fraction)."""
+        return self.returned / self.expected if self.expected else None
+
+
+def returns_by_ministry(returns: pd.DataFrame, roster: Sequence[Agency] | None,
+                        deadline: date | None) -> list[MinistryRow]:
+    """Per ministry (the roster's order of first appearance; no ministry last), then a total
+    row named "รวม": expected agencies, counted returns, and on time/late by ``deadline``."""
+    ministry_of = {a.code: (a.ministry.strip() or NO_MINISTRY) for a in roster or ()}
+    expected: dict[str, int] = {}
+    for agency in roster or ():
+        key = ministry_of[agency.code]
+        expected[key] = expected.get(key, 0) + 1
+    counted = returns[returns["state"].isin(COUNTED)] if len(returns) else returns
+    got: dict[str, list[bool | None]] = {key: [] for key in expected}
+    for code, modified in zip(counted.get("agency_code", []), counted.get("modified", []),
+                              strict=True):
+        key = ministry_of.get(str(code), NO_MINISTRY)
+        got.setdefault(key, []).append(on_time(modified, deadline) if deadline else None)
+    keys = sorted(got, key=lambda k: (k == NO_MINISTRY, list(got).index(k)))
+    rows = [_ministry_row(k, expected.get(k, 0) if roster is not None else None, got[k],
+                          deadline) for k in keys]
+    total = _ministry_row("รวม", sum(expected.values()) if roster is not None else None,
+                          [v for k in keys for v in got[k]], deadline)
+    return [*rows, total]
+
+
+def _ministry_row(name: str, expected: int | None, times: list[bool | None],
+                  deadline: date | None) -> MinistryRow:
+    if deadline is None:
+        return MinistryRow(name, expected, len(times), None, None, None)
+    return MinistryRow(name, expected, len(times), sum(1 for t in times if t is True),
+                       sum(1 for t in times if t is False), sum(1 for t in times if t is None))
+
+
+def status_shares(answers: pd.DataFrame, layout: Layout, sheet: ChecklistSheet,
+                  counted: int) -> list[tuple[str, str, list[float]]]:
+    """Per checklist row: (id, topic, [share of ``counted`` agencies per status, then blank])."""
+    statuses = list(layout.status_labels())
+    part = answers[(answers["kind"] == "status") & (answers["part"] == sheet.id)] \
+        if len(answers) else answers
+    counts: dict[str, dict[str, int]] = {}
+    for item_id, value in zip(part.get("item_id", []), part.get("value", []), strict=True):
+        key = "" if value is None or value is pd.NA else str(value)
+        bucket = counts.setdefault(str(item_id), {})
+        bucket[key] = bucket.get(key, 0) + 1
+    rows = []
+    for _, item, paper_row in iter_rows(sheet):
+        got = counts.get(paper_row.id, {})
+        shares = [got.get(s, 0) / counted if counted else 0.0 for s in statuses]
+        shares.append(max(0.0, 1.0 - sum(shares)) if counted else 0.0)
+        topic = item.topic if not paper_row.text else f"{item.topic}: {paper_row.text}"
+        rows.append((paper_row.id, topic, shares))
+    return rows
+
+
+def agency_scores(result: Consolidated, roster: Sequence[Agency] | None) -> pd.DataFrame:
+    """One row per counted return: agency_code, agency_name, ministry, checklist (score) and
+    score_72 (the mean score of all its 7.2 rows with a score, every table together)."""
+    scores = result.scores
+    names = dict(zip(result.returns["agency_code"].astype(str),
+                     result.returns["agency_name"], strict=True))
+    ministry_of = {a.code: (a.ministry.strip() or NO_MINISTRY) for a in roster or ()}
+    sums = [c for c in scores.columns if str(c).startswith("score_sum_")]
+    rows = []
+    for _, row in scores.iterrows():
+        code = str(row["agency_code"])
+        total = sum(float(row[c]) for c in sums if not pd.isna(row[c]))
+        scored = sum(int(row[f"scored_{c[len('score_sum_'):]}"]) for c in sums
+                     if not pd.isna(row[f"scored_{c[len('score_sum_'):]}"]))
+        checklist = row["checklist_score"]
+        rows.append({"agency_code": code, "agency_name": names.get(code) or "",
+                     "ministry": ministry_of.get(code, NO_MINISTRY),
+                     "checklist": None if pd.isna(checklist) else float(checklist),
+                     "score_72": total / scored if scored else None})
+    return pd.DataFrame(rows, columns=["agency_code", "agency_name", "ministry", "checklist",
+                                       "score_72"])
+
+
+#: The distribution's statistics, in order, with their headings.
+STATS = (("n", Words("จำนวน", "Count")), ("mean", Words("ค่าเฉลี่ย", "Mean")),
+         ("min", Words("ต่ำสุด", "Minimum")), ("q1", Words("ควอร์ไทล์ที่ 1", "Q1")),
+         ("median", Words("มัธยฐาน", "Median")), ("q3", Words("ควอร์ไทล์ที่ 3", "Q3")),
+         ("max", Words("สูงสุด", "Maximum")))
+
+
+def distribution(values: Sequence[float | None]) -> dict[str, float | None]:
+    """Count, mean, minimum, quartiles (linear interpolation, as Excel's QUARTILE.INC),
+    median and maximum of the values given (blanks left out); None where there are none."""
+    series = pd.Series([v for v in values if v is not None and not math.isnan(v)],
+                       dtype="float64")
+    if series.empty:
+        return {"n": 0, **{key: None for key, _ in STATS[1:]}}
+    return {"n": len(series), "mean": float(series.mean()), "min": float(series.min()),
+            "q1": float(series.quantile(0.25)), "median": float(series.median()),
+            "q3": float(series.quantile(0.75)), "max": float(series.max())}
+
+
+def quality_counts(result: Consolidated) -> list[tuple[Words, int]]:
+    """The data-quality lines: the files and agencies in each state (``STATES``: rejected,
+    duplicates, empty where that state exists...), then the agencies with an item marked
+    done without details, then the warnings."""
+    counts = result.summary()
+    problems = result.problems
+    details = problems[problems["code"] == "details-required"] if len(problems) else problems
+    lines = [(STATE_WORDS[state], counts[state]) for state in STATES]
+    lines += [(Words("หน่วยงานที่ตอบ \"ดำเนินการแล้ว\" โดยไม่มีรายละเอียด",
+                     "Agencies with done-without-details"),
+               int(details["file"].nunique()) if len(details) else 0),
+              (Words("รายการที่ควรตรวจสอบ (คำเตือน)", "Warnings"),
+               int((problems["severity"] == "warning").sum()) if len(problems) else 0)]
+    return lines
+
+
+def category_label(text: str, word: str) -> str:
+    """A chart category as text a spreadsheet keeps as text: text that reads as a number
+    ("2024", which would make xlsxwriter reference the categories as numbers and a
+    spreadsheet label the axis 1, 2, 3...) is preceded by ``word`` and a space."""
+    try:
+        float(text)
+    except ValueError:
+        return text
+    return f"{word} {text}"
+
+
+def write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
+                  layouts: Sequence[Layout], *, roster: Sequence[Agency] | None = None,
+                  deadline: date | None = None) -> None:
+    """Write the summary sheet ``ws`` (rows in order: the workbook may be constant-memory)."""
+    writer = _Writer(workbook, ws)
+    writer.title()
+    writer.ministries(returns_by_ministry(result.returns, roster, deadline), deadline)
+    counted = int(result.returns["state"].isin(COUNTED).sum()) if len(result.returns) else 0
+    for layout in layouts:
+        for sheet in layout.sheets:
+            if isinstance(sheet, ChecklistSheet):
+                writer.statuses(sheet, list(layout.status_labels()),
+                                status_shares(result.answers, layout, sheet, counted), counted)
+    writer.scores(agency_scores(result, roster))
+    writer.quality(quality_counts(result))
+    writer.finish()
+
+
+# --------------------------------------------------------------------------------------------
+# Private: the sheet's writer, one method per section
+# --------------------------------------------------------------------------------------------
+
+
+def _bars_height(bars: int, each: int) -> int:
+    """A bar chart's height in pixels: ``each`` per bar, title and axes, at most a page."""
+    return min(_CHART_PX[1], 120 + each * bars)
+
+
+def _head(th: str, en: str) -> str:
+    return f"{th} / {en}"
+
+
+class _Writer:
+    def __init__(self, workbook: Any, ws: Worksheet) -> None:
+        self.workbook, self.ws, self.row = workbook, ws, 0
+        self.breaks: list[int] = []
+        self.heights: dict[int, float] = {}
+        base = {**_FONT, "valign": "top"}
+        self.f = {
+            "title": workbook.add_format({**_FONT, "bold": True, "font_size": _TITLE_SIZE}),
+            "section": workbook.add_format({**_FONT, "bold": True, "font_size": 16}),
+            "header": workbook.add_format({**base, "bold": True, "bg_color": "#D9E1F2",
+                                           "border": 1, "text_wrap": True}),
+            "text": workbook.add_format({**base, "border": 1, "text_wrap": True}),
+            "note": workbook.add_format({**base, "italic": True}),
+            **{k: workbook.add_format({**base, "border": 1, "num_format": v})
+               for k, v in FORMATS.items()},
+            "total": workbook.add_format({**base, "border": 1, "bold": True}),
+            **{f"total_{k}": workbook.add_format({**base, "border": 1, "bold": True,
+                                                  "num_format": v})
+               for k, v in FORMATS.items()},
+        }
+        for col, width in enumerate(_WIDTHS):
+            ws.set_column(col, col, width)
+        ws.set_default_row(lines_height(1, _FONT["font_size"]))
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_footer("&Cหน้า &P")  # the page (&N would count every sheet's pages)
+
+    def height(self, row: int, points: float) -> None:
+        """Set a row's height, and remember it to know how much of a page is used."""
+        self.ws.set_row(row, points)
+        self.heights[row] = points
+
+    def used(self) -> float:
+        """The points used on the current printed page (the title repeated on it included),
+        at 100 %: fitting the width only shrinks it."""
+        start = max([0, *self.breaks])
+        default = lines_height(1, _FONT["font_size"])
+        return self.heights[0] + sum(self.heights.get(r, default)
+                                     for r in range(max(start, 1), self.row))
+
+    def title(self) -> None:
+        self.height(0, lines_height(1, _TITLE_SIZE))
+        self.ws.write_string(0, 0, _head("สรุปผลการประเมินตนเอง PMQA 4.0",
+                                         "PMQA 4.0 self-assessment summary"), self.f["title"])
+        self.row = 2
+
+    def section(self, title: str, heads: list[str], note: str | None = None) -> None:
+        """A section's title (a page break before it, but the first), a note, its header."""
+        if self.row > 2:
+            self.row += 1
+            self.breaks.append(self.row)
+        self.height(self.row, lines_height(1, 16))
+        self.ws.write_string(self.row, 0, title, self.f["section"])
+        self.row += 1
+        if note:
+            self.ws.write_string(self.row, 0, note, self.f["note"])
+            self.row += 1
+        widths = [_WIDTHS[0] + _WIDTHS[1], *_WIDTHS[2:]]
+        self.height(self.row, max(fit_height(h, (widths[i],), 14, 14, bold=True)
+                                      for i, h in enumerate(heads)))
+        self._label_row(heads[0], "header")
+        for col, text in enumerate(heads[1:], start=2):
+            self.ws.write_string(self.row, col, text, self.f["header"])
+        self.header = self.row
+        self.row += 1
+
+    def _label_row(self, text: str, fmt: str, *others: tuple[str, int]) -> None:
+        """The row's label over A:B, the row tall enough for it and for ``others`` ((text,
+        column) written after it), measured at their widths."""
+        size = _FONT["font_size"]
+        bold = fmt in ("header", "total")
+        height = max([fit_height(text, (_WIDTHS[0] + _WIDTHS[1],), size, size, bold=bold),
+                      *(fit_height(t, (_WIDTHS[c],), size, size, bold=bold)
+                        for t, c in others)])
+        if self.row not in self.heights or self.heights[self.row] < height:
+            self.height(self.row, height)
+        self.ws.merge_range(self.row, 0, self.row, 1, "", self.f[fmt])
+        self.ws.write_string(self.row, 0, text, self.f[fmt])
+
+    def cells(self, values: list[tuple[float | None, str]], total: bool = False) -> None:
+        for col, (value, kind) in enumerate(values, start=2):
+            fmt = self.f[f"total_{kind}" if total else kind]
+            if value is None:
+                self.ws.write_blank(self.row, col, None, fmt)
+            else:
+                self.ws.write_number(self.row, col, value, fmt)
+
+    def ministries(self, rows: list[MinistryRow], deadline: date | None) -> None:
+        heads = [_head("กระทรวง", "Ministry"), _head("จำนวนหน่วยงาน", "Expected"),
+                 _head("จำนวนแบบฟอร์มที่ส่งคืน", "Returns")]
+        if deadline is not None:
+            heads += [_head("ส่งทันกำหนด", "On time"), _head("ส่งช้า", "Late"),
+                      _head("ไม่ทราบเวลาบันทึก", "No time")]
+        heads += [_head("ยังไม่ส่ง", "Missing"), _head("อัตราการส่งคืน", "Return rate")]
+        note = None
+        if deadline is not None:
+            be = deadline.year + _BE_OFFSET
+            note = (f"กำหนดส่ง {deadline.day}/{deadline.month}/{be} (สิ้นวัน เวลาประเทศไทย) "
+                    f"/ Deadline {deadline.isoformat()}, end of day, Thai time (UTC+7), "
+                    "by the time each workbook was last saved")
+        self.section(_head("1. การส่งคืนแบบฟอร์มรายกระทรวง", "Returns by ministry"), heads,
+                     note)
+        first = self.row
+        for line in rows:
+            total = line is rows[-1]
+            self._label_row(category_label(line.ministry, "กระทรวง"),
+                            "total" if total else "text")
+            values: list[tuple[float | None, str]] = [(line.expected, "count"),
+                                                      (line.returned, "count")]
+            if deadline is not None:
+                values += [(line.on_time, "count"), (line.late, "count"),
+                           (line.no_time, "count")]
+            values += [(line.missing, "count"), (line.rate, "share")]
+            self.cells(values, total)
+            self.row += 1
+        body = rows[:-1]
+        if body and rows[-1].expected is not None:
+            rate_col = len(heads)
+            self.chart("bar", first, [category_label(line.ministry, "กระทรวง") for line in body],
+                       [(rate_col, [line.rate or 0.0 for line in body])],
+                       _head("อัตราการส่งคืน", "Return rate"), percent=True,
+                       height=_bars_height(len(body), 30))
+
+    def statuses(self, sheet: ChecklistSheet, statuses: list[str],
+                 rows: list[tuple[str, str, list[float]]], counted: int) -> None:
+        heads = [_head("ข้อ / ประเด็น", "Item"), *statuses, _head("ไม่ได้ตอบ", "Blank")]
+        self.section(_head(f"2. {sheet.title}: ร้อยละของหน่วยงานตามสถานะ",
+                           "share of agencies by status"), heads,
+                     f"ร้อยละของหน่วยงานที่นับผล {counted:,} แห่ง / percent of the {counted:,} "
+                     "agencies counted")
+        first = self.row
+        labels = [f"ข้อ {item_id}" for item_id, _, _ in rows]  # text, whatever the id
+        for label, (_, topic, shares) in zip(labels, rows, strict=True):
+            self.height(self.row, fit_height(topic, (_WIDTHS[1],), 14, 14))
+            self.ws.write_string(self.row, 0, label, self.f["text"])
+            self.ws.write_string(self.row, 1, topic, self.f["text"])
+            self.cells([(s, "share") for s in shares])
+            self.row += 1
+        series = [(2 + i, [r[2][i] for r in rows]) for i in range(len(statuses) + 1)]
+        self.chart("bar", first, labels, series, _head("สถานะรายข้อ", "Status by item"),
+                   percent=True, stacked=True, height=_bars_height(len(rows), 22))
+
+    def scores(self, frame: pd.DataFrame) -> None:
+        heads = [_head("หน่วยงาน", "Agency"), _head("ลำดับ", "Rank"),
+                 _head("กระทรวง", "Ministry"), _head("คะแนนรายการตรวจ", "Checklist score"),
+                 _head("คะแนน 7.2", "7.2 score")]
+        ranked = frame.assign(_c=frame["checklist"].fillna(-math.inf),
+                              _s=frame["score_72"].fillna(-math.inf)) \
+            .sort_values(["_c", "_s", "agency_code"], ascending=[False, False, True],
+                         kind="stable")
+        shown = list(ranked.itertuples(index=False))
+        note = None
+        if len(shown) > RANKED_ALL:
+            half = RANKED_ALL // 2
+            note = (f"{half} อันดับแรกและ {half} อันดับสุดท้ายจาก {len(shown):,} หน่วยงาน "
+                    f"/ top and bottom {half} of {len(shown):,} agencies")
+        self.section(_head("3. คะแนนรายหน่วยงาน", "Scores by agency"), heads, note)
+        picked = list(enumerate(shown, start=1))
+        if len(shown) > RANKED_ALL:
+            half = RANKED_ALL // 2
+            picked = picked[:half] + picked[-half:]
+        for rank, row in picked:
+            self._label_row(f"{row.agency_name} ({row.agency_code})", "text",
+                            (row.ministry, 3))
+            self.ws.write_number(self.row, 2, rank, self.f["count"])
+            self.ws.write_string(self.row, 3, row.ministry, self.f["text"])
+            for col, value in ((4, row.checklist), (5, row.score_72)):
+                if value is None or pd.isna(value):
+                    self.ws.write_blank(self.row, col, None, self.f["score"])
+                else:
+                    self.ws.write_number(self.row, col, float(value), self.f["score"])
+            self.row += 1
+        self.row += 1
+        self._label_row(_head("การกระจายของคะแนน", "Distribution"), "header",
+                        (_head("คะแนนรายการตรวจ", "Checklist score"), 4),
+                        (_head("คะแนน 7.2", "7.2 score"), 5))
+        self.ws.write_string(self.row, 2, "", self.f["header"])
+        self.ws.write_string(self.row, 3, "", self.f["header"])
+        self.ws.write_string(self.row, 4, _head("คะแนนรายการตรวจ", "Checklist score"),
+                             self.f["header"])
+        self.ws.write_string(self.row, 5, _head("คะแนน 7.2", "7.2 score"), self.f["header"])
+        self.row += 1
+        stats = [distribution(frame["checklist"].tolist()),
+                 distribution(frame["score_72"].tolist())]
+        for key, words in STATS:
+            self._label_row(_head(words.th, words.en), "text")
+            kind = "count" if key == "n" else "score"
+            self.ws.write_blank(self.row, 2, None, self.f["text"])
+            self.ws.write_blank(self.row, 3, None, self.f["text"])
+            for col, stat in enumerate(stats, start=4):
+                value = stat[key]
+                if value is None:
+                    self.ws.write_blank(self.row, col, None, self.f[kind])
+                else:
+                    self.ws.write_number(self.row, col, value, self.f[kind])
+            self.row += 1
+
+    def quality(self, lines: list[tuple[Words, int]]) -> None:
+        self.section(_head("4. คุณภาพข้อมูล", "Data quality"),
+                     [_head("รายการ", "What"), _head("จำนวน", "Count")],
+                     "รายละเอียดอยู่ในแผ่นงาน returns และ problems / details in the returns "
+                     "and problems sheets")
+        for words, count in lines:
+            self._label_row(_head(words.th, words.en), "text")
+            self.cells([(count, "count")])
+            self.row += 1
+
+    def chart(self, kind: str, first: int, labels: list[str],
+              series: list[tuple[int, list[float]]], title: str, *, percent: bool = False,
+              stacked: bool = False, height: int) -> None:
+        """A native chart of rows first.. of the table just written, placed below it: its
+        categories are the label cells (column A), with their text cached."""
+        last = first + len(labels) - 1
+        chart = self.workbook.add_chart({"type": kind, **({"subtype": "percent_stacked"}
+                                                          if stacked else {})})
+        for col, values in series:
+            chart.add_series({
+                "name": ["summary", self.header, col],
+                "categories": ["summary", first, 0, last, 0],
+                "values": ["summary", first, col, last, col],
+                "categories_data": labels, "values_data": values, "gap": 40,
+            })
+        font = {"name": _FONT["font_name"], "size": 12}
+        chart.set_title({"name": title, "name_font": {**font, "size": 14}})
+        chart.set_legend({"position": "bottom", "font": font} if len(series) > 1
+                         else {"none": True})
+        chart.set_y_axis({"reverse": True, "num_font": font})
+        chart.set_x_axis({"num_font": font, "num_format": "0%", "max": 1, "min": 0}
+                         if percent else {"num_font": font})
+        chart.set_size({"width": _CHART_PX[0], "height": height})
+        self.row += 1
+        if self.used() + height * _PT_PER_PX > _PAGE_PT:
+            self.breaks.append(self.row)  # the chart does not fit below: a page of its own
+        self.ws.insert_chart(self.row, 0, chart, {"object_position": 3})
+        row_px = lines_height(1, _FONT["font_size"]) * 4 / 3
+        self.row += math.ceil(height / row_px) + 1
+
+    def finish(self) -> None:
+        self.ws.set_h_pagebreaks(self.breaks)

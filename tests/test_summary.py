@@ -1,0 +1,346 @@
+"""The consolidated workbook's summary sheet: returns by ministry (with --deadline), items by
+status, scores, data quality; its number formats, chart categories and print setup."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pmqa_xlsx import consolidate, generate_roster
+from pmqa_xlsx.cellmap import CellMap
+from pmqa_xlsx.cli import main
+from pmqa_xlsx.consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
+from pmqa_xlsx.layout import ChecklistSheet, Layout
+from pmqa_xlsx.libreoffice import convert
+from pmqa_xlsx.report import write_workbook
+from pmqa_xlsx.roster import load_roster
+from pmqa_xlsx.summary import (
+    FORMATS,
+    NO_MINISTRY,
+    DeadlineError,
+    category_label,
+    distribution,
+    on_time,
+    parse_deadline,
+)
+
+from .fill import fill
+
+ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
+DEADLINE_BE = "2569-03-31"
+#: agency code -> (ministry, when its return was last saved; None: it returns nothing).
+#: 10001's time has no zone: 23:30 Thai time on the deadline day (on time); 10002's is
+#: 00:30 Thai time the day after (late); 30001 saved in Thai time on the day (on time).
+AGENCIES: dict[str, tuple[str, str | None]] = {
+    "10001": ("กระทรวงการคลัง", "2026-03-31T23:30:00"),
+    "10002": ("กระทรวงการคลัง", "2026-03-31T17:30:00Z"),
+    "10003": ("กระทรวงการคลัง", None),
+    "20001": ("กระทรวงมหาดไทย", "2026-03-01T09:00:00Z"),
+    "20002": ("กระทรวงมหาดไทย", "2026-04-10T09:00:00Z"),
+    "30001": ("กระทรวงสาธารณสุข", "2026-03-31T10:00:00+07:00"),
+    "40001": ("", "2026-03-15T09:00:00Z"),
+    "40002": ("", None),
+}
+
+
+def _set_modified(path: Path, when: str) -> None:
+    """Rewrite the workbook's saved time (docProps/core.xml dcterms:modified), as Excel
+    would have stored it."""
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + when.encode() + rb"\g<2>", data)
+            dst.writestr(item, data)
+    tmp.replace(path)
+
+
+@pytest.fixture(scope="module")
+def round_dir(layout: Layout, cellmap: CellMap, tmp_path_factory: pytest.TempPathFactory
+              ) -> Path:
+    root = tmp_path_factory.mktemp("summary")
+    roster = root / "roster.csv"
+    lines = ["agency_code,agency_name,ministry"]
+    lines += [f"{code},กรมที่ {code},{ministry}" for code, (ministry, _) in AGENCIES.items()]
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    generate_roster(layout, roster, root / "sent", generated_at=ISSUED)
+    (root / "returns").mkdir()
+    for code, (_, when) in AGENCIES.items():
+        if when is None:
+            continue
+        target = root / "returns" / f"{code}.xlsx"
+        fill(cellmap, root / "sent" / f"{code}.xlsx", target)
+        _set_modified(target, when)
+    shutil.copy(root / "returns" / "20001.xlsx", root / "returns" / "20001-copy.xlsx")
+    return root
+
+
+@pytest.fixture(scope="module")
+def merged(round_dir: Path) -> tuple[Path, Consolidated]:
+    out = round_dir / "out.xlsx"
+    result = CliRunner().invoke(main, ["merge", str(round_dir / "returns"), "--roster",
+                                       str(round_dir / "roster.csv"), "-o", str(out),
+                                       "--deadline", DEADLINE_BE])
+    assert result.exit_code in (0, 1), result.output
+    return out, consolidate([round_dir / "returns"], roster=round_dir / "roster.csv")
+
+
+def _summary_rows(path: Path) -> list[tuple[Any, ...]]:
+    book = openpyxl.load_workbook(path)
+    return [tuple(r) for r in book["summary"].iter_rows(values_only=True)]
+
+
+def _section(rows: list[tuple[Any, ...]], title_start: str) -> list[tuple[Any, ...]]:
+    """The rows of the table under a section title: from its header to the first blank row."""
+    start = next(i for i, r in enumerate(rows) if str(r[0] or "").startswith(title_start))
+    header = next(i for i in range(start + 1, len(rows))
+                  if str(rows[i][0] or "").startswith(("กระทรวง", "ข้อ", "หน่วยงาน", "รายการ")))
+    body = []
+    for row in rows[header:]:
+        if all(v is None for v in row):
+            break
+        body.append(row)
+    return body
+
+
+def test_returns_by_ministry_match_the_returns_frame(merged: tuple[Path, Consolidated],
+                                                     round_dir: Path) -> None:
+    out, result = merged
+    roster = load_roster(round_dir / "roster.csv")
+    deadline_end = datetime(2026, 3, 31, 17, 0, tzinfo=UTC)  # midnight in Thailand, UTC+7
+    ministry = {a.code: a.ministry or NO_MINISTRY for a in roster}
+    counted = result.returns[result.returns["state"].isin(COUNTED)]
+    expected: dict[str, list[int]] = {}
+    for agency in roster:
+        expected.setdefault(ministry[agency.code], [0, 0, 0, 0])[0] += 1
+    for code, modified in zip(counted["agency_code"], counted["modified"], strict=True):
+        saved = pd.Timestamp(modified)
+        saved = saved.tz_localize("Asia/Bangkok") if saved.tzinfo is None else saved
+        line = expected[ministry[code]]
+        line[1] += 1
+        line[2 if saved < pd.Timestamp(deadline_end) else 3] += 1
+    body = _section(_summary_rows(out), "1.")
+    header, lines = body[0], body[1:]
+    assert header[0] == "กระทรวง / Ministry"
+    assert "จำนวนแบบฟอร์มที่ส่งคืน / Returns" in header
+    got = {r[0]: (r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in lines}
+    want = {m: (n, k, on, late, 0, n - k, k / n) for m, (n, k, on, late) in expected.items()}
+    total = [sum(v[i] for v in expected.values()) for i in range(4)]
+    want = {m: want[m] for m in sorted(want, key=lambda m: m == NO_MINISTRY)}
+    want["รวม"] = (total[0], total[1], total[2], total[3], 0, total[0] - total[1],
+                   total[1] / total[0])
+    assert list(got) == list(want)
+    for key, line in want.items():
+        assert got[key] == pytest.approx(line), key
+    assert list(got)[-2:] == [NO_MINISTRY, "รวม"]  # no ministry last, then the totals
+    assert got["กระทรวงการคลัง"][2:4] == (1, 1)  # the zoneless time is Thai time: on time
+
+
+def test_each_by_workbook_summarises_its_own_agencies(round_dir: Path, tmp_path: Path
+                                                      ) -> None:
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(main, ["merge", str(round_dir / "returns"), "--roster",
+                                       str(round_dir / "roster.csv"), "-o", str(out),
+                                       "--deadline", "2026-03-31", "--by", "ministry"])
+    assert result.exit_code in (0, 1), result.output
+    books = sorted((tmp_path / "out-by-ministry").glob("*.xlsx"))
+    ministries = {m for m, _ in AGENCIES.values() if m}
+    checked = set()
+    for book in books:
+        lines = _section(_summary_rows(book), "1.")[1:]
+        names = [r[0] for r in lines[:-1]]
+        if not names:
+            continue
+        (name,) = names  # one ministry in each
+        agencies = [c for c, (m, _) in AGENCIES.items() if (m or NO_MINISTRY) == name]
+        returned = [c for c in agencies if AGENCIES[c][1] is not None]
+        assert lines[0][2] == lines[-1][2] == len(agencies), book.name
+        assert lines[0][3] == len(returned), book.name
+        checked.add(name)
+    assert ministries <= checked
+
+
+def test_deadline_in_be_or_ce_is_the_same_day() -> None:
+    assert parse_deadline("2569-03-31") == parse_deadline("2026-03-31") == date(2026, 3, 31)
+    for bad in ("31/03/2569", "2569-02-30", "soon", ""):
+        with pytest.raises(DeadlineError) as info:
+            parse_deadline(bad)
+        assert "ปปปป-ดด-วว" in info.value.words.th
+    assert on_time("2026-03-31T16:59:59Z", date(2026, 3, 31)) is True
+    assert on_time("2026-03-31T17:00:00Z", date(2026, 3, 31)) is False
+    assert on_time(None, date(2026, 3, 31)) is None
+    assert on_time("not a time", date(2026, 3, 31)) is None
+
+
+def test_bad_deadline_is_a_thai_usage_error(round_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(main, ["merge", str(round_dir / "returns"), "-o", str(out),
+                                       "--deadline", "31/03/2569"])
+    assert result.exit_code == 2
+    assert "--deadline" in result.output and "ปปปป-ดด-วว" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_status_shares_are_of_counted_agencies(merged: tuple[Path, Consolidated],
+                                               layout: Layout) -> None:
+    out, result = merged
+    counted = int(result.returns["state"].isin(COUNTED).sum())
+    status = result.answers[result.answers["kind"] == "status"]
+    labels = list(layout.status_labels())
+    body = _section(_summary_rows(out), "2.")
+    assert body[0][2:2 + len(labels)] == tuple(labels)
+    assert len(body) - 1 == status["item_id"].nunique()
+    for row in body[1:]:
+        item = str(row[0]).removeprefix("ข้อ ")
+        values = status[status["item_id"].astype(str) == item]["value"].astype(str)
+        for col, label in enumerate(labels, start=2):
+            assert row[col] == pytest.approx((values == label).sum() / counted)
+        assert sum(row[2:2 + len(labels) + 1]) == pytest.approx(1.0)
+
+
+def test_scores_ranked_with_robust_statistics(merged: tuple[Path, Consolidated]) -> None:
+    out, result = merged
+    rows = _summary_rows(out)
+    body = _section(rows, "3.")
+    ranks = [r[2] for r in body[1:]]
+    assert ranks == list(range(1, len(result.scores) + 1))
+    neg = float("-inf")
+    keys = [(neg if r[4] is None else r[4], neg if r[5] is None else r[5]) for r in body[1:]]
+    assert keys == sorted(keys, reverse=True)
+    scores = result.scores
+    sums = [c for c in scores.columns if c.startswith("score_sum_")]
+    values = [sum(float(row[c]) for c in sums if not pd.isna(row[c]))
+              / sum(int(row["scored_" + c[10:]]) for c in sums if not pd.isna(row[c]))
+              for _, row in scores.iterrows()]
+    assert [r[5] for r in body[1:]] == pytest.approx(sorted(values, reverse=True))
+    stats = {str(r[0]).split(" / ")[1]: r[5] for r in rows
+             if str(r[0] or "").split(" / ")[-1] in ("Mean", "Median", "Q1", "Q3")}
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    assert stats == pytest.approx({"Mean": statistics.fmean(values), "Median": median,
+                                   "Q1": q1, "Q3": q3})
+
+
+def test_distribution_against_statistics() -> None:
+    values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
+    got = distribution([*values, None])
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    assert got == pytest.approx({"n": len(values), "mean": statistics.fmean(values),
+                                 "min": min(values), "q1": q1, "median": median, "q3": q3,
+                                 "max": max(values)})
+    assert distribution([])["median"] is None
+
+
+def test_data_quality_counts(merged: tuple[Path, Consolidated]) -> None:
+    out, result = merged
+    body = _section(_summary_rows(out), "4.")
+    got = {str(r[0]).split(" / ")[-1]: r[2] for r in body[1:]}
+    states = result.returns["state"].value_counts()
+    for state in STATES:
+        assert got[STATE_WORDS[state].en] == states.get(state, 0), state
+    assert got["duplicate"] == 1 and got["missing"] == 2
+    details = result.problems[result.problems["code"] == "details-required"]
+    assert got["Agencies with done-without-details"] == details["file"].nunique()
+    assert got["Warnings"] == (result.problems["severity"] == "warning").sum()
+
+
+def _parts(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as package:
+        return {n: package.read(n).decode() for n in package.namelist() if n.endswith(".xml")}
+
+
+def test_number_formats_show_right(merged: tuple[Path, Consolidated]) -> None:
+    out, _ = merged
+    parts = _parts(out)
+    assert "#,##0.##" not in parts["xl/styles.xml"]
+    book = openpyxl.load_workbook(out)
+    used = {c.number_format for row in book["summary"].iter_rows() for c in row
+            if isinstance(c.value, int | float)}
+    assert used and used <= set(FORMATS.values())
+    fonts = {c.font.name for row in book["summary"].iter_rows() for c in row if c.value}
+    assert fonts == {"TH Sarabun New"}
+
+
+def test_chart_categories_are_text_with_a_cache(merged: tuple[Path, Consolidated]) -> None:
+    out, _ = merged
+    charts = [x for n, x in _parts(out).items() if n.startswith("xl/charts/chart")]
+    assert len(charts) >= 2
+    for xml in charts:
+        cats = re.findall(r"<c:cat>(.*?)</c:cat>", xml, re.S)
+        assert cats
+        for cat in cats:
+            assert "<c:strRef>" in cat and "<c:numRef>" not in cat
+            count = int(re.search(r'<c:strCache><c:ptCount val="(\d+)"', cat).group(1))
+            assert count > 0 and len(re.findall(r"<c:pt ", cat)) == count
+    assert category_label("2024", "กระทรวง") == "กระทรวง 2024"
+    assert category_label("กระทรวงการคลัง", "กระทรวง") == "กระทรวงการคลัง"
+
+
+def test_print_setup(merged: tuple[Path, Consolidated], layout: Layout) -> None:
+    out, _ = merged
+    parts = _parts(out)
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    setup = re.search(r"<pageSetup [^>]*>", sheet).group(0)
+    assert 'paperSize="9"' in setup and 'fitToHeight="0"' in setup
+    assert 'orientation="landscape"' in setup
+    assert '<pageSetUpPr fitToPage="1"/>' in sheet
+    # a page break before each later section (above its title's row)
+    breaks = {int(b) for b in re.findall(r'<brk id="(\d+)"', sheet)}
+    titles = [n for n, row in enumerate(_summary_rows(out), start=1)
+              if re.match(r"[234]\. ", str(row[0] or ""))]
+    assert len(titles) == 2 + sum(isinstance(p, ChecklistSheet) for p in layout.sheets)
+    assert {n - 1 for n in titles} <= breaks
+    assert re.search(r'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
+                     r"summary!\$1:\$1</definedName>", parts["xl/workbook.xml"])
+
+
+def _many(result: Consolidated, copies: int) -> Consolidated:
+    """The counted returns copied under new codes, to see the summary of a large round."""
+    counted = result.returns[result.returns["state"].isin(COUNTED)]
+    returns, scores, answers = [], [], []
+    for n in range(copies):
+        for code in counted["agency_code"]:
+            new = f"{n:03d}{code}"
+            returns.append(counted[counted["agency_code"] == code].assign(
+                agency_code=new, file=f"{new}.xlsx"))
+            scores.append(result.scores[result.scores["agency_code"] == code].assign(
+                agency_code=new, file=f"{new}.xlsx"))
+            answers.append(result.answers[result.answers["agency_code"] == code].assign(
+                agency_code=new, file=f"{new}.xlsx"))
+    return Consolidated(answers=pd.concat(answers), indicators=result.indicators.iloc[:0],
+                        problems=result.problems.iloc[:0], returns=pd.concat(returns),
+                        scores=pd.concat(scores), layouts=result.layouts)
+
+
+@pytest.mark.libreoffice
+def test_summary_prints_on_few_pages(merged: tuple[Path, Consolidated], layout: Layout,
+                                     soffice: str, tmp_path: Path) -> None:
+    _, result = merged
+    big = _many(result, 34)  # 6 counted returns each: 204 agencies
+    path = tmp_path / "big.xlsx"
+    write_workbook(big, path, [layout])
+    alone = tmp_path / "summary-alone.xlsx"  # the other sheets hidden: only it is printed
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb'(<sheet name="(?!summary")[^"]*")', rb'\1 state="hidden"', data)
+            dst.writestr(item, data)
+    pdf = convert(alone, tmp_path, "pdf")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    # at most two pages for each of the four sections, and for each checklist one more for
+    # its chart and one more for its table (the bundled layout's topics wrap: three pages)
+    charts = sum(isinstance(part, ChecklistSheet) for part in layout.sheets)
+    assert 1 <= pages <= 2 * 4 + 2 * charts
