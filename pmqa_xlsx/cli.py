@@ -36,6 +36,7 @@ from .consolidate import (
     check_files,
     collect_inputs,
     consolidate,
+    file_state,
 )
 from .errors import PmqaError
 from .feedback import (
@@ -441,7 +442,7 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                                 round=declared):
             if feedback_dir is not None and read.problems:
                 with_problems.append(read)
-            click.echo(f"{shown(read.file)}: {_state(read.state, lang)}" + (
+            click.echo(f"{shown(read.file)}: {_state(file_state(read), lang)}" + (
                 f" ({agency} {shown(read.agency_code)})" if read.agency_code else ""))
             for problem in read.problems:
                 where = problem.where or "-"
@@ -636,7 +637,7 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             f"cannot write the outputs (the previous ones are as they were): {exc}")),
             lang) from exc
     refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency",
-                                                           "other_round"))]
+                                                           "other_round", "empty"))]
     for line in summary_lines(result.summary(), len(files), result.round, job.accept_errors,
                               lang):
         click.echo(line)

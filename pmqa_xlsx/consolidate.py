@@ -4,7 +4,10 @@ Every input file gets a row in ``returns`` with its state; every roster agency w
 counted return gets a ``missing`` row. Of several returns from one agency the newest counts
 (by the workbook's own modification time, then the file's, then the generation time; a time
 after the merge started or before the workbook was generated is not trusted) and the others
-are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
+are listed as ``duplicate``. A return with nothing filled in is listed as ``empty``: it is not
+counted (it never replaces a filled return of its agency, however new it is: a filled older
+return counts), and its agency, with no counted return, also gets a ``missing`` row saying it
+sent an empty form, so counting ``missing`` rows gives the agencies still to return. With the manifest of the workbooks issued, a return that
 does not carry the token issued to its agency is rejected. A merge counts one round (see
 rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
 ok_with_warnings) feed ``answers``, ``indicators`` and ``scores``; every problem of every file is in
@@ -55,7 +58,7 @@ RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason_th", "r
 COUNTED = ("ok", "ok_with_warnings", "counted_with_errors")
 #: Every state a row of ``returns`` may have, in the order summaries list them.
 STATES = ("ok", "ok_with_warnings", "counted_with_errors", "rejected", "other_round",
-          "duplicate", "unknown_agency", "missing")
+          "duplicate", "unknown_agency", "empty", "missing")
 #: Each state in words, for people (the slug stays in the frames, and beside these on screen).
 STATE_WORDS = {
     "ok": Words("ผ่าน", "ok"),
@@ -65,6 +68,7 @@ STATE_WORDS = {
     "other_round": Words("เป็นแบบฟอร์มของรอบอื่น", "of another round"),
     "duplicate": Words("ซ้ำ", "duplicate"),
     "unknown_agency": Words("ไม่อยู่ในบัญชีรายชื่อ", "not on the roster"),
+    "empty": Words("ส่งแบบฟอร์มเปล่า", "empty form"),
     "missing": Words("ยังไม่ส่ง", "missing"),
 }
 
@@ -189,6 +193,13 @@ def check_files(
         yield read
 
 
+def file_state(read: ReadReturn) -> str:
+    """A file's state judged on its own (``check``): ok, ok_with_warnings, rejected, or
+    ``empty`` when it would count but has nothing filled in (a merge does not count it)."""
+    state = read.state
+    return "empty" if state in COUNTED and not _has_answers(read) else state
+
+
 def _entries(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | InputFile]
              ) -> list[InputFile]:
     if isinstance(paths, str | os.PathLike):
@@ -300,7 +311,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     """The merge of already-read returns (``consolidate`` minus the reading). ``started`` is
     when the merge started (default: now): a file's time after it is not trusted. ``round``
     and ``accept_errors`` as ``consolidate``'s."""
-    states = {id(r): r.state for r in reads}
+    states = {id(r): file_state(r) for r in reads}
     left_out: dict[int, tuple[int, ...]] = {}  # counted_with_errors: the inputs left out
     if accept_errors:
         for read in reads:
@@ -353,11 +364,17 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
         for agency in roster.values():
             if agency.code in returned:
                 continue
-            refused = [Path(r.file).name for r in reads if r.agency_code == agency.code]
-            files = ", ".join(refused)
-            why = Words(f" ไฟล์ {files} ของหน่วยงานนี้นับไม่ได้ ดูรายละเอียดในรายการปัญหา",
-                        f"; its file(s) {files} could not be counted, see their problems") \
-                if refused else ""
+            mine = [r for r in reads if r.agency_code == agency.code]
+            files = ", ".join(Path(r.file).name for r in mine)
+            if mine and all(states[id(r)] == "empty" for r in mine):
+                why: Words | str = Words(
+                    f" หน่วยงานนี้ส่งแบบฟอร์มเปล่า ไม่ได้กรอกข้อมูลเลย ({files})",
+                    f"; it sent an empty form, nothing filled in ({files})")
+            elif mine:
+                why = Words(f" ไฟล์ {files} ของหน่วยงานนี้นับไม่ได้ ดูรายละเอียดในรายการปัญหา",
+                            f"; its file(s) {files} could not be counted, see their problems")
+            else:
+                why = ""
             missing = P.make("missing-return", file=None, agency_code=agency.code,
                              agency=agency.code, name=agency.name, why=why)
             problems.append(missing)
@@ -665,7 +682,7 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
 
 # The problem that explains a state that is not counted.
 _STATE_CODES = {"duplicate": "duplicate", "unknown_agency": "unknown-agency",
-                "other_round": "other-round"}
+                "other_round": "other-round", "empty": "empty-return"}
 
 
 def _reasons(reason: Words | None) -> dict[str, str | None]:

@@ -97,7 +97,7 @@ def test_every_file_and_every_roster_agency_is_accounted_for(merged: Any, return
     assert merged.summary() == {"ok": 2, "ok_with_warnings": 1, "counted_with_errors": 0,
                                 "rejected": 3,
                                 "other_round": 0, "duplicate": 1, "unknown_agency": 1,
-                                "missing": 3}
+                                "empty": 0, "missing": 3}
 
 
 def test_only_counted_returns_feed_the_data_and_none_twice(merged: Any) -> None:
@@ -281,7 +281,8 @@ def test_an_empty_return_never_replaces_a_filled_one(layout: Layout, returns: Pa
     merged = consolidate([tmp_path / "filled.xlsx", tmp_path / "saved-later-empty.xlsx"])
     states = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
                       merged.returns["state"], strict=True))
-    assert states == {"filled.xlsx": "ok", "saved-later-empty.xlsx": "duplicate"}
+    # the empty one is newer, yet listed as empty: the filled older one counts
+    assert states == {"filled.xlsx": "ok", "saved-later-empty.xlsx": "empty"}
     assert len(merged.indicators) == 50
 
 
