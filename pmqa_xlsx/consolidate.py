@@ -7,8 +7,8 @@ after the merge started or before the workbook was generated is not trusted) and
 are listed as ``duplicate``. A return with nothing filled in is listed as ``empty``: it is not
 counted (it never replaces a filled return of its agency, however new it is: a filled older
 return counts), and its agency, with no counted return, also gets a ``missing`` row saying it
-sent an empty form, so counting ``missing`` rows gives the agencies still to return. With the manifest of the workbooks issued, a return that
-does not carry the token issued to its agency is rejected. A merge counts one round (see
+sent an empty form, so counting ``missing`` rows gives the agencies still to return. With the
+manifest of the workbooks issued, a return that does not carry the token issued to its agency is rejected. A merge counts one round (see
 rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
 ok_with_warnings) feed ``answers``, ``indicators`` and ``scores``; every problem of every file is in
 ``problems``. ``check_files`` is the same judgement for one file at a time, without the
@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import pandas as pd
 
 from . import problems as P
+from . import quality
 from .identity import Manifest, load_manifest
 from .inputs import InputFile, collect
 from .layout import Layout
@@ -77,7 +78,8 @@ STATE_WORDS = {
 class Consolidated:
     """The merged dataset: five frames (columns documented in the README), the round counted
     (None if not declared and the counted returns are of one round or none) and the layouts
-    of the returns counted."""
+    of the returns counted; two data-quality frames are derived from them on first use
+    (``implausible``, ``done_without_details``)."""
 
     answers: pd.DataFrame
     indicators: pd.DataFrame
@@ -92,19 +94,35 @@ class Consolidated:
         counts = self.returns["state"].value_counts()
         return {state: int(counts.get(state, 0)) for state in STATES}
 
+    @cached_property
+    def implausible(self) -> pd.DataFrame:
+        """The indicator rows to check, with their cells and why (``quality.implausible``;
+        the rules are in quality.py and the README)."""
+        return quality.implausible(self.indicators, self.answers)
+
+    @cached_property
+    def done_without_details(self) -> pd.DataFrame:
+        """Per checklist item, the agencies that marked it done with details and left the
+        details blank (``quality.done_without_details``)."""
+        return quality.done_without_details(self.problems, self.layouts)
+
     def subset(self, agency_codes: Iterable[str]) -> Consolidated:
         """The dataset of these agencies only: in every frame, the rows whose agency_code is
-        one of them (in their order here, renumbered from 0); the round and layouts kept."""
+        one of them (in their order here, renumbered from 0); the round and layouts kept.
+        Its implausible rows are this dataset's, judged against the whole round's range (a
+        group's own would be too small a sample); done_without_details is the group's."""
         codes = set(agency_codes)
 
         def rows(frame: pd.DataFrame) -> pd.DataFrame:
             keep = frame["agency_code"].astype(object).isin(codes).to_numpy(dtype=bool)
             return frame[keep].reset_index(drop=True)
 
-        return dataclasses.replace(self, answers=rows(self.answers),
+        part = dataclasses.replace(self, answers=rows(self.answers),
                                    indicators=rows(self.indicators),
                                    problems=rows(self.problems), returns=rows(self.returns),
                                    scores=rows(self.scores))
+        part.__dict__["implausible"] = rows(self.implausible)  # what cached_property sets
+        return part
 
 
 def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
