@@ -7,11 +7,12 @@ after the merge started or before the workbook was generated is not trusted) and
 are listed as ``duplicate``. A return with nothing filled in is listed as ``empty``: it is not
 counted (it never replaces a filled return of its agency, however new it is: a filled older
 return counts), and its agency, with no counted return, also gets a ``missing`` row saying it
-sent an empty form, so counting ``missing`` rows gives the agencies still to return. With the
-manifest of the workbooks issued, a return that does not carry the token issued to its agency is rejected. A merge counts one round (see
-rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
-ok_with_warnings) feed ``answers``, ``indicators`` and ``scores``; every problem of every file is in
-``problems``. ``check_files`` is the same judgement for one file at a time, without the
+sent an empty form, so counting ``missing`` rows gives the agencies still to return. With
+the manifest of the workbooks issued, a return that does not carry the token issued to its
+agency is rejected. A merge counts one round (see rounds.py): returns of another are listed
+as ``other_round``. Only counted returns (ok, ok_with_warnings, counted_with_errors) feed
+``answers``, ``indicators`` and ``scores``; every problem of every file is in ``problems``.
+``check_files`` is the same judgement for one file at a time, without the
 choice between an agency's returns.
 """
 
