@@ -469,9 +469,9 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="The consolidated workbook to write (.xlsx).")
 @click.option("--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Also write the five frames as CSV files into this folder.")
+              help="Also write the frames (and implausible.csv) as CSV files into this folder.")
 @click.option("--parquet", "parquet_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Also write the five frames as Parquet files into this folder (pyarrow).")
+              help="Also write the frames as Parquet files into this folder (pyarrow).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that read the returns (default: the cores available).")
 @click.option("--accept-errors", is_flag=True,
