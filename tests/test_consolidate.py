@@ -134,7 +134,7 @@ def test_consolidated_workbook(merged: Any, layout: Layout, tmp_path: Path) -> N
     write_workbook(merged, path, [layout])
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
-                              "scores"]
+                              "scores", "implausible"]
     summary = book["summary"]
     assert len(summary._charts) == 2  # noqa: SLF001 - native charts, one per part
     rows = {summary.cell(r, 1).value: [summary.cell(r, c).value for c in range(2, 8)]
@@ -176,7 +176,7 @@ def test_consolidated_workbook_opens_in_libreoffice(soffice: str, merged: Any, l
     resaved = convert(path, tmp_path / "lo")
     book = openpyxl.load_workbook(resaved)
     assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
-                              "scores"]
+                              "scores", "implausible"]
     assert book["answers"].cell(4, 2).value == "03005"
 
 
