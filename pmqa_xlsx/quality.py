@@ -233,13 +233,16 @@ def _cells_of(picked: pd.DataFrame, answers: pd.DataFrame) -> dict[tuple[str, st
     wanted = set(_keys(picked))
     if answers.empty:
         return {}
-    files = set(picked["file"].astype(str))
-    mine = answers[answers["file"].astype(str).isin(files).to_numpy()]
+    files = set(picked["file"].astype(str).tolist())
+    mine = answers[answers["file"].astype(object).isin(files).to_numpy()]
+    field_ids = mine["field_id"].astype(object)
+    mine = mine[(field_ids.eq("target") | field_ids.astype(str).str.startswith("result_"))
+                .fillna(False).to_numpy()]
     out: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
     for file, part, item, field, sheet, cell in zip(
-            mine["file"].astype(str), mine["part"].astype(str), mine["item_id"].astype(str),
-            mine["field_id"].astype(str), mine["sheet"].astype(str), mine["cell"].astype(str),
-            strict=True):
+            *(mine[c].astype(object).tolist() for c in ("file", "part", "item_id", "field_id",
+                                                         "sheet", "cell")), strict=True):
+        file, part, item, field = str(file), str(part), str(item), str(field)
         key = (file, part, item)
         if key not in wanted:
             continue
