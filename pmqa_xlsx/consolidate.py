@@ -378,6 +378,14 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
             by_file.setdefault(problem.file, []).append(problem)
     rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, []),
                         duplicates.get(id(r)), left_out.get(id(r))) for r in reads]
+    counts_instead = {r.agency_code: Path(r.file).name for r in counted if r.agency_code}
+    for row, read in zip(rows, reads, strict=True):
+        if row["state"] == "empty" and read.agency_code in counts_instead:
+            instead = counts_instead[read.agency_code]
+            row["reason_th"] = (f"{row['reason_th'] or ''} ไฟล์ {instead} ของหน่วยงานนี้"
+                                "ซึ่งกรอกข้อมูลแล้วเป็นไฟล์ที่นับผลแทน").strip()
+            row["reason_en"] = (f"{row['reason_en'] or ''}; {instead} of this agency, "
+                                "which is filled in, counts instead").lstrip("; ")
     if roster is not None:
         returned = {r.agency_code for r in counted}
         for agency in roster.values():

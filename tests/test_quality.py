@@ -121,6 +121,11 @@ def test_the_reasons_say_empty(merged: Any) -> None:
                                          "(08004.xlsx)")
     assert "แบบฟอร์มเปล่า" in missing["reason_th"]
     assert returns.loc["08004.xlsx", "reason_en"].endswith("[empty-return]")
+    # beside a filled return, the empty one names the file that counts instead
+    assert returns.loc["15005-empty.xlsx", "reason_en"].endswith(
+        "[empty-return]; 15005-filled.xlsx of this agency, which is filled in, counts instead")
+    assert "15005-filled.xlsx" in returns.loc["15005-empty.xlsx", "reason_th"]
+    assert "counts instead" not in returns.loc["21003-empty.xlsx", "reason_en"]
     # 21003 sent an empty file and a rejected one: not only an empty form
     other = merged.returns[(merged.returns["agency_code"] == "21003")
                            & (merged.returns["state"] == "missing")].iloc[0]
