@@ -360,3 +360,30 @@ def test_done_without_details_counts_per_item(layout: Layout, cellmap: CellMap,
 def test_done_without_details_of_a_clean_round_is_empty(merged: Any) -> None:
     counts = merged.done_without_details
     assert counts.empty and list(counts.columns) == list(Q.DONE_WITHOUT_DETAILS_COLUMNS)
+
+
+def test_an_agencys_text_in_the_implausible_sheet_and_csv_stays_text(
+        layout: Layout, cellmap: CellMap, tmp_path: Path) -> None:
+    first = cellmap.indicator_rows[0]
+    hostile = '=HYPERLINK("http://example.com/x","คลิก")'
+    sent = tmp_path / "sent"
+    generate_roster(layout, ROSTER, sent)
+    fill(cellmap, sent / "07007.xlsx", tmp_path / "07007.xlsx",
+         {f"{c.sheet}!{c.ref}": v for c, v in ((first.cells["target"], FRACTION),
+                                               (first.cells["name"], hostile))},
+         agency_code="07007")
+    merged = consolidate([tmp_path / "07007.xlsx"])
+    assert merged.implausible["indicator"].tolist() == [hostile]
+    write_workbook(merged, tmp_path / "out.xlsx", [layout])
+    book = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    try:
+        sheet = book["implausible"]
+        col = list(merged.implausible.columns).index("indicator") + 1
+        cell = sheet.cell(6, col)
+        assert (cell.value, cell.data_type) == (hostile, "s")
+    finally:
+        book.close()
+    write_csvs(merged, tmp_path / "csv")
+    with (tmp_path / "csv" / "implausible.csv").open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["indicator"] == "'" + hostile
