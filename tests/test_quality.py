@@ -21,7 +21,7 @@ from pmqa_xlsx import consolidate, generate_roster
 from pmqa_xlsx import quality as Q
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.cli import main
-from pmqa_xlsx.consolidate import COUNTED, STATE_WORDS
+from pmqa_xlsx.consolidate import COUNTED, STATE_WORDS, Consolidated
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.report import write_csvs, write_parquets, write_workbook
 
@@ -211,6 +211,22 @@ def test_each_rule_on_a_synthetic_round() -> None:
         assert english_left(reason) == [], reason  # plain Thai for the officer
     assert "450%" in found.iloc[4]["reason_en"] and f"{fence:,.2f}".rstrip("0").rstrip(".") \
         in found.iloc[4]["reason_en"]
+
+
+def test_a_groups_implausible_rows_are_judged_against_the_whole_round() -> None:
+    """merge --by's per-group datasets (Consolidated.subset): an outlier of the round stays
+    listed in its group, though the group alone is too small for a fence."""
+    indicators = _indicators([(100.0, 90.0 + i, 90.0 + i) for i in range(20)]
+                             + [(100.0, 450.0, 450.0)])
+    empty = pd.DataFrame({"agency_code": pd.array([], dtype="string")})
+    whole = Consolidated(answers=_NO_ANSWERS.assign(agency_code=[]), indicators=indicators,
+                         problems=empty, returns=empty, scores=empty)
+    outlier = str(indicators["agency_code"].iloc[-1])
+    assert whole.implausible["agency_code"].tolist() == [outlier]
+    group = whole.subset([outlier])
+    assert Q.implausible(group.indicators, group.answers).empty  # one row: no fence
+    assert group.implausible["agency_code"].tolist() == [outlier]
+    assert whole.subset(["00000"]).implausible.empty
 
 
 def test_no_fence_for_a_small_round() -> None:
