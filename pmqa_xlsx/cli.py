@@ -37,6 +37,7 @@ from .consolidate import (
     check_files,
     collect_inputs,
     consolidate,
+    file_state,
 )
 from .errors import PmqaError
 from .feedback import (
@@ -443,7 +444,7 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                                 round=declared):
             if feedback_dir is not None and read.problems:
                 with_problems.append(read)
-            click.echo(f"{shown(read.file)}: {_state(read.state, lang)}" + (
+            click.echo(f"{shown(read.file)}: {_state(file_state(read), lang)}" + (
                 f" ({agency} {shown(read.agency_code)})" if read.agency_code else ""))
             for problem in read.problems:
                 where = problem.where or "-"
@@ -470,9 +471,9 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="The consolidated workbook to write (.xlsx).")
 @click.option("--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Also write the five frames as CSV files into this folder.")
+              help="Also write the frames (and implausible.csv) as CSV files into this folder.")
 @click.option("--parquet", "parquet_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Also write the five frames as Parquet files into this folder (pyarrow).")
+              help="Also write the frames as Parquet files into this folder (pyarrow).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that read the returns (default: the cores available).")
 @click.option("--accept-errors", is_flag=True,
@@ -652,7 +653,7 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             f"cannot write the outputs (the previous ones are as they were): {exc}")),
             lang) from exc
     refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency",
-                                                           "other_round"))]
+                                                           "other_round", "empty"))]
     for line in summary_lines(result.summary(), len(files), result.round, job.accept_errors,
                               lang):
         click.echo(line)

@@ -4,11 +4,15 @@ Every input file gets a row in ``returns`` with its state; every roster agency w
 counted return gets a ``missing`` row. Of several returns from one agency the newest counts
 (by the workbook's own modification time, then the file's, then the generation time; a time
 after the merge started or before the workbook was generated is not trusted) and the others
-are listed as ``duplicate``. With the manifest of the workbooks issued, a return that
-does not carry the token issued to its agency is rejected. A merge counts one round (see
-rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
-ok_with_warnings) feed ``answers``, ``indicators`` and ``scores``; every problem of every file is in
-``problems``. ``check_files`` is the same judgement for one file at a time, without the
+are listed as ``duplicate``. A return with nothing filled in is listed as ``empty``: it is not
+counted (it never replaces a filled return of its agency, however new it is: a filled older
+return counts), and its agency, with no counted return, also gets a ``missing`` row saying it
+sent an empty form, so counting ``missing`` rows gives the agencies still to return. With
+the manifest of the workbooks issued, a return that does not carry the token issued to its
+agency is rejected. A merge counts one round (see rounds.py): returns of another are listed
+as ``other_round``. Only counted returns (ok, ok_with_warnings, counted_with_errors) feed
+``answers``, ``indicators`` and ``scores``; every problem of every file is in ``problems``.
+``check_files`` is the same judgement for one file at a time, without the
 choice between an agency's returns.
 """
 
@@ -21,12 +25,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import pandas as pd
 
 from . import problems as P
+from . import quality
 from .identity import Manifest, load_manifest
 from .inputs import InputFile, collect
 from .layout import Layout
@@ -55,7 +60,7 @@ RETURN_COLUMNS = ("file", "agency_code", "agency_name", "state", "reason_th", "r
 COUNTED = ("ok", "ok_with_warnings", "counted_with_errors")
 #: Every state a row of ``returns`` may have, in the order summaries list them.
 STATES = ("ok", "ok_with_warnings", "counted_with_errors", "rejected", "other_round",
-          "duplicate", "unknown_agency", "missing")
+          "duplicate", "unknown_agency", "empty", "missing")
 #: Each state in words, for people (the slug stays in the frames, and beside these on screen).
 STATE_WORDS = {
     "ok": Words("ผ่าน", "ok"),
@@ -65,6 +70,7 @@ STATE_WORDS = {
     "other_round": Words("เป็นแบบฟอร์มของรอบอื่น", "of another round"),
     "duplicate": Words("ซ้ำ", "duplicate"),
     "unknown_agency": Words("ไม่อยู่ในบัญชีรายชื่อ", "not on the roster"),
+    "empty": Words("ส่งแบบฟอร์มเปล่า", "empty form"),
     "missing": Words("ยังไม่ส่ง", "missing"),
 }
 
@@ -73,7 +79,8 @@ STATE_WORDS = {
 class Consolidated:
     """The merged dataset: five frames (columns documented in the README), the round counted
     (None if not declared and the counted returns are of one round or none) and the layouts
-    of the returns counted."""
+    of the returns counted; two data-quality frames are derived from them on first use
+    (``implausible``, ``done_without_details``)."""
 
     answers: pd.DataFrame
     indicators: pd.DataFrame
@@ -88,19 +95,35 @@ class Consolidated:
         counts = self.returns["state"].value_counts()
         return {state: int(counts.get(state, 0)) for state in STATES}
 
+    @cached_property
+    def implausible(self) -> pd.DataFrame:
+        """The indicator rows to check, with their cells and why (``quality.implausible``;
+        the rules are in quality.py and the README)."""
+        return quality.implausible(self.indicators, self.answers)
+
+    @cached_property
+    def done_without_details(self) -> pd.DataFrame:
+        """Per checklist item, the agencies that marked it done with details and left the
+        details blank (``quality.done_without_details``)."""
+        return quality.done_without_details(self.problems, self.layouts)
+
     def subset(self, agency_codes: Iterable[str]) -> Consolidated:
         """The dataset of these agencies only: in every frame, the rows whose agency_code is
-        one of them (in their order here, renumbered from 0); the round and layouts kept."""
+        one of them (in their order here, renumbered from 0); the round and layouts kept.
+        Its implausible rows are this dataset's, judged against the whole round's range (a
+        group's own would be too small a sample); done_without_details is the group's."""
         codes = set(agency_codes)
 
         def rows(frame: pd.DataFrame) -> pd.DataFrame:
             keep = frame["agency_code"].astype(object).isin(codes).to_numpy(dtype=bool)
             return frame[keep].reset_index(drop=True)
 
-        return dataclasses.replace(self, answers=rows(self.answers),
+        part = dataclasses.replace(self, answers=rows(self.answers),
                                    indicators=rows(self.indicators),
                                    problems=rows(self.problems), returns=rows(self.returns),
                                    scores=rows(self.scores))
+        part.__dict__["implausible"] = rows(self.implausible)  # what cached_property sets
+        return part
 
 
 def collect_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -187,6 +210,13 @@ def check_files(
             if problem is not None:
                 read.problems.append(problem)
         yield read
+
+
+def file_state(read: ReadReturn) -> str:
+    """A file's state judged on its own (``check``): ok, ok_with_warnings, rejected, or
+    ``empty`` when it would count but has nothing filled in (a merge does not count it)."""
+    state = read.state
+    return "empty" if state in COUNTED and not _has_answers(read) else state
 
 
 def _entries(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | InputFile]
@@ -300,7 +330,7 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     """The merge of already-read returns (``consolidate`` minus the reading). ``started`` is
     when the merge started (default: now): a file's time after it is not trusted. ``round``
     and ``accept_errors`` as ``consolidate``'s."""
-    states = {id(r): r.state for r in reads}
+    states = {id(r): file_state(r) for r in reads}
     left_out: dict[int, tuple[int, ...]] = {}  # counted_with_errors: the inputs left out
     if accept_errors:
         for read in reads:
@@ -348,16 +378,30 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
             by_file.setdefault(problem.file, []).append(problem)
     rows = [_return_row(r, states[id(r)], roster, by_file.get(r.file, []),
                         duplicates.get(id(r)), left_out.get(id(r))) for r in reads]
+    counts_instead = {r.agency_code: Path(r.file).name for r in counted if r.agency_code}
+    for row, read in zip(rows, reads, strict=True):
+        if row["state"] == "empty" and read.agency_code in counts_instead:
+            instead = counts_instead[read.agency_code]
+            row["reason_th"] = (f"{row['reason_th'] or ''} ไฟล์ {instead} ของหน่วยงานนี้"
+                                "ซึ่งกรอกข้อมูลแล้วเป็นไฟล์ที่นับผลแทน").strip()
+            row["reason_en"] = (f"{row['reason_en'] or ''}; {instead} of this agency, "
+                                "which is filled in, counts instead").lstrip("; ")
     if roster is not None:
         returned = {r.agency_code for r in counted}
         for agency in roster.values():
             if agency.code in returned:
                 continue
-            refused = [Path(r.file).name for r in reads if r.agency_code == agency.code]
-            files = ", ".join(refused)
-            why = Words(f" ไฟล์ {files} ของหน่วยงานนี้นับไม่ได้ ดูรายละเอียดในรายการปัญหา",
-                        f"; its file(s) {files} could not be counted, see their problems") \
-                if refused else ""
+            mine = [r for r in reads if r.agency_code == agency.code]
+            files = ", ".join(Path(r.file).name for r in mine)
+            if mine and all(states[id(r)] == "empty" for r in mine):
+                why: Words | str = Words(
+                    f" หน่วยงานนี้ส่งแบบฟอร์มเปล่า ไม่ได้กรอกข้อมูลเลย ({files})",
+                    f"; it sent an empty form, nothing filled in ({files})")
+            elif mine:
+                why = Words(f" ไฟล์ {files} ของหน่วยงานนี้นับไม่ได้ ดูรายละเอียดในรายการปัญหา",
+                            f"; its file(s) {files} could not be counted, see their problems")
+            else:
+                why = ""
             missing = P.make("missing-return", file=None, agency_code=agency.code,
                              agency=agency.code, name=agency.name, why=why)
             problems.append(missing)
@@ -665,7 +709,7 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
 
 # The problem that explains a state that is not counted.
 _STATE_CODES = {"duplicate": "duplicate", "unknown_agency": "unknown-agency",
-                "other_round": "other-round"}
+                "other_round": "other-round", "empty": "empty-return"}
 
 
 def _reasons(reason: Words | None) -> dict[str, str | None]:

@@ -34,9 +34,11 @@ from .xlsxtext import Workbook
 
 EXCEL_MAX_ROWS = 1_048_576
 #: The sheets of the consolidated workbook, in order (also how a previous one is recognised).
-WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns", "scores")
-#: The sheets of a consolidated workbook written before the scores sheet was added.
-_EARLIER_SHEETS = (WORKBOOK_SHEETS[:-1],)
+WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns", "scores",
+                   "implausible")
+#: The sheets of consolidated workbooks written before the scores, then the implausible sheet
+#: were added.
+_EARLIER_SHEETS = (WORKBOOK_SHEETS[:-2], WORKBOOK_SHEETS[:-1])
 _FONT = {"font_name": "TH Sarabun New", "font_size": 14}
 _TITLE_SIZE = 18
 
@@ -84,17 +86,18 @@ def write_workbook(result: Consolidated, path: str | os.PathLike[str],
                    layouts: Sequence[Layout], *, roster: Sequence[Agency] | None = None,
                    deadline: date | None = None) -> None:
     """The consolidated workbook: summary with charts, then answers (one row per return),
-    indicators, problems, returns and scores."""
+    indicators, problems, returns, scores and the implausible indicator rows to check."""
     write_outputs(result, layouts, workbook=path, roster=roster, deadline=deadline)
 
 
 def write_csvs(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
-    """answers.csv, indicators.csv, problems.csv, returns.csv and scores.csv (UTF-8, BOM)."""
+    """answers.csv, indicators.csv, problems.csv, returns.csv, scores.csv and
+    implausible.csv (UTF-8, BOM)."""
     return write_outputs(result, [], csv_dir=directory)
 
 
 def write_parquets(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
-    """The five frames as Parquet (needs pyarrow). In answers, ``value`` is text and
+    """The frames of FRAME_NAMES as Parquet (needs pyarrow). In answers, ``value`` is text and
     ``value_number`` holds the numbers, since a Parquet column has one type."""
     return write_outputs(result, [], parquet_dir=directory)
 
@@ -108,7 +111,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 #: The frames written as files by write_csvs and write_parquets, by name.
-FRAME_NAMES = ("answers", "indicators", "problems", "returns", "scores")
+FRAME_NAMES = ("answers", "indicators", "problems", "returns", "scores", "implausible")
 
 
 def output_files(directory: str | os.PathLike[str], suffix: str) -> list[Path]:
@@ -167,6 +170,7 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
         _write_answers(sheets["answers"], result.answers, formats)
         for name in ("indicators", "problems", "returns", "scores"):
             _write_frame(sheets[name], getattr(result, name), formats)
+        _write_implausible(sheets["implausible"], result.implausible, formats)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -263,6 +267,49 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) ->
         if row > limit:
             ws.write_string(row, 0, f"… {len(frame) - limit:,} more rows: see the CSV output",
                             formats["text"])
+            break
+        for col, value in enumerate(values):
+            _write_value(ws, row, col, value, formats)
+
+
+#: The implausible sheet's headings in Thai, above the columns' names.
+_IMPLAUSIBLE_HEADS = {
+    "file": "ไฟล์", "agency_code": "รหัสหน่วยงาน", "table_id": "ตาราง", "row": "แถว",
+    "item_id": "รหัสแถว", "indicator": "ตัวชี้วัด", "unit": "หน่วยนับ", "target": "ค่าเป้าหมาย",
+    "percent_success": "ร้อยละความสำเร็จ", "target_cell": "ช่องค่าเป้าหมาย",
+    "result_cells": "ช่องผลการดำเนินงาน", "rule": "กฎที่พบ", "reason_th": "เหตุผล",
+    "reason_en": "reason"}
+_IMPLAUSIBLE_WIDE = ("file", "indicator", "result_cells", "reason_th", "reason_en")
+
+
+def _write_implausible(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
+    """The indicator rows to check: a title and the rules (Thai, then English), then a row of
+    Thai headings over the columns' names, then the rows (or a line saying there are none)."""
+    ws.write_string(0, 0, "ตัวชี้วัดที่ค่าผิดปกติ ควรตรวจสอบกับหน่วยงาน / Implausible indicators "
+                    "to check", formats["title"])
+    ws.write_string(1, 0, "เป้าหมายไม่เกิน 1 แต่ผลตั้งแต่ 10 (อาจพิมพ์ 0.8 แทน 80), ร้อยละ"
+                    "ความสำเร็จตั้งแต่ 1,000% หรือสูงกว่าควอร์ไทล์ที่ 3 + 3×IQR ของทั้งรอบและเกิน "
+                    "300% / a target of at most 1 with a result of 10 or more (0.8 for 80%), a "
+                    "percent success of 1,000% or more, or above Q3 + 3×IQR of the round and "
+                    "300%", formats["text"])
+    for col, name in enumerate(frame.columns):
+        head = _IMPLAUSIBLE_HEADS.get(str(name)) or (
+            f"ผล {str(name).removeprefix('result_')}" if str(name).startswith("result_")
+            else str(name))
+        ws.write_string(3, col, head, formats["header"])
+        ws.set_column(col, col, 40 if name in _IMPLAUSIBLE_WIDE else 14)
+    for col, name in enumerate(frame.columns):
+        ws.write_string(4, col, str(name), formats["header"])
+    ws.freeze_panes(5, 0)
+    if frame.empty:
+        ws.write_string(5, 0, "ไม่พบตัวชี้วัดที่ค่าผิดปกติ / none found", formats["text"])
+        return
+    columns = [frame[c].astype(object).tolist() for c in frame.columns]
+    limit = EXCEL_MAX_ROWS - 6
+    for row, values in enumerate(zip(*columns, strict=True), start=5):
+        if row > limit:
+            ws.write_string(row, 0, f"… {len(frame) - (limit - 5):,} more rows: see the CSV "
+                            "output", formats["text"])
             break
         for col, value in enumerate(values):
             _write_value(ws, row, col, value, formats)

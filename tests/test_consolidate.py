@@ -97,7 +97,7 @@ def test_every_file_and_every_roster_agency_is_accounted_for(merged: Any, return
     assert merged.summary() == {"ok": 2, "ok_with_warnings": 1, "counted_with_errors": 0,
                                 "rejected": 3,
                                 "other_round": 0, "duplicate": 1, "unknown_agency": 1,
-                                "missing": 3}
+                                "empty": 0, "missing": 3}
 
 
 def test_only_counted_returns_feed_the_data_and_none_twice(merged: Any) -> None:
@@ -134,7 +134,7 @@ def test_consolidated_workbook(merged: Any, layout: Layout, tmp_path: Path) -> N
     write_workbook(merged, path, [layout], roster=load_roster(ROSTER))
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
-                              "scores"]
+                              "scores", "implausible"]
     summary = book["summary"]
     # native charts: return rate by ministry, statuses of each checklist's items
     assert len(summary._charts) == 2  # noqa: SLF001
@@ -179,7 +179,7 @@ def test_consolidated_workbook_opens_in_libreoffice(soffice: str, merged: Any, l
     resaved = convert(path, tmp_path / "lo")
     book = openpyxl.load_workbook(resaved)
     assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
-                              "scores"]
+                              "scores", "implausible"]
     assert book["answers"].cell(4, 2).value == "03005"
 
 
@@ -284,7 +284,8 @@ def test_an_empty_return_never_replaces_a_filled_one(layout: Layout, returns: Pa
     merged = consolidate([tmp_path / "filled.xlsx", tmp_path / "saved-later-empty.xlsx"])
     states = dict(zip(merged.returns["file"].map(lambda f: Path(f).name),
                       merged.returns["state"], strict=True))
-    assert states == {"filled.xlsx": "ok", "saved-later-empty.xlsx": "duplicate"}
+    # the empty one is newer, yet listed as empty: the filled older one counts
+    assert states == {"filled.xlsx": "ok", "saved-later-empty.xlsx": "empty"}
     assert len(merged.indicators) == 50
 
 

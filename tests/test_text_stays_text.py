@@ -27,7 +27,7 @@ from pmqa_xlsx.consolidate import consolidate
 from pmqa_xlsx.generate import Template, _footer, render_workbook
 from pmqa_xlsx.identity import new_token
 from pmqa_xlsx.layout import Layout, resolve_layout_path
-from pmqa_xlsx.report import write_outputs
+from pmqa_xlsx.report import FRAME_NAMES, write_outputs
 from pmqa_xlsx.roster import Agency
 from pmqa_xlsx.xlsxtext import Workbook, attribute_text, ooxml_text
 
@@ -192,7 +192,7 @@ def test_text_no_frame_can_hold_still_reaches_the_workbook_and_csv(
     merged.answers["value"] = pd.Series(values, dtype=object, index=merged.answers.index)
     written = write_outputs(merged, [], workbook=tmp_path / "out.xlsx", csv_dir=tmp_path / "csv",
                             parquet_dir=tmp_path / "pq")
-    assert len(written) == 11  # the workbook, five CSV and five Parquet files
+    assert len(written) == 1 + 2 * len(FRAME_NAMES)  # the workbook, each frame's CSV and Parquet
     package = inspect(tmp_path / "out.xlsx")
     assert_no_markup(package)
     assert set(SURROGATES) <= package.texts()
