@@ -39,6 +39,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
 from .layout import ChecklistSheet, Layout, iter_rows
+from .quality import robust_stats
 from .roster import Agency
 from .textmetrics import CELL_PADDING_PX, digit_width, fit_height, lines_height
 from .words import Words
@@ -224,20 +225,17 @@ STATS = (("n", Words("จำนวน", "Count")), ("mean", Words("ค่าเ�
 
 def distribution(values: Sequence[float | None]) -> dict[str, float | None]:
     """Count, mean, minimum, quartiles (linear interpolation, as Excel's QUARTILE.INC),
-    median and maximum of the values given (blanks left out); None where there are none."""
-    series = pd.Series([v for v in values if v is not None and not math.isnan(v)],
-                       dtype="float64")
-    if series.empty:
-        return {"n": 0, **{key: None for key, _ in STATS[1:]}}
-    return {"n": len(series), "mean": float(series.mean()), "min": float(series.min()),
-            "q1": float(series.quantile(0.25)), "median": float(series.median()),
-            "q3": float(series.quantile(0.75)), "max": float(series.max())}
+    median and maximum of the values given (blanks left out); None where there are none:
+    ``quality.robust_stats``, keyed as the summary's STATS."""
+    stats = robust_stats(values)
+    return {"n": stats.count, "mean": stats.mean, "min": stats.min, "q1": stats.q1,
+            "median": stats.median, "q3": stats.q3, "max": stats.max}
 
 
 def quality_counts(result: Consolidated) -> list[tuple[Words, int]]:
     """The data-quality lines: the files and agencies in each state (``STATES``: rejected,
     duplicates, empty where that state exists...), then the agencies with an item marked
-    done without details, then the warnings."""
+    done without details, the implausible indicator rows, then the warnings."""
     counts = result.summary()
     problems = result.problems
     details = problems[problems["code"] == "details-required"] if len(problems) else problems
@@ -245,6 +243,9 @@ def quality_counts(result: Consolidated) -> list[tuple[Words, int]]:
     lines += [(Words("หน่วยงานที่ตอบ \"ดำเนินการแล้ว\" โดยไม่มีรายละเอียด",
                      "Agencies with done-without-details"),
                int(details["file"].nunique()) if len(details) else 0),
+              (Words("ตัวชี้วัดที่ค่าผิดปกติ ควรตรวจสอบ (แผ่นงาน implausible)",
+                     "Implausible indicators to check (sheet implausible)"),
+               len(result.implausible)),
               (Words("รายการที่ควรตรวจสอบ (คำเตือน)", "Warnings"),
                int((problems["severity"] == "warning").sum()) if len(problems) else 0)]
     return lines

@@ -254,6 +254,7 @@ def test_data_quality_counts(merged: tuple[Path, Consolidated]) -> None:
     details = result.problems[result.problems["code"] == "details-required"]
     assert got["Agencies with done-without-details"] == details["file"].nunique()
     assert got["Warnings"] == (result.problems["severity"] == "warning").sum()
+    assert got["Implausible indicators to check (sheet implausible)"] == len(result.implausible)
 
 
 def _parts(path: Path) -> dict[str, str]:
