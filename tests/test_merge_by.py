@@ -82,7 +82,8 @@ def rows(path: Path, sheet: str) -> tuple[list[tuple], list[tuple]]:
 
 
 def returns_of(path: Path) -> pd.DataFrame:
-    return pd.read_excel(path, sheet_name="returns", dtype=str, engine="calamine")
+    return pd.read_excel(path, sheet_name="returns", dtype=str, engine="openpyxl",
+                         keep_default_na=False, na_values=[""])
 
 
 def expected_groups() -> dict[str, set[str]]:
