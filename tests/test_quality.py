@@ -279,11 +279,7 @@ def test_the_implausible_csv_parquet_and_sheet(merged: Any, layout: Layout,
     back = pd.read_parquet(tmp_path / "parquet" / "implausible.parquet")
     assert back["reason_en"].tolist() == merged.implausible["reason_en"].tolist()
     write_workbook(merged, tmp_path / "out.xlsx", [layout])
-    book = openpyxl.load_workbook(tmp_path / "out.xlsx", read_only=True)
-    try:
-        sheet = list(book["implausible"].iter_rows(values_only=True))
-    finally:
-        book.close()
+    sheet = _implausible_sheet(tmp_path / "out.xlsx")
     assert list(sheet[4][:len(merged.implausible.columns)]) == list(merged.implausible.columns)
     assert sheet[3][0] == "ไฟล์"
     by_name = dict(zip(sheet[4], sheet[5], strict=True))
@@ -292,15 +288,20 @@ def test_the_implausible_csv_parquet_and_sheet(merged: Any, layout: Layout,
     assert by_name["reason_th"] == merged.implausible.iloc[0]["reason_th"]
 
 
+
+def _implausible_sheet(path: Path) -> list[tuple[Any, ...]]:
+    """The rows of the consolidated workbook's implausible sheet, as values."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book["implausible"].iter_rows(values_only=True))
+    finally:
+        book.close()
+
 def test_the_sheet_says_when_nothing_is_implausible(round_dir: Path, layout: Layout,
                                                     tmp_path: Path) -> None:
     merged = consolidate([round_dir / "03005.xlsx"])
     write_workbook(merged, tmp_path / "out.xlsx", [layout])
-    book = openpyxl.load_workbook(tmp_path / "out.xlsx", read_only=True)
-    try:
-        sheet = list(book["implausible"].iter_rows(values_only=True))
-    finally:
-        book.close()
+    sheet = _implausible_sheet(tmp_path / "out.xlsx")
     assert sheet[5][0] == "ไม่พบตัวชี้วัดที่ค่าผิดปกติ / none found"
 
 
