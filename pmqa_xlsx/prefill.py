@@ -444,3 +444,33 @@ def _year(value: Any) -> int | None:
     number = _number(value)
     return int(number) if isinstance(number, float) and number.is_integer() else None
 
+
+
+# --------------------------------------------------------------------------------------------
+# Public for previous.py (merge --previous): LAST's other tables, read the same safe way
+# --------------------------------------------------------------------------------------------
+
+
+def read_last_csv(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
+    """A CSV table of LAST: its header and rows (bounded, text as text, ``'`` taken off)."""
+    return _csv(path)
+
+
+def read_last_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
+    """A Parquet table of LAST: its header and rows (bounded)."""
+    return _parquet(path)
+
+
+def check_last_size(path: Path) -> None:
+    """PrefillError if LAST's file cannot be opened or is larger than MAX_LAST_BYTES."""
+    _size(path)
+
+
+def not_ours(source: Path, th: str, en: str) -> PrefillError:
+    """The error for a LAST that is not what merge wrote (``th``/``en``: why)."""
+    return _not_ours(source, th, en)
+
+
+def last_cell_value(cell: Any) -> Any:
+    """A workbook cell of LAST: its stored value, or a Refused for a formula."""
+    return _xlsx_value(cell)

@@ -1,0 +1,504 @@
+"""Year over year (``merge --previous LAST``): what changed since the previous round.
+
+``load_last`` reads LAST, what ``merge`` wrote for the previous round, in any of its three forms
+(the consolidated workbook, its CSV folder, its Parquet folder; the forms ``generate --prefill``
+takes): its indicators through ``prefill.load_previous``, its checklist statuses from its
+answers (the workbook's ``answers`` sheet is wide, one row per return under three header rows;
+``answers.csv``/``answers.parquet`` are long) and its scores. LAST is untrusted, read with
+prefill's readers: bounded, no formula evaluated (a formula cell is not compared), text stays
+text. A LAST that is not ours, or lacks a table or a column, raises ``PrefillError`` (Thai and
+English), before any return is read.
+
+``compare`` adds to a merge's dataset, per agency counted in both rounds:
+
+- ``changes``: one row per checklist status that changed (both rounds answered, both answers
+  on the layout's list of statuses; ``direction`` up or down that list) and per result of a
+  year both rounds report that differs (by table id, row id and BE year; numbers equal within
+  a relative 1e-9, float noise only, are the same), with the cell in this round's return;
+- ``score_changes``: one row per agency counted in this round: its checklist score and 7.2
+  score in both rounds and their difference (``in_previous`` false for a new agency);
+- a ``result-differs-previous`` warning on the cell of each differing result, counted in its
+  return's ``warnings`` (a return ``ok`` becomes ``ok_with_warnings``).
+
+What cannot be compared is not a change: an item, a row or a year only one round's layout has,
+a cell blank in either round, a status not on the list, a value of LAST that is a formula or
+not a number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import problems as P
+from .cellmap import build_cellmap
+from .identity import normalise_code
+from .layout import Layout
+from .prefill import (
+    MAX_LAST_ROWS,
+    PrefillError,
+    Refused,
+    check_last_size,
+    last_cell_value,
+    load_previous,
+    not_ours,
+    read_last_csv,
+    read_last_parquet,
+)
+from .words import Words
+
+if TYPE_CHECKING:
+    from .consolidate import Consolidated
+
+#: Columns of the changes frame (README, "Frames").
+CHANGE_COLUMNS = ("file", "agency_code", "kind", "table_id", "item_id", "field_id", "year",
+                  "previous_choice", "current_choice", "direction", "previous_value",
+                  "current_value", "difference", "sheet", "cell", "previous_file")
+#: Columns of the score_changes frame (README, "Frames").
+SCORE_CHANGE_COLUMNS = ("file", "agency_code", "in_previous", "previous_file",
+                        "checklist_score_previous", "checklist_score", "checklist_score_change",
+                        "score_72_previous", "score_72", "score_72_change")
+#: Numbers this close (relative) are the same number: float noise, never a real change.
+REL_TOLERANCE = 1e-9
+_ZIP_MEMBERS = 200
+_ZIP_RATIO = 200
+_ANSWER_HEADS = ("agency_code", "item_id", "field_id", "kind", "value")
+_SCORE_HEADS = ("agency_code", "checklist_score")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Last:
+    """What the previous round's merge wrote, by normalised agency code: each agency's
+    checklist statuses ((item id, field id) -> text), results ((table id, row id, BE year) ->
+    number), scores (checklist, 7.2; None where it had none) and the file counted."""
+
+    source: Path
+    statuses: dict[str, dict[tuple[str, str], str]]
+    results: dict[str, dict[tuple[str, str, int], float]]
+    scores: dict[str, tuple[float | None, float | None]]
+    files: dict[str, str]
+
+    @property
+    def agencies(self) -> set[str]:
+        """The agencies counted in the previous round."""
+        return set(self.statuses) | set(self.results) | set(self.scores)
+
+
+def load_last(path: str | Path, layouts: Sequence[Layout]) -> Last:
+    """Read LAST (a consolidated .xlsx, or a folder of merge's CSV or Parquet files); the
+    statuses kept are those of the checklist cells of ``layouts`` (the layouts this merge
+    reads with). Raises PrefillError if LAST is not what merge writes."""
+    source = Path(path)
+    indicators = load_previous(source)  # the form is checked, and the indicators read, here
+    wanted = {(c.item_id, c.field_id) for layout in layouts
+              for c in build_cellmap(layout).inputs() if c.kind == "status"}
+    if source.is_dir():
+        pq = (source / "indicators.parquet").is_file()
+        read = read_last_parquet if pq else read_last_csv
+        suffix = ".parquet" if pq else ".csv"
+        answers = source / f"answers{suffix}"
+        scores = source / f"scores{suffix}"
+        for table in (answers, scores):
+            if not table.is_file():
+                raise not_ours(source, f"ไม่พบไฟล์ {table.name}", f"holds no {table.name}")
+        statuses, files = _long_statuses(answers, *read(answers), wanted)
+        score_of = _scores(scores, *read(scores))
+    else:
+        statuses, files, score_of = _workbook(source, wanted)
+    results: dict[str, dict[tuple[str, str, int], float]] = {}
+    for code, rows in indicators.rows.items():
+        mine = results.setdefault(code, {})
+        for row in rows:
+            for year, value in row.results.items():
+                if isinstance(value, float):  # a Refused value is not compared
+                    mine[(row.table_id, row.item_id, year)] = value
+    return Last(source=source, statuses=statuses, results=results, scores=score_of,
+                files=files)
+
+
+def empty_changes() -> pd.DataFrame:
+    """A changes frame with no rows (a merge without --previous)."""
+    return _typed_changes([])
+
+
+def empty_score_changes() -> pd.DataFrame:
+    """A score_changes frame with no rows (a merge without --previous)."""
+    return _typed_scores([])
+
+
+def score_72(scored: Iterable[Any], sums: Iterable[Any]) -> float | None:
+    """An agency's 7.2 score: the mean score of all its 7.2 rows with a score, every table
+    together (the sum of the tables' score sums over the rows scored); None if none is."""
+    count = sum(int(n) for n in scored if not _missing(n))
+    total = sum(float(s) for s in sums if not _missing(s))
+    return total / count if count else None
+
+
+def compare(result: Consolidated, last: Last) -> Consolidated:
+    """``result`` with its changes since ``last``: the changes and score_changes frames, a
+    ``result-differs-previous`` warning per differing result (in problems, and in its return's
+    warnings and state), and ``previous_source`` set."""
+    answers = result.answers
+    counted = _counted_files(result)
+    order = _orders(result.layouts)
+    rows: list[dict[str, Any]] = []
+    warned: dict[str, int] = {}
+    new_problems: list[P.Problem] = []
+    if len(answers):
+        part = answers[(answers["kind"].astype(object) == "status")
+                       | answers["field_id"].astype(str).str.startswith("result_")]
+        for file, code, table, item, fld, kind, year, value, sheet, cell in zip(
+                part["file"].astype(object), part["agency_code"].astype(object),
+                part["part"].astype(object), part["item_id"].astype(object),
+                part["field_id"].astype(object), part["kind"].astype(object),
+                part["year"].astype(object), part["value"].astype(object),
+                part["sheet"].astype(object), part["cell"].astype(object), strict=True):
+            if counted.get(code) != file or _missing(value):
+                continue
+            base = {"file": file, "agency_code": code, "item_id": item, "field_id": fld,
+                    "sheet": sheet, "cell": cell, "previous_file": last.files.get(code)}
+            if kind == "status":
+                before = last.statuses.get(code, {}).get((item, fld))
+                step = _step(order, before, str(value))
+                if before is not None and step is not None:
+                    rows.append({**base, "kind": "status", "previous_choice": before,
+                                 "current_choice": str(value), "direction": step})
+                continue
+            if _missing(year) or not isinstance(value, float):
+                continue
+            before_value = last.results.get(code, {}).get((str(table), item, int(year)))
+            if before_value is None or math.isclose(before_value, value, rel_tol=REL_TOLERANCE,
+                                                    abs_tol=0.0):
+                continue
+            rows.append({**base, "kind": "result", "table_id": table, "year": int(year),
+                         "previous_value": before_value, "current_value": value,
+                         "difference": value - before_value})
+            new_problems.append(P.make(
+                "result-differs-previous", file=file, agency_code=code, sheet=sheet,
+                cell=cell, year=int(year), item=item, previous=shown_number(before_value),
+                current=shown_number(value), source=last.source.name))
+            warned[file] = warned.get(file, 0) + 1
+    changes = _typed_changes(rows)
+    problems = result.problems
+    if new_problems:
+        problems = pd.concat([problems, P.problems_frame(new_problems)], ignore_index=True)
+    return dataclasses.replace(result, changes=changes,
+                               score_changes=_score_changes(result, last, counted),
+                               problems=problems, returns=_warned(result.returns, warned),
+                               previous_source=last.source.name)
+
+
+def shown_number(value: float) -> str:
+    """A number as a message shows it: 80, 80.5, 1,234.5 (up to 15 significant digits)."""
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.15g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The counts merge prints and the summary shows: agencies compared and new, statuses
+    improved and fallen, results that differ."""
+
+    compared: int
+    new: int
+    improved: int
+    fell: int
+    results: int
+
+    def words(self, source: str) -> Words:
+        return Words(
+            f"เทียบกับรอบที่แล้ว ({source}): หน่วยงานที่มีในทั้งสองรอบ {self.compared:,} แห่ง "
+            f"หน่วยงานใหม่ {self.new:,} แห่ง สถานะดีขึ้น {self.improved:,} ข้อ ลดลง "
+            f"{self.fell:,} ข้อ ผลการดำเนินงานที่ต่างจากรอบที่แล้ว {self.results:,} ค่า "
+            "(ดูแผ่นงาน changes)",
+            f"compared with the previous round ({source}): {self.compared:,} agencies in both "
+            f"rounds, {self.new:,} new; {self.improved:,} statuses improved, {self.fell:,} "
+            f"fell; {self.results:,} results differ from last round (see the changes sheet)")
+
+
+def comparison(result: Consolidated) -> Comparison:
+    """The counts of ``result``'s comparison with the previous round."""
+    scores, changes = result.score_changes, result.changes
+    both = int(scores["in_previous"].astype(bool).sum()) if len(scores) else 0
+    kinds = changes["kind"].astype(object)
+    steps = changes["direction"].astype(object)
+    return Comparison(compared=both, new=len(scores) - both,
+                      improved=int((steps == "up").sum()), fell=int((steps == "down").sum()),
+                      results=int((kinds == "result").sum()))
+
+
+# --------------------------------------------------------------------------------------------
+# Private: comparing
+# --------------------------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _counted_files(result: Consolidated) -> dict[str, str]:
+    """The file counted for each agency (the answers hold counted returns only)."""
+    answers = result.answers
+    if not len(answers):
+        return {}
+    pairs = answers[["agency_code", "file"]].astype(object).drop_duplicates()
+    return {code: file for code, file in zip(pairs["agency_code"], pairs["file"], strict=True)
+            if isinstance(code, str)}
+
+
+def _orders(layouts: Sequence[Layout]) -> list[tuple[str, ...]]:
+    return [layout.status_labels() for layout in layouts]
+
+
+def _step(orders: list[tuple[str, ...]], before: str | None, now: str) -> str | None:
+    """"up" or "down" the first list of statuses holding both answers; None if they are the
+    same or cannot be ordered (not compared)."""
+    if before is None or before == now:
+        return None
+    for labels in orders:
+        if before in labels and now in labels:
+            return "up" if labels.index(now) > labels.index(before) else "down"
+    return None
+
+
+def _score_changes(result: Consolidated, last: Last, counted: dict[str, str]) -> pd.DataFrame:
+    scores = result.scores
+    sums = [c for c in scores.columns if str(c).startswith("score_sum_")]
+    rows = []
+    for _, row in scores.iterrows():
+        code = row["agency_code"]
+        if _missing(code) or counted.get(code) != row["file"]:
+            continue
+        checklist = None if _missing(row["checklist_score"]) else float(row["checklist_score"])
+        now_72 = score_72((row[f"scored_{c[len('score_sum_'):]}"] for c in sums),
+                          (row[c] for c in sums))
+        before = last.scores.get(code)
+        known = code in last.agencies
+        rows.append({"file": row["file"], "agency_code": code, "in_previous": known,
+                     "previous_file": last.files.get(code),
+                     "checklist_score_previous": before[0] if before else None,
+                     "checklist_score": checklist,
+                     "checklist_score_change": _less(checklist, before[0] if before else None),
+                     "score_72_previous": before[1] if before else None, "score_72": now_72,
+                     "score_72_change": _less(now_72, before[1] if before else None)})
+    return _typed_scores(rows)
+
+
+def _less(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
+def _warned(returns: pd.DataFrame, warned: dict[str, int]) -> pd.DataFrame:
+    """The returns frame with each file's new warnings counted, ``ok`` -> ``ok_with_warnings``."""
+    if not warned:
+        return returns
+    returns = returns.copy()
+    files = returns["file"].astype(object)
+    for file, count in warned.items():
+        at = (files == file).to_numpy(dtype=bool)
+        returns.loc[at, "warnings"] = returns.loc[at, "warnings"].fillna(0) + count
+        ok = at & (returns["state"].astype(object) == "ok").to_numpy(dtype=bool)
+        returns.loc[ok, "state"] = "ok_with_warnings"
+    return returns
+
+
+def _typed_changes(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
+    for column in CHANGE_COLUMNS:
+        if column == "year":
+            frame[column] = frame[column].astype("Int64")
+        elif column in ("previous_value", "current_value", "difference"):
+            frame[column] = frame[column].astype("Float64")
+        else:
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def _typed_scores(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(SCORE_CHANGE_COLUMNS))
+    for column in SCORE_CHANGE_COLUMNS:
+        if column == "in_previous":
+            frame[column] = frame[column].astype("boolean")
+        elif column in ("file", "agency_code", "previous_file"):
+            frame[column] = frame[column].astype("string")
+        else:
+            frame[column] = frame[column].astype("Float64")
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Private: reading LAST's answers and scores
+# --------------------------------------------------------------------------------------------
+
+
+def _columns(source: Path, header: list[Any], needed: Sequence[str], table: str
+             ) -> dict[str, int]:
+    names = [str(h) if h is not None else "" for h in header]
+    missing = [c for c in needed if c not in names]
+    if missing:
+        shown = ", ".join(missing)
+        raise not_ours(source, f"ตาราง {table} ไม่มีคอลัมน์ {shown}",
+                       f"its {table} table lacks the column(s) {shown}")
+    return {c: names.index(c) for c in (*needed, "file") if c in names}
+
+
+def _text(value: Any) -> str | None:
+    """A text cell of LAST, or None (blank, a formula, a number where text belongs)."""
+    if value is None or isinstance(value, Refused | bool | int | float):
+        return None
+    text = str(value).strip()
+    return text if text and len(text) <= 32_767 else None
+
+
+def _code(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, Refused) or value is None:
+        return None
+    text = str(value).strip()
+    return normalise_code(text) if text else None
+
+
+def _long_statuses(source: Path, header: list[Any], records: Iterable[list[Any]],
+                   wanted: set[tuple[str, str]]
+                   ) -> tuple[dict[str, dict[tuple[str, str], str]], dict[str, str]]:
+    at = _columns(source, header, _ANSWER_HEADS, "answers")
+    statuses: dict[str, dict[tuple[str, str], str]] = {}
+    files: dict[str, str] = {}
+    for n, record in enumerate(records):
+        if n >= MAX_LAST_ROWS * 64:  # a long table: one row per cell of each return
+            break
+        record = list(record) + [None] * (len(header) - len(record))
+        code = _code(record[at["agency_code"]])
+        if code is None or record[at["kind"]] != "status":
+            continue
+        file = str(record[at["file"]]) if "file" in at else ""
+        if files.setdefault(code, file) != file:
+            continue  # an agency twice (an edited LAST): its first return's rows
+        key = (str(record[at["item_id"]]), str(record[at["field_id"]]))
+        value = _text(record[at["value"]])
+        if key in wanted and value is not None:
+            statuses.setdefault(code, {})[key] = value
+    return statuses, files
+
+
+def _scores(source: Path, header: list[Any], records: Iterable[list[Any]]
+            ) -> dict[str, tuple[float | None, float | None]]:
+    at = _columns(source, header, _SCORE_HEADS, "scores")
+    names = [str(h) if h is not None else "" for h in header]
+    sums = [(i, names.index(f"scored_{name[len('score_sum_'):]}")) for i, name in
+            enumerate(names) if name.startswith("score_sum_")
+            and f"scored_{name[len('score_sum_'):]}" in names]
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for record in records:
+        record = list(record) + [None] * (len(header) - len(record))
+        code = _code(record[at["agency_code"]])
+        if code is None or code in out:
+            continue
+        out[code] = (_number(record[at["checklist_score"]]),
+                     score_72((_number(record[j]) for _, j in sums),
+                              (_number(record[i]) for i, _ in sums)))
+    return out
+
+
+def _number(value: Any) -> float | None:
+    """A number of LAST (a CSV's text too); None for anything else, a formula included."""
+    if value is None or isinstance(value, Refused | bool):
+        return None
+    try:
+        number = float(value if isinstance(value, int | float) else str(value).strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _workbook(source: Path, wanted: set[tuple[str, str]]
+              ) -> tuple[dict[str, dict[tuple[str, str], str]], dict[str, str],
+                         dict[str, tuple[float | None, float | None]]]:
+    """The answers (wide: three header rows, then one row per return) and the scores of a
+    consolidated workbook; load_previous has already checked its size and package, but the
+    package is checked again here (it may have changed since)."""
+    check_last_size(source)
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(source) as package:
+            infos = package.infolist()
+            if len(infos) > _ZIP_MEMBERS or any(
+                    i.file_size > _ZIP_RATIO * max(i.compress_size, 1024) for i in infos):
+                raise not_ours(source, "โครงสร้างไฟล์ผิดปกติ", "an unusual zip package")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    with package.open(info) as member:
+                        head = member.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise not_ours(source, "มีการประกาศ DOCTYPE", "it declares a DOCTYPE")
+        book = openpyxl.load_workbook(source, read_only=True, data_only=False)
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean: not ours
+        raise not_ours(source, "อ่านเป็นไฟล์ Excel ไม่ได้", "not readable as an xlsx file") \
+            from exc
+    try:
+        for name in ("answers", "scores"):
+            if name not in book.sheetnames:
+                raise not_ours(source, f"ไม่มีแผ่นงาน {name}", f"has no {name} sheet")
+        rows = book["answers"].iter_rows()
+        heads = [[last_cell_value(c) for c in row] for row in _take(rows, 3)]
+        if not heads or heads[0][:2] != ["file", "agency_code"]:
+            raise not_ours(source, "แผ่นงาน answers ไม่ได้ขึ้นต้นด้วยคอลัมน์ file, agency_code",
+                           "its answers sheet does not start with file, agency_code")
+        columns = []
+        for col, head in enumerate(heads[0][2:], start=2):
+            item, _, fld = str(head or "").rpartition(" ")
+            if (item, fld) in wanted:
+                columns.append((col, (item, fld)))
+        statuses: dict[str, dict[tuple[str, str], str]] = {}
+        files: dict[str, str] = {}
+        for n, row in enumerate(rows):
+            if n >= MAX_LAST_ROWS:
+                break
+            values = [last_cell_value(c) for c in row]
+            values += [None] * (len(heads[0]) - len(values))
+            code = _code(values[1])
+            if code is None or code in files:
+                continue
+            files[code] = str(values[0] or "")
+            mine = statuses.setdefault(code, {})
+            for col, key in columns:
+                text = _text(values[col])
+                if text is not None:
+                    mine[key] = text
+        score_rows = book["scores"].iter_rows()
+        header = [last_cell_value(c) for c in next(score_rows, ())]
+        score_of = _scores(source, header, ([last_cell_value(c) for c in r] for r in
+                                            _take(score_rows, MAX_LAST_ROWS)))
+        return statuses, files, score_of
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet part
+        raise not_ours(source, "อ่านแผ่นงาน answers หรือ scores ไม่ได้",
+                       "cannot read its answers or scores sheet") from exc
+    finally:
+        book.close()
+
+
+def _take(rows: Iterable[Any], n: int) -> list[Any]:
+    out = []
+    for row in rows:
+        out.append(row)
+        if len(out) >= n:
+            break
+    return out
