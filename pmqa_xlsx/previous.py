@@ -27,10 +27,12 @@ not a number.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import dataclasses
 import math
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,8 +43,10 @@ from . import problems as P
 from .cellmap import build_cellmap
 from .identity import normalise_code
 from .layout import Layout
+from .outputs import CSV_FORMULA_PREFIXES
 from .prefill import (
     MAX_LAST_ROWS,
+    MAX_TEXT,
     PrefillError,
     Refused,
     check_last_size,
@@ -65,6 +69,8 @@ CHANGE_COLUMNS = ("file", "agency_code", "kind", "table_id", "item_id", "field_i
 SCORE_CHANGE_COLUMNS = ("file", "agency_code", "in_previous", "previous_file",
                         "checklist_score_previous", "checklist_score", "checklist_score_change",
                         "score_72_previous", "score_72", "score_72_change")
+#: The most rows LAST's long answers table may have (a row per cell of each return).
+MAX_ANSWER_ROWS = 16 * 1_048_576
 #: Numbers this close (relative) are the same number: float noise, never a real change.
 REL_TOLERANCE = 1e-9
 _ZIP_MEMBERS = 200
@@ -108,7 +114,8 @@ def load_last(path: str | Path, layouts: Sequence[Layout]) -> Last:
         for table in (answers, scores):
             if not table.is_file():
                 raise not_ours(source, f"ไม่พบไฟล์ {table.name}", f"holds no {table.name}")
-        statuses, files = _long_statuses(answers, *read(answers), wanted)
+        with _answers_table(answers) as (header, records):
+            statuses, files = _long_statuses(answers, header, records, wanted)
         score_of = _scores(scores, *read(scores))
     else:
         statuses, files, score_of = _workbook(source, wanted)
@@ -359,7 +366,7 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, Refused | bool | int | float):
         return None
     text = str(value).strip()
-    return text if text and len(text) <= 32_767 else None
+    return text if text and len(text) <= MAX_TEXT else None
 
 
 def _code(value: Any) -> str | None:
@@ -371,15 +378,84 @@ def _code(value: Any) -> str | None:
     return normalise_code(text) if text else None
 
 
+@contextlib.contextmanager
+def _answers_table(path: Path) -> Iterator[tuple[list[str], Iterable[list[Any]]]]:
+    """LAST's long answers table, streamed: it has a row per cell of each return, so more rows
+    than the other tables (8,000 returns of 474 cells: 3.8 million); its size is bounded by
+    MAX_LAST_BYTES, and the rows by MAX_ANSWER_ROWS (more is refused, never cut short)."""
+    check_last_size(path)
+    if path.suffix == ".parquet":
+        yield _answers_parquet(path)
+        return
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise not_ours(path, "เปิดไฟล์ไม่ได้", f"cannot open it ({exc.strerror})") from exc
+    csv.field_size_limit(MAX_TEXT + 16)
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise not_ours(path, "อ่านเป็นไฟล์ CSV แบบ UTF-8 ไม่ได้",
+                           "not readable as a UTF-8 CSV") from exc
+        if header is None:
+            raise not_ours(path, "ไฟล์ว่าง", "the file is empty")
+        yield header, _csv_rows(path, reader)
+
+
+def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[list[Any]]:
+    """The rows of a CSV, as merge wrote them: '' is blank, the ``'`` before formula-like
+    text taken off."""
+    try:
+        for n, row in enumerate(reader):
+            if n >= MAX_ANSWER_ROWS:
+                raise not_ours(path, f"มีแถวมากกว่า {MAX_ANSWER_ROWS:,} แถว",
+                               f"more than {MAX_ANSWER_ROWS:,} rows")
+            yield [None if v == "" else v[1:] if v.startswith("'")
+                   and v[1:].startswith(CSV_FORMULA_PREFIXES) else v for v in row]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise not_ours(path, "อ่านเป็นไฟล์ CSV แบบ UTF-8 ไม่ได้", "not readable as a UTF-8 CSV"
+                       ) from exc
+
+
+def _answers_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
+    """The status rows of LAST's answers.parquet: only the columns compared are read."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise PrefillError(Words("การอ่านไฟล์ Parquet ต้องใช้ pyarrow: pip install pyarrow",
+                                 "reading Parquet needs pyarrow: pip install pyarrow")) from exc
+    try:
+        names = list(pq.read_schema(path).names)
+    except Exception as exc:  # noqa: BLE001 - any failure of a damaged file is the same answer
+        raise not_ours(path, "อ่านเป็นไฟล์ Parquet ไม่ได้", "not readable as Parquet") from exc
+    _columns(path, names, _ANSWER_HEADS, "answers")
+    wanted = [c for c in (*_ANSWER_HEADS, "file") if c in names]
+    try:
+        table = pq.read_table(path, columns=wanted)
+        if table.num_rows > MAX_ANSWER_ROWS:
+            raise not_ours(path, f"มีแถวมากกว่า {MAX_ANSWER_ROWS:,} แถว",
+                           f"more than {MAX_ANSWER_ROWS:,} rows")
+        table = table.filter(pc.equal(table["kind"].cast(pa.string()), "status"))
+        columns = [table.column(c).cast(pa.string()).to_pylist() for c in wanted]
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file, or columns of other types
+        raise not_ours(path, "อ่านตาราง answers ในไฟล์ Parquet ไม่ได้",
+                       "cannot read its answers table as Parquet") from exc
+    return wanted, ([c[i] for c in columns] for i in range(table.num_rows))
+
+
 def _long_statuses(source: Path, header: list[Any], records: Iterable[list[Any]],
                    wanted: set[tuple[str, str]]
                    ) -> tuple[dict[str, dict[tuple[str, str], str]], dict[str, str]]:
     at = _columns(source, header, _ANSWER_HEADS, "answers")
     statuses: dict[str, dict[tuple[str, str], str]] = {}
     files: dict[str, str] = {}
-    for n, record in enumerate(records):
-        if n >= MAX_LAST_ROWS * 64:  # a long table: one row per cell of each return
-            break
+    for record in records:
         record = list(record) + [None] * (len(header) - len(record))
         code = _code(record[at["agency_code"]])
         if code is None or record[at["kind"]] != "status":

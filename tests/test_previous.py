@@ -503,3 +503,28 @@ def test_the_compared_sections_print_on_a_page_each(first: dict[str, Any],
     plain = consolidate(second["folder"] / "returns", _roster(tmp_path / "r.csv"), jobs=1)
     write_workbook(plain, without, [layout])
     assert _pdf_pages(with_previous, tmp_path) == _pdf_pages(without, tmp_path) + 2
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_a_long_answers_table_is_refused_never_cut_short(
+        form: str, first: dict[str, Any], layout: Layout, monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """The long answers table has a row per cell of each return (millions in a large round):
+    past the bound it is refused, not read in part (which would miss agencies' statuses)."""
+    import pmqa_xlsx.previous as previous
+
+    rows = len(pd.read_csv(first["out"]["csv"] / "answers.csv", dtype=str))
+    monkeypatch.setattr(previous, "MAX_ANSWER_ROWS", rows - 1)
+    with pytest.raises(PrefillError, match=f"more than {rows - 1:,} rows"):
+        load_last(first["out"][form], [layout])
+    monkeypatch.setattr(previous, "MAX_ANSWER_ROWS", rows)
+    assert load_last(first["out"][form], [layout]).statuses.keys() == set(FIRST_RETURNED)
+
+
+def test_answers_not_in_utf8_are_refused(first: dict[str, Any], layout: Layout,
+                                         tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    shutil.copytree(first["out"]["csv"], folder)
+    (folder / "answers.csv").write_bytes("\"file\",\"agency_code\"\r\n\"ก\"".encode("cp874"))
+    with pytest.raises(PrefillError, match="UTF-8"):
+        load_last(folder, [layout])
