@@ -154,52 +154,74 @@ def compare(result: Consolidated, last: Last) -> Consolidated:
     warnings and state), and ``previous_source`` set."""
     answers = result.answers
     counted = _counted_files(result)
-    order = _orders(result.layouts)
     rows: list[dict[str, Any]] = []
-    warned: dict[str, int] = {}
     new_problems: list[P.Problem] = []
     if len(answers):
-        part = answers[(answers["kind"].astype(object) == "status")
-                       | answers["field_id"].astype(str).str.startswith("result_")]
-        for file, code, table, item, fld, kind, year, value, sheet, cell in zip(
-                part["file"].astype(object), part["agency_code"].astype(object),
-                part["part"].astype(object), part["item_id"].astype(object),
-                part["field_id"].astype(object), part["kind"].astype(object),
-                part["year"].astype(object), part["value"].astype(object),
-                part["sheet"].astype(object), part["cell"].astype(object), strict=True):
-            if counted.get(code) != file or _missing(value):
-                continue
-            base = {"file": file, "agency_code": code, "item_id": item, "field_id": fld,
-                    "sheet": sheet, "cell": cell, "previous_file": last.files.get(code)}
-            if kind == "status":
-                before = last.statuses.get(code, {}).get((item, fld))
-                step = _step(order, before, str(value))
-                if before is not None and step is not None:
-                    rows.append({**base, "kind": "status", "previous_choice": before,
-                                 "current_choice": str(value), "direction": step})
-                continue
-            if _missing(year) or not isinstance(value, float):
-                continue
-            before_value = last.results.get(code, {}).get((str(table), item, int(year)))
-            if before_value is None or math.isclose(before_value, value, rel_tol=REL_TOLERANCE,
-                                                    abs_tol=0.0):
-                continue
-            rows.append({**base, "kind": "result", "table_id": table, "year": int(year),
-                         "previous_value": before_value, "current_value": value,
-                         "difference": value - before_value})
-            new_problems.append(P.make(
-                "result-differs-previous", file=file, agency_code=code, sheet=sheet,
-                cell=cell, year=int(year), item=item, previous=shown_number(before_value),
-                current=shown_number(value), source=last.source.name))
-            warned[file] = warned.get(file, 0) + 1
-    changes = _typed_changes(rows)
+        mine = answers["agency_code"].astype(object).isin(last.agencies).to_numpy(dtype=bool)
+        kinds = answers["kind"].astype(object).to_numpy()
+        statuses = answers[mine & (kinds == "status")]
+        results = answers[mine & answers["field_id"].astype(str).str.startswith("result_")
+                          .to_numpy(dtype=bool)]
+        rows += _status_changes(statuses, last, counted, _orders(result.layouts))
+        rows += _result_changes(results, last, counted, new_problems)
+    warned: dict[str, int] = {}
+    for problem in new_problems:
+        warned[str(problem.file)] = warned.get(str(problem.file), 0) + 1
     problems = result.problems
     if new_problems:
         problems = pd.concat([problems, P.problems_frame(new_problems)], ignore_index=True)
-    return dataclasses.replace(result, changes=changes,
+    return dataclasses.replace(result, changes=_typed_changes(rows),
                                score_changes=_score_changes(result, last, counted),
                                problems=problems, returns=_warned(result.returns, warned),
                                previous_source=last.source.name)
+
+
+def _columns_of(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
+    return zip(*(frame[n].astype(object).tolist() for n in names), strict=True)
+
+
+def _status_changes(part: pd.DataFrame, last: Last, counted: dict[str, str],
+                    orders: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+    rows = []
+    for file, code, item, fld, value, sheet, cell in _columns_of(
+            part, "file", "agency_code", "item_id", "field_id", "value", "sheet", "cell"):
+        before = last.statuses[code].get((item, fld)) if code in last.statuses else None
+        if before is None or value is None or value is pd.NA or counted.get(code) != file:
+            continue
+        now = str(value)
+        step = _step(orders, before, now)
+        if step is not None:
+            rows.append({"file": file, "agency_code": code, "kind": "status",
+                         "item_id": item, "field_id": fld, "previous_choice": before,
+                         "current_choice": now, "direction": step, "sheet": sheet,
+                         "cell": cell, "previous_file": last.files.get(code)})
+    return rows
+
+
+def _result_changes(part: pd.DataFrame, last: Last, counted: dict[str, str],
+                    problems: list[P.Problem]) -> list[dict[str, Any]]:
+    """The results that differ, each also a warning on its cell (into ``problems``)."""
+    rows = []
+    for file, code, table, item, fld, year, value, sheet, cell in _columns_of(
+            part, "file", "agency_code", "part", "item_id", "field_id", "year", "value",
+            "sheet", "cell"):
+        if not isinstance(value, float) or value != value or year is None or year is pd.NA:
+            continue  # blank (or, in a hand-made frame, not a number): not compared
+        theirs = last.results.get(code)
+        before = theirs.get((table, item, int(year))) if theirs else None
+        if before is None or math.isclose(before, value, rel_tol=REL_TOLERANCE, abs_tol=0.0) \
+                or counted.get(code) != file:
+            continue
+        rows.append({"file": file, "agency_code": code, "kind": "result", "table_id": table,
+                     "item_id": item, "field_id": fld, "year": int(year),
+                     "previous_value": before, "current_value": value,
+                     "difference": value - before, "sheet": sheet, "cell": cell,
+                     "previous_file": last.files.get(code)})
+        problems.append(P.make(
+            "result-differs-previous", file=file, agency_code=code, sheet=sheet, cell=cell,
+            year=int(year), item=item, previous=shown_number(before),
+            current=shown_number(value), source=last.source.name))
+    return rows
 
 
 def shown_number(value: float) -> str:
@@ -282,24 +304,27 @@ def _step(orders: list[tuple[str, ...]], before: str | None, now: str) -> str | 
 
 def _score_changes(result: Consolidated, last: Last, counted: dict[str, str]) -> pd.DataFrame:
     scores = result.scores
-    sums = [c for c in scores.columns if str(c).startswith("score_sum_")]
+    tables = [str(c)[len("score_sum_"):] for c in scores.columns
+              if str(c).startswith("score_sum_")]
+    columns = {name: scores[name].astype(object).tolist() for name in
+               ("file", "agency_code", "checklist_score",
+                *(f"scored_{t}" for t in tables), *(f"score_sum_{t}" for t in tables))}
     rows = []
-    for _, row in scores.iterrows():
-        code = row["agency_code"]
-        if _missing(code) or counted.get(code) != row["file"]:
+    known = last.agencies
+    for i, (file, code) in enumerate(zip(columns["file"], columns["agency_code"], strict=True)):
+        if _missing(code) or counted.get(code) != file:
             continue
-        checklist = None if _missing(row["checklist_score"]) else float(row["checklist_score"])
-        now_72 = score_72((row[f"scored_{c[len('score_sum_'):]}"] for c in sums),
-                          (row[c] for c in sums))
-        before = last.scores.get(code)
-        known = code in last.agencies
-        rows.append({"file": row["file"], "agency_code": code, "in_previous": known,
+        points = columns["checklist_score"][i]
+        checklist = None if _missing(points) else float(points)
+        now_72 = score_72((columns[f"scored_{t}"][i] for t in tables),
+                          (columns[f"score_sum_{t}"][i] for t in tables))
+        before = last.scores.get(code) or (None, None)
+        rows.append({"file": file, "agency_code": code, "in_previous": code in known,
                      "previous_file": last.files.get(code),
-                     "checklist_score_previous": before[0] if before else None,
-                     "checklist_score": checklist,
-                     "checklist_score_change": _less(checklist, before[0] if before else None),
-                     "score_72_previous": before[1] if before else None, "score_72": now_72,
-                     "score_72_change": _less(now_72, before[1] if before else None)})
+                     "checklist_score_previous": before[0], "checklist_score": checklist,
+                     "checklist_score_change": _less(checklist, before[0]),
+                     "score_72_previous": before[1], "score_72": now_72,
+                     "score_72_change": _less(now_72, before[1])})
     return _typed_scores(rows)
 
 
@@ -312,12 +337,13 @@ def _warned(returns: pd.DataFrame, warned: dict[str, int]) -> pd.DataFrame:
     if not warned:
         return returns
     returns = returns.copy()
-    files = returns["file"].astype(object)
-    for file, count in warned.items():
-        at = (files == file).to_numpy(dtype=bool)
-        returns.loc[at, "warnings"] = returns.loc[at, "warnings"].fillna(0) + count
-        ok = at & (returns["state"].astype(object) == "ok").to_numpy(dtype=bool)
-        returns.loc[ok, "state"] = "ok_with_warnings"
+    added = pd.array([warned.get(f, 0) if isinstance(f, str) else 0
+                      for f in returns["file"].astype(object)], dtype="Int64")
+    more = (added > 0).to_numpy(dtype=bool)
+    returns["warnings"] = returns["warnings"].where(~more, returns["warnings"].fillna(0)
+                                                    + added)
+    ok = more & (returns["state"].astype(object) == "ok").to_numpy(dtype=bool)
+    returns["state"] = returns["state"].where(~ok, "ok_with_warnings")
     return returns
 
 
