@@ -69,8 +69,10 @@ CHANGE_COLUMNS = ("file", "agency_code", "kind", "table_id", "item_id", "field_i
 SCORE_CHANGE_COLUMNS = ("file", "agency_code", "in_previous", "previous_file",
                         "checklist_score_previous", "checklist_score", "checklist_score_change",
                         "score_72_previous", "score_72", "score_72_change")
-#: The most rows LAST's long answers table may have (a row per cell of each return).
+#: The most rows LAST's long answers table may have (a row per cell of each return), and its
+#: largest file (CSV: about 75 KB per return, so 8,000 returns are 600 MB).
 MAX_ANSWER_ROWS = 16 * 1_048_576
+MAX_ANSWER_BYTES = 4 * 1024**3
 #: Numbers this close (relative) are the same number: float noise, never a real change.
 REL_TOLERANCE = 1e-9
 _ZIP_MEMBERS = 200
@@ -408,8 +410,16 @@ def _code(value: Any) -> str | None:
 def _answers_table(path: Path) -> Iterator[tuple[list[str], Iterable[list[Any]]]]:
     """LAST's long answers table, streamed: it has a row per cell of each return, so more rows
     than the other tables (8,000 returns of 474 cells: 3.8 million); its size is bounded by
-    MAX_LAST_BYTES, and the rows by MAX_ANSWER_ROWS (more is refused, never cut short)."""
-    check_last_size(path)
+    MAX_ANSWER_BYTES (not prefill's MAX_LAST_BYTES: 2,000 agencies' answers.csv is 150 MB; only
+    the statuses are kept, so memory does not grow with it), and the rows by MAX_ANSWER_ROWS
+    (more is refused, never cut short)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise not_ours(path, "เปิดไฟล์ไม่ได้", f"cannot open it ({exc.strerror})") from exc
+    if size > MAX_ANSWER_BYTES:
+        raise not_ours(path, f"ไฟล์ใหญ่เกิน {MAX_ANSWER_BYTES // 2**20:,} MB",
+                       f"larger than {MAX_ANSWER_BYTES // 2**20:,} MB")
     if path.suffix == ".parquet":
         yield _answers_parquet(path)
         return

@@ -528,3 +528,18 @@ def test_answers_not_in_utf8_are_refused(first: dict[str, Any], layout: Layout,
     (folder / "answers.csv").write_bytes("\"file\",\"agency_code\"\r\n\"ก\"".encode("cp874"))
     with pytest.raises(PrefillError, match="UTF-8"):
         load_last(folder, [layout])
+
+
+def test_a_large_answers_csv_is_read_past_prefills_size_bound(
+        first: dict[str, Any], layout: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """answers.csv is the largest table (about 75 KB per return): it has its own bound, so a
+    large round's LAST is not refused for the size its indicators would be."""
+    import pmqa_xlsx.prefill as prefill
+    import pmqa_xlsx.previous as previous
+
+    size = (first["out"]["csv"] / "answers.csv").stat().st_size
+    monkeypatch.setattr(prefill, "MAX_LAST_BYTES", size - 1)  # the other tables are smaller
+    assert load_last(first["out"]["csv"], [layout]).statuses.keys() == set(FIRST_RETURNED)
+    monkeypatch.setattr(previous, "MAX_ANSWER_BYTES", size - 1)
+    with pytest.raises(PrefillError, match="larger than"):
+        load_last(first["out"]["csv"], [layout])
