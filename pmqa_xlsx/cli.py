@@ -703,7 +703,7 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             more = len(refused) - _LISTED
             click.echo(_say(lang, Words(f"  ... และอีก {more} ไฟล์", f"  ... and {more} more")))
     if job.last is not None:
-        click.echo(comparison(result).words(job.last.source.name).text(lang))
+        click.echo(comparison(result).words(_path(job.last.source)).text(lang))
     for path in written:
         if path not in groups:
             click.echo(_wrote(path, lang))

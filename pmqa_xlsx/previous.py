@@ -42,6 +42,7 @@ import pandas as pd
 from . import problems as P
 from .cellmap import build_cellmap
 from .identity import normalise_code
+from .inputs import path_text
 from .layout import Layout
 from .outputs import CSV_FORMULA_PREFIXES
 from .prefill import (
@@ -175,7 +176,7 @@ def compare(result: Consolidated, last: Last) -> Consolidated:
     return dataclasses.replace(result, changes=_typed_changes(rows),
                                score_changes=_score_changes(result, last, counted),
                                problems=problems, returns=_warned(result.returns, warned),
-                               previous_source=last.source.name)
+                               previous_source=path_text(last.source))
 
 
 def _columns_of(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
@@ -222,7 +223,7 @@ def _result_changes(part: pd.DataFrame, last: Last, counted: dict[str, str],
         problems.append(P.make(
             "result-differs-previous", file=file, agency_code=code, sheet=sheet, cell=cell,
             year=int(year), item=item, previous=shown_number(before),
-            current=shown_number(value), source=last.source.name))
+            current=shown_number(value), source=path_text(last.source)))
     return rows
 
 
