@@ -558,9 +558,15 @@ class _Writer:
         counts = comparison(result)
         self.section(_head("5. เทียบกับรอบที่แล้ว", "Compared with the previous round"),
                      [_head("รายการ", "What"), _head("จำนวน", "Count")],
-                     f"เทียบกับ {result.previous_source} รายละเอียดอยู่ในแผ่นงาน changes และ "
-                     f"score_changes / compared with {result.previous_source}; details in the "
+                     "รายละเอียดอยู่ในแผ่นงาน changes และ score_changes / details in the "
                      "changes and score_changes sheets")
+        # the path given, wrapped within the tables' width (a note would run on across the
+        # page, and a long one would shrink the whole printed sheet to fit it)
+        source = _head("ผลลัพธ์รอบที่แล้ว", f"Previous round: {result.previous_source}")
+        self.height(self.row, fit_height(source, _WIDTHS[:6], 14, 14))
+        self.ws.merge_range(self.row, 0, self.row, 5, "", self.f["text"])
+        self.ws.write_string(self.row, 0, source, self.f["text"])
+        self.row += 1
         for words, count in previous_counts(counts):
             self._label_row(_head(words.th, words.en), "text")
             self.cells([(count, "count")])
@@ -568,6 +574,11 @@ class _Writer:
         self.row += 1
         heads = [_head("ผลต่างของคะแนน (รอบนี้ - รอบที่แล้ว)", "Score change (now - before)"),
                  *(_head(w.th, w.en) for key, w in STATS if key in _CHANGE_STATS)]
+        rows = [_head("คะแนนรายการตรวจ", "Checklist score"), _head("คะแนน 7.2", "7.2 score")]
+        need = fit_height(heads[0], (_WIDTHS[0] + _WIDTHS[1],), 14, 14, bold=True) + sum(
+            fit_height(r, (_WIDTHS[0] + _WIDTHS[1],), 14, 14) for r in rows)
+        if self.used() + need > _PAGE_PT:  # the table does not fit below: a page of its own
+            self.breaks.append(self.row)
         self._label_row(heads[0], "header", *((h, c) for c, h in enumerate(heads[1:], 2)))
         for col, text in enumerate(heads[1:], start=2):
             self.ws.write_string(self.row, col, text, self.f["header"])

@@ -496,11 +496,16 @@ def _pdf_pages(path: Path, tmp_path: Path) -> int:
 def test_the_compared_sections_print_on_a_page_each(first: dict[str, Any],
                                                     second: dict[str, Any], layout: Layout,
                                                     soffice: str, tmp_path: Path) -> None:
-    result = _library_result(first, second)
+    # LAST at a long path, which the section names: it wraps in its row, never widening the
+    # printed sheet (which would shrink every page to fit it)
+    deep = tmp_path / ("ผลการรวมรอบปีงบประมาณที่แล้ว-" * 2) / ("ผลรวมรอบปีงบประมาณ-" * 2) / "csv"
+    shutil.copytree(first["out"]["csv"], deep)
+    plain = consolidate(second["folder"] / "returns", _roster(tmp_path / "r.csv"), jobs=1)
+    result = compare(plain, load_last(deep, [layout]))
+    assert len(str(result.previous_source)) > 150
     with_previous = tmp_path / "with.xlsx"
     without = tmp_path / "without.xlsx"
     write_workbook(result, with_previous, [layout])
-    plain = consolidate(second["folder"] / "returns", _roster(tmp_path / "r.csv"), jobs=1)
     write_workbook(plain, without, [layout])
     assert _pdf_pages(with_previous, tmp_path) == _pdf_pages(without, tmp_path) + 2
 
