@@ -51,7 +51,15 @@ from .consolidate import COUNTED, STATE_WORDS, Consolidated
 from .errors import PmqaError
 from .groups import file_names
 from .inputs import path_text
-from .layout import ChecklistSheet, IndicatorSheet, Layout, iter_rows
+from .layout import (
+    FEEDBACK_MARKER_AT,
+    RESULT_MARKER,
+    RESULT_SHEET,
+    ChecklistSheet,
+    IndicatorSheet,
+    Layout,
+    iter_rows,
+)
 from .libreoffice import convert_many, soffice_path
 from .outputs import OutputSet, forget_temporary, new_temporary_folder
 from .quality import robust_stats
@@ -62,6 +70,7 @@ from .textmetrics import (
     chars_for,
     column_pixels,
     count_lines,
+    digit_width,
     line_pixels,
     text_room,
     text_width,
@@ -69,11 +78,9 @@ from .textmetrics import (
 from .words import Words
 from .xlsxtext import Workbook
 
-#: The marker of a result workbook (a custom document property of that name and value).
-RESULT_MARKER = "pmqa_xlsx agency result 1"
+#: The custom document property of a result workbook, holding ``RESULT_MARKER``; the page's
+#: sheet (``RESULT_SHEET``) also holds the marker in a hidden column, as the reader knows it.
 RESULT_PROPERTY = "pmqa_xlsx"
-#: The sheet of the page.
-RESULT_SHEET = "ผลการประเมิน"
 #: What a result file's name ends with, after the agency code.
 RESULT_SUFFIX = "-result"
 #: Problems listed on the page at most (fewer where the page would run over).
@@ -165,7 +172,7 @@ class AgencyPage:
     code: str
     name: str
     ministry: str
-    file: str
+    file: str  # the file name shown
     state: str
     title: str
     fiscal_year: int | None
@@ -179,6 +186,7 @@ class AgencyPage:
     implausible: tuple[Note, ...]
     notes: tuple[Note, ...]  # every problem of its counted return, errors first
     made: date = field(default_factory=date.today)
+    source: str = ""  # the return's file as the frames record it
 
 
 class ResultsRefused(PmqaError):
@@ -370,6 +378,26 @@ def write_page(page: AgencyPage, target: str | os.PathLike[str] | Any) -> None:
         _PageWriter(workbook, ws).write(page)
 
 
+def add_result_sheet(book: Any, page: AgencyPage, default_size: float) -> None:
+    """Put ``page`` into an openpyxl workbook (a feedback copy) as the sheet ``RESULT_SHEET``,
+    second (after the list of problems), replacing an earlier one of ours. ``default_size``
+    is the workbook's default font size (the form's): the columns are set to the same pixels
+    as in the standalone page."""
+    remove_result_sheet(book)
+    ws = book.create_sheet(RESULT_SHEET, min(1, len(book.worksheets)))
+    _PageWriter(_OpenpyxlBook(), _OpenpyxlSheet(ws, default_size)).write(page)
+
+
+def remove_result_sheet(book: Any) -> None:
+    """Remove the page's sheet from an openpyxl workbook if it is ours (name and marker)."""
+    if RESULT_SHEET not in book.sheetnames:
+        return
+    ws = book[RESULT_SHEET]
+    row, col = FEEDBACK_MARKER_AT
+    if ws.cell(row + 1, col + 1).value == RESULT_MARKER:
+        book.remove(ws)
+
+
 def be_date(day: date) -> str:
     """A day in Thai, Buddhist Era: ``1 ธันวาคม 2569``."""
     return f"{day.day} {_THAI_MONTHS[day.month - 1]} {day.year + _BE}"
@@ -454,7 +482,7 @@ def _page(result: Consolidated, row: Any, frame: pd.DataFrame,
         warnings=int(row.warnings) if not pd.isna(row.warnings) else 0,
         left_out=left_out,
         without_details=tuple(str(i) for i in details["item_id"]),
-        implausible=odd, notes=tuple(notes), made=made)
+        implausible=odd, notes=tuple(notes), made=made, source=file)
 
 
 def _cell(sheet: Any, cell: Any) -> str:
@@ -547,6 +575,9 @@ class _PageWriter:
         }
         for col, width in enumerate(_WIDTHS):
             ws.set_column(col, col, width)
+        row, col = FEEDBACK_MARKER_AT  # the marker the reader knows the sheet by
+        ws.set_column(col, col, None, None, {"hidden": True})
+        ws.write_string(row, col, RESULT_MARKER)
         ws.set_paper(9)
         ws.set_portrait()
         ws.fit_to_pages(1, 1)
@@ -754,3 +785,121 @@ def _listed(notes: Sequence[Note], budget_px: float, more_px: float) -> int:
 def _more_text(more: int) -> str:
     return (f"... และอีก {more:,} รายการ ทุกรายการพร้อมตำแหน่งอยู่ในสำเนาผลการตรวจที่ส่งให้หน่วยงาน "
             f"/ and {more:,} more: every one, with its cell, is in the feedback copy")
+
+
+# --------------------------------------------------------------------------------------------
+# Private: the few xlsxwriter calls the page makes, on an openpyxl worksheet
+# --------------------------------------------------------------------------------------------
+
+
+class _OpenpyxlBook:
+    """``add_format`` as the page writer calls it: the properties are kept as they are."""
+
+    @staticmethod
+    def add_format(properties: dict[str, Any]) -> dict[str, Any]:
+        return dict(properties)
+
+
+class _OpenpyxlSheet:
+    """An openpyxl worksheet behind the xlsxwriter calls of ``_PageWriter``; every text is
+    stored as a string (``data_type`` "s"), never a formula."""
+
+    def __init__(self, ws: Any, default_size: float) -> None:
+        self.ws, self.default_size = ws, default_size
+
+    def _style(self, cell: Any, f: dict[str, Any] | None) -> None:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        if not f:
+            return
+        cell.font = Font(name=f.get("font_name", _FONT_NAME), size=f.get("font_size", _SIZE),
+                         bold=bool(f.get("bold")), color=_argb(f.get("font_color")))
+        if f.get("bg_color"):
+            colour = _argb(f["bg_color"])
+            cell.fill = PatternFill(fill_type="solid", fgColor=colour, bgColor=colour)
+        if f.get("border"):
+            side = Side(style="thin")
+            cell.border = Border(left=side, right=side, top=side, bottom=side)
+        cell.alignment = Alignment(wrap_text=bool(f.get("text_wrap")),
+                                   vertical="top" if f.get("valign") == "top" else None,
+                                   horizontal=f.get("align"))
+        if f.get("num_format"):
+            cell.number_format = f["num_format"]
+
+    def _cell(self, row: int, col: int) -> Any:
+        return self.ws.cell(row + 1, col + 1)
+
+    def set_column(self, first: int, last: int, width: float | None,
+                   fmt: Any = None, options: dict[str, Any] | None = None) -> None:
+        from openpyxl.utils import get_column_letter
+
+        for col in range(first, last + 1):
+            dim = self.ws.column_dimensions[get_column_letter(col + 1)]
+            if width is not None:  # the same pixels as xlsxwriter's width at the page's font
+                dim.width = column_pixels(width, _SIZE) / digit_width(self.default_size)
+            if options and options.get("hidden"):
+                dim.hidden = True
+
+    def set_row(self, row: int, height: float) -> None:
+        self.ws.row_dimensions[row + 1].height = height
+
+    def set_paper(self, size: int) -> None:
+        self.ws.page_setup.paperSize = size
+
+    def set_portrait(self) -> None:
+        self.ws.page_setup.orientation = "portrait"
+
+    def fit_to_pages(self, wide: int, tall: int) -> None:
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.page_setup.fitToWidth, self.ws.page_setup.fitToHeight = wide, tall
+
+    def set_margins(self, **margins: float) -> None:
+        for side, inches in margins.items():
+            setattr(self.ws.page_margins, side, inches)
+
+    def hide_gridlines(self, option: int) -> None:
+        self.ws.sheet_view.showGridLines = False
+        self.ws.print_options.gridLines = False
+
+    def set_footer(self, footer: str) -> None:
+        self.ws.oddFooter.right.text = "หน้า &P"
+
+    def merge_range(self, r1: int, c1: int, r2: int, c2: int, text: str,
+                    fmt: dict[str, Any]) -> None:
+        self.ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1,
+                            end_column=c2 + 1)
+        for row in range(r1, r2 + 1):
+            for col in range(c1, c2 + 1):
+                self._style(self._cell(row, col), fmt)
+
+    def write_string(self, row: int, col: int, text: str,
+                     fmt: dict[str, Any] | None = None) -> None:
+        cell = self._cell(row, col)
+        cell.value = text
+        cell.data_type = "s"
+        self._style(cell, fmt)
+
+    def write_number(self, row: int, col: int, value: float, fmt: dict[str, Any]) -> None:
+        cell = self._cell(row, col)
+        cell.value = float(value)
+        self._style(cell, fmt)
+
+    def write_rich_string(self, row: int, col: int, *parts: Any) -> None:
+        from openpyxl.cell.rich_text import CellRichText, TextBlock
+        from openpyxl.cell.text import InlineFont
+
+        *runs, fmt = parts
+        blocks = []
+        for f, text in zip(runs[::2], runs[1::2], strict=True):
+            blocks.append(TextBlock(InlineFont(rFont=f.get("font_name", _FONT_NAME),
+                                               sz=f.get("font_size", _SIZE),
+                                               b=bool(f.get("bold")) or None,
+                                               color=_argb(f.get("font_color"))), text))
+        cell = self._cell(row, col)
+        cell.value = CellRichText(blocks)
+        self._style(cell, fmt)
+
+
+def _argb(colour: str | None) -> str | None:
+    """``#RRGGBB`` as openpyxl's ARGB."""
+    return None if not colour else "FF" + colour.lstrip("#").upper()

@@ -14,6 +14,7 @@ printed as ``?`` (``tolerant_streams``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -698,7 +699,10 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         click.echo(_results_lines(results, job.results, lang))
     if job.feedback is not None:
         flagged = set(result.problems["file"].dropna().astype(str))
-        _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
+        by_file = {p.source: p for p in pages}
+        copies = [dataclasses.replace(item, page=by_file.get(item.entry.name))
+                  for item in from_consolidated(result.problems, files, job.layouts)]
+        _write_feedback(copies, job.feedback,
                         len(files), job.jobs, lang,
                         clean=[e for e in files if e.name not in flagged])
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())

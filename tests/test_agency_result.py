@@ -16,13 +16,14 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from pmqa_xlsx import agency_result as AR
-from pmqa_xlsx import consolidate, generate_roster
+from pmqa_xlsx import build_cellmap, consolidate, generate_roster, generate_workbook, load_layout
+from pmqa_xlsx import problems as P
 from pmqa_xlsx.agency_result import (
     MIN_SCALE,
-    RESULT_SHEET,
     AgencyPage,
     Note,
     agency_pages,
@@ -34,7 +35,17 @@ from pmqa_xlsx.agency_result import (
 from pmqa_xlsx.cellmap import CellMap
 from pmqa_xlsx.cli import main
 from pmqa_xlsx.consolidate import Consolidated
-from pmqa_xlsx.layout import Layout
+from pmqa_xlsx.feedback import ReturnFeedback, write_feedback
+from pmqa_xlsx.inputs import InputFile
+from pmqa_xlsx.layout import (
+    FEEDBACK_SHEET,
+    RESULT_MARKER,
+    RESULT_SHEET,
+    Layout,
+    LayoutError,
+    parse_layout,
+)
+from pmqa_xlsx.read import read_return
 from pmqa_xlsx.roster import load_roster
 from pmqa_xlsx.textmetrics import column_pixels
 
@@ -384,3 +395,103 @@ def test_pdf_is_one_a4_page_with_the_name_and_scores(merged: Any, soffice: str) 
                                                                       ROUND_HALF_UP)
         assert str(shown) in text  # as a spreadsheet rounds it: the decimal shown
         assert is_result_file(pdf)
+
+
+# --- the page as a sheet of the agency's feedback copy ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_feedback(round_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """merge --feedback F --results R: the feedback copies, each with its page."""
+    root = tmp_path_factory.mktemp("with-feedback")
+    run = CliRunner().invoke(main, [
+        "merge", str(round_dir / "returns"), "--roster", str(round_dir / "roster.csv"),
+        "-o", str(root / "all.xlsx"), "--accept-errors", "--results", str(root / "results"),
+        "--feedback", str(root / "feedback")])
+    assert run.exit_code == 1, run.output
+    return root
+
+
+def test_the_feedback_copy_holds_the_page_as_its_second_sheet(with_feedback: Path) -> None:
+    copy = with_feedback / "feedback" / "20001.xlsx"
+    book = openpyxl.load_workbook(copy)
+    try:
+        assert book.sheetnames[:2] == [FEEDBACK_SHEET, RESULT_SHEET]
+        sheet = book[RESULT_SHEET]
+        assert sheet["H1"].value == RESULT_MARKER and sheet.column_dimensions["H"].hidden
+        assert sheet.page_setup.paperSize in (9, "9")
+        assert sheet.page_setup.orientation == "portrait"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 1)
+        page = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    finally:
+        book.close()
+    alone = _sheet(with_feedback / "results" / "20001-result.xlsx")
+    for label in ("คะแนน 7.2 ทุกตาราง", "ตาราง 7.2.1", "ช่องที่ไม่นำมานับ"):
+        assert [str(v) for v in _row(page, label)[:6]] == \
+            [str(v) for v in _row(alone, label)[:6]]
+    assert _notes(page) == _notes(alone)
+
+
+def test_the_copy_with_its_page_reads_as_the_return_did(round_dir: Path,
+                                                        with_feedback: Path) -> None:
+    def found(path: Path) -> set[tuple[str, str]]:
+        problems = read_return(path).problems
+        return set(zip(problems["code"], problems["cell"].astype(str), strict=True))
+
+    assert found(with_feedback / "feedback" / "20001.xlsx") == \
+        found(round_dir / "returns" / "20001.xlsx")
+
+
+def test_a_copy_fixed_and_sent_back_reads_as_a_normal_return(
+        with_feedback: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    fixed = tmp_path / "in" / "20001.xlsx"
+    fixed.parent.mkdir()
+    book = openpyxl.load_workbook(with_feedback / "feedback" / "20001.xlsx")
+    for key, value in _overrides(cellmap, "errors").items():
+        sheet, ref = key.split("!")
+        book[sheet][ref].value = 80.0 if value is not None else "รายละเอียดที่เติมแล้ว"
+    book.save(fixed)
+    read = read_return(fixed)
+    assert read.state == "ok", read.problems[["code", "cell"]]
+    assert read.problems.empty
+    # checked again: the next copy (or none) never holds two pages
+    run = CliRunner().invoke(main, ["merge", str(fixed.parent), "-o", str(tmp_path / "a.xlsx"),
+                                    "--results", str(tmp_path / "r"), "--feedback",
+                                    str(tmp_path / "f")])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "r" / "20001-result.xlsx").exists()
+
+
+def test_the_page_sheet_is_ignored_only_with_its_marker(tmp_path: Path) -> None:
+    """Read with another edit of the version (layout-edited), a sheet the form does not have
+    refuses the return; the page of a feedback copy does not, unless its marker is gone."""
+    data = yaml.safe_load(Path(load_layout().source).read_text(encoding="utf-8"))
+    data["sheets"][1]["validation"]["target"]["whole_number"] = True  # labels unchanged
+    edited = parse_layout(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    cellmap = build_cellmap(load_layout())
+    blank = tmp_path / "blank.xlsx"
+    generate_workbook(load_layout(), blank)
+    good = tmp_path / "in" / "good.xlsx"
+    good.parent.mkdir()
+    fill(cellmap, blank, good, agency_code="99001")
+    entry = InputFile.of(good)
+    problem = P.make("details-required", file=entry.name, sheet="หมวด 3", cell="E5",
+                     label="รายละเอียด", message=AR.Words("ต้องกรอก", "required"))
+    copy = write_feedback([ReturnFeedback(entry, (problem,), cellmap, _page(2))],
+                          tmp_path / "out").written[0][1]
+    assert openpyxl.load_workbook(copy).sheetnames[1] == RESULT_SHEET
+    codes = set(read_return(copy, layouts=[edited]).problems["code"])
+    assert "layout-changed" not in codes and "layout-edited" in codes
+    book = openpyxl.load_workbook(copy)
+    book[RESULT_SHEET]["H1"].value = "something else"
+    book.save(tmp_path / "unmarked.xlsx")
+    codes = set(read_return(tmp_path / "unmarked.xlsx", layouts=[edited]).problems["code"])
+    assert "layout-changed" in codes
+
+
+def test_layouts_may_not_use_the_page_sheet_name() -> None:
+    text = Path(load_layout().source).read_text(encoding="utf-8")
+    sheet = build_cellmap(load_layout()).sheets[1].name
+    with pytest.raises(LayoutError, match="reserved for the agency's result page"):
+        parse_layout(text.replace(f"sheet: {sheet}", f"sheet: {RESULT_SHEET}", 1))
