@@ -34,8 +34,10 @@ beside one).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -47,6 +49,7 @@ from typing import Any
 
 import pandas as pd
 
+from .cellmap import build_cellmap
 from .consolidate import COUNTED, STATE_WORDS, Consolidated
 from .errors import PmqaError
 from .groups import file_names
@@ -209,29 +212,34 @@ class ResultsWritten:
 
 def agency_pages(result: Consolidated, roster: Sequence[Agency] | None, *,
                  made: date | None = None) -> list[AgencyPage]:
-    """One page per counted return, in the order of ``result.returns``."""
+    """One page per counted return, in the order of ``result.returns``. The round's figures
+    (statistics, ranks, each file's problems, statuses and notes) are gathered once, so the
+    pages of a round cost about as much as reading its frames once."""
     made = made or date.today()
-    scores = agency_scores(result, roster)
     layout = result.layouts[0] if result.layouts else None
     returns = result.returns
     counted = returns[returns["state"].isin(COUNTED)] if len(returns) else returns
     tables = [t for s in (layout.sheets if layout else ()) if isinstance(s, IndicatorSheet)
               for t in s.tables]
+    frame = agency_scores(result, roster)
     by_table = _table_scores(result, [t.id for t in tables])
     wanted = [("checklist", Words("คะแนนรายการตรวจ", "Checklist score")),
               ("score_72", Words("คะแนน 7.2 ทุกตาราง", "7.2 score"))]
-    frame = scores.copy()
     for table in tables:
         key = f"table_{table.id}"
         frame[key] = [by_table.get((c, table.id)) for c in frame["agency_code"]]
         wanted.append((key, Words(f"ตาราง {table.id}", "")))
+    figures = _Figures(frame, [key for key, _ in wanted])
+    facts = _Facts(result, layout)
     ministry_of = dict(zip(frame["agency_code"], frame["ministry"], strict=True))
     pages = []
     for row in counted.itertuples(index=False):
         code = str(row.agency_code)
         if code not in ministry_of:
             continue
-        pages.append(_page(result, row, frame, wanted, layout, ministry_of[code], made))
+        lines = tuple(figures.line(code, ministry_of[code], key, label)
+                      for key, label in wanted)
+        pages.append(_page(result, row, lines, facts, layout, ministry_of[code], made))
     return pages
 
 
@@ -422,50 +430,106 @@ def _table_scores(result: Consolidated, tables: Sequence[str]) -> dict[tuple[str
     return got
 
 
-def _rank(value: float | None, values: Sequence[float | None]) -> int | None:
-    """1 + how many of ``values`` are higher (equal values share a rank); None without one."""
-    if value is None:
-        return None
-    return 1 + sum(1 for v in values if v is not None and v > value)
-
-
 def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _page(result: Consolidated, row: Any, frame: pd.DataFrame,
-          wanted: list[tuple[str, Words]], layout: Layout | None, ministry: str,
-          made: date) -> AgencyPage:
-    code = str(row.agency_code)
-    mine = frame[frame["agency_code"] == code].iloc[0]
-    same = frame[frame["ministry"] == ministry]
-    lines = []
-    for key, label in wanted:
-        everyone = [_number(v) for v in frame[key]]
-        ours = [_number(v) for v in same[key]]
-        national, local = robust_stats(everyone), robust_stats(ours)
-        value = _number(mine[key])
-        lines.append(ScoreLine(label, value, local.median, national.median, national.q1,
-                               national.q3, _rank(value, ours), local.count,
-                               _rank(value, everyone), national.count))
-    file = str(row.file)
-    problems = result.problems
-    own = problems[(problems["file"].astype(object) == file).to_numpy(dtype=bool)] \
-        if len(problems) else problems
+class _Figures:
+    """Each score's statistics and sorted values, nationally and per ministry."""
+
+    def __init__(self, frame: pd.DataFrame, keys: Sequence[str]) -> None:
+        self.value: dict[tuple[str, str], float | None] = {}
+        groups: dict[tuple[str | None, str], list[float]] = {}
+        for record in frame.to_dict("records"):
+            code, ministry = str(record["agency_code"]), str(record["ministry"])
+            for key in keys:
+                value = _number(record[key])
+                self.value[(code, key)] = value
+                if value is not None:
+                    groups.setdefault((None, key), []).append(value)
+                    groups.setdefault((ministry, key), []).append(value)
+        self.sorted = {k: sorted(v) for k, v in groups.items()}
+        self.stats = {k: robust_stats(v) for k, v in groups.items()}
+
+    def line(self, code: str, ministry: str, key: str, label: Words) -> ScoreLine:
+        value = self.value.get((code, key))
+        empty = robust_stats([])
+        national = self.stats.get((None, key), empty)
+        local = self.stats.get((ministry, key), empty)
+        return ScoreLine(label, value, local.median, national.median, national.q1,
+                         national.q3, self._rank(value, (ministry, key)), local.count,
+                         self._rank(value, (None, key)), national.count)
+
+    def _rank(self, value: float | None, group: tuple[str | None, str]) -> int | None:
+        """1 + how many of the group's values are higher (equal values share a rank)."""
+        if value is None:
+            return None
+        values = self.sorted.get(group, [])
+        return 1 + len(values) - bisect.bisect_right(values, value)
+
+
+class _Facts:
+    """Each file's problems, implausible rows, statuses and items done without details,
+    gathered once from the round's frames."""
+
+    def __init__(self, result: Consolidated, layout: Layout | None) -> None:
+        self.problems: dict[str, list[Any]] = {}
+        for p in result.problems.itertuples(index=False):
+            if not pd.isna(p.file):
+                self.problems.setdefault(str(p.file), []).append(p)
+        self.implausible: dict[str, list[Any]] = {}
+        for p in result.implausible.itertuples(index=False):
+            if not pd.isna(p.file):
+                self.implausible.setdefault(str(p.file), []).append(p)
+        self.statuses: dict[str, dict[str, int]] = {}
+        answers = result.answers
+        if len(answers):
+            part = answers[(answers["kind"] == "status").to_numpy(dtype=bool)]
+            for file, value in zip(part["file"], part["value"], strict=True):
+                if not pd.isna(file) and value is not None and not pd.isna(value):
+                    counts = self.statuses.setdefault(str(file), {})
+                    counts[str(value)] = counts.get(str(value), 0) + 1
+        # The rule of Consolidated.done_without_details, for one return: its
+        # details-required problems placed on their items through the merge's cell maps.
+        self.item_of: dict[tuple[str, str], str] = {}
+        self.order: dict[str, int] = {}
+        for each in result.layouts:
+            for cell in build_cellmap(each).inputs():
+                self.item_of.setdefault((cell.sheet, cell.ref), cell.item_id)
+                self.order.setdefault(cell.item_id, len(self.order))
+        self.layout = layout
+
+    def without_details(self, file: str) -> tuple[str, ...]:
+        items = {self.item_of[(str(p.sheet), str(p.cell))]
+                 for p in self.problems.get(file, []) if p.code == "details-required"
+                 and (str(p.sheet), str(p.cell)) in self.item_of}
+        return tuple(sorted(items, key=lambda i: self.order.get(i, len(self.order))))
+
+    def status_counts(self, file: str) -> tuple[tuple[str, int], ...]:
+        """The return's checklist rows per status label of the layout, then "" (blank)."""
+        if self.layout is None:
+            return ()
+        labels = list(self.layout.status_labels())
+        got = self.statuses.get(file, {})
+        counts = {label: got.get(label, 0) for label in labels}
+        rows = sum(1 for s in self.layout.sheets if isinstance(s, ChecklistSheet)
+                   for _ in iter_rows(s))
+        return (*counts.items(), ("", max(0, rows - sum(counts.values()))))
+
+
+def _page(result: Consolidated, row: Any, lines: tuple[ScoreLine, ...], facts: _Facts,
+          layout: Layout | None, ministry: str, made: date) -> AgencyPage:
+    code, file = str(row.agency_code), str(row.file)
     order = {"error": 0, "warning": 1}
     notes = sorted((Note(_cell(p.sheet, p.cell), str(p.severity),
                          Words(str(p.message_th), str(p.message_en)))
-                    for p in own.itertuples(index=False)),
+                    for p in facts.problems.get(file, [])),
                    key=lambda n: order.get(n.severity, 2))
-    implausible = result.implausible
-    picked = implausible[(implausible["file"].astype(object) == file).to_numpy(dtype=bool)] \
-        if len(implausible) else implausible
     odd = tuple(Note(str(p.target_cell), "implausible",
                      Words(f"ตัวชี้วัด {p.item_id}: {p.reason_th} (ผลอยู่ที่ {p.result_cells})",
                            f"indicator {p.item_id}: {p.reason_en} (results in "
                            f"{p.result_cells})"))
-                for p in picked.itertuples(index=False))
-    details = result.subset([code]).done_without_details
+                for p in facts.implausible.get(file, []))
     state = str(row.state)
     left_out = None
     if state == "counted_with_errors" and not pd.isna(row.reason_th):
@@ -477,11 +541,10 @@ def _page(result: Consolidated, row: Any, frame: pd.DataFrame,
         title=layout.form.title if layout else "PMQA 4.0",
         fiscal_year=None if pd.isna(fiscal) else int(fiscal),
         round=str(result.round) if result.round is not None else None,
-        scores=tuple(lines), statuses=_statuses(result, file, layout),
+        scores=lines, statuses=facts.status_counts(file),
         errors=int(row.errors) if not pd.isna(row.errors) else 0,
         warnings=int(row.warnings) if not pd.isna(row.warnings) else 0,
-        left_out=left_out,
-        without_details=tuple(str(i) for i in details["item_id"]),
+        left_out=left_out, without_details=facts.without_details(file),
         implausible=odd, notes=tuple(notes), made=made, source=file)
 
 
@@ -489,26 +552,6 @@ def _cell(sheet: Any, cell: Any) -> str:
     if pd.isna(sheet) or pd.isna(cell):
         return ""
     return f"{sheet}!{cell}"
-
-
-def _statuses(result: Consolidated, file: str,
-              layout: Layout | None) -> tuple[tuple[str, int], ...]:
-    """The agency's checklist rows per status label of the layout, then "" (blank)."""
-    if layout is None:
-        return ()
-    answers = result.answers
-    mine = answers[((answers["file"].astype(object) == file)
-                    & (answers["kind"] == "status")).to_numpy(dtype=bool)] \
-        if len(answers) else answers
-    labels = list(layout.status_labels())
-    counts = dict.fromkeys([*labels, ""], 0)
-    rows = sum(1 for s in layout.sheets if isinstance(s, ChecklistSheet) for _ in iter_rows(s))
-    for value in mine["value"] if len(mine) else []:
-        key = "" if value is None or pd.isna(value) else str(value)
-        if key in counts and key:
-            counts[key] += 1
-    counts[""] = max(0, rows - sum(counts[label] for label in labels))
-    return tuple(counts.items())
 
 
 class _opened:
@@ -862,7 +905,13 @@ class _OpenpyxlSheet:
         self.ws.print_options.gridLines = False
 
     def set_footer(self, footer: str) -> None:
-        self.ws.oddFooter.right.text = "หน้า &P"
+        """The page's footer, ``&L&8left&R&8right`` as the page writer gives it."""
+        found = re.fullmatch(r"&L&(\d+)(.*)&R&\d+(.*)", footer)
+        if found is None:
+            return
+        size, left, right = found.groups()
+        for part, text in ((self.ws.oddFooter.left, left), (self.ws.oddFooter.right, right)):
+            part.text, part.size = text, int(size)
 
     def merge_range(self, r1: int, c1: int, r2: int, c2: int, text: str,
                     fmt: dict[str, Any]) -> None:

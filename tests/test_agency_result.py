@@ -495,3 +495,14 @@ def test_layouts_may_not_use_the_page_sheet_name() -> None:
     sheet = build_cellmap(load_layout()).sheets[1].name
     with pytest.raises(LayoutError, match="reserved for the agency's result page"):
         parse_layout(text.replace(f"sheet: {sheet}", f"sheet: {RESULT_SHEET}", 1))
+
+
+def test_done_without_details_is_the_frames_for_each_agency(merged: Any,
+                                                            round_dir: Path) -> None:
+    """The page's items are Consolidated.done_without_details of the agency alone."""
+    _, result, _ = merged
+    pages = agency_pages(result, load_roster(round_dir / "roster.csv"))
+    assert any(p.without_details for p in pages)
+    for page in pages:
+        expected = result.subset([page.code]).done_without_details["item_id"].tolist()
+        assert list(page.without_details) == expected
