@@ -50,7 +50,7 @@ from pmqa_xlsx.roster import load_roster
 from pmqa_xlsx.textmetrics import column_pixels
 
 from .fill import fill
-from .lang import english
+from .lang import english, english_left
 
 HOSTILE = '=HYPERLINK("http://evil.example/","คลิก")'
 #: code -> (name, ministry, what it returns: "filled", "low", "fraction", "errors", None).
@@ -324,6 +324,7 @@ def test_results_folder_inside_an_input_folder_is_refused(round_dir: Path) -> No
                                     str(round_dir / "x.xlsx"), "--results", str(folder)])
     assert run.exit_code == 2
     assert "อยู่ในโฟลเดอร์ข้อมูลนำเข้า" in run.output
+    assert not english_left(run.output.splitlines()[-1].removeprefix("Error: "))
     assert not folder.exists() and not (round_dir / "x.xlsx").exists()
 
 
@@ -363,6 +364,8 @@ def test_without_libreoffice_the_pdfs_are_not_made_and_it_says_why(
     assert run.exit_code == 1, run.output  # as without --results: not an error of its own
     assert "ไม่ได้ทำไฟล์ PDF เพราะเครื่องนี้ไม่มี LibreOffice" in run.output
     assert sorted(p.suffix for p in (tmp_path / "r").iterdir()) == [".xlsx"] * 4
+    lines = run.output[run.output.index("เขียนผลรายหน่วยงาน"):].splitlines()[:2]
+    assert len(lines) == 2 and all(not english_left(line) for line in lines), lines
     run = CliRunner().invoke(main, english(args))
     assert "no PDFs were made: LibreOffice is not installed" in run.output
     assert f"wrote {len(COUNTED_CODES)} agency results in" in run.output
