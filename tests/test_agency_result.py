@@ -45,6 +45,7 @@ from pmqa_xlsx.layout import (
     LayoutError,
     parse_layout,
 )
+from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.read import read_return
 from pmqa_xlsx.roster import load_roster
 from pmqa_xlsx.textmetrics import column_pixels
@@ -509,3 +510,20 @@ def test_done_without_details_is_the_frames_for_each_agency(merged: Any,
     for page in pages:
         expected = result.subset([page.code]).done_without_details["item_id"].tolist()
         assert list(page.without_details) == expected
+
+
+@pytest.mark.libreoffice
+def test_the_page_in_the_feedback_copy_prints_on_one_page(with_feedback: Path, soffice: str,
+                                                          tmp_path: Path) -> None:
+    pdf = convert(with_feedback / "feedback" / "20001.xlsx", tmp_path, "pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))  # type: ignore[union-attr]
+    texts = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                            capture_output=True, text=True, check=True).stdout
+             for n in range(1, pages + 1)]
+    ours = [t for t in texts if "PMQA 4.0 self-assessment: the agency's result" in t]
+    assert len(ours) == 1  # the whole page, and only it, on one printed page
+    squeezed = re.sub(r"\s+", "", ours[0])
+    assert "กรมมีข้อผิด" in squeezed
+    assert "dataquality" in squeezed and "whattofixorcheck" in squeezed  # the last section
