@@ -1,35 +1,40 @@
 """The one-page result an agency gets back after the round (``merge --results DIR``).
 
 This module owns the page: what it says (``agency_pages``: one ``AgencyPage`` per counted
-return), how it is laid out on one A4 portrait sheet (``write_page``), the folder of result
+return), how it is laid out on one A4 portrait sheet (``write_page``; ``add_result_sheet`` puts
+the same page into an openpyxl workbook, the agency's feedback copy), the folder of result
 workbooks and their PDFs (``check_results_dir``, ``write_results``), and the marker that says
 a file there is an earlier result (``is_result_file``).
 
-What the page says, Thai first with the English small beside it:
+What the page says, Thai first with the English small beside or below it:
 
 1. the form's Thai title and fiscal year (Buddhist Era), the agency's name, code and ministry,
    the return counted and its state, the day the page was made (BE);
 2. its scores (``summary.agency_scores``: the checklist score and the 7.2 score, one
    definition), and the mean score of each 7.2 table, each beside its ministry's median, the
-   national median (of every counted agency), the national quartiles and its rank in its
-   ministry and nationally (1 is the highest; agencies with equal scores share a rank);
+   national median (of every counted agency with a score) and its rank in its ministry and
+   nationally (1 is the highest; equal scores share a rank); a note gives the national
+   quartiles (``quality.robust_stats``);
 3. its checklist rows by status (counts, and the share of the rows);
 4. its data-quality notes: how many errors and warnings its counted return has, the cells left
-   out (``counted_with_errors``), the items marked done without details
-   (``Consolidated.done_without_details`` of the agency), the implausible indicators
+   out (``counted_with_errors``), the items marked done without details (the rule of
+   ``Consolidated.done_without_details``, for the agency alone), the implausible indicators
    (``Consolidated.implausible``) and the first problems, each with its cell and its Thai
    message.
 
-One page, legible: the columns fill the printable width of A4 portrait at 100 %, every row's
-height is measured (``textmetrics``) and the list of problems is cut, with a line saying how
-many more there are, where the page would run over; ``fit_to_pages(1, 1)`` then never has to
-shrink it. Agencies' text is data: every text goes through ``write_string`` of
-``xlsxtext.Workbook`` (never a formula, a link or markup).
+One page, legible: the columns fill the printable width of A4 portrait at 100 % (the figure
+columns as wide as their headings' longest line, the label column the rest), every row's
+height is measured (``textmetrics``: each line of a cell at its own size) and the list of
+problems is cut, with a line saying how many more there are, so that ``fit_to_pages(1, 1)``
+shrinks the page to no less than ``MIN_SCALE``. Agencies' text is data: every text goes
+through ``write_string`` of ``xlsxtext.Workbook`` (never a formula, a link or markup); rich
+strings hold our own labels only.
 
 The result files are named from the agency code (``result_names``), each written whole, the
 set replaced together (``outputs.OutputSet``); a file in the folder is replaced only if it is
 an earlier result (a workbook carrying ``RESULT_MARKER`` in its custom properties, or the PDF
-beside one).
+beside one). The page's sheet carries ``RESULT_MARKER`` in hidden H1 too: in a feedback copy
+the reader ignores the sheet by that and its reserved name (``layout.RESERVED_SHEETS``).
 """
 
 from __future__ import annotations
