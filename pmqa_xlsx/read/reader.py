@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import problems as P
 from ..checks import problems as check_problems
 from ..inputs import path_text
-from ..layout import FEEDBACK_MARKER, FEEDBACK_MARKER_AT, FEEDBACK_SHEET, META_SHEET, Layout
+from ..layout import FEEDBACK_MARKER_AT, META_SHEET, RESERVED_SHEETS, Layout
 from ..problems import Problem
 from ..values import is_blank
 from ..words import Words
@@ -185,17 +185,19 @@ def _extra_sheet(package: Package, plan: Plan) -> str | None:
 
 
 def _feedback_sheet(package: Package, info: SheetInfo) -> bool:
-    """Whether a sheet is the list of problems of a feedback copy (feedback.py), which is
-    never read: by its reserved name and the marker in its hidden column. Any other sheet
-    the form does not have is judged as before."""
-    if info.name != FEEDBACK_SHEET:
+    """Whether a sheet is one that pmqa_xlsx adds to a feedback copy, which is never read:
+    the list of problems (feedback.py) or the agency's result page (agency_result.py), by
+    its reserved name and the marker in its hidden column (``RESERVED_SHEETS``). Any other
+    sheet the form does not have is judged as before."""
+    marker = RESERVED_SHEETS.get(info.name)
+    if marker is None:
         return False
     row, col = FEEDBACK_MARKER_AT
     try:
         found = package.read_cells(info, max_row=row + 1, max_col=col + 1).cells.get((row, col))
     except FileRefused:
         return False
-    return found is not None and found.value == FEEDBACK_MARKER
+    return found is not None and found.value == marker
 
 
 def _sheet(package: Package, name: str, sheets: dict[str, SheetData | None]) -> SheetData | None:
