@@ -17,7 +17,15 @@ from click.testing import CliRunner
 from pmqa_xlsx import generate_roster
 from pmqa_xlsx.cellmap import CellMap, build_cellmap
 from pmqa_xlsx.cli import main
-from pmqa_xlsx.layout import Layout, load_layout
+from pmqa_xlsx.consolidate import check_files, consolidate, file_state
+from pmqa_xlsx.layout import (
+    META_CARRIED_KEY,
+    META_CARRIED_MAX,
+    META_CARRIED_ROW,
+    META_SHEET,
+    Layout,
+    load_layout,
+)
 from pmqa_xlsx.parallel import worker_count
 from pmqa_xlsx.prefill import (
     NOTE,
@@ -181,42 +189,205 @@ def test_agencies_missing_from_last_get_blank_workbooks(next_round: tuple[Path, 
                 assert book[cell.sheet][cell.ref].comment is None
 
 
-def test_reader_reads_an_untouched_prefilled_return(next_round: tuple[Path, str],
-                                                    next_layout: Layout,
-                                                    tmp_path: Path) -> None:
-    """Untouched, the return is read like any return holding these values: no problem with
-    the file or its structure, only the form's own data checks (no status chosen; results but
-    no target on each carried row: the agency must type this year's target). Once statuses
-    and targets are typed, the carried values are read back as the return's own, no error."""
+def _carried_rows(cellmap: CellMap, book: Any) -> list[Any]:
+    return [r for r in cellmap.indicator_rows
+            if book[r.cells["name"].sheet][r.cells["name"].ref].value is not None]
+
+
+def _meta_record(book: Any) -> list[tuple[Any, ...]]:
+    return [row for row in book[META_SHEET].iter_rows(
+        min_row=META_CARRIED_ROW + 1, max_col=4, values_only=True) if row[0] is not None]
+
+
+def test_the_metadata_records_each_carried_cell(next_round: tuple[Path, str],
+                                                next_layout: Layout) -> None:
+    """The record in the metadata names exactly the carried cells (their fill tells them),
+    with the values they hold; a workbook with nothing carried has no record."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    book = openpyxl.load_workbook(_workbook(folder, RETURNED[0]))
+    carried = [(c.sheet, c.ref, book[c.sheet][c.ref].value) for c in cellmap.inputs()
+               if book[c.sheet][c.ref].fill.fgColor.rgb == "FF" + CARRIED_FILL[1:]]
+    assert len(carried) > 100
+    assert [(k, sheet, ref, value) for k, sheet, ref, value in _meta_record(book)] == [
+        (META_CARRIED_KEY, *c) for c in carried]
+    blank = openpyxl.load_workbook(_workbook(folder, "08004"))
+    assert _meta_record(blank) == []
+
+
+def test_an_untouched_prefilled_return_is_empty(next_round: tuple[Path, str],
+                                                next_layout: Layout, tmp_path: Path) -> None:
+    """Sent back as issued, a pre-filled return is empty, as a blank one is: one problem
+    (empty-return), ``check`` says empty, and a merge does not count it: its agency is
+    missing."""
+    folder, _ = next_round
+    path = _workbook(folder, RETURNED[0])
+    result = read_return(path, [next_layout])
+    assert list(result.problems["code"]) == ["empty-return"]
+    assert [file_state(r) for r in check_files([path], layouts=[next_layout])] == ["empty"]
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    shutil.copy(path, returns / path.name)
+    merged = consolidate(returns, NEXT, layouts=[next_layout]).returns
+    states = sorted(zip(merged["agency_code"], merged["state"], strict=True))
+    assert (RETURNED[0], "empty") in states
+    assert sorted(c for c, s in states if s == "missing") == sorted(a.code for a in NEXT)
+
+
+def _typed(path: Path, tmp_path: Path, edit: Any) -> Path:
+    book = openpyxl.load_workbook(path)
+    edit(book)
+    out = tmp_path / path.name
+    book.save(out)
+    return out
+
+
+def test_a_return_with_anything_typed_is_read_as_before(next_round: tuple[Path, str],
+                                                        next_layout: Layout,
+                                                        tmp_path: Path) -> None:
+    """One status typed, or one carried value typed over: the return is the agency's, read
+    as any other (the form's checks: no status chosen; results but no target)."""
     folder, _ = next_round
     cellmap = build_cellmap(next_layout)
     path = _workbook(folder, RETURNED[0])
-    result = read_return(path, [next_layout])
     book = openpyxl.load_workbook(path)
-    carried_rows = [r for r in cellmap.indicator_rows
-                    if book[r.cells["name"].sheet][r.cells["name"].ref].value is not None]
-    assert carried_rows
+    rows = _carried_rows(cellmap, book)
     statuses = list(cellmap.status_cells())
+    first = statuses[0]
+
+    def one_status(b: Any) -> None:
+        b[first.sheet][first.ref].value = first.choices[1]
+
+    (tmp_path / "s").mkdir()
+    result = read_return(_typed(path, tmp_path / "s", one_status), [next_layout])
     found = sorted(zip(result.problems["cell"], result.problems["code"], strict=True))
-    assert found == sorted(
-        [(r.cells["target"].ref, "result-without-target") for r in carried_rows]
-        + [(c.ref, "status-required") for c in statuses])
-    for row in carried_rows:
-        book[row.cells["target"].sheet][row.cells["target"].ref].value = 100.0
-    for cell in statuses:
-        book[cell.sheet][cell.ref].value = cell.choices[1]  # "starting": asks for no details
-    typed = tmp_path / path.name
-    book.save(typed)
-    confirmed = read_return(typed, [next_layout])
+    assert found == sorted([(r.cells["target"].ref, "result-without-target") for r in rows]
+                           + [(c.ref, "status-required") for c in statuses[1:]])
+    result_cell = next(c for f, c in rows[0].cells.items()
+                       if f.startswith("result_") and book[c.sheet][c.ref].value is not None)
+
+    def changed(b: Any) -> None:
+        b[result_cell.sheet][result_cell.ref].value = \
+            book[result_cell.sheet][result_cell.ref].value + 1
+
+    (tmp_path / "c").mkdir()
+    result = read_return(_typed(path, tmp_path / "c", changed), [next_layout])
+    codes = set(result.problems["code"])
+    assert "empty-return" not in codes and {"result-without-target", "status-required"} <= codes
+    frame = result.indicators
+    got = frame[frame["item_id"] == rows[0].item_id].iloc[0]
+    assert got[f"result_{result_cell.year}"] == book[result_cell.sheet][result_cell.ref].value + 1
+
+
+def test_a_return_with_everything_typed_reads_the_carried_values(
+        next_round: tuple[Path, str], next_layout: Layout, tmp_path: Path) -> None:
+    """Statuses and targets typed: the carried values are read back as the return's own."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    path = _workbook(folder, RETURNED[0])
+    book = openpyxl.load_workbook(path)
+    rows = _carried_rows(cellmap, book)
+
+    def confirm(b: Any) -> None:
+        for row in rows:
+            b[row.cells["target"].sheet][row.cells["target"].ref].value = 100.0
+        for cell in cellmap.status_cells():
+            b[cell.sheet][cell.ref].value = cell.choices[1]  # "starting": asks for no details
+
+    confirmed = read_return(_typed(path, tmp_path, confirm), [next_layout])
     assert confirmed.state in ("ok", "ok_with_warnings"), confirmed.problems
     assert set(confirmed.problems["severity"]) <= {"warning"}
+    assert "empty-return" not in set(confirmed.problems["code"])
     frame = confirmed.indicators
     assert sorted(zip(frame["table_id"], frame["item_id"], strict=True)) == sorted(
-        (r.table_id, r.item_id) for r in carried_rows)
-    for row in carried_rows:  # what was carried is read as the return's value
+        (r.table_id, r.item_id) for r in rows)
+    for row in rows:  # what was carried is read as the return's value
         got = frame[frame["item_id"] == row.item_id].iloc[0]
-        sheet = book[row.cells["name"].sheet]
-        assert got["indicator"] == sheet[row.cells["name"].ref].value
+        assert got["indicator"] == book[row.cells["name"].sheet][row.cells["name"].ref].value
+
+
+#: Ways to spoil the record of an untouched return; each makes the reader ignore it whole.
+SPOILED = {
+    "not-an-answer": lambda rec: rec.__setitem__((0, 2), "A1"),
+    "another-sheet": lambda rec: rec.__setitem__((0, 1), "ไม่มีแผ่นนี้"),
+    "cell-twice": lambda rec: (rec.__setitem__((1, 1), rec[(0, 1)]),
+                               rec.__setitem__((1, 2), rec[(0, 2)])),
+    "wrong-key": lambda rec: rec.__setitem__((0, 0), "carried?"),
+    "no-value": lambda rec: rec.__setitem__((0, 3), None),
+    "true-false": lambda rec: rec.__setitem__((0, 3), True),
+    "a-gap": lambda rec: rec.__setitem__((len(rec) // 4 + 1, 0), "carried"),
+    "a-fifth-column": lambda rec: rec.__setitem__((0, 4), "x"),
+    "number-as-ref": lambda rec: rec.__setitem__((0, 2), 12.0),
+}
+
+
+def _spoil(book: Any, how: str) -> None:
+    sheet = book[META_SHEET]
+    record: dict[tuple[int, int], Any] = {}
+    for r, row in enumerate(sheet.iter_rows(min_row=META_CARRIED_ROW + 1, max_col=4,
+                                            values_only=True)):
+        for c, value in enumerate(row):
+            if value is not None:
+                record[(r, c)] = value
+    SPOILED[how](record)
+    for (r, c), value in record.items():
+        target = sheet.cell(row=META_CARRIED_ROW + 1 + r, column=c + 1)
+        target.value = value
+        if isinstance(value, str):
+            target.data_type = "s"
+
+
+@pytest.mark.parametrize("how", sorted(SPOILED))
+def test_a_spoiled_record_is_ignored(how: str, next_round: tuple[Path, str],
+                                     next_layout: Layout, tmp_path: Path) -> None:
+    """A record that is not exactly what generate writes is ignored whole: the untouched
+    return is read as one holding those values (the form's checks), never a crash."""
+    folder, _ = next_round
+    path = _typed(_workbook(folder, RETURNED[0]), tmp_path, lambda b: _spoil(b, how))
+    result = read_return(path, [next_layout])
+    codes = set(result.problems["code"])
+    assert "reader-failed" not in codes and "empty-return" not in codes
+    assert {"result-without-target", "status-required"} <= codes
+
+
+def test_a_forged_record_can_only_say_what_is_there(next_round: tuple[Path, str],
+                                                    next_layout: Layout,
+                                                    tmp_path: Path) -> None:
+    """A record forged to name one typed status with its value makes that return empty (all
+    it holds is what the record says), but not once anything else is typed."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    status = next(iter(cellmap.status_cells()))
+    other = list(cellmap.status_cells())[1]
+    blank = _workbook(folder, "08004")  # nothing carried: no record
+
+    def forge(b: Any, extra: bool) -> None:
+        b[status.sheet][status.ref].value = status.choices[1]
+        if extra:
+            b[other.sheet][other.ref].value = other.choices[1]
+        for col, value in enumerate((META_CARRIED_KEY, status.sheet, status.ref,
+                                     status.choices[1]), start=1):
+            b[META_SHEET].cell(row=META_CARRIED_ROW + 1, column=col).value = value
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    alone = read_return(_typed(blank, tmp_path / "a", lambda b: forge(b, False)), [next_layout])
+    assert list(alone.problems["code"]) == ["empty-return"]
+    more = read_return(_typed(blank, tmp_path / "b", lambda b: forge(b, True)), [next_layout])
+    assert "empty-return" not in set(more.problems["code"])
+
+
+def test_a_record_beyond_its_bound_is_ignored(next_round: tuple[Path, str],
+                                              next_layout: Layout, tmp_path: Path) -> None:
+    """Rows of the record beyond META_CARRIED_MAX: not read, and the record ignored."""
+    folder, _ = next_round
+
+    def far(b: Any) -> None:
+        b[META_SHEET].cell(row=META_CARRIED_ROW + META_CARRIED_MAX + 5, column=1).value = "x"
+
+    result = read_return(_typed(_workbook(folder, RETURNED[0]), tmp_path, far), [next_layout])
+    assert "empty-return" not in set(result.problems["code"])
+    assert "reader-failed" not in set(result.problems["code"])
 
 
 def test_the_three_forms_of_last_carry_the_same(last: dict[str, Path],
