@@ -64,7 +64,7 @@ from .layout import (
 )
 from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
-from .prefill import REPORT_NAME, load_previous, plan_prefill
+from .prefill import REPORT_NAME, PrefillError, load_previous, plan_prefill
 from .prefill import summary as prefill_summary
 from .read import ReadReturn
 from .roster import Agency, load_roster
@@ -349,6 +349,8 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
                 click.echo(f"{words.th}\n({words.en})")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
+    except PrefillError as exc:  # LAST refused: nothing written, exit 2 (Thai, English after)
+        raise click.UsageError(f"{exc.words.th}\n({exc.words.en})") from exc
     except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
         raise _Failure(exc.text(DEFAULT_LANG), DEFAULT_LANG) from exc
 

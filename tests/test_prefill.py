@@ -26,6 +26,7 @@ from pmqa_xlsx.layout import (
     Layout,
     load_layout,
 )
+from pmqa_xlsx.libreoffice import convert_many
 from pmqa_xlsx.parallel import worker_count
 from pmqa_xlsx.prefill import (
     NOTE,
@@ -232,6 +233,28 @@ def test_an_untouched_prefilled_return_is_empty(next_round: tuple[Path, str],
     states = sorted(zip(merged["agency_code"], merged["state"], strict=True))
     assert (RETURNED[0], "empty") in states
     assert sorted(c for c, s in states if s == "missing") == sorted(a.code for a in NEXT)
+
+
+@pytest.mark.libreoffice
+def test_an_untouched_return_saved_by_libreoffice_is_empty(
+        soffice: str, next_round: tuple[Path, str], next_layout: Layout,
+        tmp_path: Path) -> None:
+    """Opened and saved again in LibreOffice without a change: the record and the carried
+    values come through alike, the return is still empty; with one status chosen it is not."""
+    folder, _ = next_round
+    path = _workbook(folder, RETURNED[0])
+    cellmap = build_cellmap(next_layout)
+    status = next(iter(cellmap.status_cells()))
+
+    def choose(b: Any) -> None:
+        b[status.sheet][status.ref].value = status.choices[1]
+
+    (tmp_path / "typed").mkdir()
+    typed = _typed(path, tmp_path / "typed", choose)
+    typed = typed.rename(typed.with_name("typed.xlsx"))
+    saved = convert_many([path, typed], tmp_path / "lo")
+    assert list(read_return(saved[0], [next_layout]).problems["code"]) == ["empty-return"]
+    assert "empty-return" not in set(read_return(saved[1], [next_layout]).problems["code"])
 
 
 def _typed(path: Path, tmp_path: Path, edit: Any) -> Path:
@@ -485,7 +508,7 @@ def test_bad_last_is_refused_and_nothing_written(make: str, last: dict[str, Path
     result = CliRunner().invoke(main, [
         "generate", "--roster", str(_roster(tmp_path / "r.csv", NEXT)), "-o", str(out),
         "--prefill", str(bad)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert str(bad.name) in result.output
     assert not out.exists()
@@ -514,3 +537,235 @@ def test_the_same_layout_a_year_on_carries_every_row(last: dict[str, Path], layo
         assert years == {2561, 2562}
     reasons = {(r[4], r[8]) for r in plan.report if r[7] == "no" and r[4]}
     assert reasons == {("result_2560", "แบบฟอร์มรอบใหม่ไม่มีปีนี้")}
+
+
+# --------------------------------------------------------------------------------------------
+# LAST as an analyst may hand it over: re-saved, edited, another round's layout, too big
+# --------------------------------------------------------------------------------------------
+
+
+def _answers(plan: Any) -> dict[str, dict[tuple[str, str], Any]]:
+    return {code: p.answers for code, p in plan.agencies.items()}
+
+
+def _frame(last: dict[str, Path]) -> pd.DataFrame:
+    return pd.read_csv(last["csv"] / "indicators.csv", dtype=str, keep_default_na=False)
+
+
+def _csv_last(tmp_path: Path, frame: pd.DataFrame, name: str = "csv") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    frame.to_csv(folder / "indicators.csv", index=False, encoding="utf-8-sig")
+    return folder
+
+
+def _generate(tmp_path: Path, last: Path, roster: list[Agency] = NEXT,
+              layout: Path = NEXT_LAYOUT) -> Any:
+    return CliRunner().invoke(main, [
+        "generate", "--roster", str(_roster(tmp_path / "roster.csv", roster)), "--layout",
+        str(layout), "-o", str(tmp_path / "out"), "--prefill", str(last), "--jobs", "1"])
+
+
+@pytest.mark.libreoffice
+def test_last_csv_saved_again_by_libreoffice_carries_the_same(
+        soffice: str, last: dict[str, Path], next_layout: Layout, tmp_path: Path) -> None:
+    """LibreOffice opens indicators.csv with its defaults (codes become numbers: 03005 is
+    3005) and saves it as CSV again: every agency is still found, the same values carried."""
+    import subprocess
+
+    resaved = tmp_path / "resaved"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                    "--infilter=CSV:44,34,76,1", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(resaved),
+                    str(last["csv"] / "indicators.csv")], check=True, timeout=180,
+                   capture_output=True)
+    text = (resaved / "indicators.csv").read_text(encoding="utf-8")
+    assert ",3005," in text and ",03005," not in text  # what the rule below is for
+    cellmap = build_cellmap(next_layout)
+    before = plan_prefill(cellmap, load_previous(last["csv"]), NEXT)
+    after = plan_prefill(cellmap, load_previous(resaved), NEXT)
+    assert _answers(after) == _answers(before) and set(_answers(after)) == set(RETURNED)
+    notes = [(r[0], r[6], r[7]) for r in after.report if not r[1] and r[7] == "yes"]
+    assert sorted(notes) == [(code, code.lstrip("0"), "yes") for code in RETURNED]
+
+
+def test_codes_that_lost_their_leading_zeros_are_found(last: dict[str, Path],
+                                                       next_layout: Layout,
+                                                       tmp_path: Path) -> None:
+    """A code of LAST that is a roster code without leading zeros is that agency's, when no
+    other roster code and no other code of LAST could be meant; else nothing is carried for
+    it, and the report says why."""
+    frame = _frame(last)
+    stripped = _csv_last(tmp_path, frame.assign(agency_code=frame["agency_code"].str.lstrip("0")))
+    cellmap = build_cellmap(next_layout)
+    plan = plan_prefill(cellmap, load_previous(stripped), NEXT)
+    assert _answers(plan) == _answers(plan_prefill(cellmap, load_previous(last["csv"]), NEXT))
+    assert plan.not_in_roster == ()
+    # two roster agencies that differ by a leading zero: 3005 may be either
+    rivals = [*NEXT, Agency(code="003005", name="กรมอื่น")]
+    plan = plan_prefill(cellmap, load_previous(stripped), rivals)
+    assert "03005" not in plan.agencies and "003005" not in plan.agencies
+    notes = {r[0]: r[8] for r in plan.report if r[0] in ("03005", "003005") and not r[1]}
+    assert set(notes) == {"03005", "003005"}
+    assert "(003005, 3005)" in notes["03005"] and "(03005, 3005)" in notes["003005"]
+    assert all("หลายหน่วยงาน" in why for why in notes.values())
+    assert "3005" in plan.not_in_roster
+
+
+def test_two_rows_for_one_indicator_carry_the_first_and_say_so(last: dict[str, Path],
+                                                               next_layout: Layout,
+                                                               tmp_path: Path) -> None:
+    frame = _frame(last)
+    first = frame.iloc[0]
+    again = first.copy()
+    again["indicator"] = "พิมพ์ซ้ำ"
+    edited = _csv_last(tmp_path, pd.concat([frame, again.to_frame().T], ignore_index=True))
+    previous = load_previous(edited)
+    rows = [r for r in previous.rows[first["agency_code"]] if r.item_id == first["item_id"]]
+    assert [(r.texts["name"], r.line) for r in rows] == [(first["indicator"], 2)]
+    plan = plan_prefill(build_cellmap(next_layout), previous, NEXT)
+    said = [r for r in plan.report if r[3] == first["item_id"] and not r[4]
+            and r[0] == first["agency_code"]]
+    assert len(said) == 1 and said[0][7] == "no"
+    assert f"แถวที่ {len(frame) + 2}" in said[0][8] and "แถวที่ 2 ซึ่งมาก่อน" in said[0][8]
+    assert f"row {len(frame) + 2} of LAST" in said[0][9]
+    # the rows of a second file for one agency: one report row names both files
+    mine = frame[frame["agency_code"] == first["agency_code"]]
+    two = _csv_last(tmp_path, pd.concat([mine, mine.assign(file="again.xlsx")]), "two")
+    plan = plan_prefill(build_cellmap(next_layout), load_previous(two), NEXT)
+    said = [r for r in plan.report if "again.xlsx" in r[8]]
+    assert len(said) == 1 and first["file"] in said[0][8] and said[0][7] == "no"
+
+
+def test_last_edited_by_hand_carries_what_it_says(last: dict[str, Path], next_layout: Layout,
+                                                  tmp_path: Path) -> None:
+    """A row deleted is not carried; a result typed over as text with a thousands separator
+    or Thai digits is read as that number; columns moved change nothing; a result that is not
+    a number is not carried and says so."""
+    book = openpyxl.load_workbook(last["xlsx"])
+    sheet = book["indicators"]
+    header = [c.value for c in sheet[1]]
+    col = {name: i + 1 for i, name in enumerate(header)}
+    deleted = (sheet.cell(row=2, column=col["agency_code"]).value,
+               sheet.cell(row=2, column=col["item_id"]).value)
+    sheet.delete_rows(2)
+    sheet.cell(row=2, column=col["result_2561"]).value = "1,234.5"
+    sheet.cell(row=3, column=col["result_2561"]).value = "๑๒"
+    sheet.cell(row=4, column=col["result_2561"]).value = "ห้าสิบ"
+    typed = [(sheet.cell(row=r, column=col["agency_code"]).value,
+              sheet.cell(row=r, column=col["item_id"]).value) for r in (2, 3, 4)]
+    sheet.move_range(f"A1:A{sheet.max_row}", cols=sheet.max_column)  # the first column last
+    sheet.delete_cols(1)
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    plan = plan_prefill(build_cellmap(next_layout), load_previous(edited), NEXT)
+    assert (deleted[1], "name") not in plan.agencies[deleted[0]].answers
+    cellmap = build_cellmap(next_layout)
+    field = next(f for f, c in cellmap.indicator_rows[0].cells.items() if c.year == 2561)
+    assert plan.agencies[typed[0][0]].answers[(typed[0][1], field)] == 1234.5
+    assert plan.agencies[typed[1][0]].answers[(typed[1][1], field)] == 12.0
+    assert (typed[2][1], field) not in plan.agencies[typed[2][0]].answers
+    refused = [r for r in plan.report if r[6] == "ห้าสิบ"]
+    assert len(refused) == 1 and refused[0][7] == "no" and refused[0][9] == "not a number"
+
+
+def test_numbers_as_merge_writes_them_are_read(last: dict[str, Path], next_layout: Layout,
+                                               tmp_path: Path) -> None:
+    frame = _frame(last)
+    frame.loc[0, "result_2561"] = "1e-05"
+    frame.loc[1, "result_2561"] = "2.5E+3"
+    previous = load_previous(_csv_last(tmp_path, frame))
+    code = frame.loc[0, "agency_code"]
+    results = {r.item_id: r.results.get(2561) for r in previous.rows[code]}
+    assert results[frame.loc[0, "item_id"]] == 1e-05
+    assert results[frame.loc[1, "item_id"]] == 2500.0
+
+
+def test_a_round_of_the_other_layout_carries_what_both_ask(
+        next_round: tuple[Path, str], layout: Layout, next_layout: Layout,
+        tmp_path: Path) -> None:
+    """LAST made with pmqa4-2563 (the next round, filled and merged), carried into the
+    bundled 2562 form: the years both sheets ask for that are not the new target year, every
+    row that fits (the bundled 7.2.5 has more rows, not fewer)."""
+    folder, _ = next_round
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    cellmap = build_cellmap(next_layout)
+    for code in RETURNED:
+        source = _workbook(folder, code)
+        fill(cellmap, source, returns / source.name, agency_code=code)
+    merged = tmp_path / "csv"
+    result = CliRunner().invoke(main, ["merge", str(returns), "--layout", str(NEXT_LAYOUT),
+                                       "-o", str(tmp_path / "m.xlsx"), "--csv", str(merged)])
+    assert result.exit_code == 0, result.output
+    previous = load_previous(merged)
+    old = build_cellmap(layout)
+    plan = plan_prefill(old, previous, NEXT)
+    target_year = old.indicator_rows[0].cells["target"].year
+    asked = {c.year for r in old.indicator_rows for f, c in r.cells.items()
+             if f.startswith("result_")}
+    expected_years = (asked & set(previous.years)) - {target_year}
+    assert expected_years  # the two layouts share a result year
+    for code in RETURNED:
+        carried = plan.agencies[code].answers
+        years = {c.year for r in old.indicator_rows for f, c in r.cells.items()
+                 if (r.item_id, f) in carried and c.year}
+        assert years == expected_years
+        rows = {r.item_id for r in previous.rows[code]}
+        assert {item for item, f in carried if f == "name"} == rows
+    why = {r[9] for r in plan.report if r[7] == "no" and r[4]}
+    assert why == {"the new round's target year: the agency reports it anew",
+                   "the new form asks for no result of this year"}
+
+
+def test_nothing_to_carry_is_refused(last: dict[str, Path], tmp_path: Path) -> None:
+    """A roster none of whose agencies is in LAST, or a LAST none of whose tables the form
+    has, carries nothing: refused (exit 2) with what to check, nothing written."""
+    others = [Agency(code="55555", name="กรมอื่น")]
+    (tmp_path / "a").mkdir()
+    result = _generate(tmp_path / "a", last["csv"], others)
+    assert result.exit_code == 2, result.output
+    assert "ไม่พบหน่วยงานใดในรายชื่อ" in result.output and "55555" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "a" / "out").exists()
+    frame = _frame(last)
+    other_form = _csv_last(tmp_path, frame.assign(table_id="9.9", item_id="9.9.1"))
+    (tmp_path / "b").mkdir()
+    result = _generate(tmp_path / "b", other_form)
+    assert result.exit_code == 2, result.output
+    assert "ไม่มีค่าใดยกเข้าแบบฟอร์มนี้ได้" in result.output and "--layout" in result.output
+    assert not (tmp_path / "b" / "out").exists()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_last_too_big_is_refused(form: str, last: dict[str, Path], tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows than MAX_LAST_ROWS (here lowered to 3), or more bytes than MAX_LAST_BYTES:
+    refused whole, never read in part."""
+    import pmqa_xlsx.prefill as prefill
+
+    monkeypatch.setattr(prefill, "MAX_LAST_ROWS", 3)
+    with pytest.raises(PrefillError, match="more than 3 rows"):
+        load_previous(last[form])
+    (tmp_path / "rows").mkdir()
+    result = _generate(tmp_path / "rows", last[form])
+    assert result.exit_code == 2 and "มีแถวเกิน 3 แถว" in result.output, result.output
+    assert not (tmp_path / "rows" / "out").exists()
+    monkeypatch.setattr(prefill, "MAX_LAST_ROWS", 1_048_576)
+    monkeypatch.setattr(prefill, "MAX_LAST_BYTES", 1000)
+    with pytest.raises(PrefillError, match="larger than"):
+        load_previous(last[form])
+
+
+def test_a_csv_saved_by_excel_in_thai_is_refused_saying_how(last: dict[str, Path],
+                                                            tmp_path: Path) -> None:
+    """Excel's plain "CSV" is the Windows code page (cp874 for Thai): refused, asking for
+    CSV UTF-8, exit 2."""
+    folder = tmp_path / "excel"
+    folder.mkdir()
+    text = (last["csv"] / "indicators.csv").read_text(encoding="utf-8-sig")
+    (folder / "indicators.csv").write_bytes(text.encode("cp874"))
+    with pytest.raises(PrefillError, match="CSV UTF-8"):
+        load_previous(folder)
+    result = _generate(tmp_path, folder)
+    assert result.exit_code == 2 and "CSV UTF-8" in result.output, result.output
