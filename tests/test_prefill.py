@@ -332,6 +332,7 @@ def test_a_return_with_everything_typed_reads_the_carried_values(
 #: Ways to spoil the record of an untouched return; each makes the reader ignore it whole.
 SPOILED = {
     "not-an-answer": lambda rec: rec.__setitem__((0, 2), "A1"),
+    "never-carried": lambda rec: rec.__setitem__((0, 2), _TARGET_REF),
     "another-sheet": lambda rec: rec.__setitem__((0, 1), "ไม่มีแผ่นนี้"),
     "cell-twice": lambda rec: (rec.__setitem__((1, 1), rec[(0, 1)]),
                                rec.__setitem__((1, 2), rec[(0, 2)])),
@@ -373,31 +374,36 @@ def test_a_spoiled_record_is_ignored(how: str, next_round: tuple[Path, str],
     assert {"result-without-target", "status-required"} <= codes
 
 
+_TARGET_REF = build_cellmap(load_layout(NEXT_LAYOUT)).indicator_rows[0].cells["target"].ref
+
+
 def test_a_forged_record_can_only_say_what_is_there(next_round: tuple[Path, str],
                                                     next_layout: Layout,
                                                     tmp_path: Path) -> None:
-    """A record forged to name one typed status with its value makes that return empty (all
-    it holds is what the record says), but not once anything else is typed."""
+    """A record forged to name one typed indicator name with its value makes that return
+    empty (all it holds is what the record says), but not once anything else is typed; a
+    record naming a cell generate never carries (a status) is ignored."""
     folder, _ = next_round
     cellmap = build_cellmap(next_layout)
+    name = cellmap.indicator_rows[0].cells["name"]
     status = next(iter(cellmap.status_cells()))
-    other = list(cellmap.status_cells())[1]
     blank = _workbook(folder, "08004")  # nothing carried: no record
 
-    def forge(b: Any, extra: bool) -> None:
-        b[status.sheet][status.ref].value = status.choices[1]
+    def forge(b: Any, cell: Any, value: str, extra: bool) -> None:
+        b[cell.sheet][cell.ref].value = value
         if extra:
-            b[other.sheet][other.ref].value = other.choices[1]
-        for col, value in enumerate((META_CARRIED_KEY, status.sheet, status.ref,
-                                     status.choices[1]), start=1):
-            b[META_SHEET].cell(row=META_CARRIED_ROW + 1, column=col).value = value
+            b[status.sheet][status.ref].value = status.choices[1]
+        for col, text in enumerate((META_CARRIED_KEY, cell.sheet, cell.ref, value), start=1):
+            b[META_SHEET].cell(row=META_CARRIED_ROW + 1, column=col).value = text
 
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    alone = read_return(_typed(blank, tmp_path / "a", lambda b: forge(b, False)), [next_layout])
-    assert list(alone.problems["code"]) == ["empty-return"]
-    more = read_return(_typed(blank, tmp_path / "b", lambda b: forge(b, True)), [next_layout])
-    assert "empty-return" not in set(more.problems["code"])
+    def read(case: str, *args: Any) -> set[str]:
+        (tmp_path / case).mkdir()
+        path = _typed(blank, tmp_path / case, lambda b: forge(b, *args))
+        return set(read_return(path, [next_layout]).problems["code"])
+
+    assert read("alone", name, "ตัวชี้วัด", False) == {"empty-return"}
+    assert "empty-return" not in read("more", name, "ตัวชี้วัด", True)
+    assert "empty-return" not in read("status", status, status.choices[1], False)
 
 
 def test_a_record_beyond_its_bound_is_ignored(next_round: tuple[Path, str],

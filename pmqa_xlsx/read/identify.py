@@ -257,7 +257,8 @@ def untouched(package: Package, plan: Plan, values: Sequence[Any]) -> bool:
 
     The record (rows of META_CARRIED_KEY, sheet, cell, value from META_CARRIED_ROW of the
     metadata sheet) comes from the file, so it is untrusted: a record with a row that is not
-    exactly that shape, names a cell that is not an answer of this form, names a cell twice,
+    exactly that shape, names a cell that generate never carries (only an indicator row's
+    name, unit, direction and results of years other than the target's), names a cell twice,
     or goes on beyond META_CARRIED_MAX rows is ignored whole, and the return is read as any
     other. That is safe whatever the record says: the only thing a forged record can do is
     make the reader call a return empty whose every filled answer equals the record, and
@@ -266,7 +267,10 @@ def untouched(package: Package, plan: Plan, values: Sequence[Any]) -> bool:
     filled = [i for i in plan.answers if not is_blank(values[i])]
     if not filled:
         return False
-    record = _carried_record(package, plan)
+    carriable = _carriable(plan)
+    if not carriable.issuperset(filled):  # a status, a text, a target: typed by the agency
+        return False
+    record = _carried_record(package, plan, carriable)
     return record is not None and all(
         i in record and _same(values[i], record[i]) for i in filled)
 
@@ -276,7 +280,25 @@ def untouched(package: Package, plan: Plan, values: Sequence[Any]) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _carried_record(package: Package, plan: Plan) -> dict[int, Any] | None:
+def _carriable(plan: Plan) -> frozenset[int]:
+    """The inputs ``generate --prefill`` may carry a value into (prefill.py: an indicator
+    row's name, unit, direction and each result but the target year's)."""
+    out = []
+    for row in plan.cellmap.indicator_rows:
+        target_year = row.cells["target"].year if "target" in row.cells else None
+        for fld, cell in row.cells.items():
+            if fld in _CARRIED_TEXTS or (fld.startswith("result_") and cell.year != target_year):
+                index = plan.index.get(cell.key)
+                if index is not None:
+                    out.append(index)
+    return frozenset(out)
+
+
+_CARRIED_TEXTS = frozenset({"name", "unit", "direction"})
+
+
+def _carried_record(package: Package, plan: Plan,
+                    carriable: frozenset[int]) -> dict[int, Any] | None:
     """The metadata's record of carried cells: input index -> value carried; None when there
     is none or it is not well formed (see ``untouched``)."""
     meta_sheet = package.sheet(META_SHEET)
@@ -295,7 +317,6 @@ def _carried_record(package: Package, plan: Plan) -> dict[int, Any] | None:
         return None
     if rows != list(range(META_CARRIED_ROW, META_CARRIED_ROW + len(rows))):
         return None  # a gap: not a record generate writes
-    answers = set(plan.answers)
     record: dict[int, Any] = {}
     for row in rows:
         key, sheet, ref, value = (cells.get((row, col)) for col in range(4))
@@ -307,7 +328,7 @@ def _carried_record(package: Package, plan: Plan) -> dict[int, Any] | None:
         if not isinstance(sheet.value, str) or not isinstance(ref.value, str):
             return None
         index = plan.input_at(sheet.value, ref.value)
-        if index is None or index not in answers or index in record:
+        if index is None or index not in carriable or index in record:
             return None
         carried = value.value
         if isinstance(carried, bool) or not isinstance(carried, str | float) or (
