@@ -491,6 +491,15 @@ def _workbook(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
     except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean: not ours
         raise _not_ours(path, "อ่านเป็นไฟล์ Excel ไม่ได้", "not readable as an xlsx file") \
             from exc
+    lines = _sheet_lines(path, book)
+    header = next(lines)  # started: closing it now closes the sheet and the workbook
+    return header, lines
+
+
+def _sheet_lines(path: Path, book: Any) -> Iterator[list[Any]]:
+    """The header and rows of LAST's indicators sheet, read as they are used; the sheet's
+    stream and the workbook are closed when the iterator is closed or used up."""
+    rows = None
     try:
         if "indicators" not in book.sheetnames:
             raise _not_ours(path, "ไม่มีแผ่นงาน indicators", "has no indicators sheet")
@@ -498,19 +507,19 @@ def _workbook(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
         first = next(rows, None)
         if first is None:
             raise _not_ours(path, "แผ่นงาน indicators ว่าง", "its indicators sheet is empty")
-        header = [str(c.value) if c.value is not None else "" for c in first]
-        records = []
+        yield [str(c.value) if c.value is not None else "" for c in first]
         for n, cells in enumerate(rows, start=1):
             if n > MAX_LAST_ROWS:
                 raise _too_many(path)
-            records.append([_xlsx_value(c) for c in cells])
-        return header, iter(records)
+            yield [_xlsx_value(c) for c in cells]
     except PrefillError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged sheet part
         raise _not_ours(path, "อ่านแผ่นงาน indicators ไม่ได้", "cannot read its indicators sheet") \
             from exc
     finally:
+        if rows is not None:
+            rows.close()  # its open stream of the sheet's part (a row cut short leaves it open)
         book.close()
 
 
