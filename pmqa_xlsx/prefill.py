@@ -3,15 +3,20 @@
 ``load_previous`` reads LAST, what ``merge`` wrote for a previous round: its consolidated
 workbook (the ``indicators`` sheet), its CSV folder (``indicators.csv``) or its Parquet folder
 (``indicators.parquet``). LAST is our own output but may have been edited by hand, so it is
-read as untrusted: the file's size and the zip's members are bounded, a DOCTYPE is refused, no
-formula is evaluated (a formula cell is not carried), text stays text (the CSV writer's ``'``
-before a formula-like text is taken off again) and numbers must be finite. A LAST that is not
-ours, or lacks a column, raises ``PrefillError`` (Thai and English) before anything is written.
+read as untrusted: the file's size, its rows and the zip's members are bounded (the CSV is
+streamed), a DOCTYPE is refused, no formula is evaluated (a formula cell is not carried), text
+stays text (the CSV writer's ``'`` before a formula-like text is taken off again) and numbers
+must be finite (typed by hand as ``1,234.5`` or in Thai digits, they are read as numbers). A
+LAST that is not ours, lacks a column or is too big raises ``PrefillError`` (Thai and
+English) before anything is written. Of two rows for one indicator, or the rows of two files
+for one agency, the first in LAST is kept and the others are ``Skipped`` (reported).
 
 ``plan_prefill`` maps each roster agency's rows onto the new cell map by table id and row id
 (``IndicatorRow.table_id``/``item_id``): name, unit, direction, and each ``result_<BE year>``
-that is also a result year of the new sheet, never its target year. Everything else is a row of
-the report (``REPORT_COLUMNS``): carried or not, and why not.
+that is also a result year of the new sheet, never its target year. An agency whose code lost
+its leading zeros in LAST (a CSV saved again by a spreadsheet application) is found when only
+one roster code can be meant. Everything else is a row of the report (``REPORT_COLUMNS``):
+carried or not, and why not. A plan that would carry nothing at all raises ``PrefillError``.
 """
 
 from __future__ import annotations

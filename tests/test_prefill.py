@@ -608,6 +608,10 @@ def test_codes_that_lost_their_leading_zeros_are_found(last: dict[str, Path],
     plan = plan_prefill(cellmap, load_previous(stripped), NEXT)
     assert _answers(plan) == _answers(plan_prefill(cellmap, load_previous(last["csv"]), NEXT))
     assert plan.not_in_roster == ()
+    (tmp_path / "cli").mkdir()
+    result = _generate(tmp_path / "cli", stripped)
+    assert result.exit_code == 0, result.output
+    assert f"พบ {len(RETURNED)} หน่วยงานด้วยรหัสที่ไม่มีเลข 0 นำหน้า" in result.output
     # two roster agencies that differ by a leading zero: 3005 may be either
     rivals = [*NEXT, Agency(code="003005", name="กรมอื่น")]
     plan = plan_prefill(cellmap, load_previous(stripped), rivals)
@@ -636,6 +640,9 @@ def test_two_rows_for_one_indicator_carry_the_first_and_say_so(last: dict[str, P
     assert len(said) == 1 and said[0][7] == "no"
     assert f"แถวที่ {len(frame) + 2}" in said[0][8] and "แถวที่ 2 ซึ่งมาก่อน" in said[0][8]
     assert f"row {len(frame) + 2} of LAST" in said[0][9]
+    (tmp_path / "cli").mkdir()
+    result = _generate(tmp_path / "cli", edited)
+    assert result.exit_code == 0 and "รอบที่แล้วมีแถวซ้ำ 1 แถว" in result.output, result.output
     # the rows of a second file for one agency: one report row names both files
     mine = frame[frame["agency_code"] == first["agency_code"]]
     two = _csv_last(tmp_path, pd.concat([mine, mine.assign(file="again.xlsx")]), "two")
