@@ -651,11 +651,9 @@ def test_two_rows_for_one_indicator_carry_the_first_and_say_so(last: dict[str, P
     assert len(said) == 1 and first["file"] in said[0][8] and said[0][7] == "no"
 
 
-def test_last_edited_by_hand_carries_what_it_says(last: dict[str, Path], next_layout: Layout,
-                                                  tmp_path: Path) -> None:
-    """A row deleted is not carried; a result typed over as text with a thousands separator
-    or Thai digits is read as that number; columns moved change nothing; a result that is not
-    a number is not carried and says so."""
+def _edited_by_hand(last: dict[str, Path], tmp_path: Path) -> tuple[Path, Any, Any]:
+    """LAST's workbook with its first row deleted, three results typed over (as text: with
+    a thousands separator, in Thai digits, in words) and its first column moved last."""
     book = openpyxl.load_workbook(last["xlsx"])
     sheet = book["indicators"]
     header = [c.value for c in sheet[1]]
@@ -672,6 +670,15 @@ def test_last_edited_by_hand_carries_what_it_says(last: dict[str, Path], next_la
     sheet.delete_cols(1)
     edited = tmp_path / "edited.xlsx"
     book.save(edited)
+    return edited, deleted, typed
+
+
+def test_last_edited_by_hand_carries_what_it_says(last: dict[str, Path], next_layout: Layout,
+                                                  tmp_path: Path) -> None:
+    """A row deleted is not carried; a result typed over as text with a thousands separator
+    or Thai digits is read as that number; columns moved change nothing; a result that is not
+    a number is not carried and says so."""
+    edited, deleted, typed = _edited_by_hand(last, tmp_path)
     plan = plan_prefill(build_cellmap(next_layout), load_previous(edited), NEXT)
     assert (deleted[1], "name") not in plan.agencies[deleted[0]].answers
     cellmap = build_cellmap(next_layout)
@@ -782,3 +789,16 @@ def test_a_csv_saved_by_excel_in_thai_is_refused_saying_how(last: dict[str, Path
         load_previous(folder)
     result = _generate(tmp_path, folder)
     assert result.exit_code == 2 and "CSV UTF-8" in result.output, result.output
+
+
+@pytest.mark.libreoffice
+def test_last_edited_and_saved_by_libreoffice_carries_the_same(
+        soffice: str, last: dict[str, Path], next_layout: Layout, tmp_path: Path) -> None:
+    """The hand-edited LAST saved again by LibreOffice carries what it carried before."""
+    edited, _, _ = _edited_by_hand(last, tmp_path)
+    saved = convert_many([edited], tmp_path / "lo")[0]
+    cellmap = build_cellmap(next_layout)
+    before = plan_prefill(cellmap, load_previous(edited), NEXT)
+    after = plan_prefill(cellmap, load_previous(saved), NEXT)
+    assert _answers(after) == _answers(before) and set(_answers(after)) == set(RETURNED)
+    assert after.report == before.report
