@@ -337,9 +337,9 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
         else:
             prefill = None
             if last is not None:
-                previous = load_previous(last)
-                prefill = plan_prefill(build_cellmap(layout, year), previous,
-                                       load_roster(roster))
+                agencies = load_roster(roster)
+                previous = load_previous(last, [a.code for a in agencies])
+                prefill = plan_prefill(build_cellmap(layout, year), previous, agencies)
             written = generate_roster(layout, roster, output, year=year, password=password,
                                       jobs=jobs, force=force, prefill=prefill)
             click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "

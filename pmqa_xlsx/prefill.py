@@ -26,7 +26,7 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,9 +134,15 @@ class Prefill:
         return sum(1 for r in self.report if r[7] == "no" and r[4])
 
 
-def load_previous(path: str | os.PathLike[str]) -> Previous:
+def load_previous(path: str | os.PathLike[str], codes: Collection[str] | None = None
+                  ) -> Previous:
     """Read LAST (a consolidated .xlsx, or a folder holding indicators.csv or
-    indicators.parquet): PrefillError if it is not what merge writes."""
+    indicators.parquet): PrefillError if it is not what merge writes.
+
+    With ``codes`` (a roster's, normalised), only the rows of those agencies are kept (and of
+    codes that are one of them without leading zeros: see ``plan_prefill``); the other codes
+    of LAST are listed with no rows, for the report. It saves memory when the roster is a
+    part of the previous round (all of LAST is still read and checked)."""
     source = Path(path)
     if source.is_dir():
         if (source / "indicators.parquet").is_file():
@@ -156,7 +162,7 @@ def load_previous(path: str | os.PathLike[str]) -> Previous:
             f"{source}: ไม่ใช่ไฟล์รวมผล (.xlsx) หรือโฟลเดอร์ CSV/Parquet ที่คำสั่ง merge เขียน",
             f"{source}: not a consolidated workbook (.xlsx) nor a CSV or Parquet folder "
             "written by merge"))
-    return _rows(source, header, records)
+    return _rows(source, header, records, codes)
 
 
 def plan_prefill(cellmap: CellMap, previous: Previous, agencies: Sequence[Agency]) -> Prefill:
@@ -289,9 +295,7 @@ def _codes_in_last(previous: Previous, roster: Sequence[str]
                    ) -> dict[str, tuple[str | None, Words | None]]:
     """For each roster code: the code of LAST its rows are under (None: not in LAST), and a
     note for the report when it is not the same code (leading zeros lost) or may be two."""
-    def bare(code: str) -> str | None:
-        return code.lstrip("0") if code.isascii() and code.isdigit() else None
-
+    bare = _bare
     out: dict[str, tuple[str | None, Words | None]] = {}
     exact = {c for c in roster if c in previous.rows}
     last_bare: dict[str, list[str]] = {}
@@ -329,6 +333,11 @@ def _codes_in_last(previous: Previous, roster: Sequence[str]
                 f"several agencies' ({both}): nothing carried, its workbook is blank; correct "
                 "the codes of the previous round's file to the roster's"))
     return out
+
+
+def _bare(code: str) -> str | None:
+    """A code of digits without its leading zeros (None for any other code)."""
+    return code.lstrip("0") if code.isascii() and code.isdigit() else None
 
 
 def _nothing_carried(previous: Previous, prefill: Prefill, roster: Sequence[str]
@@ -536,16 +545,18 @@ def _xlsx_value(cell: Any) -> Any:
     return cell.value
 
 
-def _rows(source: Path, header: list[str], records: Iterator[list[Any]]) -> Previous:
+def _rows(source: Path, header: list[str], records: Iterator[list[Any]],
+          codes: Collection[str] | None = None) -> Previous:
     try:
-        return _read_rows(source, header, records)
+        return _read_rows(source, header, records, codes)
     finally:
         close = getattr(records, "close", None)
         if close is not None:
             close()  # a CSV left unread is closed now
 
 
-def _read_rows(source: Path, header: list[str], records: Iterable[list[Any]]) -> Previous:
+def _read_rows(source: Path, header: list[str], records: Iterable[list[Any]],
+               codes: Collection[str] | None) -> Previous:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     years = [(i, int(m.group(1))) for i, c in enumerate(header)
              if (m := _RESULT.fullmatch(c or ""))]
@@ -560,6 +571,7 @@ def _read_rows(source: Path, header: list[str], records: Iterable[list[Any]]) ->
     seen: dict[tuple[str, str, str], int] = {}  # (code, table, row id) -> its line in LAST
     first_file: dict[str, Any] = {}  # an agency with two returns counted: the first one's rows
     other_files: set[tuple[str, Any]] = set()
+    wanted = None if codes is None else {*codes, *(b for c in codes if (b := _bare(c)))}
     width = len(header)
     for line, record in enumerate(records, start=2):
         record = list(record) + [None] * (width - len(record))
@@ -569,6 +581,9 @@ def _read_rows(source: Path, header: list[str], records: Iterable[list[Any]]) ->
                 or not isinstance(item, str):
             continue
         code = normalise_code(code)
+        if wanted is not None and code not in wanted and _bare(code) not in wanted:
+            out.setdefault(code, [])  # not the roster's: listed for the report, not kept
+            continue
         row_id = str(_text(record[at["row"]]) or "") if "row" in at else ""
         source_file = _text(record[at["file"]]) if "file" in at else None
         kept_file = first_file.setdefault(code, source_file)

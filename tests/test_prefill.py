@@ -802,3 +802,22 @@ def test_last_edited_and_saved_by_libreoffice_carries_the_same(
     after = plan_prefill(cellmap, load_previous(saved), NEXT)
     assert _answers(after) == _answers(before) and set(_answers(after)) == set(RETURNED)
     assert after.report == before.report
+
+
+def test_rows_kept_for_the_roster_only_plan_the_same(last: dict[str, Path],
+                                                     next_layout: Layout,
+                                                     tmp_path: Path) -> None:
+    """load_previous(LAST, codes) keeps only the roster's rows (and those of its codes without
+    leading zeros): the plan and the report are the same as from all of LAST."""
+    frame = _frame(last)
+    stripped = _csv_last(tmp_path, frame.assign(agency_code=frame["agency_code"].str.lstrip("0")))
+    cellmap = build_cellmap(next_layout)
+    for source in (last["xlsx"], last["csv"], stripped):
+        for roster in (NEXT, NEXT[:1]):
+            whole = plan_prefill(cellmap, load_previous(source), roster)
+            part_previous = load_previous(source, [a.code for a in roster])
+            part = plan_prefill(cellmap, part_previous, roster)
+            assert _answers(part) == _answers(whole) and part.report == whole.report
+            assert part.not_in_roster == whole.not_in_roster
+    kept = load_previous(last["csv"], [RETURNED[0]])
+    assert kept.rows[RETURNED[1]] == [] and kept.rows[RETURNED[0]]
