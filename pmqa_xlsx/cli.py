@@ -72,7 +72,7 @@ from .layout import (
 )
 from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
-from .prefill import REPORT_NAME, load_previous, plan_prefill
+from .prefill import REPORT_NAME, PrefillError, load_previous, plan_prefill
 from .prefill import summary as prefill_summary
 from .read import ReadReturn
 from .roster import Agency, load_roster
@@ -345,9 +345,9 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
         else:
             prefill = None
             if last is not None:
-                previous = load_previous(last)
-                prefill = plan_prefill(build_cellmap(layout, year), previous,
-                                       load_roster(roster))
+                agencies = load_roster(roster)
+                previous = load_previous(last, [a.code for a in agencies])
+                prefill = plan_prefill(build_cellmap(layout, year), previous, agencies)
             written = generate_roster(layout, roster, output, year=year, password=password,
                                       jobs=jobs, force=force, prefill=prefill)
             click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
@@ -357,6 +357,8 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
                 click.echo(f"{words.th}\n({words.en})")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
+    except PrefillError as exc:  # LAST refused: nothing written, exit 2 (Thai, English after)
+        raise click.UsageError(f"{exc.words.th}\n({exc.words.en})") from exc
     except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
         raise _Failure(exc.text(DEFAULT_LANG), DEFAULT_LANG) from exc
 

@@ -35,6 +35,14 @@ from .yamlread import MAX_LAYOUT_BYTES, REPORTED, read_yaml, too_large
 ROSTER_KEYS = ("agency_code", "agency_name", "ministry")
 #: The name of the very hidden sheet that carries the workbook's metadata.
 META_SHEET = "_meta"
+#: The metadata sheet's record of the cells ``generate --prefill`` carried over, one row each
+#: from META_CARRIED_ROW (zero-based; below the rows the reader identifies a return by):
+#: META_CARRIED_KEY in column A, then the cell's sheet, its A1 reference and the value carried.
+#: The reader takes a return whose only filled answers are such cells, still holding those
+#: values, for an empty one. At most META_CARRIED_MAX rows are read.
+META_CARRIED_KEY = "carried"
+META_CARRIED_ROW = 50
+META_CARRIED_MAX = 20_000
 #: The name of the first sheet of a feedback copy (feedback.py), which the reader ignores
 #: when it carries FEEDBACK_MARKER: no form may have a sheet of that name.
 FEEDBACK_SHEET = "ผลการตรวจ"

@@ -30,6 +30,7 @@ from .identify import (
     layout_set,
     never_a_return,
     sniff,
+    untouched,
 )
 from .indicators import indicator_rows
 from .inputs import (
@@ -254,7 +255,9 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
     cells = {n: d.cells for n, d in sheets.items()}
     rows = indicator_rows(plan, values, cells, file, code, problems)
     scored = checklist_value(plan, values, cells, file, code, problems)
-    empty = all(is_blank(values[i]) for i in plan.answers)
+    # nothing typed: every answer blank, or only the cells generate --prefill carried over,
+    # each holding its value still (the metadata's record of them: identify.untouched)
+    empty = all(is_blank(values[i]) for i in plan.answers) or untouched(package, plan, values)
     if plan.cellmap.reasons and not empty:
         # the form's own checks (a return with nothing filled in has one problem: that), but
         # on a cell already in error (a picture, an error value: its fix comes first, and the
