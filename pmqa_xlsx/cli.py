@@ -14,12 +14,13 @@ printed as ``?`` (``tolerant_streams``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,13 @@ import click
 import pandas as pd
 
 from . import __version__
+from .agency_result import (
+    ResultsRefused,
+    ResultsWritten,
+    agency_pages,
+    check_results_dir,
+    write_results,
+)
 from .cellmap import build_cellmap
 from .consolidate import (
     STATE_WORDS,
@@ -338,9 +346,9 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
         else:
             prefill = None
             if last is not None:
-                previous = load_previous(last)
-                prefill = plan_prefill(build_cellmap(layout, year), previous,
-                                       load_roster(roster))
+                agencies = load_roster(roster)
+                previous = load_previous(last, [a.code for a in agencies])
+                prefill = plan_prefill(build_cellmap(layout, year), previous, agencies)
             written = generate_roster(layout, roster, output, year=year, password=password,
                                       jobs=jobs, force=force, prefill=prefill)
             click.echo(f"wrote {len(written)} workbook{'s' if len(written) != 1 else ''} and "
@@ -350,6 +358,8 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
                 click.echo(f"{words.th}\n({words.en})")
     except OutputRefused as exc:
         raise click.UsageError(str(exc)) from exc
+    except PrefillError as exc:  # LAST refused: nothing written, exit 2 (Thai, English after)
+        raise click.UsageError(f"{exc.words.th}\n({exc.words.en})") from exc
     except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
         raise _Failure(exc.text(DEFAULT_LANG), DEFAULT_LANG) from exc
 
@@ -501,13 +511,17 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "round. A LAST that is not merge's output is a usage error (exit 2), found "
                    "before any return is read.")
 @_feedback_option
+@click.option("--results", "results_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write, into this folder, each counted agency's result on one A4 page: "
+                   "<code>-result.xlsx, and its PDF when LibreOffice is installed. Not inside "
+                   "an input folder.")
 @_layout_options
 @_lang_option
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
           jobs: int | None, accept_errors: bool, deadline_text: str | None,
           by_column: str | None, by_dir: Path | None, previous_path: Path | None,
-          feedback_dir: Path | None,
+          feedback_dir: Path | None, results_dir: Path | None,
           layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
           round_text: str | None, lang: Lang) -> None:
     """Merge returned workbooks (files or folders) of one round into one consolidated
@@ -553,7 +567,7 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
         if previous_path is not None else None
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
-                    feedback_dir, lang, deadline, by, last)
+                    feedback_dir, lang, deadline, by, results_dir, last)
     with _interruptible(lambda: _say(lang, _LEFT_WRITTEN if written else _LEFT_UNWRITTEN),
                         lang):
         failed = _merge(job, output, csv_dir, parquet_dir, written)
@@ -577,6 +591,7 @@ class _MergeJob:
     lang: Lang = DEFAULT_LANG
     deadline: date | None = None
     by: _ByGroups | None = None
+    results: Path | None = None
     last: Last | None = None
 
 
@@ -658,6 +673,10 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     if job.feedback is not None:
         _feedback_dir(job.feedback, files, job.inputs, lang,
                       [(o.option, o.path) for o in outputs])
+    others = [(o.option, o.path) for o in outputs] + (
+        [("--feedback", job.feedback)] if job.feedback is not None else [])
+    if job.results is not None:
+        _results_dir(job.results, (), job.inputs, others, lang)
     try:
         with click.progressbar(length=len(files), file=sys.stderr, show_pos=True,
                                label=_say(lang, Words("กำลังอ่านแบบฟอร์ม", "reading returns"))
@@ -673,6 +692,9 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         result = compare(result, job.last)
     groups = {job.by.paths[value]: result.subset(codes)
               for value, codes in job.by.codes.items()} if job.by else {}
+    pages = agency_pages(result, job.agencies) if job.results is not None else []
+    if job.results is not None:
+        _results_dir(job.results, [p.code for p in pages], job.inputs, others, lang)
     try:
         with _group_folder(job.by):
             written.extend(write_outputs(result,
@@ -680,6 +702,7 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                                          workbook=output, csv_dir=csv_dir,
                                          parquet_dir=parquet_dir, groups=groups,
                                          roster=job.agencies, deadline=job.deadline))
+        results = write_results(pages, job.results) if job.results is not None else None
     except OSError as exc:
         raise _Failure(_say(lang, Words(
             f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {exc}",
@@ -709,9 +732,14 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
             click.echo(_wrote(path, lang))
     if job.by is not None:
         click.echo(_by_lines(job.by, result, lang))
+    if results is not None and job.results is not None:
+        click.echo(_results_lines(results, job.results, lang))
     if job.feedback is not None:
         flagged = set(result.problems["file"].dropna().astype(str))
-        _write_feedback(from_consolidated(result.problems, files, job.layouts), job.feedback,
+        by_file = {p.source: p for p in pages}
+        copies = [dataclasses.replace(item, page=by_file.get(item.entry.name))
+                  for item in from_consolidated(result.problems, files, job.layouts)]
+        _write_feedback(copies, job.feedback,
                         len(files), job.jobs, lang,
                         clean=[e for e in files if e.name not in flagged])
     return bool(len(refused)) or bool((result.problems["severity"] == "error").any())
@@ -734,6 +762,28 @@ def _group_folder(by: _ByGroups | None) -> Iterator[None]:
             with contextlib.suppress(OSError):
                 by.directory.rmdir()
         raise
+
+
+def _results_dir(folder: Path, codes: Sequence[str], given: tuple[Path, ...],
+                 others: list[tuple[str, Path]], lang: Lang) -> None:
+    """Refuse (usage error, exit 2) a --results folder the results cannot go into."""
+    try:
+        check_results_dir(folder, codes, given, others)
+    except ResultsRefused as exc:
+        raise click.UsageError(exc.words.text(lang)) from exc
+
+
+def _results_lines(done: ResultsWritten, folder: Path, lang: Lang) -> str:
+    """What merge --results wrote, and why there are no PDFs if there are none."""
+    books, pdfs = len(done.workbooks), len(done.pdfs)
+    text = _say(lang, Words(
+        f"เขียนผลรายหน่วยงาน {books:,} ไฟล์" + (f" และ PDF {pdfs:,} ไฟล์" if pdfs else "")
+        + f" ในโฟลเดอร์ {_path(folder)} แล้ว",
+        f"wrote {books:,} agency results" + (f" and {pdfs:,} PDFs" if pdfs else "")
+        + f" in {_path(folder)}"))
+    if done.no_pdf is not None:
+        text += "\n  " + done.no_pdf.text(lang)
+    return text
 
 
 def _by_lines(by: _ByGroups, result: Consolidated, lang: Lang) -> str:

@@ -61,6 +61,7 @@ from .words import Words
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .agency_result import AgencyPage
     from .cellmap import CellMap
 
 #: Codes fixed in place: the form's number format is put back (and a number it showed as
@@ -125,6 +126,7 @@ class ReturnFeedback:
     entry: InputFile
     problems: tuple[ProblemLike, ...]
     cellmap: CellMap | _LazyCellmap | None = None
+    page: AgencyPage | None = None  # its one-page result, put in as a second sheet
 
 
 @dataclass(slots=True)
@@ -353,8 +355,11 @@ def _stale(folder: Path, clean: Sequence[InputFile], with_problems: set[str],
 
 
 def feedback_bytes(item: ReturnFeedback) -> bytes:
-    """The feedback copy of one return, as the bytes of an xlsx package."""
+    """The feedback copy of one return, as the bytes of an xlsx package (with the agency's
+    result page as its second sheet when ``item.page`` is given)."""
     import openpyxl
+
+    from .agency_result import add_result_sheet, remove_result_sheet
 
     source = item.entry.path
     with warnings.catch_warnings():
@@ -365,6 +370,7 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
     cellmap = item.cellmap.resolve(book) if isinstance(item.cellmap, _LazyCellmap) \
         else item.cellmap
     _undo_previous(book)
+    remove_result_sheet(book)
     inputs = {(c.sheet, c.ref): c for c in cellmap.inputs()} if cellmap is not None else {}
     shown_again, unmerged = _uncover(book, source, inputs, item.problems)
     font = (cellmap.layout.style.font, cellmap.layout.style.size) if cellmap is not None \
@@ -401,6 +407,8 @@ def feedback_bytes(item: ReturnFeedback) -> bytes:
         _mark(cell, worst[place], lines)
     _list_sheet(book, item.entry.name, [(p, texts[id(p)]) for p in problems], fills, authors,
                 font)
+    if item.page is not None:
+        add_result_sheet(book, item.page, font[1])
     book.calculation.fullCalcOnLoad = True
     buffer = io.BytesIO()
     book.save(buffer)

@@ -39,7 +39,7 @@ from .checks import Instance, conditional_formats, count_text, reason_text
 from .errors import PmqaError
 from .guards import form_output, roster_outputs
 from .identity import is_token, new_token, normalise_code
-from .layout import META_SHEET, WARNING_MARK, Layout
+from .layout import META_CARRIED_KEY, META_CARRIED_ROW, META_SHEET, WARNING_MARK, Layout
 from .outputs import (
     atomic_write,
     csv_bytes,
@@ -353,7 +353,7 @@ def render_workbook(
                          carried or {})
         _write_completeness(cellmap, prefill, workbook, formats, cached)
         _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password,
-                    token)
+                    token, _carried_record(cellmap, answers or {}, carried or {}))
         workbook.worksheets()[0].activate()
     return lock_workbook_structure(buffer.getvalue(), password)
 
@@ -424,12 +424,27 @@ def _write_carried(worksheet: Worksheet, cell: InputCell, formats: dict[str, For
                    value: Any, year: int | None) -> None:
     """A value carried over from the previous round: still an input, in its own fill, with a
     note saying where it came from (kept closed: a red corner, as every note)."""
-    if cell.kind == "number":
-        worksheet.write_number(cell.row, cell.col, float(value), formats["carried_number"])
+    shown = _carried_value(cell, value)
+    if isinstance(shown, float):
+        worksheet.write_number(cell.row, cell.col, shown, formats["carried_number"])
     else:
-        worksheet.write_string(cell.row, cell.col, str(value), formats["carried"])
+        worksheet.write_string(cell.row, cell.col, shown, formats["carried"])
     note = NOTE.th.format(year=year if year is not None else "-")
     worksheet.write_comment(cell.row, cell.col, note, {"x_scale": 1.6})
+
+
+def _carried_value(cell: InputCell, value: Any) -> float | str:
+    """A carried value as its cell holds it (``_write_carried`` writes this)."""
+    return float(value) if cell.kind == "number" else str(value)
+
+
+def _carried_record(cellmap: CellMap, answers: Mapping[tuple[str, str], Any],
+                    carried: Mapping[tuple[str, str], int | None]
+                    ) -> list[tuple[str, str, float | str]]:
+    """(sheet, A1 reference, value) of each carried cell, in the cell map's order."""
+    return [(cell.sheet, cell.ref, _carried_value(cell, answers[key]))
+            for cell in cellmap.inputs()
+            if (key := (cell.item_id, cell.field_id)) in carried]
 
 
 def _write_check_formats(worksheet: Worksheet, instances: Sequence[Instance],
@@ -537,7 +552,10 @@ def _write_meta(
     formats: dict[str, Format],
     password: str | None,
     token: str | None,
+    carried: Sequence[tuple[str, str, Any]] = (),
 ) -> None:
+    """The metadata: META_KEYS in rows 1-9, then from META_CARRIED_ROW one row per carried
+    cell (META_CARRIED_KEY, sheet, A1 reference, the value as the cell holds it)."""
     layout = cellmap.layout
     values = {
         "form_id": layout.form.id,
@@ -555,6 +573,14 @@ def _write_meta(
     for row, key in enumerate(META_KEYS):
         worksheet.write_string(row, 0, key, formats["meta"])
         worksheet.write_string(row, 1, values[key], formats["meta"])
+    for row, (sheet, ref, value) in enumerate(carried, start=META_CARRIED_ROW):
+        worksheet.write_string(row, 0, META_CARRIED_KEY, formats["meta"])
+        worksheet.write_string(row, 1, sheet, formats["meta"])
+        worksheet.write_string(row, 2, ref, formats["meta"])
+        if isinstance(value, float):
+            worksheet.write_number(row, 3, value, formats["meta"])
+        else:
+            worksheet.write_string(row, 3, value, formats["meta"])
     worksheet.very_hidden()
     _protect(worksheet, password, {}, "protection of the metadata sheet")
 

@@ -35,11 +35,26 @@ from .yamlread import MAX_LAYOUT_BYTES, REPORTED, read_yaml, too_large
 ROSTER_KEYS = ("agency_code", "agency_name", "ministry")
 #: The name of the very hidden sheet that carries the workbook's metadata.
 META_SHEET = "_meta"
+#: The metadata sheet's record of the cells ``generate --prefill`` carried over, one row each
+#: from META_CARRIED_ROW (zero-based; below the rows the reader identifies a return by):
+#: META_CARRIED_KEY in column A, then the cell's sheet, its A1 reference and the value carried.
+#: The reader takes a return whose only filled answers are such cells, still holding those
+#: values, for an empty one. At most META_CARRIED_MAX rows are read.
+META_CARRIED_KEY = "carried"
+META_CARRIED_ROW = 50
+META_CARRIED_MAX = 20_000
 #: The name of the first sheet of a feedback copy (feedback.py), which the reader ignores
 #: when it carries FEEDBACK_MARKER: no form may have a sheet of that name.
 FEEDBACK_SHEET = "ผลการตรวจ"
 FEEDBACK_MARKER = "pmqa_xlsx feedback 1"
 FEEDBACK_MARKER_AT = (0, 7)  # H1 (zero-based row, column), in a hidden column
+#: The sheet of an agency's one-page result (agency_result.py), also put into its feedback
+#: copy: the reader ignores it when it carries RESULT_MARKER at FEEDBACK_MARKER_AT, so no
+#: form may have a sheet of that name either.
+RESULT_SHEET = "ผลการประเมิน"
+RESULT_MARKER = "pmqa_xlsx agency result 1"
+#: Every sheet the reader ignores by its reserved name and marker.
+RESERVED_SHEETS = {FEEDBACK_SHEET: FEEDBACK_MARKER, RESULT_SHEET: RESULT_MARKER}
 #: The plausible fiscal years, Buddhist Era (see fiscal_year_problem).
 FISCAL_YEARS = range(2400, 2801)
 #: Excel's limit on a sheet name, in UTF-16 code units.
@@ -923,6 +938,8 @@ class _Checker:
             self.fail(path, f"'{value}' is reserved for the metadata sheet")
         if value.casefold() == FEEDBACK_SHEET.casefold():
             self.fail(path, f"'{value}' is reserved for the list of problems in feedback copies")
+        if value.casefold() == RESULT_SHEET.casefold():
+            self.fail(path, f"'{value}' is reserved for the agency's result page")
         if value.casefold() == EXCEL_RESERVED_SHEET.casefold():
             self.fail(path, f"'{value}' is a name Excel keeps for itself; choose another")
         return value

@@ -55,7 +55,6 @@ from .prefill import (
     load_previous,
     not_ours,
     read_last_csv,
-    read_last_parquet,
 )
 from .words import Words
 
@@ -110,7 +109,7 @@ def load_last(path: str | Path, layouts: Sequence[Layout]) -> Last:
               for c in build_cellmap(layout).inputs() if c.kind == "status"}
     if source.is_dir():
         pq = (source / "indicators.parquet").is_file()
-        read = read_last_parquet if pq else read_last_csv
+        read = _scores_parquet if pq else read_last_csv
         suffix = ".parquet" if pq else ".csv"
         answers = source / f"answers{suffix}"
         scores = source / f"scores{suffix}"
@@ -119,7 +118,13 @@ def load_last(path: str | Path, layouts: Sequence[Layout]) -> Last:
                 raise not_ours(source, f"ไม่พบไฟล์ {table.name}", f"holds no {table.name}")
         with _answers_table(answers) as (header, records):
             statuses, files = _long_statuses(answers, header, records, wanted)
-        score_of = _scores(scores, *read(scores))
+        header, records = read(scores)
+        try:
+            score_of = _scores(scores, header, records)
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()  # a table left unread (a column missing) is closed now
     else:
         statuses, files, score_of = _workbook(source, wanted)
     results: dict[str, dict[tuple[str, str, int], float]] = {}
@@ -484,6 +489,33 @@ def _answers_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
         raise not_ours(path, "อ่านตาราง answers ในไฟล์ Parquet ไม่ได้",
                        "cannot read its answers table as Parquet") from exc
     return wanted, ([c[i] for c in columns] for i in range(table.num_rows))
+
+
+def _scores_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
+    """LAST's scores.parquet: its agency, checklist score and tables' scored and score_sum
+    columns (bounded by MAX_LAST_ROWS, as prefill's tables)."""
+    check_last_size(path)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise PrefillError(Words("การอ่านไฟล์ Parquet ต้องใช้ pyarrow: pip install pyarrow",
+                                 "reading Parquet needs pyarrow: pip install pyarrow")) from exc
+    try:
+        parquet = pq.ParquetFile(path)
+        if parquet.metadata.num_rows > MAX_LAST_ROWS:
+            raise not_ours(path, f"มีแถวเกิน {MAX_LAST_ROWS:,} แถว",
+                           f"more than {MAX_LAST_ROWS:,} rows")
+        names = list(parquet.schema_arrow.names)
+        _columns(path, names, _SCORE_HEADS, "scores")
+        wanted = [n for n in names if n in _SCORE_HEADS
+                  or n.startswith(("scored_", "score_sum_"))]
+        table = parquet.read(columns=wanted)
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of a damaged file is the same answer
+        raise not_ours(path, "อ่านเป็นไฟล์ Parquet ไม่ได้", "not readable as Parquet") from exc
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return list(table.column_names), ([c[i] for c in columns] for i in range(table.num_rows))
 
 
 def _long_statuses(source: Path, header: list[Any], records: Iterable[list[Any]],

@@ -326,8 +326,9 @@ _CODES = [
          "({source}; รหัสตรวจสอบไฟล์แม่แบบ {found} ในแบบฟอร์ม {expected} ในไฟล์แม่แบบ) "
          "ได้อ่านด้วยไฟล์แม่แบบที่ใช้ตรวจ ซึ่งชื่อช่องตรงกัน แต่ตัวเลือก เกณฑ์ หรือปีที่สองฉบับ"
          "ต่างกันอาจอ่านผิด " + _LAYOUT_FIX_TH),
-    Code("empty-return", "warning", "nothing is filled in; fill in the form and send it again",
-         "ยังไม่ได้กรอกข้อมูลใด ๆ กรุณากรอกแบบฟอร์มแล้วส่งมาใหม่"),
+    Code("empty-return", "warning", "nothing is filled in (values carried over from the "
+         "previous round do not count); fill in the form and send it again",
+         "ยังไม่ได้กรอกข้อมูลใด ๆ (ค่าที่ยกมาจากรอบที่แล้วไม่นับ) กรุณากรอกแบบฟอร์มแล้วส่งมาใหม่"),
     # The merge.
     Code("duplicate", "warning", "agency {agency} sent more than one return; {chosen} is used "
          "(the newest) and this one is not counted: {difference}",

@@ -22,7 +22,7 @@ def english(args: Sequence[object]) -> list[str]:
 # (removed before looking) quoted text (values found, menus and file types as the
 # applications name them), <elements>, [codes], and tokens holding a digit, a dot, a slash, an
 # underscore or a hyphen (files, parts, cells, codes, ids, options).
-PRODUCTS = frozenset({"Excel", "LibreOffice", "OpenDocument", "YAML", "XML", "HTML", "CSV",
+PRODUCTS = frozenset({"Excel", "LibreOffice", "OpenDocument", "YAML", "XML", "HTML", "CSV", "PDF",
                       "DOCTYPE", "ENTITY", "MB", "docProps", "xNN"})
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|<[^>]*>|\[[^\]]*\]|\{[^}]*\}")
 _TOKEN = re.compile(r"[^\s,;:()]+")

@@ -17,7 +17,16 @@ from click.testing import CliRunner
 from pmqa_xlsx import generate_roster
 from pmqa_xlsx.cellmap import CellMap, build_cellmap
 from pmqa_xlsx.cli import main
-from pmqa_xlsx.layout import Layout, load_layout
+from pmqa_xlsx.consolidate import check_files, consolidate, file_state
+from pmqa_xlsx.layout import (
+    META_CARRIED_KEY,
+    META_CARRIED_MAX,
+    META_CARRIED_ROW,
+    META_SHEET,
+    Layout,
+    load_layout,
+)
+from pmqa_xlsx.libreoffice import convert_many
 from pmqa_xlsx.parallel import worker_count
 from pmqa_xlsx.prefill import (
     NOTE,
@@ -181,42 +190,233 @@ def test_agencies_missing_from_last_get_blank_workbooks(next_round: tuple[Path, 
                 assert book[cell.sheet][cell.ref].comment is None
 
 
-def test_reader_reads_an_untouched_prefilled_return(next_round: tuple[Path, str],
-                                                    next_layout: Layout,
-                                                    tmp_path: Path) -> None:
-    """Untouched, the return is read like any return holding these values: no problem with
-    the file or its structure, only the form's own data checks (no status chosen; results but
-    no target on each carried row: the agency must type this year's target). Once statuses
-    and targets are typed, the carried values are read back as the return's own, no error."""
+def _carried_rows(cellmap: CellMap, book: Any) -> list[Any]:
+    return [r for r in cellmap.indicator_rows
+            if book[r.cells["name"].sheet][r.cells["name"].ref].value is not None]
+
+
+def _meta_record(book: Any) -> list[tuple[Any, ...]]:
+    return [row for row in book[META_SHEET].iter_rows(
+        min_row=META_CARRIED_ROW + 1, max_col=4, values_only=True) if row[0] is not None]
+
+
+def test_the_metadata_records_each_carried_cell(next_round: tuple[Path, str],
+                                                next_layout: Layout) -> None:
+    """The record in the metadata names exactly the carried cells (their fill tells them),
+    with the values they hold; a workbook with nothing carried has no record."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    book = openpyxl.load_workbook(_workbook(folder, RETURNED[0]))
+    carried = [(c.sheet, c.ref, book[c.sheet][c.ref].value) for c in cellmap.inputs()
+               if book[c.sheet][c.ref].fill.fgColor.rgb == "FF" + CARRIED_FILL[1:]]
+    assert len(carried) > 100
+    assert [(k, sheet, ref, value) for k, sheet, ref, value in _meta_record(book)] == [
+        (META_CARRIED_KEY, *c) for c in carried]
+    blank = openpyxl.load_workbook(_workbook(folder, "08004"))
+    assert _meta_record(blank) == []
+
+
+def test_an_untouched_prefilled_return_is_empty(next_round: tuple[Path, str],
+                                                next_layout: Layout, tmp_path: Path) -> None:
+    """Sent back as issued, a pre-filled return is empty, as a blank one is: one problem
+    (empty-return), ``check`` says empty, and a merge does not count it: its agency is
+    missing."""
+    folder, _ = next_round
+    path = _workbook(folder, RETURNED[0])
+    result = read_return(path, [next_layout])
+    assert list(result.problems["code"]) == ["empty-return"]
+    assert [file_state(r) for r in check_files([path], layouts=[next_layout])] == ["empty"]
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    shutil.copy(path, returns / path.name)
+    merged = consolidate(returns, NEXT, layouts=[next_layout]).returns
+    states = sorted(zip(merged["agency_code"], merged["state"], strict=True))
+    assert (RETURNED[0], "empty") in states
+    assert sorted(c for c, s in states if s == "missing") == sorted(a.code for a in NEXT)
+
+
+@pytest.mark.libreoffice
+def test_an_untouched_return_saved_by_libreoffice_is_empty(
+        soffice: str, next_round: tuple[Path, str], next_layout: Layout,
+        tmp_path: Path) -> None:
+    """Opened and saved again in LibreOffice without a change: the record and the carried
+    values come through alike, the return is still empty; with one status chosen it is not."""
+    folder, _ = next_round
+    path = _workbook(folder, RETURNED[0])
+    cellmap = build_cellmap(next_layout)
+    status = next(iter(cellmap.status_cells()))
+
+    def choose(b: Any) -> None:
+        b[status.sheet][status.ref].value = status.choices[1]
+
+    (tmp_path / "typed").mkdir()
+    typed = _typed(path, tmp_path / "typed", choose)
+    typed = typed.rename(typed.with_name("typed.xlsx"))
+    saved = convert_many([path, typed], tmp_path / "lo")
+    assert list(read_return(saved[0], [next_layout]).problems["code"]) == ["empty-return"]
+    assert "empty-return" not in set(read_return(saved[1], [next_layout]).problems["code"])
+
+
+def _typed(path: Path, tmp_path: Path, edit: Any) -> Path:
+    book = openpyxl.load_workbook(path)
+    edit(book)
+    out = tmp_path / path.name
+    book.save(out)
+    return out
+
+
+def test_a_return_with_anything_typed_is_read_as_before(next_round: tuple[Path, str],
+                                                        next_layout: Layout,
+                                                        tmp_path: Path) -> None:
+    """One status typed, or one carried value typed over: the return is the agency's, read
+    as any other (the form's checks: no status chosen; results but no target)."""
     folder, _ = next_round
     cellmap = build_cellmap(next_layout)
     path = _workbook(folder, RETURNED[0])
-    result = read_return(path, [next_layout])
     book = openpyxl.load_workbook(path)
-    carried_rows = [r for r in cellmap.indicator_rows
-                    if book[r.cells["name"].sheet][r.cells["name"].ref].value is not None]
-    assert carried_rows
+    rows = _carried_rows(cellmap, book)
     statuses = list(cellmap.status_cells())
+    first = statuses[0]
+
+    def one_status(b: Any) -> None:
+        b[first.sheet][first.ref].value = first.choices[1]
+
+    (tmp_path / "s").mkdir()
+    result = read_return(_typed(path, tmp_path / "s", one_status), [next_layout])
     found = sorted(zip(result.problems["cell"], result.problems["code"], strict=True))
-    assert found == sorted(
-        [(r.cells["target"].ref, "result-without-target") for r in carried_rows]
-        + [(c.ref, "status-required") for c in statuses])
-    for row in carried_rows:
-        book[row.cells["target"].sheet][row.cells["target"].ref].value = 100.0
-    for cell in statuses:
-        book[cell.sheet][cell.ref].value = cell.choices[1]  # "starting": asks for no details
-    typed = tmp_path / path.name
-    book.save(typed)
-    confirmed = read_return(typed, [next_layout])
+    assert found == sorted([(r.cells["target"].ref, "result-without-target") for r in rows]
+                           + [(c.ref, "status-required") for c in statuses[1:]])
+    result_cell = next(c for f, c in rows[0].cells.items()
+                       if f.startswith("result_") and book[c.sheet][c.ref].value is not None)
+
+    def changed(b: Any) -> None:
+        b[result_cell.sheet][result_cell.ref].value = \
+            book[result_cell.sheet][result_cell.ref].value + 1
+
+    (tmp_path / "c").mkdir()
+    result = read_return(_typed(path, tmp_path / "c", changed), [next_layout])
+    codes = set(result.problems["code"])
+    assert "empty-return" not in codes and {"result-without-target", "status-required"} <= codes
+    frame = result.indicators
+    got = frame[frame["item_id"] == rows[0].item_id].iloc[0]
+    assert got[f"result_{result_cell.year}"] == book[result_cell.sheet][result_cell.ref].value + 1
+
+
+def test_a_return_with_everything_typed_reads_the_carried_values(
+        next_round: tuple[Path, str], next_layout: Layout, tmp_path: Path) -> None:
+    """Statuses and targets typed: the carried values are read back as the return's own."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    path = _workbook(folder, RETURNED[0])
+    book = openpyxl.load_workbook(path)
+    rows = _carried_rows(cellmap, book)
+
+    def confirm(b: Any) -> None:
+        for row in rows:
+            b[row.cells["target"].sheet][row.cells["target"].ref].value = 100.0
+        for cell in cellmap.status_cells():
+            b[cell.sheet][cell.ref].value = cell.choices[1]  # "starting": asks for no details
+
+    confirmed = read_return(_typed(path, tmp_path, confirm), [next_layout])
     assert confirmed.state in ("ok", "ok_with_warnings"), confirmed.problems
     assert set(confirmed.problems["severity"]) <= {"warning"}
+    assert "empty-return" not in set(confirmed.problems["code"])
     frame = confirmed.indicators
     assert sorted(zip(frame["table_id"], frame["item_id"], strict=True)) == sorted(
-        (r.table_id, r.item_id) for r in carried_rows)
-    for row in carried_rows:  # what was carried is read as the return's value
+        (r.table_id, r.item_id) for r in rows)
+    for row in rows:  # what was carried is read as the return's value
         got = frame[frame["item_id"] == row.item_id].iloc[0]
-        sheet = book[row.cells["name"].sheet]
-        assert got["indicator"] == sheet[row.cells["name"].ref].value
+        assert got["indicator"] == book[row.cells["name"].sheet][row.cells["name"].ref].value
+
+
+#: Ways to spoil the record of an untouched return; each makes the reader ignore it whole.
+SPOILED = {
+    "not-an-answer": lambda rec: rec.__setitem__((0, 2), "A1"),
+    "never-carried": lambda rec: rec.__setitem__((0, 2), _TARGET_REF),
+    "another-sheet": lambda rec: rec.__setitem__((0, 1), "ไม่มีแผ่นนี้"),
+    "cell-twice": lambda rec: (rec.__setitem__((1, 1), rec[(0, 1)]),
+                               rec.__setitem__((1, 2), rec[(0, 2)])),
+    "wrong-key": lambda rec: rec.__setitem__((0, 0), "carried?"),
+    "no-value": lambda rec: rec.__setitem__((0, 3), None),
+    "true-false": lambda rec: rec.__setitem__((0, 3), True),
+    "a-gap": lambda rec: rec.__setitem__((len(rec) // 4 + 1, 0), "carried"),
+    "a-fifth-column": lambda rec: rec.__setitem__((0, 4), "x"),
+    "number-as-ref": lambda rec: rec.__setitem__((0, 2), 12.0),
+}
+
+
+def _spoil(book: Any, how: str) -> None:
+    sheet = book[META_SHEET]
+    record: dict[tuple[int, int], Any] = {}
+    for r, row in enumerate(sheet.iter_rows(min_row=META_CARRIED_ROW + 1, max_col=4,
+                                            values_only=True)):
+        for c, value in enumerate(row):
+            if value is not None:
+                record[(r, c)] = value
+    SPOILED[how](record)
+    for (r, c), value in record.items():
+        target = sheet.cell(row=META_CARRIED_ROW + 1 + r, column=c + 1)
+        target.value = value
+        if isinstance(value, str):
+            target.data_type = "s"
+
+
+@pytest.mark.parametrize("how", sorted(SPOILED))
+def test_a_spoiled_record_is_ignored(how: str, next_round: tuple[Path, str],
+                                     next_layout: Layout, tmp_path: Path) -> None:
+    """A record that is not exactly what generate writes is ignored whole: the untouched
+    return is read as one holding those values (the form's checks), never a crash."""
+    folder, _ = next_round
+    path = _typed(_workbook(folder, RETURNED[0]), tmp_path, lambda b: _spoil(b, how))
+    result = read_return(path, [next_layout])
+    codes = set(result.problems["code"])
+    assert "reader-failed" not in codes and "empty-return" not in codes
+    assert {"result-without-target", "status-required"} <= codes
+
+
+_TARGET_REF = build_cellmap(load_layout(NEXT_LAYOUT)).indicator_rows[0].cells["target"].ref
+
+
+def test_a_forged_record_can_only_say_what_is_there(next_round: tuple[Path, str],
+                                                    next_layout: Layout,
+                                                    tmp_path: Path) -> None:
+    """A record forged to name one typed indicator name with its value makes that return
+    empty (all it holds is what the record says), but not once anything else is typed; a
+    record naming a cell generate never carries (a status) is ignored."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    name = cellmap.indicator_rows[0].cells["name"]
+    status = next(iter(cellmap.status_cells()))
+    blank = _workbook(folder, "08004")  # nothing carried: no record
+
+    def forge(b: Any, cell: Any, value: str, extra: bool) -> None:
+        b[cell.sheet][cell.ref].value = value
+        if extra:
+            b[status.sheet][status.ref].value = status.choices[1]
+        for col, text in enumerate((META_CARRIED_KEY, cell.sheet, cell.ref, value), start=1):
+            b[META_SHEET].cell(row=META_CARRIED_ROW + 1, column=col).value = text
+
+    def read(case: str, *args: Any) -> set[str]:
+        (tmp_path / case).mkdir()
+        path = _typed(blank, tmp_path / case, lambda b: forge(b, *args))
+        return set(read_return(path, [next_layout]).problems["code"])
+
+    assert read("alone", name, "ตัวชี้วัด", False) == {"empty-return"}
+    assert "empty-return" not in read("more", name, "ตัวชี้วัด", True)
+    assert "empty-return" not in read("status", status, status.choices[1], False)
+
+
+def test_a_record_beyond_its_bound_is_ignored(next_round: tuple[Path, str],
+                                              next_layout: Layout, tmp_path: Path) -> None:
+    """Rows of the record beyond META_CARRIED_MAX: not read, and the record ignored."""
+    folder, _ = next_round
+
+    def far(b: Any) -> None:
+        b[META_SHEET].cell(row=META_CARRIED_ROW + META_CARRIED_MAX + 5, column=1).value = "x"
+
+    result = read_return(_typed(_workbook(folder, RETURNED[0]), tmp_path, far), [next_layout])
+    assert "empty-return" not in set(result.problems["code"])
+    assert "reader-failed" not in set(result.problems["code"])
 
 
 def test_the_three_forms_of_last_carry_the_same(last: dict[str, Path],
@@ -314,7 +514,7 @@ def test_bad_last_is_refused_and_nothing_written(make: str, last: dict[str, Path
     result = CliRunner().invoke(main, [
         "generate", "--roster", str(_roster(tmp_path / "r.csv", NEXT)), "-o", str(out),
         "--prefill", str(bad)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert str(bad.name) in result.output
     assert not out.exists()
@@ -343,3 +543,281 @@ def test_the_same_layout_a_year_on_carries_every_row(last: dict[str, Path], layo
         assert years == {2561, 2562}
     reasons = {(r[4], r[8]) for r in plan.report if r[7] == "no" and r[4]}
     assert reasons == {("result_2560", "แบบฟอร์มรอบใหม่ไม่มีปีนี้")}
+
+
+# --------------------------------------------------------------------------------------------
+# LAST as an analyst may hand it over: re-saved, edited, another round's layout, too big
+# --------------------------------------------------------------------------------------------
+
+
+def _answers(plan: Any) -> dict[str, dict[tuple[str, str], Any]]:
+    return {code: p.answers for code, p in plan.agencies.items()}
+
+
+def _frame(last: dict[str, Path]) -> pd.DataFrame:
+    return pd.read_csv(last["csv"] / "indicators.csv", dtype=str, keep_default_na=False)
+
+
+def _csv_last(tmp_path: Path, frame: pd.DataFrame, name: str = "csv") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    frame.to_csv(folder / "indicators.csv", index=False, encoding="utf-8-sig")
+    return folder
+
+
+def _generate(tmp_path: Path, last: Path, roster: list[Agency] = NEXT,
+              layout: Path = NEXT_LAYOUT) -> Any:
+    return CliRunner().invoke(main, [
+        "generate", "--roster", str(_roster(tmp_path / "roster.csv", roster)), "--layout",
+        str(layout), "-o", str(tmp_path / "out"), "--prefill", str(last), "--jobs", "1"])
+
+
+@pytest.mark.libreoffice
+def test_last_csv_saved_again_by_libreoffice_carries_the_same(
+        soffice: str, last: dict[str, Path], next_layout: Layout, tmp_path: Path) -> None:
+    """LibreOffice opens indicators.csv with its defaults (codes become numbers: 03005 is
+    3005) and saves it as CSV again: every agency is still found, the same values carried."""
+    import subprocess
+
+    resaved = tmp_path / "resaved"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                    "--infilter=CSV:44,34,76,1", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(resaved),
+                    str(last["csv"] / "indicators.csv")], check=True, timeout=180,
+                   capture_output=True)
+    text = (resaved / "indicators.csv").read_text(encoding="utf-8")
+    assert ",3005," in text and ",03005," not in text  # what the rule below is for
+    cellmap = build_cellmap(next_layout)
+    before = plan_prefill(cellmap, load_previous(last["csv"]), NEXT)
+    after = plan_prefill(cellmap, load_previous(resaved), NEXT)
+    assert _answers(after) == _answers(before) and set(_answers(after)) == set(RETURNED)
+    notes = [(r[0], r[6], r[7]) for r in after.report if not r[1] and r[7] == "yes"]
+    assert sorted(notes) == [(code, code.lstrip("0"), "yes") for code in RETURNED]
+
+
+def test_codes_that_lost_their_leading_zeros_are_found(last: dict[str, Path],
+                                                       next_layout: Layout,
+                                                       tmp_path: Path) -> None:
+    """A code of LAST that is a roster code without leading zeros is that agency's, when no
+    other roster code and no other code of LAST could be meant; else nothing is carried for
+    it, and the report says why."""
+    frame = _frame(last)
+    stripped = _csv_last(tmp_path, frame.assign(agency_code=frame["agency_code"].str.lstrip("0")))
+    cellmap = build_cellmap(next_layout)
+    plan = plan_prefill(cellmap, load_previous(stripped), NEXT)
+    assert _answers(plan) == _answers(plan_prefill(cellmap, load_previous(last["csv"]), NEXT))
+    assert plan.not_in_roster == ()
+    (tmp_path / "cli").mkdir()
+    result = _generate(tmp_path / "cli", stripped)
+    assert result.exit_code == 0, result.output
+    assert f"พบ {len(RETURNED)} หน่วยงานด้วยรหัสที่ไม่มีเลข 0 นำหน้า" in result.output
+    # two roster agencies that differ by a leading zero: 3005 may be either
+    rivals = [*NEXT, Agency(code="003005", name="กรมอื่น")]
+    plan = plan_prefill(cellmap, load_previous(stripped), rivals)
+    assert "03005" not in plan.agencies and "003005" not in plan.agencies
+    notes = {r[0]: r[8] for r in plan.report if r[0] in ("03005", "003005") and not r[1]}
+    assert set(notes) == {"03005", "003005"}
+    assert "(003005, 3005)" in notes["03005"] and "(03005, 3005)" in notes["003005"]
+    assert all("หลายหน่วยงาน" in why for why in notes.values())
+    assert "3005" in plan.not_in_roster
+
+
+def test_two_rows_for_one_indicator_carry_the_first_and_say_so(last: dict[str, Path],
+                                                               next_layout: Layout,
+                                                               tmp_path: Path) -> None:
+    frame = _frame(last)
+    first = frame.iloc[0]
+    again = first.copy()
+    again["indicator"] = "พิมพ์ซ้ำ"
+    edited = _csv_last(tmp_path, pd.concat([frame, again.to_frame().T], ignore_index=True))
+    previous = load_previous(edited)
+    rows = [r for r in previous.rows[first["agency_code"]] if r.item_id == first["item_id"]]
+    assert [(r.texts["name"], r.line) for r in rows] == [(first["indicator"], 2)]
+    plan = plan_prefill(build_cellmap(next_layout), previous, NEXT)
+    said = [r for r in plan.report if r[3] == first["item_id"] and not r[4]
+            and r[0] == first["agency_code"]]
+    assert len(said) == 1 and said[0][7] == "no"
+    assert f"แถวที่ {len(frame) + 2}" in said[0][8] and "แถวที่ 2 ซึ่งมาก่อน" in said[0][8]
+    assert f"row {len(frame) + 2} of LAST" in said[0][9]
+    (tmp_path / "cli").mkdir()
+    result = _generate(tmp_path / "cli", edited)
+    assert result.exit_code == 0 and "รอบที่แล้วมีแถวซ้ำ 1 แถว" in result.output, result.output
+    # the rows of a second file for one agency: one report row names both files
+    mine = frame[frame["agency_code"] == first["agency_code"]]
+    two = _csv_last(tmp_path, pd.concat([mine, mine.assign(file="again.xlsx")]), "two")
+    plan = plan_prefill(build_cellmap(next_layout), load_previous(two), NEXT)
+    said = [r for r in plan.report if "again.xlsx" in r[8]]
+    assert len(said) == 1 and first["file"] in said[0][8] and said[0][7] == "no"
+
+
+def _edited_by_hand(last: dict[str, Path], tmp_path: Path) -> tuple[Path, Any, Any]:
+    """LAST's workbook with its first row deleted, three results typed over (as text: with
+    a thousands separator, in Thai digits, in words) and its first column moved last."""
+    book = openpyxl.load_workbook(last["xlsx"])
+    sheet = book["indicators"]
+    header = [c.value for c in sheet[1]]
+    col = {name: i + 1 for i, name in enumerate(header)}
+    deleted = (sheet.cell(row=2, column=col["agency_code"]).value,
+               sheet.cell(row=2, column=col["item_id"]).value)
+    sheet.delete_rows(2)
+    sheet.cell(row=2, column=col["result_2561"]).value = "1,234.5"
+    sheet.cell(row=3, column=col["result_2561"]).value = "๑๒"
+    sheet.cell(row=4, column=col["result_2561"]).value = "ห้าสิบ"
+    typed = [(sheet.cell(row=r, column=col["agency_code"]).value,
+              sheet.cell(row=r, column=col["item_id"]).value) for r in (2, 3, 4)]
+    sheet.move_range(f"A1:A{sheet.max_row}", cols=sheet.max_column)  # the first column last
+    sheet.delete_cols(1)
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    return edited, deleted, typed
+
+
+def test_last_edited_by_hand_carries_what_it_says(last: dict[str, Path], next_layout: Layout,
+                                                  tmp_path: Path) -> None:
+    """A row deleted is not carried; a result typed over as text with a thousands separator
+    or Thai digits is read as that number; columns moved change nothing; a result that is not
+    a number is not carried and says so."""
+    edited, deleted, typed = _edited_by_hand(last, tmp_path)
+    plan = plan_prefill(build_cellmap(next_layout), load_previous(edited), NEXT)
+    assert (deleted[1], "name") not in plan.agencies[deleted[0]].answers
+    cellmap = build_cellmap(next_layout)
+    field = next(f for f, c in cellmap.indicator_rows[0].cells.items() if c.year == 2561)
+    assert plan.agencies[typed[0][0]].answers[(typed[0][1], field)] == 1234.5
+    assert plan.agencies[typed[1][0]].answers[(typed[1][1], field)] == 12.0
+    assert (typed[2][1], field) not in plan.agencies[typed[2][0]].answers
+    refused = [r for r in plan.report if r[6] == "ห้าสิบ"]
+    assert len(refused) == 1 and refused[0][7] == "no" and refused[0][9] == "not a number"
+
+
+def test_numbers_as_merge_writes_them_are_read(last: dict[str, Path], next_layout: Layout,
+                                               tmp_path: Path) -> None:
+    frame = _frame(last)
+    frame.loc[0, "result_2561"] = "1e-05"
+    frame.loc[1, "result_2561"] = "2.5E+3"
+    previous = load_previous(_csv_last(tmp_path, frame))
+    code = frame.loc[0, "agency_code"]
+    results = {r.item_id: r.results.get(2561) for r in previous.rows[code]}
+    assert results[frame.loc[0, "item_id"]] == 1e-05
+    assert results[frame.loc[1, "item_id"]] == 2500.0
+
+
+def test_a_round_of_the_other_layout_carries_what_both_ask(
+        next_round: tuple[Path, str], layout: Layout, next_layout: Layout,
+        tmp_path: Path) -> None:
+    """LAST made with pmqa4-2563 (the next round, filled and merged), carried into the
+    bundled 2562 form: the years both sheets ask for that are not the new target year, every
+    row that fits (the bundled 7.2.5 has more rows, not fewer)."""
+    folder, _ = next_round
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    cellmap = build_cellmap(next_layout)
+    for code in RETURNED:
+        source = _workbook(folder, code)
+        fill(cellmap, source, returns / source.name, agency_code=code)
+    merged = tmp_path / "csv"
+    result = CliRunner().invoke(main, ["merge", str(returns), "--layout", str(NEXT_LAYOUT),
+                                       "-o", str(tmp_path / "m.xlsx"), "--csv", str(merged)])
+    assert result.exit_code == 0, result.output
+    previous = load_previous(merged)
+    old = build_cellmap(layout)
+    plan = plan_prefill(old, previous, NEXT)
+    target_year = old.indicator_rows[0].cells["target"].year
+    asked = {c.year for r in old.indicator_rows for f, c in r.cells.items()
+             if f.startswith("result_")}
+    expected_years = (asked & set(previous.years)) - {target_year}
+    assert expected_years  # the two layouts share a result year
+    for code in RETURNED:
+        carried = plan.agencies[code].answers
+        years = {c.year for r in old.indicator_rows for f, c in r.cells.items()
+                 if (r.item_id, f) in carried and c.year}
+        assert years == expected_years
+        rows = {r.item_id for r in previous.rows[code]}
+        assert {item for item, f in carried if f == "name"} == rows
+    why = {r[9] for r in plan.report if r[7] == "no" and r[4]}
+    assert why == {"the new round's target year: the agency reports it anew",
+                   "the new form asks for no result of this year"}
+
+
+def test_nothing_to_carry_is_refused(last: dict[str, Path], tmp_path: Path) -> None:
+    """A roster none of whose agencies is in LAST, or a LAST none of whose tables the form
+    has, carries nothing: refused (exit 2) with what to check, nothing written."""
+    others = [Agency(code="55555", name="กรมอื่น")]
+    (tmp_path / "a").mkdir()
+    result = _generate(tmp_path / "a", last["csv"], others)
+    assert result.exit_code == 2, result.output
+    assert "ไม่พบหน่วยงานใดในรายชื่อ" in result.output and "55555" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "a" / "out").exists()
+    frame = _frame(last)
+    other_form = _csv_last(tmp_path, frame.assign(table_id="9.9", item_id="9.9.1"))
+    (tmp_path / "b").mkdir()
+    result = _generate(tmp_path / "b", other_form)
+    assert result.exit_code == 2, result.output
+    assert "ไม่มีค่าใดยกเข้าแบบฟอร์มนี้ได้" in result.output and "--layout" in result.output
+    assert not (tmp_path / "b" / "out").exists()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_last_too_big_is_refused(form: str, last: dict[str, Path], tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows than MAX_LAST_ROWS (here lowered to 3), or more bytes than MAX_LAST_BYTES:
+    refused whole, never read in part."""
+    import pmqa_xlsx.prefill as prefill
+
+    monkeypatch.setattr(prefill, "MAX_LAST_ROWS", 3)
+    with pytest.raises(PrefillError, match="more than 3 rows"):
+        load_previous(last[form])
+    (tmp_path / "rows").mkdir()
+    result = _generate(tmp_path / "rows", last[form])
+    assert result.exit_code == 2 and "มีแถวเกิน 3 แถว" in result.output, result.output
+    assert not (tmp_path / "rows" / "out").exists()
+    monkeypatch.setattr(prefill, "MAX_LAST_ROWS", 1_048_576)
+    monkeypatch.setattr(prefill, "MAX_LAST_BYTES", 1000)
+    with pytest.raises(PrefillError, match="larger than"):
+        load_previous(last[form])
+
+
+def test_a_csv_saved_by_excel_in_thai_is_refused_saying_how(last: dict[str, Path],
+                                                            tmp_path: Path) -> None:
+    """Excel's plain "CSV" is the Windows code page (cp874 for Thai): refused, asking for
+    CSV UTF-8, exit 2."""
+    folder = tmp_path / "excel"
+    folder.mkdir()
+    text = (last["csv"] / "indicators.csv").read_text(encoding="utf-8-sig")
+    (folder / "indicators.csv").write_bytes(text.encode("cp874"))
+    with pytest.raises(PrefillError, match="CSV UTF-8"):
+        load_previous(folder)
+    result = _generate(tmp_path, folder)
+    assert result.exit_code == 2 and "CSV UTF-8" in result.output, result.output
+
+
+@pytest.mark.libreoffice
+def test_last_edited_and_saved_by_libreoffice_carries_the_same(
+        soffice: str, last: dict[str, Path], next_layout: Layout, tmp_path: Path) -> None:
+    """The hand-edited LAST saved again by LibreOffice carries what it carried before."""
+    edited, _, _ = _edited_by_hand(last, tmp_path)
+    saved = convert_many([edited], tmp_path / "lo")[0]
+    cellmap = build_cellmap(next_layout)
+    before = plan_prefill(cellmap, load_previous(edited), NEXT)
+    after = plan_prefill(cellmap, load_previous(saved), NEXT)
+    assert _answers(after) == _answers(before) and set(_answers(after)) == set(RETURNED)
+    assert after.report == before.report
+
+
+def test_rows_kept_for_the_roster_only_plan_the_same(last: dict[str, Path],
+                                                     next_layout: Layout,
+                                                     tmp_path: Path) -> None:
+    """load_previous(LAST, codes) keeps only the roster's rows (and those of its codes without
+    leading zeros): the plan and the report are the same as from all of LAST."""
+    frame = _frame(last)
+    stripped = _csv_last(tmp_path, frame.assign(agency_code=frame["agency_code"].str.lstrip("0")))
+    cellmap = build_cellmap(next_layout)
+    for source in (last["xlsx"], last["csv"], stripped):
+        for roster in (NEXT, NEXT[:1]):
+            whole = plan_prefill(cellmap, load_previous(source), roster)
+            part_previous = load_previous(source, [a.code for a in roster])
+            part = plan_prefill(cellmap, part_previous, roster)
+            assert _answers(part) == _answers(whole) and part.report == whole.report
+            assert part.not_in_roster == whole.not_in_roster
+    kept = load_previous(last["csv"], [RETURNED[0]])
+    assert kept.rows[RETURNED[1]] == [] and kept.rows[RETURNED[0]]

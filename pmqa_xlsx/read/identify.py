@@ -1,6 +1,8 @@
 """Which file, and which form: what is never a return (by its name), what is not a workbook
 (by its first bytes), the set of layouts a call reads with, the metadata sheet, and the
-layout a return is matched to.
+layout a return is matched to; and the record of the cells ``generate --prefill`` carried
+over (``untouched``), by which a pre-filled return the agency sent back without typing
+anything is read as empty.
 
 A return is matched by the layout fingerprint in its metadata first: the exact layout it was
 made from, even among several edits of one version. If no layout given has that fingerprint
@@ -13,6 +15,7 @@ given may not be the ones the workbooks were made from.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,11 +23,21 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import problems as P
-from ..layout import META_SHEET, Layout, bundled_layouts, fiscal_year_problem, load_layouts
+from ..layout import (
+    META_CARRIED_KEY,
+    META_CARRIED_MAX,
+    META_CARRIED_ROW,
+    META_SHEET,
+    Layout,
+    bundled_layouts,
+    fiscal_year_problem,
+    load_layouts,
+)
 from ..problems import Problem
-from ..values import parse_number
+from ..values import is_blank, parse_number
 from ..words import Words, in_lang
-from ..xlsxread import Cell, Package
+from ..xlsxread import Cell, FileRefused, Package
+from .plan import Plan
 from .records import Identity
 from .text import code, meta_text, short
 
@@ -236,9 +249,101 @@ def identity_dict(identity: Identity) -> dict[str, Any]:
     return {name: getattr(identity, name) for name in Identity.__dataclass_fields__}
 
 
+def untouched(package: Package, plan: Plan, values: Sequence[Any]) -> bool:
+    """Whether the return's only filled answers are cells ``generate --prefill`` carried over,
+    each still holding the value carried: the agency typed nothing (the reader then reads it
+    as empty). False if no answer is filled (that is plainly empty), or if the metadata holds
+    no record of carried cells, or one that is not well formed.
+
+    The record (rows of META_CARRIED_KEY, sheet, cell, value from META_CARRIED_ROW of the
+    metadata sheet) comes from the file, so it is untrusted: a record with a row that is not
+    exactly that shape, names a cell that generate never carries (only an indicator row's
+    name, unit, direction and results of years other than the target's), names a cell twice,
+    or goes on beyond META_CARRIED_MAX rows is ignored whole, and the return is read as any
+    other. That is safe whatever the record says: the only thing a forged record can do is
+    make the reader call a return empty whose every filled answer equals the record, and
+    such a return holds nothing but what its record says was put there for the agency.
+    """
+    filled = [i for i in plan.answers if not is_blank(values[i])]
+    if not filled:
+        return False
+    carriable = _carriable(plan)
+    if not carriable.issuperset(filled):  # a status, a text, a target: typed by the agency
+        return False
+    record = _carried_record(package, plan, carriable)
+    return record is not None and all(
+        i in record and _same(values[i], record[i]) for i in filled)
+
+
 # --------------------------------------------------------------------------------------------
 # Private
 # --------------------------------------------------------------------------------------------
+
+
+def _carriable(plan: Plan) -> frozenset[int]:
+    """The inputs ``generate --prefill`` may carry a value into (prefill.py: an indicator
+    row's name, unit, direction and each result but the target year's)."""
+    out = []
+    for row in plan.cellmap.indicator_rows:
+        target_year = row.cells["target"].year if "target" in row.cells else None
+        for fld, cell in row.cells.items():
+            if fld in _CARRIED_TEXTS or (fld.startswith("result_") and cell.year != target_year):
+                index = plan.index.get(cell.key)
+                if index is not None:
+                    out.append(index)
+    return frozenset(out)
+
+
+_CARRIED_TEXTS = frozenset({"name", "unit", "direction"})
+
+
+def _carried_record(package: Package, plan: Plan,
+                    carriable: frozenset[int]) -> dict[int, Any] | None:
+    """The metadata's record of carried cells: input index -> value carried; None when there
+    is none or it is not well formed (see ``untouched``)."""
+    meta_sheet = package.sheet(META_SHEET)
+    if meta_sheet is None:
+        return None
+    last = META_CARRIED_ROW + META_CARRIED_MAX
+    try:
+        data = package.read_cells(meta_sheet, max_row=last, max_col=4)
+    except FileRefused:
+        return None
+    if data.beyond is not None:  # beyond the window: more rows, or more columns
+        return None
+    cells = data.cells
+    rows = sorted({r for r, _ in cells if r >= META_CARRIED_ROW})
+    if not rows:
+        return None
+    if rows != list(range(META_CARRIED_ROW, META_CARRIED_ROW + len(rows))):
+        return None  # a gap: not a record generate writes
+    record: dict[int, Any] = {}
+    for row in rows:
+        key, sheet, ref, value = (cells.get((row, col)) for col in range(4))
+        if key is None or key.value != META_CARRIED_KEY or key.formula is not None:
+            return None
+        if sheet is None or ref is None or value is None or any(
+                c.formula is not None for c in (sheet, ref, value)):
+            return None
+        if not isinstance(sheet.value, str) or not isinstance(ref.value, str):
+            return None
+        index = plan.input_at(sheet.value, ref.value)
+        if index is None or index not in carriable or index in record:
+            return None
+        carried = value.value
+        if isinstance(carried, bool) or not isinstance(carried, str | float) or (
+                isinstance(carried, float) and not math.isfinite(carried)):
+            return None
+        record[index] = carried
+    return record
+
+
+def _same(found: Any, carried: Any) -> bool:
+    """A value read equal to the value carried: text exactly, a number to the 15 significant
+    digits a spreadsheet application keeps when it saves the workbook again."""
+    if isinstance(found, float) and isinstance(carried, float):
+        return math.isclose(found, carried, rel_tol=1e-14, abs_tol=0.0) or found == carried
+    return found.__class__ is carried.__class__ and found == carried
 
 
 def _match(identity: Identity, file: str,

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import problems as P
 from ..checks import problems as check_problems
 from ..inputs import path_text
-from ..layout import FEEDBACK_MARKER, FEEDBACK_MARKER_AT, FEEDBACK_SHEET, META_SHEET, Layout
+from ..layout import FEEDBACK_MARKER_AT, META_SHEET, RESERVED_SHEETS, Layout
 from ..problems import Problem
 from ..values import is_blank
 from ..words import Words
@@ -30,6 +30,7 @@ from .identify import (
     layout_set,
     never_a_return,
     sniff,
+    untouched,
 )
 from .indicators import indicator_rows
 from .inputs import (
@@ -185,17 +186,19 @@ def _extra_sheet(package: Package, plan: Plan) -> str | None:
 
 
 def _feedback_sheet(package: Package, info: SheetInfo) -> bool:
-    """Whether a sheet is the list of problems of a feedback copy (feedback.py), which is
-    never read: by its reserved name and the marker in its hidden column. Any other sheet
-    the form does not have is judged as before."""
-    if info.name != FEEDBACK_SHEET:
+    """Whether a sheet is one that pmqa_xlsx adds to a feedback copy, which is never read:
+    the list of problems (feedback.py) or the agency's result page (agency_result.py), by
+    its reserved name and the marker in its hidden column (``RESERVED_SHEETS``). Any other
+    sheet the form does not have is judged as before."""
+    marker = RESERVED_SHEETS.get(info.name)
+    if marker is None:
         return False
     row, col = FEEDBACK_MARKER_AT
     try:
         found = package.read_cells(info, max_row=row + 1, max_col=col + 1).cells.get((row, col))
     except FileRefused:
         return False
-    return found is not None and found.value == FEEDBACK_MARKER
+    return found is not None and found.value == marker
 
 
 def _sheet(package: Package, name: str, sheets: dict[str, SheetData | None]) -> SheetData | None:
@@ -252,7 +255,9 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
     cells = {n: d.cells for n, d in sheets.items()}
     rows = indicator_rows(plan, values, cells, file, code, problems)
     scored = checklist_value(plan, values, cells, file, code, problems)
-    empty = all(is_blank(values[i]) for i in plan.answers)
+    # nothing typed: every answer blank, or only the cells generate --prefill carried over,
+    # each holding its value still (the metadata's record of them: identify.untouched)
+    empty = all(is_blank(values[i]) for i in plan.answers) or untouched(package, plan, values)
     if plan.cellmap.reasons and not empty:
         # the form's own checks (a return with nothing filled in has one problem: that), but
         # on a cell already in error (a picture, an error value: its fix comes first, and the

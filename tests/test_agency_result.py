@@ -1,0 +1,529 @@
+"""merge --results: one page per counted agency, its scores against the medians, its
+data-quality notes with their cells, on one A4 page; hostile agency text stays text."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import subprocess
+import zipfile
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from pmqa_xlsx import agency_result as AR
+from pmqa_xlsx import build_cellmap, consolidate, generate_roster, generate_workbook, load_layout
+from pmqa_xlsx import problems as P
+from pmqa_xlsx.agency_result import (
+    MIN_SCALE,
+    AgencyPage,
+    Note,
+    agency_pages,
+    be_date,
+    is_result_file,
+    result_names,
+    write_page,
+)
+from pmqa_xlsx.cellmap import CellMap
+from pmqa_xlsx.cli import main
+from pmqa_xlsx.consolidate import Consolidated
+from pmqa_xlsx.feedback import ReturnFeedback, write_feedback
+from pmqa_xlsx.inputs import InputFile
+from pmqa_xlsx.layout import (
+    FEEDBACK_SHEET,
+    RESULT_MARKER,
+    RESULT_SHEET,
+    Layout,
+    LayoutError,
+    parse_layout,
+)
+from pmqa_xlsx.libreoffice import convert
+from pmqa_xlsx.read import read_return
+from pmqa_xlsx.roster import load_roster
+from pmqa_xlsx.textmetrics import column_pixels
+
+from .fill import fill
+from .lang import english, english_left
+
+HOSTILE = '=HYPERLINK("http://evil.example/","คลิก")'
+#: code -> (name, ministry, what it returns: "filled", "low", "fraction", "errors", None).
+AGENCIES: dict[str, tuple[str, str, str | None]] = {
+    "10001": ("กรมหนึ่ง", "กระทรวงการคลัง", "low"),
+    "10002": (HOSTILE, "กระทรวงการคลัง", "fraction"),
+    "10003": ("กรมไม่ส่ง", "กระทรวงการคลัง", None),
+    "20001": ("กรมมีข้อผิด", "กระทรวงมหาดไทย", "errors"),
+    "20002": ("+1", "กระทรวงมหาดไทย", "filled"),
+    "20003": ("@SUM(A1:A9)", "กระทรวงมหาดไทย", "empty"),
+}
+COUNTED_CODES = ("10001", "10002", "20001", "20002")
+
+
+def _key(cell: Any) -> str:
+    return f"{cell.sheet}!{cell.ref}"
+
+
+def _overrides(cellmap: CellMap, how: str) -> dict[str, Any]:
+    rows = cellmap.indicator_rows
+    if how == "low":  # results far under the target in three rows: lower 7.2 scores
+        return {_key(r.cells[r.compared]): 20.0 + i for i, r in enumerate(rows[:3])}
+    if how == "fraction":  # a target typed as a fraction: implausible
+        return {_key(rows[0].cells["target"]): 0.8}
+    if how == "errors":  # a word in a number cell, and a "done" row without its details
+        status = next(c for c in cellmap.inputs() if c.kind == "status")
+        details = [c for c in cellmap.inputs() if c.kind == "text" and c.item_id ==
+                   status.item_id and c.sheet == status.sheet]
+        return {_key(rows[1].cells["target"]): "ไม่มีข้อมูล",
+                **{_key(c): None for c in details}}
+    return {}
+
+
+@pytest.fixture(scope="module")
+def round_dir(layout: Layout, cellmap: CellMap,
+              tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("results")
+    roster = root / "roster.csv"
+    lines = ["agency_code,agency_name,ministry"]
+    lines += [f'{code},"{name.replace(chr(34), chr(34) * 2)}",{ministry}'
+              for code, (name, ministry, _) in AGENCIES.items()]
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    generate_roster(layout, roster, root / "sent")
+    returns = root / "returns"
+    returns.mkdir()
+    for code, (_, _, how) in AGENCIES.items():
+        if how == "empty":
+            shutil.copy(root / "sent" / f"{code}.xlsx", returns / f"{code}.xlsx")
+        elif how is not None:
+            fill(cellmap, root / "sent" / f"{code}.xlsx", returns / f"{code}.xlsx",
+                 _overrides(cellmap, how), agency_code=code)
+    (returns / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    return root
+
+
+@pytest.fixture(scope="module")
+def merged(round_dir: Path) -> tuple[Path, Consolidated, Any]:
+    """merge --results (PDFs too when LibreOffice is there), and the same round in Python."""
+    out = round_dir / "results"
+    result = CliRunner().invoke(main, [
+        "merge", str(round_dir / "returns"), "--roster", str(round_dir / "roster.csv"),
+        "-o", str(round_dir / "all.xlsx"), "--accept-errors", "--results", str(out)])
+    assert result.exit_code == 1, result.output  # a rejected file and an error: exit 1
+    merged = consolidate([round_dir / "returns"], roster=round_dir / "roster.csv",
+                         accept_errors=True)
+    return out, merged, result
+
+
+def _sheet(path: Path) -> list[tuple[Any, ...]]:
+    book = openpyxl.load_workbook(path)
+    try:
+        return [tuple(c.value for c in row) for row in book[RESULT_SHEET].iter_rows()]
+    finally:
+        book.close()
+
+
+def _row(rows: list[tuple[Any, ...]], start: str) -> tuple[Any, ...]:
+    found = [r for r in rows if isinstance(r[0], str) and r[0].startswith(start)]
+    assert len(found) == 1, (start, [r[0] for r in rows])
+    return found[0]
+
+
+def test_one_result_per_counted_agency_and_none_for_the_others(merged: Any) -> None:
+    out, result, run = merged
+    states: dict[str, set[str]] = {}
+    for code, state in zip(result.returns["agency_code"].astype(str),
+                           result.returns["state"], strict=True):
+        states.setdefault(code, set()).add(state)
+    assert states["10003"] == {"missing"} and states["20003"] == {"empty", "missing"}
+    assert "rejected" in set(result.returns["state"])
+    books = sorted(p.name for p in out.glob("*.xlsx"))
+    assert books == [f"{code}-result.xlsx" for code in COUNTED_CODES]
+    assert f"เขียนผลรายหน่วยงาน {len(COUNTED_CODES)} ไฟล์" in run.output
+    assert all(is_result_file(out / name) for name in books)
+
+
+def _independent_scores(result: Consolidated) -> pd.DataFrame:
+    """Per counted agency, from the indicators frame alone: the mean score of its scored
+    rows, all tables together and per table."""
+    ind = result.indicators.dropna(subset=["score"])
+    overall = ind.groupby("agency_code")["score"].mean().rename("all")
+    per = ind.pivot_table(index="agency_code", columns="table_id", values="score",
+                          aggfunc="mean")
+    return per.join(overall)
+
+
+def _rank(value: float, values: list[float]) -> int:
+    return 1 + sum(1 for v in values if v > value + 1e-12)
+
+
+@pytest.mark.parametrize("code", COUNTED_CODES)
+def test_scores_and_medians_on_the_page_equal_the_frames(merged: Any, code: str) -> None:
+    out, result, _ = merged
+    frame = _independent_scores(result)
+    ministry = {c: m for c, (_, m, _) in AGENCIES.items()}
+    same = [c for c in frame.index if ministry[c] == ministry[code]]
+    rows = _sheet(out / f"{code}-result.xlsx")
+    lines = {"คะแนน 7.2 ทุกตาราง": "all", **{f"ตาราง {t}": t for t in frame.columns if t != "all"}}
+    for label, column in lines.items():
+        row = _row(rows, label)
+        mine = float(frame.loc[code, column])
+        everyone = [float(v) for v in frame[column]]
+        ours = [float(frame.loc[c, column]) for c in same]
+        assert row[1] == pytest.approx(mine)
+        assert row[2] == pytest.approx(statistics.median(ours))
+        assert row[3] == pytest.approx(statistics.median(everyone))
+        assert row[4] == f"{_rank(mine, ours)} / {len(ours)}"
+        assert row[5] == f"{_rank(mine, everyone)} / {len(everyone)}"
+    # the bundled layout defines no checklist score: the page says "–", not 0
+    assert _row(rows, "คะแนนรายการตรวจ")[1:4] == ("–", "–", "–")
+
+
+def test_the_low_scorer_ranks_last_nationally(merged: Any) -> None:
+    out, _, _ = merged
+    row = _row(_sheet(out / "10001-result.xlsx"), "คะแนน 7.2 ทุกตาราง")
+    assert row[5] == f"{len(COUNTED_CODES)} / {len(COUNTED_CODES)}"
+
+
+def test_status_counts_are_the_agencys_answers(merged: Any, layout: Layout) -> None:
+    out, result, _ = merged
+    answers = result.answers
+    for code in COUNTED_CODES:
+        rows = _sheet(out / f"{code}-result.xlsx")
+        mine = answers[(answers["agency_code"] == code) & (answers["kind"] == "status")]
+        for label in layout.status_labels():
+            row = _row(rows, label)
+            assert row[4] == int((mine["value"] == label).sum())
+
+
+def _notes(rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """The problems listed: cell -> kind."""
+    start = next((i for i, r in enumerate(rows) if isinstance(r[0], str)
+                  and r[0].startswith("ตำแหน่ง")), None)
+    if start is None:
+        return {}
+    return {r[0]: r[1] for r in rows[start + 1:] if isinstance(r[0], str) and "!" in r[0]}
+
+
+def test_data_quality_notes_name_the_cells(merged: Any, cellmap: CellMap) -> None:
+    out, result, _ = merged
+    problems = result.problems
+    bad = problems[problems["agency_code"] == "20001"]
+    cells = {f"{s}!{c}" for s, c in zip(bad["sheet"], bad["cell"], strict=True)}
+    listed = _notes(_sheet(out / "20001-result.xlsx"))
+    assert cells and cells <= set(listed)  # a few problems: every one is listed
+    assert {listed[c] for c in cells} == {"ผิดพลาด"}
+    row = _row(_sheet(out / "20001-result.xlsx"), "ตอบว่าดำเนินการแล้ว")
+    item = result.subset(["20001"]).done_without_details["item_id"].tolist()
+    assert item and row[1].startswith(f"{len(item)} ข้อ") and item[0] in row[1]
+    left = _row(_sheet(out / "20001-result.xlsx"), "ช่องที่ไม่นำมานับ")
+    assert left[1] == result.returns.set_index("agency_code").loc["20001", "reason_th"]
+    odd = result.implausible[result.implausible["agency_code"] == "10002"]
+    assert len(odd) == 1
+    target = _key(cellmap.indicator_rows[0].cells["target"])
+    assert odd["target_cell"].iloc[0] == target
+    assert _notes(_sheet(out / "10002-result.xlsx")) == {target: "ค่าผิดปกติ"}
+    assert _notes(_sheet(out / "20002-result.xlsx")) == {}
+    assert _row(_sheet(out / "20002-result.xlsx"), "ตัวชี้วัดที่ค่าผิดปกติ")[1] == "ไม่มี"
+
+
+@pytest.mark.parametrize("code", ["10002", "20002"])
+def test_hostile_agency_text_stays_a_string(merged: Any, code: str) -> None:
+    out, _, _ = merged
+    path = out / f"{code}-result.xlsx"
+    name = AGENCIES[code][0]
+    book = openpyxl.load_workbook(path)
+    try:
+        cells = [c for row in book[RESULT_SHEET].iter_rows() for c in row
+                 if isinstance(c.value, str) and name in c.value]
+        assert cells and all(c.data_type == "s" for c in cells)
+        assert cells[0].value == f"{name} (รหัส {code}) สังกัด {AGENCIES[code][1]}"
+    finally:
+        book.close()
+    with zipfile.ZipFile(path) as package:
+        names = package.namelist()
+        sheet = package.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet
+    assert not [n for n in names if "externalLink" in n] and "hyperlink" not in sheet
+
+
+def _print_setup(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as package:
+        sheet = package.read("xl/worksheets/sheet1.xml").decode()
+    setup = re.search(r"<pageSetup [^>]*>", sheet)
+    assert setup is not None
+    attributes = dict(re.findall(r'(\w+)="([^"]*)"', setup.group(0)))
+    attributes["fitToPage"] = "1" if '<pageSetUpPr fitToPage="1"/>' in sheet else "0"
+    heights = [float(h) for h in re.findall(r'<row [^>]*ht="([0-9.]+)"', sheet)]
+    attributes["height"] = str(sum(heights))
+    return attributes
+
+
+def test_a4_portrait_one_page_wide_and_tall_legibly(merged: Any) -> None:
+    out, _, _ = merged
+    for code in COUNTED_CODES:
+        setup = _print_setup(out / f"{code}-result.xlsx")
+        assert setup["paperSize"] == "9" and setup["orientation"] == "portrait"
+        assert setup["fitToPage"] == "1"
+        assert setup.get("fitToWidth", "1") == "1" and setup.get("fitToHeight", "1") == "1"
+        # the rows' heights need no more shrinking than MIN_SCALE to fit the page's height
+        assert float(setup["height"]) * MIN_SCALE <= AR._PRINTABLE_PT[1]
+    # the columns fill the printable width at 100 %, no wider
+    width_pt = sum(column_pixels(w, AR._SIZE) for w in AR._WIDTHS) * 0.75
+    assert AR._PRINTABLE_PT[0] * 0.95 <= width_pt <= AR._PRINTABLE_PT[0]
+
+
+def _page(notes: int) -> AgencyPage:
+    note = Note("หมวด 7.2!E10", "error", AR.Words(
+        "ค่าเป้าหมาย 2562: 'ไม่มี' ไม่ใช่ตัวเลข กรุณาพิมพ์เฉพาะตัวเลข เช่น 85 หรือ 1,250.5",
+        "not a number"))
+    return AgencyPage(code="X1", name="กรมทดสอบ", ministry="กระทรวงทดสอบ", file="X1.xlsx",
+                      state="counted_with_errors", title="แบบทดสอบ", fiscal_year=2569,
+                      round=None, scores=(), statuses=(("ก", 3), ("", 1)), errors=notes,
+                      warnings=0, left_out=AR.Words("นับโดยไม่รวม", "left out"),
+                      without_details=("3.1.1",), implausible=(),
+                      notes=(note,) * notes, made=date(2026, 12, 1))
+
+
+def test_many_problems_are_cut_to_fit_and_the_rest_counted(tmp_path: Path) -> None:
+    path = tmp_path / "page.xlsx"
+    write_page(_page(60), path)
+    rows = _sheet(path)
+    listed = sum(1 for r in rows if r[0] == "หมวด 7.2!E10")
+    assert AR.LISTED_MIN <= listed < 60
+    assert any(isinstance(r[0], str) and r[0].startswith(f"... และอีก {60 - listed} รายการ")
+               for r in rows)
+    assert float(_print_setup(path)["height"]) * MIN_SCALE <= AR._PRINTABLE_PT[1]
+    write_page(_page(2), path)
+    rows = _sheet(path)
+    assert sum(1 for r in rows if r[0] == "หมวด 7.2!E10") == 2
+    assert not any(isinstance(r[0], str) and r[0].startswith("...") for r in rows)
+
+
+def test_title_and_dates_in_buddhist_era(merged: Any) -> None:
+    out, _, _ = merged
+    rows = _sheet(out / "20002-result.xlsx")
+    assert "ปีงบประมาณ พ.ศ. 2562" in rows[0][0]
+    assert be_date(date(2026, 12, 1)) == "1 ธันวาคม 2569"
+    assert be_date(date.today()) in rows[1][0]
+
+
+def test_result_names_are_safe_and_distinct() -> None:
+    names = result_names(["A/1", "a/1", "CON", "10001"])
+    assert names == {"A/1": "A_1-result.xlsx", "a/1": "a_1-2-result.xlsx",
+                     "CON": "CON_-result.xlsx", "10001": "10001-result.xlsx"}
+
+
+def test_results_folder_inside_an_input_folder_is_refused(round_dir: Path) -> None:
+    folder = round_dir / "returns" / "results"
+    run = CliRunner().invoke(main, ["merge", str(round_dir / "returns"), "-o",
+                                    str(round_dir / "x.xlsx"), "--results", str(folder)])
+    assert run.exit_code == 2
+    assert "อยู่ในโฟลเดอร์ข้อมูลนำเข้า" in run.output
+    assert not english_left(run.output.splitlines()[-1].removeprefix("Error: "))
+    assert not folder.exists() and not (round_dir / "x.xlsx").exists()
+
+
+def test_results_folder_equal_to_feedback_is_refused(round_dir: Path, tmp_path: Path) -> None:
+    run = CliRunner().invoke(main, ["merge", str(round_dir / "returns"), "-o",
+                                    str(tmp_path / "x.xlsx"), "--results", str(tmp_path / "f"),
+                                    "--feedback", str(tmp_path / "f"), "--lang", "en"])
+    assert run.exit_code == 2
+    assert "is the --feedback folder" in run.output
+
+
+def test_a_file_that_is_not_an_earlier_result_is_never_replaced(round_dir: Path,
+                                                                tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    other = folder / "20002-result.xlsx"
+    shutil.copy(round_dir / "sent" / "20002.xlsx", other)  # a workbook of someone else's
+    before = other.read_bytes()
+    run = CliRunner().invoke(main, ["merge", str(round_dir / "returns"), "--roster",
+                                    str(round_dir / "roster.csv"), "-o",
+                                    str(tmp_path / "x.xlsx"), "--accept-errors",
+                                    "--results", str(folder)])
+    assert run.exit_code == 2, run.output
+    assert "ไม่ใช่ผลรายหน่วยงานที่เขียนไว้ครั้งก่อน" in run.output
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["20002-result.xlsx"]
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_without_libreoffice_the_pdfs_are_not_made_and_it_says_why(
+        round_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(AR, "soffice_path", lambda: None)
+    args = ["merge", str(round_dir / "returns"), "--roster", str(round_dir / "roster.csv"),
+            "-o", str(tmp_path / "x.xlsx"), "--accept-errors", "--results",
+            str(tmp_path / "r")]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 1, run.output  # as without --results: not an error of its own
+    assert "ไม่ได้ทำไฟล์ PDF เพราะเครื่องนี้ไม่มี LibreOffice" in run.output
+    assert sorted(p.suffix for p in (tmp_path / "r").iterdir()) == [".xlsx"] * 4
+    lines = run.output[run.output.index("เขียนผลรายหน่วยงาน"):].splitlines()[:2]
+    assert len(lines) == 2 and all(not english_left(line) for line in lines), lines
+    run = CliRunner().invoke(main, english(args))
+    assert "no PDFs were made: LibreOffice is not installed" in run.output
+    assert f"wrote {len(COUNTED_CODES)} agency results in" in run.output
+
+
+def test_pages_from_the_api_match_the_files(merged: Any, round_dir: Path) -> None:
+    _, result, _ = merged
+    pages = agency_pages(result, load_roster(round_dir / "roster.csv"))
+    assert [p.code for p in pages] == list(COUNTED_CODES)
+    assert {p.code: p.ministry for p in pages} == {c: AGENCIES[c][1] for c in COUNTED_CODES}
+
+
+@pytest.mark.libreoffice
+def test_pdf_is_one_a4_page_with_the_name_and_scores(merged: Any, soffice: str) -> None:
+    out, result, _ = merged
+    frame = _independent_scores(result)
+    for code in COUNTED_CODES:
+        pdf = out / f"{code}-result.pdf"
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                              check=True).stdout
+        assert re.search(r"^Pages:\s+1$", info, re.M), info
+        size = re.search(r"Page size:\s+([0-9.]+) x ([0-9.]+) pts", info)
+        assert size is not None
+        assert (round(float(size.group(1))), round(float(size.group(2)))) == (595, 842)
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        squeezed = re.sub(r"\s+", "", text)
+        assert re.sub(r"\s+", "", AGENCIES[code][0]) in squeezed
+        shown = Decimal(repr(float(frame.loc[code, "all"]))).quantize(Decimal("0.01"),
+                                                                      ROUND_HALF_UP)
+        assert str(shown) in text  # as a spreadsheet rounds it: the decimal shown
+        assert is_result_file(pdf)
+
+
+# --- the page as a sheet of the agency's feedback copy ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_feedback(round_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """merge --feedback F --results R: the feedback copies, each with its page."""
+    root = tmp_path_factory.mktemp("with-feedback")
+    run = CliRunner().invoke(main, [
+        "merge", str(round_dir / "returns"), "--roster", str(round_dir / "roster.csv"),
+        "-o", str(root / "all.xlsx"), "--accept-errors", "--results", str(root / "results"),
+        "--feedback", str(root / "feedback")])
+    assert run.exit_code == 1, run.output
+    return root
+
+
+def test_the_feedback_copy_holds_the_page_as_its_second_sheet(with_feedback: Path) -> None:
+    copy = with_feedback / "feedback" / "20001.xlsx"
+    book = openpyxl.load_workbook(copy)
+    try:
+        assert book.sheetnames[:2] == [FEEDBACK_SHEET, RESULT_SHEET]
+        sheet = book[RESULT_SHEET]
+        assert sheet["H1"].value == RESULT_MARKER and sheet.column_dimensions["H"].hidden
+        assert sheet.page_setup.paperSize in (9, "9")
+        assert sheet.page_setup.orientation == "portrait"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 1)
+        page = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    finally:
+        book.close()
+    alone = _sheet(with_feedback / "results" / "20001-result.xlsx")
+    for label in ("คะแนน 7.2 ทุกตาราง", "ตาราง 7.2.1", "ช่องที่ไม่นำมานับ"):
+        assert [str(v) for v in _row(page, label)[:6]] == \
+            [str(v) for v in _row(alone, label)[:6]]
+    assert _notes(page) == _notes(alone)
+
+
+def test_the_copy_with_its_page_reads_as_the_return_did(round_dir: Path,
+                                                        with_feedback: Path) -> None:
+    def found(path: Path) -> set[tuple[str, str]]:
+        problems = read_return(path).problems
+        return set(zip(problems["code"], problems["cell"].astype(str), strict=True))
+
+    assert found(with_feedback / "feedback" / "20001.xlsx") == \
+        found(round_dir / "returns" / "20001.xlsx")
+
+
+def test_a_copy_fixed_and_sent_back_reads_as_a_normal_return(
+        with_feedback: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    fixed = tmp_path / "in" / "20001.xlsx"
+    fixed.parent.mkdir()
+    book = openpyxl.load_workbook(with_feedback / "feedback" / "20001.xlsx")
+    for key, value in _overrides(cellmap, "errors").items():
+        sheet, ref = key.split("!")
+        book[sheet][ref].value = 80.0 if value is not None else "รายละเอียดที่เติมแล้ว"
+    book.save(fixed)
+    read = read_return(fixed)
+    assert read.state == "ok", read.problems[["code", "cell"]]
+    assert read.problems.empty
+    # checked again: the next copy (or none) never holds two pages
+    run = CliRunner().invoke(main, ["merge", str(fixed.parent), "-o", str(tmp_path / "a.xlsx"),
+                                    "--results", str(tmp_path / "r"), "--feedback",
+                                    str(tmp_path / "f")])
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "r" / "20001-result.xlsx").exists()
+
+
+def test_the_page_sheet_is_ignored_only_with_its_marker(tmp_path: Path) -> None:
+    """Read with another edit of the version (layout-edited), a sheet the form does not have
+    refuses the return; the page of a feedback copy does not, unless its marker is gone."""
+    data = yaml.safe_load(Path(load_layout().source).read_text(encoding="utf-8"))
+    data["sheets"][1]["validation"]["target"]["whole_number"] = True  # labels unchanged
+    edited = parse_layout(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    cellmap = build_cellmap(load_layout())
+    blank = tmp_path / "blank.xlsx"
+    generate_workbook(load_layout(), blank)
+    good = tmp_path / "in" / "good.xlsx"
+    good.parent.mkdir()
+    fill(cellmap, blank, good, agency_code="99001")
+    entry = InputFile.of(good)
+    problem = P.make("details-required", file=entry.name, sheet="หมวด 3", cell="E5",
+                     label="รายละเอียด", message=AR.Words("ต้องกรอก", "required"))
+    copy = write_feedback([ReturnFeedback(entry, (problem,), cellmap, _page(2))],
+                          tmp_path / "out").written[0][1]
+    assert openpyxl.load_workbook(copy).sheetnames[1] == RESULT_SHEET
+    codes = set(read_return(copy, layouts=[edited]).problems["code"])
+    assert "layout-changed" not in codes and "layout-edited" in codes
+    book = openpyxl.load_workbook(copy)
+    book[RESULT_SHEET]["H1"].value = "something else"
+    book.save(tmp_path / "unmarked.xlsx")
+    codes = set(read_return(tmp_path / "unmarked.xlsx", layouts=[edited]).problems["code"])
+    assert "layout-changed" in codes
+
+
+def test_layouts_may_not_use_the_page_sheet_name() -> None:
+    text = Path(load_layout().source).read_text(encoding="utf-8")
+    sheet = build_cellmap(load_layout()).sheets[1].name
+    with pytest.raises(LayoutError, match="reserved for the agency's result page"):
+        parse_layout(text.replace(f"sheet: {sheet}", f"sheet: {RESULT_SHEET}", 1))
+
+
+def test_done_without_details_is_the_frames_for_each_agency(merged: Any,
+                                                            round_dir: Path) -> None:
+    """The page's items are Consolidated.done_without_details of the agency alone."""
+    _, result, _ = merged
+    pages = agency_pages(result, load_roster(round_dir / "roster.csv"))
+    assert any(p.without_details for p in pages)
+    for page in pages:
+        expected = result.subset([page.code]).done_without_details["item_id"].tolist()
+        assert list(page.without_details) == expected
+
+
+@pytest.mark.libreoffice
+def test_the_page_in_the_feedback_copy_prints_on_one_page(with_feedback: Path, soffice: str,
+                                                          tmp_path: Path) -> None:
+    pdf = convert(with_feedback / "feedback" / "20001.xlsx", tmp_path, "pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))  # type: ignore[union-attr]
+    texts = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                            capture_output=True, text=True, check=True).stdout
+             for n in range(1, pages + 1)]
+    ours = [t for t in texts if "PMQA 4.0 self-assessment: the agency's result" in t]
+    assert len(ours) == 1  # the whole page, and only it, on one printed page
+    squeezed = re.sub(r"\s+", "", ours[0])
+    assert "กรมมีข้อผิด" in squeezed
+    assert "dataquality" in squeezed and "whattofixorcheck" in squeezed  # the last section
