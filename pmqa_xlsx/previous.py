@@ -162,6 +162,7 @@ def compare(result: Consolidated, last: Last) -> Consolidated:
     warnings and state), and ``previous_source`` set."""
     answers = result.answers
     counted = _counted_files(result)
+    last = _zeros_restored(last, counted)
     rows: list[dict[str, Any]] = []
     new_problems: list[P.Problem] = []
     if len(answers):
@@ -182,6 +183,36 @@ def compare(result: Consolidated, last: Last) -> Consolidated:
                                score_changes=_score_changes(result, last, counted),
                                problems=problems, returns=_warned(result.returns, warned),
                                previous_source=path_text(last.source))
+
+
+def _zeros_restored(last: Last, codes: Iterable[str]) -> Last:
+    """``last`` with a code that lost its leading zeros (LAST saved again by a spreadsheet
+    application: 3005 for 03005) under this round's code, when that is the only code of both
+    rounds it can be (prefill's rule); any other code stays as it is, not compared."""
+    def bare(code: str) -> str | None:
+        return code.lstrip("0") if code.isascii() and code.isdigit() else None
+
+    now = set(codes)
+    theirs = last.agencies
+    by_bare: dict[str, list[str]] = {}
+    for code in now:
+        if (key := bare(code)) is not None:
+            by_bare.setdefault(key, []).append(code)
+    renamed: dict[str, str] = {}
+    for old in theirs - now:
+        key = bare(old)
+        mine = [c for c in by_bare.get(key, []) if len(c) > len(old) and c not in theirs] \
+            if key is not None else []
+        if len(mine) == 1 and len(by_bare[key]) == 1:
+            renamed[old] = mine[0]
+    if not renamed:
+        return last
+
+    def moved(table: dict[str, Any]) -> dict[str, Any]:
+        return {renamed.get(code, code): value for code, value in table.items()}
+
+    return dataclasses.replace(last, statuses=moved(last.statuses), results=moved(last.results),
+                               scores=moved(last.scores), files=moved(last.files))
 
 
 def _columns_of(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:

@@ -548,3 +548,22 @@ def test_a_large_answers_csv_is_read_past_prefills_size_bound(
     monkeypatch.setattr(previous, "MAX_ANSWER_BYTES", size - 1)
     with pytest.raises(PrefillError, match="larger than"):
         load_last(first["out"]["csv"], [layout])
+
+
+def test_codes_that_lost_their_leading_zeros_in_last_are_the_same_agencies(
+        first: dict[str, Any], second: dict[str, Any], tmp_path: Path) -> None:
+    """LAST's CSV saved again by a spreadsheet application: 01001 became 1001 and 03005 became
+    3005 in every table; they are still compared (prefill's rule: the one code they can be)."""
+    folder = tmp_path / "csv"
+    shutil.copytree(first["out"]["csv"], folder)
+    for name in ("answers", "indicators", "scores"):
+        frame = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        frame["agency_code"] = frame["agency_code"].str.lstrip("0")
+        frame.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+    last = load_last(folder, [load_layout()])
+    assert {"1001", "3005"} <= last.agencies
+    result = compare(consolidate(second["folder"] / "returns", jobs=1), last)
+    assert _found(result.changes) == second["expected"]
+    both = dict(zip(result.score_changes["agency_code"], result.score_changes["in_previous"],
+                    strict=True))
+    assert both == {UNCHANGED: True, CHANGED: True, RESULT_ONLY: True, NEW: False}
