@@ -6,8 +6,10 @@ takes): its indicators through ``prefill.load_previous``, its checklist statuses
 answers (the workbook's ``answers`` sheet is wide, one row per return under three header rows;
 ``answers.csv``/``answers.parquet`` are long) and its scores. LAST is untrusted, read with
 prefill's readers: bounded, no formula evaluated (a formula cell is not compared), text stays
-text. A LAST that is not ours, or lacks a table or a column, raises ``PrefillError`` (Thai and
-English), before any return is read.
+text; the long answers table, the largest, is streamed under its own bounds (MAX_ANSWER_BYTES,
+MAX_ANSWER_ROWS). A LAST that is not ours, or lacks a table or a column, raises
+``PrefillError`` (Thai and English), before any return is read. A code of LAST that lost its
+leading zeros is taken as this round's agency when it can be no other.
 
 ``compare`` adds to a merge's dataset, per agency counted in both rounds:
 
