@@ -74,7 +74,8 @@ from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
 from .prefill import REPORT_NAME, PrefillError, load_previous, plan_prefill
 from .prefill import summary as prefill_summary
-from .read import ReadReturn
+from .previous import Last, compare, comparison, load_last
+from .read import ReadReturn, layout_set
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
 from .summary import DeadlineError, parse_deadline
@@ -502,6 +503,13 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
 @click.option("--by-dir", type=click.Path(path_type=Path, file_okay=False),
               help="The folder for the --by workbooks (default: beside -o, named "
                    "OUTPUT-by-COLUMN).")
+@click.option("--previous", "previous_path", metavar="LAST", type=click.Path(path_type=Path),
+              help="The previous round's merge output (its consolidated .xlsx, or the folder "
+                   "its --csv or --parquet wrote): adds the changes since then (changes and "
+                   "score_changes sheets and files, a summary section) and a warning on each "
+                   "result that differs from what the agency reported for that year last "
+                   "round. A LAST that is not merge's output is a usage error (exit 2), found "
+                   "before any return is read.")
 @_feedback_option
 @click.option("--results", "results_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write, into this folder, each counted agency's result on one A4 page: "
@@ -512,7 +520,7 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
 def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | None,
           output: Path, csv_dir: Path | None, parquet_dir: Path | None,
           jobs: int | None, accept_errors: bool, deadline_text: str | None,
-          by_column: str | None, by_dir: Path | None,
+          by_column: str | None, by_dir: Path | None, previous_path: Path | None,
           feedback_dir: Path | None, results_dir: Path | None,
           layout_files: tuple[str, ...], layout_dirs: tuple[Path, ...],
           round_text: str | None, lang: Lang) -> None:
@@ -522,7 +530,8 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     Exits 1 when any file was rejected or any problem is an error (the outputs are still
     written), or when the returns span several rounds and none was declared (nothing is
     written; the rounds are listed); 0 otherwise; 2 on a usage error, such as an output that
-    would replace an input or the roster.
+    would replace an input or the roster, or a --previous LAST that is not a previous merge's
+    output (checked before any return is read; nothing is written).
     """
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError(_say(lang, Words("-o ต้องเป็นชื่อไฟล์ .xlsx",
@@ -554,9 +563,11 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     by = _by_groups(by_column, by_dir, output, agencies or [], lang) if by_column else None
+    last = _last(previous_path, layouts, [output, csv_dir, parquet_dir], lang) \
+        if previous_path is not None else None
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
-                    feedback_dir, lang, deadline, by, results_dir)
+                    feedback_dir, lang, deadline, by, results_dir, last)
     with _interruptible(lambda: _say(lang, _LEFT_WRITTEN if written else _LEFT_UNWRITTEN),
                         lang):
         failed = _merge(job, output, csv_dir, parquet_dir, written)
@@ -581,6 +592,26 @@ class _MergeJob:
     deadline: date | None = None
     by: _ByGroups | None = None
     results: Path | None = None
+    last: Last | None = None
+
+
+def _last(path: Path, layouts: tuple[Layout, ...] | None, outputs: list[Path | None],
+          lang: Lang) -> Last:
+    """merge --previous: LAST read (before any return is), or a usage error (exit 2): not
+    merge's output, or one of this merge's outputs (which would replace it)."""
+    here = os.path.realpath(path)
+    for out in outputs:
+        if out is not None and os.path.realpath(out) == here:
+            raise click.UsageError(_say(lang, Words(
+                f"--previous: {_path(path)} เป็นไฟล์ผลลัพธ์ของการรวมผลครั้งนี้ด้วย ซึ่งจะถูกเขียน"
+                "ทับ กรุณาระบุผลลัพธ์ครั้งนี้ไว้ที่อื่น",
+                f"--previous: {_path(path)} is also an output of this merge and would be "
+                "replaced; write this merge's outputs elsewhere")))
+    try:
+        return load_last(path, layout_set(layouts).layouts)
+    except PrefillError as exc:
+        raise click.UsageError(_say(lang, Words("--previous: ", "--previous: ")) + exc.text(lang)
+                               ) from exc
 
 
 @dataclass(frozen=True)
@@ -657,6 +688,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     except RoundError as exc:
         raise _Failure(exc.text(lang) + "\n" + _say(lang, Words(
             "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
+    if job.last is not None:
+        result = compare(result, job.last)
     groups = {job.by.paths[value]: result.subset(codes)
               for value, codes in job.by.codes.items()} if job.by else {}
     pages = agency_pages(result, job.agencies) if job.results is not None else []
@@ -692,6 +725,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         if len(refused) > _LISTED:
             more = len(refused) - _LISTED
             click.echo(_say(lang, Words(f"  ... และอีก {more} ไฟล์", f"  ... and {more} more")))
+    if job.last is not None:
+        click.echo(comparison(result).words(_path(job.last.source)).text(lang))
     for path in written:
         if path not in groups:
             click.echo(_wrote(path, lang))

@@ -36,6 +36,7 @@ from .identity import Manifest, load_manifest
 from .inputs import InputFile, collect
 from .layout import Layout
 from .parallel import gc_paused, new_pool, stop_workers, worker_count, worker_pool
+from .previous import empty_changes, empty_score_changes
 from .problems import Problem
 from .read import (
     Identity,
@@ -80,7 +81,9 @@ class Consolidated:
     """The merged dataset: five frames (columns documented in the README), the round counted
     (None if not declared and the counted returns are of one round or none) and the layouts
     of the returns counted; two data-quality frames are derived from them on first use
-    (``implausible``, ``done_without_details``)."""
+    (``implausible``, ``done_without_details``). With ``previous.compare`` (merge
+    --previous), ``changes`` and ``score_changes`` hold what changed since the previous
+    round, named by ``previous_source``."""
 
     answers: pd.DataFrame
     indicators: pd.DataFrame
@@ -89,6 +92,11 @@ class Consolidated:
     scores: pd.DataFrame
     round: Round | None = None
     layouts: tuple[Layout, ...] = ()
+    #: Changes since the previous round (merge --previous; previous.py): empty without it.
+    changes: pd.DataFrame = dataclasses.field(default_factory=empty_changes)
+    score_changes: pd.DataFrame = dataclasses.field(default_factory=empty_score_changes)
+    #: The name of the previous round's output compared with, or None.
+    previous_source: str | None = None
 
     def summary(self) -> dict[str, int]:
         """How many files and agencies are in each state."""
@@ -121,7 +129,8 @@ class Consolidated:
         part = dataclasses.replace(self, answers=rows(self.answers),
                                    indicators=rows(self.indicators),
                                    problems=rows(self.problems), returns=rows(self.returns),
-                                   scores=rows(self.scores))
+                                   scores=rows(self.scores), changes=rows(self.changes),
+                                   score_changes=rows(self.score_changes))
         part.__dict__["implausible"] = rows(self.implausible)  # what cached_property sets
         return part
 

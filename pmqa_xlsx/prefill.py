@@ -662,3 +662,29 @@ def _year(value: Any) -> int | None:
     number = _number(value)
     return int(number) if isinstance(number, float) and number.is_integer() else None
 
+
+
+# --------------------------------------------------------------------------------------------
+# Public for previous.py (merge --previous): LAST's other tables, read the same safe way
+# --------------------------------------------------------------------------------------------
+
+
+def read_last_csv(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
+    """A CSV table of LAST: its header and rows, streamed (bounded, text as text, ``'`` taken
+    off); close the rows' iterator if it is not used up."""
+    return _csv(path)
+
+
+def check_last_size(path: Path) -> None:
+    """PrefillError if LAST's file cannot be opened or is larger than MAX_LAST_BYTES."""
+    _size(path)
+
+
+def not_ours(source: Path, th: str, en: str) -> PrefillError:
+    """The error for a LAST that is not what merge wrote (``th``/``en``: why)."""
+    return _not_ours(source, th, en)
+
+
+def last_cell_value(cell: Any) -> Any:
+    """A workbook cell of LAST: its stored value, or a Refused for a formula."""
+    return _xlsx_value(cell)

@@ -362,6 +362,14 @@ _CODES = [
          "กรุณารวมผลแยกตามรอบของแบบฟอร์มนั้น (--round {round})"),
     Code("missing-return", "warning", "no counted return from agency {agency} ({name}){why}",
          "ยังไม่มีแบบฟอร์มที่นับได้จากหน่วยงาน {agency} ({name}){why}"),
+    # Against the previous round (merge --previous).
+    Code("result-differs-previous", "warning", "the result for {year} of row {item} differs "
+         "from what this agency reported for that year in the previous round ({previous} in "
+         "{source}; now {current}): check which figure is right, and correct the return or "
+         "tell the central office why it changed",
+         "ผล ปี {year} ของแถว {item} ต่างจากที่หน่วยงานรายงานไว้ในรอบที่แล้ว ({previous} ใน "
+         "{source} รอบนี้ {current}) กรุณาตรวจสอบว่าตัวเลขใดถูกต้อง แล้วแก้ไขแบบฟอร์ม หรือ"
+         "แจ้งส่วนกลางว่าเหตุใดจึงเปลี่ยน"),
     # Against the manifest of the workbooks issued (merge --manifest, check --manifest).
     Code("token-mismatch", "error", "the workbook does not carry the token issued to agency "
          "{agency} ({manifest}, line {line}), so it was not made from the workbook sent to that "

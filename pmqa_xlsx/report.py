@@ -35,10 +35,10 @@ from .xlsxtext import Workbook
 EXCEL_MAX_ROWS = 1_048_576
 #: The sheets of the consolidated workbook, in order (also how a previous one is recognised).
 WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns", "scores",
-                   "implausible")
-#: The sheets of consolidated workbooks written before the scores, then the implausible sheet
-#: were added.
-_EARLIER_SHEETS = (WORKBOOK_SHEETS[:-2], WORKBOOK_SHEETS[:-1])
+                   "implausible", "changes", "score_changes")
+#: The sheets of consolidated workbooks written before the scores, then the implausible sheet,
+#: then the changes sheets were added.
+_EARLIER_SHEETS = (WORKBOOK_SHEETS[:-4], WORKBOOK_SHEETS[:-3], WORKBOOK_SHEETS[:-2])
 _FONT = {"font_name": "TH Sarabun New", "font_size": 14}
 _TITLE_SIZE = 18
 
@@ -86,13 +86,15 @@ def write_workbook(result: Consolidated, path: str | os.PathLike[str],
                    layouts: Sequence[Layout], *, roster: Sequence[Agency] | None = None,
                    deadline: date | None = None) -> None:
     """The consolidated workbook: summary with charts, then answers (one row per return),
-    indicators, problems, returns, scores and the implausible indicator rows to check."""
+    indicators, problems, returns, scores, the implausible indicator rows to check, and the
+    changes and score changes since the previous round (empty without merge --previous)."""
     write_outputs(result, layouts, workbook=path, roster=roster, deadline=deadline)
 
 
 def write_csvs(result: Consolidated, directory: str | os.PathLike[str]) -> list[Path]:
-    """answers.csv, indicators.csv, problems.csv, returns.csv, scores.csv and
-    implausible.csv (UTF-8, BOM)."""
+    """The frames of FRAME_NAMES as CSV: answers.csv, indicators.csv, problems.csv,
+    returns.csv, scores.csv, implausible.csv, changes.csv and score_changes.csv (UTF-8,
+    BOM)."""
     return write_outputs(result, [], csv_dir=directory)
 
 
@@ -111,7 +113,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 #: The frames written as files by write_csvs and write_parquets, by name.
-FRAME_NAMES = ("answers", "indicators", "problems", "returns", "scores", "implausible")
+FRAME_NAMES = ("answers", "indicators", "problems", "returns", "scores", "implausible",
+               "changes", "score_changes")
 
 
 def output_files(directory: str | os.PathLike[str], suffix: str) -> list[Path]:
@@ -171,6 +174,10 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
         for name in ("indicators", "problems", "returns", "scores"):
             _write_frame(sheets[name], getattr(result, name), formats)
         _write_implausible(sheets["implausible"], result.implausible, formats)
+        _write_changes(sheets["changes"], result.changes, formats, result.previous_source,
+                       scores=False)
+        _write_changes(sheets["score_changes"], result.score_changes, formats,
+                       result.previous_source, scores=True)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -285,24 +292,70 @@ _IMPLAUSIBLE_WIDE = ("file", "indicator", "result_cells", "reason_th", "reason_e
 def _write_implausible(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
     """The indicator rows to check: a title and the rules (Thai, then English), then a row of
     Thai headings over the columns' names, then the rows (or a line saying there are none)."""
-    ws.write_string(0, 0, "ตัวชี้วัดที่ค่าผิดปกติ ควรตรวจสอบกับหน่วยงาน / Implausible indicators "
-                    "to check", formats["title"])
-    ws.write_string(1, 0, "เป้าหมายไม่เกิน 1 แต่ผลตั้งแต่ 10 (อาจพิมพ์ 0.8 แทน 80), ร้อยละ"
-                    "ความสำเร็จตั้งแต่ 1,000% หรือสูงกว่าควอร์ไทล์ที่ 3 + 3×IQR ของทั้งรอบและเกิน "
-                    "300% / a target of at most 1 with a result of 10 or more (0.8 for 80%), a "
-                    "percent success of 1,000% or more, or above Q3 + 3×IQR of the round and "
-                    "300%", formats["text"])
+    _write_titled(ws, frame, formats, "ตัวชี้วัดที่ค่าผิดปกติ ควรตรวจสอบกับหน่วยงาน / Implausible "
+                  "indicators to check",
+                  "เป้าหมายไม่เกิน 1 แต่ผลตั้งแต่ 10 (อาจพิมพ์ 0.8 แทน 80), ร้อยละ"
+                  "ความสำเร็จตั้งแต่ 1,000% หรือสูงกว่าควอร์ไทล์ที่ 3 + 3×IQR ของทั้งรอบและเกิน "
+                  "300% / a target of at most 1 with a result of 10 or more (0.8 for 80%), a "
+                  "percent success of 1,000% or more, or above Q3 + 3×IQR of the round and "
+                  "300%", _IMPLAUSIBLE_HEADS, _IMPLAUSIBLE_WIDE,
+                  "ไม่พบตัวชี้วัดที่ค่าผิดปกติ / none found")
+
+
+#: The changes and score_changes sheets' headings in Thai, above the columns' names.
+_CHANGE_HEADS = {
+    "file": "ไฟล์", "agency_code": "รหัสหน่วยงาน", "kind": "ชนิด (status/result)",
+    "table_id": "ตาราง", "item_id": "ข้อ / รหัสแถว", "field_id": "ช่อง", "year": "ปี",
+    "previous_choice": "สถานะรอบที่แล้ว", "current_choice": "สถานะรอบนี้",
+    "direction": "ทิศทาง (up ดีขึ้น / down ลดลง)", "previous_value": "ค่ารอบที่แล้ว",
+    "current_value": "ค่ารอบนี้", "difference": "ผลต่าง (รอบนี้ - รอบที่แล้ว)",
+    "sheet": "แผ่นงาน", "cell": "ช่อง", "previous_file": "ไฟล์รอบที่แล้ว",
+    "in_previous": "มีในรอบที่แล้ว", "checklist_score_previous": "คะแนนรายการตรวจ รอบที่แล้ว",
+    "checklist_score": "คะแนนรายการตรวจ", "checklist_score_change": "คะแนนรายการตรวจ ผลต่าง",
+    "score_72_previous": "คะแนน 7.2 รอบที่แล้ว", "score_72": "คะแนน 7.2",
+    "score_72_change": "คะแนน 7.2 ผลต่าง"}
+_CHANGE_WIDE = ("file", "previous_choice", "current_choice", "previous_file")
+
+
+def _write_changes(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any],
+                   source: str | None, scores: bool) -> None:
+    """The changes (or score_changes) since the previous round, titled like implausible."""
+    if scores:
+        title = "คะแนนเทียบกับรอบที่แล้ว / Scores compared with the previous round"
+        rule = ("หนึ่งแถวต่อหน่วยงานที่นับผลในรอบนี้ ผลต่าง = รอบนี้ - รอบที่แล้ว / one row per "
+                "agency counted in this round; change = this round - the previous")
+    else:
+        title = "สิ่งที่เปลี่ยนไปจากรอบที่แล้ว / Changes since the previous round"
+        rule = ("สถานะรายการตรวจที่เปลี่ยน และผลของปีที่ทั้งสองรอบรายงานแต่ค่าต่างกัน เทียบตามรหัส"
+                "ข้อ ตาราง แถว และปี สิ่งที่เทียบกันไม่ได้ไม่นับเป็นการเปลี่ยน / checklist statuses "
+                "that changed, and results of a year both rounds report that differ, by item, "
+                "table, row and year; what cannot be compared is not a change")
+    if source is None:
+        rule = ("ไม่ได้เทียบกับรอบที่แล้ว (รวมผลโดยไม่ได้ระบุ --previous) / not compared: "
+                "merged without --previous")
+    else:
+        rule = f"{rule} ({source})"
+    _write_titled(ws, frame, formats, title, rule, _CHANGE_HEADS, _CHANGE_WIDE,
+                  "ไม่มีรายการ / none")
+
+
+def _write_titled(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any], title: str,
+                  rule: str, heads: dict[str, str], wide: tuple[str, ...], none: str) -> None:
+    """A title and a rule, then a row of Thai headings over the columns' names, then the rows
+    (or ``none``)."""
+    ws.write_string(0, 0, title, formats["title"])
+    ws.write_string(1, 0, rule, formats["text"])
     for col, name in enumerate(frame.columns):
-        head = _IMPLAUSIBLE_HEADS.get(str(name)) or (
+        head = heads.get(str(name)) or (
             f"ผล {str(name).removeprefix('result_')}" if str(name).startswith("result_")
             else str(name))
         ws.write_string(3, col, head, formats["header"])
-        ws.set_column(col, col, 40 if name in _IMPLAUSIBLE_WIDE else 14)
+        ws.set_column(col, col, 40 if name in wide else 14)
     for col, name in enumerate(frame.columns):
         ws.write_string(4, col, str(name), formats["header"])
     ws.freeze_panes(5, 0)
     if frame.empty:
-        ws.write_string(5, 0, "ไม่พบตัวชี้วัดที่ค่าผิดปกติ / none found", formats["text"])
+        ws.write_string(5, 0, none, formats["text"])
         return
     columns = [frame[c].astype(object).tolist() for c in frame.columns]
     limit = EXCEL_MAX_ROWS - 6

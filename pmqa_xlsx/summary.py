@@ -10,7 +10,11 @@ on its own printed page(s), and ``parse_deadline`` (merge's ``--deadline``):
    mean, minimum, quartiles, median, maximum);
 4. data quality: the files in each state (counted, rejected, duplicates, empty returns where
    that state exists, missing...), agencies with an item marked done without details,
-   warnings.
+   warnings;
+5. only with ``merge --previous``: compared with the previous round: agencies in both rounds
+   and new, checklist statuses improved and fallen, results that differ (the changes sheet),
+   the distribution of each agency's score changes, and the items whose status changed for
+   the most agencies (``CHANGED_ITEMS`` at most).
 
 Print setup: A4 landscape, each page fitted to the width, the sheet's title repeated on
 every page, a page break before each section. Number formats: counts ``#,##0``, shares
@@ -39,6 +43,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
 from .layout import ChecklistSheet, Layout, iter_rows
+from .previous import Comparison, comparison, score_72
 from .quality import robust_stats
 from .roster import Agency
 from .textmetrics import CELL_PADDING_PX, digit_width, fit_height, lines_height
@@ -50,6 +55,8 @@ THAI_TIME = timezone(timedelta(hours=7))
 NO_MINISTRY = "ไม่ระบุ"
 #: The most agencies listed whole in the ranking; beyond that, the top and bottom halves.
 RANKED_ALL = 20
+#: The items listed in "compared with the previous round": those changed for most agencies.
+CHANGED_ITEMS = 10
 FORMATS = {"count": "#,##0", "share": "0.0%", "score": "0.00"}
 _BE_OFFSET = 543
 _DEADLINE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -204,14 +211,12 @@ def agency_scores(result: Consolidated, roster: Sequence[Agency] | None) -> pd.D
     rows = []
     for _, row in scores.iterrows():
         code = str(row["agency_code"])
-        total = sum(float(row[c]) for c in sums if not pd.isna(row[c]))
-        scored = sum(int(row[f"scored_{c[len('score_sum_'):]}"]) for c in sums
-                     if not pd.isna(row[f"scored_{c[len('score_sum_'):]}"]))
         checklist = row["checklist_score"]
         rows.append({"agency_code": code, "agency_name": names.get(code) or "",
                      "ministry": ministry_of.get(code, NO_MINISTRY),
                      "checklist": None if pd.isna(checklist) else float(checklist),
-                     "score_72": total / scored if scored else None})
+                     "score_72": score_72((row[f"scored_{c[len('score_sum_'):]}"]
+                                           for c in sums), (row[c] for c in sums))})
     return pd.DataFrame(rows, columns=["agency_code", "agency_name", "ministry", "checklist",
                                        "score_72"])
 
@@ -251,6 +256,48 @@ def quality_counts(result: Consolidated) -> list[tuple[Words, int]]:
     return lines
 
 
+#: The statistics of the score changes shown (of ``STATS``).
+_CHANGE_STATS = ("n", "q1", "median", "q3")
+
+
+def previous_counts(counts: Comparison) -> list[tuple[Words, int]]:
+    """The lines of "compared with the previous round"."""
+    return [(Words("หน่วยงานที่นับผลทั้งสองรอบ", "Agencies in both rounds"), counts.compared),
+            (Words("หน่วยงานใหม่ (ไม่มีในรอบที่แล้ว)", "New agencies (not in the previous round)"),
+             counts.new),
+            (Words("สถานะรายการตรวจที่ดีขึ้น (ข้อ)", "Checklist statuses improved"),
+             counts.improved),
+            (Words("สถานะรายการตรวจที่ลดลง (ข้อ)", "Checklist statuses fallen"), counts.fell),
+            (Words("ผลการดำเนินงานที่ต่างจากรอบที่แล้ว (แผ่นงาน changes)",
+                   "Results that differ from the previous round (sheet changes)"),
+             counts.results)]
+
+
+def changed_items(changes: pd.DataFrame, layouts: Sequence[Layout]
+                  ) -> list[tuple[str, str, int, int]]:
+    """(item id, topic, improved, fell) of the items whose status changed for the most
+    agencies (``CHANGED_ITEMS`` at most; ties by the layout's order)."""
+    part = changes[changes["kind"].astype(object) == "status"] if len(changes) else changes
+    counts: dict[str, list[int]] = {}
+    for item, step in zip(part["item_id"].astype(object), part["direction"].astype(object),
+                          strict=True):
+        pair = counts.setdefault(str(item), [0, 0])
+        pair[0 if step == "up" else 1] += 1
+    topics: dict[str, str] = {}
+    order: dict[str, int] = {}
+    for layout in layouts:
+        for sheet in layout.sheets:
+            if isinstance(sheet, ChecklistSheet):
+                for _, item, paper_row in iter_rows(sheet):
+                    topics.setdefault(paper_row.id, item.topic if not paper_row.text
+                                      else f"{item.topic}: {paper_row.text}")
+                    order.setdefault(paper_row.id, len(order))
+    ranked = sorted(counts.items(), key=lambda kv: (-sum(kv[1]), order.get(kv[0], len(order)),
+                                                    kv[0]))
+    return [(item, topics.get(item, ""), up, down)
+            for item, (up, down) in ranked[:CHANGED_ITEMS]]
+
+
 def category_label(text: str, word: str) -> str:
     """A chart category as text a spreadsheet keeps as text: text that reads as a number
     ("2024", which would make xlsxwriter reference the categories as numbers and a
@@ -277,6 +324,8 @@ def write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
                                 status_shares(result.answers, layout, sheet, counted), counted)
     writer.scores(agency_scores(result, roster))
     writer.quality(quality_counts(result))
+    if result.previous_source is not None:
+        writer.previous(result, layouts)
     writer.finish()
 
 
@@ -502,6 +551,60 @@ class _Writer:
         for words, count in lines:
             self._label_row(_head(words.th, words.en), "text")
             self.cells([(count, "count")])
+            self.row += 1
+
+    def previous(self, result: Consolidated, layouts: Sequence[Layout]) -> None:
+        """Section 5: counts, the score changes' distribution, the items most changed."""
+        counts = comparison(result)
+        self.section(_head("5. เทียบกับรอบที่แล้ว", "Compared with the previous round"),
+                     [_head("รายการ", "What"), _head("จำนวน", "Count")],
+                     "รายละเอียดอยู่ในแผ่นงาน changes และ score_changes / details in the "
+                     "changes and score_changes sheets")
+        # the path given, wrapped within the tables' width (a note would run on across the
+        # page, and a long one would shrink the whole printed sheet to fit it)
+        source = _head("ผลลัพธ์รอบที่แล้ว", f"Previous round: {result.previous_source}")
+        self.height(self.row, fit_height(source, _WIDTHS[:6], 14, 14))
+        self.ws.merge_range(self.row, 0, self.row, 5, "", self.f["text"])
+        self.ws.write_string(self.row, 0, source, self.f["text"])
+        self.row += 1
+        for words, count in previous_counts(counts):
+            self._label_row(_head(words.th, words.en), "text")
+            self.cells([(count, "count")])
+            self.row += 1
+        self.row += 1
+        heads = [_head("ผลต่างของคะแนน (รอบนี้ - รอบที่แล้ว)", "Score change (now - before)"),
+                 *(_head(w.th, w.en) for key, w in STATS if key in _CHANGE_STATS)]
+        rows = [_head("คะแนนรายการตรวจ", "Checklist score"), _head("คะแนน 7.2", "7.2 score")]
+        need = fit_height(heads[0], (_WIDTHS[0] + _WIDTHS[1],), 14, 14, bold=True) + sum(
+            fit_height(r, (_WIDTHS[0] + _WIDTHS[1],), 14, 14) for r in rows)
+        if self.used() + need > _PAGE_PT:  # the table does not fit below: a page of its own
+            self.breaks.append(self.row)
+        self._label_row(heads[0], "header", *((h, c) for c, h in enumerate(heads[1:], 2)))
+        for col, text in enumerate(heads[1:], start=2):
+            self.ws.write_string(self.row, col, text, self.f["header"])
+        self.row += 1
+        frame = result.score_changes
+        for words, column in ((Words("คะแนนรายการตรวจ", "Checklist score"),
+                               "checklist_score_change"),
+                              (Words("คะแนน 7.2", "7.2 score"), "score_72_change")):
+            stats = distribution([None if pd.isna(v) else float(v) for v in frame[column]])
+            self._label_row(_head(words.th, words.en), "text")
+            self.cells([(stats[key], "count" if key == "n" else "score")
+                        for key, _ in STATS if key in _CHANGE_STATS])
+            self.row += 1
+        items = changed_items(result.changes, layouts)
+        heads = [_head("ข้อที่สถานะเปลี่ยนมากที่สุด", "Items changed most"),
+                 _head("ดีขึ้น", "Improved"), _head("ลดลง", "Fell")]
+        self.section(_head("6. ข้อที่สถานะเปลี่ยนจากรอบที่แล้วมากที่สุด",
+                           "Items whose status changed most"), heads,
+                     f"{CHANGED_ITEMS} ข้อแรก เรียงตามจำนวนหน่วยงานที่สถานะเปลี่ยน / the first "
+                     f"{CHANGED_ITEMS}, by the agencies whose status changed")
+        if not items:
+            self._label_row(_head("ไม่มีข้อที่สถานะเปลี่ยน", "no status changed"), "text")
+            self.row += 1
+        for item_id, topic, up, down in items:
+            self._label_row(f"ข้อ {item_id} {topic}".strip(), "text")
+            self.cells([(up, "count"), (down, "count")])
             self.row += 1
 
     def chart(self, kind: str, first: int, labels: list[str],

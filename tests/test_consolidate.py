@@ -134,7 +134,7 @@ def test_consolidated_workbook(merged: Any, layout: Layout, tmp_path: Path) -> N
     write_workbook(merged, path, [layout], roster=load_roster(ROSTER))
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
-                              "scores", "implausible"]
+                              "scores", "implausible", "changes", "score_changes"]
     summary = book["summary"]
     # native charts: return rate by ministry, statuses of each checklist's items
     assert len(summary._charts) == 2  # noqa: SLF001
@@ -179,7 +179,7 @@ def test_consolidated_workbook_opens_in_libreoffice(soffice: str, merged: Any, l
     resaved = convert(path, tmp_path / "lo")
     book = openpyxl.load_workbook(resaved)
     assert book.sheetnames == ["summary", "answers", "indicators", "problems", "returns",
-                              "scores", "implausible"]
+                              "scores", "implausible", "changes", "score_changes"]
     assert book["answers"].cell(4, 2).value == "03005"
 
 

@@ -317,11 +317,12 @@ def test_ooxml_escapes_are_decoded(base: Path, cellmap: CellMap, tmp_path: Path)
 def test_every_code_has_a_case() -> None:
     """The catalogue and the cases stay in step: this file, the corpus of bad files
     (test_corpus), the limits (test_hostile), agencies' identity (test_identity) and numbers
-    typed as text (test_thai_digits); merge codes are in test_consolidate."""
+    typed as text (test_thai_digits), the previous round (test_previous); merge codes are in
+    test_consolidate."""
     text = "".join((Path(__file__).parent / name).read_text(encoding="utf-8")
                    for name in ("test_problems.py", "corpus.py", "test_hostile.py",
                                 "test_identity.py", "test_read_layouts.py",
-                                "test_thai_digits.py"))
+                                "test_thai_digits.py", "test_previous.py"))
     merge = {"duplicate", "unknown-agency", "missing-return", "empty-return",
              "newer-return-rejected", "other-round"}
     untested = [c for c in P.CATALOGUE if c not in merge and f'"{c}"' not in text]

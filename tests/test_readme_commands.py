@@ -42,6 +42,10 @@ NOT_RUN = {
     "round-2562.xlsx":
         "needs a previous round's merge output; tests/test_prefill.py merges a round and "
         "generates the next from its workbook, CSV and Parquet",
+    "pmqa-xlsx merge returns-2563/ -o consolidated-2563.xlsx --previous "
+    "consolidated-2562.xlsx":
+        "needs two rounds' returns; tests/test_previous.py merges a round, then the next "
+        "with --previous from its workbook, CSV and Parquet",
 }
 
 

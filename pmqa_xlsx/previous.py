@@ -1,0 +1,682 @@
+"""Year over year (``merge --previous LAST``): what changed since the previous round.
+
+``load_last`` reads LAST, what ``merge`` wrote for the previous round, in any of its three forms
+(the consolidated workbook, its CSV folder, its Parquet folder; the forms ``generate --prefill``
+takes): its indicators through ``prefill.load_previous``, its checklist statuses from its
+answers (the workbook's ``answers`` sheet is wide, one row per return under three header rows;
+``answers.csv``/``answers.parquet`` are long) and its scores. LAST is untrusted, read with
+prefill's readers: bounded, no formula evaluated (a formula cell is not compared), text stays
+text; the long answers table, the largest, is streamed under its own bounds (MAX_ANSWER_BYTES,
+MAX_ANSWER_ROWS). A LAST that is not ours, or lacks a table or a column, raises
+``PrefillError`` (Thai and English), before any return is read. A code of LAST that lost its
+leading zeros is taken as this round's agency when it can be no other.
+
+``compare`` adds to a merge's dataset, per agency counted in both rounds:
+
+- ``changes``: one row per checklist status that changed (both rounds answered, both answers
+  on the layout's list of statuses; ``direction`` up or down that list) and per result of a
+  year both rounds report that differs (by table id, row id and BE year; numbers equal within
+  a relative 1e-9, float noise only, are the same), with the cell in this round's return;
+- ``score_changes``: one row per agency counted in this round: its checklist score and 7.2
+  score in both rounds and their difference (``in_previous`` false for a new agency);
+- a ``result-differs-previous`` warning on the cell of each differing result, counted in its
+  return's ``warnings`` (a return ``ok`` becomes ``ok_with_warnings``).
+
+What cannot be compared is not a change: an item, a row or a year only one round's layout has,
+a cell blank in either round, a status not on the list, a value of LAST that is a formula or
+not a number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import math
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import problems as P
+from .cellmap import build_cellmap
+from .identity import normalise_code
+from .inputs import path_text
+from .layout import Layout
+from .outputs import CSV_FORMULA_PREFIXES
+from .prefill import (
+    MAX_LAST_ROWS,
+    MAX_TEXT,
+    PrefillError,
+    Refused,
+    check_last_size,
+    last_cell_value,
+    load_previous,
+    not_ours,
+    read_last_csv,
+)
+from .words import Words
+
+if TYPE_CHECKING:
+    from .consolidate import Consolidated
+
+#: Columns of the changes frame (README, "Frames").
+CHANGE_COLUMNS = ("file", "agency_code", "kind", "table_id", "item_id", "field_id", "year",
+                  "previous_choice", "current_choice", "direction", "previous_value",
+                  "current_value", "difference", "sheet", "cell", "previous_file")
+#: Columns of the score_changes frame (README, "Frames").
+SCORE_CHANGE_COLUMNS = ("file", "agency_code", "in_previous", "previous_file",
+                        "checklist_score_previous", "checklist_score", "checklist_score_change",
+                        "score_72_previous", "score_72", "score_72_change")
+#: The most rows LAST's long answers table may have (a row per cell of each return), and its
+#: largest file (CSV: about 75 KB per return, so 8,000 returns are 600 MB).
+MAX_ANSWER_ROWS = 16 * 1_048_576
+MAX_ANSWER_BYTES = 4 * 1024**3
+#: Numbers this close (relative) are the same number: float noise, never a real change.
+REL_TOLERANCE = 1e-9
+_ZIP_MEMBERS = 200
+_ZIP_RATIO = 200
+_ANSWER_HEADS = ("agency_code", "item_id", "field_id", "kind", "value")
+_SCORE_HEADS = ("agency_code", "checklist_score")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Last:
+    """What the previous round's merge wrote, by normalised agency code: each agency's
+    checklist statuses ((item id, field id) -> text), results ((table id, row id, BE year) ->
+    number), scores (checklist, 7.2; None where it had none) and the file counted."""
+
+    source: Path
+    statuses: dict[str, dict[tuple[str, str], str]]
+    results: dict[str, dict[tuple[str, str, int], float]]
+    scores: dict[str, tuple[float | None, float | None]]
+    files: dict[str, str]
+
+    @property
+    def agencies(self) -> set[str]:
+        """The agencies counted in the previous round."""
+        return set(self.statuses) | set(self.results) | set(self.scores)
+
+
+def load_last(path: str | Path, layouts: Sequence[Layout]) -> Last:
+    """Read LAST (a consolidated .xlsx, or a folder of merge's CSV or Parquet files); the
+    statuses kept are those of the checklist cells of ``layouts`` (the layouts this merge
+    reads with). Raises PrefillError if LAST is not what merge writes."""
+    source = Path(path)
+    indicators = load_previous(source)  # the form is checked, and the indicators read, here
+    wanted = {(c.item_id, c.field_id) for layout in layouts
+              for c in build_cellmap(layout).inputs() if c.kind == "status"}
+    if source.is_dir():
+        pq = (source / "indicators.parquet").is_file()
+        read = _scores_parquet if pq else read_last_csv
+        suffix = ".parquet" if pq else ".csv"
+        answers = source / f"answers{suffix}"
+        scores = source / f"scores{suffix}"
+        for table in (answers, scores):
+            if not table.is_file():
+                raise not_ours(source, f"ไม่พบไฟล์ {table.name}", f"holds no {table.name}")
+        with _answers_table(answers) as (header, records):
+            statuses, files = _long_statuses(answers, header, records, wanted)
+        header, records = read(scores)
+        try:
+            score_of = _scores(scores, header, records)
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()  # a table left unread (a column missing) is closed now
+    else:
+        statuses, files, score_of = _workbook(source, wanted)
+    results: dict[str, dict[tuple[str, str, int], float]] = {}
+    for code, rows in indicators.rows.items():
+        mine = results.setdefault(code, {})
+        for row in rows:
+            for year, value in row.results.items():
+                if isinstance(value, float):  # a Refused value is not compared
+                    mine[(row.table_id, row.item_id, year)] = value
+    return Last(source=source, statuses=statuses, results=results, scores=score_of,
+                files=files)
+
+
+def empty_changes() -> pd.DataFrame:
+    """A changes frame with no rows (a merge without --previous)."""
+    return _typed_changes([])
+
+
+def empty_score_changes() -> pd.DataFrame:
+    """A score_changes frame with no rows (a merge without --previous)."""
+    return _typed_scores([])
+
+
+def score_72(scored: Iterable[Any], sums: Iterable[Any]) -> float | None:
+    """An agency's 7.2 score: the mean score of all its 7.2 rows with a score, every table
+    together (the sum of the tables' score sums over the rows scored); None if none is."""
+    count = sum(int(n) for n in scored if not _missing(n))
+    total = sum(float(s) for s in sums if not _missing(s))
+    return total / count if count else None
+
+
+def compare(result: Consolidated, last: Last) -> Consolidated:
+    """``result`` with its changes since ``last``: the changes and score_changes frames, a
+    ``result-differs-previous`` warning per differing result (in problems, and in its return's
+    warnings and state), and ``previous_source`` set."""
+    answers = result.answers
+    counted = _counted_files(result)
+    last = _zeros_restored(last, counted)
+    rows: list[dict[str, Any]] = []
+    new_problems: list[P.Problem] = []
+    if len(answers):
+        mine = answers["agency_code"].astype(object).isin(last.agencies).to_numpy(dtype=bool)
+        kinds = answers["kind"].astype(object).to_numpy()
+        statuses = answers[mine & (kinds == "status")]
+        results = answers[mine & answers["field_id"].astype(str).str.startswith("result_")
+                          .to_numpy(dtype=bool)]
+        rows += _status_changes(statuses, last, counted, _orders(result.layouts))
+        rows += _result_changes(results, last, counted, new_problems)
+    warned: dict[str, int] = {}
+    for problem in new_problems:
+        warned[str(problem.file)] = warned.get(str(problem.file), 0) + 1
+    problems = result.problems
+    if new_problems:
+        problems = pd.concat([problems, P.problems_frame(new_problems)], ignore_index=True)
+    return dataclasses.replace(result, changes=_typed_changes(rows),
+                               score_changes=_score_changes(result, last, counted),
+                               problems=problems, returns=_warned(result.returns, warned),
+                               previous_source=path_text(last.source))
+
+
+def _zeros_restored(last: Last, codes: Iterable[str]) -> Last:
+    """``last`` with a code that lost its leading zeros (LAST saved again by a spreadsheet
+    application: 3005 for 03005) under this round's code, when that is the only code of both
+    rounds it can be (prefill's rule); any other code stays as it is, not compared."""
+    def bare(code: str) -> str | None:
+        return code.lstrip("0") if code.isascii() and code.isdigit() else None
+
+    now = set(codes)
+    theirs = last.agencies
+    by_bare: dict[str, list[str]] = {}
+    for code in now:
+        if (key := bare(code)) is not None:
+            by_bare.setdefault(key, []).append(code)
+    renamed: dict[str, str] = {}
+    for old in theirs - now:
+        key = bare(old)
+        mine = [c for c in by_bare.get(key, []) if len(c) > len(old) and c not in theirs] \
+            if key is not None else []
+        if len(mine) == 1 and len(by_bare[key]) == 1:
+            renamed[old] = mine[0]
+    if not renamed:
+        return last
+
+    def moved(table: dict[str, Any]) -> dict[str, Any]:
+        return {renamed.get(code, code): value for code, value in table.items()}
+
+    return dataclasses.replace(last, statuses=moved(last.statuses), results=moved(last.results),
+                               scores=moved(last.scores), files=moved(last.files))
+
+
+def _columns_of(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
+    return zip(*(frame[n].astype(object).tolist() for n in names), strict=True)
+
+
+def _status_changes(part: pd.DataFrame, last: Last, counted: dict[str, str],
+                    orders: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+    rows = []
+    for file, code, item, fld, value, sheet, cell in _columns_of(
+            part, "file", "agency_code", "item_id", "field_id", "value", "sheet", "cell"):
+        before = last.statuses[code].get((item, fld)) if code in last.statuses else None
+        if before is None or value is None or value is pd.NA or counted.get(code) != file:
+            continue
+        now = str(value)
+        step = _step(orders, before, now)
+        if step is not None:
+            rows.append({"file": file, "agency_code": code, "kind": "status",
+                         "item_id": item, "field_id": fld, "previous_choice": before,
+                         "current_choice": now, "direction": step, "sheet": sheet,
+                         "cell": cell, "previous_file": last.files.get(code)})
+    return rows
+
+
+def _result_changes(part: pd.DataFrame, last: Last, counted: dict[str, str],
+                    problems: list[P.Problem]) -> list[dict[str, Any]]:
+    """The results that differ, each also a warning on its cell (into ``problems``)."""
+    rows = []
+    for file, code, table, item, fld, year, value, sheet, cell in _columns_of(
+            part, "file", "agency_code", "part", "item_id", "field_id", "year", "value",
+            "sheet", "cell"):
+        if not isinstance(value, float) or value != value or year is None or year is pd.NA:
+            continue  # blank (or, in a hand-made frame, not a number): not compared
+        theirs = last.results.get(code)
+        before = theirs.get((table, item, int(year))) if theirs else None
+        if before is None or math.isclose(before, value, rel_tol=REL_TOLERANCE, abs_tol=0.0) \
+                or counted.get(code) != file:
+            continue
+        rows.append({"file": file, "agency_code": code, "kind": "result", "table_id": table,
+                     "item_id": item, "field_id": fld, "year": int(year),
+                     "previous_value": before, "current_value": value,
+                     "difference": value - before, "sheet": sheet, "cell": cell,
+                     "previous_file": last.files.get(code)})
+        problems.append(P.make(
+            "result-differs-previous", file=file, agency_code=code, sheet=sheet, cell=cell,
+            year=int(year), item=item, previous=shown_number(before),
+            current=shown_number(value), source=path_text(last.source)))
+    return rows
+
+
+def shown_number(value: float) -> str:
+    """A number as a message shows it: 80, 80.5, 1,234.5 (up to 15 significant digits)."""
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.15g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The counts merge prints and the summary shows: agencies compared and new, statuses
+    improved and fallen, results that differ."""
+
+    compared: int
+    new: int
+    improved: int
+    fell: int
+    results: int
+
+    def words(self, source: str) -> Words:
+        return Words(
+            f"เทียบกับรอบที่แล้ว ({source}): หน่วยงานที่มีในทั้งสองรอบ {self.compared:,} แห่ง "
+            f"หน่วยงานใหม่ {self.new:,} แห่ง สถานะดีขึ้น {self.improved:,} ข้อ ลดลง "
+            f"{self.fell:,} ข้อ ผลการดำเนินงานที่ต่างจากรอบที่แล้ว {self.results:,} ค่า "
+            "(ดูแผ่นงาน changes)",
+            f"compared with the previous round ({source}): {self.compared:,} agencies in both "
+            f"rounds, {self.new:,} new; {self.improved:,} statuses improved, {self.fell:,} "
+            f"fell; {self.results:,} results differ from last round (see the changes sheet)")
+
+
+def comparison(result: Consolidated) -> Comparison:
+    """The counts of ``result``'s comparison with the previous round."""
+    scores, changes = result.score_changes, result.changes
+    both = int(scores["in_previous"].astype(bool).sum()) if len(scores) else 0
+    kinds = changes["kind"].astype(object)
+    steps = changes["direction"].astype(object)
+    return Comparison(compared=both, new=len(scores) - both,
+                      improved=int((steps == "up").sum()), fell=int((steps == "down").sum()),
+                      results=int((kinds == "result").sum()))
+
+
+# --------------------------------------------------------------------------------------------
+# Private: comparing
+# --------------------------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _counted_files(result: Consolidated) -> dict[str, str]:
+    """The file counted for each agency (the answers hold counted returns only)."""
+    answers = result.answers
+    if not len(answers):
+        return {}
+    pairs = answers[["agency_code", "file"]].astype(object).drop_duplicates()
+    return {code: file for code, file in zip(pairs["agency_code"], pairs["file"], strict=True)
+            if isinstance(code, str)}
+
+
+def _orders(layouts: Sequence[Layout]) -> list[tuple[str, ...]]:
+    return [layout.status_labels() for layout in layouts]
+
+
+def _step(orders: list[tuple[str, ...]], before: str | None, now: str) -> str | None:
+    """"up" or "down" the first list of statuses holding both answers; None if they are the
+    same or cannot be ordered (not compared)."""
+    if before is None or before == now:
+        return None
+    for labels in orders:
+        if before in labels and now in labels:
+            return "up" if labels.index(now) > labels.index(before) else "down"
+    return None
+
+
+def _score_changes(result: Consolidated, last: Last, counted: dict[str, str]) -> pd.DataFrame:
+    scores = result.scores
+    tables = [str(c)[len("score_sum_"):] for c in scores.columns
+              if str(c).startswith("score_sum_")]
+    columns = {name: scores[name].astype(object).tolist() for name in
+               ("file", "agency_code", "checklist_score",
+                *(f"scored_{t}" for t in tables), *(f"score_sum_{t}" for t in tables))}
+    rows = []
+    known = last.agencies
+    for i, (file, code) in enumerate(zip(columns["file"], columns["agency_code"], strict=True)):
+        if _missing(code) or counted.get(code) != file:
+            continue
+        points = columns["checklist_score"][i]
+        checklist = None if _missing(points) else float(points)
+        now_72 = score_72((columns[f"scored_{t}"][i] for t in tables),
+                          (columns[f"score_sum_{t}"][i] for t in tables))
+        before = last.scores.get(code) or (None, None)
+        rows.append({"file": file, "agency_code": code, "in_previous": code in known,
+                     "previous_file": last.files.get(code),
+                     "checklist_score_previous": before[0], "checklist_score": checklist,
+                     "checklist_score_change": _less(checklist, before[0]),
+                     "score_72_previous": before[1], "score_72": now_72,
+                     "score_72_change": _less(now_72, before[1])})
+    return _typed_scores(rows)
+
+
+def _less(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
+def _warned(returns: pd.DataFrame, warned: dict[str, int]) -> pd.DataFrame:
+    """The returns frame with each file's new warnings counted, ``ok`` -> ``ok_with_warnings``."""
+    if not warned:
+        return returns
+    returns = returns.copy()
+    added = pd.array([warned.get(f, 0) if isinstance(f, str) else 0
+                      for f in returns["file"].astype(object)], dtype="Int64")
+    more = (added > 0).to_numpy(dtype=bool)
+    returns["warnings"] = returns["warnings"].where(~more, returns["warnings"].fillna(0)
+                                                    + added)
+    ok = more & (returns["state"].astype(object) == "ok").to_numpy(dtype=bool)
+    returns["state"] = returns["state"].where(~ok, "ok_with_warnings")
+    return returns
+
+
+def _typed_changes(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
+    for column in CHANGE_COLUMNS:
+        if column == "year":
+            frame[column] = frame[column].astype("Int64")
+        elif column in ("previous_value", "current_value", "difference"):
+            frame[column] = frame[column].astype("Float64")
+        else:
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def _typed_scores(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(SCORE_CHANGE_COLUMNS))
+    for column in SCORE_CHANGE_COLUMNS:
+        if column == "in_previous":
+            frame[column] = frame[column].astype("boolean")
+        elif column in ("file", "agency_code", "previous_file"):
+            frame[column] = frame[column].astype("string")
+        else:
+            frame[column] = frame[column].astype("Float64")
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Private: reading LAST's answers and scores
+# --------------------------------------------------------------------------------------------
+
+
+def _columns(source: Path, header: list[Any], needed: Sequence[str], table: str
+             ) -> dict[str, int]:
+    names = [str(h) if h is not None else "" for h in header]
+    missing = [c for c in needed if c not in names]
+    if missing:
+        shown = ", ".join(missing)
+        raise not_ours(source, f"ตาราง {table} ไม่มีคอลัมน์ {shown}",
+                       f"its {table} table lacks the column(s) {shown}")
+    return {c: names.index(c) for c in (*needed, "file") if c in names}
+
+
+def _text(value: Any) -> str | None:
+    """A text cell of LAST, or None (blank, a formula, a number where text belongs)."""
+    if value is None or isinstance(value, Refused | bool | int | float):
+        return None
+    text = str(value).strip()
+    return text if text and len(text) <= MAX_TEXT else None
+
+
+def _code(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, Refused) or value is None:
+        return None
+    text = str(value).strip()
+    return normalise_code(text) if text else None
+
+
+@contextlib.contextmanager
+def _answers_table(path: Path) -> Iterator[tuple[list[str], Iterable[list[Any]]]]:
+    """LAST's long answers table, streamed: it has a row per cell of each return, so more rows
+    than the other tables (8,000 returns of 474 cells: 3.8 million); its size is bounded by
+    MAX_ANSWER_BYTES (not prefill's MAX_LAST_BYTES: 2,000 agencies' answers.csv is 150 MB; only
+    the statuses are kept, so memory does not grow with it), and the rows by MAX_ANSWER_ROWS
+    (more is refused, never cut short)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise not_ours(path, "เปิดไฟล์ไม่ได้", f"cannot open it ({exc.strerror})") from exc
+    if size > MAX_ANSWER_BYTES:
+        raise not_ours(path, f"ไฟล์ใหญ่เกิน {MAX_ANSWER_BYTES // 2**20:,} MB",
+                       f"larger than {MAX_ANSWER_BYTES // 2**20:,} MB")
+    if path.suffix == ".parquet":
+        yield _answers_parquet(path)
+        return
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise not_ours(path, "เปิดไฟล์ไม่ได้", f"cannot open it ({exc.strerror})") from exc
+    csv.field_size_limit(MAX_TEXT + 16)
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise not_ours(path, "อ่านเป็นไฟล์ CSV แบบ UTF-8 ไม่ได้",
+                           "not readable as a UTF-8 CSV") from exc
+        if header is None:
+            raise not_ours(path, "ไฟล์ว่าง", "the file is empty")
+        yield header, _csv_rows(path, reader)
+
+
+def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[list[Any]]:
+    """The rows of a CSV, as merge wrote them: '' is blank, the ``'`` before formula-like
+    text taken off."""
+    try:
+        for n, row in enumerate(reader):
+            if n >= MAX_ANSWER_ROWS:
+                raise not_ours(path, f"มีแถวมากกว่า {MAX_ANSWER_ROWS:,} แถว",
+                               f"more than {MAX_ANSWER_ROWS:,} rows")
+            yield [None if v == "" else v[1:] if v.startswith("'")
+                   and v[1:].startswith(CSV_FORMULA_PREFIXES) else v for v in row]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise not_ours(path, "อ่านเป็นไฟล์ CSV แบบ UTF-8 ไม่ได้", "not readable as a UTF-8 CSV"
+                       ) from exc
+
+
+def _answers_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
+    """The status rows of LAST's answers.parquet: only the columns compared are read."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise PrefillError(Words("การอ่านไฟล์ Parquet ต้องใช้ pyarrow: pip install pyarrow",
+                                 "reading Parquet needs pyarrow: pip install pyarrow")) from exc
+    try:
+        names = list(pq.read_schema(path).names)
+    except Exception as exc:  # noqa: BLE001 - any failure of a damaged file is the same answer
+        raise not_ours(path, "อ่านเป็นไฟล์ Parquet ไม่ได้", "not readable as Parquet") from exc
+    _columns(path, names, _ANSWER_HEADS, "answers")
+    wanted = [c for c in (*_ANSWER_HEADS, "file") if c in names]
+    try:
+        table = pq.read_table(path, columns=wanted)
+        if table.num_rows > MAX_ANSWER_ROWS:
+            raise not_ours(path, f"มีแถวมากกว่า {MAX_ANSWER_ROWS:,} แถว",
+                           f"more than {MAX_ANSWER_ROWS:,} rows")
+        table = table.filter(pc.equal(table["kind"].cast(pa.string()), "status"))
+        columns = [table.column(c).cast(pa.string()).to_pylist() for c in wanted]
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file, or columns of other types
+        raise not_ours(path, "อ่านตาราง answers ในไฟล์ Parquet ไม่ได้",
+                       "cannot read its answers table as Parquet") from exc
+    return wanted, ([c[i] for c in columns] for i in range(table.num_rows))
+
+
+def _scores_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
+    """LAST's scores.parquet: its agency, checklist score and tables' scored and score_sum
+    columns (bounded by MAX_LAST_ROWS, as prefill's tables)."""
+    check_last_size(path)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise PrefillError(Words("การอ่านไฟล์ Parquet ต้องใช้ pyarrow: pip install pyarrow",
+                                 "reading Parquet needs pyarrow: pip install pyarrow")) from exc
+    try:
+        parquet = pq.ParquetFile(path)
+        if parquet.metadata.num_rows > MAX_LAST_ROWS:
+            raise not_ours(path, f"มีแถวเกิน {MAX_LAST_ROWS:,} แถว",
+                           f"more than {MAX_LAST_ROWS:,} rows")
+        names = list(parquet.schema_arrow.names)
+        _columns(path, names, _SCORE_HEADS, "scores")
+        wanted = [n for n in names if n in _SCORE_HEADS
+                  or n.startswith(("scored_", "score_sum_"))]
+        table = parquet.read(columns=wanted)
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of a damaged file is the same answer
+        raise not_ours(path, "อ่านเป็นไฟล์ Parquet ไม่ได้", "not readable as Parquet") from exc
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return list(table.column_names), ([c[i] for c in columns] for i in range(table.num_rows))
+
+
+def _long_statuses(source: Path, header: list[Any], records: Iterable[list[Any]],
+                   wanted: set[tuple[str, str]]
+                   ) -> tuple[dict[str, dict[tuple[str, str], str]], dict[str, str]]:
+    at = _columns(source, header, _ANSWER_HEADS, "answers")
+    statuses: dict[str, dict[tuple[str, str], str]] = {}
+    files: dict[str, str] = {}
+    for record in records:
+        record = list(record) + [None] * (len(header) - len(record))
+        code = _code(record[at["agency_code"]])
+        if code is None or record[at["kind"]] != "status":
+            continue
+        file = str(record[at["file"]]) if "file" in at else ""
+        if files.setdefault(code, file) != file:
+            continue  # an agency twice (an edited LAST): its first return's rows
+        key = (str(record[at["item_id"]]), str(record[at["field_id"]]))
+        value = _text(record[at["value"]])
+        if key in wanted and value is not None:
+            statuses.setdefault(code, {})[key] = value
+    return statuses, files
+
+
+def _scores(source: Path, header: list[Any], records: Iterable[list[Any]]
+            ) -> dict[str, tuple[float | None, float | None]]:
+    at = _columns(source, header, _SCORE_HEADS, "scores")
+    names = [str(h) if h is not None else "" for h in header]
+    sums = [(i, names.index(f"scored_{name[len('score_sum_'):]}")) for i, name in
+            enumerate(names) if name.startswith("score_sum_")
+            and f"scored_{name[len('score_sum_'):]}" in names]
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for record in records:
+        record = list(record) + [None] * (len(header) - len(record))
+        code = _code(record[at["agency_code"]])
+        if code is None or code in out:
+            continue
+        out[code] = (_number(record[at["checklist_score"]]),
+                     score_72((_number(record[j]) for _, j in sums),
+                              (_number(record[i]) for i, _ in sums)))
+    return out
+
+
+def _number(value: Any) -> float | None:
+    """A number of LAST (a CSV's text too); None for anything else, a formula included."""
+    if value is None or isinstance(value, Refused | bool):
+        return None
+    try:
+        number = float(value if isinstance(value, int | float) else str(value).strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _workbook(source: Path, wanted: set[tuple[str, str]]
+              ) -> tuple[dict[str, dict[tuple[str, str], str]], dict[str, str],
+                         dict[str, tuple[float | None, float | None]]]:
+    """The answers (wide: three header rows, then one row per return) and the scores of a
+    consolidated workbook; load_previous has already checked its size and package, but the
+    package is checked again here (it may have changed since)."""
+    check_last_size(source)
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(source) as package:
+            infos = package.infolist()
+            if len(infos) > _ZIP_MEMBERS or any(
+                    i.file_size > _ZIP_RATIO * max(i.compress_size, 1024) for i in infos):
+                raise not_ours(source, "โครงสร้างไฟล์ผิดปกติ", "an unusual zip package")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    with package.open(info) as member:
+                        head = member.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise not_ours(source, "มีการประกาศ DOCTYPE", "it declares a DOCTYPE")
+        book = openpyxl.load_workbook(source, read_only=True, data_only=False)
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean: not ours
+        raise not_ours(source, "อ่านเป็นไฟล์ Excel ไม่ได้", "not readable as an xlsx file") \
+            from exc
+    try:
+        for name in ("answers", "scores"):
+            if name not in book.sheetnames:
+                raise not_ours(source, f"ไม่มีแผ่นงาน {name}", f"has no {name} sheet")
+        rows = book["answers"].iter_rows()
+        heads = [[last_cell_value(c) for c in row] for row in _take(rows, 3)]
+        if not heads or heads[0][:2] != ["file", "agency_code"]:
+            raise not_ours(source, "แผ่นงาน answers ไม่ได้ขึ้นต้นด้วยคอลัมน์ file, agency_code",
+                           "its answers sheet does not start with file, agency_code")
+        columns = []
+        for col, head in enumerate(heads[0][2:], start=2):
+            item, _, fld = str(head or "").rpartition(" ")
+            if (item, fld) in wanted:
+                columns.append((col, (item, fld)))
+        statuses: dict[str, dict[tuple[str, str], str]] = {}
+        files: dict[str, str] = {}
+        for n, row in enumerate(rows):
+            if n >= MAX_LAST_ROWS:
+                break
+            values = [last_cell_value(c) for c in row]
+            values += [None] * (len(heads[0]) - len(values))
+            code = _code(values[1])
+            if code is None or code in files:
+                continue
+            files[code] = str(values[0] or "")
+            mine = statuses.setdefault(code, {})
+            for col, key in columns:
+                text = _text(values[col])
+                if text is not None:
+                    mine[key] = text
+        score_rows = book["scores"].iter_rows()
+        header = [last_cell_value(c) for c in next(score_rows, ())]
+        score_of = _scores(source, header, ([last_cell_value(c) for c in r] for r in
+                                            _take(score_rows, MAX_LAST_ROWS)))
+        return statuses, files, score_of
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet part
+        raise not_ours(source, "อ่านแผ่นงาน answers หรือ scores ไม่ได้",
+                       "cannot read its answers or scores sheet") from exc
+    finally:
+        book.close()
+
+
+def _take(rows: Iterable[Any], n: int) -> list[Any]:
+    out = []
+    for row in rows:
+        out.append(row)
+        if len(out) >= n:
+            break
+    return out
