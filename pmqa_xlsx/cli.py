@@ -9,6 +9,13 @@ usage error (an output that would replace an input among them); 130 and 143 stop
 the problems, the summary and the errors of the call (``errors.PmqaError.text``). Printing
 never fails: a character the terminal's or file's encoding lacks (cp874 on Thai Windows) is
 printed as ``?`` (``tolerant_streams``).
+
+Usage errors (exit 2) are Thai first as well (``_Usage``): a value click's checks refuse (a
+path that must exist, be a file or a folder, be readable or writable; a whole number, one in
+a range; one of the choices: ``_Path``, ``_Int``, ``_IntRange``, ``_Choice``), a missing or
+an unknown option say what is wrong and name the option, under an ``Error:`` head in the
+command's ``--lang``; ``generate``, ``layouts`` and ``check-layout``, which have no ``--lang``,
+say it in Thai with the English in brackets. click's ``Usage:`` and ``Try`` lines stay.
 """
 
 from __future__ import annotations
@@ -230,12 +237,22 @@ class _Choice(click.Choice):
 
 def _lang_of(ctx: click.Context | None) -> Lang | None:
     """The language of a command's messages: its ``--lang`` (Thai when not given or not
-    parsed yet), or None for a command without one, which says everything in Thai with the
-    English in brackets."""
+    valid), or None for a command without one, which says everything in Thai with the
+    English in brackets. Before click has parsed ``--lang`` (an unknown option is found
+    first), the last ``--lang`` on the command line."""
     if ctx is None or not any(p.name == "lang" for p in ctx.command.params):
         return None
     lang = ctx.params.get("lang")
+    if lang is None:
+        argv: list[str] = ctx.meta.get(_ARGV, [])
+        given = [value for flag, value in zip(argv, argv[1:], strict=False) if flag == "--lang"]
+        given += [arg.removeprefix("--lang=") for arg in argv if arg.startswith("--lang=")]
+        lang = given[-1] if given else None
     return lang if lang in LANGS else DEFAULT_LANG
+
+
+#: Where ``_Main`` keeps the command line, for ``_lang_of``.
+_ARGV = "pmqa_xlsx.argv"
 
 
 class _Usage(click.UsageError):
@@ -461,6 +478,10 @@ class _Main(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         tolerant_streams()
         return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = list(args)
+        return super().parse_args(ctx, args)
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
