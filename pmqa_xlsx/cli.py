@@ -85,6 +85,7 @@ from .prefill import summary as prefill_summary
 from .read import ReadReturn
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
+from .rounds import _year_problem_th as year_problem_th  # the Thai of fiscal_year_problem
 from .summary import DeadlineError, parse_deadline
 from .words import DEFAULT_LANG, LANGS, Lang, Words
 
@@ -92,7 +93,7 @@ from .words import DEFAULT_LANG, LANGS, Lang, Words
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
     problem = None if value is None else fiscal_year_problem(value)
     if problem:
-        raise click.BadParameter(problem)
+        raise _BadValue(Words(year_problem_th(value), problem), ctx, param)
     return value
 
 

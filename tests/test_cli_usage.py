@@ -18,6 +18,8 @@ from click.testing import CliRunner
 
 from pmqa_xlsx import cli
 from pmqa_xlsx.cli import main
+from pmqa_xlsx.layout import fiscal_year_problem
+from pmqa_xlsx.rounds import _year_problem_th
 
 from .lang import english_left
 
@@ -336,3 +338,14 @@ def test_an_unknown_option_found_before_lang_is_parsed_follows_the_last_lang() -
                        (["merge", "--lang", "en", "--lang", "th", "--nonesuch"], "th"),
                        (["merge", "--lang", "xx", "--nonesuch"], "th")):
         _assert_said(_run(argv), lang, ["'--nonesuch'"], "No such option")
+
+
+@pytest.mark.parametrize("year", [2026, 2900])
+def test_a_year_that_is_not_a_be_fiscal_year(year: int, tmp_path: Path) -> None:
+    """A CE year, or one no fiscal year can be: the rule's own words (layout's English,
+    rounds' Thai), naming --year."""
+    result = _run(["generate", "-o", str(tmp_path / "b.xlsx"), "--year", str(year)])
+    english = fiscal_year_problem(year)
+    assert english is not None
+    _assert_said(result, None, ["'--year'", str(year)], english)
+    assert _year_problem_th(year) in result.output and list(tmp_path.iterdir()) == []
