@@ -9,6 +9,13 @@ usage error (an output that would replace an input among them); 130 and 143 stop
 the problems, the summary and the errors of the call (``errors.PmqaError.text``). Printing
 never fails: a character the terminal's or file's encoding lacks (cp874 on Thai Windows) is
 printed as ``?`` (``tolerant_streams``).
+
+Usage errors (exit 2) are Thai first as well (``_Usage``): a value click's checks refuse (a
+path that must exist, be a file or a folder, be readable or writable; a whole number, one in
+a range; one of the choices: ``_Path``, ``_Int``, ``_IntRange``, ``_Choice``), a missing or
+an unknown option say what is wrong and name the option, under an ``Error:`` head in the
+command's ``--lang``; ``generate``, ``layouts`` and ``check-layout``, which have no ``--lang``,
+say it in Thai with the English in brackets. click's ``Usage:`` and ``Try`` lines stay.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import stat
 import sys
 import threading
 import unicodedata
@@ -78,6 +86,7 @@ from .previous import Last, compare, comparison, load_last
 from .read import ReadReturn, layout_set
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
+from .rounds import _year_problem_th as year_problem_th  # the Thai of fiscal_year_problem
 from .summary import DeadlineError, parse_deadline
 from .words import DEFAULT_LANG, LANGS, Lang, Words
 
@@ -85,7 +94,7 @@ from .words import DEFAULT_LANG, LANGS, Lang, Words
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
     problem = None if value is None else fiscal_year_problem(value)
     if problem:
-        raise click.BadParameter(problem)
+        raise _BadValue(Words(year_problem_th(value), problem), ctx, param)
     return value
 
 
@@ -106,10 +115,9 @@ def _present(ctx: click.Context, param: click.Parameter,
     there (and listed with its problem), a path that is not there at all is a usage error."""
     for path in values:
         if not os.path.lexists(path):
-            name = repr(shown(path_text(path)))
-            raise click.BadParameter(_say(ctx.params.get("lang", DEFAULT_LANG), Words(
-                f"ไม่พบ {name} กรุณาตรวจชื่อไฟล์หรือโฟลเดอร์", f"{name} does not exist")),
-                ctx=ctx, param=param)
+            name = _named(path)
+            raise _BadValue(Words(f"ไม่พบ {name} กรุณาตรวจชื่อไฟล์หรือโฟลเดอร์",
+                                  f"{name} does not exist"), ctx, param)
     return values
 
 
@@ -117,9 +125,198 @@ def _lang_option(func: Callable[..., None]) -> Callable[..., None]:
     """``--lang th|en``: the language of everything the command prints (default Thai). Eager,
     so that even the errors found while the other arguments are parsed are in it."""
     return click.option(
-        "--lang", type=click.Choice(LANGS), default=DEFAULT_LANG, show_default=True,
+        "--lang", type=_Choice(LANGS), default=DEFAULT_LANG, show_default=True,
         is_eager=True,
         help="The language of the messages: th (Thai) or en (English).")(func)
+
+
+class _BadValue(click.BadParameter):
+    """A value of an option or argument that cannot be used, said in Thai and English
+    (``words``); ``_Usage`` picks the language and names the option."""
+
+    def __init__(self, words: Words, ctx: click.Context | None,
+                 param: click.Parameter | None) -> None:
+        super().__init__(words.en, ctx=ctx, param=param)
+        self.words = words
+
+
+def _named(value: str | os.PathLike[str]) -> str:
+    """A path given on the command line, quoted, as it may go to a terminal."""
+    return repr(shown(path_text(value)))
+
+
+class _Path(click.Path):
+    """``click.Path`` whose checks (exists, a file or a folder, readable, writable) say what
+    is wrong in Thai and English (``_BadValue``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        words = self._problem(value)
+        if words is not None:
+            raise _BadValue(words, ctx, param)
+        return super().convert(value, param, ctx)
+
+    def _problem(self, value: str | os.PathLike[str]) -> Words | None:
+        """Why ``value`` does not pass this type's checks (the ones ``click.Path`` makes, in
+        its order), or None."""
+        if self.file_okay and self.allow_dash and value in ("-", b"-"):
+            return None
+        name = _named(value)
+        path = os.path.realpath(value) if self.resolve_path else value
+        try:
+            st = os.stat(path)
+        except OSError:
+            if not self.exists:
+                return None
+            kind = (Words("ไฟล์", "file") if not self.dir_okay
+                    else Words("โฟลเดอร์", "folder") if not self.file_okay
+                    else Words("ไฟล์หรือโฟลเดอร์", "file or folder"))
+            return Words(f"ไม่พบ{kind.th} {name} กรุณาตรวจชื่อและตำแหน่ง",
+                         f"{kind.en} {name} does not exist; check the name and the folder")
+        if not self.file_okay and stat.S_ISREG(st.st_mode):
+            return Words(f"{name} เป็นไฟล์ แต่ต้องระบุโฟลเดอร์ กรุณาระบุชื่อโฟลเดอร์",
+                         f"{name} is a file; give a folder")
+        if not self.dir_okay and stat.S_ISDIR(st.st_mode):
+            return Words(f"{name} เป็นโฟลเดอร์ แต่ต้องระบุไฟล์ กรุณาระบุชื่อไฟล์",
+                         f"{name} is a folder; give a file")
+        if self.readable and not os.access(path, os.R_OK):
+            return Words(f"ไม่มีสิทธิ์อ่าน {name} กรุณาขอสิทธิ์อ่าน หรือคัดลอกไปไว้ที่อื่นก่อน",
+                         f"{name} cannot be read: permission denied")
+        if self.writable and not os.access(path, os.W_OK):
+            return Words(f"ไม่มีสิทธิ์เขียน {name} กรุณาขอสิทธิ์เขียน หรือระบุที่อื่น",
+                         f"{name} cannot be written: permission denied")
+        return None
+
+
+class _Int(click.types.IntParamType):
+    """A whole number, or a ``_BadValue`` in Thai and English."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            raise _BadValue(Words(f"{shown(value)!r} ไม่ใช่จำนวนเต็ม กรุณาพิมพ์ตัวเลขเท่านั้น",
+                                  f"{shown(value)!r} is not a whole number"),
+                            ctx, param) from None
+
+
+class _IntRange(click.IntRange):
+    """``click.IntRange`` whose failures say what is wrong in Thai and English
+    (``_BadValue``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = _Int().convert(value, param, ctx)
+        try:
+            return super().convert(number, param, ctx)
+        except click.BadParameter:
+            pass
+        low = None if self.min is None else int(self.min) + bool(self.min_open)
+        high = None if self.max is None else int(self.max) - bool(self.max_open)
+        wanted = (Words(f"ตั้งแต่ {low} ถึง {high}", f"from {low} to {high}")
+                  if low is not None and high is not None
+                  else Words(f"ตั้งแต่ {low} ขึ้นไป", f"at least {low}") if low is not None
+                  else Words(f"ไม่เกิน {high}", f"at most {high}"))
+        raise _BadValue(Words(f"{number} ใช้ไม่ได้ ต้องเป็นจำนวนเต็ม{wanted.th}",
+                              f"{number} is out of range: give a whole number {wanted.en}"),
+                        ctx, param)
+
+
+class _Choice(click.Choice):
+    """``click.Choice`` whose failure lists the choices in Thai and English (``_BadValue``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            choices = ", ".join(repr(str(c)) for c in self.choices)
+            raise _BadValue(Words(f"{shown(value)!r} ใช้ไม่ได้ กรุณาเลือกหนึ่งใน {choices}",
+                                  f"{shown(value)!r} is not one of {choices}"),
+                            ctx, param) from None
+
+
+def _lang_of(ctx: click.Context | None) -> Lang | None:
+    """The language of a command's messages: its ``--lang`` (Thai when not given or not
+    valid), or None for a command without one, which says everything in Thai with the
+    English in brackets. Before click has parsed ``--lang`` (an unknown option is found
+    first), the last ``--lang`` on the command line."""
+    if ctx is None or not any(p.name == "lang" for p in ctx.command.params):
+        return None
+    lang = ctx.params.get("lang")
+    if lang is None:
+        argv: list[str] = ctx.meta.get(_ARGV, [])
+        given = [value for flag, value in zip(argv, argv[1:], strict=False) if flag == "--lang"]
+        given += [arg.removeprefix("--lang=") for arg in argv if arg.startswith("--lang=")]
+        lang = given[-1] if given else None
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+#: Where ``_Main`` keeps the command line, for ``_lang_of``.
+_ARGV = "pmqa_xlsx.argv"
+
+
+class _Usage(click.UsageError):
+    """A usage error (exit 2) shown with click's ``Usage:`` and ``Try`` lines, then its
+    ``Error:`` line in the command's language (``_lang_of``): a bad value names its option
+    and says what is wrong (``_BadValue``); a missing option, an unknown option or command
+    are said in Thai too; other usage errors keep their text, which the command already
+    wrote in its language."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), ctx=error.ctx)
+        self.error = error
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        ctx = self.ctx
+        if ctx is not None:
+            hint = ""
+            if ctx.command.get_help_option(ctx) is not None:
+                names = ctx.command.get_help_option_names(ctx)
+                hint = f"Try '{ctx.command_path} {max(names, key=len)}' for help.\n"
+            click.echo(f"{ctx.get_usage()}\n{hint}", err=True, file=file, color=ctx.color)
+        lang = _lang_of(ctx)
+        words = self._words()
+        if words is None:
+            head = "Error" if lang == "en" else "ข้อผิดพลาด"
+            text = f"{head}: {self.format_message()}"
+        elif lang is None:
+            text = f"ข้อผิดพลาด: {words.th}\n(Error: {words.en})"
+        else:
+            text = f"{'ข้อผิดพลาด' if lang == 'th' else 'Error'}: {words.text(lang)}"
+        click.echo(text, err=True, file=file, color=ctx.color if ctx else None)
+
+    def _words(self) -> Words | None:
+        """The error in both languages, when it has them."""
+        error = self.error
+        hint = error.param.get_error_hint(error.ctx) if isinstance(
+            error, click.BadParameter) and error.param is not None else None
+        if isinstance(error, _BadValue):
+            return error.words if hint is None else Words(
+                f"{hint}: {error.words.th}", f"Invalid value for {hint}: {error.words.en}")
+        if isinstance(error, click.MissingParameter) and hint is not None:
+            return Words(f"ไม่ได้ระบุ {hint} ซึ่งต้องระบุ กรุณาดูวิธีใช้ด้วย --help",
+                         error.format_message())
+        if isinstance(error, click.NoSuchOption):
+            return Words(f"ไม่มีตัวเลือก {error.option_name!r} กรุณาตรวจการสะกด หรือดูรายการ"
+                         f"ตัวเลือกด้วย --help{_maybe(error.possibilities)}",
+                         error.format_message())
+        if _NoSuchCommand is not None and isinstance(error, _NoSuchCommand):
+            return Words(f"ไม่มีคำสั่ง {error.command_name!r} กรุณาตรวจการสะกด หรือดูรายการ"
+                         f"คำสั่งด้วย --help{_maybe(error.possibilities)}",
+                         error.format_message())
+        return None
+
+
+#: click's error for an unknown command (click 8.4 and later; before, a plain UsageError,
+#: left in English).
+_NoSuchCommand: type[click.UsageError] | None = getattr(click.exceptions, "NoSuchCommand", None)
+
+
+def _maybe(possibilities: Sequence[str] | None) -> str:
+    """`` (หรือหมายถึง 'x')``: what a misspelt option or command may have meant."""
+    return f" (หรือหมายถึง {', '.join(map(repr, sorted(possibilities)))})" if possibilities else ""
 
 
 class _Failure(click.ClickException):
@@ -132,6 +329,11 @@ class _Failure(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         head = "ข้อผิดพลาด" if self.lang == "th" else "Error"
         click.echo(f"{head}: {self.format_message()}", err=True, file=file)
+
+
+def _both(words: Words) -> str:
+    """``words`` for a command without ``--lang``: the Thai, then the English in brackets."""
+    return f"{words.th}\n({words.en})"
 
 
 def _say(lang: Lang, words: Words) -> str:
@@ -201,7 +403,7 @@ def _layout_options(func: Callable[..., None]) -> Callable[..., None]:
              "itself. Returns of other rounds are listed as other_round.")(func)
     func = click.option(
         "--layouts", "layout_dirs", multiple=True, metavar="DIR",
-        type=click.Path(path_type=Path, file_okay=False),
+        type=_Path(path_type=Path, file_okay=False),
         help="A folder of layout YAML files (repeatable).")(func)
     return click.option(
         "--layout", "layout_files", multiple=True, metavar="NAME|FILE",
@@ -247,7 +449,7 @@ def _state(state: str, lang: Lang) -> str:
 
 def _feedback_option(func: Callable[..., None]) -> Callable[..., None]:
     return click.option(
-        "--feedback", "feedback_dir", type=click.Path(path_type=Path),
+        "--feedback", "feedback_dir", type=_Path(path_type=Path),
         help="Write, into this folder, a copy of each return with problems, every problem "
              "cell marked with a note in Thai and a first sheet listing them, for the agency "
              "to fix and send back. Not inside an input folder.")(func)
@@ -272,11 +474,32 @@ _TOLERANT = frozenset({"replace", "backslashreplace", "namereplace",
 
 
 class _Main(click.Group):
-    """The command group, making stdout and stderr tolerant before anything is printed."""
+    """The command group, making stdout and stderr tolerant before anything is printed, and
+    every usage error Thai first (``_Usage``)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         tolerant_streams()
         return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = list(args)
+        return super().parse_args(ctx, args)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _Usage:
+            raise
+        except click.UsageError as exc:
+            raise _Usage(exc) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _Usage:
+            raise
+        except click.UsageError as exc:  # a command's own, or click's parsing its arguments
+            raise _Usage(exc) from exc
 
 
 @click.group(cls=_Main)
@@ -286,28 +509,28 @@ def main() -> None:
 
 
 @main.command()
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path), required=True,
+@click.option("-o", "--output", "output", type=_Path(path_type=Path), required=True,
               help="The workbook to write, or with --roster the folder to write into.")
-@click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+@click.option("--roster", type=_Path(path_type=Path, exists=True, dir_okay=False),
               help="CSV or XLSX with agency_code/รหัสหน่วยงาน, agency_name/ชื่อหน่วยงาน and "
                    "optional ministry/กระทรวง/สังกัด (see the README's Rosters): one "
                    "pre-filled workbook per agency.")
 @click.option("--layout", "layout_name", metavar="NAME|FILE",
               help=f"A bundled layout name or a YAML file (default: {DEFAULT_LAYOUT}).")
-@click.option("--year", type=int, callback=_year,
+@click.option("--year", type=_Int(), callback=_year,
               help="Fiscal year, Buddhist Era (default: the layout's). Shifts the target and "
                    "result years.")
 @click.option("--password", callback=_password,
               help="Password for sheet and structure protection (deters editing; it is not "
                    "security). Thai and English letters, digits and keyboard symbols, at "
                    "most 255: hashed as Thai Excel hashes it.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
+@click.option("--jobs", type=_IntRange(min=1), default=None,
               help="Processes for --roster (default: the cores available).")
 @click.option("--force", is_flag=True,
               help="Write even where other workbooks are (-o a file that is not a blank "
                    "form; with --roster, a folder holding workbooks generate did not write).")
 @click.option("--prefill", "last", metavar="LAST",
-              type=click.Path(path_type=Path, exists=True),
+              type=_Path(path_type=Path, exists=True),
               help="With --roster: a previous round's merge output (its consolidated .xlsx, "
                    "or its --csv or --parquet folder). Each agency found in it gets its "
                    "indicator rows pre-filled (name, unit, direction, the result years this "
@@ -337,10 +560,13 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
     try:
         if roster is None:
             if output.suffix.lower() != ".xlsx":
-                raise click.UsageError("-o must name an .xlsx file (or give --roster and a "
-                                       "folder)")
+                raise click.UsageError(_both(Words(
+                    "-o ต้องเป็นชื่อไฟล์ .xlsx (หรือระบุ --roster พร้อมโฟลเดอร์ที่จะเขียน)",
+                    "-o must name an .xlsx file (or give --roster and a folder)")))
             if not output.parent.is_dir():
-                raise click.UsageError(f"-o: folder {output.parent} does not exist")
+                raise click.UsageError(_both(Words(
+                    f"-o: ไม่พบโฟลเดอร์ {_path(output.parent)} กรุณาสร้างโฟลเดอร์ก่อน",
+                    f"-o: folder {_path(output.parent)} does not exist")))
             generate_workbook(layout, output, year=year, password=password, force=force)
             click.echo(f"wrote {_path(output)}: {_what_was_written(layout, year)}")
         else:
@@ -357,9 +583,9 @@ def _generate(layout: Layout, output: Path, roster: Path | None, year: int | Non
                 words = prefill_summary(prefill, previous)
                 click.echo(f"{words.th}\n({words.en})")
     except OutputRefused as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(_both(exc.words) if exc.words else str(exc)) from exc
     except PrefillError as exc:  # LAST refused: nothing written, exit 2 (Thai, English after)
-        raise click.UsageError(f"{exc.words.th}\n({exc.words.en})") from exc
+        raise click.UsageError(_both(exc.words)) from exc
     except PmqaError as exc:  # a roster's problems in Thai, as everything people act on
         raise _Failure(exc.text(DEFAULT_LANG), DEFAULT_LANG) from exc
 
@@ -384,9 +610,9 @@ def list_layouts() -> None:
 
 
 @main.command("check-layout")
-@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("path", type=_Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--against", "old_path", metavar="OLD.yaml",
-              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              type=_Path(path_type=Path, exists=True, dir_okay=False),
               help="An earlier edit of the layout: say whether the content changed, and warn "
                    "if it did but the form's version did not.")
 def check_layout(path: Path, old_path: Path | None) -> None:
@@ -419,12 +645,12 @@ def _compared(new: Layout, old: Layout, old_path: Path) -> str:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path),
+@click.argument("files", nargs=-1, required=True, type=_Path(path_type=Path),
                 callback=_present)
-@click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+@click.option("--roster", type=_Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: a return of an agency not on it is an error.")
 @click.option("--manifest", "manifest_path",
-              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              type=_Path(path_type=Path, exists=True, dir_okay=False),
               help="The manifest.csv of the workbooks issued: a return without its agency's "
                    "token is an error.")
 @_feedback_option
@@ -471,21 +697,21 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path),
+@click.argument("inputs", nargs=-1, required=True, type=_Path(path_type=Path),
                 callback=_present)
-@click.option("--roster", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+@click.option("--roster", type=_Path(path_type=Path, exists=True, dir_okay=False),
               help="The agencies expected: lists who did not return and unknown agencies.")
 @click.option("--manifest", "manifest_path",
-              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              type=_Path(path_type=Path, exists=True, dir_okay=False),
               help="The manifest.csv of the workbooks issued: a return without its agency's "
                    "token is rejected.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+@click.option("-o", "--output", type=_Path(path_type=Path), required=True,
               help="The consolidated workbook to write (.xlsx).")
-@click.option("--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--csv", "csv_dir", type=_Path(path_type=Path, file_okay=False),
               help="Also write the frames (and implausible.csv) as CSV files into this folder.")
-@click.option("--parquet", "parquet_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--parquet", "parquet_dir", type=_Path(path_type=Path, file_okay=False),
               help="Also write the frames as Parquet files into this folder (pyarrow).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
+@click.option("--jobs", type=_IntRange(min=1), default=None,
               help="Processes that read the returns (default: the cores available).")
 @click.option("--accept-errors", is_flag=True,
               help="Count a return whose errors are all in answer cells (a word in a number "
@@ -500,7 +726,7 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
               help="Also write one consolidated workbook per group of agencies: those with "
                    "one value in this roster column (ministry, or an extra column such as "
                    "ภาค). Needs --roster.")
-@click.option("--by-dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--by-dir", type=_Path(path_type=Path, file_okay=False),
               help="The folder for the --by workbooks (default: beside -o, named "
                    "OUTPUT-by-COLUMN).")
 @click.option("--previous", "previous_path", metavar="LAST", type=click.Path(path_type=Path),
@@ -511,7 +737,7 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "round. A LAST that is not merge's output is a usage error (exit 2), found "
                    "before any return is read.")
 @_feedback_option
-@click.option("--results", "results_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--results", "results_dir", type=_Path(path_type=Path, file_okay=False),
               help="Write, into this folder, each counted agency's result on one A4 page: "
                    "<code>-result.xlsx, and its PDF when LibreOffice is installed. Not inside "
                    "an input folder.")
@@ -537,8 +763,9 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
         raise click.UsageError(_say(lang, Words("-o ต้องเป็นชื่อไฟล์ .xlsx",
                                                 "-o must name an .xlsx file")))
     if not output.parent.is_dir():
-        raise click.UsageError(_say(lang, Words(f"-o: ไม่พบโฟลเดอร์ {_path(output.parent)}",
-                                                f"-o: folder {output.parent} does not exist")))
+        raise click.UsageError(_say(lang, Words(
+            f"-o: ไม่พบโฟลเดอร์ {_path(output.parent)} กรุณาสร้างโฟลเดอร์ก่อน",
+            f"-o: folder {_path(output.parent)} does not exist")))
     if parquet_dir is not None:
         try:
             import pyarrow  # noqa: F401
@@ -916,7 +1143,7 @@ def _path(path: str | os.PathLike[str]) -> str:
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="pmqa-demo",
+@click.option("--out", type=_Path(path_type=Path, file_okay=False), default="pmqa-demo",
               show_default=True, help="The folder to write the demo's outputs into.")
 @_lang_option
 def demo(out: Path, lang: Lang) -> None:
