@@ -729,7 +729,7 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
 @click.option("--by-dir", type=_Path(path_type=Path, file_okay=False),
               help="The folder for the --by workbooks (default: beside -o, named "
                    "OUTPUT-by-COLUMN).")
-@click.option("--previous", "previous_path", metavar="LAST", type=click.Path(path_type=Path),
+@click.option("--previous", "previous_path", metavar="LAST", type=_Path(path_type=Path),
               help="The previous round's merge output (its consolidated .xlsx, or the folder "
                    "its --csv or --parquet wrote): adds the changes since then (changes and "
                    "score_changes sheets and files, a summary section) and a warning on each "
