@@ -110,9 +110,12 @@ def roster_outputs(directory: str | os.PathLike[str], names: Sequence[str],
         roster_index = _Index([Path(roster)])
         for name in names:
             if roster_index.find(folder / name) is not None:
-                raise OutputRefused(f"-o {path_text(folder)}: {name} would be written over the "
-                                    f"roster {path_text(roster)} (or a link to it); write the "
-                                    "workbooks into another folder")
+                raise OutputRefused(Words(
+                    f"-o {path_text(folder)}: ไฟล์ {name} จะเขียนทับบัญชีรายชื่อหน่วยงาน "
+                    f"{path_text(roster)} (หรือลิงก์ไปยังไฟล์นั้น) กรุณาเขียนแบบฟอร์มลงโฟลเดอร์อื่น",
+                    f"-o {path_text(folder)}: {name} would be written over the roster "
+                    f"{path_text(roster)} (or a link to it); write the workbooks into another "
+                    "folder"))
     if force:
         return
     from .read import never_a_return
@@ -130,12 +133,17 @@ def roster_outputs(directory: str | os.PathLike[str], names: Sequence[str],
                 continue  # written there by a previous generate, unchanged since
             others.append(path_text(name))
     if others:
-        more = f", and {len(others) - _LISTED} more" if len(others) > _LISTED else ""
-        raise OutputRefused(
+        listed = ", ".join(others[:_LISTED])
+        more = len(others) - _LISTED
+        raise OutputRefused(Words(
+            f"-o {path_text(folder)} มีไฟล์แบบฟอร์มที่คำสั่ง generate ไม่ได้เขียนไว้อยู่แล้ว "
+            f"({listed}{f' และอีก {more} ไฟล์' if more > 0 else ''}) ซึ่งอาจเป็นแบบฟอร์มที่"
+            "หน่วยงานกรอกแล้ว กรุณาเลือกโฟลเดอร์ว่าง หรือใส่ --force เพื่อเขียนไว้ข้าง ๆ "
+            "(ไฟล์ที่ชื่อตรงกับหน่วยงานจะถูกเขียนทับ)",
             f"-o {path_text(folder)} already holds workbooks that generate did not write "
-            f"there ({', '.join(others[:_LISTED])}{more}); they may be filled returns: choose "
-            "an empty folder, or give --force to write beside them (a workbook with an "
-            "agency's file name is then replaced)")
+            f"there ({listed}{f', and {more} more' if more > 0 else ''}); they may be filled "
+            "returns: choose an empty folder, or give --force to write beside them (a workbook "
+            "with an agency's file name is then replaced)"))
 
 
 def form_output(path: str | os.PathLike[str], *, force: bool = False,
@@ -155,9 +163,12 @@ def form_output(path: str | os.PathLike[str], *, force: bool = False,
             continue  # a bundled layout that does not load: it cannot vouch for the file
         if read.cellmap is not None and any(p.code == "empty-return" for p in read.problems):
             return
-    raise OutputRefused(f"-o {path_text(target)} already exists and is not a blank form (it "
-                        "holds answers, or is another file); writing there would replace it: "
-                        "choose another name, or give --force to replace it")
+    raise OutputRefused(Words(
+        f"-o {path_text(target)} มีอยู่แล้วและไม่ใช่แบบฟอร์มเปล่า (มีคำตอบอยู่ หรือเป็นไฟล์อื่น) "
+        "ถ้าเขียนลงไปจะแทนที่ไฟล์นั้น กรุณาใช้ชื่ออื่น หรือใส่ --force เพื่อแทนที่",
+        f"-o {path_text(target)} already exists and is not a blank form (it holds answers, or "
+        "is another file); writing there would replace it: choose another name, or give "
+        "--force to replace it"))
 
 
 # --------------------------------------------------------------------------------------------
