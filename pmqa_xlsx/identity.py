@@ -85,6 +85,19 @@ def code_key(code: str) -> str:
     return normalise_code(code).casefold().lstrip("0") or "0"
 
 
+def without_zeros(code: str) -> str | None:
+    """A code of ASCII digits without its leading zeros (``3005`` for ``03005``); None for any
+    other code. The one rule for "this code is that one, its leading zeros lost" (a
+    spreadsheet application that takes a code for a number drops them)."""
+    return code.lstrip("0") if code.isascii() and code.isdigit() else None
+
+
+def zeros_lost(code: str, other: str) -> bool:
+    """Whether ``code`` and ``other`` differ only by leading zeros (``3005`` and ``03005``)."""
+    bare = without_zeros(code)
+    return code != other and bare is not None and bare == without_zeros(other)
+
+
 def new_token() -> str:
     """A fresh random token for one agency's workbook (128 bits, as 32 hex digits)."""
     return secrets.token_hex(16)
