@@ -9,11 +9,12 @@ counted (it never replaces a filled return of its agency, however new it is: a f
 return counts), and its agency, with no counted return, also gets a ``missing`` row saying it
 sent an empty form, so counting ``missing`` rows gives the agencies still to return. With
 the manifest of the workbooks issued, a return that does not carry the token issued to its
-agency is rejected. A merge counts one round (see rounds.py): returns of another are listed
-as ``other_round``. Only counted returns (ok, ok_with_warnings, counted_with_errors) feed
-``answers``, ``indicators`` and ``scores``; every problem of every file is in ``problems``.
-``check_files`` is the same judgement for one file at a time, without the
-choice between an agency's returns.
+agency is rejected. A return whose agency is not on the roster is ``unknown_agency``; its
+reason says when its code is a roster code but for leading zeros. A merge counts one round
+(see rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
+ok_with_warnings, counted_with_errors) feed ``answers``, ``indicators`` and ``scores``; every
+problem of every file is in ``problems``. ``check_files`` is the same judgement for one file
+at a time, without the choice between an agency's returns.
 """
 
 from __future__ import annotations

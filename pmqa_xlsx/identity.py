@@ -5,7 +5,9 @@ agency's workbook.
 sheet and the identity block of a return all go through it, so a code typed in Thai or
 full-width digits, or with spaces or invisible characters in it, is the same code as the plain
 one, and can neither stand for another agency nor be told apart from its own.
-``code_key`` is what two codes of one roster must not share.
+``code_key`` is what two codes of one roster must not share. ``without_zeros`` and
+``zeros_lost`` are the one rule for a code that lost its leading zeros (prefill's LAST,
+merge's unknown agencies).
 
 Each workbook ``generate_roster`` writes carries a random token in its metadata, recorded in
 ``manifest.csv``. ``load_manifest`` reads that file back; ``Manifest.problem`` says when a

@@ -15,8 +15,10 @@ for one agency, the first in LAST is kept and the others are ``Skipped`` (report
 (``IndicatorRow.table_id``/``item_id``): name, unit, direction, and each ``result_<BE year>``
 that is also a result year of the new sheet, never its target year. An agency whose code lost
 its leading zeros in LAST (a CSV saved again by a spreadsheet application) is found when only
-one roster code can be meant. Everything else is a row of the report (``REPORT_COLUMNS``):
-carried or not, and why not. A plan that would carry nothing at all raises ``PrefillError``.
+one roster code can be meant (``identity.without_zeros``). Everything else is a row of the
+report (``REPORT_COLUMNS``): carried or not, and why not. A LAST whose round is not before
+the new form's fiscal year, or a plan that would carry nothing at all, raises
+``PrefillError``; ``summary`` warns when no result year of LAST is one the form carries.
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ _READ_COLUMNS = (*REQUIRED_COLUMNS, "row", "target_year", "file")
 #: The note on every carried cell ({year}: the previous round's target year).
 NOTE = Words("ยกมาจากรอบที่แล้ว ({year}): ตรวจสอบหรือแก้ไข",
              "carried over from the previous round ({year}): check or correct it")
+
+#: The line a pre-filled workbook's instructions sheet (and the print header of each sheet
+#: with carried cells) gives them ({years}: `` (พ.ศ. 2562)``, the previous round's target
+#: years, or nothing when LAST does not say). Thai only: the workbook is the agency's.
+LEGEND = "ช่องสีเขียวอ่อน = ค่าที่ยกมาจากรอบที่แล้ว{years} ตรวจสอบ แล้วแก้ไขถ้าไม่ถูกต้อง"
 
 
 class PrefillError(PmqaError):
@@ -124,7 +131,7 @@ class Prefill:
     report: list[tuple[Any, ...]]
     missing: tuple[str, ...]  # roster codes with no row in LAST
     not_in_roster: tuple[str, ...]  # codes of LAST not in the roster
-    form_years: tuple[int, ...] = ()  # the result years the new form asks for
+    form_years: tuple[int, ...] = ()  # the result years the new form may carry (not its target's)
 
     @property
     def carried(self) -> int:
@@ -220,7 +227,8 @@ def plan_prefill(cellmap: CellMap, previous: Previous, agencies: Sequence[Agency
     for code in extra:
         report.append((code, "", "", "", "", "", "", "no", *_NOT_IN_ROSTER))
     form_years = sorted({c.year for r in cellmap.indicator_rows for f, c in r.cells.items()
-                         if f.startswith("result_") and c.year is not None})
+                         if f.startswith("result_") and c.year is not None
+                         and c.year != r.cells["target"].year})
     prefill = Prefill(agencies=plans, report=report, missing=tuple(missing),
                       not_in_roster=extra, form_years=tuple(form_years))
     if not plans:

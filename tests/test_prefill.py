@@ -4,7 +4,9 @@ merge writes (consolidated workbook, CSV folder, Parquet folder)."""
 from __future__ import annotations
 
 import csv
+import re
 import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from pmqa_xlsx.layout import (
 from pmqa_xlsx.libreoffice import convert_many
 from pmqa_xlsx.parallel import worker_count
 from pmqa_xlsx.prefill import (
+    LEGEND,
     NOTE,
     REPORT_COLUMNS,
     REPORT_NAME,
@@ -859,7 +862,7 @@ def test_no_result_year_in_common_is_warned(last: dict[str, Path], layout: Layou
     cellmap = build_cellmap(layout, 2566)
     previous = load_previous(last["csv"])
     asked = {c.year for r in cellmap.indicator_rows for f, c in r.cells.items()
-             if f.startswith("result_")}
+             if f.startswith("result_") and c.year != r.cells["target"].year}
     assert not asked & set(previous.years)
     result = CliRunner().invoke(main, [
         "generate", "--roster", str(_roster(tmp_path / "r.csv", NEXT)), "-o",
@@ -975,3 +978,59 @@ def test_unknown_agency_says_when_only_leading_zeros_differ(
         "merge", str(returns), "--roster", str(_roster(tmp_path / "r.csv", roster)),
         "-o", str(tmp_path / "m.xlsx")])
     assert th in result.output and "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# The legend of carried cells: where the agency sees it, on screen and on paper
+# --------------------------------------------------------------------------------------------
+
+
+def _legend_of(book: Any, cellmap: CellMap) -> tuple[Any, dict[str, str]]:
+    """The instructions sheet's legend cell and each sheet's print header."""
+    first = cellmap.sheets[0]
+    assert first.carried_legend is not None
+    cell = book[first.name].cell(row=first.carried_legend + 1, column=1)
+    return cell, {ws.title: ws.oddHeader.left.text or "" for ws in book.worksheets}
+
+
+def test_a_prefilled_workbook_explains_its_green_cells(next_round: tuple[Path, str],
+                                                       next_layout: Layout, layout: Layout,
+                                                       blank_path: Path) -> None:
+    """In a pre-filled workbook the instructions sheet says what the carried fill means, in
+    that fill, with the previous round's year, and each sheet with carried cells prints it at
+    the top of its pages; a roster workbook with nothing carried and the blank form have
+    neither. The legend's row is the cell map's, and the reader reads the workbook as before."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    expected = LEGEND.format(years=" (พ.ศ. 2562)")
+    book = openpyxl.load_workbook(_workbook(folder, RETURNED[0]))
+    cell, headers = _legend_of(book, cellmap)
+    assert cell.value == expected
+    assert cell.fill.fgColor.rgb == "FF" + CARRIED_FILL[1:]
+    carried_sheets = {c.sheet for c in cellmap.inputs()
+                      if book[c.sheet][c.ref].fill.fgColor.rgb == "FF" + CARRIED_FILL[1:]}
+    assert carried_sheets
+    assert {name for name, text in headers.items() if text} == carried_sheets
+    assert all(headers[name] == expected for name in carried_sheets)
+    for path, plain_map in ((_workbook(folder, "08004"), cellmap),
+                            (blank_path, build_cellmap(layout))):
+        cell, headers = _legend_of(openpyxl.load_workbook(path), plain_map)
+        assert cell.value is None and not any(headers.values())
+    assert list(read_return(_workbook(folder, RETURNED[0]), [next_layout]).problems["code"]) \
+        == ["empty-return"]
+
+
+@pytest.mark.libreoffice
+def test_the_legend_is_printed(soffice: str, next_round: tuple[Path, str],
+                               tmp_path: Path) -> None:
+    """LibreOffice's PDF of a pre-filled workbook holds the legend (the instructions sheet
+    and the headers of the sheets with carried cells); a blank roster workbook's does not."""
+    folder, _ = next_round
+    pdfs = convert_many([_workbook(folder, RETURNED[0]), _workbook(folder, "08004")],
+                        tmp_path, "pdf")
+    legend = re.sub(r"\s+", "", LEGEND.format(years=" (พ.ศ. 2562)"))
+    texts = [re.sub(r"\s+", "", subprocess.run(["pdftotext", str(pdf), "-"],
+                                               capture_output=True, text=True,
+                                               check=True).stdout) for pdf in pdfs]
+    assert texts[0].count(legend) >= 2  # the instructions sheet, and a page's header
+    assert "ช่องสีเขียวอ่อน" not in texts[1]
