@@ -127,6 +127,9 @@ class SheetPlan:
     repeat_rows: tuple[int, int] | None = None
     landscape: bool = False
     page_breaks: tuple[int, ...] = ()
+    #: The instructions sheet's blank row above the legends, where a workbook with values
+    #: carried over (generate --prefill) explains their fill; blank in any other workbook.
+    carried_legend: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -376,6 +379,7 @@ def _plan_instructions(
     ins = layout.instructions
     sheet = _Builder(ins.sheet, (34.0, 80.0), layout.style)
     row = 0
+    carried_legend = None
     for text, style in ((layout.form.title, "title"), (ins.title, "heading"),
                         *((f"{i}. {line}", "text") for i, line in enumerate(ins.lines, 1)),
                         ("", None),
@@ -383,6 +387,8 @@ def _plan_instructions(
                         (ins.legend.formula, "legend_formula")):
         if style:
             sheet.full_row(row, text, style)  # type: ignore[arg-type]
+        else:
+            carried_legend = row
         row += 1
     row += 1
     first_status = row
@@ -421,7 +427,7 @@ def _plan_instructions(
                       rule_fns.checklist_score_formula(status_ranges(plans), scored))
     if layout.checks is not None and reasons:
         _plan_check_lists(layout, sheet, row + 2, plans, reasons, lists)
-    return sheet.plan("instructions")
+    return sheet.plan("instructions", carried_legend=carried_legend)
 
 
 #: Lines a live list's row is tall enough for at most (it may be made taller).

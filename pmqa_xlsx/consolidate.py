@@ -9,11 +9,12 @@ counted (it never replaces a filled return of its agency, however new it is: a f
 return counts), and its agency, with no counted return, also gets a ``missing`` row saying it
 sent an empty form, so counting ``missing`` rows gives the agencies still to return. With
 the manifest of the workbooks issued, a return that does not carry the token issued to its
-agency is rejected. A merge counts one round (see rounds.py): returns of another are listed
-as ``other_round``. Only counted returns (ok, ok_with_warnings, counted_with_errors) feed
-``answers``, ``indicators`` and ``scores``; every problem of every file is in ``problems``.
-``check_files`` is the same judgement for one file at a time, without the
-choice between an agency's returns.
+agency is rejected. A return whose agency is not on the roster is ``unknown_agency``; its
+reason says when its code is a roster code but for leading zeros. A merge counts one round
+(see rounds.py): returns of another are listed as ``other_round``. Only counted returns (ok,
+ok_with_warnings, counted_with_errors) feed ``answers``, ``indicators`` and ``scores``; every
+problem of every file is in ``problems``. ``check_files`` is the same judgement for one file
+at a time, without the choice between an agency's returns.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import pandas as pd
 
 from . import problems as P
 from . import quality
-from .identity import Manifest, load_manifest
+from .identity import Manifest, load_manifest, without_zeros, zeros_lost
 from .inputs import InputFile, collect
 from .layout import Layout
 from .parallel import gc_paused, new_pool, stop_workers, worker_count, worker_pool
@@ -203,6 +204,7 @@ def check_files(
     agency's place on the roster, its token against the manifest and its round (each an
     error). Arguments as ``consolidate``'s."""
     codes = {a.code for a in _agencies(roster) or ()} if roster is not None else None
+    unknown = _unknown_agency(codes or ())
     issued = load_manifest(manifest) if isinstance(manifest, str | os.PathLike) else manifest
     counted_round = _round_of(round, layouts)
     for entry in _entries(paths):
@@ -211,9 +213,7 @@ def check_files(
             if counted_round is not None and _round(read) != counted_round:
                 read.problems.append(_other_round(read, counted_round))
             if codes is not None and read.agency_code not in codes:
-                read.problems.append(P.make("unknown-agency", file=read.file,
-                                            agency_code=read.agency_code,
-                                            agency=read.agency_code or ""))
+                read.problems.append(unknown(read))
         if issued is not None:
             problem = issued_problem(read, issued)
             if problem is not None:
@@ -358,11 +358,10 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
             if states[id(read)] in COUNTED and _round(read) != round:
                 refuse(read, "other_round", _other_round(read, round))
     if roster is not None:
+        unknown = _unknown_agency(roster)
         for read in reads:
             if states[id(read)] in COUNTED and read.agency_code not in roster:
-                refuse(read, "unknown_agency", P.make(
-                    "unknown-agency", file=read.file, agency_code=read.agency_code,
-                    agency=read.agency_code or ""))
+                refuse(read, "unknown_agency", unknown(read))
     if manifest is not None:
         for read in reads:
             problem = issued_problem(read, manifest)
@@ -714,6 +713,46 @@ def _return_row(read: ReadReturn, state: str, roster: dict[str, Agency] | None,
         "warnings": sum(1 for p in problems if p.severity == "warning"),
         "checklist_score": read.checklist_score,
     }
+
+
+def _unknown_agency(roster: Iterable[str]) -> Callable[[ReadReturn], Problem]:
+    """The ``unknown-agency`` problem of a return whose code is not on the roster; when the
+    code is a roster code with its leading zeros lost, or the reverse (identity.zeros_lost:
+    a roster or a code cell saved by a spreadsheet application that took codes for
+    numbers), it says so and what to fix."""
+    by_bare: dict[str, list[str]] = {}
+    for code in roster:
+        if (bare := without_zeros(code)) is not None:
+            by_bare.setdefault(bare, []).append(code)
+
+    def problem(read: ReadReturn) -> Problem:
+        code = read.agency_code or ""
+        made = P.make("unknown-agency", file=read.file, agency_code=read.agency_code,
+                      agency=code)
+        bare = without_zeros(code)
+        near = [c for c in by_bare.get(bare, ()) if zeros_lost(code, c)] if bare else []
+        if not near:
+            return made
+        shorter = [c for c in near if len(c) < len(code)]
+        if shorter:
+            hint = Words(
+                f" บัญชีรายชื่อมีรหัส {shorter[0]} ซึ่งคือรหัสนี้ที่เลข 0 นำหน้าหายไป (รหัสในบัญชีรายชื่อ"
+                "ถูกอ่านเป็นตัวเลข): เปิดบัญชีรายชื่อ จัดรูปแบบคอลัมน์รหัสเป็นข้อความ (Text) หรือพิมพ์รหัส"
+                "โดยขึ้นต้นด้วย ' (เช่น '" + code + ") แล้วรวมผลใหม่",
+                f" the roster has {shorter[0]}, this code with its leading zeros lost (the "
+                "roster's codes were read as numbers): open the roster, format the code "
+                f"column as text or type the codes with a leading ' (e.g. '{code}), and "
+                "merge again")
+        else:
+            hint = Words(
+                f" บัญชีรายชื่อมีรหัส {near[0]} ซึ่งรหัสนี้คือรหัสนั้นที่เลข 0 นำหน้าหายไป: แก้รหัสใน"
+                f"แบบฟอร์มเป็น {near[0]} หรือตรวจรหัสในบัญชีรายชื่อ",
+                f" the roster has {near[0]}, which is this code with its leading zeros: "
+                f"correct the workbook's code to {near[0]}, or check the roster's")
+        return dataclasses.replace(made, message_th=made.message_th + hint.th,
+                                   message_en=made.message_en + hint.en)
+
+    return problem
 
 
 # The problem that explains a state that is not counted.

@@ -48,11 +48,11 @@ from .outputs import (
     password_bytes,
 )
 from .parallel import worker_count, worker_pool
-from .prefill import NOTE, REPORT_COLUMNS, REPORT_NAME, Prefill
+from .prefill import LEGEND, NOTE, REPORT_COLUMNS, REPORT_NAME, Prefill
 from .prompts import validation_groups
 from .roster import Agency, check_agencies, load_roster
 from .rules import checklist_score, percent_success, score
-from .styles import make_formats
+from .styles import CARRIED_FILL, make_formats
 from .xlsxtext import Workbook, ooxml_text, t_element
 
 MANIFEST_NAME = "manifest.csv"
@@ -146,9 +146,10 @@ def generate_roster(
 
     ``prefill`` (prefill.plan_prefill: a previous round's values mapped onto this form) fills
     each agency's indicator rows found in it, marked as carried over (their own fill and a
-    note on each cell; they stay inputs), and writes ``prefill-report.csv`` beside the
-    manifest. Those workbooks are rendered one by one (their values differ); the others are
-    copies of the template as without it.
+    note on each cell; they stay inputs; a legend of the fill in the instructions sheet and
+    in the print header of each sheet with carried cells), and writes
+    ``prefill-report.csv`` beside the manifest. Those workbooks are rendered one by one
+    (their values differ); the others are copies of the template as without it.
     """
     if password:
         password_bytes(password)  # PasswordError before anything is read or written
@@ -346,11 +347,17 @@ def render_workbook(
         footer = _footer(layout, agency)
         cached = _formula_results(cellmap, answers) if answers else {}
         cached.update(_check_results(cellmap, prefill, answers or {}))
+        legend = _carried_legend(carried) if carried else None
+        if legend is not None:
+            formats["legend_carried"] = workbook.add_format({
+                "bg_color": CARRIED_FILL, "border": 1, "border_color": "#808080",
+                "valign": "top", "text_wrap": True, "font_name": layout.style.font,
+                "font_size": layout.style.size})
         for plan in cellmap.sheets:
             worksheet = workbook.add_worksheet(plan.name)
             _write_sheet(worksheet, plan, formats, prefill, footer, password, answers or {},
                          cached, [i for i in cellmap.instances if i.cell.sheet == plan.name],
-                         carried or {})
+                         carried or {}, legend)
         _write_completeness(cellmap, prefill, workbook, formats, cached)
         _write_meta(workbook.add_worksheet(META_SHEET), cellmap, agency, when, formats, password,
                     token, _carried_record(cellmap, answers or {}, carried or {}))
@@ -374,6 +381,7 @@ def _write_sheet(
     cached: dict[tuple[str, int, int], Any],
     instances: Sequence[Instance] = (),
     carried: Mapping[tuple[str, str], int | None] | None = None,
+    legend: str | None = None,
 ) -> None:
     worksheet.set_default_row(plan.default_height)
     for col, width in enumerate(plan.widths):
@@ -404,6 +412,8 @@ def _write_sheet(
                              f"A1:{xl_rowcol_to_cell(last_row, len(plan.widths) - 1)}"})
     _protect(worksheet, password, {"format_rows": True}, "protection")
     _print_setup(worksheet, plan, footer)
+    if legend is not None:
+        _write_legend(worksheet, plan, formats, legend, carried or {})
 
 
 def _write_input(worksheet: Worksheet, cell: InputCell, formats: dict[str, Format],
@@ -431,6 +441,25 @@ def _write_carried(worksheet: Worksheet, cell: InputCell, formats: dict[str, For
         worksheet.write_string(cell.row, cell.col, shown, formats["carried"])
     note = NOTE.th.format(year=year if year is not None else "-")
     worksheet.write_comment(cell.row, cell.col, note, {"x_scale": 1.6})
+
+
+def _carried_legend(carried: Mapping[tuple[str, str], int | None]) -> str:
+    """The line that explains a pre-filled workbook's carried cells (prefill.LEGEND)."""
+    years = sorted({y for y in carried.values() if y is not None})
+    return LEGEND.format(years=f" (พ.ศ. {', '.join(map(str, years))})" if years else "")
+
+
+def _write_legend(worksheet: Worksheet, plan: SheetPlan, formats: dict[str, Format],
+                  legend: str, carried: Mapping[tuple[str, str], int | None]) -> None:
+    """The legend of carried cells where the agency sees it: in the instructions sheet's row
+    for it (the cell map's ``carried_legend``, above the other legends), and printed at the
+    top of each page of a sheet with carried cells (notes do not print)."""
+    if plan.carried_legend is not None:
+        worksheet.merge_range(plan.carried_legend, 0, plan.carried_legend,
+                              len(plan.widths) - 1, "", formats["legend_carried"])
+        worksheet.write_string(plan.carried_legend, 0, legend, formats["legend_carried"])
+    if any((c.item_id, c.field_id) in carried for c in plan.inputs):
+        worksheet.set_header("&L" + legend.replace("&", "&&"))
 
 
 def _carried_value(cell: InputCell, value: Any) -> float | str:

@@ -5,7 +5,9 @@ agency's workbook.
 sheet and the identity block of a return all go through it, so a code typed in Thai or
 full-width digits, or with spaces or invisible characters in it, is the same code as the plain
 one, and can neither stand for another agency nor be told apart from its own.
-``code_key`` is what two codes of one roster must not share.
+``code_key`` is what two codes of one roster must not share. ``without_zeros`` and
+``zeros_lost`` are the one rule for a code that lost its leading zeros (prefill's LAST,
+merge's unknown agencies).
 
 Each workbook ``generate_roster`` writes carries a random token in its metadata, recorded in
 ``manifest.csv``. ``load_manifest`` reads that file back; ``Manifest.problem`` says when a
@@ -83,6 +85,19 @@ def code_key(code: str) -> str:
     files named AB01 and ab01 are one file on Windows), without leading zeros (a spreadsheet
     that takes a code for a number drops them: 01001 becomes 1001)."""
     return normalise_code(code).casefold().lstrip("0") or "0"
+
+
+def without_zeros(code: str) -> str | None:
+    """A code of ASCII digits without its leading zeros (``3005`` for ``03005``); None for any
+    other code. The one rule for "this code is that one, its leading zeros lost" (a
+    spreadsheet application that takes a code for a number drops them)."""
+    return code.lstrip("0") if code.isascii() and code.isdigit() else None
+
+
+def zeros_lost(code: str, other: str) -> bool:
+    """Whether ``code`` and ``other`` differ only by leading zeros (``3005`` and ``03005``)."""
+    bare = without_zeros(code)
+    return code != other and bare is not None and bare == without_zeros(other)
 
 
 def new_token() -> str:

@@ -214,6 +214,12 @@ def csv_safe(value: object) -> str:
     return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
 
 
+def number_text(number: float) -> str:
+    """A finite number as the CSV outputs write it: a whole number without ``.0`` (108, not
+    108.0), any other as Python's shortest exact form (85.5, 1e-07)."""
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """UTF-8 CSV with a BOM (Excel reads Thai correctly), every field quoted and neutralised."""
     buffer = io.StringIO(newline="")

@@ -15,8 +15,10 @@ for one agency, the first in LAST is kept and the others are ``Skipped`` (report
 (``IndicatorRow.table_id``/``item_id``): name, unit, direction, and each ``result_<BE year>``
 that is also a result year of the new sheet, never its target year. An agency whose code lost
 its leading zeros in LAST (a CSV saved again by a spreadsheet application) is found when only
-one roster code can be meant. Everything else is a row of the report (``REPORT_COLUMNS``):
-carried or not, and why not. A plan that would carry nothing at all raises ``PrefillError``.
+one roster code can be meant (``identity.without_zeros``). Everything else is a row of the
+report (``REPORT_COLUMNS``): carried or not, and why not. A LAST whose round is not before
+the new form's fiscal year, or a plan that would carry nothing at all, raises
+``PrefillError``; ``summary`` warns when no result year of LAST is one the form carries.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from typing import Any
 
 from .cellmap import CellMap
 from .errors import PmqaError
-from .identity import normalise_code
-from .outputs import CSV_FORMULA_PREFIXES
+from .identity import normalise_code, without_zeros
+from .outputs import CSV_FORMULA_PREFIXES, number_text
 from .roster import Agency
 from .values import parse_number
 from .words import Words
@@ -57,6 +59,11 @@ _READ_COLUMNS = (*REQUIRED_COLUMNS, "row", "target_year", "file")
 #: The note on every carried cell ({year}: the previous round's target year).
 NOTE = Words("ยกมาจากรอบที่แล้ว ({year}): ตรวจสอบหรือแก้ไข",
              "carried over from the previous round ({year}): check or correct it")
+
+#: The line a pre-filled workbook's instructions sheet (and the print header of each sheet
+#: with carried cells) gives them ({years}: `` (พ.ศ. 2562)``, the previous round's target
+#: years, or nothing when LAST does not say). Thai only: the workbook is the agency's.
+LEGEND = "ช่องสีเขียวอ่อน = ค่าที่ยกมาจากรอบที่แล้ว{years} ตรวจสอบ แล้วแก้ไขถ้าไม่ถูกต้อง"
 
 
 class PrefillError(PmqaError):
@@ -124,14 +131,21 @@ class Prefill:
     report: list[tuple[Any, ...]]
     missing: tuple[str, ...]  # roster codes with no row in LAST
     not_in_roster: tuple[str, ...]  # codes of LAST not in the roster
+    form_years: tuple[int, ...] = ()  # the result years the new form may carry (not its target's)
 
     @property
     def carried(self) -> int:
         return sum(len(a.answers) for a in self.agencies.values())
 
     @property
+    def not_asked(self) -> int:
+        """Values of LAST the new form does not ask for (a year, a row, a table, a column)."""
+        return sum(1 for r in self.report if r[7] == "no" and r[4] and r[9] in _NOT_ASKED)
+
+    @property
     def not_carried(self) -> int:
-        return sum(1 for r in self.report if r[7] == "no" and r[4])
+        """Values the new form asks for that could not be carried (refused, out of range)."""
+        return sum(1 for r in self.report if r[7] == "no" and r[4] and r[9] not in _NOT_ASKED)
 
 
 def load_previous(path: str | os.PathLike[str], codes: Collection[str] | None = None
@@ -175,9 +189,12 @@ def plan_prefill(cellmap: CellMap, previous: Previous, agencies: Sequence[Agency
     reported.
 
     Raises:
-        PrefillError: nothing at all would be carried (no roster agency in LAST, or none of
+        PrefillError: LAST's round is of the new round's fiscal year or a later one (its
+            ``target_year``: the next round is the year after, given with --year); or
+            nothing at all would be carried (no roster agency in LAST, or none of
             its values fits this form): LAST is then another round's, ministry's or form's.
     """
+    _check_round_year(previous, cellmap.year)
     by_id = {(r.table_id, r.item_id): r for r in cellmap.indicator_rows}
     tables = {r.table_id for r in cellmap.indicator_rows}
     report: list[tuple[Any, ...]] = []
@@ -209,8 +226,11 @@ def plan_prefill(cellmap: CellMap, previous: Previous, agencies: Sequence[Agency
     extra = tuple(sorted(set(previous.rows) - used))
     for code in extra:
         report.append((code, "", "", "", "", "", "", "no", *_NOT_IN_ROSTER))
+    form_years = sorted({c.year for r in cellmap.indicator_rows for f, c in r.cells.items()
+                         if f.startswith("result_") and c.year is not None
+                         and c.year != r.cells["target"].year})
     prefill = Prefill(agencies=plans, report=report, missing=tuple(missing),
-                      not_in_roster=extra)
+                      not_in_roster=extra, form_years=tuple(form_years))
     if not plans:
         raise _nothing_carried(previous, prefill, [a.code for a in agencies])
     return prefill
@@ -220,9 +240,29 @@ def summary(prefill: Prefill, previous: Previous) -> Words:
     """A few lines for the command line: how much was carried, and for whom not."""
     agencies = len(prefill.agencies)
     th = [f"ยกค่าจากรอบที่แล้ว ({previous.source.name}) {prefill.carried} ช่อง "
-          f"ให้ {agencies} หน่วยงาน; ยกไม่ได้ {prefill.not_carried} ค่า (ดู {REPORT_NAME})"]
+          f"ให้ {agencies} หน่วยงาน (ดู {REPORT_NAME})"]
     en = [f"carried {prefill.carried} cells from {previous.source.name} into {agencies} "
-          f"agencies' workbooks; {prefill.not_carried} values not carried (see {REPORT_NAME})"]
+          f"agencies' workbooks (see {REPORT_NAME})"]
+    if prefill.not_asked:
+        th.append(f"ไม่ได้ยก {prefill.not_asked} ค่าที่แบบฟอร์มรอบใหม่ไม่ได้ถาม (เช่น ปีที่ไม่มีในแบบฟอร์ม"
+                  "ใหม่ หรือปีเป้าหมายที่หน่วยงานกรอกเอง)")
+        en.append(f"{prefill.not_asked} values not carried because the new form does not ask "
+                  "for them (e.g. a year it has no column for, or its target year)")
+    if prefill.not_carried:
+        th.append(f"ยกไม่ได้ {prefill.not_carried} ค่าที่แบบฟอร์มรอบใหม่ถาม (ค่าไม่ถูกต้องหรืออยู่นอกช่วง"
+                  f"ที่รับ): หน่วยงานต้องกรอกเอง (ดูเหตุผลใน {REPORT_NAME})")
+        en.append(f"{prefill.not_carried} values the new form asks for could not be carried "
+                  f"(not valid, or outside what it accepts): the agencies type them (see the "
+                  f"reasons in {REPORT_NAME})")
+    if prefill.form_years and not set(prefill.form_years) & set(previous.years):
+        theirs = ", ".join(str(y) for y in previous.years)
+        ours = ", ".join(str(y) for y in prefill.form_years)
+        th.append(f"คำเตือน: รอบที่แล้วมีผลของปี {theirs} แต่แบบฟอร์มรอบใหม่ถามผลของปี {ours} "
+                  "ไม่มีปีใดตรงกัน จึงยกได้เฉพาะชื่อตัวชี้วัด หน่วยนับ และทิศทาง ตรวจสอบว่า --year "
+                  "และไฟล์ของรอบที่แล้วถูกต้อง")
+        en.append(f"warning: the previous round has results for {theirs} but the new form "
+                  f"asks for {ours}: no year is in both, so only names, units and directions "
+                  "were carried; check --year and LAST")
     skipped = sum(1 for r in prefill.report if r[7] == "no" and r[1] and not r[4])
     if skipped:
         th.append(f"รอบที่แล้วมีแถวซ้ำ {skipped} แถว: ใช้แถวที่มาก่อน (ดู {REPORT_NAME})")
@@ -235,9 +275,10 @@ def summary(prefill: Prefill, previous: Previous) -> Words:
                   f"{REPORT_NAME})")
     if prefill.missing:
         shown = ", ".join(prefill.missing[:10]) + (" …" if len(prefill.missing) > 10 else "")
-        th.append(f"ไม่พบในรอบที่แล้ว {len(prefill.missing)} หน่วยงาน (ได้แบบฟอร์มว่าง): {shown}")
-        en.append(f"{len(prefill.missing)} agencies not in the previous round (blank "
-                  f"workbooks): {shown}")
+        th.append(f"รอบที่แล้วไม่มีข้อมูลที่นับได้ของ {len(prefill.missing)} หน่วยงาน (ไม่ได้ส่ง หรือส่งแล้ว"
+                  f"นับไม่ได้; ได้แบบฟอร์มว่าง): {shown}")
+        en.append(f"{len(prefill.missing)} agencies have no counted return in the previous "
+                  f"round (none sent, or not counted; blank workbooks): {shown}")
     return Words("\n".join(th), "\n".join(en))
 
 
@@ -245,8 +286,11 @@ def summary(prefill: Prefill, previous: Previous) -> Words:
 # Private: mapping
 # --------------------------------------------------------------------------------------------
 
-_MISSING = ("ไม่พบหน่วยงานนี้ในรอบที่แล้ว: ได้แบบฟอร์มว่าง",
-            "the agency is not in the previous round: its workbook is blank")
+#: LAST's indicators hold counted returns only: an agency without rows there may have sent
+#: nothing, or a return that was not counted (empty, rejected).
+_MISSING = ("รอบที่แล้วไม่มีข้อมูลที่นับได้ของหน่วยงานนี้ (ไม่ได้ส่ง หรือส่งแล้วนับไม่ได้): ได้แบบฟอร์มว่าง",
+            "no counted return of this agency in the previous round (none sent, or not "
+            "counted): its workbook is blank")
 _NOT_IN_ROSTER = ("หน่วยงานนี้ไม่อยู่ในรายชื่อหน่วยงานของรอบใหม่",
                   "the agency is not on the new round's roster")
 _NO_TABLE = Words("ไม่มีตารางนี้ในแบบฟอร์มรอบใหม่", "the new form has no such table")
@@ -259,6 +303,8 @@ _NOT_CHOICE = Words("ไม่ตรงกับตัวเลือกทิ�
                     "not one of the new form's directions")
 _NOT_ACCEPTED = Words("ค่านี้อยู่นอกช่วงที่แบบฟอร์มรอบใหม่รับ",
                       "outside what the new form's cell accepts")
+#: The reasons (English) that say the new form does not ask for a value (not a failure).
+_NOT_ASKED = frozenset(w.en for w in (_NO_TABLE, _NO_ROW, _NO_FIELD, _NO_YEAR, _TARGET_YEAR))
 _TEXT_FIELDS = (("name", "indicator"), ("unit", "unit"), ("direction", "direction"))
 
 
@@ -266,6 +312,8 @@ def _map_row(code: str, row: PreviousRow, new: Any, table_known: bool, plan: Age
              report: list[tuple[Any, ...]]) -> None:
     def note(fld: str, year: Any, value: Any, why: Words | None) -> None:
         shown = value.shown if isinstance(value, Refused) else value
+        if isinstance(shown, float):
+            shown = number_text(shown)  # 108, as indicators.csv has it, not 108.0
         report.append((code, row.table_id, row.row, row.item_id, fld,
                        "" if year is None else year, "" if shown is None else shown,
                        "no" if why else "yes", why.th if why else "", why.en if why else ""))
@@ -295,7 +343,7 @@ def _codes_in_last(previous: Previous, roster: Sequence[str]
                    ) -> dict[str, tuple[str | None, Words | None]]:
     """For each roster code: the code of LAST its rows are under (None: not in LAST), and a
     note for the report when it is not the same code (leading zeros lost) or may be two."""
-    bare = _bare
+    bare = without_zeros
     out: dict[str, tuple[str | None, Words | None]] = {}
     exact = {c for c in roster if c in previous.rows}
     last_bare: dict[str, list[str]] = {}
@@ -335,9 +383,20 @@ def _codes_in_last(previous: Previous, roster: Sequence[str]
     return out
 
 
-def _bare(code: str) -> str | None:
-    """A code of digits without its leading zeros (None for any other code)."""
-    return code.lstrip("0") if code.isascii() and code.isdigit() else None
+def _check_round_year(previous: Previous, year: int) -> None:
+    """Refuse a LAST whose round is not before the new round's fiscal year ``year``."""
+    years = sorted({r.round_year for rows in previous.rows.values() for r in rows
+                    if r.round_year is not None})
+    if not years or years[-1] < year:
+        return
+    shown = ", ".join(str(y) for y in years)
+    raise PrefillError(Words(
+        f"{previous.source}: รอบที่แล้วเป็นปีงบประมาณ พ.ศ. {shown} แต่รอบใหม่เป็นปี {year} "
+        "ซึ่งไม่ได้อยู่หลังรอบที่แล้ว จึงไม่ได้เขียนแบบฟอร์ม ระบุปีของรอบใหม่ด้วย --year "
+        f"(เช่น --year {years[-1] + 1})",
+        f"{previous.source}: the previous round is of fiscal year {shown} (BE) but the new "
+        f"round is of {year}, which does not come after it, so nothing was written; give the "
+        f"new round's year with --year (e.g. --year {years[-1] + 1})"))
 
 
 def _nothing_carried(previous: Previous, prefill: Prefill, roster: Sequence[str]
@@ -571,7 +630,7 @@ def _read_rows(source: Path, header: list[str], records: Iterable[list[Any]],
     seen: dict[tuple[str, str, str], int] = {}  # (code, table, row id) -> its line in LAST
     first_file: dict[str, Any] = {}  # an agency with two returns counted: the first one's rows
     other_files: set[tuple[str, Any]] = set()
-    wanted = None if codes is None else {*codes, *(b for c in codes if (b := _bare(c)))}
+    wanted = None if codes is None else {*codes, *(b for c in codes if (b := without_zeros(c)))}
     width = len(header)
     for line, record in enumerate(records, start=2):
         record = list(record) + [None] * (width - len(record))
@@ -581,7 +640,7 @@ def _read_rows(source: Path, header: list[str], records: Iterable[list[Any]],
                 or not isinstance(item, str):
             continue
         code = normalise_code(code)
-        if wanted is not None and code not in wanted and _bare(code) not in wanted:
+        if wanted is not None and code not in wanted and without_zeros(code) not in wanted:
             out.setdefault(code, [])  # not the roster's: listed for the report, not kept
             continue
         row_id = str(_text(record[at["row"]]) or "") if "row" in at else ""

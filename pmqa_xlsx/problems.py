@@ -326,9 +326,11 @@ _CODES = [
          "({source}; รหัสตรวจสอบไฟล์แม่แบบ {found} ในแบบฟอร์ม {expected} ในไฟล์แม่แบบ) "
          "ได้อ่านด้วยไฟล์แม่แบบที่ใช้ตรวจ ซึ่งชื่อช่องตรงกัน แต่ตัวเลือก เกณฑ์ หรือปีที่สองฉบับ"
          "ต่างกันอาจอ่านผิด " + _LAYOUT_FIX_TH),
-    Code("empty-return", "warning", "nothing is filled in (values carried over from the "
-         "previous round do not count); fill in the form and send it again",
-         "ยังไม่ได้กรอกข้อมูลใด ๆ (ค่าที่ยกมาจากรอบที่แล้วไม่นับ) กรุณากรอกแบบฟอร์มแล้วส่งมาใหม่"),
+    # {carried}: CARRIED_DO_NOT_COUNT for a workbook generate --prefill carried values into
+    # (its metadata's record says so), empty Words for any other
+    Code("empty-return", "warning", "nothing is filled in{carried}; fill in the form and send "
+         "it again",
+         "ยังไม่ได้กรอกข้อมูลใด ๆ{carried} กรุณากรอกแบบฟอร์มแล้วส่งมาใหม่"),
     # The merge.
     Code("duplicate", "warning", "agency {agency} sent more than one return; {chosen} is used "
          "(the newest) and this one is not counted: {difference}",
@@ -465,6 +467,12 @@ def message(code: str, lang: Lang, **fields: object) -> str:
     ``lang``)."""
     return CATALOGUE[code].template(lang).format(
         **{name: in_lang(value, lang) for name, value in fields.items()})
+
+
+#: The ``{carried}`` of ``empty-return`` for a workbook with cells carried over.
+CARRIED_DO_NOT_COUNT = Words(" (ค่าที่ยกมาจากรอบที่แล้วไม่นับ)",
+                             " (values carried over from the previous round do not count)")
+NOTHING_CARRIED = Words("", "")
 
 
 def make(code: str, *, file: str | None, agency_code: str | None = None, sheet: str | None = None,

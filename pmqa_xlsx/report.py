@@ -27,7 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import Consolidated
 from .layout import Layout
-from .outputs import OutputSet, csv_safe
+from .outputs import OutputSet, csv_safe, number_text
 from .roster import Agency
 from .summary import write_summary
 from .xlsxtext import Workbook
@@ -400,7 +400,7 @@ def _csv_field(value: Any) -> str:
         return ""
     number = _number(value)
     if number is not None:
-        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+        return number_text(number)
     if isinstance(value, float):  # NaN
         return ""
     return csv_safe(value)

@@ -4,7 +4,9 @@ merge writes (consolidated workbook, CSV folder, Parquet folder)."""
 from __future__ import annotations
 
 import csv
+import re
 import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,12 +31,14 @@ from pmqa_xlsx.layout import (
 from pmqa_xlsx.libreoffice import convert_many
 from pmqa_xlsx.parallel import worker_count
 from pmqa_xlsx.prefill import (
+    LEGEND,
     NOTE,
     REPORT_COLUMNS,
     REPORT_NAME,
     PrefillError,
     load_previous,
     plan_prefill,
+    summary,
 )
 from pmqa_xlsx.read import read_return
 from pmqa_xlsx.roster import Agency
@@ -706,8 +710,8 @@ def test_a_round_of_the_other_layout_carries_what_both_ask(
         next_round: tuple[Path, str], layout: Layout, next_layout: Layout,
         tmp_path: Path) -> None:
     """LAST made with pmqa4-2563 (the next round, filled and merged), carried into the
-    bundled 2562 form: the years both sheets ask for that are not the new target year, every
-    row that fits (the bundled 7.2.5 has more rows, not fewer)."""
+    bundled form a year on (2564): the years both sheets ask for that are not the new target
+    year, every row that fits (the bundled 7.2.5 has more rows, not fewer)."""
     folder, _ = next_round
     returns = tmp_path / "returns"
     returns.mkdir()
@@ -720,7 +724,7 @@ def test_a_round_of_the_other_layout_carries_what_both_ask(
                                        "-o", str(tmp_path / "m.xlsx"), "--csv", str(merged)])
     assert result.exit_code == 0, result.output
     previous = load_previous(merged)
-    old = build_cellmap(layout)
+    old = build_cellmap(layout, 2564)
     plan = plan_prefill(old, previous, NEXT)
     target_year = old.indicator_rows[0].cells["target"].year
     asked = {c.year for r in old.indicator_rows for f, c in r.cells.items()
@@ -735,8 +739,10 @@ def test_a_round_of_the_other_layout_carries_what_both_ask(
         rows = {r.item_id for r in previous.rows[code]}
         assert {item for item, f in carried if f == "name"} == rows
     why = {r[9] for r in plan.report if r[7] == "no" and r[4]}
-    assert why == {"the new round's target year: the agency reports it anew",
-                   "the new form asks for no result of this year"}
+    expected_why = {"the new form asks for no result of this year"}
+    if target_year in previous.years:
+        expected_why.add("the new round's target year: the agency reports it anew")
+    assert why == expected_why
 
 
 def test_nothing_to_carry_is_refused(last: dict[str, Path], tmp_path: Path) -> None:
@@ -821,3 +827,210 @@ def test_rows_kept_for_the_roster_only_plan_the_same(last: dict[str, Path],
             assert part.not_in_roster == whole.not_in_roster
     kept = load_previous(last["csv"], [RETURNED[0]])
     assert kept.rows[RETURNED[1]] == [] and kept.rows[RETURNED[0]]
+
+
+# --------------------------------------------------------------------------------------------
+# The new round's year against LAST's; what the report and the summary say
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("year", [None, "2561"])
+def test_a_last_of_the_same_or_a_later_year_is_refused(year: str | None, last: dict[str, Path],
+                                                       layout: Layout, tmp_path: Path) -> None:
+    """LAST's round (target_year 2562, the bundled layout's) into a new round of 2562 (no
+    --year) or 2561: refused, exit 2, saying both years and --year; nothing written."""
+    round_year = build_cellmap(layout).year
+    new_year = int(year) if year else round_year
+    out = tmp_path / "out"
+    args = ["generate", "--roster", str(_roster(tmp_path / "r.csv", NEXT)), "-o", str(out),
+            "--prefill", str(last["csv"]), "--jobs", "1"]
+    result = CliRunner().invoke(main, [*args, *(["--year", year] if year else [])])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not out.exists()
+    assert f"รอบที่แล้วเป็นปีงบประมาณ พ.ศ. {round_year}" in result.output
+    assert f"รอบใหม่เป็นปี {new_year}" in result.output
+    assert f"--year {round_year + 1}" in result.output
+    assert result.output.index("รอบที่แล้ว") < result.output.index("previous round")
+    with pytest.raises(PrefillError):
+        plan_prefill(build_cellmap(layout, new_year), load_previous(last["csv"]), NEXT)
+
+
+def test_no_result_year_in_common_is_warned(last: dict[str, Path], layout: Layout,
+                                            tmp_path: Path) -> None:
+    """A new round whose result years LAST has none of (the bundled layout in 2566): names,
+    units and directions are carried, with a warning that says the years of both."""
+    cellmap = build_cellmap(layout, 2566)
+    previous = load_previous(last["csv"])
+    asked = {c.year for r in cellmap.indicator_rows for f, c in r.cells.items()
+             if f.startswith("result_") and c.year != r.cells["target"].year}
+    assert not asked & set(previous.years)
+    result = CliRunner().invoke(main, [
+        "generate", "--roster", str(_roster(tmp_path / "r.csv", NEXT)), "-o",
+        str(tmp_path / "out"), "--prefill", str(last["csv"]), "--year", "2566", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    warning = next(line for line in result.output.splitlines() if line.startswith("คำเตือน"))
+    assert all(str(y) in warning for y in (*previous.years, *asked))
+    assert "ไม่มีปีใดตรงกัน" in warning
+    plan = plan_prefill(cellmap, previous, NEXT)
+    assert {f for a in plan.agencies.values() for _, f in a.answers} == {
+        "name", "unit", "direction"}
+    year_on = plan_prefill(build_cellmap(layout, 2563), previous, NEXT)
+    assert "คำเตือน" not in summary(year_on, previous).th
+
+
+def test_the_summary_tells_values_not_asked_from_values_refused(
+        last: dict[str, Path], layout: Layout, tmp_path: Path) -> None:
+    """A year the new form does not ask for is counted apart from a value it asks for but
+    cannot take; an agency with no counted return is said to be that, not absent."""
+    previous = load_previous(last["csv"])
+    plan = plan_prefill(build_cellmap(layout, 2563), previous, NEXT)
+    not_asked = [r for r in plan.report if r[7] == "no" and r[4]]
+    assert not_asked and plan.not_asked == len(not_asked) and plan.not_carried == 0
+    words = summary(plan, previous)
+    assert f"ไม่ได้ยก {len(not_asked)} ค่าที่แบบฟอร์มรอบใหม่ไม่ได้ถาม" in words.th
+    assert "ยกไม่ได้" not in words.th
+    assert "รอบที่แล้วไม่มีข้อมูลที่นับได้ของ 2 หน่วยงาน" in words.th
+    missing = {r[0]: r[9] for r in plan.report if not r[1] and r[7] == "no"}
+    assert set(missing) == {"21003", "08004"}
+    assert all(why.startswith("no counted return") for why in missing.values())
+    # a value the new form asks for but cannot take: counted as such
+    frame = _frame(last)
+    frame.loc[0, "result_2562"] = "สิบ"
+    edited = load_previous(_csv_last(tmp_path, frame))
+    words = summary(plan_prefill(build_cellmap(layout, 2563), edited, NEXT), edited)
+    assert "ยกไม่ได้ 1 ค่าที่แบบฟอร์มรอบใหม่ถาม" in words.th
+
+
+def test_report_values_are_written_as_indicators_csv_has_them(
+        last: dict[str, Path], layout: Layout, tmp_path: Path) -> None:
+    """A whole number carried shows as merge's CSV writes it (108, not 108.0): the report's
+    value of each result is the text of the same cell of LAST's indicators.csv."""
+    result = CliRunner().invoke(main, [
+        "generate", "--roster", str(_roster(tmp_path / "r.csv", NEXT)), "-o",
+        str(tmp_path / "out"), "--prefill", str(last["csv"]), "--year", "2563", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    report = pd.read_csv(tmp_path / "out" / REPORT_NAME, dtype=str, keep_default_na=False)
+    frame = _frame(last).set_index(["agency_code", "table_id", "item_id"])
+    results = report[report["field"].str.startswith("result_")]
+    assert len(results) > 100
+    for row in results.itertuples():
+        assert row.value == frame.loc[(row.agency_code, row.table_id, row.item_id), row.field]
+    assert not results["value"].str.endswith(".0").any()
+
+
+def test_empty_return_mentions_carried_values_only_when_there_are_some(
+        next_round: tuple[Path, str], next_layout: Layout, blank_path: Path) -> None:
+    """An untouched pre-filled return is empty "(values carried over do not count)"; a blank
+    workbook's and an uncarried roster workbook's empty-return say nothing of carried values."""
+    folder, _ = next_round
+
+    def empty(path: Path, layouts: list[Layout] | None = None) -> pd.DataFrame:
+        problems = read_return(path, layouts).problems
+        return problems[problems["code"] == "empty-return"].reset_index(drop=True)
+
+    carried = empty(_workbook(folder, RETURNED[0]), [next_layout])
+    blank = empty(_workbook(folder, "08004"), [next_layout])
+    plain = empty(blank_path)  # the bundled form, no agency
+    assert [len(p) for p in (carried, blank, plain)] == [1, 1, 1]
+    assert carried["message_th"][0] == ("ยังไม่ได้กรอกข้อมูลใด ๆ (ค่าที่ยกมาจากรอบที่แล้วไม่นับ) "
+                                        "กรุณากรอกแบบฟอร์มแล้วส่งมาใหม่")
+    for problems in (blank, plain):
+        assert problems["message_th"][0] == "ยังไม่ได้กรอกข้อมูลใด ๆ กรุณากรอกแบบฟอร์มแล้วส่งมาใหม่"
+        assert "carried" not in problems["message_en"][0]
+
+
+# --------------------------------------------------------------------------------------------
+# A roster that lost its leading zeros, at merge: the same rule as LAST's codes
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("in_workbook", "on_roster", "th", "en"), [
+    ("03005", "3005", "บัญชีรายชื่อมีรหัส 3005 ซึ่งคือรหัสนี้ที่เลข 0 นำหน้าหายไป",
+     "format the code column as text or type the codes with a leading '"),
+    ("3005", "03005", "แก้รหัสในแบบฟอร์มเป็น 03005",
+     "correct the workbook's code to 03005"),
+])
+def test_unknown_agency_says_when_only_leading_zeros_differ(
+        in_workbook: str, on_roster: str, th: str, en: str, cellmap: CellMap,
+        blank_path: Path, tmp_path: Path) -> None:
+    """A return whose code is a roster code but for leading zeros (the roster's lost, or the
+    workbook's) is unknown to the roster, and its reason says why and what to fix, in the
+    returns frame, in check, and in merge's printed output; another unknown code does not."""
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    fill(cellmap, blank_path, returns / "a.xlsx", agency_code=in_workbook)
+    fill(cellmap, blank_path, returns / "b.xlsx", agency_code="55555")
+    roster = [Agency(code=on_roster, name="กรมการปกครอง"), Agency(code="07007", name="กรมสรรพากร")]
+    frame = consolidate(returns, roster).returns
+    frame = frame[frame["file"].notna() & (frame["file"] != "")]
+    merged = frame.set_index(frame["file"].map(lambda f: Path(str(f)).name))
+    assert merged.loc["a.xlsx", "state"] == merged.loc["b.xlsx", "state"] == "unknown_agency"
+    assert th in merged.loc["a.xlsx", "reason_th"]
+    assert en in merged.loc["a.xlsx", "reason_en"]
+    reason = merged.loc["a.xlsx", "reason_th"]
+    assert reason.index("ไม่อยู่ในบัญชีรายชื่อ") < reason.index(th) < reason.index("[unknown-agency]")
+    assert "เลข 0" not in merged.loc["b.xlsx", "reason_th"]
+    checked = {Path(r.file).name: [p.message_th for p in r.problems if p.code == "unknown-agency"]
+               for r in check_files(sorted(returns.iterdir()), roster)}
+    assert any(th in m for m in checked["a.xlsx"]) and checked["b.xlsx"]
+    assert not any("เลข 0" in m for m in checked["b.xlsx"])
+    result = CliRunner().invoke(main, [
+        "merge", str(returns), "--roster", str(_roster(tmp_path / "r.csv", roster)),
+        "-o", str(tmp_path / "m.xlsx")])
+    assert th in result.output and "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# The legend of carried cells: where the agency sees it, on screen and on paper
+# --------------------------------------------------------------------------------------------
+
+
+def _legend_of(book: Any, cellmap: CellMap) -> tuple[Any, dict[str, str]]:
+    """The instructions sheet's legend cell and each sheet's print header."""
+    first = cellmap.sheets[0]
+    assert first.carried_legend is not None
+    cell = book[first.name].cell(row=first.carried_legend + 1, column=1)
+    return cell, {ws.title: ws.oddHeader.left.text or "" for ws in book.worksheets}
+
+
+def test_a_prefilled_workbook_explains_its_green_cells(next_round: tuple[Path, str],
+                                                       next_layout: Layout, layout: Layout,
+                                                       blank_path: Path) -> None:
+    """In a pre-filled workbook the instructions sheet says what the carried fill means, in
+    that fill, with the previous round's year, and each sheet with carried cells prints it at
+    the top of its pages; a roster workbook with nothing carried and the blank form have
+    neither. The legend's row is the cell map's, and the reader reads the workbook as before."""
+    folder, _ = next_round
+    cellmap = build_cellmap(next_layout)
+    expected = LEGEND.format(years=" (พ.ศ. 2562)")
+    book = openpyxl.load_workbook(_workbook(folder, RETURNED[0]))
+    cell, headers = _legend_of(book, cellmap)
+    assert cell.value == expected
+    assert cell.fill.fgColor.rgb == "FF" + CARRIED_FILL[1:]
+    carried_sheets = {c.sheet for c in cellmap.inputs()
+                      if book[c.sheet][c.ref].fill.fgColor.rgb == "FF" + CARRIED_FILL[1:]}
+    assert carried_sheets
+    assert {name for name, text in headers.items() if text} == carried_sheets
+    assert all(headers[name] == expected for name in carried_sheets)
+    for path, plain_map in ((_workbook(folder, "08004"), cellmap),
+                            (blank_path, build_cellmap(layout))):
+        cell, headers = _legend_of(openpyxl.load_workbook(path), plain_map)
+        assert cell.value is None and not any(headers.values())
+    assert list(read_return(_workbook(folder, RETURNED[0]), [next_layout]).problems["code"]) \
+        == ["empty-return"]
+
+
+@pytest.mark.libreoffice
+def test_the_legend_is_printed(soffice: str, next_round: tuple[Path, str],
+                               tmp_path: Path) -> None:
+    """LibreOffice's PDF of a pre-filled workbook holds the legend (the instructions sheet
+    and the headers of the sheets with carried cells); a blank roster workbook's does not."""
+    folder, _ = next_round
+    pdfs = convert_many([_workbook(folder, RETURNED[0]), _workbook(folder, "08004")],
+                        tmp_path, "pdf")
+    legend = re.sub(r"\s+", "", LEGEND.format(years=" (พ.ศ. 2562)"))
+    texts = [re.sub(r"\s+", "", subprocess.run(["pdftotext", str(pdf), "-"],
+                                               capture_output=True, text=True,
+                                               check=True).stdout) for pdf in pdfs]
+    assert texts[0].count(legend) >= 2  # the instructions sheet, and a page's header
+    assert "ช่องสีเขียวอ่อน" not in texts[1]

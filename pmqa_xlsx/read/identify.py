@@ -275,6 +275,12 @@ def untouched(package: Package, plan: Plan, values: Sequence[Any]) -> bool:
         i in record and _same(values[i], record[i]) for i in filled)
 
 
+def has_carried(package: Package, plan: Plan) -> bool:
+    """Whether the metadata holds a well-formed record of cells ``generate --prefill``
+    carried over (see ``untouched``): the workbook was pre-filled."""
+    return _carried_record(package, plan, _carriable(plan)) is not None
+
+
 # --------------------------------------------------------------------------------------------
 # Private
 # --------------------------------------------------------------------------------------------

@@ -247,6 +247,8 @@ def _sheet_check(sheet: SheetPlan) -> SheetCheck:
         for r in range(label.row, (label.last_row or label.row) + 1):
             for c in range(label.col, (label.last_col or label.col) + 1):
                 known.add((r, c))
+    if sheet.carried_legend is not None:  # written by generate --prefill only
+        known.update((sheet.carried_legend, c) for c in range(len(sheet.widths)))
     return SheetCheck(
         name=sheet.name,
         labels=tuple(LabelCheck((lb.row, lb.col), lb.text.strip(), lb) for lb in ordered),

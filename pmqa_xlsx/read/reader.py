@@ -25,6 +25,7 @@ from .identify import (
     LayoutSet,
     Match,
     edited_problem,
+    has_carried,
     identify,
     identity_dict,
     layout_set,
@@ -268,7 +269,8 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
             plan.cellmap.instances, lambda cell: values[index[cell.key]], file)
             if (p.sheet, p.cell) not in wrong)
     if empty:
-        problems.append(P.make("empty-return", file=file, agency_code=code))
+        carried = P.CARRIED_DO_NOT_COUNT if has_carried(package, plan) else P.NOTHING_CARRIED
+        problems.append(P.make("empty-return", file=file, agency_code=code, carried=carried))
     return ReadReturn(file, identity, problems, plan=plan, values=values, indicator_rows=rows,
                       filled=sum(1 for v in values if not is_blank(v)), checklist_score=scored)
 
