@@ -493,6 +493,57 @@ def test_pdf_is_one_a4_page_with_the_name_and_scores(merged: Any, soffice: str) 
         assert is_result_file(pdf)
 
 
+#: Thai vowels and tone marks drawn above or below their letter: pdftotext may give them in
+#: another order than the text was written in, so the comparison of texts leaves them out.
+_THAI_MARKS = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|\\s+")
+
+
+def _squeezed(text: str) -> str:
+    return _THAI_MARKS.sub("", text)
+
+
+def _page_texts(path: Path) -> list[str]:
+    """Every text the page's sheet prints (each cell's string; the hidden marker left out)."""
+    book = openpyxl.load_workbook(path, rich_text=True)
+    try:
+        return [str(c.value) for row in book[RESULT_SHEET].iter_rows() for c in row
+                if c.value is not None and not isinstance(c.value, int | float)
+                and str(c.value) != RESULT_MARKER]
+    finally:
+        book.close()
+
+
+@pytest.mark.libreoffice
+def test_every_row_of_the_page_is_in_its_pdf(merged: Any, soffice: str,
+                                             tmp_path: Path) -> None:
+    """No row is clipped: every label and value of the sheet is in the PDF's text, for the
+    pages of the round (with problems listed and without) and for pages asking for much
+    room (long names, five tables, many problems), each on one A4 page."""
+    out, _, _ = merged
+    books = [out / f"{code}-result.xlsx" for code in COUNTED_CODES]
+    for notes in (0, 2, 60):
+        books.append(tmp_path / f"long{notes}.xlsx")
+        write_page(_long_page(notes), books[-1])
+    short = _long_page(0)
+    books.append(tmp_path / "tables.xlsx")
+    write_page(AgencyPage(**{**{f: getattr(short, f) for f in AgencyPage.__dataclass_fields__},
+                             "name": "กรมสั้น", "left_out": None, "without_details": ()}),
+               books[-1])
+    for book in books:
+        pdf = book.with_suffix(".pdf") if book.parent == out else convert(book, tmp_path, "pdf")
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                              check=True).stdout
+        assert re.search(r"^Pages:\s+1$", info, re.M), (book.name, info)
+        printed = _squeezed(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                           text=True, check=True).stdout)
+        texts = _page_texts(book)
+        assert any(t.startswith("ตัวชี้วัดที่ค่าผิดปกติ") for t in texts)  # the last fact
+        # word by word: pdftotext may interleave the lines of cells side by side
+        missing = [word for t in texts for word in t.split()
+                   if _squeezed(word) not in printed]
+        assert not missing, (book.name, missing)
+
+
 # --- the page as a sheet of the agency's feedback copy ------------------------------------
 
 
