@@ -39,7 +39,6 @@ the reader ignores the sheet by that and its reserved name (``layout.RESERVED_SH
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import math
 import os
@@ -71,7 +70,7 @@ from .layout import (
 )
 from .libreoffice import convert_many, soffice_path
 from .outputs import OutputSet, forget_temporary, new_temporary_folder
-from .quality import robust_stats
+from .quality import rank_among, robust_stats
 from .roster import Agency
 from .summary import agency_scores
 from .textmetrics import (
@@ -480,11 +479,10 @@ class _Figures:
                          per_table=key.startswith("table_"))
 
     def _rank(self, value: float | None, group: tuple[str | None, str]) -> int | None:
-        """1 + how many of the group's values are higher (equal values share a rank)."""
+        """The value's rank in its group (``quality.rank_among``: equal values share it)."""
         if value is None:
             return None
-        values = self.sorted.get(group, [])
-        return 1 + len(values) - bisect.bisect_right(values, value)
+        return rank_among(value, self.sorted.get(group, []))
 
 
 class _Facts:

@@ -671,3 +671,58 @@ def test_the_page_in_the_feedback_copy_prints_on_one_page(with_feedback: Path, s
     squeezed = re.sub(r"\s+", "", ours[0])
     assert "กรมมีข้อผิด" in squeezed
     assert "dataquality" in squeezed and "whattofixorcheck" in squeezed  # the last section
+
+
+# --- one rank rule: the summary's list and each agency's page -----------------------------
+
+
+def test_equal_scores_share_a_rank_and_the_next_skips() -> None:
+    from pmqa_xlsx.quality import competition_ranks, rank_among
+
+    assert competition_ranks([3.0, 5.0, 5.0, 1.0, 3.0]) == [3, 1, 1, 5, 3]
+    assert competition_ranks([(1.0, 2.0), (1.0, 3.0), (1.0, 2.0)]) == [2, 1, 2]
+    assert rank_among(4.0, [1.0, 4.0, 4.0, 9.0]) == 2
+
+
+def _tied_scores(n: int) -> pd.DataFrame:
+    """``n`` agencies' 7.2 scores with ties at the top, across the top cut of the summary's
+    list, and at the bottom; one without a score."""
+    values = [5.0, 5.0, 4.9, *[4.5] * 9, *[4.0 - i / 100 for i in range(n - 16)],
+              2.0, 2.0, 2.0, None]
+    return pd.DataFrame({"agency_code": [f"{i:05d}" for i in range(n)],
+                         "agency_name": [f"กรม {i}" for i in range(n)],
+                         "ministry": ["กระทรวงหนึ่ง" if i % 2 else "กระทรวงสอง" for i in range(n)],
+                         "checklist": [None] * n, "score_72": values[:n]})
+
+
+def test_the_summary_and_the_pages_give_each_agency_the_same_rank(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    from pmqa_xlsx import summary
+
+    frame = _tied_scores(30)
+    path = tmp_path / "summary.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        writer = summary._Writer(book, book.add_worksheet("summary"))
+        writer.scores(frame)
+        writer.finish()
+    rows = [r for r in openpyxl.load_workbook(path)["summary"].iter_rows(values_only=True)]
+    listed = {str(r[0]).rsplit("(", 1)[1].rstrip(")"): r[2] for r in rows
+              if isinstance(r[0], str) and r[0].startswith("กรม ")}
+    figures = AR._Figures(frame, ["score_72"])
+    on_page = {code: figures.line(code, ministry, "score_72", AR.Words("", "")).national_rank
+               for code, ministry in zip(frame["agency_code"], frame["ministry"], strict=True)}
+    for code, rank in listed.items():  # the same rank in both outputs; none without a score
+        assert rank == on_page[code], code
+    independent = {c: 1 + sum(1 for v in frame["score_72"] if v is not None and s is not None
+                              and v > s) for c, s in zip(frame["agency_code"],
+                                                         frame["score_72"], strict=True)}
+    assert [listed[c] for c in ("00000", "00001", "00002")] == [1, 1, 3]
+    assert all(listed[c] == independent[c] for c in listed if on_page[c] is not None)
+    # the top 10 cut falls inside the tie at 4.5 (ranks 4 to 12): the tie is listed whole,
+    # the bottom tie at 2.0 too, and the note says how many of each are shown
+    tie = {c for c, s in zip(frame["agency_code"], frame["score_72"], strict=True) if s == 4.5}
+    assert tie <= set(listed) and {listed[c] for c in tie} == {4}
+    assert {"00026", "00027", "00028", "00029"} <= set(listed)
+    top = sum(1 for r in listed.values() if r is not None and r <= 4)
+    assert any(isinstance(r[0], str) and r[0].startswith(f"{top} อันดับแรก") for r in rows)
