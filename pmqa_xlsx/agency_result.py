@@ -11,10 +11,11 @@ What the page says, Thai first with the English small beside or below it:
 1. the form's Thai title and fiscal year (Buddhist Era), the agency's name, code and ministry,
    the return counted and its state, the day the page was made (BE);
 2. its scores (``summary.agency_scores``: the checklist score and the 7.2 score, one
-   definition), and the mean score of each 7.2 table, each beside its ministry's median, the
-   national median (of every counted agency with a score) and its rank in its ministry and
-   nationally (1 is the highest; equal scores share a rank); a note gives the national
-   quartiles (``quality.robust_stats``);
+   definition), and the mean score of each 7.2 table where there is room (``_plan``), each
+   beside its ministry's median, the national median (of every counted agency with a score)
+   and its rank in its ministry and nationally (``quality.rank_among``, the summary's rule
+   too: 1 is the highest, equal scores share a rank); a note gives the national quartiles
+   (``quality.robust_stats``);
 3. its checklist rows by status (counts, and the share of the rows);
 4. its data-quality notes: how many errors and warnings its counted return has, the cells left
    out (``counted_with_errors``), the items marked done without details (the rule of
@@ -22,11 +23,14 @@ What the page says, Thai first with the English small beside or below it:
    (``Consolidated.implausible``) and the first problems, each with its cell and its Thai
    message.
 
-One page, legible: the columns fill the printable width of A4 portrait at 100 % (the figure
-columns as wide as their headings' longest line, the label column the rest), every row's
-height is measured (``textmetrics``: each line of a cell at its own size) and the list of
-problems is cut, with a line saying how many more there are, so that ``fit_to_pages(1, 1)``
-shrinks the page to no less than ``MIN_SCALE``. Agencies' text is data: every text goes
+One page, legible: the page declares its print scale, ``MIN_SCALE`` (not fit-to-page, which
+LibreOffice clips the last row of when nearly full); the columns fill the printable width of
+A4 portrait at that scale (the figure columns as wide as their headings' longest line, the
+label column the rest); every row's height is measured (``textmetrics``: each line of a cell
+at its own size); a label's English goes beside its Thai where both fit on one line; and the
+list of problems is cut to what remains, with a line saying how many more there are, so that
+the rows fit the printable height at that scale (``_BUDGET_PX``). Only a page whose fixed
+part alone is taller declares a smaller scale (``_scale``), so that it still prints whole. Agencies' text is data: every text goes
 through ``write_string`` of ``xlsxtext.Workbook`` (never a formula, a link or markup); rich
 strings hold our own labels only.
 
