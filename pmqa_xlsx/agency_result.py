@@ -30,9 +30,9 @@ label column the rest); every row's height is measured (``textmetrics``: each li
 at its own size); a label's English goes beside its Thai where both fit on one line; and the
 list of problems is cut to what remains, with a line saying how many more there are, so that
 the rows fit the printable height at that scale (``_BUDGET_PX``). Only a page whose fixed
-part alone is taller declares a smaller scale (``_scale``), so that it still prints whole. Agencies' text is data: every text goes
-through ``write_string`` of ``xlsxtext.Workbook`` (never a formula, a link or markup); rich
-strings hold our own labels only.
+part alone is taller declares a smaller scale (``_scale``), so that it still prints whole.
+Agencies' text is data: every text goes through ``write_string`` of ``xlsxtext.Workbook``
+(never a formula, a link or markup); rich strings hold our own labels only.
 
 The result files are named from the agency code (``result_names``), each written whole, the
 set replaced together (``outputs.OutputSet``); a file in the folder is replaced only if it is
