@@ -815,8 +815,9 @@ class _PageWriter:
              if page.without_details else "ไม่มี"),
             (Words("ตัวชี้วัดที่ค่าผิดปกติ ควรตรวจสอบ", "implausible indicators"),
              f"{len(page.implausible):,} แถว" if page.implausible else "ไม่มี")]
-        for label, value in facts:  # the label over the columns that make the lowest row
-            last = min(range(3), key=lambda k: (_fact_px(label, value, k), k))
+        # the labels over the columns that make the rows lowest, the same for every fact
+        last = min(range(3), key=lambda k: (sum(_fact_px(lb, v, k) for lb, v in facts), k))
+        for label, value in facts:
             self._end_row([self._words(0, label, "label", last),
                            self._text(last + 1, value, "text", _LAST)])
         notes = [*page.implausible, *page.notes]
