@@ -11,10 +11,11 @@ What the page says, Thai first with the English small beside or below it:
 1. the form's Thai title and fiscal year (Buddhist Era), the agency's name, code and ministry,
    the return counted and its state, the day the page was made (BE);
 2. its scores (``summary.agency_scores``: the checklist score and the 7.2 score, one
-   definition), and the mean score of each 7.2 table, each beside its ministry's median, the
-   national median (of every counted agency with a score) and its rank in its ministry and
-   nationally (1 is the highest; equal scores share a rank); a note gives the national
-   quartiles (``quality.robust_stats``);
+   definition), and the mean score of each 7.2 table where there is room (``_plan``), each
+   beside its ministry's median, the national median (of every counted agency with a score)
+   and its rank in its ministry and nationally (``quality.rank_among``, the summary's rule
+   too: 1 is the highest, equal scores share a rank); a note gives the national quartiles
+   (``quality.robust_stats``);
 3. its checklist rows by status (counts, and the share of the rows);
 4. its data-quality notes: how many errors and warnings its counted return has, the cells left
    out (``counted_with_errors``), the items marked done without details (the rule of
@@ -22,13 +23,16 @@ What the page says, Thai first with the English small beside or below it:
    (``Consolidated.implausible``) and the first problems, each with its cell and its Thai
    message.
 
-One page, legible: the columns fill the printable width of A4 portrait at 100 % (the figure
-columns as wide as their headings' longest line, the label column the rest), every row's
-height is measured (``textmetrics``: each line of a cell at its own size) and the list of
-problems is cut, with a line saying how many more there are, so that ``fit_to_pages(1, 1)``
-shrinks the page to no less than ``MIN_SCALE``. Agencies' text is data: every text goes
-through ``write_string`` of ``xlsxtext.Workbook`` (never a formula, a link or markup); rich
-strings hold our own labels only.
+One page, legible: the page declares its print scale, ``MIN_SCALE`` (not fit-to-page, which
+LibreOffice clips the last row of when nearly full); the columns fill the printable width of
+A4 portrait at that scale (the figure columns as wide as their headings' longest line, the
+label column the rest); every row's height is measured (``textmetrics``: each line of a cell
+at its own size); a label's English goes beside its Thai where both fit on one line; and the
+list of problems is cut to what remains, with a line saying how many more there are, so that
+the rows fit the printable height at that scale (``_BUDGET_PX``). Only a page whose fixed
+part alone is taller declares a smaller scale (``_scale``), so that it still prints whole.
+Agencies' text is data: every text goes through ``write_string`` of ``xlsxtext.Workbook``
+(never a formula, a link or markup); rich strings hold our own labels only.
 
 The result files are named from the agency code (``result_names``), each written whole, the
 set replaced together (``outputs.OutputSet``); a file in the folder is replaced only if it is
@@ -39,8 +43,8 @@ the reader ignores the sheet by that and its reserved name (``layout.RESERVED_SH
 
 from __future__ import annotations
 
-import bisect
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -70,10 +74,12 @@ from .layout import (
 )
 from .libreoffice import convert_many, soffice_path
 from .outputs import OutputSet, forget_temporary, new_temporary_folder
-from .quality import robust_stats
+from .quality import rank_among, robust_stats
 from .roster import Agency
 from .summary import agency_scores
 from .textmetrics import (
+    FIT_SLACK_EM,
+    PX_PER_PT,
     ROW_PADDING_PX,
     chars_for,
     column_pixels,
@@ -93,7 +99,8 @@ RESULT_PROPERTY = "pmqa_xlsx"
 RESULT_SUFFIX = "-result"
 #: Problems listed on the page at most (fewer where the page would run over).
 LISTED_MAX = 12
-#: Problems always listed, whatever the room (the page shrinks a little rather).
+#: The problems that come before the 7.2 score of each table: those rows are on the page
+#: only if it holds them and this many problems (or all, if fewer).
 LISTED_MIN = 3
 #: How many PDFs one start of LibreOffice converts.
 PDF_BATCH = 50
@@ -106,41 +113,49 @@ _SIZE = 13
 _SMALL = 9
 _TITLE_SIZE = 16
 #: A4 portrait within the margins below, in points.
-_MARGINS = {"left": 0.45, "right": 0.45, "top": 0.45, "bottom": 0.5}
+_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.3, "bottom": 0.4}
+#: The footer's distance from the sheet's bottom edge, in inches (its line ends within the
+#: bottom margin).
+_FOOTER_MARGIN = 0.2
 _PRINTABLE_PT = (595.0 - 72.0 * (_MARGINS["left"] + _MARGINS["right"]),
                  842.0 - 72.0 * (_MARGINS["top"] + _MARGINS["bottom"]))
 #: The score table's figure columns: each heading (Thai lines, then English lines, each line
 #: kept whole) and the widest figure it holds; each column is as wide as its widest line.
-_FIGURES = ((Words("หน่วยงาน\nนี้", "this\nagency"), "5.00"),
-            (Words("มัธยฐาน\nกระทรวง", "ministry\nmedian"), "5.00"),
-            (Words("มัธยฐาน\nทั้งหมด", "national\nmedian"), "5.00"),
-            (Words("อันดับใน\nกระทรวง", "rank in\nministry"), "999 / 999"),
-            (Words("อันดับ\nทั้งหมด", "national\nrank"), "999 / 999"))
+_FIGURES = ((Words("หน่วยงาน\nนี้", "this agency"), "5.00"),
+            (Words("มัธยฐาน\nกระทรวง", "ministry median"), "5.00"),
+            (Words("มัธยฐาน\nทั้งหมด", "national median"), "5.00"),
+            (Words("อันดับใน\nกระทรวง", "rank in ministry"), "999 / 999"),
+            (Words("อันดับ\nทั้งหมด", "national rank"), "999 / 999"))
 _PT_PER_PX = 0.75
-#: The smallest print scale the fixed part of the page may need: the problems listed are cut
-#: to keep the whole page within the printable height at this scale.
+#: The print scale the page is laid out for: the columns fill the printable width at this
+#: scale, and the rows are chosen to fill no more than its height (``_BUDGET_PX``).
 MIN_SCALE = 0.9
+#: What the page leaves unused of the printable height, against rounding in the
+#: spreadsheet applications' row heights.
+_SAFETY = 0.98
 #: The height the page may take at 100 %, in pixels.
-_BUDGET_PX = _PRINTABLE_PT[1] / _PT_PER_PX / MIN_SCALE
+_BUDGET_PX = _PRINTABLE_PT[1] / _PT_PER_PX / MIN_SCALE * _SAFETY
 
 
 def _column_widths() -> tuple[float, ...]:
     """The columns' widths in characters: the figures' as wide as their widest line, the
-    label column the rest of the printable width."""
+    label column the rest of the printable width at ``MIN_SCALE``."""
     figures = []
     for words, sample in _FIGURES:
         lines = [(t, _SIZE, True) for t in words.th.split("\n")]
         lines += [(t, _SMALL, False) for t in words.en.split("\n")] + [(sample, _SIZE, False)]
-        figures.append(max(chars_for(text_width(t, s, bold=b), _SIZE) for t, s, b in lines))
-    room = _PRINTABLE_PT[0] / _PT_PER_PX - sum(column_pixels(w, _SIZE) for w in figures)
+        # chars_for keeps the slack of a line at the page's size; a smaller line needs less
+        figures.append(max(chars_for(text_width(t, s, bold=b)
+                                     - FIT_SLACK_EM * (_SIZE - s) * PX_PER_PT, _SIZE)
+                           for t, s, b in lines))
+    room = (_PRINTABLE_PT[0] / _PT_PER_PX / MIN_SCALE
+            - sum(column_pixels(w, _SIZE) for w in figures))
     label = 1.0
     while column_pixels(label + 0.25, _SIZE) <= room:
         label += 0.25
     return (label, *figures)
 
 
-#: The longest English label written beside its Thai (longer ones go below it).
-_BESIDE = 16
 #: Column widths in characters of the default font.
 _WIDTHS = _column_widths()
 _LAST = len(_WIDTHS) - 1
@@ -161,6 +176,7 @@ class ScoreLine:
     ministry_count: int
     national_rank: int | None
     national_count: int
+    per_table: bool = False  # the mean score of one 7.2 table (left out where no room)
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,14 +479,14 @@ class _Figures:
         local = self.stats.get((ministry, key), empty)
         return ScoreLine(label, value, local.median, national.median, national.q1,
                          national.q3, self._rank(value, (ministry, key)), local.count,
-                         self._rank(value, (None, key)), national.count)
+                         self._rank(value, (None, key)), national.count,
+                         per_table=key.startswith("table_"))
 
     def _rank(self, value: float | None, group: tuple[str | None, str]) -> int | None:
-        """1 + how many of the group's values are higher (equal values share a rank)."""
+        """The value's rank in its group (``quality.rank_among``: equal values share it)."""
         if value is None:
             return None
-        values = self.sorted.get(group, [])
-        return 1 + len(values) - bisect.bisect_right(values, value)
+        return rank_among(value, self.sorted.get(group, []))
 
 
 class _Facts:
@@ -628,10 +644,10 @@ class _PageWriter:
         ws.write_string(row, col, RESULT_MARKER)
         ws.set_paper(9)
         ws.set_portrait()
-        ws.fit_to_pages(1, 1)
         ws.set_margins(**_MARGINS)
         ws.hide_gridlines(2)
-        ws.set_footer("&L&8pmqa_xlsx&R&8" + Words("หน้า 1", "page 1").th)
+        ws.set_footer("&L&8pmqa_xlsx&R&8" + Words("หน้า 1", "page 1").th,
+                      {"margin": _FOOTER_MARGIN})
 
     # -- measuring and writing cells ------------------------------------------------------
 
@@ -659,18 +675,24 @@ class _PageWriter:
         return _WIDTHS[col:last + 1]
 
     def _words(self, col: int, words: Words, fmt: str, last: int | None = None, *,
-               below: bool = False, bold: bool = False) -> list[_Piece]:
-        """Our own label: the Thai, then the English small beside it (or below it)."""
+               below: bool | None = None, bold: bool = False) -> list[_Piece]:
+        """Our own label: the Thai, then the English small beside it where both fit on one
+        line of the cell (``below`` None), else below it; ``below`` True or False forces."""
         widths = self._span(col, col if last is None else last, fmt)
         run = self.f["run_bold" if bold else "run"]
         if not words.en:
             self.ws.write_string(self.row, col, words.th, self.f[fmt])
             return [(words.th, widths, _SIZE, bold)]
+        beside = _beside_fits(words, widths, bold)
+        if below is None:
+            below = not beside
         gap = "\n" if below else " "
         self.ws.write_rich_string(self.row, col, run, words.th + gap, self.f["run_small"],
                                   words.en, self.f[fmt])
         if below:
             return [(words.th, widths, _SIZE, bold), (words.en, widths, _SMALL, False)]
+        if beside:  # one line: the Thai measured, the English in what is left of it
+            return [(words.th, widths, _SIZE, bold)]
         return [(f"{words.th} {words.en}", widths, _SIZE, bold)]  # the English over-measured
 
     def _text(self, col: int, text: str, fmt: str, last: int | None = None, *,
@@ -689,17 +711,24 @@ class _PageWriter:
     # -- blocks ---------------------------------------------------------------------------
 
     def write(self, page: AgencyPage) -> None:
+        """The page as ``_plan`` fits it, at the print scale its rows need (``_scale``)."""
+        tables, listed = _plan(page)
+        self.blocks(page, tables=tables, listed=listed)
+        self.ws.set_print_scale(_scale(self.used_px))
+
+    def blocks(self, page: AgencyPage, *, tables: bool, listed: int) -> None:
+        """Every block: with the per-table scores or not, and ``listed`` problems."""
         self.head(page)
-        self.scores(page)
+        self.scores(page, tables)
         self.statuses(page)
-        self.quality(page)
+        self.quality(page, listed)
 
     def head(self, page: AgencyPage) -> None:
         year = f" ปีงบประมาณ พ.ศ. {page.fiscal_year}" if page.fiscal_year else ""
         rnd = f" รอบ {page.round}" if page.round else ""
-        self._end_row([self._text(0, f"ผลการประเมินตนเองของหน่วยงาน {page.title}{year}{rnd}",
+        self._end_row([self._text(0, f"ผลการประเมินตนเองของหน่วยงาน{year}{rnd}",
                                   "title", _LAST, size=_TITLE_SIZE, bold=True)])
-        english = ("PMQA 4.0 self-assessment: the agency's result"
+        english = (f"{page.title} / PMQA 4.0 self-assessment: the agency's result"
                    + (f", fiscal year {page.fiscal_year} BE ({page.fiscal_year - _BE} CE)"
                       if page.fiscal_year else "")
                    + (f", round {page.round}" if page.round else "")
@@ -714,14 +743,16 @@ class _PageWriter:
             self._end_row([self._words(0, label, "label"),
                            self._text(1, value, "text", _LAST)])
 
-    def scores(self, page: AgencyPage) -> None:
-        self._gap(12)
-        heads = [self._words(0, Words("1. คะแนน", "scores"), "header", below=True, bold=True)]
+    def scores(self, page: AgencyPage, tables: bool = True) -> None:
+        self._gap()
+        heads = [self._words(0, Words("1. คะแนน", "scores"), "header", bold=True)]
         heads += [self._words(c, w, "header", below=True, bold=True)
                   for c, (w, _) in enumerate(_FIGURES, start=1)]
         self._end_row(heads)
         for line in page.scores:
-            cells = [self._words(0, line.label, "label", below=len(line.label.en) > _BESIDE)]
+            if line.per_table and not tables:
+                continue
+            cells = [self._words(0, line.label, "label")]
             for col, value in ((1, line.value), (2, line.ministry_median),
                                (3, line.national_median)):
                 cells.append(self._value(col, value, "score"))
@@ -732,29 +763,34 @@ class _PageWriter:
             self._end_row(cells)
         scored = max((s.national_count for s in page.scores), default=0)
         in_ministry = max((s.ministry_count for s in page.scores), default=0)
-        middle = [(s.label, s.national_q1, s.national_q3) for s in page.scores[:2]
-                  if s.national_q1 is not None and s.national_q3 is not None]
+        middle = [(s.label, s.national_q1, s.national_q3) for s in page.scores
+                  if not s.per_table and s.national_q1 is not None
+                  and s.national_q3 is not None]
         spread = Words("", "")
         if middle:
-            spread = Words(" ครึ่งกลางของหน่วยงานทั้งหมด (ควอร์ไทล์ที่ 1 ถึง 3): " + ", ".join(
+            spread = Words(" ควอร์ไทล์ที่ 1 ถึง 3 ของทั้งหมด: " + ", ".join(
                 f"{label.th} {_shown(q1)}–{_shown(q3)}" for label, q1, q3 in middle),
-                "; the middle half of all agencies (Q1 to Q3): " + ", ".join(
+                "; national Q1 to Q3: " + ", ".join(
                 f"{label.en} {_shown(q1)}–{_shown(q3)}" for label, q1, q3 in middle))
-        note = Words(f"คะแนน 7.2 เต็ม 5 มัธยฐานและอันดับ คิดจากหน่วยงานที่มีคะแนน (ทั้งหมด "
-                     f"{scored:,} แห่ง ในกระทรวง {in_ministry:,} แห่ง) อันดับ 1 คือคะแนนสูงสุด "
-                     "\"–\" คือไม่มีคะแนน",
-                     f"7.2 scores are out of 5; medians and ranks are of the agencies with a "
-                     f"score ({scored:,}; {in_ministry:,} in the ministry); rank 1 is the "
-                     "highest; – is no score") + spread
+        left = Words("", "")
+        if not tables and any(s.per_table for s in page.scores):
+            left = Words(" คะแนนรายตาราง 7.2 ดูในไฟล์รวมผล",
+                         "; per-table scores: see the consolidated workbook")
+        note = Words(f"คะแนน 7.2 เต็ม 5 มัธยฐานและอันดับคิดจากหน่วยงานที่มีคะแนน ({scored:,} "
+                     f"แห่ง ในกระทรวง {in_ministry:,} แห่ง) อันดับ 1 คือสูงสุด "
+                     "คะแนนเท่ากันได้อันดับเดียวกัน – คือไม่มีคะแนน",
+                     f"7.2 scores out of 5; medians, ranks: of the {scored:,} agencies with a "
+                     f"score ({in_ministry:,} in the ministry); 1 is the highest, ties share "
+                     "a rank; – no score") + spread + left
         self._end_row([self._text(0, f"{note.th} / {note.en}", "note", _LAST, size=_SMALL)])
 
     def statuses(self, page: AgencyPage) -> None:
         if not page.statuses:
             return
-        self._gap(12)
+        self._gap()
         self._end_row([self._words(0, Words("2. รายการตรวจตามสถานะ", "checklist rows by status"),
                                    "header", _LAST - 2, bold=True),
-                       self._words(_LAST - 1, Words("จำนวนข้อ", "rows"), "header", bold=True),
+                       self._words(_LAST - 1, Words("ข้อ", "rows"), "header", bold=True),
                        self._words(_LAST, Words("ร้อยละ", "share"), "header", bold=True)])
         total = sum(n for _, n in page.statuses)
         for label, count in page.statuses:
@@ -765,8 +801,8 @@ class _PageWriter:
                                  self.f["share"])
             self._end_row([cell])
 
-    def quality(self, page: AgencyPage) -> None:
-        self._gap(12)
+    def quality(self, page: AgencyPage, listed: int = LISTED_MAX) -> None:
+        self._gap()
         self._end_row([self._words(0, Words("3. คุณภาพข้อมูล", "data quality"), "header",
                                    _LAST, bold=True)])
         facts = [(Words("ข้อผิดพลาด / คำเตือน", "errors / warnings"),
@@ -774,63 +810,137 @@ class _PageWriter:
         if page.left_out is not None:
             facts.append((Words("ช่องที่ไม่นำมานับ", "cells left out"), page.left_out.th))
         facts += [
-            (Words("ตอบว่าดำเนินการแล้ว แต่ไม่มีรายละเอียด", "done without details"),
+            (Words("ดำเนินการแล้วแต่ไม่มีรายละเอียด", "done without details"),
              f"{len(page.without_details):,} ข้อ: ข้อ {', '.join(page.without_details)}"
              if page.without_details else "ไม่มี"),
             (Words("ตัวชี้วัดที่ค่าผิดปกติ ควรตรวจสอบ", "implausible indicators"),
              f"{len(page.implausible):,} แถว" if page.implausible else "ไม่มี")]
+        # the labels over the columns that make the rows lowest, the same for every fact
+        last = min(range(3), key=lambda k: (sum(_fact_px(lb, v, k) for lb, v in facts), k))
         for label, value in facts:
-            self._end_row([self._words(0, label, "label", below=len(label.en) > _BESIDE),
-                           self._text(1, value, "text", _LAST)])
+            self._end_row([self._words(0, label, "label", last),
+                           self._text(last + 1, value, "text", _LAST)])
         notes = [*page.implausible, *page.notes]
         if not notes:
             return
-        self._end_row([self._words(0, Words("ตำแหน่ง", "cell"), "header", bold=True),
-                       self._words(1, Words("ประเภท", "kind"), "header", bold=True),
-                       self._words(2, Words("สิ่งที่ต้องแก้ไขหรือตรวจสอบ", "what to fix or check"),
-                                   "header", _LAST, bold=True)])
-        budget = _BUDGET_PX - self.used_px
-        listed = _listed(notes, budget, self._more_px(len(notes)))
+        if listed:
+            self._notes_header()
         for note in notes[:listed]:
             self._note(note)
         if listed < len(notes):
-            more = len(notes) - listed
-            self._end_row([self._text(0, _more_text(more), "note", _LAST, size=_SMALL)])
+            self._end_row([self._text(0, _more_text(len(notes) - listed, listed), "note",
+                                      _LAST, size=_SMALL)])
+
+    def _notes_header(self) -> None:
+        self._end_row([self._words(0, Words("ตำแหน่ง / ประเภท", "cell / kind"), "header",
+                                   bold=True),
+                       self._words(1, Words("สิ่งที่ต้องแก้ไขหรือตรวจสอบ", "what to fix or check"),
+                                   "header", _LAST, bold=True)])
 
     def _note(self, note: Note) -> None:
-        kind = self._KIND.get(note.severity, Words(note.severity, note.severity))
+        """A problem: its cell and kind in the first column (coloured by the kind), its
+        message over the rest."""
         fmt = "error" if note.severity == "error" else "warning"
-        self._end_row([self._text(0, note.cell or "ทั้งไฟล์", "text"),
-                       self._text(1, kind.th, fmt),
-                       self._text(2, note.message.th, "text", _LAST)])
+        self._end_row([self._text(0, _where(note), fmt),
+                       self._text(1, note.message.th, "text", _LAST)])
 
-    def _more_px(self, more: int) -> float:
-        return self._height([[(_more_text(more), _WIDTHS, _SMALL, False)]]) / _PT_PER_PX
+    @classmethod
+    def _more_px(cls, more: int, listed: int = 1) -> float:
+        return cls._height([[(_more_text(more, listed), _WIDTHS, _SMALL, False)]]) / _PT_PER_PX
+
+
+class _NullSheet:
+    """A worksheet that takes the page writer's calls and keeps nothing: to measure a page."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def _measure(page: AgencyPage, *, tables: bool, listed: int) -> float:
+    """The height of ``page`` at 100 %, in pixels, as ``_PageWriter.blocks`` lays it out."""
+    writer = _PageWriter(_OpenpyxlBook(), _NullSheet())
+    writer.blocks(page, tables=tables, listed=listed)
+    return writer.used_px
+
+
+def _plan(page: AgencyPage) -> tuple[bool, int]:
+    """What the page holds within ``_BUDGET_PX``: the 7.2 score of each table if the page
+    with them and its first ``LISTED_MIN`` problems fits, then as many problems as fit in
+    what remains (``_listed``; none where not even the first fits: the line that counts them
+    says where they all are)."""
+    notes = [*page.implausible, *page.notes]
+    least = min(len(notes), LISTED_MIN)
+    tables = any(s.per_table for s in page.scores)
+    if tables and _measure(page, tables=True, listed=least) > _BUDGET_PX:
+        tables = False
+    if not notes:
+        return tables, 0
+    more = _PageWriter._more_px(len(notes))
+    # the page with the list's heading and its first problem, less that problem and the
+    # line counting the rest: what the list needs in any case
+    fixed = (_measure(page, tables=tables, listed=1) - _note_px(notes[0])
+             - (more if len(notes) > 1 else 0.0))
+    return tables, _listed(notes, _BUDGET_PX - fixed, more)
+
+
+def _scale(used_px: float) -> int:
+    """The print scale, in per cent, of a page ``used_px`` tall at 100 %: ``MIN_SCALE``,
+    or less where the page's fixed part alone is taller than ``_BUDGET_PX`` (a very long
+    name, many statuses), so that it still prints whole on one sheet."""
+    fits = _PRINTABLE_PT[1] * _SAFETY / (used_px * _PT_PER_PX) if used_px else 1.0
+    return max(10, min(round(MIN_SCALE * 100), math.floor(fits * 100)))
+
+
+def _beside_fits(words: Words, widths: Sequence[float], bold: bool) -> bool:
+    """Whether a label's Thai (at the page's size) and its English (small) fit on one line
+    of a cell over ``widths``."""
+    if "\n" in words.th or "\n" in words.en:
+        return False
+    room = text_room(widths, _SIZE) - FIT_SLACK_EM * _SIZE * PX_PER_PT
+    return text_width(words.th + " ", _SIZE, bold=bold) + text_width(words.en, _SMALL) <= room
+
+
+def _fact_px(label: Words, value: str, last: int) -> float:
+    """The height of a fact's row with its label over the columns 0 to ``last``."""
+    below = not _beside_fits(label, _WIDTHS[:last + 1], False)
+    pieces = [(label.th, _WIDTHS[:last + 1], _SIZE, False)]
+    if below:
+        pieces.append((label.en, _WIDTHS[:last + 1], _SMALL, False))
+    return _PageWriter._height([pieces, [(value, _WIDTHS[last + 1:], _SIZE, False)]])
+
+
+def _where(note: Note) -> str:
+    """A problem's cell (or the whole file) and its kind, in Thai: ``หมวด 7.2!E11 ผิดพลาด``."""
+    kind = _PageWriter._KIND.get(note.severity, Words(note.severity, note.severity))
+    return f"{note.cell or 'ทั้งไฟล์'} {kind.th}"
 
 
 def _note_px(note: Note) -> float:
-    """The height of a note's row, in pixels."""
-    pieces = [[(note.cell or "ทั้งไฟล์", _WIDTHS[0:1], _SIZE, False)],
-              [(_PageWriter._KIND.get(note.severity, Words(note.severity, "")).th,
-                _WIDTHS[1:2], _SIZE, False)],
-              [(note.message.th, _WIDTHS[2:], _SIZE, False)]]
+    """The height of a note's row, in pixels (as ``_PageWriter._note`` writes it)."""
+    pieces = [[(_where(note), _WIDTHS[0:1], _SIZE, False)],
+              [(note.message.th, _WIDTHS[1:], _SIZE, False)]]
     return _PageWriter._height(pieces) / _PT_PER_PX
 
 
 def _listed(notes: Sequence[Note], budget_px: float, more_px: float) -> int:
     """How many of ``notes`` the page lists: as many as fit in ``budget_px`` (with the line
-    saying how many more, if any are left), at most ``LISTED_MAX``, at least ``LISTED_MIN``."""
+    saying how many more, if any are left), at most ``LISTED_MAX``."""
     used, listed = 0.0, 0
     for i, note in enumerate(notes[:LISTED_MAX]):
         need = _note_px(note) + (more_px if i < len(notes) - 1 else 0.0)
-        if listed >= LISTED_MIN and used + need > budget_px:
+        if used + need > budget_px:
             break
         used += _note_px(note)
         listed += 1
     return listed
 
 
-def _more_text(more: int) -> str:
+def _more_text(more: int, listed: int = 1) -> str:
+    """The line under the problems listed (``listed`` of them) that counts the rest."""
+    if not listed:
+        return (f"ปัญหา {more:,} รายการไม่พอที่ในหน้านี้ ทุกรายการพร้อมตำแหน่งอยู่ในสำเนาผลการตรวจ"
+                f"ที่ส่งให้หน่วยงาน / {more:,} problems do not fit here: every one, with its "
+                "cell, is in the feedback copy")
     return (f"... และอีก {more:,} รายการ ทุกรายการพร้อมตำแหน่งอยู่ในสำเนาผลการตรวจที่ส่งให้หน่วยงาน "
             f"/ and {more:,} more: every one, with its cell, is in the feedback copy")
 
@@ -897,9 +1007,8 @@ class _OpenpyxlSheet:
     def set_portrait(self) -> None:
         self.ws.page_setup.orientation = "portrait"
 
-    def fit_to_pages(self, wide: int, tall: int) -> None:
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
-        self.ws.page_setup.fitToWidth, self.ws.page_setup.fitToHeight = wide, tall
+    def set_print_scale(self, scale: int) -> None:
+        self.ws.page_setup.scale = scale
 
     def set_margins(self, **margins: float) -> None:
         for side, inches in margins.items():
@@ -909,8 +1018,10 @@ class _OpenpyxlSheet:
         self.ws.sheet_view.showGridLines = False
         self.ws.print_options.gridLines = False
 
-    def set_footer(self, footer: str) -> None:
+    def set_footer(self, footer: str, options: dict[str, float] | None = None) -> None:
         """The page's footer, ``&L&8left&R&8right`` as the page writer gives it."""
+        if options and "margin" in options:
+            self.ws.page_margins.footer = options["margin"]
         found = re.fullmatch(r"&L&(\d+)(.*)&R&\d+(.*)", footer)
         if found is None:
             return

@@ -1,5 +1,5 @@
-"""Data quality of a merged round: robust statistics, implausible indicators, and checklist
-items marked done without their details.
+"""Data quality of a merged round: robust statistics, the rank rule, implausible indicators,
+and checklist items marked done without their details.
 
 Works on the consolidated frames only (consolidate.py builds them; report.py writes what this
 module finds). Nothing here changes a frame or a value: it lists what an analyst should check,
@@ -21,9 +21,10 @@ A row is listed once, under the first rule it breaks in that order.
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -91,6 +92,20 @@ def robust_stats(values: pd.Series | Iterable[Any]) -> RobustStats:
     q1, median, q3 = (float(x) for x in numbers.quantile([0.25, 0.5, 0.75]).tolist())
     return RobustStats(count=len(numbers), mean=float(numbers.mean()), median=median, q1=q1,
                        q3=q3, min=float(numbers.min()), max=float(numbers.max()))
+
+
+def rank_among(value: Any, ordered: Sequence[Any]) -> int:
+    """The rank of ``value`` among ``ordered`` (the group's values, sorted lowest first), 1
+    the highest: 1 + how many are higher, so equal values share a rank and the next rank
+    skips as many ("1, 1, 3", competition ranking). The one rank rule of the round's
+    outputs (the summary's list of agencies, each agency's page)."""
+    return 1 + len(ordered) - bisect.bisect_right(ordered, value)
+
+
+def competition_ranks(keys: Sequence[Any]) -> list[int]:
+    """Each key's ``rank_among`` all of ``keys`` (numbers, or tuples compared part by part)."""
+    ordered = sorted(keys)
+    return [rank_among(key, ordered) for key in keys]
 
 
 def stats_by(frame: pd.DataFrame, value: str, by: str | None = None) -> pd.DataFrame:

@@ -44,7 +44,7 @@ from xlsxwriter.worksheet import Worksheet
 from .consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
 from .layout import ChecklistSheet, Layout, iter_rows
 from .previous import Comparison, comparison, score_72
-from .quality import robust_stats
+from .quality import competition_ranks, robust_stats
 from .roster import Agency
 from .textmetrics import CELL_PADDING_PX, digit_width, fit_height, lines_height
 from .words import Words
@@ -497,20 +497,27 @@ class _Writer:
             .sort_values(["_c", "_s", "agency_code"], ascending=[False, False, True],
                          kind="stable")
         shown = list(ranked.itertuples(index=False))
+        # one rank rule with the agencies' pages: equal scores share a rank ("1, 1, 3")
+        keys = list(zip(ranked["_c"], ranked["_s"], strict=True))
+        picked = list(zip(competition_ranks(keys), shown, strict=True))
         note = None
-        if len(shown) > RANKED_ALL:
+        if len(shown) > RANKED_ALL:  # the top and the bottom, each tie taken whole
             half = RANKED_ALL // 2
-            note = (f"{half} อันดับแรกและ {half} อันดับสุดท้ายจาก {len(shown):,} หน่วยงาน "
-                    f"/ top and bottom {half} of {len(shown):,} agencies")
+            top = sum(1 for rank, _ in picked if rank <= picked[half - 1][0])
+            bottom = sum(1 for rank, _ in picked if rank >= picked[-half][0])
+            if top + bottom < len(picked):
+                picked = picked[:top] + picked[-bottom:]
+                note = (f"{top} อันดับแรกและ {bottom} อันดับสุดท้ายจาก {len(shown):,} หน่วยงาน "
+                        f"(คะแนนเท่ากันแสดงครบ) / top {top} and bottom {bottom} of "
+                        f"{len(shown):,} agencies (ties shown whole)")
         self.section(_head("3. คะแนนรายหน่วยงาน", "Scores by agency"), heads, note)
-        picked = list(enumerate(shown, start=1))
-        if len(shown) > RANKED_ALL:
-            half = RANKED_ALL // 2
-            picked = picked[:half] + picked[-half:]
         for rank, row in picked:
             self._label_row(f"{row.agency_name} ({row.agency_code})", "text",
                             (row.ministry, 3))
-            self.ws.write_number(self.row, 2, rank, self.f["count"])
+            if pd.isna(row.checklist) and pd.isna(row.score_72):  # no score: no rank
+                self.ws.write_blank(self.row, 2, None, self.f["count"])
+            else:
+                self.ws.write_number(self.row, 2, rank, self.f["count"])
             self.ws.write_string(self.row, 3, row.ministry, self.f["text"])
             for col, value in ((4, row.checklist), (5, row.score_72)):
                 if value is None or pd.isna(value):
