@@ -1,5 +1,5 @@
-"""Render the README's pictures from real outputs: the form as an agency fills it in, and the
-consolidated summary, as LibreOffice prints them.
+"""Render the README's pictures from real outputs: the form as an agency fills it in, the
+consolidated summary and an agency's one-page result, as LibreOffice prints them.
 
 Run from the repository root (needs LibreOffice, poppler-utils for pdftoppm/pdftotext, and a
 Thai font such as Debian's fonts-thai-tlwg, which stands in for TH Sarabun New):
@@ -15,8 +15,10 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from pmqa_xlsx.agency_result import agency_pages, write_page
 from pmqa_xlsx.demo import run_demo, samples_dir
 from pmqa_xlsx.libreoffice import convert
+from pmqa_xlsx.roster import load_roster
 
 IMAGES = Path(__file__).resolve().parent / "images"
 # picture name -> (workbook, text that marks its first page)
@@ -25,7 +27,10 @@ PICTURES = {
     "form-category3.png": ("return", "หมวด 3 การให้ความสำคัญ"),
     "form-category7.png": ("return", "หมวด 7 การบรรลุผลลัพธ์การดำเนินงาน"),
     "consolidated-summary.png": ("consolidated", "PMQA 4.0 self-assessment summary"),
+    "agency-result.png": ("result", "ผลการประเมิน"),
 }
+#: The agency whose page is shown: its return is counted with a warning (a duplicate draft).
+RESULT_AGENCY = "08004"
 
 
 def main() -> None:
@@ -33,8 +38,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         run = run_demo(work / "demo")
+        pages = agency_pages(run.result, load_roster(samples_dir() / "roster.csv"))
+        page = next(p for p in pages if p.code == RESULT_AGENCY)
+        result = work / f"{RESULT_AGENCY}-result.xlsx"
+        write_page(page, result)
         books = {"return": samples_dir() / "returns" / "03005.xlsx",
-                 "consolidated": run.consolidated}
+                 "consolidated": run.consolidated, "result": result}
         pdfs = {name: convert(path, work / name, fmt="pdf", recalc=True)
                 for name, path in books.items()}
         for picture, (book, marker) in PICTURES.items():
