@@ -74,7 +74,7 @@ from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
 from .prefill import REPORT_NAME, PrefillError, load_previous, plan_prefill
 from .prefill import summary as prefill_summary
-from .previous import Last, compare, comparison, load_last
+from .previous import Last, check_year, compare, comparison, load_last
 from .read import ReadReturn, layout_set
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
@@ -563,7 +563,9 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     by = _by_groups(by_column, by_dir, output, agencies or [], lang) if by_column else None
-    last = _last(previous_path, layouts, [output, csv_dir, parquet_dir], lang) \
+    last = _last(previous_path, layouts, [output, csv_dir, parquet_dir], lang,
+                 [a.code for a in agencies] if agencies is not None else None,
+                 declared.fiscal_year if declared is not None else None) \
         if previous_path is not None else None
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
@@ -596,9 +598,11 @@ class _MergeJob:
 
 
 def _last(path: Path, layouts: tuple[Layout, ...] | None, outputs: list[Path | None],
-          lang: Lang) -> Last:
-    """merge --previous: LAST read (before any return is), or a usage error (exit 2): not
-    merge's output, or one of this merge's outputs (which would replace it)."""
+          lang: Lang, codes: list[str] | None, year: int | None) -> Last:
+    """merge --previous: LAST read (before any return is; only the roster's agencies kept,
+    given ``codes``), or a usage error (exit 2): not there, not merge's output, one of this
+    merge's outputs (which would replace it), or (given this round's ``year``, --round) not
+    of an earlier round."""
     here = os.path.realpath(path)
     for out in outputs:
         if out is not None and os.path.realpath(out) == here:
@@ -608,10 +612,13 @@ def _last(path: Path, layouts: tuple[Layout, ...] | None, outputs: list[Path | N
                 f"--previous: {_path(path)} is also an output of this merge and would be "
                 "replaced; write this merge's outputs elsewhere")))
     try:
-        return load_last(path, layout_set(layouts).layouts)
+        last = load_last(path, layout_set(layouts).layouts, codes)
+        if year is not None:
+            check_year(last, year)
     except PrefillError as exc:
         raise click.UsageError(_say(lang, Words("--previous: ", "--previous: ")) + exc.text(lang)
                                ) from exc
+    return last
 
 
 @dataclass(frozen=True)
@@ -689,6 +696,13 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         raise _Failure(exc.text(lang) + "\n" + _say(lang, Words(
             "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
     if job.last is not None:
+        if job.round is None and result.round is not None:  # the year known only now
+            try:
+                check_year(job.last, result.round.fiscal_year)
+            except PrefillError as exc:
+                raise click.UsageError(_say(lang, Words("--previous: ", "--previous: "))
+                                       + exc.text(lang) + "\n" + _say(lang, Words(
+                                           "ไม่ได้เขียนไฟล์ใด", "nothing was written"))) from exc
         result = compare(result, job.last)
     groups = {job.by.paths[value]: result.subset(codes)
               for value, codes in job.by.codes.items()} if job.by else {}

@@ -261,10 +261,24 @@ _CHANGE_STATS = ("n", "q1", "median", "q3")
 
 
 def previous_counts(counts: Comparison) -> list[tuple[Words, int]]:
-    """The lines of "compared with the previous round"."""
-    return [(Words("หน่วยงานที่นับผลทั้งสองรอบ", "Agencies in both rounds"), counts.compared),
-            (Words("หน่วยงานใหม่ (ไม่มีในรอบที่แล้ว)", "New agencies (not in the previous round)"),
-             counts.new),
+    """The lines of "compared with the previous round": an agency counted in this round but
+    not in the previous one is either on the previous round's returns table, not counted
+    there (it did not return, or its return was empty or rejected), or not on it at all."""
+    lines = [(Words("หน่วยงานที่นับผลทั้งสองรอบ", "Agencies counted in both rounds"),
+              counts.compared),
+             (Words("หน่วยงานที่นับผลรอบนี้ แต่ไม่ได้นับผลในรอบที่แล้ว (ไม่ส่ง ส่งแบบฟอร์มเปล่า "
+                    "หรือต้องแก้ไข)", "Counted now, not counted in the previous round (no "
+                    "return, an empty or rejected one)"), counts.not_counted),
+             (Words("หน่วยงานที่นับผลรอบนี้ และไม่มีในรอบที่แล้วเลย", "Counted now, not in the "
+                    "previous round at all"), counts.not_in_last),
+             (Words("หน่วยงานที่นับผลในรอบที่แล้ว แต่ไม่ได้นับผลรอบนี้ (score_changes: "
+                    "in_current false)", "Counted in the previous round, not now "
+                    "(score_changes: in_current false)"), len(counts.gone))]
+    if counts.repaired:
+        lines.append((Words("รหัสในรอบที่แล้วที่เลข 0 นำหน้าหายไป จับคู่แล้ว (previous_code)",
+                            "Codes of the previous round that lost their leading zeros, "
+                            "matched (previous_code)"), counts.repaired))
+    return [*lines,
             (Words("สถานะรายการตรวจที่ดีขึ้น (ข้อ)", "Checklist statuses improved"),
              counts.improved),
             (Words("สถานะรายการตรวจที่ลดลง (ข้อ)", "Checklist statuses fallen"), counts.fell),

@@ -295,9 +295,12 @@ def test_summary_section_shows_the_counts(merged: dict[str, Any],
         answers=pd.DataFrame(), indicators=pd.DataFrame(), problems=pd.DataFrame(),
         returns=pd.DataFrame(), scores=pd.DataFrame(),
         changes=merged["frames"]["changes"], score_changes=merged["frames"]["score_changes"]
-        .assign(in_previous=lambda f: f["in_previous"] == "True")))
-    assert (counts.compared, counts.new, counts.improved, counts.fell, counts.results) == \
-        (3, 1, 1, 1, results)
+        .assign(in_previous=lambda f: f["in_previous"] == "True",
+                in_current=lambda f: f["in_current"] == "True")))
+    # 21003 is on the first round's roster, not counted there (missing): not counted, not new
+    assert (counts.compared, counts.not_counted, counts.not_in_last, counts.gone,
+            counts.improved, counts.fell, counts.results, counts.year) == \
+        (3, 1, 0, (), 1, 1, results, 2562)
     for words, count in previous_counts(counts):
         label = f"{words.th} / {words.en}"
         assert rows.get(label) == count, label
@@ -311,7 +314,9 @@ def test_summary_section_shows_the_counts(merged: dict[str, Any],
     assert [(str(label).split()[1], up, down) for label, _, up, down in listed] == \
         [(item, ups.get(item, 0), downs.get(item, 0)) for item in sorted({*ups, *downs})]
     # the printed summary says how many agencies were compared and how many results differ
-    assert "3 agencies in both rounds, 1 new" in merged["output"]
+    assert ("3 agencies in both rounds, 1 not counted in the previous round, 0 not in it at "
+            "all, 0 counted then but not now") in merged["output"]
+    assert "fiscal year 2562" in merged["output"]
     assert f"{results} results differ" in merged["output"]
 
 
