@@ -74,7 +74,7 @@ from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
 from .prefill import REPORT_NAME, PrefillError, load_previous, plan_prefill
 from .prefill import summary as prefill_summary
-from .previous import Last, check_year, compare, comparison, load_last
+from .previous import Last, check_year, compare, comparison, load_last, round_year
 from .read import ReadReturn, layout_set
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
@@ -696,9 +696,10 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         raise _Failure(exc.text(lang) + "\n" + _say(lang, Words(
             "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
     if job.last is not None:
-        if job.round is None and result.round is not None:  # the year known only now
+        year = round_year(result)
+        if job.round is None and year is not None:  # this round's year is known only now
             try:
-                check_year(job.last, result.round.fiscal_year)
+                check_year(job.last, year)
             except PrefillError as exc:
                 raise click.UsageError(_say(lang, Words("--previous: ", "--previous: "))
                                        + exc.text(lang) + "\n" + _say(lang, Words(

@@ -154,6 +154,8 @@ def load_last(path: str | Path, layouts: Sequence[Layout],
     results: dict[str, dict[tuple[str, str, int], float]] = {}
     targets: Counter[int] = Counter()
     for code, rows in indicators.rows.items():
+        if not rows:
+            continue  # a code of LAST not among ``codes``: listed by load_previous, no rows
         mine = results.setdefault(code, {})
         for row in rows:
             if row.round_year is not None:
@@ -182,6 +184,21 @@ def check_year(last: Last, year: int) -> None:
             + ("the same round as this one" if same else "a later round than this one")
             + f" (fiscal year {year}), so nothing can be compared; give the merge output of "
             f"an earlier round (a fiscal year before {year})"))
+
+
+def round_year(result: Consolidated) -> int | None:
+    """This round's fiscal year (BE): the declared round's, else its counted returns' (one
+    round: consolidate stops on several); None if nothing was counted."""
+    from .consolidate import COUNTED  # consolidate imports this module
+
+    if result.round is not None:
+        return result.round.fiscal_year
+    returns = result.returns
+    if not len(returns):
+        return None
+    counted = returns[returns["state"].astype(object).isin(COUNTED).to_numpy(dtype=bool)]
+    years = Counter(int(y) for y in counted["fiscal_year"].astype(object) if not _missing(y))
+    return years.most_common(1)[0][0] if years else None
 
 
 def _bare(code: str) -> str | None:

@@ -33,6 +33,7 @@ from pmqa_xlsx.previous import (
     SCORE_CHANGE_COLUMNS,
     compare,
     comparison,
+    difference,
     load_last,
     shown_number,
 )
@@ -236,8 +237,18 @@ def test_warnings_sit_on_the_differing_results(merged: dict[str, Any],
                         if e[1] == "result" and (e[0], e[7], e[8]) ==
                         (row.agency_code, row.sheet, row.cell))
         assert f"ผล ปี {expected[4]}" in row.message_th
-        assert f"({shown_number(expected[5])} ใน" in row.message_th
+        assert f"({shown_number(expected[5])} ในรอบปีงบประมาณ พ.ศ. 2562 รอบนี้" \
+            in row.message_th
+        assert "in the round of fiscal year 2562" in row.message_en
         assert str(expected[4]) in row.message_en
+        # the agency is told the round; the analyst's file is named only in their frames
+        last = Path(str(first_source(merged)))
+        assert last.name not in row.message_th and last.name not in row.message_en
+
+
+def first_source(merged: dict[str, Any]) -> str:
+    """The name of the LAST that ``merged`` was compared with (``first``'s outputs)."""
+    return {"xlsx": "consolidated.xlsx", "csv": "csv", "parquet": "pq"}[merged["form"]]
 
 
 def test_state_and_warnings_count_agree_with_problems(merged: dict[str, Any]) -> None:
@@ -572,3 +583,125 @@ def test_codes_that_lost_their_leading_zeros_in_last_are_the_same_agencies(
     both = dict(zip(result.score_changes["agency_code"], result.score_changes["in_previous"],
                     strict=True))
     assert both == {UNCHANGED: True, CHANGED: True, RESULT_ONLY: True, NEW: False}
+    repaired = dict(zip(result.score_changes["agency_code"],
+                        result.score_changes["previous_code"], strict=True))
+    assert {k: v for k, v in repaired.items() if not pd.isna(v)} == {
+        UNCHANGED: "1001", CHANGED: "3005", RESULT_ONLY: "7007"}
+    counts = comparison(result)
+    assert counts.repaired == 3
+    assert "3 agency codes of the previous round had lost their leading zeros" in \
+        counts.words("csv").en
+    # only this merge's agencies kept: a code without its zeros is one of them
+    assert load_last(folder, [load_layout()], codes=[CHANGED]).agencies == {"3005"}
+
+
+def _returns_of(second: dict[str, Any], folder: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    """A copy of round 2's returns folder without the returns of ``leave_out``."""
+    folder.mkdir()
+    for code, path in second["paths"].items():
+        if code not in leave_out:
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.mark.parametrize("declared", [True, False])
+@pytest.mark.parametrize("which", ["same", "later"])
+def test_a_last_not_of_an_earlier_round_is_refused(
+        which: str, declared: bool, first: dict[str, Any], second: dict[str, Any],
+        merged: dict[str, Any], tmp_path: Path) -> None:
+    """LAST of this round (2563 against 2563), or of a later one (2562 against 2563), is a
+    usage error naming both years, nothing written: before any return is read with --round,
+    after reading (when only then is this round's year known) without."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if which == "same":
+        returns, last, year, last_year = second["folder"] / "returns", merged["out"], 2563, 2563
+    else:
+        returns, last, year, last_year = first["root"] / "returns", merged["out"], 2562, 2563
+    args = ["merge", str(returns), "-o", str(out / "c.xlsx"), "--csv", str(out / "csv"),
+            "--previous", str(last), *(["--round", str(year)] if declared else [])]
+    for lang, words in (("th", (f"ปีงบประมาณ พ.ศ. {last_year}", f"พ.ศ. {year}")),
+                        ("en", (f"fiscal year {last_year}", f"fiscal year {year}"))):
+        result = CliRunner().invoke(main, english(args) if lang == "en" else args)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and "--previous" in result.output
+        assert all(w in result.output for w in words), result.output
+        assert ("รอบเดียวกับรอบนี้" if which == "same" else "รอบหลังรอบนี้") in result.output \
+            or lang == "en"
+        reading = "กำลังอ่านแบบฟอร์ม" if lang == "th" else "reading returns"
+        assert (reading in result.output) != declared
+        assert list(out.iterdir()) == []
+
+
+def test_a_last_that_is_not_there_is_named_as_not_found(second: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _merge_with(tmp_path / "nope.xlsx", second, out)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "nope.xlsx: ไม่พบไฟล์หรือโฟลเดอร์นี้" in result.output
+    assert "ไม่ใช่ไฟล์รวมผล" not in result.output
+    assert list(out.iterdir()) == []
+
+
+def test_agencies_counted_last_round_but_not_this_one_are_reported(
+        first: dict[str, Any], second: dict[str, Any], tmp_path: Path) -> None:
+    """01001 and 07007 did not return this round: a score_changes row each (in_current
+    false, last round's scores, no file), counted and named on the console."""
+    returns = _returns_of(second, tmp_path / "returns", (UNCHANGED, RESULT_ONLY))
+    result = compare(consolidate(returns, jobs=1), load_last(first["out"]["csv"],
+                                                             [load_layout()]))
+    scores = result.score_changes
+    assert list(scores.columns) == list(SCORE_CHANGE_COLUMNS)
+    gone = scores[~scores["in_current"].astype(bool)]
+    assert sorted(gone["agency_code"]) == [UNCHANGED, RESULT_ONLY]
+    assert gone["file"].isna().all() and gone["score_72"].isna().all()
+    assert gone["in_previous"].all() and gone["score_72_previous"].notna().all()
+    counts = comparison(result)
+    assert (counts.compared, counts.gone) == (1, (UNCHANGED, RESULT_ONLY))
+    out = tmp_path / "out"
+    out.mkdir()
+    printed = CliRunner().invoke(main, english([
+        "merge", str(returns), "-o", str(out / "c.xlsx"), "--previous",
+        str(first["out"]["csv"])]))
+    assert printed.exit_code == 0, printed.output
+    assert f"2 counted then but not now ({UNCHANGED}, {RESULT_ONLY})" in printed.output
+
+
+def test_new_agencies_are_split_by_lasts_returns_table(first: dict[str, Any],
+                                                       second: dict[str, Any],
+                                                       tmp_path: Path) -> None:
+    """21003 was on the first round's roster, missing (not counted); with its row taken out
+    of LAST's returns table it is not in the previous round at all."""
+    result = consolidate(second["folder"] / "returns", jobs=1)
+    on_roster = compare(result, load_last(first["out"]["csv"], [load_layout()]))
+    row = on_roster.score_changes.set_index("agency_code").loc[NEW]
+    assert (bool(row["in_previous"]), row["previous_state"]) == (False, "missing")
+    counts = comparison(on_roster)
+    assert (counts.not_counted, counts.not_in_last, counts.new) == (1, 0, 1)
+    folder = tmp_path / "csv"
+    shutil.copytree(first["out"]["csv"], folder)
+    frame = pd.read_csv(folder / "returns.csv", dtype=str, keep_default_na=False)
+    frame[frame["agency_code"] != NEW].to_csv(folder / "returns.csv", index=False)
+    absent = comparison(compare(result, load_last(folder, [load_layout()])))
+    assert (absent.not_counted, absent.not_in_last, absent.new) == (0, 1, 1)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_only_this_merges_agencies_of_last_are_kept(form: str, first: dict[str, Any]) -> None:
+    every = load_last(first["out"][form], [load_layout()])
+    assert every.agencies == set(FIRST_RETURNED) and every.year == 2562
+    mine = load_last(first["out"][form], [load_layout()], codes=[CHANGED, NEW])
+    assert mine.agencies == {CHANGED}
+    assert set(mine.statuses) == set(mine.results) == set(mine.scores) == {CHANGED}
+    assert mine.statuses[CHANGED] == every.statuses[CHANGED]
+    assert mine.results[CHANGED] == every.results[CHANGED]
+    assert mine.year == 2562 and mine.states[NEW] == "missing"
+
+
+def test_a_difference_has_the_decimals_of_its_numbers() -> None:
+    assert difference(4.654, 4.386) == 0.268
+    assert 4.654 - 4.386 != 0.268  # the float noise the rule takes away
+    assert difference(80.0, 75.5) == 4.5 and difference(1.1, 2.2) == -1.1
+    assert difference(2 / 3, 0.0) == pytest.approx(2 / 3, rel=1e-14)
+    assert difference(1e-20, 0.0) == 1e-20  # beyond 15 decimals: as it is
