@@ -9,8 +9,11 @@ for, except the changes this module makes, so the changes found must be exactly 
 from __future__ import annotations
 
 import csv
+import html
+import itertools
 import re
 import shutil
+import subprocess
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -496,15 +499,28 @@ def test_numbers_shown_in_messages() -> None:
         ["80", "80.5", "1,234.5", "-3"]
 
 
-def _pdf_pages(path: Path, tmp_path: Path) -> int:
-    alone = tmp_path / f"{path.stem}-summary.xlsx"  # the other sheets hidden
+def _alone(path: Path, sheet: str, tmp_path: Path) -> Path:
+    """A copy of the workbook at ``path`` with every sheet but ``sheet`` hidden (and
+    ``sheet`` the active one), so that LibreOffice prints only it."""
+    alone = tmp_path / f"{path.stem}-{sheet}.xlsx"
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/workbook.xml":
-                data = re.sub(rb'(<sheet name="(?!summary")[^"]*")', rb'\1 state="hidden"', data)
+                data = re.sub(rb'(<sheet name="(?!' + sheet.encode() + rb'")[^"]*")',
+                              rb'\1 state="hidden"', data)
+                at = WORKBOOK_SHEETS.index(sheet)
+                data = re.sub(rb'activeTab="\d+"', b"", data)
+                data = data.replace(b"<workbookView ", f'<workbookView activeTab="{at}" '
+                                    .encode(), 1)
+            elif item.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b' tabSelected="1"', b"")
             dst.writestr(item, data)
-    pdf = convert(alone, tmp_path, "pdf")
+    return alone
+
+
+def _pdf_pages(path: Path, tmp_path: Path) -> int:
+    pdf = convert(_alone(path, "summary", tmp_path), tmp_path, "pdf")
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
 
 
@@ -705,3 +721,86 @@ def test_a_difference_has_the_decimals_of_its_numbers() -> None:
     assert difference(80.0, 75.5) == 4.5 and difference(1.1, 2.2) == -1.1
     assert difference(2 / 3, 0.0) == pytest.approx(2 / 3, rel=1e-14)
     assert difference(1e-20, 0.0) == 1e-20  # beyond 15 decimals: as it is
+
+
+def test_section_5_names_the_year_and_leaves_out_a_score_the_layout_has_not(
+        merged: dict[str, Any]) -> None:
+    """The bundled layout scores no checklist: no "Checklist score" row of zeros and blank
+    quartiles, only the 7.2 score's; the previous round is named by its year."""
+    labels = [str(row[0]) for row in _rows(merged["out"], "summary") if row[0]]
+    at = next(n for n, label in enumerate(labels) if label.startswith("5. "))
+    part = labels[at:next(n for n, label in enumerate(labels) if label.startswith("6. "))]
+    assert "คะแนน 7.2 / 7.2 score" in part
+    assert not any(label.startswith("คะแนนรายการตรวจ") for label in part)
+    assert any(label.startswith("ผลลัพธ์รอบที่แล้ว ปีงบประมาณ พ.ศ. 2562 / Previous round, "
+                                "fiscal year 2562: ") for label in part)
+
+
+#: The data sheets and their repeated header rows (1-based, as print titles name them).
+_DATA_SHEETS = {"indicators": "$1:$1", "problems": "$1:$1", "returns": "$1:$1",
+                "scores": "$1:$1", "implausible": "$4:$5", "changes": "$4:$5",
+                "score_changes": "$4:$5"}
+
+
+def test_data_sheets_print_landscape_one_page_wide_with_their_headers(
+        merged: dict[str, Any]) -> None:
+    """Each data sheet (not answers: too wide) on A4 landscape, one page wide, its header rows
+    repeated, gridlines printed; each header row as tall as its tallest head, measured."""
+    from pmqa_xlsx.textmetrics import fit_height, lines_height
+
+    with zipfile.ZipFile(merged["out"]) as package:
+        workbook = package.read("xl/workbook.xml").decode()
+        parts = {name: package.read(f"xl/worksheets/sheet{n}.xml").decode()
+                 for n, name in enumerate(WORKBOOK_SHEETS, start=1)}
+    for name, rows in _DATA_SHEETS.items():
+        xml = parts[name]
+        setup = re.search(r"<pageSetup [^>]*>", xml)
+        assert setup is not None, name
+        assert all(f in setup.group(0) for f in ('paperSize="9"', 'orientation="landscape"',
+                                                 'fitToHeight="0"')), (name, setup.group(0))
+        assert 'fitToWidth="0"' not in setup.group(0)  # 1, xlsx's default, is left out
+        assert '<pageSetUpPr fitToPage="1"/>' in xml and 'gridLines="1"' in xml, name
+        row = re.search(r'<sheetFormatPr defaultRowHeight="([\d.]+)" customHeight="1"', xml)
+        assert row is not None and float(row.group(1)) == lines_height(1, 14), name
+        assert f"<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"" \
+               f"{WORKBOOK_SHEETS.index(name)}\">{name}!{rows}</definedName>" in workbook, name
+    assert "<pageSetup " not in parts["answers"]
+    # the changes sheet: its Thai headings' row (4) holds its tallest heading whole
+    heights = {int(m.group(1)): float(m.group(2)) for m in re.finditer(
+        r'<row r="(\d+)"[^>]* ht="([\d.]+)"[^>]*customHeight="1"', parts["changes"])}
+    longest = max(fit_height(h, (14.0,), 14, 14, bold=True)
+                  for h in ("ผลต่าง (รอบนี้ - รอบที่แล้ว)", "ทิศทาง (up ดีขึ้น / down ลดลง)"))
+    assert longest > lines_height(1, 14)  # they wrap in their 14-wide columns
+    assert heights[4] >= longest
+    assert heights[1] == lines_height(1, 18)  # the title, at its size
+    assert heights[2] >= lines_height(1, 14) and heights[5] >= lines_height(1, 14)
+
+
+@pytest.mark.libreoffice
+def test_the_changes_sheet_prints_its_title_and_headers_whole(merged: dict[str, Any],
+                                                              soffice: str,
+                                                              tmp_path: Path) -> None:
+    """LibreOffice's PDF of the changes sheet: one page, landscape, the title, the rule, both
+    header rows and the data rows on it, one above the other, none overlapping."""
+    if merged["form"] != "csv":
+        pytest.skip("one form of LAST is enough")
+    pdf = convert(_alone(merged["out"], "changes", tmp_path), tmp_path, "pdf")
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    words = [(float(m.group(2)), float(m.group(4)), html.unescape(m.group(5)))
+             for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                                  r'yMax="([\d.]+)">([^<]*)</word>', boxes)]
+    page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', boxes)
+    assert page is not None and float(page.group(1)) > float(page.group(2))  # landscape
+
+    def top(word: str) -> tuple[float, float]:
+        return next((y0, y1) for y0, y1, w in words if w == word)
+
+    title, rule = top("Changes"), top("checklist")
+    thai_head, names = top("ข้อ"), top("previous_file")
+    rows = sorted({(y0, y1) for y0, y1, w in words if w in ("status", "result")
+                   and y0 > names[1]})
+    assert len(rows) == len(merged["frames"]["changes"])  # every change, on this page
+    assert title[1] <= rule[0] and rule[1] <= thai_head[0] and names[1] <= rows[0][0]
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(rows))  # rows do not overlap
+    assert top("what") and top("change")  # the rule's last words are on the page too
