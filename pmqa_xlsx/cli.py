@@ -509,7 +509,8 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "score_changes sheets and files, a summary section) and a warning on each "
                    "result that differs from what the agency reported for that year last "
                    "round. A LAST that is not merge's output is a usage error (exit 2), found "
-                   "before any return is read.")
+                   "before any return is read; so is one not of an earlier fiscal year than "
+                   "this round (found before reading with --round, else before writing).")
 @_feedback_option
 @click.option("--results", "results_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write, into this folder, each counted agency's result on one A4 page: "

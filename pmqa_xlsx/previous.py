@@ -4,12 +4,15 @@
 (the consolidated workbook, its CSV folder, its Parquet folder; the forms ``generate --prefill``
 takes): its indicators through ``prefill.load_previous``, its checklist statuses from its
 answers (the workbook's ``answers`` sheet is wide, one row per return under three header rows;
-``answers.csv``/``answers.parquet`` are long) and its scores. LAST is untrusted, read with
-prefill's readers: bounded, no formula evaluated (a formula cell is not compared), text stays
-text; the long answers table, the largest, is streamed under its own bounds (MAX_ANSWER_BYTES,
-MAX_ANSWER_ROWS). A LAST that is not ours, or lacks a table or a column, raises
-``PrefillError`` (Thai and English), before any return is read. A code of LAST that lost its
-leading zeros is taken as this round's agency when it can be no other.
+``answers.csv``/``answers.parquet`` are long), its scores, and from its returns table its
+fiscal year and each agency's state there. Given this merge's agency codes (its roster's) it
+keeps only theirs, as prefill keeps its roster's. LAST is untrusted, read with prefill's
+readers: bounded, no formula evaluated (a formula cell is not compared), text stays text; the
+long answers table, the largest, is streamed under its own bounds (MAX_ANSWER_BYTES,
+MAX_ANSWER_ROWS). A LAST that is not there, not ours, or lacks a table or a column, raises
+``PrefillError`` (Thai and English), before any return is read; ``check_year`` refuses one
+that is not of an earlier round than this one. A code of LAST that lost its leading zeros is
+taken as this round's agency when it can be no other.
 
 ``compare`` adds to a merge's dataset, per agency counted in both rounds:
 
@@ -17,10 +20,14 @@ leading zeros is taken as this round's agency when it can be no other.
   on the layout's list of statuses; ``direction`` up or down that list) and per result of a
   year both rounds report that differs (by table id, row id and BE year; numbers equal within
   a relative 1e-9, float noise only, are the same), with the cell in this round's return;
-- ``score_changes``: one row per agency counted in this round: its checklist score and 7.2
-  score in both rounds and their difference (``in_previous`` false for a new agency);
-- a ``result-differs-previous`` warning on the cell of each differing result, counted in its
-  return's ``warnings`` (a return ``ok`` becomes ``ok_with_warnings``).
+- ``score_changes``: one row per agency counted in either round: its checklist score and 7.2
+  score in both rounds and their difference (``in_previous`` false for an agency not counted
+  last round, ``previous_state`` its state on LAST's returns table if it is there;
+  ``in_current`` false for one counted last round only); each difference to the decimals of
+  its two numbers (``difference``);
+- a ``result-differs-previous`` warning on the cell of each differing result, naming the
+  previous round by its year (the agency receives it), counted in its return's ``warnings``
+  (a return ``ok`` becomes ``ok_with_warnings``).
 
 What cannot be compared is not a change: an item, a row or a year only one round's layout has,
 a cell blank in either round, a status not on the list, a value of LAST that is a formula or
