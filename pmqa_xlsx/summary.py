@@ -270,7 +270,7 @@ def previous_counts(counts: Comparison) -> list[tuple[Words, int]]:
               counts.not_counted),
              (Words("นับผลรอบนี้ ไม่มีในรอบที่แล้วเลย", "Counted now, not in the last round at all"),
               counts.not_in_last),
-             (Words("นับผลรอบที่แล้ว ไม่ได้นับรอบนี้", "Counted last round, not now"),
+             (Words("นับผลรอบที่แล้ว ไม่ได้นับรอบนี้", "Counted then, not now"),
               len(counts.gone))]
     if counts.repaired:
         lines.append((Words("รหัสรอบที่แล้วที่เลข 0 นำหน้าหาย จับคู่แล้ว",
