@@ -564,8 +564,10 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     by = _by_groups(by_column, by_dir, output, agencies or [], lang) if by_column else None
+    # with a roster, only its agencies of LAST are kept; without, LAST is checked now and its
+    # counted returns' agencies read once the returns say who they are
     last = _last(previous_path, layouts, [output, csv_dir, parquet_dir], lang,
-                 [a.code for a in agencies] if agencies is not None else None,
+                 [a.code for a in agencies] if agencies is not None else [],
                  declared.fiscal_year if declared is not None else None) \
         if previous_path is not None else None
     written: list[Path] = []
@@ -599,11 +601,12 @@ class _MergeJob:
 
 
 def _last(path: Path, layouts: tuple[Layout, ...] | None, outputs: list[Path | None],
-          lang: Lang, codes: list[str] | None, year: int | None) -> Last:
-    """merge --previous: LAST read (before any return is; only the roster's agencies kept,
-    given ``codes``), or a usage error (exit 2): not there, not merge's output, one of this
-    merge's outputs (which would replace it), or (given this round's ``year``, --round) not
-    of an earlier round."""
+          lang: Lang, codes: list[str], year: int | None, *, all_scores: bool = False
+          ) -> Last:
+    """merge --previous: LAST read (before any return is; only the agencies of ``codes``
+    kept: none, only LAST checked, without a roster), or a usage error (exit 2): not there,
+    not merge's output, one of this merge's outputs (which would replace it), or (given this
+    round's ``year``, --round) not of an earlier round."""
     here = os.path.realpath(path)
     for out in outputs:
         if out is not None and os.path.realpath(out) == here:
@@ -613,7 +616,7 @@ def _last(path: Path, layouts: tuple[Layout, ...] | None, outputs: list[Path | N
                 f"--previous: {_path(path)} is also an output of this merge and would be "
                 "replaced; write this merge's outputs elsewhere")))
     try:
-        last = load_last(path, layout_set(layouts).layouts, codes)
+        last = load_last(path, layout_set(layouts).layouts, codes, all_scores=all_scores)
         if year is not None:
             check_year(last, year)
     except PrefillError as exc:
@@ -705,7 +708,11 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                 raise click.UsageError(_say(lang, Words("--previous: ", "--previous: "))
                                        + exc.text(lang) + "\n" + _say(lang, Words(
                                            "ไม่ได้เขียนไฟล์ใด", "nothing was written"))) from exc
-        result = compare(result, job.last)
+        last = job.last
+        if job.agencies is None:  # no roster: the agencies of the returns counted, now known
+            counted = sorted({str(c) for c in result.scores["agency_code"].dropna()})
+            last = _last(last.source, job.layouts, [], lang, counted, None, all_scores=True)
+        result = compare(result, last)
     groups = {job.by.paths[value]: result.subset(codes)
               for value, codes in job.by.codes.items()} if job.by else {}
     pages = agency_pages(result, job.agencies) if job.results is not None else []

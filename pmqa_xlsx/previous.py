@@ -120,7 +120,7 @@ class Last:
 
 
 def load_last(path: str | Path, layouts: Sequence[Layout],
-              codes: Collection[str] | None = None) -> Last:
+              codes: Collection[str] | None = None, *, all_scores: bool = False) -> Last:
     """Read LAST (a consolidated .xlsx, or a folder of merge's CSV or Parquet files); the
     statuses kept are those of the checklist cells of ``layouts`` (the layouts this merge
     reads with). Raises PrefillError if LAST is not there or is not what merge writes.
@@ -129,7 +129,12 @@ def load_last(path: str | Path, layouts: Sequence[Layout],
     agencies' statuses, results and scores are kept (and those of a code that is one of them
     without its leading zeros), as ``generate --prefill`` keeps its roster's: all of LAST is
     still read and checked, but memory no longer grows with it (2,026 agencies' LAST for a
-    30-agency roster: see the README). LAST's year and returns table are read whole."""
+    30-agency roster: see the README). LAST's year and returns table are read whole. With
+    ``codes`` empty, nothing is kept and the answers' rows are not even read (their header is
+    checked): LAST checked before the returns are read, when only they say who is in this
+    merge (no roster). With ``all_scores``, every agency's scores are kept all the same (a row
+    per agency: small), so that, without a roster, the agencies counted last round but not in
+    this one are still known."""
     source = Path(path)
     if not os.path.lexists(source):
         raise PrefillError(Words(f"{path_text(source)}: ไม่พบไฟล์หรือโฟลเดอร์นี้ กรุณาตรวจสอบชื่อ"
@@ -150,14 +155,15 @@ def load_last(path: str | Path, layouts: Sequence[Layout],
         for table in (answers, scores):
             if not table.is_file():
                 raise not_ours(source, f"ไม่พบไฟล์ {table.name}", f"holds no {table.name}")
-        with _answers_table(answers) as (header, records):
+        with _answers_table(answers, rows=keep is None or bool(keep)) as (header, records):
             statuses, files = _long_statuses(answers, header, records, wanted, keep)
-        score_of = _closed(scores, read, lambda h, r: _scores(scores, h, r, keep))
+        score_of = _closed(scores, read, lambda h, r: _scores(scores, h, r,
+                                                              None if all_scores else keep))
         table = source / f"returns{suffix}"
         if table.is_file():
             returns = _closed(table, read, lambda h, r: _returns(table, h, r))
     else:
-        statuses, files, score_of, returns = _workbook(source, wanted, keep)
+        statuses, files, score_of, returns = _workbook(source, wanted, keep, all_scores)
     results: dict[str, dict[tuple[str, str, int], float]] = {}
     targets: Counter[int] = Counter()
     for code, rows in indicators.rows.items():
@@ -629,7 +635,8 @@ def _code(value: Any) -> str | None:
 
 
 @contextlib.contextmanager
-def _answers_table(path: Path) -> Iterator[tuple[list[str], Iterable[list[Any]]]]:
+def _answers_table(path: Path, rows: bool = True
+                   ) -> Iterator[tuple[list[str], Iterable[list[Any]]]]:
     """LAST's long answers table, streamed: it has a row per cell of each return, so more rows
     than the other tables (8,000 returns of 474 cells: 3.8 million); its size is bounded by
     MAX_ANSWER_BYTES (not prefill's MAX_LAST_BYTES: 2,000 agencies' answers.csv is 150 MB; only
@@ -643,7 +650,7 @@ def _answers_table(path: Path) -> Iterator[tuple[list[str], Iterable[list[Any]]]
         raise not_ours(path, f"ไฟล์ใหญ่เกิน {MAX_ANSWER_BYTES // 2**20:,} MB",
                        f"larger than {MAX_ANSWER_BYTES // 2**20:,} MB")
     if path.suffix == ".parquet":
-        yield _answers_parquet(path)
+        yield _answers_parquet(path, rows)
         return
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
@@ -677,8 +684,9 @@ def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[list[Any]]:
                        ) from exc
 
 
-def _answers_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
-    """The status rows of LAST's answers.parquet: only the columns compared are read."""
+def _answers_parquet(path: Path, rows: bool = True) -> tuple[list[str], Iterable[list[Any]]]:
+    """The status rows of LAST's answers.parquet: only the columns compared are read (none,
+    only the schema checked, without ``rows``)."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -692,6 +700,8 @@ def _answers_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
         raise not_ours(path, "อ่านเป็นไฟล์ Parquet ไม่ได้", "not readable as Parquet") from exc
     _columns(path, names, _ANSWER_HEADS, "answers")
     wanted = [c for c in (*_ANSWER_HEADS, "file") if c in names]
+    if not rows:
+        return wanted, iter(())
     try:
         table = pq.read_table(path, columns=wanted)
         if table.num_rows > MAX_ANSWER_ROWS:
@@ -764,6 +774,8 @@ def _long_statuses(source: Path, header: list[Any], records: Iterable[list[Any]]
     at = _columns(source, header, _ANSWER_HEADS, "answers")
     statuses: dict[str, dict[tuple[str, str], str]] = {}
     files: dict[str, str] = {}
+    if keep is not None and not keep:
+        return statuses, files  # no agency kept: the rows are not read, only the header
     for record in records:
         record = list(record) + [None] * (len(header) - len(record))
         code = _code(record[at["agency_code"]])
@@ -810,7 +822,8 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _workbook(source: Path, wanted: set[tuple[str, str]], keep: set[str] | None
+def _workbook(source: Path, wanted: set[tuple[str, str]], keep: set[str] | None,
+              all_scores: bool = False
               ) -> tuple[dict[str, dict[tuple[str, str], str]], dict[str, str],
                          dict[str, tuple[float | None, float | None]],
                          tuple[Counter[int], dict[str, str]]]:
@@ -856,8 +869,8 @@ def _workbook(source: Path, wanted: set[tuple[str, str]], keep: set[str] | None
         statuses: dict[str, dict[tuple[str, str], str]] = {}
         files: dict[str, str] = {}
         for n, row in enumerate(rows):
-            if n >= MAX_LAST_ROWS:
-                break
+            if n >= MAX_LAST_ROWS or (keep is not None and not keep):
+                break  # (no agency kept: the rows are not read)
             values = [last_cell_value(c) for c in row]
             values += [None] * (len(heads[0]) - len(values))
             code = _code(values[1])
@@ -872,7 +885,8 @@ def _workbook(source: Path, wanted: set[tuple[str, str]], keep: set[str] | None
         score_rows = book["scores"].iter_rows()
         header = [last_cell_value(c) for c in next(score_rows, ())]
         score_of = _scores(source, header, ([last_cell_value(c) for c in r] for r in
-                                            _take(score_rows, MAX_LAST_ROWS)), keep)
+                                            _take(score_rows, MAX_LAST_ROWS)),
+                           None if all_scores else keep)
         returns: tuple[Counter[int], dict[str, str]] = (Counter(), {})
         if "returns" in book.sheetnames:
             return_rows = book["returns"].iter_rows()

@@ -804,3 +804,25 @@ def test_the_changes_sheet_prints_its_title_and_headers_whole(merged: dict[str, 
     assert title[1] <= rule[0] and rule[1] <= thai_head[0] and names[1] <= rows[0][0]
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(rows))  # rows do not overlap
     assert top("what") and top("change")  # the rule's last words are on the page too
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_without_a_roster_last_is_checked_first_then_read_for_the_returns_counted(
+        form: str, first: dict[str, Any], second: dict[str, Any], tmp_path: Path) -> None:
+    """No codes kept: LAST checked (its year and returns table read), nothing else kept; then,
+    the returns read, only the counted agencies' statuses and results, every agency's scores
+    (so one counted last round only is still known): the same changes as the whole of LAST."""
+    checked = load_last(first["out"][form], [load_layout()], codes=[])
+    assert (checked.agencies, checked.year) == (set(), 2562)
+    assert set(checked.states) == {a.code for a in AGENCIES}
+    returns = _returns_of(second, tmp_path / "returns", (UNCHANGED,))
+    result = consolidate(returns, jobs=1)
+    counted = sorted(result.scores["agency_code"].dropna())
+    part = load_last(first["out"][form], [load_layout()], counted, all_scores=True)
+    assert set(part.statuses) | set(part.results) == {CHANGED, RESULT_ONLY}
+    assert set(part.scores) == set(FIRST_RETURNED)
+    whole = compare(result, load_last(first["out"][form], [load_layout()]))
+    mine = compare(result, part)
+    assert _found(mine.changes) == _found(whole.changes) != set()
+    gone = mine.score_changes[~mine.score_changes["in_current"].astype(bool)]
+    assert list(gone["agency_code"]) == [UNCHANGED]
