@@ -82,7 +82,7 @@ from .outputs import PasswordError, password_bytes, remove_temporaries
 from .parallel import Terminated, sigterm_raises
 from .prefill import REPORT_NAME, PrefillError, load_previous, plan_prefill
 from .prefill import summary as prefill_summary
-from .previous import Last, compare, comparison, load_last
+from .previous import Last, check_year, compare, comparison, load_last, round_year
 from .read import ReadReturn, layout_set
 from .roster import Agency, load_roster
 from .rounds import Round, RoundError, declared_round
@@ -735,7 +735,8 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
                    "score_changes sheets and files, a summary section) and a warning on each "
                    "result that differs from what the agency reported for that year last "
                    "round. A LAST that is not merge's output is a usage error (exit 2), found "
-                   "before any return is read.")
+                   "before any return is read; so is one not of an earlier fiscal year than "
+                   "this round (found before reading with --round, else before writing).")
 @_feedback_option
 @click.option("--results", "results_dir", type=_Path(path_type=Path, file_okay=False),
               help="Write, into this folder, each counted agency's result on one A4 page: "
@@ -790,7 +791,11 @@ def merge(inputs: tuple[Path, ...], roster: Path | None, manifest_path: Path | N
     layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     by = _by_groups(by_column, by_dir, output, agencies or [], lang) if by_column else None
-    last = _last(previous_path, layouts, [output, csv_dir, parquet_dir], lang) \
+    # with a roster, only its agencies of LAST are kept; without, LAST is checked now and its
+    # counted returns' agencies read once the returns say who they are
+    last = _last(previous_path, layouts, [output, csv_dir, parquet_dir], lang,
+                 [a.code for a in agencies] if agencies is not None else [],
+                 declared.fiscal_year if declared is not None else None) \
         if previous_path is not None else None
     written: list[Path] = []
     job = _MergeJob(inputs, agencies, manifest, roster, layouts, declared, jobs, accept_errors,
@@ -823,9 +828,12 @@ class _MergeJob:
 
 
 def _last(path: Path, layouts: tuple[Layout, ...] | None, outputs: list[Path | None],
-          lang: Lang) -> Last:
-    """merge --previous: LAST read (before any return is), or a usage error (exit 2): not
-    merge's output, or one of this merge's outputs (which would replace it)."""
+          lang: Lang, codes: list[str], year: int | None, *, all_scores: bool = False
+          ) -> Last:
+    """merge --previous: LAST read (before any return is; only the agencies of ``codes``
+    kept: none, only LAST checked, without a roster), or a usage error (exit 2): not there,
+    not merge's output, one of this merge's outputs (which would replace it), or (given this
+    round's ``year``, --round) not of an earlier round."""
     here = os.path.realpath(path)
     for out in outputs:
         if out is not None and os.path.realpath(out) == here:
@@ -835,10 +843,13 @@ def _last(path: Path, layouts: tuple[Layout, ...] | None, outputs: list[Path | N
                 f"--previous: {_path(path)} is also an output of this merge and would be "
                 "replaced; write this merge's outputs elsewhere")))
     try:
-        return load_last(path, layout_set(layouts).layouts)
+        last = load_last(path, layout_set(layouts).layouts, codes, all_scores=all_scores)
+        if year is not None:
+            check_year(last, year)
     except PrefillError as exc:
         raise click.UsageError(_say(lang, Words("--previous: ", "--previous: ")) + exc.text(lang)
                                ) from exc
+    return last
 
 
 @dataclass(frozen=True)
@@ -916,7 +927,19 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         raise _Failure(exc.text(lang) + "\n" + _say(lang, Words(
             "ไม่ได้เขียนไฟล์ใด", "nothing was written")), lang) from exc
     if job.last is not None:
-        result = compare(result, job.last)
+        year = round_year(result)
+        if job.round is None and year is not None:  # this round's year is known only now
+            try:
+                check_year(job.last, year)
+            except PrefillError as exc:
+                raise click.UsageError(_say(lang, Words("--previous: ", "--previous: "))
+                                       + exc.text(lang) + "\n" + _say(lang, Words(
+                                           "ไม่ได้เขียนไฟล์ใด", "nothing was written"))) from exc
+        last = job.last
+        if job.agencies is None:  # no roster: the agencies of the returns counted, now known
+            counted = sorted({str(c) for c in result.scores["agency_code"].dropna()})
+            last = _last(last.source, job.layouts, [], lang, counted, None, all_scores=True)
+        result = compare(result, last)
     groups = {job.by.paths[value]: result.subset(codes)
               for value, codes in job.by.codes.items()} if job.by else {}
     pages = agency_pages(result, job.agencies) if job.results is not None else []

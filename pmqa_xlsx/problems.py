@@ -367,11 +367,11 @@ _CODES = [
     # Against the previous round (merge --previous).
     Code("result-differs-previous", "warning", "the result for {year} of row {item} differs "
          "from what this agency reported for that year in the previous round ({previous} in "
-         "{source}; now {current}): check which figure is right, and correct the return or "
-         "tell the central office why it changed",
-         "ผล ปี {year} ของแถว {item} ต่างจากที่หน่วยงานรายงานไว้ในรอบที่แล้ว ({previous} ใน "
-         "{source} รอบนี้ {current}) กรุณาตรวจสอบว่าตัวเลขใดถูกต้อง แล้วแก้ไขแบบฟอร์ม หรือ"
-         "แจ้งส่วนกลางว่าเหตุใดจึงเปลี่ยน"),
+         "{previous_round}; now {current}): check which figure is right, and correct the "
+         "return or tell the central office why it changed",
+         "ผล ปี {year} ของแถว {item} ต่างจากที่หน่วยงานรายงานไว้ในรอบที่แล้ว ({previous} ใน"
+         "{previous_round} รอบนี้ {current}) กรุณาตรวจสอบว่าตัวเลขใดถูกต้อง แล้วแก้ไขแบบฟอร์ม "
+         "หรือแจ้งส่วนกลางว่าเหตุใดจึงเปลี่ยน"),
     # Against the manifest of the workbooks issued (merge --manifest, check --manifest).
     Code("token-mismatch", "error", "the workbook does not carry the token issued to agency "
          "{agency} ({manifest}, line {line}), so it was not made from the workbook sent to that "

@@ -30,6 +30,7 @@ from .layout import Layout
 from .outputs import OutputSet, csv_safe, number_text
 from .roster import Agency
 from .summary import write_summary
+from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -165,6 +166,7 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
                                            "border": 1, "text_wrap": True,
                                            "valign": "top"}),
             "text": workbook.add_format({**_FONT}),
+            "wrap": workbook.add_format({**_FONT, "text_wrap": True, "valign": "top"}),
             "number": workbook.add_format({**_FONT}),  # General: 4 shows as 4, 85.5 as 85.5
         }
         sheets = {name: workbook.add_worksheet(name) for name in WORKBOOK_SHEETS}
@@ -263,11 +265,38 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
 _WIDE = ("message_th", "message_en", "reason_th", "reason_en", "file")
 
 
+def print_setup(ws: Worksheet, first_head: int, last_head: int) -> None:
+    """A data sheet as it prints: A4 landscape, its columns fitted to one page wide (as many
+    pages down as it needs), its header rows (``first_head``..``last_head``) repeated on each
+    page, gridlines printed, the sheet's name and page in the footer; every row at least as
+    tall as a line of the font (a spreadsheet's default row is shorter than TH Sarabun New's
+    line: the rows would print over each other)."""
+    ws.set_default_row(lines_height(1, _FONT["font_size"]))
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(first_head, last_head)
+    ws.hide_gridlines(0)  # shown, and printed
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&C&A หน้า &P")
+
+
+def _heads_height(heads: Sequence[str], widths: Sequence[float]) -> float:
+    """The height of a header row (bold, wrapped) that shows each head whole in its column."""
+    size = _FONT["font_size"]
+    return max([lines_height(1, size),
+                *(fit_height(h, (w,), size, size, bold=True) for h, w in zip(
+                    heads, widths, strict=True))])
+
+
 def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
     ws.freeze_panes(1, 0)
+    widths = [60 if name in _WIDE else 16 for name in frame.columns]
+    print_setup(ws, 0, 0)
+    ws.set_row(0, _heads_height([str(n) for n in frame.columns], widths))
     for col, name in enumerate(frame.columns):
         ws.write_string(0, col, str(name), formats["header"])
-        ws.set_column(col, col, 60 if name in _WIDE else 16)
+        ws.set_column(col, col, widths[col])
     limit = EXCEL_MAX_ROWS - 2
     columns = [frame[c].astype(object).tolist() for c in frame.columns]
     for row, values in enumerate(zip(*columns, strict=True), start=1):
@@ -341,16 +370,26 @@ def _write_changes(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any],
 
 def _write_titled(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any], title: str,
                   rule: str, heads: dict[str, str], wide: tuple[str, ...], none: str) -> None:
-    """A title and a rule, then a row of Thai headings over the columns' names, then the rows
-    (or ``none``)."""
+    """A title and a rule (wrapped over the columns' width, so it prints whole), then a row of
+    Thai headings over the columns' names (both repeated on each printed page), then the rows
+    (or ``none``); every row that wraps is as tall as its text, measured."""
+    widths = [40 if name in wide else 14 for name in frame.columns]
+    thai = [heads.get(str(name)) or (
+        f"ผล {str(name).removeprefix('result_')}" if str(name).startswith("result_")
+        else str(name)) for name in frame.columns]
+    size = _FONT["font_size"]
+    print_setup(ws, 3, 4)
+    ws.set_row(0, lines_height(1, _TITLE_SIZE))
     ws.write_string(0, 0, title, formats["title"])
-    ws.write_string(1, 0, rule, formats["text"])
-    for col, name in enumerate(frame.columns):
-        head = heads.get(str(name)) or (
-            f"ผล {str(name).removeprefix('result_')}" if str(name).startswith("result_")
-            else str(name))
+    ws.set_row(1, fit_height(rule, widths, size, size))
+    if len(widths) > 1:
+        ws.merge_range(1, 0, 1, len(widths) - 1, "", formats["wrap"])
+    ws.write_string(1, 0, rule, formats["wrap"])
+    ws.set_row(3, _heads_height(thai, widths))
+    for col, head in enumerate(thai):
         ws.write_string(3, col, head, formats["header"])
-        ws.set_column(col, col, 40 if name in wide else 14)
+        ws.set_column(col, col, widths[col])
+    ws.set_row(4, _heads_height([str(n) for n in frame.columns], widths))
     for col, name in enumerate(frame.columns):
         ws.write_string(4, col, str(name), formats["header"])
     ws.freeze_panes(5, 0)

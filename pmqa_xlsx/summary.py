@@ -261,16 +261,26 @@ _CHANGE_STATS = ("n", "q1", "median", "q3")
 
 
 def previous_counts(counts: Comparison) -> list[tuple[Words, int]]:
-    """The lines of "compared with the previous round"."""
-    return [(Words("หน่วยงานที่นับผลทั้งสองรอบ", "Agencies in both rounds"), counts.compared),
-            (Words("หน่วยงานใหม่ (ไม่มีในรอบที่แล้ว)", "New agencies (not in the previous round)"),
-             counts.new),
-            (Words("สถานะรายการตรวจที่ดีขึ้น (ข้อ)", "Checklist statuses improved"),
-             counts.improved),
-            (Words("สถานะรายการตรวจที่ลดลง (ข้อ)", "Checklist statuses fallen"), counts.fell),
-            (Words("ผลการดำเนินงานที่ต่างจากรอบที่แล้ว (แผ่นงาน changes)",
-                   "Results that differ from the previous round (sheet changes)"),
-             counts.results)]
+    """The lines of "compared with the previous round": an agency counted in this round but
+    not in the previous one is either on the previous round's returns table, not counted
+    there (it did not return, or its return was empty or rejected), or not on it at all."""
+    lines = [(Words("นับผลทั้งสองรอบ", "Counted in both rounds"), counts.compared),
+             (Words("นับผลรอบนี้ ไม่ได้นับรอบที่แล้ว (ไม่ส่ง เปล่า หรือต้องแก้ไข)",
+                    "Counted now, not counted last round (missing, empty, rejected)"),
+              counts.not_counted),
+             (Words("นับผลรอบนี้ ไม่มีในรอบที่แล้วเลย", "Counted now, not in the last round at all"),
+              counts.not_in_last),
+             (Words("นับผลรอบที่แล้ว ไม่ได้นับรอบนี้", "Counted then, not now"),
+              len(counts.gone))]
+    if counts.repaired:
+        lines.append((Words("รหัสรอบที่แล้วที่เลข 0 นำหน้าหาย จับคู่แล้ว",
+                            "Last round's codes that lost leading zeros, matched"),
+                      counts.repaired))
+    return [*lines,
+            (Words("สถานะที่ดีขึ้น (ข้อ)", "Statuses improved"), counts.improved),
+            (Words("สถานะที่ลดลง (ข้อ)", "Statuses fallen"), counts.fell),
+            (Words("ผลที่ต่างจากรอบที่แล้ว (แผ่นงาน changes)",
+                   "Results that differ from last round (sheet changes)"), counts.results)]
 
 
 def changed_items(changes: pd.DataFrame, layouts: Sequence[Layout]
@@ -569,7 +579,10 @@ class _Writer:
                      "changes and score_changes sheets")
         # the path given, wrapped within the tables' width (a note would run on across the
         # page, and a long one would shrink the whole printed sheet to fit it)
-        source = _head("ผลลัพธ์รอบที่แล้ว", f"Previous round: {result.previous_source}")
+        year = Words(f" ปีงบประมาณ พ.ศ. {counts.year}", f", fiscal year {counts.year}") \
+            if counts.year is not None else Words("", "")
+        source = _head(f"ผลลัพธ์รอบที่แล้ว{year.th}",
+                       f"Previous round{year.en}: {result.previous_source}")
         self.height(self.row, fit_height(source, _WIDTHS[:6], 14, 14))
         self.ws.merge_range(self.row, 0, self.row, 5, "", self.f["text"])
         self.ws.write_string(self.row, 0, source, self.f["text"])
@@ -581,7 +594,12 @@ class _Writer:
         self.row += 1
         heads = [_head("ผลต่างของคะแนน (รอบนี้ - รอบที่แล้ว)", "Score change (now - before)"),
                  *(_head(w.th, w.en) for key, w in STATS if key in _CHANGE_STATS)]
-        rows = [_head("คะแนนรายการตรวจ", "Checklist score"), _head("คะแนน 7.2", "7.2 score")]
+        # a checklist score row only where a layout scores the checklist (none: no row of
+        # zeros and blank quartiles)
+        shown = [(Words("คะแนนรายการตรวจ", "Checklist score"), "checklist_score_change")] \
+            if any(layout.rules.checklist_score is not None for layout in layouts) else []
+        shown.append((Words("คะแนน 7.2", "7.2 score"), "score_72_change"))
+        rows = [_head(w.th, w.en) for w, _ in shown]
         need = fit_height(heads[0], (_WIDTHS[0] + _WIDTHS[1],), 14, 14, bold=True) + sum(
             fit_height(r, (_WIDTHS[0] + _WIDTHS[1],), 14, 14) for r in rows)
         if self.used() + need > _PAGE_PT:  # the table does not fit below: a page of its own
@@ -591,9 +609,7 @@ class _Writer:
             self.ws.write_string(self.row, col, text, self.f["header"])
         self.row += 1
         frame = result.score_changes
-        for words, column in ((Words("คะแนนรายการตรวจ", "Checklist score"),
-                               "checklist_score_change"),
-                              (Words("คะแนน 7.2", "7.2 score"), "score_72_change")):
+        for words, column in shown:
             stats = distribution([None if pd.isna(v) else float(v) for v in frame[column]])
             self._label_row(_head(words.th, words.en), "text")
             self.cells([(stats[key], "count" if key == "n" else "score")

@@ -9,8 +9,11 @@ for, except the changes this module makes, so the changes found must be exactly 
 from __future__ import annotations
 
 import csv
+import html
+import itertools
 import re
 import shutil
+import subprocess
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +36,7 @@ from pmqa_xlsx.previous import (
     SCORE_CHANGE_COLUMNS,
     compare,
     comparison,
+    difference,
     load_last,
     shown_number,
 )
@@ -236,8 +240,18 @@ def test_warnings_sit_on_the_differing_results(merged: dict[str, Any],
                         if e[1] == "result" and (e[0], e[7], e[8]) ==
                         (row.agency_code, row.sheet, row.cell))
         assert f"ผล ปี {expected[4]}" in row.message_th
-        assert f"({shown_number(expected[5])} ใน" in row.message_th
+        assert f"({shown_number(expected[5])} ในรอบปีงบประมาณ พ.ศ. 2562 รอบนี้" \
+            in row.message_th
+        assert "in the round of fiscal year 2562" in row.message_en
         assert str(expected[4]) in row.message_en
+        # the agency is told the round; the analyst's file is named only in their frames
+        last = Path(str(first_source(merged)))
+        assert last.name not in row.message_th and last.name not in row.message_en
+
+
+def first_source(merged: dict[str, Any]) -> str:
+    """The name of the LAST that ``merged`` was compared with (``first``'s outputs)."""
+    return {"xlsx": "consolidated.xlsx", "csv": "csv", "parquet": "pq"}[merged["form"]]
 
 
 def test_state_and_warnings_count_agree_with_problems(merged: dict[str, Any]) -> None:
@@ -295,9 +309,12 @@ def test_summary_section_shows_the_counts(merged: dict[str, Any],
         answers=pd.DataFrame(), indicators=pd.DataFrame(), problems=pd.DataFrame(),
         returns=pd.DataFrame(), scores=pd.DataFrame(),
         changes=merged["frames"]["changes"], score_changes=merged["frames"]["score_changes"]
-        .assign(in_previous=lambda f: f["in_previous"] == "True")))
-    assert (counts.compared, counts.new, counts.improved, counts.fell, counts.results) == \
-        (3, 1, 1, 1, results)
+        .assign(in_previous=lambda f: f["in_previous"] == "True",
+                in_current=lambda f: f["in_current"] == "True")))
+    # 21003 is on the first round's roster, not counted there (missing): not counted, not new
+    assert (counts.compared, counts.not_counted, counts.not_in_last, counts.gone,
+            counts.improved, counts.fell, counts.results, counts.year) == \
+        (3, 1, 0, (), 1, 1, results, 2562)
     for words, count in previous_counts(counts):
         label = f"{words.th} / {words.en}"
         assert rows.get(label) == count, label
@@ -311,7 +328,9 @@ def test_summary_section_shows_the_counts(merged: dict[str, Any],
     assert [(str(label).split()[1], up, down) for label, _, up, down in listed] == \
         [(item, ups.get(item, 0), downs.get(item, 0)) for item in sorted({*ups, *downs})]
     # the printed summary says how many agencies were compared and how many results differ
-    assert "3 agencies in both rounds, 1 new" in merged["output"]
+    assert ("3 agencies in both rounds, 1 not counted in the previous round, 0 not in it at "
+            "all, 0 counted then but not now") in merged["output"]
+    assert "fiscal year 2562" in merged["output"]
     assert f"{results} results differ" in merged["output"]
 
 
@@ -480,15 +499,28 @@ def test_numbers_shown_in_messages() -> None:
         ["80", "80.5", "1,234.5", "-3"]
 
 
-def _pdf_pages(path: Path, tmp_path: Path) -> int:
-    alone = tmp_path / f"{path.stem}-summary.xlsx"  # the other sheets hidden
+def _alone(path: Path, sheet: str, tmp_path: Path) -> Path:
+    """A copy of the workbook at ``path`` with every sheet but ``sheet`` hidden (and
+    ``sheet`` the active one), so that LibreOffice prints only it."""
+    alone = tmp_path / f"{path.stem}-{sheet}.xlsx"
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/workbook.xml":
-                data = re.sub(rb'(<sheet name="(?!summary")[^"]*")', rb'\1 state="hidden"', data)
+                data = re.sub(rb'(<sheet name="(?!' + sheet.encode() + rb'")[^"]*")',
+                              rb'\1 state="hidden"', data)
+                at = WORKBOOK_SHEETS.index(sheet)
+                data = re.sub(rb'activeTab="\d+"', b"", data)
+                data = data.replace(b"<workbookView ", f'<workbookView activeTab="{at}" '
+                                    .encode(), 1)
+            elif item.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b' tabSelected="1"', b"")
             dst.writestr(item, data)
-    pdf = convert(alone, tmp_path, "pdf")
+    return alone
+
+
+def _pdf_pages(path: Path, tmp_path: Path) -> int:
+    pdf = convert(_alone(path, "summary", tmp_path), tmp_path, "pdf")
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
 
 
@@ -567,3 +599,230 @@ def test_codes_that_lost_their_leading_zeros_in_last_are_the_same_agencies(
     both = dict(zip(result.score_changes["agency_code"], result.score_changes["in_previous"],
                     strict=True))
     assert both == {UNCHANGED: True, CHANGED: True, RESULT_ONLY: True, NEW: False}
+    repaired = dict(zip(result.score_changes["agency_code"],
+                        result.score_changes["previous_code"], strict=True))
+    assert {k: v for k, v in repaired.items() if not pd.isna(v)} == {
+        UNCHANGED: "1001", CHANGED: "3005", RESULT_ONLY: "7007"}
+    counts = comparison(result)
+    assert counts.repaired == 3
+    assert "3 agency codes of the previous round had lost their leading zeros" in \
+        counts.words("csv").en
+    # only this merge's agencies kept: a code without its zeros is one of them
+    assert load_last(folder, [load_layout()], codes=[CHANGED]).agencies == {"3005"}
+
+
+def _returns_of(second: dict[str, Any], folder: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    """A copy of round 2's returns folder without the returns of ``leave_out``."""
+    folder.mkdir()
+    for code, path in second["paths"].items():
+        if code not in leave_out:
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.mark.parametrize("declared", [True, False])
+@pytest.mark.parametrize("which", ["same", "later"])
+def test_a_last_not_of_an_earlier_round_is_refused(
+        which: str, declared: bool, first: dict[str, Any], second: dict[str, Any],
+        merged: dict[str, Any], tmp_path: Path) -> None:
+    """LAST of this round (2563 against 2563), or of a later one (2562 against 2563), is a
+    usage error naming both years, nothing written: before any return is read with --round,
+    after reading (when only then is this round's year known) without."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if which == "same":
+        returns, last, year, last_year = second["folder"] / "returns", merged["out"], 2563, 2563
+    else:
+        returns, last, year, last_year = first["root"] / "returns", merged["out"], 2562, 2563
+    args = ["merge", str(returns), "-o", str(out / "c.xlsx"), "--csv", str(out / "csv"),
+            "--previous", str(last), *(["--round", str(year)] if declared else [])]
+    for lang, words in (("th", (f"ปีงบประมาณ พ.ศ. {last_year}", f"พ.ศ. {year}")),
+                        ("en", (f"fiscal year {last_year}", f"fiscal year {year}"))):
+        result = CliRunner().invoke(main, english(args) if lang == "en" else args)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and "--previous" in result.output
+        assert all(w in result.output for w in words), result.output
+        assert ("รอบเดียวกับรอบนี้" if which == "same" else "รอบหลังรอบนี้") in result.output \
+            or lang == "en"
+        reading = "กำลังอ่านแบบฟอร์ม" if lang == "th" else "reading returns"
+        assert (reading in result.output) != declared
+        assert list(out.iterdir()) == []
+
+
+def test_a_last_that_is_not_there_is_named_as_not_found(second: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _merge_with(tmp_path / "nope.xlsx", second, out)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "nope.xlsx: ไม่พบไฟล์หรือโฟลเดอร์นี้" in result.output
+    assert "ไม่ใช่ไฟล์รวมผล" not in result.output
+    assert list(out.iterdir()) == []
+
+
+def test_agencies_counted_last_round_but_not_this_one_are_reported(
+        first: dict[str, Any], second: dict[str, Any], tmp_path: Path) -> None:
+    """01001 and 07007 did not return this round: a score_changes row each (in_current
+    false, last round's scores, no file), counted and named on the console."""
+    returns = _returns_of(second, tmp_path / "returns", (UNCHANGED, RESULT_ONLY))
+    result = compare(consolidate(returns, jobs=1), load_last(first["out"]["csv"],
+                                                             [load_layout()]))
+    scores = result.score_changes
+    assert list(scores.columns) == list(SCORE_CHANGE_COLUMNS)
+    gone = scores[~scores["in_current"].astype(bool)]
+    assert sorted(gone["agency_code"]) == [UNCHANGED, RESULT_ONLY]
+    assert gone["file"].isna().all() and gone["score_72"].isna().all()
+    assert gone["in_previous"].all() and gone["score_72_previous"].notna().all()
+    counts = comparison(result)
+    assert (counts.compared, counts.gone) == (1, (UNCHANGED, RESULT_ONLY))
+    out = tmp_path / "out"
+    out.mkdir()
+    printed = CliRunner().invoke(main, english([
+        "merge", str(returns), "-o", str(out / "c.xlsx"), "--previous",
+        str(first["out"]["csv"])]))
+    assert printed.exit_code == 0, printed.output
+    assert f"2 counted then but not now ({UNCHANGED}, {RESULT_ONLY})" in printed.output
+
+
+def test_new_agencies_are_split_by_lasts_returns_table(first: dict[str, Any],
+                                                       second: dict[str, Any],
+                                                       tmp_path: Path) -> None:
+    """21003 was on the first round's roster, missing (not counted); with its row taken out
+    of LAST's returns table it is not in the previous round at all."""
+    result = consolidate(second["folder"] / "returns", jobs=1)
+    on_roster = compare(result, load_last(first["out"]["csv"], [load_layout()]))
+    row = on_roster.score_changes.set_index("agency_code").loc[NEW]
+    assert (bool(row["in_previous"]), row["previous_state"]) == (False, "missing")
+    counts = comparison(on_roster)
+    assert (counts.not_counted, counts.not_in_last, counts.new) == (1, 0, 1)
+    folder = tmp_path / "csv"
+    shutil.copytree(first["out"]["csv"], folder)
+    frame = pd.read_csv(folder / "returns.csv", dtype=str, keep_default_na=False)
+    frame[frame["agency_code"] != NEW].to_csv(folder / "returns.csv", index=False)
+    absent = comparison(compare(result, load_last(folder, [load_layout()])))
+    assert (absent.not_counted, absent.not_in_last, absent.new) == (0, 1, 1)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_only_this_merges_agencies_of_last_are_kept(form: str, first: dict[str, Any]) -> None:
+    every = load_last(first["out"][form], [load_layout()])
+    assert every.agencies == set(FIRST_RETURNED) and every.year == 2562
+    mine = load_last(first["out"][form], [load_layout()], codes=[CHANGED, NEW])
+    assert mine.agencies == {CHANGED}
+    assert set(mine.statuses) == set(mine.results) == set(mine.scores) == {CHANGED}
+    assert mine.statuses[CHANGED] == every.statuses[CHANGED]
+    assert mine.results[CHANGED] == every.results[CHANGED]
+    assert mine.year == 2562 and mine.states[NEW] == "missing"
+
+
+def test_a_difference_has_the_decimals_of_its_numbers() -> None:
+    assert difference(4.654, 4.386) == 0.268
+    assert 4.654 - 4.386 != 0.268  # the float noise the rule takes away
+    assert difference(80.0, 75.5) == 4.5 and difference(1.1, 2.2) == -1.1
+    assert difference(2 / 3, 0.0) == pytest.approx(2 / 3, rel=1e-14)
+    assert difference(1e-20, 0.0) == 1e-20  # beyond 15 decimals: as it is
+
+
+def test_section_5_names_the_year_and_leaves_out_a_score_the_layout_has_not(
+        merged: dict[str, Any]) -> None:
+    """The bundled layout scores no checklist: no "Checklist score" row of zeros and blank
+    quartiles, only the 7.2 score's; the previous round is named by its year."""
+    labels = [str(row[0]) for row in _rows(merged["out"], "summary") if row[0]]
+    at = next(n for n, label in enumerate(labels) if label.startswith("5. "))
+    part = labels[at:next(n for n, label in enumerate(labels) if label.startswith("6. "))]
+    assert "คะแนน 7.2 / 7.2 score" in part
+    assert not any(label.startswith("คะแนนรายการตรวจ") for label in part)
+    assert any(label.startswith("ผลลัพธ์รอบที่แล้ว ปีงบประมาณ พ.ศ. 2562 / Previous round, "
+                                "fiscal year 2562: ") for label in part)
+
+
+#: The data sheets and their repeated header rows (1-based, as print titles name them).
+_DATA_SHEETS = {"indicators": "$1:$1", "problems": "$1:$1", "returns": "$1:$1",
+                "scores": "$1:$1", "implausible": "$4:$5", "changes": "$4:$5",
+                "score_changes": "$4:$5"}
+
+
+def test_data_sheets_print_landscape_one_page_wide_with_their_headers(
+        merged: dict[str, Any]) -> None:
+    """Each data sheet (not answers: too wide) on A4 landscape, one page wide, its header rows
+    repeated, gridlines printed; each header row as tall as its tallest head, measured."""
+    from pmqa_xlsx.textmetrics import fit_height, lines_height
+
+    with zipfile.ZipFile(merged["out"]) as package:
+        workbook = package.read("xl/workbook.xml").decode()
+        parts = {name: package.read(f"xl/worksheets/sheet{n}.xml").decode()
+                 for n, name in enumerate(WORKBOOK_SHEETS, start=1)}
+    for name, rows in _DATA_SHEETS.items():
+        xml = parts[name]
+        setup = re.search(r"<pageSetup [^>]*>", xml)
+        assert setup is not None, name
+        assert all(f in setup.group(0) for f in ('paperSize="9"', 'orientation="landscape"',
+                                                 'fitToHeight="0"')), (name, setup.group(0))
+        assert 'fitToWidth="0"' not in setup.group(0)  # 1, xlsx's default, is left out
+        assert '<pageSetUpPr fitToPage="1"/>' in xml and 'gridLines="1"' in xml, name
+        row = re.search(r'<sheetFormatPr defaultRowHeight="([\d.]+)" customHeight="1"', xml)
+        assert row is not None and float(row.group(1)) == lines_height(1, 14), name
+        assert f"<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"" \
+               f"{WORKBOOK_SHEETS.index(name)}\">{name}!{rows}</definedName>" in workbook, name
+    assert "<pageSetup " not in parts["answers"]
+    # the changes sheet: its Thai headings' row (4) holds its tallest heading whole
+    heights = {int(m.group(1)): float(m.group(2)) for m in re.finditer(
+        r'<row r="(\d+)"[^>]* ht="([\d.]+)"[^>]*customHeight="1"', parts["changes"])}
+    longest = max(fit_height(h, (14.0,), 14, 14, bold=True)
+                  for h in ("ผลต่าง (รอบนี้ - รอบที่แล้ว)", "ทิศทาง (up ดีขึ้น / down ลดลง)"))
+    assert longest > lines_height(1, 14)  # they wrap in their 14-wide columns
+    assert heights[4] >= longest
+    assert heights[1] == lines_height(1, 18)  # the title, at its size
+    assert heights[2] >= lines_height(1, 14) and heights[5] >= lines_height(1, 14)
+
+
+@pytest.mark.libreoffice
+def test_the_changes_sheet_prints_its_title_and_headers_whole(merged: dict[str, Any],
+                                                              soffice: str,
+                                                              tmp_path: Path) -> None:
+    """LibreOffice's PDF of the changes sheet: one page, landscape, the title, the rule, both
+    header rows and the data rows on it, one above the other, none overlapping."""
+    if merged["form"] != "csv":
+        pytest.skip("one form of LAST is enough")
+    pdf = convert(_alone(merged["out"], "changes", tmp_path), tmp_path, "pdf")
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    words = [(float(m.group(2)), float(m.group(4)), html.unescape(m.group(5)))
+             for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                                  r'yMax="([\d.]+)">([^<]*)</word>', boxes)]
+    page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', boxes)
+    assert page is not None and float(page.group(1)) > float(page.group(2))  # landscape
+
+    def top(word: str) -> tuple[float, float]:
+        return next((y0, y1) for y0, y1, w in words if w == word)
+
+    title, rule = top("Changes"), top("checklist")
+    thai_head, names = top("ข้อ"), top("previous_file")
+    rows = sorted({(y0, y1) for y0, y1, w in words if w in ("status", "result")
+                   and y0 > names[1]})
+    assert len(rows) == len(merged["frames"]["changes"])  # every change, on this page
+    assert title[1] <= rule[0] and rule[1] <= thai_head[0] and names[1] <= rows[0][0]
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(rows))  # rows do not overlap
+    assert top("what") and top("change")  # the rule's last words are on the page too
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_without_a_roster_last_is_checked_first_then_read_for_the_returns_counted(
+        form: str, first: dict[str, Any], second: dict[str, Any], tmp_path: Path) -> None:
+    """No codes kept: LAST checked (its year and returns table read), nothing else kept; then,
+    the returns read, only the counted agencies' statuses and results, every agency's scores
+    (so one counted last round only is still known): the same changes as the whole of LAST."""
+    checked = load_last(first["out"][form], [load_layout()], codes=[])
+    assert (checked.agencies, checked.year) == (set(), 2562)
+    assert set(checked.states) == {a.code for a in AGENCIES}
+    returns = _returns_of(second, tmp_path / "returns", (UNCHANGED,))
+    result = consolidate(returns, jobs=1)
+    counted = sorted(result.scores["agency_code"].dropna())
+    part = load_last(first["out"][form], [load_layout()], counted, all_scores=True)
+    assert set(part.statuses) | set(part.results) == {CHANGED, RESULT_ONLY}
+    assert set(part.scores) == set(FIRST_RETURNED)
+    whole = compare(result, load_last(first["out"][form], [load_layout()]))
+    mine = compare(result, part)
+    assert _found(mine.changes) == _found(whole.changes) != set()
+    gone = mine.score_changes[~mine.score_changes["in_current"].astype(bool)]
+    assert list(gone["agency_code"]) == [UNCHANGED]
