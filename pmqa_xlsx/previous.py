@@ -747,7 +747,9 @@ def _table_parquet(path: Path) -> tuple[list[str], Iterable[list[Any]]]:
 def _returns(source: Path, header: list[Any], records: Iterable[list[Any]]
              ) -> tuple[Counter[int], dict[str, str]]:
     """LAST's returns table: the fiscal years of its counted returns (how many each), and
-    each agency's state (a counted one if it has any: an agency may have several rows)."""
+    each agency's state: a counted one if it has any (an agency may have several rows), else
+    the first state of a file it sent (empty, rejected...), else ``missing`` (the row merge
+    adds for an agency without a counted return comes after its files' rows, or alone)."""
     from .consolidate import COUNTED  # consolidate imports this module
 
     at = _columns(source, header, _RETURN_HEADS, "returns")
@@ -763,9 +765,19 @@ def _returns(source: Path, header: list[Any], records: Iterable[list[Any]]
             year = _number(record[at["fiscal_year"]])
             if year is not None and year.is_integer():
                 years[int(year)] += 1
-        if states.get(code) not in COUNTED:
+        if _state_rank(state, COUNTED) > _state_rank(states.get(code), COUNTED):
             states[code] = state
     return years, states
+
+
+def _state_rank(state: str | None, counted: Sequence[str]) -> int:
+    """Which of an agency's states in LAST says most: a counted one, then a file's, then the
+    ``missing`` row merge adds (nothing at all ranks lowest)."""
+    if state is None:
+        return 0
+    if state in counted:
+        return 3
+    return 1 if state == "missing" else 2
 
 
 def _long_statuses(source: Path, header: list[Any], records: Iterable[list[Any]],

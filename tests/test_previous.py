@@ -703,6 +703,31 @@ def test_new_agencies_are_split_by_lasts_returns_table(first: dict[str, Any],
     assert (absent.not_counted, absent.not_in_last, absent.new) == (0, 1, 1)
 
 
+@pytest.mark.parametrize("file_row_first", [True, False])
+def test_a_file_sent_last_round_says_more_than_its_missing_row(first: dict[str, Any],
+                                                               second: dict[str, Any],
+                                                               file_row_first: bool,
+                                                               tmp_path: Path) -> None:
+    """An agency whose return was not counted last round has two rows in LAST's returns
+    table: its file's (rejected, empty...) and the missing row merge adds. Its previous state
+    is its file's, whichever row comes first; a counted row outranks both."""
+    result = consolidate(second["folder"] / "returns", jobs=1)
+    folder = tmp_path / "csv"
+    shutil.copytree(first["out"]["csv"], folder)
+    frame = pd.read_csv(folder / "returns.csv", dtype=str, keep_default_na=False)
+    missing = frame[frame["agency_code"] == NEW]
+    assert list(missing["state"]) == ["missing"]
+    sent = missing.assign(state="rejected", file=f"{NEW}.xlsx")
+    rows = [sent, missing] if file_row_first else [missing, sent]
+    pd.concat([frame[frame["agency_code"] != NEW], *rows]).to_csv(folder / "returns.csv",
+                                                                  index=False)
+    compared = compare(result, load_last(folder, [load_layout()]))
+    row = compared.score_changes.set_index("agency_code").loc[NEW]
+    assert (bool(row["in_previous"]), row["previous_state"]) == (False, "rejected")
+    counted = compared.score_changes.set_index("agency_code").loc[CHANGED]
+    assert counted["previous_state"] in COUNTED
+
+
 @pytest.mark.parametrize("form", FORMS)
 def test_only_this_merges_agencies_of_last_are_kept(form: str, first: dict[str, Any]) -> None:
     every = load_last(first["out"][form], [load_layout()])
