@@ -345,3 +345,48 @@ def test_summary_prints_on_few_pages(merged: tuple[Path, Consolidated], layout: 
     # its chart and one more for its table (the bundled layout's topics wrap: three pages)
     charts = sum(isinstance(part, ChecklistSheet) for part in layout.sheets)
     assert 1 <= pages <= 2 * 4 + 2 * charts
+
+
+def _scores_sheet(frame: pd.DataFrame, path: Path) -> list[tuple[Any, ...]]:
+    import xlsxwriter
+
+    from pmqa_xlsx import summary
+
+    with xlsxwriter.Workbook(path) as book:
+        writer = summary._Writer(book, book.add_worksheet("summary"))
+        writer.scores(frame)
+        writer.finish()
+    return [r for r in openpyxl.load_workbook(path)["summary"].iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("width", [1, 7, 34, 150])
+def test_ranked_list_stays_short_whatever_the_ties(tmp_path: Path, width: int) -> None:
+    # every score shared by ``width`` agencies (the cuts fall inside ties): the list still
+    # shows 2 * RANKED_ALL // 2 agencies, with competition ranks, and a line at each cut
+    from pmqa_xlsx.quality import competition_ranks
+    from pmqa_xlsx.summary import RANKED_ALL, ranked_excerpt
+
+    n = 200
+    scores = [float(100 - i // width) for i in range(n)]
+    frame = pd.DataFrame({"agency_code": [f"{i:05d}" for i in range(n)],
+                          "agency_name": [f"กรม {i}" for i in range(n)],
+                          "ministry": ["กระทรวงหนึ่ง"] * n, "checklist": scores,
+                          "score_72": [None] * n})
+    rows = _scores_sheet(frame, tmp_path / "s.xlsx")
+    listed = [r for r in rows if isinstance(r[0], str) and r[0].startswith("กรม ")]
+    half = RANKED_ALL // 2
+    ranks = competition_ranks([(s,) for s in scores])
+    assert [(r[0], r[2]) for r in listed] == [
+        (f"กรม {i} ({i:05d})", ranks[i]) for i in [*range(half), *range(n - half, n)]]
+    cuts = [r[0] for r in rows if isinstance(r[0], str) and r[0].startswith("… อีก")]
+    expected = []
+    for _, more in ranked_excerpt(ranks, half):
+        if more is not None:
+            rank, count = more
+            assert count == sum(1 for i in range(half, n - half) if ranks[i] == rank)
+            expected.append(f"… อีก {count:,} หน่วยงานได้ลำดับที่ {rank:,} เท่ากัน")
+    assert [c.split(" / ")[0] for c in cuts] == expected
+    # a cut line where, and only where, an agency not listed shares the cut's rank
+    top_shared = ranks[half] == ranks[half - 1]
+    bottom_shared = ranks[n - half - 1] == ranks[n - half]
+    assert len(cuts) == top_shared + bottom_shared
