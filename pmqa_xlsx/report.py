@@ -235,13 +235,20 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
     ws.freeze_panes(3, 2)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 12)
-    ws.set_column(2, len(column_of) + 1, 18)
+    ws.set_column(2, len(column_of) + 1, _ANSWER_WIDTH)
     heads = [(col, (f"{item} {fld}", label, f"{sheet}!{cell}"))
              for (part, item, fld, label, sheet, cell) in columns.itertuples(index=False,
                                                                               name=None)
              for col in [column_of[(part, item, fld)]]]
+    print_setup(ws, 0, 2, fit_width=False)
+    ws.set_print_scale(_ANSWER_SCALE)  # not meant for paper: small, still readable
+    ws.repeat_columns(1)  # the agency code on every page across
     # constant_memory: each row is written whole before the next one starts
+    size = _FONT["font_size"]
     for row in range(3):
+        ws.set_row(row, min(lines_height(_ANSWER_HEAD_LINES, size), max(
+            [lines_height(1, size), *(fit_height(texts[row], (_ANSWER_WIDTH,), size, size,
+                                                 bold=True) for _, texts in heads)])))
         for col, text in enumerate(keys):
             ws.write_string(row, col, text if row == 0 else "", formats["header"])
         for col, texts in heads:
@@ -260,21 +267,33 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
         _write_value(ws, row, column_of[(part, item, fld)], value, formats)
 
 
+#: The answers sheet's columns' width (characters), and the most lines a header row takes
+#: (the question's text can be long: the rest shows in the cell, not on paper).
+_ANSWER_WIDTH = 18
+_ANSWER_HEAD_LINES = 3
+#: The answers sheet's print scale (percent): hundreds of columns, printed across pages.
+_ANSWER_SCALE = 60
+
 #: Columns of a frame's sheet shown wide: the messages and reasons (Thai first, the English
 #: beside it), and the file.
 _WIDE = ("message_th", "message_en", "reason_th", "reason_en", "file")
 
 
-def print_setup(ws: Worksheet, first_head: int, last_head: int) -> None:
+def print_setup(ws: Worksheet, first_head: int, last_head: int, *,
+                fit_width: bool = True) -> None:
     """A data sheet as it prints: A4 landscape, its columns fitted to one page wide (as many
-    pages down as it needs), its header rows (``first_head``..``last_head``) repeated on each
-    page, gridlines printed, the sheet's name and page in the footer; every row at least as
-    tall as a line of the font (a spreadsheet's default row is shorter than TH Sarabun New's
-    line: the rows would print over each other)."""
+    pages down as it needs; with ``fit_width`` False, at the sheet's scale, pages across as
+    needed), its header rows (``first_head``..``last_head``) repeated on each page, gridlines
+    printed, the sheet's name and page in the footer; every row at least as tall as a line
+    of the font (a spreadsheet's default row is shorter than TH Sarabun New's line: the rows
+    would print over each other)."""
     ws.set_default_row(lines_height(1, _FONT["font_size"]))
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.print_across()  # a band of rows across all its columns, then the next band
     ws.repeat_rows(first_head, last_head)
     ws.hide_gridlines(0)  # shown, and printed
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)

@@ -390,3 +390,58 @@ def test_ranked_list_stays_short_whatever_the_ties(tmp_path: Path, width: int) -
     top_shared = ranks[half] == ranks[half - 1]
     bottom_shared = ranks[n - half - 1] == ranks[n - half]
     assert len(cuts) == top_shared + bottom_shared
+
+
+def test_printing_the_workbook_prints_the_summary_and_the_answers_readably(
+        merged: tuple[Path, Consolidated]) -> None:
+    from pmqa_xlsx.report import WORKBOOK_SHEETS
+    from pmqa_xlsx.textmetrics import lines_height
+
+    out, _ = merged
+    parts = _parts(out)
+    sheets = [parts[f"xl/worksheets/sheet{n}.xml"] for n in range(1, len(WORKBOOK_SHEETS) + 1)]
+    # the workbook opens on the summary, the only sheet selected: Excel's Print (the active
+    # sheets) prints it alone
+    assert [bool(re.search(r'<sheetView [^>]*tabSelected="1"', s)) for s in sheets] == [
+        name == "summary" for name in WORKBOOK_SHEETS]
+    assert 'activeTab="' not in parts["xl/workbook.xml"] or 'activeTab="0"' in parts[
+        "xl/workbook.xml"]
+    # the answers sheet: landscape at a fixed scale, pages across, its three heading rows
+    # and the agency code repeated on every page, rows a line tall
+    answers = sheets[WORKBOOK_SHEETS.index("answers")]
+    setup = re.search(r"<pageSetup [^>]*>", answers).group(0)
+    assert 'orientation="landscape"' in setup and 'paperSize="9"' in setup
+    scale = int(re.search(r'scale="(\d+)"', setup).group(1))
+    assert 50 <= scale < 100 and 'pageOrder="overThenDown"' in setup
+    assert "fitToPage" not in answers
+    index = WORKBOOK_SHEETS.index("answers")
+    assert re.search(rf'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+                     r"answers!\$B:\$B,answers!\$1:\$3</definedName>", parts["xl/workbook.xml"])
+    line = lines_height(1, 14)
+    assert re.search(rf'<sheetFormatPr defaultRowHeight="{line:g}" customHeight="1"', answers)
+    heads = [float(h) for h in re.findall(r'<row r="[123]"[^>]*\sht="([\d.]+)"', answers)]
+    assert len(heads) == 3 and all(line <= h <= lines_height(3, 14) for h in heads)
+
+
+@pytest.mark.libreoffice
+def test_every_printed_page_of_answers_has_its_headings_and_the_agency_code(
+        merged: tuple[Path, Consolidated], layout: Layout, soffice: str,
+        tmp_path: Path) -> None:
+    import subprocess
+
+    _, result = merged
+    big = _many(result, 8)  # 48 agencies: several bands of rows, many pages across
+    path = tmp_path / "big.xlsx"
+    write_workbook(big, path, [layout])
+    pdf = convert(path, tmp_path, "pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    # the answers sheet's pages, by their footer (the sheet's name and the page)
+    pages = [p for p in text.split("\f") if re.search(r"\banswers หน้า \d+", p)]
+    codes = set(big.returns["agency_code"].astype(str))
+    assert len(pages) > 2
+    for number, page in enumerate(pages, start=1):
+        words = set(page.split())
+        assert "agency_code" in words, number  # the heading rows
+        assert re.search(r"\S+!\$?[A-Z]+\$?\d+", page), number  # the cell row of the headings
+        assert words & codes, number  # the agency code column
