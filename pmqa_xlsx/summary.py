@@ -53,7 +53,8 @@ from .words import Words
 THAI_TIME = timezone(timedelta(hours=7))
 #: Where an agency has no ministry on the roster (or there is no roster).
 NO_MINISTRY = "ไม่ระบุ"
-#: The most agencies listed whole in the ranking; beyond that, the top and bottom halves.
+#: The most agencies listed in the ranking; beyond that, the top and bottom halves, however
+#: wide the ties at the cuts (a line there says how many more share that rank).
 RANKED_ALL = 20
 #: The items listed in "compared with the previous round": those changed for most agencies.
 CHANGED_ITEMS = 10
@@ -308,6 +309,28 @@ def changed_items(changes: pd.DataFrame, layouts: Sequence[Layout]
             for item, (up, down) in ranked[:CHANGED_ITEMS]]
 
 
+def ranked_excerpt(ranks: Sequence[int], each: int
+                   ) -> list[tuple[int, None] | tuple[int, tuple[int, int]]]:
+    """What the ranked list shows of agencies ranked ``ranks`` (competition ranks, in rank
+    order): the first ``each`` and the last ``each``, as ``(index, None)``; and at each cut
+    where agencies not shown share the rank of the last one listed before it (or the first
+    one listed after it), ``(index, (rank, how many not shown))``. However wide the ties,
+    the list is at most ``2 * each`` agencies and two lines."""
+    if len(ranks) <= 2 * each:
+        return [(i, None) for i in range(len(ranks))]
+    hidden = range(each, len(ranks) - each)
+    top, bottom = ranks[each - 1], ranks[len(ranks) - each]
+    out: list[tuple[int, None] | tuple[int, tuple[int, int]]] = [
+        (i, None) for i in range(each)]
+    shared_top = sum(1 for i in hidden if ranks[i] == top)
+    if shared_top:
+        out.append((each, (top, shared_top)))
+    shared_bottom = sum(1 for i in hidden if ranks[i] == bottom)
+    if shared_bottom and bottom != top:
+        out.append((len(ranks) - each, (bottom, shared_bottom)))
+    return [*out, *((i, None) for i in range(len(ranks) - each, len(ranks)))]
+
+
 def category_label(text: str, word: str) -> str:
     """A chart category as text a spreadsheet keeps as text: text that reads as a number
     ("2024", which would make xlsxwriter reference the categories as numbers and a
@@ -510,18 +533,22 @@ class _Writer:
         # one rank rule with the agencies' pages: equal scores share a rank ("1, 1, 3")
         keys = list(zip(ranked["_c"], ranked["_s"], strict=True))
         picked = list(zip(competition_ranks(keys), shown, strict=True))
+        listed = ranked_excerpt([rank for rank, _ in picked], RANKED_ALL // 2) \
+            if len(picked) > RANKED_ALL else [(i, None) for i in range(len(picked))]
         note = None
-        if len(shown) > RANKED_ALL:  # the top and the bottom, each tie taken whole
+        if len(listed) < len(picked) or any(more for _, more in listed):
             half = RANKED_ALL // 2
-            top = sum(1 for rank, _ in picked if rank <= picked[half - 1][0])
-            bottom = sum(1 for rank, _ in picked if rank >= picked[-half][0])
-            if top + bottom < len(picked):
-                picked = picked[:top] + picked[-bottom:]
-                note = (f"{top} อันดับแรกและ {bottom} อันดับสุดท้ายจาก {len(shown):,} หน่วยงาน "
-                        f"(คะแนนเท่ากันแสดงครบ) / top {top} and bottom {bottom} of "
-                        f"{len(shown):,} agencies (ties shown whole)")
+            note = (f"{half} อันดับแรกและ {half} อันดับสุดท้ายจาก {len(shown):,} หน่วยงาน "
+                    f"/ the top {half} and the bottom {half} of {len(shown):,} agencies")
         self.section(_head("3. คะแนนรายหน่วยงาน", "Scores by agency"), heads, note)
-        for rank, row in picked:
+        for index, more in listed:
+            if more is not None:  # a cut: how many agencies not listed share that rank
+                rank, count = more
+                self._label_row(_head(f"… อีก {count:,} หน่วยงานได้ลำดับที่ {rank:,} เท่ากัน",
+                                      f"{count:,} more agencies share rank {rank:,}"), "text")
+                self.row += 1
+                continue
+            rank, row = picked[index]
             self._label_row(f"{row.agency_name} ({row.agency_code})", "text",
                             (row.ministry, 3))
             if pd.isna(row.checklist) and pd.isna(row.score_72):  # no score: no rank

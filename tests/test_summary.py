@@ -3,9 +3,11 @@ status, scores, data quality; its number formats, chart categories and print set
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import statistics
+import unicodedata
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -345,3 +347,187 @@ def test_summary_prints_on_few_pages(merged: tuple[Path, Consolidated], layout: 
     # its chart and one more for its table (the bundled layout's topics wrap: three pages)
     charts = sum(isinstance(part, ChecklistSheet) for part in layout.sheets)
     assert 1 <= pages <= 2 * 4 + 2 * charts
+
+
+def _scores_sheet(frame: pd.DataFrame, path: Path) -> list[tuple[Any, ...]]:
+    import xlsxwriter
+
+    from pmqa_xlsx import summary
+
+    with xlsxwriter.Workbook(path) as book:
+        writer = summary._Writer(book, book.add_worksheet("summary"))
+        writer.scores(frame)
+        writer.finish()
+    return [r for r in openpyxl.load_workbook(path)["summary"].iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("width", [1, 7, 34, 150])
+def test_ranked_list_stays_short_whatever_the_ties(tmp_path: Path, width: int) -> None:
+    # every score shared by ``width`` agencies (the cuts fall inside ties): the list still
+    # shows 2 * RANKED_ALL // 2 agencies, with competition ranks, and a line at each cut
+    from pmqa_xlsx.quality import competition_ranks
+    from pmqa_xlsx.summary import RANKED_ALL, ranked_excerpt
+
+    n = 200
+    scores = [float(100 - i // width) for i in range(n)]
+    frame = pd.DataFrame({"agency_code": [f"{i:05d}" for i in range(n)],
+                          "agency_name": [f"กรม {i}" for i in range(n)],
+                          "ministry": ["กระทรวงหนึ่ง"] * n, "checklist": scores,
+                          "score_72": [None] * n})
+    rows = _scores_sheet(frame, tmp_path / "s.xlsx")
+    listed = [r for r in rows if isinstance(r[0], str) and r[0].startswith("กรม ")]
+    half = RANKED_ALL // 2
+    ranks = competition_ranks([(s,) for s in scores])
+    assert [(r[0], r[2]) for r in listed] == [
+        (f"กรม {i} ({i:05d})", ranks[i]) for i in [*range(half), *range(n - half, n)]]
+    cuts = [r[0] for r in rows if isinstance(r[0], str) and r[0].startswith("… อีก")]
+    expected = []
+    for _, more in ranked_excerpt(ranks, half):
+        if more is not None:
+            rank, count = more
+            assert count == sum(1 for i in range(half, n - half) if ranks[i] == rank)
+            expected.append(f"… อีก {count:,} หน่วยงานได้ลำดับที่ {rank:,} เท่ากัน")
+    assert [c.split(" / ")[0] for c in cuts] == expected
+    # a cut line where, and only where, an agency not listed shares the cut's rank
+    top_shared = ranks[half] == ranks[half - 1]
+    bottom_shared = ranks[n - half - 1] == ranks[n - half]
+    assert len(cuts) == top_shared + bottom_shared
+
+
+def test_printing_the_workbook_prints_the_summary_and_the_answers_readably(
+        merged: tuple[Path, Consolidated]) -> None:
+    from pmqa_xlsx.report import WORKBOOK_SHEETS
+    from pmqa_xlsx.textmetrics import lines_height
+
+    out, _ = merged
+    parts = _parts(out)
+    sheets = [parts[f"xl/worksheets/sheet{n}.xml"] for n in range(1, len(WORKBOOK_SHEETS) + 1)]
+    # the workbook opens on the summary, the only sheet selected: Excel's Print (the active
+    # sheets) prints it alone
+    assert [bool(re.search(r'<sheetView [^>]*tabSelected="1"', s)) for s in sheets] == [
+        name == "summary" for name in WORKBOOK_SHEETS]
+    assert 'activeTab="' not in parts["xl/workbook.xml"] or 'activeTab="0"' in parts[
+        "xl/workbook.xml"]
+    # the answers sheet: landscape at a fixed scale, pages across, its three heading rows
+    # and the agency code repeated on every page, rows a line tall
+    answers = sheets[WORKBOOK_SHEETS.index("answers")]
+    setup = re.search(r"<pageSetup [^>]*>", answers).group(0)
+    assert 'orientation="landscape"' in setup and 'paperSize="9"' in setup
+    scale = int(re.search(r'scale="(\d+)"', setup).group(1))
+    assert 50 <= scale < 100 and 'pageOrder="overThenDown"' in setup
+    assert "fitToPage" not in answers
+    index = WORKBOOK_SHEETS.index("answers")
+    assert re.search(rf'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+                     r"answers!\$B:\$B,answers!\$1:\$3</definedName>", parts["xl/workbook.xml"])
+    line = lines_height(1, 14)
+    assert re.search(rf'<sheetFormatPr defaultRowHeight="{line:g}" customHeight="1"', answers)
+    heads = [float(h) for h in re.findall(r'<row r="[123]"[^>]*\sht="([\d.]+)"', answers)]
+    assert len(heads) == 3 and all(line <= h <= lines_height(3, 14) for h in heads)
+
+
+@pytest.mark.libreoffice
+def test_every_printed_page_of_answers_has_its_headings_and_the_agency_code(
+        merged: tuple[Path, Consolidated], layout: Layout, soffice: str,
+        tmp_path: Path) -> None:
+    import subprocess
+
+    _, result = merged
+    big = _many(result, 8)  # 48 agencies: several bands of rows, many pages across
+    path = tmp_path / "big.xlsx"
+    write_workbook(big, path, [layout])
+    pdf = convert(path, tmp_path, "pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    # the answers sheet's pages, by their footer (the sheet's name and the page)
+    pages = [p for p in text.split("\f") if re.search(r"\banswers หน้า \d+", p)]
+    codes = set(big.returns["agency_code"].astype(str))
+    assert len(pages) > 2
+    for number, page in enumerate(pages, start=1):
+        words = set(page.split())
+        assert "agency_code" in words, number  # the heading rows
+        assert re.search(r"\S+!\$?[A-Z]+\$?\d+", page), number  # the cell row of the headings
+        assert words & codes, number  # the agency code column
+
+
+_LONG_REASON = ("แบบฟอร์มนี้ไม่ตรงกับแบบฟอร์มที่ส่งออกไป กรุณาขอแบบฟอร์มชุดใหม่จากผู้ประสานงาน "
+                "แล้วกรอกข้อมูลทั้งหมดอีกครั้งก่อนส่งคืนภายในกำหนด คำสุดท้ายคือ ปลายเหตุผล")
+
+
+def _with_long_reason(result: Consolidated) -> Consolidated:
+    returns = result.returns.copy()
+    returns["reason_th"] = returns["reason_th"].astype(object)
+    returns.loc[returns.index[0], "reason_th"] = _LONG_REASON
+    return Consolidated(answers=result.answers, indicators=result.indicators,
+                        problems=result.problems, returns=returns, scores=result.scores,
+                        layouts=result.layouts)
+
+
+def test_data_sheets_fit_one_page_wide_at_a_readable_scale(
+        merged: tuple[Path, Consolidated], layout: Layout, tmp_path: Path) -> None:
+    from pmqa_xlsx.report import (
+        _PRINTABLE_PX,
+        PRINT_SCALE_MIN,
+        WORKBOOK_SHEETS,
+        column_widths,
+    )
+    from pmqa_xlsx.textmetrics import column_pixels, fit_height
+
+    _, result = merged
+    big = _with_long_reason(result)
+    path = tmp_path / "c.xlsx"
+    write_workbook(big, path, [layout])
+    book = openpyxl.load_workbook(path)
+    parts = _parts(path)
+    for name in ("indicators", "problems", "returns", "scores"):
+        frame = getattr(big, name)
+        widths = column_widths(frame, [str(c) for c in frame.columns])
+        # one page wide at PRINT_SCALE_MIN % or more
+        assert sum(column_pixels(w, 14) for w in widths) * PRINT_SCALE_MIN / 100 \
+            <= _PRINTABLE_PX, name
+        xml = parts[f"xl/worksheets/sheet{WORKBOOK_SHEETS.index(name) + 1}.xml"]
+        written = {c: float(w) for lo, hi, w in re.findall(
+            r'<col min="(\d+)" max="(\d+)" width="([\d.]+)"', xml)
+            for c in range(int(lo), int(hi) + 1)}
+        # xlsxwriter stores a width with a spreadsheet's padding added (under a character)
+        assert [written[c] for c in range(1, len(widths) + 1)] == pytest.approx(
+            [w + 0.5 for w in widths], abs=0.5), name
+    ws = book["returns"]
+    col = list(big.returns.columns).index("reason_th")
+    cell = ws.cell(row=2, column=col + 1)
+    assert cell.value == _LONG_REASON and cell.alignment.wrap_text
+    width = column_widths(big.returns, list(big.returns.columns))[col]
+    assert ws.row_dimensions[2].height == fit_height(_LONG_REASON, (width,), 14, 14) > 31
+
+
+@pytest.mark.libreoffice
+def test_a_long_reason_prints_whole(merged: tuple[Path, Consolidated], layout: Layout,
+                                    soffice: str, tmp_path: Path) -> None:
+    import subprocess
+
+    _, result = merged
+    path = tmp_path / "c.xlsx"
+    big = _with_long_reason(result)
+    # no answers (the sheet would be hundreds of pages): the returns sheet is what is read
+    write_workbook(Consolidated(answers=big.answers.iloc[:0], indicators=big.indicators,
+                                problems=big.problems, returns=big.returns,
+                                scores=big.scores, layouts=big.layouts), path, [layout])
+    pdf = convert(path, tmp_path, "pdf")
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    column = []  # the words printed in the reason_th column of the returns sheet's pages
+    for page in re.findall(r"<page .*?</page>", boxes, re.S):
+        words = [(float(x0), float(y0), html.unescape(w)) for x0, y0, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', page)]
+        heads = {w: x for x, _, w in words if w in ("reason_th", "reason_en")}
+        if len(heads) == 2 and "returns" in {w for _, _, w in words}:
+            left, right = heads["reason_th"] - 1, heads["reason_en"] - 1
+            column += [w for x, _, w in sorted(words, key=lambda b: (b[1], b[0]))
+                       if left <= x < right]
+    assert column
+
+    def letters(text: str) -> str:  # pdftotext may put a Thai tone mark after the next vowel
+        return "".join(c for c in text if not c.isspace()
+                       and unicodedata.category(c) != "Mn")
+
+    # every word of the reason printed, in order, within its column: none cut off
+    assert letters(_LONG_REASON) in letters("".join(column))
