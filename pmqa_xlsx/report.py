@@ -30,15 +30,7 @@ from .layout import Layout
 from .outputs import OutputSet, csv_safe, number_text
 from .roster import Agency
 from .summary import write_summary
-from .textmetrics import (
-    PX_PER_PT,
-    chars_for,
-    column_pixels,
-    fit_height,
-    lines_height,
-    text_room,
-    text_width,
-)
+from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -282,6 +274,11 @@ _ANSWER_HEAD_LINES = 3
 #: The answers sheet's print scale (percent): hundreds of columns, printed across pages.
 _ANSWER_SCALE = 60
 
+#: Columns of a frame's sheet shown wide: the messages and reasons (Thai first, the English
+#: beside it), and the file.
+_WIDE = ("message_th", "message_en", "reason_th", "reason_en", "file")
+
+
 def print_setup(ws: Worksheet, first_head: int, last_head: int, *,
                 fit_width: bool = True) -> None:
     """A data sheet as it prints: A4 landscape, its columns fitted to one page wide (as many
@@ -313,94 +310,21 @@ def _heads_height(heads: Sequence[str], widths: Sequence[float]) -> float:
 
 def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
     ws.freeze_panes(1, 0)
-    widths = column_widths(frame, [str(n) for n in frame.columns])
+    widths = [60 if name in _WIDE else 16 for name in frame.columns]
     print_setup(ws, 0, 0)
     ws.set_row(0, _heads_height([str(n) for n in frame.columns], widths))
     for col, name in enumerate(frame.columns):
         ws.write_string(0, col, str(name), formats["header"])
         ws.set_column(col, col, widths[col])
-    _write_rows(ws, frame, 1, widths, formats)
-
-
-#: A data sheet's columns as printed: one page wide at no less than this scale (percent).
-PRINT_SCALE_MIN = 60
-#: The widest a column is set (characters): longer text wraps, its row as tall as it needs.
-_COLUMN_MAX = 40.0
-#: The narrowest a text column is made to fit the page, and any column's narrowest.
-_TEXT_MIN, _COLUMN_MIN = 10.0, 6.0
-#: The most a heading widens its column (characters): a longer one wraps; and a number.
-_HEAD_MAX = _NUMBER_MAX = 8.0
-#: The values of each column measured for its width (the first ones: a round's rows look alike).
-_MEASURED_ROWS = 2000
-#: The printable width of an A4 landscape page within print_setup's margins, in pixels.
-_PRINTABLE_PX = (842.0 - 2 * 0.4 * 72) * PX_PER_PT
-
-
-def column_widths(frame: pd.DataFrame, heads: Sequence[str]) -> list[float]:
-    """Each column's width (characters) for a data sheet that prints one page wide at
-    ``PRINT_SCALE_MIN`` % or more: as wide as its longest value (of the first
-    ``_MEASURED_ROWS``; a number's at most ``_NUMBER_MAX``) or its heading's longest word
-    (at most ``_HEAD_MAX``: headings wrap), at most ``_COLUMN_MAX``; when they do
-    not fit, the text columns (those holding text) are narrowed, the widest first, down to
-    ``_TEXT_MIN``; their text wraps (``_write_rows`` makes each row as tall as it needs)."""
-    size = _FONT["font_size"]
-    widths, texts = [], []
-    for name, head in zip(frame.columns, heads, strict=True):
-        values = frame[name].iloc[:_MEASURED_ROWS].astype(object).tolist()
-        shown = [v if isinstance(v, str) else _shown_number(v) for v in values]
-        # a heading wraps, within a word too: it widens a column only up to _HEAD_MAX
-        head_chars = min(_HEAD_MAX, chars_for(max(
-            [text_width(w, size, bold=True) for w in str(head).split()] or [0.0]), size))
-        longest = max([0.0, *(text_width(t, size) for t in shown if t)])
-        text = any(isinstance(v, str) for v in values)
-        # a number in General shows rounded to its column's width: it need not widen it far
-        value_chars = chars_for(longest, size) if text else min(_NUMBER_MAX,
-                                                                chars_for(longest, size))
-        widths.append(min(_COLUMN_MAX, max(_COLUMN_MIN, head_chars, value_chars)))
-        texts.append(text)
-    budget = _PRINTABLE_PX * 100 / PRINT_SCALE_MIN
-    fixed = sum(column_pixels(w, size) for w, t in zip(widths, texts, strict=True) if not t)
-    wrapped = sorted(w for w, t in zip(widths, texts, strict=True) if t)
-    if not wrapped or fixed + sum(column_pixels(w, size) for w in wrapped) <= budget:
-        return widths
-    level = max(wrapped)  # the widest text columns are cut to one level, as far as needed
-    while level > _TEXT_MIN and fixed + sum(column_pixels(min(w, level), size)
-                                            for w in wrapped) > budget:
-        level -= 0.5
-    level = max(level, _TEXT_MIN)
-    return [min(w, level) if t else w for w, t in zip(widths, texts, strict=True)]
-
-
-def _shown_number(value: Any) -> str:
-    number = _number(value)
-    return "" if number is None else number_text(number)
-
-
-def _write_rows(ws: Worksheet, frame: pd.DataFrame, first: int, widths: Sequence[float],
-                formats: dict[str, Any]) -> None:
-    """The frame's rows from sheet row ``first``: text wrapped within its column, each row as
-    tall as its longest text (measured); past Excel's last row, a line pointing to the CSV."""
-    size = _FONT["font_size"]
-    line = lines_height(1, size)
-    rooms = [text_room((w,), size) for w in widths]
-    limit = EXCEL_MAX_ROWS - 1 - first
+    limit = EXCEL_MAX_ROWS - 2
     columns = [frame[c].astype(object).tolist() for c in frame.columns]
-    for index, values in enumerate(zip(*columns, strict=True)):
-        row = first + index
-        if index >= limit:
-            ws.write_string(row, 0, f"… {len(frame) - index:,} more rows: see the CSV output",
+    for row, values in enumerate(zip(*columns, strict=True), start=1):
+        if row > limit:
+            ws.write_string(row, 0, f"… {len(frame) - limit:,} more rows: see the CSV output",
                             formats["text"])
             break
-        height = max([line, *(fit_height(v, (widths[col],), size, size)
-                              for col, v in enumerate(values)
-                              if isinstance(v, str) and text_width(v, size) > rooms[col])])
-        if height > line:
-            ws.set_row(row, height)
         for col, value in enumerate(values):
-            if isinstance(value, str):
-                ws.write_string(row, col, value, formats["wrap"])
-            else:
-                _write_value(ws, row, col, value, formats)
+            _write_value(ws, row, col, value, formats)
 
 
 #: The implausible sheet's headings in Thai, above the columns' names.
@@ -410,6 +334,7 @@ _IMPLAUSIBLE_HEADS = {
     "percent_success": "ร้อยละความสำเร็จ", "target_cell": "ช่องค่าเป้าหมาย",
     "result_cells": "ช่องผลการดำเนินงาน", "rule": "กฎที่พบ", "reason_th": "เหตุผล",
     "reason_en": "reason"}
+_IMPLAUSIBLE_WIDE = ("file", "indicator", "result_cells", "reason_th", "reason_en")
 
 
 def _write_implausible(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
@@ -421,7 +346,7 @@ def _write_implausible(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, An
                   "ความสำเร็จตั้งแต่ 1,000% หรือสูงกว่าควอร์ไทล์ที่ 3 + 3×IQR ของทั้งรอบและเกิน "
                   "300% / a target of at most 1 with a result of 10 or more (0.8 for 80%), a "
                   "percent success of 1,000% or more, or above Q3 + 3×IQR of the round and "
-                  "300%", _IMPLAUSIBLE_HEADS,
+                  "300%", _IMPLAUSIBLE_HEADS, _IMPLAUSIBLE_WIDE,
                   "ไม่พบตัวชี้วัดที่ค่าผิดปกติ / none found")
 
 
@@ -437,6 +362,7 @@ _CHANGE_HEADS = {
     "checklist_score": "คะแนนรายการตรวจ", "checklist_score_change": "คะแนนรายการตรวจ ผลต่าง",
     "score_72_previous": "คะแนน 7.2 รอบที่แล้ว", "score_72": "คะแนน 7.2",
     "score_72_change": "คะแนน 7.2 ผลต่าง"}
+_CHANGE_WIDE = ("file", "previous_choice", "current_choice", "previous_file")
 
 
 def _write_changes(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any],
@@ -457,20 +383,19 @@ def _write_changes(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any],
                 "merged without --previous")
     else:
         rule = f"{rule} ({source})"
-    _write_titled(ws, frame, formats, title, rule, _CHANGE_HEADS,
+    _write_titled(ws, frame, formats, title, rule, _CHANGE_HEADS, _CHANGE_WIDE,
                   "ไม่มีรายการ / none")
 
 
 def _write_titled(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any], title: str,
-                  rule: str, heads: dict[str, str], none: str) -> None:
+                  rule: str, heads: dict[str, str], wide: tuple[str, ...], none: str) -> None:
     """A title and a rule (wrapped over the columns' width, so it prints whole), then a row of
     Thai headings over the columns' names (both repeated on each printed page), then the rows
     (or ``none``); every row that wraps is as tall as its text, measured."""
+    widths = [40 if name in wide else 14 for name in frame.columns]
     thai = [heads.get(str(name)) or (
         f"ผล {str(name).removeprefix('result_')}" if str(name).startswith("result_")
         else str(name)) for name in frame.columns]
-    widths = column_widths(frame, [f"{t} {n}" for t, n in zip(thai, frame.columns,
-                                                              strict=True)])
     size = _FONT["font_size"]
     print_setup(ws, 3, 4)
     ws.set_row(0, lines_height(1, _TITLE_SIZE))
@@ -490,7 +415,15 @@ def _write_titled(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any], t
     if frame.empty:
         ws.write_string(5, 0, none, formats["text"])
         return
-    _write_rows(ws, frame, 5, widths, formats)
+    columns = [frame[c].astype(object).tolist() for c in frame.columns]
+    limit = EXCEL_MAX_ROWS - 6
+    for row, values in enumerate(zip(*columns, strict=True), start=5):
+        if row > limit:
+            ws.write_string(row, 0, f"… {len(frame) - (limit - 5):,} more rows: see the CSV "
+                            "output", formats["text"])
+            break
+        for col, value in enumerate(values):
+            _write_value(ws, row, col, value, formats)
 
 
 def _write_value(ws: Worksheet, row: int, col: int, value: Any, formats: dict[str, Any]) -> None:

@@ -3,11 +3,9 @@ status, scores, data quality; its number formats, chart categories and print set
 
 from __future__ import annotations
 
-import html
 import re
 import shutil
 import statistics
-import unicodedata
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -447,87 +445,3 @@ def test_every_printed_page_of_answers_has_its_headings_and_the_agency_code(
         assert "agency_code" in words, number  # the heading rows
         assert re.search(r"\S+!\$?[A-Z]+\$?\d+", page), number  # the cell row of the headings
         assert words & codes, number  # the agency code column
-
-
-_LONG_REASON = ("แบบฟอร์มนี้ไม่ตรงกับแบบฟอร์มที่ส่งออกไป กรุณาขอแบบฟอร์มชุดใหม่จากผู้ประสานงาน "
-                "แล้วกรอกข้อมูลทั้งหมดอีกครั้งก่อนส่งคืนภายในกำหนด คำสุดท้ายคือ ปลายเหตุผล")
-
-
-def _with_long_reason(result: Consolidated) -> Consolidated:
-    returns = result.returns.copy()
-    returns["reason_th"] = returns["reason_th"].astype(object)
-    returns.loc[returns.index[0], "reason_th"] = _LONG_REASON
-    return Consolidated(answers=result.answers, indicators=result.indicators,
-                        problems=result.problems, returns=returns, scores=result.scores,
-                        layouts=result.layouts)
-
-
-def test_data_sheets_fit_one_page_wide_at_a_readable_scale(
-        merged: tuple[Path, Consolidated], layout: Layout, tmp_path: Path) -> None:
-    from pmqa_xlsx.report import (
-        _PRINTABLE_PX,
-        PRINT_SCALE_MIN,
-        WORKBOOK_SHEETS,
-        column_widths,
-    )
-    from pmqa_xlsx.textmetrics import column_pixels, fit_height
-
-    _, result = merged
-    big = _with_long_reason(result)
-    path = tmp_path / "c.xlsx"
-    write_workbook(big, path, [layout])
-    book = openpyxl.load_workbook(path)
-    parts = _parts(path)
-    for name in ("indicators", "problems", "returns", "scores"):
-        frame = getattr(big, name)
-        widths = column_widths(frame, [str(c) for c in frame.columns])
-        # one page wide at PRINT_SCALE_MIN % or more
-        assert sum(column_pixels(w, 14) for w in widths) * PRINT_SCALE_MIN / 100 \
-            <= _PRINTABLE_PX, name
-        xml = parts[f"xl/worksheets/sheet{WORKBOOK_SHEETS.index(name) + 1}.xml"]
-        written = {c: float(w) for lo, hi, w in re.findall(
-            r'<col min="(\d+)" max="(\d+)" width="([\d.]+)"', xml)
-            for c in range(int(lo), int(hi) + 1)}
-        # xlsxwriter stores a width with a spreadsheet's padding added (under a character)
-        assert [written[c] for c in range(1, len(widths) + 1)] == pytest.approx(
-            [w + 0.5 for w in widths], abs=0.5), name
-    ws = book["returns"]
-    col = list(big.returns.columns).index("reason_th")
-    cell = ws.cell(row=2, column=col + 1)
-    assert cell.value == _LONG_REASON and cell.alignment.wrap_text
-    width = column_widths(big.returns, list(big.returns.columns))[col]
-    assert ws.row_dimensions[2].height == fit_height(_LONG_REASON, (width,), 14, 14) > 31
-
-
-@pytest.mark.libreoffice
-def test_a_long_reason_prints_whole(merged: tuple[Path, Consolidated], layout: Layout,
-                                    soffice: str, tmp_path: Path) -> None:
-    import subprocess
-
-    _, result = merged
-    path = tmp_path / "c.xlsx"
-    big = _with_long_reason(result)
-    # no answers (the sheet would be hundreds of pages): the returns sheet is what is read
-    write_workbook(Consolidated(answers=big.answers.iloc[:0], indicators=big.indicators,
-                                problems=big.problems, returns=big.returns,
-                                scores=big.scores, layouts=big.layouts), path, [layout])
-    pdf = convert(path, tmp_path, "pdf")
-    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
-                           text=True, check=True).stdout
-    column = []  # the words printed in the reason_th column of the returns sheet's pages
-    for page in re.findall(r"<page .*?</page>", boxes, re.S):
-        words = [(float(x0), float(y0), html.unescape(w)) for x0, y0, w in re.findall(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', page)]
-        heads = {w: x for x, _, w in words if w in ("reason_th", "reason_en")}
-        if len(heads) == 2 and "returns" in {w for _, _, w in words}:
-            left, right = heads["reason_th"] - 1, heads["reason_en"] - 1
-            column += [w for x, _, w in sorted(words, key=lambda b: (b[1], b[0]))
-                       if left <= x < right]
-    assert column
-
-    def letters(text: str) -> str:  # pdftotext may put a Thai tone mark after the next vowel
-        return "".join(c for c in text if not c.isspace()
-                       and unicodedata.category(c) != "Mn")
-
-    # every word of the reason printed, in order, within its column: none cut off
-    assert letters(_LONG_REASON) in letters("".join(column))
