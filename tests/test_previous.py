@@ -804,13 +804,12 @@ def test_data_sheets_print_landscape_one_page_wide_with_their_headers(
 
 
 @pytest.mark.libreoffice
+@pytest.mark.parametrize("merged", ["csv"], indirect=True)  # one form of LAST is enough
 def test_the_changes_sheet_prints_its_title_and_headers_whole(merged: dict[str, Any],
                                                               soffice: str,
                                                               tmp_path: Path) -> None:
     """LibreOffice's PDF of the changes sheet: one page, landscape, the title, the rule, both
     header rows and the data rows on it, one above the other, none overlapping."""
-    if merged["form"] != "csv":
-        pytest.skip("one form of LAST is enough")
     pdf = convert(_alone(merged["out"], "changes", tmp_path), tmp_path, "pdf")
     boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
                            capture_output=True, text=True, check=True).stdout
