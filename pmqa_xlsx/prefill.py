@@ -543,27 +543,7 @@ def _parquet(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
 
 
 def _workbook(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
-    _size(path)
-    import openpyxl  # only here: the xlsx form of LAST
-
-    try:
-        with zipfile.ZipFile(path) as package:
-            infos = package.infolist()
-            if len(infos) > _ZIP_MEMBERS or any(
-                    i.file_size > _ZIP_RATIO * max(i.compress_size, 1024) for i in infos):
-                raise _not_ours(path, "โครงสร้างไฟล์ผิดปกติ", "an unusual zip package")
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    with package.open(info) as member:
-                        head = member.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise _not_ours(path, "มีการประกาศ DOCTYPE", "it declares a DOCTYPE")
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except PrefillError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean: not ours
-        raise _not_ours(path, "อ่านเป็นไฟล์ Excel ไม่ได้", "not readable as an xlsx file") \
-            from exc
+    book = open_last_workbook(path)
     lines = _sheet_lines(path, book)
     header = next(lines)  # started: closing it now closes the sheet and the workbook
     return header, lines
@@ -742,6 +722,32 @@ def check_last_size(path: Path) -> None:
 def not_ours(source: Path, th: str, en: str) -> PrefillError:
     """The error for a LAST that is not what merge wrote (``th``/``en``: why)."""
     return _not_ours(source, th, en)
+
+
+def open_last_workbook(path: Path) -> Any:
+    """LAST's consolidated workbook, opened read-only by openpyxl once its size and package
+    pass (members, compression ratio, no DOCTYPE): PrefillError if not."""
+    _size(path)
+    import openpyxl  # only here: the xlsx form of LAST
+
+    try:
+        with zipfile.ZipFile(path) as package:
+            infos = package.infolist()
+            if len(infos) > _ZIP_MEMBERS or any(
+                    i.file_size > _ZIP_RATIO * max(i.compress_size, 1024) for i in infos):
+                raise _not_ours(path, "โครงสร้างไฟล์ผิดปกติ", "an unusual zip package")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    with package.open(info) as member:
+                        head = member.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise _not_ours(path, "มีการประกาศ DOCTYPE", "it declares a DOCTYPE")
+        return openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except PrefillError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean: not ours
+        raise _not_ours(path, "อ่านเป็นไฟล์ Excel ไม่ได้", "not readable as an xlsx file") \
+            from exc
 
 
 def last_cell_value(cell: Any) -> Any:

@@ -41,7 +41,6 @@ import csv
 import dataclasses
 import math
 import os
-import zipfile
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -65,6 +64,7 @@ from .prefill import (
     last_cell_value,
     load_previous,
     not_ours,
+    open_last_workbook,
     read_last_csv,
 )
 from .rules import excel_round
@@ -88,8 +88,6 @@ MAX_ANSWER_ROWS = 16 * 1_048_576
 MAX_ANSWER_BYTES = 4 * 1024**3
 #: Numbers this close (relative) are the same number: float noise, never a real change.
 REL_TOLERANCE = 1e-9
-_ZIP_MEMBERS = 200
-_ZIP_RATIO = 200
 _ANSWER_HEADS = ("agency_code", "item_id", "field_id", "kind", "value")
 _SCORE_HEADS = ("agency_code", "checklist_score")
 _RETURN_HEADS = ("agency_code", "state", "fiscal_year")
@@ -843,27 +841,7 @@ def _workbook(source: Path, wanted: set[tuple[str, str]], keep: set[str] | None,
     if given), the scores and the returns sheet of a consolidated workbook; load_previous has
     already checked its size and package, but the
     package is checked again here (it may have changed since)."""
-    check_last_size(source)
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(source) as package:
-            infos = package.infolist()
-            if len(infos) > _ZIP_MEMBERS or any(
-                    i.file_size > _ZIP_RATIO * max(i.compress_size, 1024) for i in infos):
-                raise not_ours(source, "โครงสร้างไฟล์ผิดปกติ", "an unusual zip package")
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    with package.open(info) as member:
-                        head = member.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise not_ours(source, "มีการประกาศ DOCTYPE", "it declares a DOCTYPE")
-        book = openpyxl.load_workbook(source, read_only=True, data_only=False)
-    except PrefillError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean: not ours
-        raise not_ours(source, "อ่านเป็นไฟล์ Excel ไม่ได้", "not readable as an xlsx file") \
-            from exc
+    book = open_last_workbook(source)  # the package checked again: it may have changed
     try:
         for name in ("answers", "scores"):
             if name not in book.sheetnames:
