@@ -29,6 +29,7 @@ from .consolidate import Consolidated
 from .layout import Layout
 from .outputs import OutputSet, csv_safe, number_text
 from .roster import Agency
+from .sheetrows import CellStyles, RowStream, ValueCells, answer_rows, frame_rows
 from .summary import write_summary
 from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
@@ -253,18 +254,16 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
             ws.write_string(row, col, text if row == 0 else "", formats["header"])
         for col, texts in heads:
             ws.write_string(row, col, texts[row], formats["header"])
-    row = 2
-    current: tuple[str, str] | None = None
-    for file, code, part, item, fld, value in zip(
-            answers["file"].tolist(), answers["agency_code"].astype(str).tolist(),
-            answers["part"].tolist(), answers["item_id"].tolist(),
-            answers["field_id"].tolist(), answers["value"].tolist(), strict=True):
-        if (file, code) != current:
-            current = (file, code)
-            row += 1
-            ws.write_string(row, 0, file, formats["text"])
-            ws.write_string(row, 1, code, formats["text"])
-        _write_value(ws, row, column_of[(part, item, fld)], value, formats)
+    if not len(answers):
+        return
+    field = pd.MultiIndex.from_frame(columns[["part", "item_id", "field_id"]])
+    cols = field.get_indexer(pd.MultiIndex.from_arrays(
+        [answers[c].astype(object) for c in ("part", "item_id", "field_id")])) + len(keys)
+    if (cols < len(keys)).any():
+        raise KeyError("internal error: an answer of no column")
+    stream = RowStream(ws, 3)
+    stream.write(answer_rows(answers, cols, 3, _cells(formats)))
+    stream.close()
 
 
 #: The answers sheet's columns' width (characters), and the most lines a header row takes
@@ -317,14 +316,23 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) ->
         ws.write_string(0, col, str(name), formats["header"])
         ws.set_column(col, col, widths[col])
     limit = EXCEL_MAX_ROWS - 2
-    columns = [frame[c].astype(object).tolist() for c in frame.columns]
-    for row, values in enumerate(zip(*columns, strict=True), start=1):
-        if row > limit:
-            ws.write_string(row, 0, f"… {len(frame) - limit:,} more rows: see the CSV output",
-                            formats["text"])
-            break
-        for col, value in enumerate(values):
-            _write_value(ws, row, col, value, formats)
+    _stream(ws, frame, 1, limit, formats,
+            f"… {len(frame) - limit:,} more rows: see the CSV output")
+
+
+def _stream(ws: Worksheet, frame: pd.DataFrame, first: int, limit: int,
+            formats: dict[str, Any], more: str) -> None:
+    """A frame's rows from row ``first`` to ``limit`` (then a line saying how many more), as
+    ``_write_value`` writes each cell, streamed (sheetrows)."""
+    if not len(frame) or not len(frame.columns):
+        return
+    stream = RowStream(ws, first)
+    stream.write(frame_rows(frame, first, limit, _cells(formats), more))
+    stream.close()
+
+
+def _cells(formats: dict[str, Any]) -> ValueCells:
+    return ValueCells(CellStyles(formats["text"], formats["number"]))
 
 
 #: The implausible sheet's headings in Thai, above the columns' names.
@@ -415,15 +423,9 @@ def _write_titled(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any], t
     if frame.empty:
         ws.write_string(5, 0, none, formats["text"])
         return
-    columns = [frame[c].astype(object).tolist() for c in frame.columns]
     limit = EXCEL_MAX_ROWS - 6
-    for row, values in enumerate(zip(*columns, strict=True), start=5):
-        if row > limit:
-            ws.write_string(row, 0, f"… {len(frame) - (limit - 5):,} more rows: see the CSV "
-                            "output", formats["text"])
-            break
-        for col, value in enumerate(values):
-            _write_value(ws, row, col, value, formats)
+    _stream(ws, frame, 5, limit, formats,
+            f"… {len(frame) - (limit - 5):,} more rows: see the CSV output")
 
 
 def _write_value(ws: Worksheet, row: int, col: int, value: Any, formats: dict[str, Any]) -> None:

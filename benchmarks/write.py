@@ -1,0 +1,100 @@
+"""The consolidated outputs' writing, measured alone: the workbook and the CSVs of one merge.
+
+Not a test: a script. ``make`` consolidates benchmark returns once (``run.py --keep DIR``
+leaves them in DIR/returns) and pickles the dataset, ``times`` copies of it to one file
+(the files renamed, so that each copy is a return of its own: 4 copies of 2,000 make the
+8,000 of a national round); ``time`` writes it with ``report.write_outputs`` and prints the
+wall time and the peak memory of writing (tracemalloc, Python's allocations); ``count``
+writes it once, for cachegrind to count instructions. Run the same pickle under two trees
+(PYTHONPATH) to compare the code before and after, side by side:
+
+    .venv/bin/python benchmarks/write.py make /tmp/bench0/returns /tmp/c2000.pickle
+    .venv/bin/python benchmarks/write.py make /tmp/bench0/returns /tmp/c8000.pickle --times 4
+    .venv/bin/python benchmarks/write.py time /tmp/c2000.pickle
+    valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \\
+        .venv/bin/python benchmarks/write.py count /tmp/c2000.pickle
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pickle
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import pandas as pd
+
+from pmqa_xlsx import consolidate, load_layout
+from pmqa_xlsx.consolidate import Consolidated
+from pmqa_xlsx.report import write_outputs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("make", "time", "count"))
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--times", type=int, default=1, help="copies of the returns (make)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed writes (time)")
+    args = parser.parse_args()
+    if args.mode == "make":
+        source, target = args.paths
+        merged = consolidate([source])
+        merged = copies(merged, args.times)
+        for name in ("implausible",):  # derived on first use: part of the dataset, not timed
+            getattr(merged, name)
+        target.write_bytes(pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL))
+        print(f"{len(merged.returns)} returns, {len(merged.answers):,} answers, "
+              f"{len(merged.indicators):,} indicator rows -> {target}")
+        return
+    merged = pickle.loads(args.paths[0].read_bytes())
+    layouts = [load_layout()]
+    n = len(merged.returns)
+    with tempfile.TemporaryDirectory() as work:
+        if args.mode == "count":
+            write_outputs(merged, layouts, workbook=Path(work) / "m.xlsx",
+                          csv_dir=Path(work) / "csv")
+            print(f"wrote {n} returns once")
+            return
+        times = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            write_outputs(merged, layouts, workbook=Path(work) / "m.xlsx",
+                          csv_dir=Path(work) / "csv")
+            times.append(time.perf_counter() - start)
+        tracemalloc.start()
+        write_outputs(merged, layouts, workbook=Path(work) / "m.xlsx",
+                      csv_dir=Path(work) / "csv")
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        size = (Path(work) / "m.xlsx").stat().st_size
+    print(f"{n} returns: write_outputs (workbook + CSVs) best {min(times):.2f} s, "
+          f"all {', '.join(f'{t:.2f}' for t in times)} s; peak traced memory "
+          f"{peak / 2**20:,.0f} MiB ({peak / n / 1024:,.1f} KiB per return); "
+          f"workbook {size / 2**20:,.1f} MiB")
+
+
+def copies(merged: Consolidated, times: int) -> Consolidated:
+    """``times`` copies of a dataset's rows, the files renamed (``c1-…``) in each copy."""
+    if times == 1:
+        return merged
+
+    def repeat(frame: pd.DataFrame) -> pd.DataFrame:
+        parts = []
+        for copy in range(times):
+            part = frame.copy()
+            if "file" in part.columns and copy:
+                part["file"] = (f"c{copy}-" + part["file"].astype(str)).astype(
+                    frame["file"].dtype if frame["file"].dtype != "category" else "category")
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    return dataclasses.replace(
+        merged, **{name: repeat(getattr(merged, name))
+                   for name in ("answers", "indicators", "problems", "returns", "scores")})
+
+
+if __name__ == "__main__":
+    main()
