@@ -11,9 +11,6 @@ run as a formula are prefixed with ``'`` (OWASP's advice).
 from __future__ import annotations
 
 import contextlib
-import csv
-import math
-import numbers
 import os
 import re
 import zipfile
@@ -26,10 +23,11 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import Consolidated
+from .csvstream import write_csv
 from .layout import Layout
-from .outputs import OutputSet, csv_safe, number_text
+from .outputs import OutputSet
 from .roster import Agency
-from .sheetrows import CellStyles, RowStream, ValueCells, answer_rows, frame_rows
+from .sheetrows import CellStyles, RowStream, ValueCells, answer_rows, frame_rows, is_plain_text
 from .summary import write_summary
 from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
@@ -68,7 +66,7 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
-                _csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
+                write_csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
         if parquet_dir is not None:
             Path(parquet_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
@@ -183,15 +181,6 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
                        result.previous_source, scores=True)
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    # a lone surrogate (text no file can hold as UTF-8) is written as a visible \udcff
-    with path.open("w", encoding="utf-8-sig", newline="", errors="backslashreplace") as fh:
-        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        writer.writerow([csv_safe(c) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow([_csv_field(v) for v in row])
-
-
 def _parquet(name: str, frame: pd.DataFrame, path: Path) -> None:
     if name == "answers":
         frame = frame.copy()
@@ -228,8 +217,7 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
         for col, text in enumerate(keys):
             ws.write_string(0, col, text, formats["header"])
         return
-    columns = answers[["part", "item_id", "field_id", "label", "sheet", "cell"]] \
-        .astype(str).drop_duplicates(subset=["part", "item_id", "field_id"])
+    columns = _answer_columns(answers)
     column_of = {(p, i, f): n for n, (p, i, f) in
                  enumerate(zip(columns["part"], columns["item_id"], columns["field_id"],
                                strict=True), start=len(keys))}
@@ -264,6 +252,20 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
     stream = RowStream(ws, 3)
     stream.write(answer_rows(answers, cols, 3, _cells(formats)))
     stream.close()
+
+
+_FIELD = ["part", "item_id", "field_id"]
+
+
+def _answer_columns(answers: pd.DataFrame) -> pd.DataFrame:
+    """The answers' fields, each once (its first answer's label, sheet and cell), as text:
+    ``answers[[...]].astype(str).drop_duplicates(subset=_FIELD)``. When the field's columns
+    hold text already (no blank), a value is equal to another exactly when its text is, so
+    the duplicates go first and only the fields' rows are converted: the same rows."""
+    heads = [*_FIELD, "label", "sheet", "cell"]
+    if all(is_plain_text(answers[c]) for c in _FIELD):
+        return answers.loc[~answers[_FIELD].duplicated().to_numpy(), heads].astype(str)
+    return answers[heads].astype(str).drop_duplicates(subset=_FIELD)
 
 
 #: The answers sheet's columns' width (characters), and the most lines a header row takes
@@ -323,7 +325,7 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) ->
 def _stream(ws: Worksheet, frame: pd.DataFrame, first: int, limit: int,
             formats: dict[str, Any], more: str) -> None:
     """A frame's rows from row ``first`` to ``limit`` (then a line saying how many more), as
-    ``_write_value`` writes each cell, streamed (sheetrows)."""
+    the cell-by-cell writer wrote each cell, streamed (sheetrows)."""
     if not len(frame) or not len(frame.columns):
         return
     stream = RowStream(ws, first)
@@ -426,41 +428,3 @@ def _write_titled(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any], t
     limit = EXCEL_MAX_ROWS - 6
     _stream(ws, frame, 5, limit, formats,
             f"… {len(frame) - (limit - 5):,} more rows: see the CSV output")
-
-
-def _write_value(ws: Worksheet, row: int, col: int, value: Any, formats: dict[str, Any]) -> None:
-    """Numbers as numbers, everything else as a string: never a formula, never a link."""
-    kind = value.__class__
-    if kind is str:  # the common cases first: this runs for every cell of the data sheets
-        ws.write_string(row, col, value, formats["text"])
-        return
-    if kind is float and value == value and value not in (math.inf, -math.inf):
-        ws.write_number(row, col, value, formats["number"])
-        return
-    if value is None or value is pd.NA:
-        return
-    number = _number(value)
-    if number is not None:
-        ws.write_number(row, col, number, formats["number"])
-    elif not isinstance(value, float):  # NaN stays blank
-        ws.write_string(row, col, str(value), formats["text"])
-
-
-def _number(value: Any) -> float | None:
-    """A finite number (numpy's too) as a float; None for text, blanks and NaN."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _csv_field(value: Any) -> str:
-    """Numbers as plain digits; text neutralised against formulas (never numbers: -5 is -5)."""
-    if value is None or value is pd.NA:
-        return ""
-    number = _number(value)
-    if number is not None:
-        return number_text(number)
-    if isinstance(value, float):  # NaN
-        return ""
-    return csv_safe(value)

@@ -72,9 +72,10 @@ class CellStyles:
 
 
 class ValueCells:
-    """A cell's XML after its reference (``"`` closes the reference), from a value as
-    ``report._write_value`` writes it: str as text; a finite number (bool aside) as a
-    number; None, NA, NaN and infinities blank (``""``); anything else as its ``str``.
+    """A cell's XML after its reference (``"`` closes the reference), from a value as the
+    cell-by-cell writer wrote it (tests/report_before.py: ``_write_value``): str as text; a
+    finite number (bool aside) as a number; None, NA, NaN and infinities blank (``""``);
+    anything else as its ``str``.
     Text is escaped once per distinct text."""
 
     def __init__(self, styles: CellStyles) -> None:
@@ -109,7 +110,7 @@ class ValueCells:
 def column_cells(series: pd.Series, col: int, cells: ValueCells
                  ) -> Callable[[int, int], Sequence[str]]:
     """A function giving rows ``start``..``stop`` of a frame's column as cells' XML (the
-    reference's row left as a marker; ``""`` for a blank), as ``report._write_frame`` writes
+    reference's row left as a marker; ``""`` for a blank), as the cell-by-cell writer wrote
     ``frame[c].astype(object).tolist()``: from the codes for categorical and string columns
     (each category's cell made once), from a float array for numeric ones."""
     ref = f'<c r="{xl_col_to_name(col)}{_ROW}'
@@ -124,8 +125,7 @@ def column_cells(series: pd.Series, col: int, cells: ValueCells
         table = np.array([ref + cell if (cell := cells(v)) else "" for v in values] + [""],
                          dtype=object)  # code -1 (NA) takes the last: blank
         return lambda start, stop: table[codes[start:stop]].tolist()
-    if (dtype.kind in "iuf" and not isinstance(dtype, pd.BooleanDtype)) and (
-            isinstance(dtype, np.dtype) or pd.api.types.is_extension_array_dtype(dtype)):
+    if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
         floats = series.to_numpy(dtype="float64", na_value=np.nan)
         number = cells.number
 
@@ -203,7 +203,7 @@ def frame_rows(frame: pd.DataFrame, first_row: int, limit: int, cells: ValueCell
 
 def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
                 cells: ValueCells) -> Iterator[tuple[int, list[int], str]]:
-    """The answers sheet's rows, as ``report._write_answers`` writes them: a row for each run
+    """The answers sheet's rows, as the cell-by-cell writer wrote them: a row for each run
     of answers of one (file, agency code), its file and code in the first two columns, each
     answer in its field's column (``cols``, one per answer); a blank answer writes no cell,
     and of two answers in one cell the later one stays."""
@@ -211,12 +211,15 @@ def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
     if n == 0:
         return
     files = _codes(answers["file"])
-    agency = answers["agency_code"].astype(str)
+    agency = answers["agency_code"]
+    if not is_plain_text(agency):
+        agency = agency.astype(str)
     agencies = _codes(agency)
     new_row = np.r_[True, (files[1:] != files[:-1]) | (agencies[1:] != agencies[:-1])]
     starts = np.flatnonzero(new_row).tolist()
     file_texts = answers["file"].iloc[starts].tolist()
     code_texts = agency.iloc[starts].tolist()
+    in_order = bool(np.all((cols[1:] > cols[:-1]) | new_row[1:]))
     values = answers["value"].to_numpy(dtype=object)
     refs = [f'<c r="{xl_col_to_name(c)}{_ROW}' for c in range(int(cols.max()) + 1)]
     col_list = cols.tolist()
@@ -227,12 +230,24 @@ def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
         pairs = [(c, cell) for c, cell in zip(col_list[start:stop],
                                                map(cells, values[start:stop].tolist()),
                                                strict=True) if cell]
-        if any(b[0] <= a[0] for a, b in zip(pairs, pairs[1:])):  # out of order, or twice
+        if not in_order:  # some row has answers out of column order, or two in one cell
             pairs = sorted(dict(pairs).items())
         body = "".join(chain(
             ('<c r="A' + _ROW, text(file_texts[k]), head_b, text(code_texts[k])),
             chain.from_iterable((refs[c], cell) for c, cell in pairs)))
         yield first_row + k, [0, 1, *(c for c, _ in pairs)], body
+
+
+def is_plain_text(series: pd.Series) -> bool:
+    """Whether every value of ``series`` is a str (categorical of text, or text, no blank):
+    ``series.astype(str)`` would give the same values."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        return bool((series.cat.codes >= 0).all()) and (
+            isinstance(categories.dtype, pd.StringDtype)
+            or all(c.__class__ is str for c in categories))
+    return isinstance(dtype, pd.StringDtype) and not bool(series.isna().any())
 
 
 def _codes(series: pd.Series) -> np.ndarray:
