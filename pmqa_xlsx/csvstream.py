@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .outputs import csv_safe, number_text
+from .sheetrows import by_value
 
 #: Rows joined and written at a time.
 BLOCK_ROWS = 8192
@@ -73,12 +74,10 @@ def _column_fields(series: pd.Series) -> Callable[[int, int], Sequence[str]]:
         table = np.array([field(v) for v in values] + ['""'], dtype=object)  # -1: blank
         return lambda start, stop: table[codes[start:stop]].tolist()
     if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
-        floats = series.to_numpy(dtype="float64", na_value=np.nan)
-
-        def numbers_of(start: int, stop: int) -> list[str]:
-            return ['"' + number_text(x) + '"' if math.isfinite(x) else '""'
-                    for x in floats[start:stop].tolist()]
-        return numbers_of
+        floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
+        return lambda start, stop: by_value(
+            floats[start:stop], lambda x: '"' + number_text(x) + '"' if math.isfinite(x)
+            else '""')
 
     def values_of(start: int, stop: int) -> list[str]:
         return [field(v) for v in series.iloc[start:stop].astype(object).tolist()]

@@ -126,18 +126,23 @@ def column_cells(series: pd.Series, col: int, cells: ValueCells
                          dtype=object)  # code -1 (NA) takes the last: blank
         return lambda start, stop: table[codes[start:stop]].tolist()
     if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
-        floats = series.to_numpy(dtype="float64", na_value=np.nan)
+        floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
         number = cells.number
-
-        def numbers_of(start: int, stop: int) -> list[str]:
-            return [ref + number(x) if math.isfinite(x) else ""
-                    for x in floats[start:stop].tolist()]
-        return numbers_of
+        return lambda start, stop: by_value(
+            floats[start:stop], lambda x: ref + number(x) if math.isfinite(x) else "")
 
     def values_of(start: int, stop: int) -> list[str]:
         return [ref + cell if (cell := cells(v)) else ""
                 for v in series.iloc[start:stop].astype(object).tolist()]
     return values_of
+
+
+def by_value(floats: np.ndarray, make: Callable[[float], str]) -> list[str]:
+    """``[make(x) for x in floats]``, ``make`` called once for each distinct value (told
+    apart by their bits, so that -0.0 and 0.0 stay two values)."""
+    bits, inverse = np.unique(floats.view(np.int64), return_inverse=True)
+    table = np.array([make(x) for x in bits.view(np.float64).tolist()], dtype=object)
+    return table[inverse.reshape(-1)].tolist()
 
 
 class RowStream:
