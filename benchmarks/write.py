@@ -34,10 +34,11 @@ from pmqa_xlsx.report import write_outputs
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("make", "time", "count"))
+    parser.add_argument("mode", choices=("make", "time", "count", "load"))
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--times", type=int, default=1, help="copies of the returns (make)")
     parser.add_argument("--repeat", type=int, default=3, help="timed writes (time)")
+    parser.add_argument("--only", choices=("workbook", "csv"), help="write only this")
     args = parser.parse_args()
     if args.mode == "make":
         source, target = args.paths
@@ -52,25 +53,34 @@ def main() -> None:
     merged = pickle.loads(args.paths[0].read_bytes())
     layouts = [load_layout()]
     n = len(merged.returns)
+    if args.mode == "load":  # the instructions of loading alone, to subtract from count's
+        print(f"loaded {n} returns")
+        return
     with tempfile.TemporaryDirectory() as work:
+        outputs = {"workbook": Path(work) / "m.xlsx", "csv_dir": Path(work) / "csv"}
+        if args.only == "workbook":
+            del outputs["csv_dir"]
+        elif args.only == "csv":
+            del outputs["workbook"]
+
+        def write() -> None:
+            write_outputs(merged, layouts, **outputs)  # type: ignore[arg-type]
+
         if args.mode == "count":
-            write_outputs(merged, layouts, workbook=Path(work) / "m.xlsx",
-                          csv_dir=Path(work) / "csv")
+            write()
             print(f"wrote {n} returns once")
             return
         times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            write_outputs(merged, layouts, workbook=Path(work) / "m.xlsx",
-                          csv_dir=Path(work) / "csv")
+            write()
             times.append(time.perf_counter() - start)
         tracemalloc.start()
-        write_outputs(merged, layouts, workbook=Path(work) / "m.xlsx",
-                      csv_dir=Path(work) / "csv")
+        write()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        size = (Path(work) / "m.xlsx").stat().st_size
-    print(f"{n} returns: write_outputs (workbook + CSVs) best {min(times):.2f} s, "
+        size = (Path(work) / "m.xlsx").stat().st_size if args.only != "csv" else 0
+    print(f"{n} returns: write_outputs ({args.only or 'workbook + CSVs'}) best {min(times):.2f} s, "
           f"all {', '.join(f'{t:.2f}' for t in times)} s; peak traced memory "
           f"{peak / 2**20:,.0f} MiB ({peak / n / 1024:,.1f} KiB per return); "
           f"workbook {size / 2**20:,.1f} MiB")

@@ -180,8 +180,11 @@ def test_answers_out_of_order_twice_and_split_written_as_before(
     twice = answers.iloc[::7].copy()
     twice["value"] = ["ค่าที่สอง", None, 2.5, float("nan")] * (len(twice) // 4) + \
         ["ท้าย"] * (len(twice) % 4)
-    again = answers.iloc[: len(answers) // 3]  # the first return again, after the others
-    mixed = pd.concat([shuffled, twice, again], ignore_index=True)
+    # each answer of ``twice`` in its return's row again, after the first: the later stays,
+    # unless it is blank
+    twice_in_row = pd.concat([shuffled, twice]).sort_values("file", kind="stable")
+    again = answers.iloc[: len(answers) // 3]  # the first returns again, after the others
+    mixed = pd.concat([twice_in_row, again], ignore_index=True)
     assert_written_as_before(dataclasses.replace(merged, answers=mixed), [layout],
                              tmp_path / "categorical")
     as_objects = mixed.astype({"part": object, "agency_code": object, "label": object})
