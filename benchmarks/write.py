@@ -70,11 +70,13 @@ def main() -> None:
             write()
             print(f"wrote {n} returns once")
             return
+        loaded = _peak_rss()
         times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
             write()
             times.append(time.perf_counter() - start)
+        rss = _peak_rss() - loaded
         tracemalloc.start()
         write()
         _, peak = tracemalloc.get_traced_memory()
@@ -82,8 +84,16 @@ def main() -> None:
         size = (Path(work) / "m.xlsx").stat().st_size if args.only != "csv" else 0
     print(f"{n} returns: write_outputs ({args.only or 'workbook + CSVs'}) best {min(times):.2f} s, "
           f"all {', '.join(f'{t:.2f}' for t in times)} s; peak traced memory "
-          f"{peak / 2**20:,.0f} MiB ({peak / n / 1024:,.1f} KiB per return); "
+          f"{peak / 2**20:,.0f} MiB ({peak / n / 1024:,.1f} KiB per return); peak RSS above "
+          f"the loaded dataset {rss / 2**20:,.0f} MiB ({rss / n / 1024:,.1f} KiB per return); "
           f"workbook {size / 2**20:,.1f} MiB")
+
+
+def _peak_rss() -> int:
+    """The process's peak resident memory so far, in bytes (Linux: VmHWM)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 
 
 def copies(merged: Consolidated, times: int) -> Consolidated:

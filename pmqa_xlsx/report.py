@@ -27,7 +27,7 @@ from .csvstream import write_csv
 from .layout import Layout
 from .outputs import OutputSet
 from .roster import Agency
-from .sheetrows import CellStyles, RowStream, ValueCells, answer_rows, frame_rows, is_plain_text
+from .sheetrows import RowStream, answer_rows, frame_rows, is_plain_text
 from .summary import write_summary
 from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
@@ -249,8 +249,8 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
         [answers[c].astype(object) for c in ("part", "item_id", "field_id")])) + len(keys)
     if (cols < len(keys)).any():
         raise KeyError("internal error: an answer of no column")
-    stream = RowStream(ws, 3)
-    stream.write(answer_rows(answers, cols, 3, _cells(formats)))
+    stream = RowStream(ws, 3, formats["text"], formats["number"])
+    stream.write(answer_rows(answers, cols, 3, stream.cells))
     stream.close()
 
 
@@ -328,13 +328,9 @@ def _stream(ws: Worksheet, frame: pd.DataFrame, first: int, limit: int,
     the cell-by-cell writer wrote each cell, streamed (sheetrows)."""
     if not len(frame) or not len(frame.columns):
         return
-    stream = RowStream(ws, first)
-    stream.write(frame_rows(frame, first, limit, _cells(formats), more))
+    stream = RowStream(ws, first, formats["text"], formats["number"])
+    stream.write(frame_rows(frame, first, limit, stream.cells, more))
     stream.close()
-
-
-def _cells(formats: dict[str, Any]) -> ValueCells:
-    return ValueCells(CellStyles(formats["text"], formats["number"]))
 
 
 #: The implausible sheet's headings in Thai, above the columns' names.

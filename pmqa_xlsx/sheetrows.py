@@ -54,43 +54,43 @@ def text_tail(text: str) -> str:
     return f"<is><t{space}>{escaped}</t></is></c>"
 
 
-class CellStyles:
-    """The two halves of a data cell after its reference: text and number, each with the
-    style id xlsxwriter gave its format (taken when the first data cell is written, as
-    xlsxwriter would take it: ids are given in the order of first use)."""
-
-    def __init__(self, text: Format, number: Format) -> None:
-        self._formats = (text, number)
-        self._heads: tuple[str, str] | None = None
-
-    def heads(self) -> tuple[str, str]:
-        """(text head, number head): ``" s="N" t="inlineStr">`` and ``" s="N"><v>``."""
-        if self._heads is None:
-            text, number = (f._get_xf_index() for f in self._formats)
-            self._heads = (f'" s="{text}" t="inlineStr">', f'" s="{number}"><v>')
-        return self._heads
-
-
 class ValueCells:
     """A cell's XML after its reference (``"`` closes the reference), from a value as the
     cell-by-cell writer wrote it (tests/report_before.py: ``_write_value``): str as text; a
     finite number (bool aside) as a number; None, NA, NaN and infinities blank (``""``);
-    anything else as its ``str``.
-    Text is escaped once per distinct text."""
+    anything else as its ``str``. Text is escaped once per distinct text.
 
-    def __init__(self, styles: CellStyles) -> None:
-        self._text_head, self._number_head = styles.heads()
+    The style ids are those xlsxwriter gave the text and number formats, taken when the
+    first cell is made (``start`` is called first: it writes the row xlsxwriter holds), as
+    xlsxwriter takes them when it writes that cell: ids are given in the order of first use.
+    """
+
+    def __init__(self, text: Format, number: Format, start: Callable[[], None]) -> None:
+        self._formats = (text, number)
+        self._start = start
+        self._text_head: str | None = None
+        self._number_head = ""
         self._texts: dict[str, str] = {}
+
+    def _heads(self) -> str:
+        self._start()
+        text, number = (f._get_xf_index() for f in self._formats)
+        self._number_head = f'" s="{number}"><v>'
+        self._text_head = f'" s="{text}" t="inlineStr">'
+        return self._text_head
 
     def text(self, text: str) -> str:
         cell = self._texts.get(text)
         if cell is None:
             if len(self._texts) >= _TEXTS_KEPT:
                 self._texts.clear()
-            cell = self._texts[text] = self._text_head + text_tail(text)
+            head = self._text_head or self._heads()
+            cell = self._texts[text] = head + text_tail(text)
         return cell
 
     def number(self, number: float) -> str:
+        if self._text_head is None:
+            self._heads()
         return f"{self._number_head}{number:.16G}</v></c>"
 
     def __call__(self, value: Any) -> str:
@@ -148,13 +148,21 @@ def by_value(floats: np.ndarray, make: Callable[[float], str]) -> list[str]:
 class RowStream:
     """Data rows appended to one constant_memory worksheet below what xlsxwriter wrote."""
 
-    def __init__(self, ws: Worksheet, first_row: int) -> None:
+    def __init__(self, ws: Worksheet, first_row: int, text: Format, number: Format) -> None:
         self.ws = ws
-        self.next_row = first_row
+        self.first_row = self.next_row = first_row
         self.last_row: int | None = None
         self.cols: set[int] = set()
-        ws._write_single_row(first_row)  # the header row pending in xlsxwriter, written
+        self.started = False
+        self.cells = ValueCells(text, number, self.start)
         self._open = f'<row r="{_ROW}"{_row_attributes(ws)}>'
+
+    def start(self) -> None:
+        """Write the row xlsxwriter holds (the last header row), as it does when a cell of a
+        later row is written: before the first data cell."""
+        if not self.started:
+            self.started = True
+            self.ws._write_single_row(self.first_row)
 
     def write(self, rows: Iterator[tuple[int, list[int], str]]) -> None:
         """Write ``(row, columns written, cells' XML)`` (rows ascending, from ``first_row``;
@@ -167,6 +175,7 @@ class RowStream:
             self.next_row = row + 1
             if not body:
                 continue
+            self.start()
             self.last_row = row
             self.cols.update(cols)
             out.append((self._open + body + "</row>").replace(_ROW, str(row + 1)))
@@ -178,11 +187,12 @@ class RowStream:
     def close(self) -> None:
         """The sheet's dimensions extended to the cells written; xlsxwriter's next row after."""
         ws = self.ws
-        if self.last_row is not None:
-            for col in (min(self.cols), max(self.cols)):
-                if ws._check_dimensions(self.last_row, col):
-                    raise ValueError(f"internal error: cell ({self.last_row}, {col}) is "
-                                     "outside the sheet")
+        if self.last_row is None:  # nothing written: the sheet is as xlsxwriter left it
+            return
+        for col in (min(self.cols), max(self.cols)):
+            if ws._check_dimensions(self.last_row, col):
+                raise ValueError(f"internal error: cell ({self.last_row}, {col}) is "
+                                 "outside the sheet")
         ws.previous_row = self.next_row
 
 

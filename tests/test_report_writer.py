@@ -99,6 +99,16 @@ def test_one_return_written_as_before(returns: Path, layout: Layout, tmp_path: P
     assert_written_as_before(one, [layout], tmp_path)
 
 
+def test_no_return_counted_written_as_before(returns: Path, layout: Layout,
+                                             tmp_path: Path) -> None:
+    """Files but no answers: the answers sheet has its header row only (held by xlsxwriter
+    until it closes), the returns and problems sheets have rows."""
+    refused = consolidate([returns / "notes.txt", returns / "21003.xlsx"], roster=ROSTER,
+                          jobs=1)
+    assert len(refused.answers) == 0 and len(refused.returns) and len(refused.problems)
+    assert_written_as_before(refused, [layout], tmp_path)
+
+
 def test_no_return_written_as_before(layout: Layout, tmp_path: Path) -> None:
     assert_written_as_before(consolidate([], jobs=1), [layout], tmp_path)
     assert_written_as_before(consolidate([], jobs=1), [], tmp_path / "no-layout")
