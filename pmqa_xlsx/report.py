@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
@@ -217,7 +218,7 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
         for col, text in enumerate(keys):
             ws.write_string(0, col, text, formats["header"])
         return
-    columns = _answer_columns(answers)
+    columns, field_of = _fields(answers)
     column_of = {(p, i, f): n for n, (p, i, f) in
                  enumerate(zip(columns["part"], columns["item_id"], columns["field_id"],
                                strict=True), start=len(keys))}
@@ -244,28 +245,52 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
             ws.write_string(row, col, texts[row], formats["header"])
     if not len(answers):
         return
-    field = pd.MultiIndex.from_frame(columns[["part", "item_id", "field_id"]])
-    cols = field.get_indexer(pd.MultiIndex.from_arrays(
-        [answers[c].astype(object) for c in ("part", "item_id", "field_id")])) + len(keys)
-    if (cols < len(keys)).any():
-        raise KeyError("internal error: an answer of no column")
+    cols = field_of + len(keys)
     stream = RowStream(ws, 3, formats["text"], formats["number"])
     stream.write(answer_rows(answers, cols, 3, stream.cells))
     stream.close()
 
 
 _FIELD = ["part", "item_id", "field_id"]
+#: Answers looked at a time when their fields are numbered.
+_FIELD_BLOCK = 1 << 16
 
 
-def _answer_columns(answers: pd.DataFrame) -> pd.DataFrame:
-    """The answers' fields, each once (its first answer's label, sheet and cell), as text:
-    ``answers[[...]].astype(str).drop_duplicates(subset=_FIELD)``. When the field's columns
-    hold text already (no blank), a value is equal to another exactly when its text is, so
-    the duplicates go first and only the fields' rows are converted: the same rows."""
+def _fields(answers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The answers' fields, each once in order of its first answer, with that answer's
+    label, sheet and cell, as text (``answers[[...]].astype(str).drop_duplicates(subset=
+    _FIELD)``); and each answer's field's place among them.
+
+    When the field's columns are categorical of text with no blank (as consolidate makes
+    them), a value is equal to another exactly when its text is: the fields are numbered
+    from the codes, a block of answers at a time, and only their first rows are converted.
+    """
     heads = [*_FIELD, "label", "sheet", "cell"]
-    if all(is_plain_text(answers[c]) for c in _FIELD):
-        return answers.loc[~answers[_FIELD].duplicated().to_numpy(), heads].astype(str)
-    return answers[heads].astype(str).drop_duplicates(subset=_FIELD)
+    series = [answers[c] for c in _FIELD]
+    if not all(isinstance(s.dtype, pd.CategoricalDtype) and is_plain_text(s) for s in series):
+        columns = answers[heads].astype(str).drop_duplicates(subset=_FIELD)
+        found = pd.MultiIndex.from_frame(columns[_FIELD]).get_indexer(
+            pd.MultiIndex.from_arrays([s.astype(object) for s in series]))
+        if (found < 0).any():
+            raise KeyError("internal error: an answer of no column")
+        return columns, found
+    codes = [s.cat.codes.to_numpy() for s in series]
+    sizes = [len(s.cat.categories) for s in series]
+    place: dict[int, int] = {}
+    firsts: list[int] = []
+    found = np.empty(len(answers), dtype=np.int32)
+    for start in range(0, len(answers), _FIELD_BLOCK):
+        stop = start + _FIELD_BLOCK
+        key = (codes[0][start:stop].astype(np.int64) * sizes[1]
+               + codes[1][start:stop]) * sizes[2] + codes[2][start:stop]
+        keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        for at in np.argsort(first, kind="stable").tolist():  # new fields, in order
+            if int(keys[at]) not in place:
+                place[int(keys[at])] = len(place)
+                firsts.append(start + int(first[at]))
+        table = np.array([place[k] for k in keys.tolist()], dtype=np.int32)
+        found[start:stop] = table[inverse.reshape(-1)]
+    return answers.iloc[firsts][heads].astype(str), found
 
 
 #: The answers sheet's columns' width (characters), and the most lines a header row takes

@@ -40,6 +40,8 @@ from .xlsxtext import _PRESERVE, _fit_cell, ooxml_text
 
 #: Rows turned into XML at a time (bounds the memory of a block's per-cell strings).
 BLOCK_ROWS = 4096
+#: Characters of rows' XML gathered before they are written to the sheet's row file.
+WRITE_CHARS = 1 << 20
 #: Distinct texts whose cells are kept for reuse (then forgotten: memory stays bounded).
 _TEXTS_KEPT = 1 << 16
 # In a row's or a cell's XML, where the row number goes: a character escaped text never holds
@@ -168,6 +170,7 @@ class RowStream:
         """Write ``(row, columns written, cells' XML)`` (rows ascending, from ``first_row``;
         a row with no cell is not written, as xlsxwriter writes none)."""
         out: list[str] = []
+        size = 0
         fh = self.ws.row_data_fh
         for row, cols, body in rows:
             if row < self.next_row:
@@ -179,9 +182,10 @@ class RowStream:
             self.last_row = row
             self.cols.update(cols)
             out.append((self._open + body + "</row>").replace(_ROW, str(row + 1)))
-            if len(out) >= BLOCK_ROWS:
+            size += len(body)
+            if size >= WRITE_CHARS:
                 fh.write("".join(out))
-                out = []
+                out, size = [], 0
         fh.write("".join(out))
 
     def close(self) -> None:
@@ -237,12 +241,11 @@ def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
     in_order = bool(np.all((cols[1:] > cols[:-1]) | new_row[1:]))
     values = answers["value"].to_numpy(dtype=object)
     refs = [f'<c r="{xl_col_to_name(c)}{_ROW}' for c in range(int(cols.max()) + 1)]
-    col_list = cols.tolist()
     text = cells.text
     head_b = '<c r="B' + _ROW
     for k, start in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else n
-        pairs = [(c, cell) for c, cell in zip(col_list[start:stop],
+        pairs = [(c, cell) for c, cell in zip(cols[start:stop].tolist(),
                                                map(cells, values[start:stop].tolist()),
                                                strict=True) if cell]
         if not in_order:  # some row has answers out of column order, or two in one cell
@@ -266,7 +269,9 @@ def is_plain_text(series: pd.Series) -> bool:
 
 
 def _codes(series: pd.Series) -> np.ndarray:
-    """Integer codes equal where the values are equal (NA as -1)."""
+    """Integer codes equal where the values are equal (NA as -1): a categorical's own."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy()
     codes, _ = pd.factorize(series, use_na_sentinel=True)
     return np.asarray(codes)
 
