@@ -36,7 +36,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from .xlsxtext import _PRESERVE, _fit_cell, ooxml_text
+from .xlsxtext import _fit_cell, t_element
 
 #: Rows turned into XML at a time (bounds the memory of a block's per-cell strings).
 BLOCK_ROWS = 4096
@@ -50,10 +50,9 @@ _ROW = "\x00"
 
 
 def text_tail(text: str) -> str:
-    """The inline string element of a cell holding ``text``: ``<is><t>…</t></is></c>``."""
-    escaped = ooxml_text(_fit_cell(text))
-    space = ' xml:space="preserve"' if _PRESERVE.search(escaped) else ""
-    return f"<is><t{space}>{escaped}</t></is></c>"
+    """The inline string element of a cell holding ``text``: ``<is><t>…</t></is></c>``, the
+    text cut to Excel's limit and escaped by ``xlsxtext.t_element`` (its one way)."""
+    return "<is>" + t_element(_fit_cell(text)).decode() + "</is></c>"
 
 
 class ValueCells:
