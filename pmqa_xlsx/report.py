@@ -6,6 +6,12 @@ error or an interrupt leaves the previous set as it was). Agencies' text is data
 workbook it is written through ``xlsxtext.Workbook`` (text stays exactly that text: never
 markup, a formula or a link); in CSV every field is quoted and fields that a spreadsheet would
 run as a formula are prefixed with ``'`` (OWASP's advice).
+
+Speed: xlsxwriter (constant_memory) writes every sheet's settings, headers, the summary and
+its charts; the data sheets' rows are streamed into its row files as XML from the frames'
+columns (``sheetrows``: categorical codes, numpy arrays, each text escaped once), and the CSVs
+likewise a block of rows at a time (``csvstream``). Both write exactly what the cell-by-cell
+writer wrote (tests/report_before.py, kept as the reference; tests/test_report_writer.py).
 """
 
 from __future__ import annotations
