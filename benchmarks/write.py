@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--times", type=int, default=1, help="copies of the returns (make)")
     parser.add_argument("--repeat", type=int, default=3, help="timed writes (time)")
     parser.add_argument("--only", choices=("workbook", "csv"), help="write only this")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="skip the traced write (tracemalloc slows writing 2-3 times)")
     args = parser.parse_args()
     if args.mode == "make":
         source, target = args.paths
@@ -77,10 +79,12 @@ def main() -> None:
             write()
             times.append(time.perf_counter() - start)
         rss = _peak_rss() - loaded
-        tracemalloc.start()
-        write()
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        peak = 0
+        if not args.no_trace:
+            tracemalloc.start()
+            write()
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
         size = (Path(work) / "m.xlsx").stat().st_size if args.only != "csv" else 0
     print(f"{n} returns: write_outputs ({args.only or 'workbook + CSVs'}) best {min(times):.2f} s, "
           f"all {', '.join(f'{t:.2f}' for t in times)} s; peak traced memory "
