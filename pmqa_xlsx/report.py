@@ -6,14 +6,17 @@ error or an interrupt leaves the previous set as it was). Agencies' text is data
 workbook it is written through ``xlsxtext.Workbook`` (text stays exactly that text: never
 markup, a formula or a link); in CSV every field is quoted and fields that a spreadsheet would
 run as a formula are prefixed with ``'`` (OWASP's advice).
+
+Speed: xlsxwriter (constant_memory) writes every sheet's settings, headers, the summary and
+its charts; the data sheets' rows are streamed into its row files as XML from the frames'
+columns (``sheetrows``: categorical codes, numpy arrays, each text escaped once), and the CSVs
+likewise a block of rows at a time (``csvstream``). Both write exactly what the cell-by-cell
+writer wrote (tests/report_before.py, kept as the reference; tests/test_report_writer.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import math
-import numbers
 import os
 import re
 import zipfile
@@ -22,13 +25,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import Consolidated
+from .csvstream import write_csv
 from .layout import Layout
-from .outputs import OutputSet, csv_safe, number_text
+from .outputs import OutputSet
 from .roster import Agency
+from .sheetrows import RowStream, answer_rows, frame_rows, is_plain_text
 from .summary import write_summary
 from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
@@ -67,7 +73,7 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
-                _csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
+                write_csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
         if parquet_dir is not None:
             Path(parquet_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
@@ -182,15 +188,6 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
                        result.previous_source, scores=True)
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    # a lone surrogate (text no file can hold as UTF-8) is written as a visible \udcff
-    with path.open("w", encoding="utf-8-sig", newline="", errors="backslashreplace") as fh:
-        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        writer.writerow([csv_safe(c) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow([_csv_field(v) for v in row])
-
-
 def _parquet(name: str, frame: pd.DataFrame, path: Path) -> None:
     if name == "answers":
         frame = frame.copy()
@@ -227,8 +224,7 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
         for col, text in enumerate(keys):
             ws.write_string(0, col, text, formats["header"])
         return
-    columns = answers[["part", "item_id", "field_id", "label", "sheet", "cell"]] \
-        .astype(str).drop_duplicates(subset=["part", "item_id", "field_id"])
+    columns, field_of = _fields(answers)
     column_of = {(p, i, f): n for n, (p, i, f) in
                  enumerate(zip(columns["part"], columns["item_id"], columns["field_id"],
                                strict=True), start=len(keys))}
@@ -253,18 +249,54 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
             ws.write_string(row, col, text if row == 0 else "", formats["header"])
         for col, texts in heads:
             ws.write_string(row, col, texts[row], formats["header"])
-    row = 2
-    current: tuple[str, str] | None = None
-    for file, code, part, item, fld, value in zip(
-            answers["file"].tolist(), answers["agency_code"].astype(str).tolist(),
-            answers["part"].tolist(), answers["item_id"].tolist(),
-            answers["field_id"].tolist(), answers["value"].tolist(), strict=True):
-        if (file, code) != current:
-            current = (file, code)
-            row += 1
-            ws.write_string(row, 0, file, formats["text"])
-            ws.write_string(row, 1, code, formats["text"])
-        _write_value(ws, row, column_of[(part, item, fld)], value, formats)
+    if not len(answers):
+        return
+    cols = field_of + len(keys)
+    stream = RowStream(ws, 3, formats["text"], formats["number"])
+    stream.write(answer_rows(answers, cols, 3, stream.cells))
+    stream.close()
+
+
+_FIELD = ["part", "item_id", "field_id"]
+#: Answers looked at a time when their fields are numbered.
+_FIELD_BLOCK = 1 << 16
+
+
+def _fields(answers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The answers' fields, each once in order of its first answer, with that answer's
+    label, sheet and cell, as text (``answers[[...]].astype(str).drop_duplicates(subset=
+    _FIELD)``); and each answer's field's place among them.
+
+    When the field's columns are categorical of text with no blank (as consolidate makes
+    them), a value is equal to another exactly when its text is: the fields are numbered
+    from the codes, a block of answers at a time, and only their first rows are converted.
+    """
+    heads = [*_FIELD, "label", "sheet", "cell"]
+    series = [answers[c] for c in _FIELD]
+    if not all(isinstance(s.dtype, pd.CategoricalDtype) and is_plain_text(s) for s in series):
+        columns = answers[heads].astype(str).drop_duplicates(subset=_FIELD)
+        found = pd.MultiIndex.from_frame(columns[_FIELD]).get_indexer(
+            pd.MultiIndex.from_arrays([s.astype(object) for s in series]))
+        if (found < 0).any():
+            raise KeyError("internal error: an answer of no column")
+        return columns, found
+    codes = [s.cat.codes.to_numpy() for s in series]
+    sizes = [len(s.cat.categories) for s in series]
+    place: dict[int, int] = {}
+    firsts: list[int] = []
+    found = np.empty(len(answers), dtype=np.int32)
+    for start in range(0, len(answers), _FIELD_BLOCK):
+        stop = start + _FIELD_BLOCK
+        key = (codes[0][start:stop].astype(np.int64) * sizes[1]
+               + codes[1][start:stop]) * sizes[2] + codes[2][start:stop]
+        keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        for at in np.argsort(first, kind="stable").tolist():  # new fields, in order
+            if int(keys[at]) not in place:
+                place[int(keys[at])] = len(place)
+                firsts.append(start + int(first[at]))
+        table = np.array([place[k] for k in keys.tolist()], dtype=np.int32)
+        found[start:stop] = table[inverse.reshape(-1)]
+    return answers.iloc[firsts][heads].astype(str), found
 
 
 #: The answers sheet's columns' width (characters), and the most lines a header row takes
@@ -317,14 +349,19 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any]) ->
         ws.write_string(0, col, str(name), formats["header"])
         ws.set_column(col, col, widths[col])
     limit = EXCEL_MAX_ROWS - 2
-    columns = [frame[c].astype(object).tolist() for c in frame.columns]
-    for row, values in enumerate(zip(*columns, strict=True), start=1):
-        if row > limit:
-            ws.write_string(row, 0, f"… {len(frame) - limit:,} more rows: see the CSV output",
-                            formats["text"])
-            break
-        for col, value in enumerate(values):
-            _write_value(ws, row, col, value, formats)
+    _stream(ws, frame, 1, limit, formats,
+            f"… {len(frame) - limit:,} more rows: see the CSV output")
+
+
+def _stream(ws: Worksheet, frame: pd.DataFrame, first: int, limit: int,
+            formats: dict[str, Any], more: str) -> None:
+    """A frame's rows from row ``first`` to ``limit`` (then a line saying how many more), as
+    the cell-by-cell writer wrote each cell, streamed (sheetrows)."""
+    if not len(frame) or not len(frame.columns):
+        return
+    stream = RowStream(ws, first, formats["text"], formats["number"])
+    stream.write(frame_rows(frame, first, limit, stream.cells, more))
+    stream.close()
 
 
 #: The implausible sheet's headings in Thai, above the columns' names.
@@ -415,50 +452,6 @@ def _write_titled(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, Any], t
     if frame.empty:
         ws.write_string(5, 0, none, formats["text"])
         return
-    columns = [frame[c].astype(object).tolist() for c in frame.columns]
     limit = EXCEL_MAX_ROWS - 6
-    for row, values in enumerate(zip(*columns, strict=True), start=5):
-        if row > limit:
-            ws.write_string(row, 0, f"… {len(frame) - (limit - 5):,} more rows: see the CSV "
-                            "output", formats["text"])
-            break
-        for col, value in enumerate(values):
-            _write_value(ws, row, col, value, formats)
-
-
-def _write_value(ws: Worksheet, row: int, col: int, value: Any, formats: dict[str, Any]) -> None:
-    """Numbers as numbers, everything else as a string: never a formula, never a link."""
-    kind = value.__class__
-    if kind is str:  # the common cases first: this runs for every cell of the data sheets
-        ws.write_string(row, col, value, formats["text"])
-        return
-    if kind is float and value == value and value not in (math.inf, -math.inf):
-        ws.write_number(row, col, value, formats["number"])
-        return
-    if value is None or value is pd.NA:
-        return
-    number = _number(value)
-    if number is not None:
-        ws.write_number(row, col, number, formats["number"])
-    elif not isinstance(value, float):  # NaN stays blank
-        ws.write_string(row, col, str(value), formats["text"])
-
-
-def _number(value: Any) -> float | None:
-    """A finite number (numpy's too) as a float; None for text, blanks and NaN."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _csv_field(value: Any) -> str:
-    """Numbers as plain digits; text neutralised against formulas (never numbers: -5 is -5)."""
-    if value is None or value is pd.NA:
-        return ""
-    number = _number(value)
-    if number is not None:
-        return number_text(number)
-    if isinstance(value, float):  # NaN
-        return ""
-    return csv_safe(value)
+    _stream(ws, frame, 5, limit, formats,
+            f"… {len(frame) - (limit - 5):,} more rows: see the CSV output")

@@ -19,7 +19,9 @@ the package is closed, each placeholder's ``<t>`` element is replaced by the tex
 ``ooxml_text`` (``&<>``; control characters and surrogates as ``_xHHHH_``; the underscore of
 a literal ``_xHHHH_`` as ``_x005F_``), and every part is checked to hold no placeholder any
 more. Headers and footers (``set_header``, ``set_footer``) take the same way for the last two
-shapes. All other text is escaped by xlsxwriter itself, the same way. No text becomes a
+shapes. All other text is escaped by xlsxwriter itself, the same way. (The consolidated
+workbook's data rows are the one exception to the funnel: ``sheetrows`` writes them as XML,
+every text through ``t_element``.) No text becomes a
 formula, a number or a link: those options are forced off. xlsxwriter's own temporary files
 go in a folder of the workbook's own, removed whatever happens.
 """

@@ -1,0 +1,290 @@
+"""The consolidated workbook's large data sheets, streamed: their rows as sheet XML, from the
+frames' columns (categorical codes, numpy arrays), written into xlsxwriter's own row stream.
+
+xlsxwriter (through ``xlsxtext.Workbook``, ``constant_memory``) still writes every sheet and
+everything about it: widths, heights, freeze panes, print setup, footers, header rows, the
+summary and its charts. Only the data rows below the headers come from here, and they are the
+bytes xlsxwriter would write for the same cells (a differential test holds every part of the
+package to the cell-by-cell writer): ``<row>`` with the sheet's default height, each cell with
+its style id, numbers as ``<v>`` (``%.16G``; NaN and infinities blank), everything else as an
+inline string, never a formula, never a link.
+
+Text is escaped here, always, the one way: ``xlsxtext.ooxml_text`` (``&<>``; control
+characters, lone surrogates and U+FFFE/U+FFFF as ``_xHHHH_``; the underscore of a literal
+``_xHHHH_`` as ``_x005F_``), cut first to Excel's 32,767 UTF-16 units, ``xml:space="preserve"``
+for leading or trailing white space. Each distinct text (a category, a value) is escaped once.
+
+How a sheet is handed over (``RowStream``): after xlsxwriter has written the header rows, the
+pending row is flushed (``_write_single_row``, as xlsxwriter does when a later row starts), the
+streamed rows are appended to the sheet's row file, and the sheet's dimensions are extended to
+the last cell written (``_check_dimensions``), so that ``<dimension>`` is what xlsxwriter
+would compute. These are xlsxwriter 3.x internals of constant_memory mode; the differential
+test is what says they still hold.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+from .xlsxtext import _fit_cell, t_element
+
+#: Rows turned into XML at a time (bounds the memory of a block's per-cell strings).
+BLOCK_ROWS = 4096
+#: Characters of rows' XML gathered before they are written to the sheet's row file.
+WRITE_CHARS = 1 << 20
+#: Distinct texts whose cells are kept for reuse (then forgotten: memory stays bounded).
+_TEXTS_KEPT = 1 << 16
+# In a row's or a cell's XML, where the row number goes: a character escaped text never holds
+# (ooxml_text writes every control character as _xHHHH_), replaced once per row.
+_ROW = "\x00"
+
+
+def text_tail(text: str) -> str:
+    """The inline string element of a cell holding ``text``: ``<is><t>…</t></is></c>``, the
+    text cut to Excel's limit and escaped by ``xlsxtext.t_element`` (its one way)."""
+    return "<is>" + t_element(_fit_cell(text)).decode() + "</is></c>"
+
+
+class ValueCells:
+    """A cell's XML after its reference (``"`` closes the reference), from a value as the
+    cell-by-cell writer wrote it (tests/report_before.py: ``_write_value``): str as text; a
+    finite number (bool aside) as a number; None, NA, NaN and infinities blank (``""``);
+    anything else as its ``str``. Text is escaped once per distinct text.
+
+    The style ids are those xlsxwriter gave the text and number formats, taken when the
+    first cell is made (``start`` is called first: it writes the row xlsxwriter holds), as
+    xlsxwriter takes them when it writes that cell: ids are given in the order of first use.
+    """
+
+    def __init__(self, text: Format, number: Format, start: Callable[[], None]) -> None:
+        self._formats = (text, number)
+        self._start = start
+        self._text_head: str | None = None
+        self._number_head = ""
+        self._texts: dict[str, str] = {}
+
+    def _heads(self) -> str:
+        self._start()
+        text, number = (f._get_xf_index() for f in self._formats)
+        self._number_head = f'" s="{number}"><v>'
+        self._text_head = f'" s="{text}" t="inlineStr">'
+        return self._text_head
+
+    def text(self, text: str) -> str:
+        cell = self._texts.get(text)
+        if cell is None:
+            if len(self._texts) >= _TEXTS_KEPT:
+                self._texts.clear()
+            head = self._text_head or self._heads()
+            cell = self._texts[text] = head + text_tail(text)
+        return cell
+
+    def number(self, number: float) -> str:
+        if self._text_head is None:
+            self._heads()
+        return f"{self._number_head}{number:.16G}</v></c>"
+
+    def __call__(self, value: Any) -> str:
+        kind = value.__class__
+        if kind is str:
+            return self.text(value)
+        if kind is float:
+            return self.number(value) if math.isfinite(value) else ""
+        if value is None or value is pd.NA:
+            return ""
+        if not isinstance(value, bool) and isinstance(value, numbers.Real):
+            number = float(value)
+            return self.number(number) if math.isfinite(number) else ""
+        return "" if isinstance(value, float) else self.text(str(value))
+
+
+def column_cells(series: pd.Series, col: int, cells: ValueCells
+                 ) -> Callable[[int, int], Sequence[str]]:
+    """A function giving rows ``start``..``stop`` of a frame's column as cells' XML (the
+    reference's row left as a marker; ``""`` for a blank), as the cell-by-cell writer wrote
+    ``frame[c].astype(object).tolist()``: from the codes for categorical and string columns
+    (each category's cell made once), from a float array for numeric ones."""
+    ref = f'<c r="{xl_col_to_name(col)}{_ROW}'
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = series.cat.codes.to_numpy()
+            values = pd.Series(series.cat.categories).astype(object).tolist()
+        else:
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            values = pd.Series(uniques).astype(object).tolist()
+        table = np.array([ref + cell if (cell := cells(v)) else "" for v in values] + [""],
+                         dtype=object)  # code -1 (NA) takes the last: blank
+        return lambda start, stop: table[codes[start:stop]].tolist()
+    if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
+        floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
+        number = cells.number
+        return lambda start, stop: by_value(
+            floats[start:stop], lambda x: ref + number(x) if math.isfinite(x) else "")
+
+    def values_of(start: int, stop: int) -> list[str]:
+        return [ref + cell if (cell := cells(v)) else ""
+                for v in series.iloc[start:stop].astype(object).tolist()]
+    return values_of
+
+
+def by_value(floats: np.ndarray, make: Callable[[float], str]) -> list[str]:
+    """``[make(x) for x in floats]``, ``make`` called once for each distinct value (told
+    apart by their bits, so that -0.0 and 0.0 stay two values)."""
+    bits, inverse = np.unique(floats.view(np.int64), return_inverse=True)
+    table = np.array([make(x) for x in bits.view(np.float64).tolist()], dtype=object)
+    return table[inverse.reshape(-1)].tolist()
+
+
+class RowStream:
+    """Data rows appended to one constant_memory worksheet below what xlsxwriter wrote."""
+
+    def __init__(self, ws: Worksheet, first_row: int, text: Format, number: Format) -> None:
+        self.ws = ws
+        self.first_row = self.next_row = first_row
+        self.last_row: int | None = None
+        self.cols: set[int] = set()
+        self.started = False
+        self.cells = ValueCells(text, number, self.start)
+        self._open = f'<row r="{_ROW}"{_row_attributes(ws)}>'
+
+    def start(self) -> None:
+        """Write the row xlsxwriter holds (the last header row), as it does when a cell of a
+        later row is written: before the first data cell."""
+        if not self.started:
+            self.started = True
+            self.ws._write_single_row(self.first_row)
+
+    def write(self, rows: Iterator[tuple[int, list[int], str]]) -> None:
+        """Write ``(row, columns written, cells' XML)`` (rows ascending, from ``first_row``;
+        a row with no cell is not written, as xlsxwriter writes none)."""
+        out: list[str] = []
+        size = 0
+        fh = self.ws.row_data_fh
+        for row, cols, body in rows:
+            if row < self.next_row:
+                raise ValueError(f"internal error: row {row} after row {self.next_row - 1}")
+            self.next_row = row + 1
+            if not body:
+                continue
+            self.start()
+            self.last_row = row
+            self.cols.update(cols)
+            out.append((self._open + body + "</row>").replace(_ROW, str(row + 1)))
+            size += len(body)
+            if size >= WRITE_CHARS:
+                fh.write("".join(out))
+                out, size = [], 0
+        fh.write("".join(out))
+
+    def close(self) -> None:
+        """The sheet's dimensions extended to the cells written; xlsxwriter's next row after."""
+        ws = self.ws
+        if self.last_row is None:  # nothing written: the sheet is as xlsxwriter left it
+            return
+        for col in (min(self.cols), max(self.cols)):
+            if ws._check_dimensions(self.last_row, col):
+                raise ValueError(f"internal error: cell ({self.last_row}, {col}) is "
+                                 "outside the sheet")
+        ws.previous_row = self.next_row
+
+
+def frame_rows(frame: pd.DataFrame, first_row: int, limit: int, cells: ValueCells,
+               more: str) -> Iterator[tuple[int, list[int], str]]:
+    """A frame's rows from ``first_row``, each as ``(row, its columns, cells' XML)``; past
+    row ``limit``, one row with the text ``more`` in its first cell and no further."""
+    columns = [column_cells(frame[name], col, cells) for col, name in enumerate(frame.columns)]
+    everything = list(range(len(columns)))
+    total = len(frame)
+    last = min(total, limit - first_row + 1)  # the frame's rows that fit
+    for start in range(0, last, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, last)
+        blocks = [column(start, stop) for column in columns]
+        written = [col for col, block in enumerate(blocks) if any(block)]
+        for row, values in enumerate(zip(*blocks, strict=True), start=first_row + start):
+            body = "".join(values)
+            yield row, (written if len(written) < len(everything) else everything), body
+    if total > last:
+        row = first_row + last
+        yield row, [0], f'<c r="A{_ROW}' + cells.text(more)
+
+
+def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
+                cells: ValueCells) -> Iterator[tuple[int, list[int], str]]:
+    """The answers sheet's rows, as the cell-by-cell writer wrote them: a row for each run
+    of answers of one (file, agency code), its file and code in the first two columns, each
+    answer in its field's column (``cols``, one per answer); a blank answer writes no cell,
+    and of two answers in one cell the later one stays."""
+    n = len(answers)
+    if n == 0:
+        return
+    files = _codes(answers["file"])
+    agency = answers["agency_code"]
+    if not is_plain_text(agency):
+        agency = agency.astype(str)
+    agencies = _codes(agency)
+    new_row = np.r_[True, (files[1:] != files[:-1]) | (agencies[1:] != agencies[:-1])]
+    starts = np.flatnonzero(new_row).tolist()
+    file_texts = answers["file"].iloc[starts].tolist()
+    code_texts = agency.iloc[starts].tolist()
+    in_order = bool(np.all((cols[1:] > cols[:-1]) | new_row[1:]))
+    values = answers["value"].to_numpy(dtype=object)
+    refs = [f'<c r="{xl_col_to_name(c)}{_ROW}' for c in range(int(cols.max()) + 1)]
+    text = cells.text
+    head_b = '<c r="B' + _ROW
+    for k, start in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else n
+        pairs = [(c, cell) for c, cell in zip(cols[start:stop].tolist(),
+                                               map(cells, values[start:stop].tolist()),
+                                               strict=True) if cell]
+        if not in_order:  # some row has answers out of column order, or two in one cell
+            pairs = sorted(dict(pairs).items())
+        body = "".join(chain(
+            ('<c r="A' + _ROW, text(file_texts[k]), head_b, text(code_texts[k])),
+            chain.from_iterable((refs[c], cell) for c, cell in pairs)))
+        yield first_row + k, [0, 1, *(c for c, _ in pairs)], body
+
+
+def is_plain_text(series: pd.Series) -> bool:
+    """Whether every value of ``series`` is a str (categorical of text, or text, no blank):
+    ``series.astype(str)`` would give the same values."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        return bool((series.cat.codes >= 0).all()) and (
+            isinstance(categories.dtype, pd.StringDtype)
+            or all(c.__class__ is str for c in categories))
+    return isinstance(dtype, pd.StringDtype) and not bool(series.isna().any())
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Integer codes equal where the values are equal (NA as -1): a categorical's own."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy()
+    codes, _ = pd.factorize(series, use_na_sentinel=True)
+    return np.asarray(codes)
+
+
+def _row_attributes(ws: Worksheet) -> str:
+    """The attributes of a ``<row>`` that has no settings of its own, as xlsxwriter 3 writes
+    them (``Worksheet._write_row`` without row_info or spans)."""
+    height = ws.default_row_height
+    attributes = ""
+    custom = height != ws.original_row_height or height != ws.default_row_height
+    if custom:
+        attributes += f' ht="{height * 0.75:.16g}"'
+    if custom:
+        attributes += ' customHeight="1"'
+    if ws.excel_version == 2010:
+        attributes += ' x14ac:dyDescent="0.25"'
+    return attributes
