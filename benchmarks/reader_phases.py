@@ -20,7 +20,10 @@ the collector paused as the reader pauses it):
   form's checks);
 - ``scan``: the pre-flight and the leanest scan the hybrid would need of every sheet's XML
   for what calamine cannot see (each cell's address, style, type and whether it holds a
-  formula; no values, no texts of formulas).
+  formula; no values, no texts of formulas);
+- ``tokens``: ``parts``, and every sheet's cells cut out of its XML by one regular expression
+  (address, style, type, the texts of formula and value) into the reader's cells, with no
+  check of the XML at all: the least a reader in Python without lxml trees costs.
 
 From these it derives each phase alone (unzip and limits, strings and styles, trees, cell
 walk, checks) and the least a hybrid can cost: pre-flight + calamine's values + lean scan +
@@ -58,6 +61,9 @@ Stage = Callable[[list[Path]], None]
 #: whether a formula follows: what the hybrid's scan would have to find in every cell.
 _CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
                    rb'(/>|>(<f[ >])?)')
+#: One cell whole, in the shapes xlsxwriter writes (the benchmark's returns).
+_TOKEN = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
+                    rb'(?:/>|>(?:<f>([^<]*)</f>)?(?:<v>([^<]*)</v>)?</c>)')
 
 
 def floor(files: list[Path]) -> None:
@@ -113,6 +119,28 @@ def read(files: list[Path]) -> None:
         read_raw(path)
 
 
+def tokens(files: list[Path]) -> None:
+    for path in files:
+        with xlsxread.open_package(path) as package:
+            shared, _ = package._shared_strings()
+            package.styles()
+            for sheet in package.sheets:
+                found = {}
+                for m in _TOKEN.finditer(package._bytes(sheet.path)):
+                    ref, style, kind, formula, value = m.groups()
+                    if formula is None and value is None:
+                        continue
+                    if kind == b"s":
+                        shown: object = shared[int(value)]
+                    elif kind:
+                        shown = value.decode()
+                    else:
+                        shown = float(value) if value else None
+                    found[xlsxread.split_ref(ref.decode())] = xlsxread.Cell(
+                        shown, formula.decode() if formula is not None else None, True,
+                        int(style) if style else 0, None)
+
+
 def scan(files: list[Path]) -> None:
     for path in files:
         with xlsxread.open_package(path) as package:
@@ -123,7 +151,7 @@ def scan(files: list[Path]) -> None:
 
 STAGES: dict[str, Stage] = {"floor": floor, "values": values, "preflight": preflight,
                             "parts": parts, "trees": trees, "cells": cells, "read": read,
-                            "scan": scan}
+                            "scan": scan, "tokens": tokens}
 
 
 def main() -> None:
@@ -241,7 +269,8 @@ def report(ms: dict[str, float], counts: dict[str, float]) -> None:
 
     print(f"{'per return':<40} {'time':>10} {'/floor':>6} {'instr.':>10} {'/floor':>6}")
     print("stages, each including the one before:")
-    for name in ("floor", "values", "preflight", "parts", "trees", "cells", "read", "scan"):
+    for name in ("floor", "values", "preflight", "parts", "trees", "cells", "read", "scan",
+                 "tokens"):
         row(f"  {name}", ms[name], get(name))
     print("phases alone:")
     row("  unzip, limits, structure", ms["preflight"], get("preflight"))
@@ -259,6 +288,10 @@ def report(ms: dict[str, float], counts: dict[str, float]) -> None:
     print("the least a hybrid costs (pre-flight + calamine's values + lean scan + checks):")
     row("  hybrid, lower bound", bound_t, bound_c)
     row("  today's reader", ms["read"], get("read"))
+    tokens_c, checks_c = get("tokens"), diff("read", "cells")
+    row("  no lxml: regex cells + checks", ms["tokens"] + ms["checks"],
+        tokens_c + checks_c if tokens_c is not None and checks_c is not None else None,
+        "(parts + regex cells + checks)")
     # 2x the floor, less what no reader may skip (the pre-flight) and what the checks cost:
     # what reading the values, formulas, types and styles of every sheet may cost at most
     room_c = (2 * counts["floor"] - counts["preflight"] - (counts["read"] - counts["cells"])
