@@ -92,17 +92,12 @@ def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
             "agency_code": _repeated([r.agency_code for r in group], n),
         }
         for name in ("part", "item_id", "field_id", "kind", "label", "year", "sheet", "cell"):
-            column = meta[name]
-            if isinstance(column.dtype, pd.CategoricalDtype):
-                columns[name] = pd.Categorical.from_codes(
-                    np.tile(column.cat.codes.to_numpy(), k), dtype=column.dtype)
-            else:
-                columns[name] = pd.array(np.tile(column.to_numpy(), k), dtype=column.dtype)
-        values = np.empty(n * k, dtype=object)
-        values[:] = [pd.NA if v is None or (v.__class__ is str and not v.strip()) else v
-                     for r in group for v in (r.values or ())]
-        columns["value"] = values
-        parts.append(pd.DataFrame(columns)[list(ANSWER_COLUMNS)])
+            columns[name] = _tiled(meta[name], k)
+        # as a Series of dtype object: given as an array, pandas would try to infer a dtype
+        # over every row, with a temporary array of each kind
+        columns["value"] = pd.Series(_answer_values(group, n), dtype=object, copy=False)
+        # the columns as they are, in order: no copy of 3 million rows
+        parts.append(pd.DataFrame({c: columns.pop(c) for c in ANSWER_COLUMNS}, copy=False))
     if not parts:
         return _empty_answers()
     if len(parts) == 1:
@@ -192,6 +187,32 @@ def _by_plan(reads: Iterable[ReadReturn]) -> list[tuple[Plan, list[ReadReturn]]]
                 "(pmqa_xlsx.read.bind_plans(reads, layouts))")
         groups.setdefault(plan.key, (plan, []))[1].append(read)
     return list(groups.values())
+
+
+def _tiled(column: pd.Series, times: int) -> Any:
+    """A column of the cell map's, ``times`` times over, in its own dtype: a categorical by
+    its codes, a masked (Int64) array by its values and mask, without a Python object per
+    row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(np.tile(column.cat.codes.to_numpy(), times),
+                                         dtype=column.dtype)
+    array = column.array
+    if isinstance(array, pd.arrays.IntegerArray):
+        data, mask = array._data, array._mask  # noqa: SLF001 - the masked array's own parts
+        return pd.arrays.IntegerArray(np.tile(data, times), np.tile(mask, times))
+    return pd.array(np.tile(column.to_numpy(), times), dtype=column.dtype)
+
+
+def _answer_values(group: list[ReadReturn], n: int) -> np.ndarray:
+    """The ``value`` column: each return's values in turn, a blank (None, or text of spaces
+    only) as <NA>; filled one return at a time, so that no list of every row is made."""
+    values = np.empty(n * len(group), dtype=object)
+    na = pd.NA
+    for at, read in enumerate(group):
+        values[at * n:(at + 1) * n] = [
+            na if v is None or (v.__class__ is str and not v.strip()) else v
+            for v in (read.values or ())]
+    return values
 
 
 def _repeated(labels: list[str | None], times: int) -> pd.Categorical:
