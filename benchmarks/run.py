@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"the parts to run, of {','.join(PARTS)} (default: all)")
     args = parser.parse_args()
-    parts = set(args.only.split(","))
+    parts = set(filter(None, args.only.split(",")))  # --only "": none of them
     if parts - set(PARTS):
         parser.error(f"--only: unknown part(s) {', '.join(sorted(parts - set(PARTS)))}")
 
