@@ -338,3 +338,56 @@ def _shown(number: float) -> str:
     text = f"{number:,.2f}".rstrip("0").rstrip(".")
     return text if text not in ("-0", "") else "0"
 
+
+
+# summary.py, before issue 15 (the same rule, row by row)
+
+from collections.abc import Sequence  # noqa: E402
+
+from pmqa_xlsx.consolidate import Consolidated  # noqa: E402
+from pmqa_xlsx.layout import ChecklistSheet, Layout, iter_rows  # noqa: E402
+from pmqa_xlsx.previous import score_72  # noqa: E402
+from pmqa_xlsx.roster import Agency  # noqa: E402
+from pmqa_xlsx.summary import NO_MINISTRY  # noqa: E402
+
+
+def agency_scores(result: Consolidated, roster: Sequence[Agency] | None) -> pd.DataFrame:
+    """One row per counted return: agency_code, agency_name, ministry, checklist (score) and
+    score_72 (the mean score of all its 7.2 rows with a score, every table together)."""
+    scores = result.scores
+    names = dict(zip(result.returns["agency_code"].astype(str),
+                     result.returns["agency_name"], strict=True))
+    ministry_of = {a.code: (a.ministry.strip() or NO_MINISTRY) for a in roster or ()}
+    sums = [c for c in scores.columns if str(c).startswith("score_sum_")]
+    rows = []
+    for _, row in scores.iterrows():
+        code = str(row["agency_code"])
+        checklist = row["checklist_score"]
+        rows.append({"agency_code": code, "agency_name": names.get(code) or "",
+                     "ministry": ministry_of.get(code, NO_MINISTRY),
+                     "checklist": None if pd.isna(checklist) else float(checklist),
+                     "score_72": score_72((row[f"scored_{c[len('score_sum_'):]}"]
+                                           for c in sums), (row[c] for c in sums))})
+    return pd.DataFrame(rows, columns=["agency_code", "agency_name", "ministry", "checklist",
+                                       "score_72"])
+
+
+def status_shares(answers: pd.DataFrame, layout: Layout, sheet: ChecklistSheet,
+                  counted: int) -> list[tuple[str, str, list[float]]]:
+    """Per checklist row: (id, topic, [share of ``counted`` agencies per status, then blank])."""
+    statuses = list(layout.status_labels())
+    part = answers[(answers["kind"] == "status") & (answers["part"] == sheet.id)] \
+        if len(answers) else answers
+    counts: dict[str, dict[str, int]] = {}
+    for item_id, value in zip(part.get("item_id", []), part.get("value", []), strict=True):
+        key = "" if value is None or value is pd.NA else str(value)
+        bucket = counts.setdefault(str(item_id), {})
+        bucket[key] = bucket.get(key, 0) + 1
+    rows = []
+    for _, item, paper_row in iter_rows(sheet):
+        got = counts.get(paper_row.id, {})
+        shares = [got.get(s, 0) / counted if counted else 0.0 for s in statuses]
+        shares.append(max(0.0, 1.0 - sum(shares)) if counted else 0.0)
+        topic = item.topic if not paper_row.text else f"{item.topic}: {paper_row.text}"
+        rows.append((paper_row.id, topic, shares))
+    return rows
