@@ -184,6 +184,19 @@ def test_implausible_is_the_reference_on_perturbed_frames(good_reads: list[ReadR
                                   ref.implausible(merged.indicators, merged.answers[:0]))
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 1000])
+def test_implausible_is_the_same_a_chunk_at_a_time(chunk: int, good_reads: list[ReadReturn],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer rows are looked at a chunk at a time: chunks that split a return, or a row,
+    anywhere, find the same cells."""
+    merged = merge_reads(good_reads, None)
+    expected = ref.implausible(merged.indicators, merged.answers)
+    assert len(expected) and len(merged.answers) > 3 * chunk
+    monkeypatch.setattr(quality, "_CHUNK", chunk)
+    pd.testing.assert_frame_equal(quality.implausible(merged.indicators, merged.answers),
+                                  expected)
+
+
 def test_robust_stats_of_float_columns_are_those_of_their_numbers() -> None:
     values = [1.5, None, float("nan"), float("inf"), -2.0, 7.25, float("-inf"), 3.0]
     as_float = quality.robust_stats(pd.Series(values, dtype="Float64"))
