@@ -50,6 +50,7 @@ from .read import (
     scores_frame,
 )
 from .read.indicators import indicator_rows
+from .read.plan import Plan, PlanKey
 from .roster import Agency, check_agencies, load_roster
 from .rounds import Round, SeveralRounds, declared_round
 from .rules import checklist_score
@@ -259,7 +260,7 @@ def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
     with gc_paused():
         if jobs == 1:
             for entry in files:
-                reads.append(read_input(entry, extra))
+                reads.append(share_choices(read_input(entry, extra)))
                 if progress is not None:
                     progress(entry.path)
             return reads
@@ -318,9 +319,45 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
 
 
 def _read_batch(files: list[InputFile], layouts: tuple[Layout, ...]) -> list[ReadReturn]:
-    """A worker's share: some files, read with the collector paused."""
+    """A worker's share: some files, read with the collector paused, each choice text one
+    object (``share_choices``: sent once per batch, not once per file)."""
     with gc_paused():
-        return [read_input(entry, layouts) for entry in files]
+        return [share_choices(read_input(entry, layouts)) for entry in files]
+
+
+def share_choices(read: ReadReturn) -> ReadReturn:
+    """``read`` with each answer that is one of its cell's choices (a status, a direction)
+    replaced by the plan's own text of that choice, in its values and its indicator rows:
+    the same text, one object for every return instead of one per return and cell. Nothing
+    else changes; returns the same object."""
+    plan, values = read.plan, read.values
+    if plan is None or values is None:
+        return read
+    places, texts = _choices_of(plan)
+    for i in places:
+        value = values[i]
+        if value.__class__ is str:
+            values[i] = texts.get(value, value)
+    rows = read.indicator_rows
+    for n, row in enumerate(rows):
+        direction = row.direction
+        if direction.__class__ is str and direction in texts and direction is not texts[direction]:
+            rows[n] = row._replace(direction=texts[direction])
+    return read
+
+
+_CHOICES: dict[PlanKey, tuple[tuple[int, ...], dict[str, str]]] = {}
+
+
+def _choices_of(plan: Plan) -> tuple[tuple[int, ...], dict[str, str]]:
+    """The inputs of a plan that have choices, and each choice text by itself (kept per plan
+    key: a handful of plans per process)."""
+    found = _CHOICES.get(plan.key)
+    if found is None:
+        places = tuple(i for i, slot in enumerate(plan.inputs) if slot.cell.choices)
+        texts = {c: c for slot in plan.inputs for c in slot.cell.choices}
+        found = _CHOICES[plan.key] = (places, texts)
+    return found
 
 
 def read_input(entry: InputFile, layouts: Sequence[Layout] | None = None) -> ReadReturn:

@@ -24,10 +24,11 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .cellmap import build_cellmap
@@ -85,8 +86,12 @@ def robust_stats(values: pd.Series | Iterable[Any]) -> RobustStats:
     """The robust statistics of ``values``: blanks (None, NA, NaN) are left out; anything that
     is not a number is too (text, True/False)."""
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    numbers = pd.Series([float(v) for v in series.astype(object).tolist() if _is_number(v)],
-                        dtype="float64")
+    if series.dtype.kind == "f":  # a float column (Float64 or numpy's): its finite values
+        floats = series.to_numpy(dtype="float64", na_value=np.nan)
+        numbers = pd.Series(floats[np.isfinite(floats)], dtype="float64")
+    else:
+        numbers = pd.Series([float(v) for v in series.astype(object).tolist()
+                             if _is_number(v)], dtype="float64")
     if numbers.empty:
         return RobustStats(0, None, None, None, None, None, None)
     q1, median, q3 = (float(x) for x in numbers.quantile([0.25, 0.5, 0.75]).tolist())
@@ -149,7 +154,8 @@ def implausible(indicators: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame
     targets = indicators["target"].astype(object).tolist() if len(indicators) else []
     percents = indicators["percent_success"].astype(object).tolist() if len(indicators) else []
     values = [indicators[c].astype(object).tolist() for c in results]
-    for at, (target, percent) in enumerate(zip(targets, percents, strict=True)):
+    for at in _may_break_a_rule(indicators):
+        target, percent = targets[at], percents[at]
         row_results = [v[at] for v in values if _is_number(v[at])]
         broken = _rule(target, percent, row_results, fence)
         if broken is not None:
@@ -237,6 +243,23 @@ def _rule(target: Any, percent: Any, results: list[Any],
     return None
 
 
+def _may_break_a_rule(indicators: pd.DataFrame) -> Iterable[int]:
+    """The rows ``_rule`` need look at, in order: every row that could break a rule (a target
+    in the fraction range, or a percent success above the lower of the percent rules'
+    bounds), found on the columns as floats; every row if a column is not numbers."""
+    if not len(indicators):
+        return ()
+    try:
+        target = indicators["target"].to_numpy(dtype="float64", na_value=np.nan)
+        percent = indicators["percent_success"].to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError):
+        return range(len(indicators))
+    with np.errstate(invalid="ignore"):
+        could = ((target > 0) & (target <= FRACTION_TARGET_MAX)) \
+            | (percent >= EXTREME_PERCENT) | (percent > OUTLIER_PERCENT_MIN)
+    return np.flatnonzero(could).tolist()
+
+
 def _keys(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
     return list(zip(frame["file"].astype(str), frame["table_id"].astype(str),
                     frame["item_id"].astype(str), strict=True))
@@ -249,14 +272,9 @@ def _cells_of(picked: pd.DataFrame, answers: pd.DataFrame) -> dict[tuple[str, st
     if answers.empty:
         return {}
     files = set(picked["file"].astype(str).tolist())
-    mine = answers[answers["file"].astype(object).isin(files).to_numpy()]
-    field_ids = mine["field_id"].astype(object)
-    mine = mine[(field_ids.eq("target") | field_ids.astype(str).str.startswith("result_"))
-                .fillna(False).to_numpy()]
     out: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
-    for file, part, item, field, sheet, cell in zip(
-            *(mine[c].astype(object).tolist() for c in ("file", "part", "item_id", "field_id",
-                                                         "sheet", "cell")), strict=True):
+    for file, part, item, field, sheet, cell in _target_and_result_rows(answers, files,
+                                                                         wanted):
         file, part, item, field = str(file), str(part), str(item), str(field)
         key = (file, part, item)
         if key not in wanted:
@@ -267,6 +285,71 @@ def _cells_of(picked: pd.DataFrame, answers: pd.DataFrame) -> dict[tuple[str, st
         elif field.startswith("result_"):
             found.append(f"{sheet}!{cell}")
     return {key: (", ".join(t), ", ".join(r)) for key, (t, r) in out.items()}
+
+
+_PLACES = ("file", "part", "item_id", "field_id", "sheet", "cell")
+
+
+def _target_and_result_rows(answers: pd.DataFrame, files: set[str],
+                            wanted: set[tuple[str, str, str]]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``answers`` (file, part, item_id, field_id, sheet, cell, each as
+    ``astype(object)`` gives it) of a file in ``files`` whose field is the target or a result:
+    with categorical columns (as a merge builds them) only those whose (file, part, item) is
+    in ``wanted``, found on the categories' codes; otherwise (or with so many categories that the
+    key below would not fit in 64 bits) every such row."""
+    if not all(isinstance(answers[c].dtype, pd.CategoricalDtype) for c in _PLACES) or math.prod(
+            len(answers[c].cat.categories) + 2 for c in ("file", "part", "item_id")) >= 2**62:
+        mine = answers[answers["file"].astype(object).isin(files).to_numpy()]
+        field_ids = mine["field_id"].astype(object)
+        mine = mine[(field_ids.eq("target") | field_ids.astype(str).str.startswith("result_"))
+                    .fillna(False).to_numpy()]
+        yield from zip(*(mine[c].astype(object).tolist() for c in _PLACES), strict=True)
+        return
+    # Each column as codes into its categories plus a last one, np.nan (what astype(object)
+    # gives for a missing value): code -1 indexes it as it is. The codes are the frame's own
+    # (a view, not a copy).
+    values: dict[str, np.ndarray] = {}
+    codes: dict[str, np.ndarray] = {}
+    for name in _PLACES:
+        column = answers[name].array
+        values[name] = np.array([*column.categories.astype(object).tolist(), np.nan],
+                                dtype=object)
+        codes[name] = column.codes
+    is_field = np.array([str(f) == "target" or str(f).startswith("result_")
+                         for f in values["field_id"]], dtype=bool)
+    is_file = np.array([v in files for v in values["file"]], dtype=bool)
+    # (file, part, item) as one number, over the texts of their categories (two categories
+    # with one text share it): each category's number, and each wanted key's
+    number: list[dict[str, int]] = []
+    text_codes: list[np.ndarray] = []
+    for name in ("file", "part", "item_id"):
+        texts = [str(v) for v in values[name]]
+        of_text = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+        number.append(of_text)
+        text_codes.append(np.array([of_text[t] for t in texts], dtype=np.int64))
+    wanted_keys = []
+    for triple in wanted:
+        k = 0
+        for of_text, text in zip(number, triple, strict=True):
+            if text not in of_text:
+                break
+            k = k * (len(of_text) + 1) + of_text[text]
+        else:
+            wanted_keys.append(k)
+    wanted_array = np.array(wanted_keys, dtype=np.int64)
+    for start in range(0, len(answers), _CHUNK):  # a chunk at a time: little memory
+        end = start + _CHUNK
+        rows = np.flatnonzero(is_field[codes["field_id"][start:end]]
+                              & is_file[codes["file"][start:end]]) + start
+        key = np.zeros(len(rows), dtype=np.int64)
+        for of_text, text_code, name in zip(number, text_codes, ("file", "part", "item_id"),
+                                            strict=True):
+            key = key * (len(of_text) + 1) + text_code[codes[name][rows]]
+        rows = rows[np.isin(key, wanted_array, kind="sort")]  # no table as large as the keys
+        yield from zip(*(values[c][codes[c][rows]].tolist() for c in _PLACES), strict=True)
+
+
+_CHUNK = 1 << 18  # answer rows looked at together by _target_and_result_rows
 
 
 def _typed(frame: pd.DataFrame, results: list[str]) -> pd.DataFrame:
@@ -281,6 +364,8 @@ def _typed(frame: pd.DataFrame, results: list[str]) -> pd.DataFrame:
 
 def _is_number(value: Any) -> bool:
     """A finite number (numpy's too); never text, True/False, a blank or NaN."""
+    if value.__class__ is float:  # the common case, without the abstract class's check
+        return math.isfinite(value)
     return isinstance(value, numbers.Real) and not isinstance(value, bool) \
         and math.isfinite(float(value))
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -187,10 +188,14 @@ def status_shares(answers: pd.DataFrame, layout: Layout, sheet: ChecklistSheet,
     part = answers[(answers["kind"] == "status") & (answers["part"] == sheet.id)] \
         if len(answers) else answers
     counts: dict[str, dict[str, int]] = {}
-    for item_id, value in zip(part.get("item_id", []), part.get("value", []), strict=True):
-        key = "" if value is None or value is pd.NA else str(value)
-        bucket = counts.setdefault(str(item_id), {})
-        bucket[key] = bucket.get(key, 0) + 1
+    pairs: Counter[tuple[str, str]] = Counter()
+    if "item_id" in part and "value" in part:  # counted as texts, in order of appearance
+        pairs.update(zip((str(i) for i in part["item_id"].astype(object).tolist()),
+                         ("" if v is None or v is pd.NA else str(v)
+                          for v in part["value"].astype(object).tolist()), strict=True))
+    for (item, key), times in pairs.items():
+        bucket = counts.setdefault(item, {})
+        bucket[key] = bucket.get(key, 0) + times
     rows = []
     for _, item, paper_row in iter_rows(sheet):
         got = counts.get(paper_row.id, {})
@@ -209,15 +214,19 @@ def agency_scores(result: Consolidated, roster: Sequence[Agency] | None) -> pd.D
                      result.returns["agency_name"], strict=True))
     ministry_of = {a.code: (a.ministry.strip() or NO_MINISTRY) for a in roster or ()}
     sums = [c for c in scores.columns if str(c).startswith("score_sum_")]
+    # column by column (a row at a time through pandas costs a Series per row)
+    scored = [scores[f"scored_{c[len('score_sum_'):]}"].astype(object).tolist() for c in sums]
+    summed = [scores[c].astype(object).tolist() for c in sums]
     rows = []
-    for _, row in scores.iterrows():
-        code = str(row["agency_code"])
-        checklist = row["checklist_score"]
+    for at, (code_of, checklist) in enumerate(zip(
+            scores["agency_code"].astype(object).tolist(),
+            scores["checklist_score"].astype(object).tolist(), strict=True)):
+        code = str(code_of)
         rows.append({"agency_code": code, "agency_name": names.get(code) or "",
                      "ministry": ministry_of.get(code, NO_MINISTRY),
                      "checklist": None if pd.isna(checklist) else float(checklist),
-                     "score_72": score_72((row[f"scored_{c[len('score_sum_'):]}"]
-                                           for c in sums), (row[c] for c in sums))})
+                     "score_72": score_72((column[at] for column in scored),
+                                          (column[at] for column in summed))})
     return pd.DataFrame(rows, columns=["agency_code", "agency_name", "ministry", "checklist",
                                        "score_72"])
 

@@ -10,7 +10,7 @@ per year that any of the forms read has, sorted; a row from a sheet without that
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -92,17 +92,12 @@ def answers_frame(reads: Iterable[ReadReturn]) -> pd.DataFrame:
             "agency_code": _repeated([r.agency_code for r in group], n),
         }
         for name in ("part", "item_id", "field_id", "kind", "label", "year", "sheet", "cell"):
-            column = meta[name]
-            if isinstance(column.dtype, pd.CategoricalDtype):
-                columns[name] = pd.Categorical.from_codes(
-                    np.tile(column.cat.codes.to_numpy(), k), dtype=column.dtype)
-            else:
-                columns[name] = pd.array(np.tile(column.to_numpy(), k), dtype=column.dtype)
-        values = np.empty(n * k, dtype=object)
-        values[:] = [pd.NA if v is None or (v.__class__ is str and not v.strip()) else v
-                     for r in group for v in (r.values or ())]
-        columns["value"] = values
-        parts.append(pd.DataFrame(columns)[list(ANSWER_COLUMNS)])
+            columns[name] = _tiled(meta[name], k)
+        # as a Series of dtype object: given as an array, pandas would try to infer a dtype
+        # over every row, with a temporary array of each kind
+        columns["value"] = pd.Series(_answer_values(group, n), dtype=object, copy=False)
+        # the columns as they are, in order: no copy of 3 million rows
+        parts.append(pd.DataFrame({c: columns.pop(c) for c in ANSWER_COLUMNS}, copy=False))
     if not parts:
         return _empty_answers()
     if len(parts) == 1:
@@ -141,40 +136,62 @@ def indicators_frame(reads: Iterable[ReadReturn], years: Iterable[int] = ()) -> 
 
 
 def _indicators_part(plan: Plan, group: list[ReadReturn], results: list[str]) -> pd.DataFrame:
-    """The rows of one plan's reads, with every column of ``results`` (None where a row's
-    sheet has no such year)."""
+    """The rows of one plan's reads, with every column of ``results`` (<NA> where a row's
+    sheet has no such year), built column by column in the frame's dtypes: what repeats (a
+    read's file and agency, a slot's table, row, item, year, sheet and cells) is made once
+    and taken for each row."""
     column_of = {name: i for i, name in enumerate(results)}
-    width = len(results)
     # where each slot's results go among the result columns
     places = [tuple(column_of[f"result_{y}"] for y in slot.result_years)
               for slot in plan.indicators]
-    every = tuple(range(width))
-    records = []
-    for read in group:
-        for n, name, unit, direction, target, found, percent, points in read.indicator_rows:
-            placed: tuple[Any, ...] = found
-            if places[n] != every:  # a sheet without some of the years
-                row: list[Any] = [None] * width
-                for column, value in zip(places[n], found, strict=True):
-                    row[column] = value
-                placed = tuple(row)
-            records.append((read.file, read.agency_code, n, name, unit, direction, target,
-                            percent, points, *placed))
-    frame = pd.DataFrame.from_records(records, columns=[
-        "file", "agency_code", "n", "indicator", "unit", "direction", "target",
-        "percent_success", "score", *results])
-    at = frame["n"].to_numpy()
-    slots = plan.indicators
-    per_slot: tuple[tuple[str, list[Any]], ...] = (
-        ("table_id", [s.row.table_id for s in slots]),
-        ("row", [s.row.number for s in slots]),
-        ("item_id", [s.row.item_id for s in slots]),
-        ("target_year", [s.row.cells["target"].year for s in slots]),
-        ("sheet", [s.row.percent.sheet for s in slots]),
-        ("cells", [s.cells for s in slots]))
-    for name, values in per_slot:
-        frame[name] = np.asarray(values, dtype=object)[at] if len(at) else []
-    return frame[[*INDICATOR_COLUMNS[:10], *results, *INDICATOR_COLUMNS[10:]]]
+    of_read: list[int] = []
+    of_slot: list[int] = []
+    texts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    numbers: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    found: list[list[Any]] = [[] for _ in results]
+    for at, read in enumerate(group):
+        for n, name, unit, direction, target, values, percent, points in read.indicator_rows:
+            of_read.append(at)
+            of_slot.append(n)
+            texts[0].append(name)
+            texts[1].append(unit)
+            texts[2].append(direction)
+            numbers[0].append(target)
+            numbers[1].append(percent)
+            numbers[2].append(points)
+            place = places[n]
+            for column, value in zip(place, values, strict=True):
+                found[column].append(value)
+            if len(place) != len(results):  # a sheet without some of the years
+                for column in set(range(len(results))) - set(place):
+                    found[column].append(None)
+    reads, slots = np.asarray(of_read, dtype=np.intp), np.asarray(of_slot, dtype=np.intp)
+    every = plan.indicators
+    columns: dict[str, Any] = {
+        "file": _string([r.file for r in group]).take(reads),
+        "agency_code": _string([r.agency_code for r in group]).take(reads),
+        "table_id": _string([s.row.table_id for s in every]).take(slots),
+        "row": pd.array([s.row.number for s in every], dtype="Int64").take(slots),
+        "item_id": _string([s.row.item_id for s in every]).take(slots),
+        "indicator": _string(texts[0]),
+        "unit": _string(texts[1]),
+        "direction": _string(texts[2]),
+        "target_year": pd.array([s.row.cells["target"].year for s in every],
+                                dtype="Int64").take(slots),
+        "target": pd.array(numbers[0], dtype="Float64"),
+        **{name: pd.array(values, dtype="Float64") for name, values in zip(results, found,
+                                                                          strict=True)},
+        "percent_success": pd.array(numbers[1], dtype="Float64"),
+        "score": pd.array(numbers[2], dtype="Float64"),
+        "sheet": _string([s.row.percent.sheet for s in every]).take(slots),
+        "cells": _string([s.cells for s in every]).take(slots),
+    }
+    return pd.DataFrame(columns, copy=False)
+
+
+def _string(values: list[Any]) -> Any:
+    """Values as the frames' string dtype (None as <NA>)."""
+    return pd.array(values, dtype="string")
 
 
 def _by_plan(reads: Iterable[ReadReturn]) -> list[tuple[Plan, list[ReadReturn]]]:
@@ -192,6 +209,37 @@ def _by_plan(reads: Iterable[ReadReturn]) -> list[tuple[Plan, list[ReadReturn]]]
                 "(pmqa_xlsx.read.bind_plans(reads, layouts))")
         groups.setdefault(plan.key, (plan, []))[1].append(read)
     return list(groups.values())
+
+
+def _tiled(column: pd.Series, times: int) -> Any:
+    """A column of the cell map's, ``times`` times over, in its own dtype: a categorical by
+    its codes, a masked (Int64) array by its values and mask, without a Python object per
+    row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(np.tile(column.cat.codes.to_numpy(), times),
+                                         dtype=column.dtype)
+    array = column.array
+    if isinstance(array, pd.arrays.IntegerArray):
+        data, mask = array._data, array._mask  # noqa: SLF001 - the masked array's own parts
+        return pd.arrays.IntegerArray(np.tile(data, times), np.tile(mask, times))
+    return pd.array(np.tile(column.to_numpy(), times), dtype=column.dtype)
+
+
+def _answer_values(group: list[ReadReturn], n: int) -> np.ndarray:
+    """The ``value`` column: each return's values in turn, a blank (None, or text of spaces
+    only) as <NA>; streamed into the array, so that no list of every row is made (and numpy
+    does not look into each value for a sequence, as it does assigning a list)."""
+    na = pd.NA
+
+    def each() -> Iterator[Any]:
+        for read in group:
+            values = read.values or ()
+            if len(values) != n:
+                raise ValueError(f"{read.file}: {len(values)} values for {n} inputs")
+            for v in values:
+                yield na if v is None or (v.__class__ is str and not v.strip()) else v
+
+    return np.fromiter(each(), dtype=object, count=n * len(group))
 
 
 def _repeated(labels: list[str | None], times: int) -> pd.Categorical:
