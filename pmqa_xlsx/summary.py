@@ -210,19 +210,23 @@ def agency_scores(result: Consolidated, roster: Sequence[Agency] | None) -> pd.D
     """One row per counted return: agency_code, agency_name, ministry, checklist (score) and
     score_72 (the mean score of all its 7.2 rows with a score, every table together)."""
     scores = result.scores
-    names = dict(zip(result.returns["agency_code"].astype(str),
-                     result.returns["agency_name"], strict=True))
+    # each return's own name (by its file: another file of its code, say a rejected one
+    # without a name, is not it); <NA> when its cell was left out (--accept-errors): blank
+    names = {file: "" if name is pd.NA or name is None else str(name) for file, name in zip(
+        result.returns["file"].astype(object), result.returns["agency_name"].astype(object),
+        strict=True) if file is not pd.NA and file is not None}
     ministry_of = {a.code: (a.ministry.strip() or NO_MINISTRY) for a in roster or ()}
     sums = [c for c in scores.columns if str(c).startswith("score_sum_")]
     # column by column (a row at a time through pandas costs a Series per row)
     scored = [scores[f"scored_{c[len('score_sum_'):]}"].astype(object).tolist() for c in sums]
     summed = [scores[c].astype(object).tolist() for c in sums]
     rows = []
-    for at, (code_of, checklist) in enumerate(zip(
+    for at, (file, code_of, checklist) in enumerate(zip(
+            scores["file"].astype(object).tolist(),
             scores["agency_code"].astype(object).tolist(),
             scores["checklist_score"].astype(object).tolist(), strict=True)):
         code = str(code_of)
-        rows.append({"agency_code": code, "agency_name": names.get(code) or "",
+        rows.append({"agency_code": code, "agency_name": names.get(file, ""),
                      "ministry": ministry_of.get(code, NO_MINISTRY),
                      "checklist": None if pd.isna(checklist) else float(checklist),
                      "score_72": score_72((column[at] for column in scored),

@@ -458,3 +458,27 @@ def test_outputs_written_into_the_input_folder_leave_its_returns_in(returns: Pat
                                        str(tmp_path / "out.xlsx"),
                                       "--csv", str(folder)])
         assert f"{count} files read" in result.output, result.output
+
+
+def test_a_nameless_file_of_a_counted_agency_does_not_stop_the_summary(
+        returns: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    """The summary names each counted return by its own file: another file of the same agency
+    whose name cell is blank (a rejected copy, read after it) once made the summary fail with
+    a TypeError while writing the workbook."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(returns / "08004.xlsx", folder / "08004.xlsx")
+    book = openpyxl.load_workbook(returns / "08004.xlsx")
+    book["คำชี้แจง"][cellmap.identity_cell("agency_name").ref] = None
+    book["หมวด 7.2"][cellmap.indicator_rows[0].cells["target"].ref] = "ไม่มีข้อมูล"
+    book.save(folder / "zz-08004-copy.xlsx")
+    out = tmp_path / "merged.xlsx"
+    result = CliRunner().invoke(main, ["merge", str(folder), "-o", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    merged = consolidate(folder)
+    rows = merged.returns.set_index(merged.returns["file"].map(lambda f: Path(f).name))
+    assert rows.loc["zz-08004-copy.xlsx", "agency_name"] is pd.NA
+    assert rows.loc["08004.xlsx", "state"] in ("ok", "ok_with_warnings")
+    book = openpyxl.load_workbook(out, read_only=True)
+    cells = [v for row in book["summary"].iter_rows(values_only=True) for v in row]
+    assert f"{rows.loc['08004.xlsx', 'agency_name']} (08004)" in cells
