@@ -295,15 +295,12 @@ def test_the_summary_figures_are_the_reference(good_reads: list[ReadReturn],
                 assert isinstance(got, pd.DataFrame)
                 pd.testing.assert_frame_equal(got, expected)
                 framed += 1
-            else:  # the reference failed on a counted return without a name (its cell
-                # left out by --accept-errors): that name is blank now, the rest as before
-                # (it took the name of the last file of a code, here a rejected one
-                # without a name): each counted return's own name now
+            else:  # the reference took each code's name from its last file, and failed
+                # when that one had none (a rejected copy): each return's own name now
                 assert isinstance(got, pd.DataFrame) and expected[0] is TypeError
                 own = dict(zip(merged.returns["file"], merged.returns["agency_name"],
                                strict=True))
-                assert any(own[f] is pd.NA or own[f] is None for f in merged.scores["file"]) \
-                    or merged.returns["agency_name"].isna().any()
+                assert merged.returns["agency_name"].isna().any()
                 for file, name in zip(merged.scores["file"], got["agency_name"], strict=True):
                     assert name == ("" if pd.isna(own[file]) else own[file])
                 framed += 1
