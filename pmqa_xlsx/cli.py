@@ -953,10 +953,11 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
                                          parquet_dir=parquet_dir, groups=groups,
                                          roster=job.agencies, deadline=job.deadline))
         results = write_results(pages, job.results) if job.results is not None else None
-    except OSError as exc:
+    except (PmqaError, OSError) as exc:
+        text = exc.text(lang) if isinstance(exc, PmqaError) else str(exc)
         raise _Failure(_say(lang, Words(
-            f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {exc}",
-            f"cannot write the outputs (the previous ones are as they were): {exc}")),
+            f"เขียนผลลัพธ์ไม่ได้ (ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม): {text}",
+            f"cannot write the outputs (the previous ones are as they were): {text}")),
             lang) from exc
     refused = result.returns[result.returns["state"].isin(("rejected", "unknown_agency",
                                                            "other_round", "empty"))]

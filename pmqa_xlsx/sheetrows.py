@@ -36,6 +36,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from .errors import PmqaError
+from .words import Words
 from .xlsxtext import _fit_cell, t_element
 
 #: Rows turned into XML at a time (bounds the memory of a block's per-cell strings).
@@ -47,6 +49,30 @@ _TEXTS_KEPT = 1 << 16
 # In a row's or a cell's XML, where the row number goes: a character escaped text never holds
 # (ooxml_text writes every control character as _xHHHH_), replaced once per row.
 _ROW = "\x00"
+
+
+#: The xlsxwriter internals a row stream uses (constant_memory mode, xlsxwriter 3.x).
+XLSXWRITER_INTERNALS = ("_write_single_row", "_check_dimensions", "row_data_fh",
+                        "previous_row")
+
+
+def check_internals(ws: Worksheet) -> None:
+    """Refuse, before any row is streamed, an xlsxwriter whose worksheet lacks the internals
+    the row stream relies on (a version other than the 3.x pyproject.toml allows): a message
+    saying what to install, not a half-written workbook (the outputs are staged: nothing of
+    the merge's previous outputs is touched)."""
+    missing = [name for name in XLSXWRITER_INTERNALS if not hasattr(ws, name)]
+    if missing:
+        import xlsxwriter
+
+        version = getattr(xlsxwriter, "__version__", "?")
+        raise PmqaError(Words(
+            f"xlsxwriter รุ่น {version} ที่ติดตั้งไว้ไม่ตรงกับที่โปรแกรมนี้ใช้ "
+            "(ต้องเป็นรุ่น 3.x) ให้ติดตั้งใหม่ด้วยคำสั่ง pip install 'xlsxwriter>=3.2,<4' แล้วสั่ง "
+            "merge อีกครั้ง",
+            f"the installed xlsxwriter {version} lacks "
+            f"what this program uses ({', '.join(missing)}; it needs 3.x): install "
+            "'xlsxwriter>=3.2,<4' and merge again"))
 
 
 def text_tail(text: str) -> str:
@@ -150,6 +176,7 @@ class RowStream:
     """Data rows appended to one constant_memory worksheet below what xlsxwriter wrote."""
 
     def __init__(self, ws: Worksheet, first_row: int, text: Format, number: Format) -> None:
+        check_internals(ws)
         self.ws = ws
         self.first_row = self.next_row = first_row
         self.last_row: int | None = None

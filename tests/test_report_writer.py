@@ -277,3 +277,29 @@ def test_the_streamed_workbook_is_read_as_last(merged: Consolidated, layout: Lay
     assert len(again.score_changes) == int(counted.sum()) > 0
     assert again.score_changes["in_previous"].all()
     assert len(again.changes) == 0
+
+
+def test_an_xlsxwriter_without_the_row_internals_is_refused_in_thai(
+        returns: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The row stream uses xlsxwriter 3.x internals: without one (another version), merge
+    says so in Thai with what to install, exits 1 without a traceback, and the previous
+    workbook is as it was."""
+    from click.testing import CliRunner
+
+    from pmqa_xlsx import sheetrows
+    from pmqa_xlsx.cli import main
+
+    out = tmp_path / "merged.xlsx"
+    out.write_bytes(b"the previous workbook")
+    # as a later xlsxwriter would be: one of the names gone (xlsxwriter's own code, which
+    # uses them too, would have moved with it; only the row stream's use is left behind)
+    monkeypatch.setattr(sheetrows, "XLSXWRITER_INTERNALS",
+                        (*sheetrows.XLSXWRITER_INTERNALS, "_renamed_in_a_later_version"))
+    result = CliRunner().invoke(main, ["merge", str(returns), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "xlsxwriter" in result.output and "pip install 'xlsxwriter>=3.2,<4'" in \
+        result.output and "ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม" in result.output
+    assert "Traceback" not in result.output
+    assert out.read_bytes() == b"the previous workbook"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["merged.xlsx"]
