@@ -17,11 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .outputs import csv_safe, number_text
-from .sheetrows import by_value
+from .sheetrows import column_blocks
 
 #: Rows joined and written at a time.
 BLOCK_ROWS = 8192
@@ -61,24 +60,6 @@ def field(value: Any) -> str:
 
 
 def _column_fields(series: pd.Series) -> Callable[[int, int], Sequence[str]]:
-    """Rows ``start``..``stop`` of a column as quoted fields: from the codes for categorical
-    and text columns (each value's field made once), from a float array for numbers."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
-        if isinstance(dtype, pd.CategoricalDtype):
-            codes = series.cat.codes.to_numpy()
-            values = pd.Series(dtype.categories).astype(object).tolist()
-        else:
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            values = pd.Series(uniques).astype(object).tolist()
-        table = np.array([field(v) for v in values] + ['""'], dtype=object)  # -1: blank
-        return lambda start, stop: table[codes[start:stop]].tolist()
-    if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
-        floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
-        return lambda start, stop: by_value(
-            floats[start:stop], lambda x: '"' + number_text(x) + '"' if math.isfinite(x)
-            else '""')
-
-    def values_of(start: int, stop: int) -> list[str]:
-        return [field(v) for v in series.iloc[start:stop].astype(object).tolist()]
-    return values_of
+    """Rows ``start``..``stop`` of a column as quoted fields (``sheetrows.column_blocks``:
+    each value's field made once)."""
+    return column_blocks(series, field, lambda x: '"' + number_text(x) + '"', '""')

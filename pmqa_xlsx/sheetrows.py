@@ -138,29 +138,39 @@ def column_cells(series: pd.Series, col: int, cells: ValueCells
                  ) -> Callable[[int, int], Sequence[str]]:
     """A function giving rows ``start``..``stop`` of a frame's column as cells' XML (the
     reference's row left as a marker; ``""`` for a blank), as the cell-by-cell writer wrote
-    ``frame[c].astype(object).tolist()``: from the codes for categorical and string columns
-    (each category's cell made once), from a float array for numeric ones."""
+    ``frame[c].astype(object).tolist()`` (``column_blocks``)."""
     ref = f'<c r="{xl_col_to_name(col)}{_ROW}'
+    number = cells.number
+    return column_blocks(series, lambda v: ref + cell if (cell := cells(v)) else "",
+                         lambda x: ref + number(x), "")
+
+
+def column_blocks(series: pd.Series, of_value: Callable[[Any], str],
+                  of_number: Callable[[float], str], blank: str
+                  ) -> Callable[[int, int], Sequence[str]]:
+    """A function giving rows ``start``..``stop`` of a column, each as ``of_value`` of its
+    value (``series.astype(object)``'s), the sheets' and the CSVs' one walk over a column:
+    categorical and text columns from their codes (``of_value`` once per category, ``blank``
+    for NA), numeric ones from a float array (``of_number`` once per distinct finite number,
+    ``blank`` for NaN, NA and infinities), any other value by value."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
         if isinstance(dtype, pd.CategoricalDtype):
             codes = series.cat.codes.to_numpy()
-            values = pd.Series(series.cat.categories).astype(object).tolist()
+            values = pd.Series(dtype.categories).astype(object).tolist()
         else:
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
             values = pd.Series(uniques).astype(object).tolist()
-        table = np.array([ref + cell if (cell := cells(v)) else "" for v in values] + [""],
+        table = np.array([of_value(v) for v in values] + [blank],
                          dtype=object)  # code -1 (NA) takes the last: blank
         return lambda start, stop: table[codes[start:stop]].tolist()
     if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
         floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
-        number = cells.number
         return lambda start, stop: by_value(
-            floats[start:stop], lambda x: ref + number(x) if math.isfinite(x) else "")
+            floats[start:stop], lambda x: of_number(x) if math.isfinite(x) else blank)
 
     def values_of(start: int, stop: int) -> list[str]:
-        return [ref + cell if (cell := cells(v)) else ""
-                for v in series.iloc[start:stop].astype(object).tolist()]
+        return [of_value(v) for v in series.iloc[start:stop].astype(object).tolist()]
     return values_of
 
 
@@ -307,11 +317,8 @@ def _row_attributes(ws: Worksheet) -> str:
     them (``Worksheet._write_row`` without row_info or spans)."""
     height = ws.default_row_height
     attributes = ""
-    custom = height != ws.original_row_height or height != ws.default_row_height
-    if custom:
-        attributes += f' ht="{height * 0.75:.16g}"'
-    if custom:
-        attributes += ' customHeight="1"'
+    if height != ws.original_row_height:  # the sheet's default row, set: every row says it
+        attributes += f' ht="{height * 0.75:.16g}" customHeight="1"'
     if ws.excel_version == 2010:
         attributes += ' x14ac:dyDescent="0.25"'
     return attributes
