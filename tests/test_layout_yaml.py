@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from pmqa_xlsx.layout import resolve_layout_path
 from pmqa_xlsx.yamlread import MAX_DEPTH, MAX_LAYOUT_BYTES, read_yaml
 
 from .conftest import ROOT
+from .steps import calls
 
 TEXT = resolve_layout_path(None).read_text(encoding="utf-8")
 LINES = TEXT.splitlines(keepends=True)
@@ -47,25 +47,29 @@ BOMB = "".join(
 
 def test_an_alias_bomb_fails_fast_in_little_memory() -> None:
     """The "billion laughs": 9**9 strings from 400 bytes. Run in a process capped at 1 GB of
-    address space and 20 s, so that a regression fails the test, not the machine."""
+    address space and 20 s, so that a regression fails the test, not the machine. Refused
+    with less work (function calls, counted) than reading the bundled form's layout."""
     assert len(BOMB) < 450
     script = textwrap.dedent(f"""
-        import resource, sys, time
+        import resource, sys
         resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
         from pmqa_xlsx.layout import parse_layout
         from pmqa_xlsx.errors import LayoutError
-        started = time.perf_counter()
-        try:
-            parse_layout({BOMB!r})
-        except LayoutError as exc:
-            print(round(time.perf_counter() - started, 3))
-            print("\\n".join(exc.problems))
+        from tests.steps import calls
+        found = []
+        def parse():
+            try:
+                parse_layout({BOMB!r})
+            except LayoutError as exc:
+                found.extend(exc.problems)
+        print(calls(parse))
+        print("\\n".join(found))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=20, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr
-    seconds, *found = done.stdout.splitlines()
-    assert float(seconds) < 1
+    steps, *found = done.stdout.splitlines()
+    assert int(steps) < calls(parse_layout, TEXT) // 10
     assert found[0] == ("$.b[0] (line 2): an alias (*a) stands for a value written elsewhere, "
                         "and a layout takes no aliases: write the value out in full here")
     assert found[49].startswith("$.g[4] (line 7): an alias (*f)")  # 8 lines of 9 aliases: 72
@@ -95,10 +99,10 @@ def test_a_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path: Path) -
     huge = tmp_path / "huge.yaml"
     with huge.open("wb") as handle:  # sparse: 50 MB on paper, nothing on disk
         handle.truncate(50_000_000)
-    started = time.perf_counter()
     with pytest.raises(LayoutError) as info:
         load_layout(huge)
-    assert time.perf_counter() - started < 1
+    # refused from its size alone: a few calls, not the millions reading 50 MB would take
+    assert calls(load_layout, huge, expect=LayoutError) < 1_000
     assert info.value.problems == (
         "$: the file is 50,000,000 bytes; a layout is at most 1,000,000 (the bundled one is "
         "about 20,000): this is not a layout, or it repeats far too much",)
@@ -111,9 +115,10 @@ def test_a_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path: Path) -
                                   "".join(f"{'  ' * i}k{i}:\n" for i in range(60)) + "x\n"],
                          ids=["unclosed flow", "closed flow", "block mappings"])
 def test_deep_nesting_is_refused_without_recursion(text: str) -> None:
-    started = time.perf_counter()
     found = problems(text)
-    assert time.perf_counter() - started < 2
+    # refused where the nesting passes the limit, with less work (function calls, counted)
+    # than reading the bundled form's layout, however much follows
+    assert calls(parse_layout, text, expect=LayoutError) < calls(parse_layout, TEXT)
     assert len(found) == 1 and f"nested more than {MAX_DEPTH} lists and mappings deep" in found[0]
     assert found[0].split(" ")[1] == "(line"
 
