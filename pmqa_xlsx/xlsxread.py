@@ -940,6 +940,9 @@ _DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_comments=True, remove_pis=True)
 _STYLES = {str(i): i for i in range(2048)}  # style attributes as written, parsed once
+#: Shared-string indexes as written -> their number: the same few hundred recur in every
+#: return (filled as the walk meets them, bounded as _REFS is)
+_INDEXES: dict[str, int] = {}
 _NS = {"m": _MAIN_NS}
 _COUNT_TEXTS = etree.XPath("count(//m:t)", namespaces=_NS)
 _RUN_TAGS = (_R, _M + "rPh")
@@ -1193,6 +1196,7 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     beyond: tuple[int, int] | None = None
     hidden_rows: set[int] = set()
     refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLES, _V, _F, _C, tuple.__new__
+    indexes, strings = _INDEXES, len(shared)
     is_tag, t_tag, last_col, last_row = _IS, _T, EXCEL_COLS, EXCEL_ROWS
     row_index = -1
     row_tag = _ROW
@@ -1205,7 +1209,8 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     # first cell comes, so a cell anywhere else (in an extension, outside the rows) is found.
     # Rows and cells without an address follow the one before them, counted back lazily.
     for c in root.iter(c_tag):
-        if not len(c):
+        count = len(c)
+        if not count:
             continue  # a styled blank: nothing to see, and no other cell's place hangs on it
         row = c.getparent()
         if row is not current:
@@ -1250,7 +1255,6 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
         if style is None:
             style = _number(s, default=UNKNOWN_STYLE)
         first = c[0]
-        count = len(c)
         cell: Cell | None
         if rich and c.get("vm") is not None:  # value metadata: a picture or linked data
             cell = _cell(c, shared, lengths, date1904)
@@ -1258,17 +1262,23 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
                 cell = cell._replace(value=RichValue(cell.value))
         elif count == 1 and kind == "s" and first.tag == v_tag:
             text = first.text or ""
-            if text.isdigit() and text.isascii() and len(text) <= 9 and int(text) < len(shared):
+            index = indexes.get(text)
+            if index is None and text.isdigit() and text.isascii() and len(text) <= 9:
                 index = int(text)  # ASCII digits only: int() takes "1_0" and "١٢"
+                if len(indexes) < 100_000:
+                    indexes[text] = index
+            if index is not None and index < strings:
                 cell = new(Cell, (shared[index], None, True, style,
                                   lengths.get(index) if lengths else None))
             else:
                 cell = _cell(c, shared, lengths, date1904)  # a broken index: the general reader
         elif (kind is None or kind == "n") and (
                 (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
-                                                        and c[1].tag == v_tag)):
-            text = c[count - 1].text
-            formula = None if count == 1 else first.text or ""
+                                                        and (second := c[1]).tag == v_tag)):
+            if count == 1:
+                text, formula = first.text, None
+            else:
+                text, formula = second.text, first.text or ""
             if text and text.strip():
                 try:  # as a spreadsheet stores a number: ASCII, no digit separators
                     number = float(text) if text.isascii() and "_" not in text else text
