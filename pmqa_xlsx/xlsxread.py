@@ -28,6 +28,7 @@ import posixpath
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from functools import lru_cache
@@ -214,7 +215,7 @@ class Package:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._zip = _open_zip(path)
+        self._zip, self._data, self._starts = _open_zip(path)
         self._read_total = 0
         self._markup_total = 0
         self._attributes_total = 0
@@ -420,9 +421,22 @@ class Package:
                 f"the workbook's part {_printable(member)} is {info.file_size / 1e6:.1f} MB, "
                 f"far more than any return's (its limit: {limit / 1e6:.1f} MB): "
                 + _RESEND.en))
+        start = self._starts.get(info)
+        data = None
+        if start is not None and self._zip.fp is not None:  # not once the package is closed
+            data = _inflate(self._data, start, info, min(limit, remaining))
+        if data is not None:
+            self._read_total += len(data)
+        else:
+            data = self._unzip(info, member, min(limit, remaining))
+        return self._check_part(member, data)
+
+    def _unzip(self, info: zipfile.ZipInfo, member: str, limit: int) -> bytes:
+        """One member's bytes read through zipfile, at most ``limit`` of them; whatever is
+        wrong with it said as zipfile finds it."""
         try:
             with self._zip.open(info) as raw:
-                limited = _Limited(raw, min(limit, remaining), member)
+                limited = _Limited(raw, limit, member)
                 data = limited.read_all()
                 self._read_total += limited.count
         except FileRefused:
@@ -437,6 +451,11 @@ class Package:
                 f"ส่วน {member} ของไฟล์เสียหาย กรุณาส่งไฟล์มาใหม่",
                 f"the workbook's part {member} is damaged ({type(exc).__name__}); send the "
                 "file again")) from exc
+        return data
+
+    def _check_part(self, member: str, data: bytes) -> bytes:
+        """A part's bytes, once read: one declaring a DOCTYPE is refused, and so is one
+        holding more markup than any return's part."""
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
         markup = data.count(b"<")
@@ -544,9 +563,11 @@ def _cannot_read(exc: OSError) -> FileRefused:
                                            f"cannot read the file ({exc.strerror})"))
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _open_zip(path: Path) -> tuple[zipfile.ZipFile, bytes, dict[zipfile.ZipInfo, int]]:
     """The file read whole (it is small) and opened as a zip, its members within the limits
-    and its local headers in agreement with its central directory."""
+    and its local headers in agreement with its central directory; with the file's bytes and
+    where the data of each member whose two headers carry the same flags starts (those are
+    inflated straight from the bytes: _inflate)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -589,21 +610,25 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
             raise FileRefused("zip-bomb", Words(
                 f"ไฟล์นี้จะขยายเป็น {declared / 1e6:.0f} MB เมื่อแตกไฟล์ " + _NOT_A_RETURN.th,
                 f"the file would expand to {declared / 1e6:.0f} MB; " + _NOT_A_RETURN.en))
-        _check_local_headers(data, infos, getattr(archive, "start_dir", len(data)))
+        starts = _check_local_headers(data, infos, getattr(archive, "start_dir", len(data)))
     except BaseException:
         archive.close()
         raise
-    return archive
+    return archive, data, starts
 
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 
 
-def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int) -> None:
+def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo],
+                         central: int) -> dict[zipfile.ZipInfo, int]:
     """Each member's local header says what the central directory says (name, compression,
     checksum and sizes), and no two members' data overlap: a zip that two readers would read
-    differently is refused."""
+    differently is refused. Returns where the data starts of each member whose local header
+    carries the same flags as its directory entry (zipfile decodes the local name by the
+    local flags: any other member is left to zipfile to open)."""
     spans = []
+    starts: dict[zipfile.ZipInfo, int] = {}
     for info in infos:
         start = info.header_offset
         header = data[start:start + _LOCAL.size]
@@ -636,6 +661,8 @@ def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int
                             "disagree on its size or checksum")
         end = start + _LOCAL.size + name_len + extra_len + info.compress_size
         spans.append((start, end, info.filename))
+        if flags == info.flag_bits:
+            starts[info] = start + _LOCAL.size + name_len + extra_len
     spans.sort()
     for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
         if end > start:
@@ -647,6 +674,7 @@ def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int
                         "บีบอัด",
                         f"the zip entry of {_printable(spans[-1][2])} runs into its "
                         "directory")
+    return starts
 
 
 def _index_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -743,6 +771,38 @@ class _Limited:
                 f"the part {_printable(self.member)} expands beyond "
                 f"{self.limit / 1e6:.0f} MB; " + _NOT_A_RETURN.en))
         return chunk
+
+
+def _inflate(data: bytes, start: int, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """A member's bytes, decompressed from the file's bytes in one call, exactly as zipfile
+    would give them: or None if anything is out of the ordinary (a method other than stored
+    or deflated, damaged data, more bytes than declared or than ``limit``, a wrong checksum),
+    and then zipfile reads the member and says what is wrong as it always has. zipfile itself
+    reads in chunks through several Python layers, which costs more than the inflating.
+    ``start``: where the member's data begins (its local header checked)."""
+    size = info.file_size
+    compressed = data[start:start + info.compress_size]
+    if len(compressed) != info.compress_size or size > limit:
+        return None
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)  # as zipfile's: raw deflate
+        try:
+            # at most one byte more than declared: zipfile stops at the declared size, so a
+            # member longer than it says is left to zipfile
+            out = inflater.decompress(compressed, size + 1)
+            if len(out) > size:
+                return None  # and not flushed: that would inflate the rest unbounded
+            if not inflater.eof:
+                out += inflater.flush()  # as zipfile does at the end of the data
+        except zlib.error:
+            return None
+    elif info.compress_type == zipfile.ZIP_STORED:
+        out = compressed
+    else:
+        return None
+    if len(out) > size or zlib.crc32(out) != info.CRC:
+        return None
+    return out
 
 
 # --------------------------------------------------------------------------------------------
