@@ -1,7 +1,11 @@
-"""The reader inflates a part straight from the file's bytes (xlsxread._inflate) and leaves
-anything out of the ordinary to zipfile: these tests hold what a part reads as, or why the
-file is refused, to what zipfile alone gives, on members whose headers lie about their size
-or checksum, damaged deflate data, stored members and a small bomb."""
+"""How the reader gets a part's bytes and counts what is in them, the cheap way, held to the
+plain way.
+
+A part is inflated straight from the file's bytes (xlsxread._inflate), and anything out of
+the ordinary is left to zipfile: what a part reads as, or why the file is refused, is what
+zipfile alone gives, on members whose headers lie about their size or checksum, damaged
+deflate data, stored members and a small bomb. The markup in a large part is counted with
+numpy (xlsxread._count): the counts are what bytes.count gives."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from pmqa_xlsx import xlsxread
@@ -169,3 +174,14 @@ def test_what_zipfile_makes_of_those_members(tmp_path: Path) -> None:
     assert found[_bomb][0] == "bytes" and len(found[_bomb][1]) == 20_000
     kind, (code, _, english) = found[_bad_checksum]
     assert (kind, code) == ("refused", "damaged-file") and "Bad CRC-32" in english
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 1000, xlsxread._NUMPY_FROM - 1,
+                                  xlsxread._NUMPY_FROM, xlsxread._NUMPY_FROM + 1, 70_000])
+def test_counts_are_what_bytes_count_gives(size: int) -> None:
+    generator = np.random.default_rng(size)
+    # few distinct bytes, so that every needle occurs often, next to itself and at the ends
+    for alphabet in (b"<=_x", b"_xx_", b"<<<a", "ก_x=<".encode()):
+        data = bytes(generator.choice(np.frombuffer(alphabet, np.uint8), size))
+        for needle in (b"<", b"=", b"_x", b"xx", b"xmlns"):
+            assert xlsxread._count(data, needle) == data.count(needle), (alphabet, needle)
