@@ -1021,7 +1021,8 @@ _DRAWN = frozenset((_M + "drawing", _M + "controls", _M + "oleObjects"))
 _DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_comments=True, remove_pis=True)
-_STYLES = {str(i): i for i in range(2048)}  # style attributes as written, parsed once
+#: style attributes as written, parsed once (and a cell without one: style 0)
+_STYLE_OF: dict[str | None, int] = {None: 0, **{str(i): i for i in range(2048)}}
 #: Shared-string indexes as written -> their number: the same few hundred recur in every
 #: return (filled as the walk meets them, bounded as _REFS is)
 _INDEXES: dict[str, int] = {}
@@ -1277,7 +1278,7 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     cells: Cells = {}
     beyond: tuple[int, int] | None = None
     hidden_rows: set[int] = set()
-    refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLES, _V, _F, _C, tuple.__new__
+    refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLE_OF, _V, _F, _C, tuple.__new__
     indexes, strings = _INDEXES, len(shared)
     is_tag, t_tag, last_col, last_row = _IS, _T, EXCEL_COLS, EXCEL_ROWS
     row_index = -1
@@ -1318,27 +1319,29 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
                     height is not None and height[:1] in ("0", ".", "-")):
                 if _row_hidden(row, zero_height):
                     hidden_rows.add(row_index)
-        ref = c.get("r")
+        # attribute names as bytes: lxml takes them as they are (a str it encodes each time)
+        ref = c.get(b"r")
         if ref is None:
             pos = (row_index, _place_by_order(c, c_tag, _column_number, placed))
         else:
             pos = refs.get(ref) or split_ref(ref)
             if pos is None:
                 raise _bad_address(ref)
-        if pos[0] != row_index or not col < pos[1] < last_col:
+        at_row, at_col = pos
+        if at_row != row_index or not col < at_col < last_col:
             raise _inconsistent(f"เซลล์ของแผ่นงานหนึ่งเรียงลำดับผิดหรือซ้ำกัน (ที่ "
                                 f"{_printable(ref or '')})",
                                 f"the cells of a sheet are out of order or given twice "
                                 f"(at {_printable(ref or '')})")
-        col = pos[1]
-        kind = c.get("t")
-        s = c.get("s")
-        style = 0 if s is None else styles.get(s)
+        col = at_col
+        kind = c.get(b"t")
+        s = c.get(b"s")
+        style = styles.get(s)  # no attribute (None): style 0
         if style is None:
             style = _number(s, default=UNKNOWN_STYLE)
         first = c[0]
         cell: Cell | None
-        if rich and c.get("vm") is not None:  # value metadata: a picture or linked data
+        if rich and c.get(b"vm") is not None:  # value metadata: a picture or linked data
             cell = _cell(c, shared, lengths, date1904)
             if cell is not None:
                 cell = cell._replace(value=RichValue(cell.value))
@@ -1386,14 +1389,15 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
             spread = _formula_range(c)
             if spread is not None:
                 formula_ranges.append(spread)
-        if pos[0] >= max_row or pos[1] >= max_col:
+        if at_row >= max_row or at_col >= max_col:
             if beyond is None:
                 beyond = pos
             continue
         cells[pos] = cell
         if len(cells) > MAX_CELLS:
             raise _too_many_cells()
-    hidden_cols = frozenset(i for i in range(max_col) if hidden_mask >> i & 1)
+    hidden_cols = frozenset(i for i in range(max_col) if hidden_mask >> i & 1) \
+        if hidden_mask else frozenset()
     return SheetData(cells, beyond, frozenset(r for r in hidden_rows if r < max_row),
                      hidden_cols, hides_zeros, drawing, conditional, merges,
                      tuple(formula_ranges))
