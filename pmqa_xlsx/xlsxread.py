@@ -18,7 +18,9 @@ walk it), then on what the parts hold (cell positions, strings, styles). lxml (l
 to resolve no entities and fetch nothing, and DOCTYPE and entity declarations are refused
 outright. Every refusal is a ``FileRefused`` with a stable code and a plain message. The parts
 that describe the package and its styles, the same in every return of one generator, are read
-and checked in every file but parsed once per content.
+and checked in every file but parsed once per content. A part whose two zip headers agree is
+inflated straight from the file's bytes, never past its declared size; anything out of the
+ordinary is read through zipfile, which says what is wrong.
 """
 
 from __future__ import annotations
