@@ -18,7 +18,9 @@ walk it), then on what the parts hold (cell positions, strings, styles). lxml (l
 to resolve no entities and fetch nothing, and DOCTYPE and entity declarations are refused
 outright. Every refusal is a ``FileRefused`` with a stable code and a plain message. The parts
 that describe the package and its styles, the same in every return of one generator, are read
-and checked in every file but parsed once per content.
+and checked in every file but parsed once per content. A part whose two zip headers agree is
+inflated straight from the file's bytes, never past its declared size; anything out of the
+ordinary is read through zipfile, which says what is wrong.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ import posixpath
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+import numpy as np
 from lxml import etree
 
 from .numfmt import builtin_format
@@ -214,7 +218,7 @@ class Package:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._zip = _open_zip(path)
+        self._zip, self._data, self._starts = _open_zip(path)
         self._read_total = 0
         self._markup_total = 0
         self._attributes_total = 0
@@ -420,9 +424,22 @@ class Package:
                 f"the workbook's part {_printable(member)} is {info.file_size / 1e6:.1f} MB, "
                 f"far more than any return's (its limit: {limit / 1e6:.1f} MB): "
                 + _RESEND.en))
+        start = self._starts.get(info)
+        data = None
+        if start is not None and self._zip.fp is not None:  # not once the package is closed
+            data = _inflate(self._data, start, info, min(limit, remaining))
+        if data is not None:
+            self._read_total += len(data)
+        else:
+            data = self._unzip(info, member, min(limit, remaining))
+        return self._check_part(member, data)
+
+    def _unzip(self, info: zipfile.ZipInfo, member: str, limit: int) -> bytes:
+        """One member's bytes read through zipfile, at most ``limit`` of them; whatever is
+        wrong with it said as zipfile finds it."""
         try:
             with self._zip.open(info) as raw:
-                limited = _Limited(raw, min(limit, remaining), member)
+                limited = _Limited(raw, limit, member)
                 data = limited.read_all()
                 self._read_total += limited.count
         except FileRefused:
@@ -437,9 +454,14 @@ class Package:
                 f"ส่วน {member} ของไฟล์เสียหาย กรุณาส่งไฟล์มาใหม่",
                 f"the workbook's part {member} is damaged ({type(exc).__name__}); send the "
                 "file again")) from exc
+        return data
+
+    def _check_part(self, member: str, data: bytes) -> bytes:
+        """A part's bytes, once read: one declaring a DOCTYPE is refused, and so is one
+        holding more markup than any return's part."""
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
-        markup = data.count(b"<")
+        markup = _count(data, b"<")
         self._markup_total += markup
         if markup > MAX_MARKUP or self._markup_total > MAX_PACKAGE_MARKUP:
             raise FileRefused("too-large", _slow(
@@ -454,9 +476,9 @@ class Package:
                 "return"))
         if self._read_total <= _COUNT_FROM:
             return data  # so few bytes read that they bound the rest themselves
-        attributes = data.count(b"=")
+        attributes = _count(data, b"=")
         self._attributes_total += attributes
-        self._escapes_total += data.count(b"_x")
+        self._escapes_total += _count(data, b"_x")
         if attributes > MAX_ATTRIBUTES or self._attributes_total > MAX_PACKAGE_ATTRIBUTES \
                 or self._escapes_total > MAX_ESCAPES:
             raise FileRefused("too-large", _slow(
@@ -479,6 +501,26 @@ class Package:
 
     def _parse(self, data: bytes, member: str) -> Any:
         return _parse(data, member)
+
+
+#: A part this large is counted with numpy (a compare of every byte at once, then a count):
+#: bytes.count tests one byte at a time, four times the instructions on a return's sheet;
+#: below it numpy's fixed cost outweighs the gain.
+_NUMPY_FROM = 16 * 1024
+
+
+def _count(data: bytes, needle: bytes) -> int:
+    """How often ``needle`` (one byte, or two different bytes) occurs in ``data``: what
+    ``data.count(needle)`` gives. Two different bytes cannot overlap themselves, so their
+    occurrences are the places where the first is followed by the second."""
+    if len(data) < _NUMPY_FROM:
+        return data.count(needle)
+    codes = np.frombuffer(data, np.uint8)
+    if len(needle) == 1:
+        return int(np.count_nonzero(codes == needle[0]))
+    if len(needle) == 2 and needle[0] != needle[1]:
+        return int(np.count_nonzero((codes[:-1] == needle[0]) & (codes[1:] == needle[1])))
+    return data.count(needle)
 
 
 def read_cost(read_bytes: int, markup: int, attributes: int, escapes: int) -> float:
@@ -544,9 +586,11 @@ def _cannot_read(exc: OSError) -> FileRefused:
                                            f"cannot read the file ({exc.strerror})"))
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _open_zip(path: Path) -> tuple[zipfile.ZipFile, bytes, dict[zipfile.ZipInfo, int]]:
     """The file read whole (it is small) and opened as a zip, its members within the limits
-    and its local headers in agreement with its central directory."""
+    and its local headers in agreement with its central directory; with the file's bytes and
+    where the data of each member whose two headers carry the same flags starts (those are
+    inflated straight from the bytes: _inflate)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -589,21 +633,25 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
             raise FileRefused("zip-bomb", Words(
                 f"ไฟล์นี้จะขยายเป็น {declared / 1e6:.0f} MB เมื่อแตกไฟล์ " + _NOT_A_RETURN.th,
                 f"the file would expand to {declared / 1e6:.0f} MB; " + _NOT_A_RETURN.en))
-        _check_local_headers(data, infos, getattr(archive, "start_dir", len(data)))
+        starts = _check_local_headers(data, infos, getattr(archive, "start_dir", len(data)))
     except BaseException:
         archive.close()
         raise
-    return archive
+    return archive, data, starts
 
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 
 
-def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int) -> None:
+def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo],
+                         central: int) -> dict[zipfile.ZipInfo, int]:
     """Each member's local header says what the central directory says (name, compression,
     checksum and sizes), and no two members' data overlap: a zip that two readers would read
-    differently is refused."""
+    differently is refused. Returns where the data starts of each member whose local header
+    carries the same flags as its directory entry (zipfile decodes the local name by the
+    local flags: any other member is left to zipfile to open)."""
     spans = []
+    starts: dict[zipfile.ZipInfo, int] = {}
     for info in infos:
         start = info.header_offset
         header = data[start:start + _LOCAL.size]
@@ -636,6 +684,8 @@ def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int
                             "disagree on its size or checksum")
         end = start + _LOCAL.size + name_len + extra_len + info.compress_size
         spans.append((start, end, info.filename))
+        if flags == info.flag_bits:
+            starts[info] = start + _LOCAL.size + name_len + extra_len
     spans.sort()
     for (_, end, name), (start, _, other) in zip(spans, spans[1:], strict=False):
         if end > start:
@@ -647,6 +697,7 @@ def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo], central: int
                         "บีบอัด",
                         f"the zip entry of {_printable(spans[-1][2])} runs into its "
                         "directory")
+    return starts
 
 
 def _index_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -743,6 +794,38 @@ class _Limited:
                 f"the part {_printable(self.member)} expands beyond "
                 f"{self.limit / 1e6:.0f} MB; " + _NOT_A_RETURN.en))
         return chunk
+
+
+def _inflate(data: bytes, start: int, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """A member's bytes, decompressed from the file's bytes in one call, exactly as zipfile
+    would give them: or None if anything is out of the ordinary (a method other than stored
+    or deflated, damaged data, more bytes than declared or than ``limit``, a wrong checksum),
+    and then zipfile reads the member and says what is wrong as it always has. zipfile itself
+    reads in chunks through several Python layers, which costs more than the inflating.
+    ``start``: where the member's data begins (its local header checked)."""
+    size = info.file_size
+    compressed = data[start:start + info.compress_size]
+    if len(compressed) != info.compress_size or size > limit:
+        return None
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)  # as zipfile's: raw deflate
+        try:
+            # at most one byte more than declared: zipfile stops at the declared size, so a
+            # member longer than it says is left to zipfile
+            out = inflater.decompress(compressed, size + 1)
+            if len(out) > size:
+                return None  # and not flushed: that would inflate the rest unbounded
+            if not inflater.eof:
+                out += inflater.flush()  # as zipfile does at the end of the data
+        except zlib.error:
+            return None
+    elif info.compress_type == zipfile.ZIP_STORED:
+        out = compressed
+    else:
+        return None
+    if len(out) > size or zlib.crc32(out) != info.CRC:
+        return None
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -939,7 +1022,11 @@ _DRAWN = frozenset((_M + "drawing", _M + "controls", _M + "oleObjects"))
 _DCTERMS_MODIFIED = "{http://purl.org/dc/terms/}modified"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_comments=True, remove_pis=True)
-_STYLES = {str(i): i for i in range(2048)}  # style attributes as written, parsed once
+#: style attributes as written, parsed once (and a cell without one: style 0)
+_STYLE_OF: dict[str | None, int] = {None: 0, **{str(i): i for i in range(2048)}}
+#: Shared-string indexes as written -> their number: the same few hundred recur in every
+#: return (filled as the walk meets them, bounded as _REFS is)
+_INDEXES: dict[str, int] = {}
 _NS = {"m": _MAIN_NS}
 _COUNT_TEXTS = etree.XPath("count(//m:t)", namespaces=_NS)
 _RUN_TAGS = (_R, _M + "rPh")
@@ -1192,7 +1279,8 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     cells: Cells = {}
     beyond: tuple[int, int] | None = None
     hidden_rows: set[int] = set()
-    refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLES, _V, _F, _C, tuple.__new__
+    refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLE_OF, _V, _F, _C, tuple.__new__
+    indexes, strings = _INDEXES, len(shared)
     is_tag, t_tag, last_col, last_row = _IS, _T, EXCEL_COLS, EXCEL_ROWS
     row_index = -1
     row_tag = _ROW
@@ -1205,7 +1293,8 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     # first cell comes, so a cell anywhere else (in an extension, outside the rows) is found.
     # Rows and cells without an address follow the one before them, counted back lazily.
     for c in root.iter(c_tag):
-        if not len(c):
+        count = len(c)
+        if not count:
             continue  # a styled blank: nothing to see, and no other cell's place hangs on it
         row = c.getparent()
         if row is not current:
@@ -1231,44 +1320,51 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
                     height is not None and height[:1] in ("0", ".", "-")):
                 if _row_hidden(row, zero_height):
                     hidden_rows.add(row_index)
-        ref = c.get("r")
+        # attribute names as bytes: lxml takes them as they are (a str it encodes each time)
+        ref = c.get(b"r")
         if ref is None:
             pos = (row_index, _place_by_order(c, c_tag, _column_number, placed))
         else:
             pos = refs.get(ref) or split_ref(ref)
             if pos is None:
                 raise _bad_address(ref)
-        if pos[0] != row_index or not col < pos[1] < last_col:
+        at_row, at_col = pos
+        if at_row != row_index or not col < at_col < last_col:
             raise _inconsistent(f"เซลล์ของแผ่นงานหนึ่งเรียงลำดับผิดหรือซ้ำกัน (ที่ "
                                 f"{_printable(ref or '')})",
                                 f"the cells of a sheet are out of order or given twice "
                                 f"(at {_printable(ref or '')})")
-        col = pos[1]
-        kind = c.get("t")
-        s = c.get("s")
-        style = 0 if s is None else styles.get(s)
+        col = at_col
+        kind = c.get(b"t")
+        s = c.get(b"s")
+        style = styles.get(s)  # no attribute (None): style 0
         if style is None:
             style = _number(s, default=UNKNOWN_STYLE)
         first = c[0]
-        count = len(c)
         cell: Cell | None
-        if rich and c.get("vm") is not None:  # value metadata: a picture or linked data
+        if rich and c.get(b"vm") is not None:  # value metadata: a picture or linked data
             cell = _cell(c, shared, lengths, date1904)
             if cell is not None:
                 cell = cell._replace(value=RichValue(cell.value))
         elif count == 1 and kind == "s" and first.tag == v_tag:
             text = first.text or ""
-            if text.isdigit() and text.isascii() and len(text) <= 9 and int(text) < len(shared):
+            index = indexes.get(text)
+            if index is None and text.isdigit() and text.isascii() and len(text) <= 9:
                 index = int(text)  # ASCII digits only: int() takes "1_0" and "١٢"
+                if len(indexes) < 100_000:
+                    indexes[text] = index
+            if index is not None and index < strings:
                 cell = new(Cell, (shared[index], None, True, style,
                                   lengths.get(index) if lengths else None))
             else:
                 cell = _cell(c, shared, lengths, date1904)  # a broken index: the general reader
         elif (kind is None or kind == "n") and (
                 (count == 1 and first.tag == v_tag) or (count == 2 and first.tag == f_tag
-                                                        and c[1].tag == v_tag)):
-            text = c[count - 1].text
-            formula = None if count == 1 else first.text or ""
+                                                        and (second := c[1]).tag == v_tag)):
+            if count == 1:
+                text, formula = first.text, None
+            else:
+                text, formula = second.text, first.text or ""
             if text and text.strip():
                 try:  # as a spreadsheet stores a number: ASCII, no digit separators
                     number = float(text) if text.isascii() and "_" not in text else text
@@ -1294,14 +1390,15 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
             spread = _formula_range(c)
             if spread is not None:
                 formula_ranges.append(spread)
-        if pos[0] >= max_row or pos[1] >= max_col:
+        if at_row >= max_row or at_col >= max_col:
             if beyond is None:
                 beyond = pos
             continue
         cells[pos] = cell
         if len(cells) > MAX_CELLS:
             raise _too_many_cells()
-    hidden_cols = frozenset(i for i in range(max_col) if hidden_mask >> i & 1)
+    hidden_cols = frozenset(i for i in range(max_col) if hidden_mask >> i & 1) \
+        if hidden_mask else frozenset()
     return SheetData(cells, beyond, frozenset(r for r in hidden_rows if r < max_row),
                      hidden_cols, hides_zeros, drawing, conditional, merges,
                      tuple(formula_ranges))
