@@ -260,7 +260,7 @@ def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
     with gc_paused():
         if jobs == 1:
             for entry in files:
-                reads.append(share_choices(read_input(entry, extra)))
+                reads.append(read_input(entry, extra))
                 if progress is not None:
                     progress(entry.path)
             return reads
@@ -320,9 +320,9 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
 
 def _read_batch(files: list[InputFile], layouts: tuple[Layout, ...]) -> list[ReadReturn]:
     """A worker's share: some files, read with the collector paused, each choice text one
-    object (``share_choices``: sent once per batch, not once per file)."""
+    object (``read_input`` shares them: sent once per batch, not once per file)."""
     with gc_paused():
-        return [share_choices(read_input(entry, layouts)) for entry in files]
+        return [read_input(entry, layouts) for entry in files]
 
 
 def share_choices(read: ReadReturn) -> ReadReturn:
@@ -362,10 +362,12 @@ def _choices_of(plan: Plan) -> tuple[tuple[int, ...], dict[str, str]]:
 
 def read_input(entry: InputFile, layouts: Sequence[Layout] | None = None) -> ReadReturn:
     """One entry of ``collect_inputs`` read (or, if the walk found a problem with it, listed
-    with that problem and never opened)."""
+    with that problem and never opened), each choice text one object (``share_choices``):
+    every way of reading (one process, the workers' batches, one by one after a worker
+    died) shares them here, once."""
     if entry.problem is not None:
         return ReadReturn(entry.name, Identity(), [entry.problem])
-    return read_raw(entry.path, layouts, name=entry.name)
+    return share_choices(read_raw(entry.path, layouts, name=entry.name))
 
 
 def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,

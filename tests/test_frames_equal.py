@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
 from pmqa_xlsx import quality
 from pmqa_xlsx.cellmap import CellMap, build_cellmap
 from pmqa_xlsx.consolidate import (
+    _read_one_by_one,
     cell_errors,
     collect_inputs,
     merge_reads,
@@ -32,6 +34,7 @@ from pmqa_xlsx.consolidate import (
 from pmqa_xlsx.generate import Template
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.read import ReadReturn, answers_frame, indicators_frame, scores_frame
+from pmqa_xlsx.read.reader import bind_plans, layout_set
 from pmqa_xlsx.report import write_csvs
 from pmqa_xlsx.roster import Agency
 
@@ -259,6 +262,33 @@ def test_choices_are_one_object_and_the_values_unchanged(good_folder: Path,
             files_with[text] = files_with.get(text, 0) + 1
     assert by_text
     assert all(len(ids) < files_with[text] for text, ids in by_text.items())
+
+
+def test_the_one_by_one_fallback_shares_choices_too(good_folder: Path,
+                                                     tmp_path: Path) -> None:
+    """After a reading process died, the files left are read one by one in a new worker
+    (``_read_one_by_one``): those reads share each choice text too (one object per text in
+    a read, not one per cell). A return re-saved by openpyxl holds its texts inline, so
+    without the sharing every cell's text would be an object of its own."""
+    source = sorted(good_folder.iterdir())[0]
+    book = openpyxl.load_workbook(source)
+    book.save(tmp_path / source.name)
+    extra = layout_set(None).layouts
+    [read] = _read_one_by_one(collect_inputs(tmp_path), extra, None)
+    bind_plans([read], extra)
+    assert read.plan is not None and read.values is not None
+    objects: dict[str, set[int]] = {}
+    cells: dict[str, int] = {}
+    for slot, value in zip(read.plan.inputs, read.values, strict=True):
+        if slot.cell.choices and isinstance(value, str) and value in slot.cell.choices:
+            objects.setdefault(value, set()).add(id(value))
+            cells[value] = cells.get(value, 0) + 1
+    for row in read.indicator_rows:
+        if isinstance(row.direction, str):
+            objects.setdefault(row.direction, set()).add(id(row.direction))
+            cells[row.direction] = cells.get(row.direction, 0) + 1
+    assert max(cells.values()) > 1  # a text in several cells: something to share
+    assert {text: len(ids) for text, ids in objects.items()} == dict.fromkeys(objects, 1)
 
 
 def test_the_answers_frame_is_codes_and_values(good_reads: list[ReadReturn]) -> None:
