@@ -10,9 +10,15 @@ one run and on this machine, side by side:
   every sheet's grid of the same files;
 - ``pmqa-xlsx merge`` end to end on M returns, the consolidated workbook and ``--csv``
   included (issue 15's target), and again on M/4 returns, each with its peak memory and its
-  memory per return above start: the peak resident memory of the merge's own process minus
-  that of the same command merging an empty folder, divided by the returns (and the slope
-  between M/4 and M, which leaves the fixed cost out too);
+  memory per return above start: the peak memory of the merge's processes minus that of the
+  same command merging an empty folder, divided by the returns (and the slope between M/4
+  and M, which leaves the fixed cost out too). The merge's memory is the sum of its
+  processes' proportional set sizes (Pss: a page two processes share counts half in each,
+  so the reading workers, forked from the merge, are counted for the pages they copied or
+  made, once), sampled every 0.1 s; the largest resident memory of one of its processes
+  (what the kernel reports on exit) is printed beside it. With ``--before TREE`` (a checkout
+  of the code before a change, e.g. a git worktree of main) each merge is also run with
+  TREE's code, just before this tree's, for a side-by-side comparison in one run;
 - with ``--instructions K`` (valgrind installed), the instructions per return, counted by
   cachegrind (``--cache-sim=no``) in one process: reading K returns, merging them (frames,
   data quality) and writing their outputs (workbook and CSVs), each the difference between
@@ -32,6 +38,7 @@ floor: pip install python-calamine):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import random
@@ -76,6 +83,9 @@ def main() -> None:
     parser.add_argument("--returns", type=Path,
                         help="use the returns in this folder (as make_returns wrote them, at "
                         "least M) instead of making them; they are not modified")
+    parser.add_argument("--before", type=Path, metavar="TREE",
+                        help="also run each merge with the code in TREE (its pmqa_xlsx first on "
+                        "the path), just before this tree's")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"the parts to run, of {','.join(PARTS)} (default: all)")
     args = parser.parse_args()
@@ -107,7 +117,7 @@ def main() -> None:
         if "consolidate" in parts:
             rows += bench_consolidate(cellmap, files[: args.n], args.baseline_n)
         if "merge" in parts:
-            rows += bench_merge(files, args.m, work)
+            rows += bench_merge(files, args.m, work, args.before)
         if args.instructions is not None:
             rows += bench_instructions(files[: args.instructions], work)
     finally:
@@ -265,39 +275,50 @@ def calamine(files: list[Path]) -> None:
 # -- merge end to end -------------------------------------------------------------------------
 
 
-def bench_merge(files: list[Path], m: int, work: Path) -> list[tuple[str, str, str]]:
+def bench_merge(files: list[Path], m: int, work: Path,
+                before: Path | None = None) -> list[tuple[str, str, str]]:
     """``pmqa-xlsx merge`` with the workbook and --csv, on M/4 and M returns, and on none (the
-    memory the command takes before any return: its start)."""
+    memory the command takes before any return: its start); with ``before``, each also run
+    with the code in that tree, just before."""
     rows = []
-    peaks = {}
+    trees: list[tuple[str, Path | None]] = [("", None)]
+    if before is not None:
+        trees.insert(0, (" (before)", before))
+    peaks: dict[tuple[str, int], float] = {}
     for count in (0, m // 4, m):
         folder = work / f"merge-{count}"
         folder.mkdir()
         for path in files[:count]:
             os.link(path, folder / path.name)
-        print(f"pmqa-xlsx merge {count} returns, workbook and --csv")
-        seconds, peak = run_measured([sys.executable, "-m", "pmqa_xlsx.cli", "merge",
-                                      str(folder), "-o", str(work / f"merged-{count}.xlsx"),
-                                      "--csv", str(work / f"merged-{count}-csv")])
-        print(f"  {seconds:.1f} s, peak {peak:.0f} MiB")
-        peaks[count] = peak
-        if not count:
-            continue
-        above = (peak - peaks[0]) * 1024 / count
-        rows.append((f"merge {count:,} returns", f"{seconds:.1f} s",
-                     f"{count / seconds:,.0f} files/s, workbook and CSVs"
-                     + (", " + target(f"at most {MERGE_SECONDS:g} s for 8,000",
-                                      seconds * 8000 / count <= MERGE_SECONDS)
-                        if count == m else "")))
-        rows.append(("  peak memory", f"{peak:,.0f} MiB",
-                     f"{above:.0f} KiB per return above start ({peaks[0]:.0f} MiB merging "
-                     "none)" + (", " + target(f"at most {KIB_PER_RETURN:g} KiB",
-                                              above <= KIB_PER_RETURN) if count == m else "")))
+        for label, tree in trees:
+            print(f"pmqa-xlsx merge {count} returns, workbook and --csv{label}")
+            out = (work / f"merged-{count}{label.strip(' ()')}").resolve()
+            run = run_measured([sys.executable, "-m", "pmqa_xlsx.cli", "merge",
+                                str(folder.resolve()), "-o", f"{out}.xlsx", "--csv",
+                                f"{out}-csv"], tree)
+            print(f"  {run.seconds:.1f} s, peak {run.peak:.0f} MiB (Pss of its processes, "
+                  f"summed), largest process {run.largest:.0f} MiB, {run.processes} processes")
+            peaks[label, count] = run.peak
+            if not count:
+                continue
+            above = (run.peak - peaks[label, 0]) * 1024 / count
+            rows.append((f"merge {count:,} returns{label}", f"{run.seconds:.1f} s",
+                         f"{count / run.seconds:,.0f} files/s, workbook and CSVs"
+                         + (", " + target(f"at most {MERGE_SECONDS:g} s for 8,000",
+                                          run.seconds * 8000 / count <= MERGE_SECONDS)
+                            if count == m and not label else "")))
+            rows.append(("  peak memory", f"{run.peak:,.0f} MiB",
+                         f"{above:.0f} KiB per return above start ({peaks[label, 0]:.0f} MiB "
+                         f"merging none); largest process {run.largest:,.0f} MiB"
+                         + (", " + target(f"at most {KIB_PER_RETURN:g} KiB",
+                                          above <= KIB_PER_RETURN)
+                            if count == m and not label else "")))
     low, high = m // 4, m
-    slope = (peaks[high] - peaks[low]) / (high - low)
-    rows.append(("  memory per return (slope)", f"{slope * 1024:.0f} KiB",
-                 f"between {low:,} ({peaks[low]:.0f} MiB) and {high:,} ({peaks[high]:.0f} MiB): "
-                 "peak resident memory of the merge's process"))
+    for label, _ in trees:
+        slope = (peaks[label, high] - peaks[label, low]) / (high - low)
+        rows.append((f"  memory per return (slope){label}", f"{slope * 1024:.0f} KiB",
+                     f"between {low:,} ({peaks[label, low]:.0f} MiB) and {high:,} "
+                     f"({peaks[label, high]:.0f} MiB): the merge's processes' Pss, summed"))
     return rows
 
 
@@ -373,15 +394,74 @@ def bench_instructions(files: list[Path], work: Path) -> list[tuple[str, str, st
     return rows
 
 
-def run_measured(command: list[str]) -> tuple[float, float]:
-    """Wall time and peak resident memory (MiB) of a command and its worker processes."""
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """A command's wall time, and its memory (MiB): ``peak``, the largest sum of its
+    processes' Pss seen (sampled); ``largest``, the peak resident memory of its largest
+    process (the kernel's, on exit); ``processes``, how many were seen."""
+
+    seconds: float
+    peak: float
+    largest: float
+    processes: int
+
+
+#: Seconds between two samples of a command's memory.
+_SAMPLE = 0.1
+
+
+def run_measured(command: list[str], tree: Path | None = None) -> Measured:
+    """Run a command (with ``tree``'s pmqa_xlsx first on the path, if given) and measure it.
+
+    Its memory is sampled every ``_SAMPLE`` seconds: the sum, over the command's process and
+    every process under it, of its Pss (``/proc/PID/smaps_rollup``: its resident pages, each
+    shared page divided among the processes that share it; so a forked child is counted for
+    what it copied or made, and what it shares with its parent once)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), *filter(None, [
+            env.get("PYTHONPATH")])])
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
+    # python -m puts the working folder first on the path: TREE's, for TREE's code
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=env, cwd=tree)
+    peak, seen = 0, {process.pid}
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid == process.pid:
+            break
+        tree_pids = _descendants(process.pid)
+        seen.update(tree_pids)
+        peak = max(peak, sum(_pss(p) for p in tree_pids))
+        time.sleep(_SAMPLE)
     elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
         raise SystemExit(f"{command} failed")
-    return elapsed, usage.ru_maxrss / 1024
+    return Measured(elapsed, peak / 1024, usage.ru_maxrss / 1024, len(seen))
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it, as /proc has them now."""
+    found, todo = [], [pid]
+    while todo:
+        here = todo.pop()
+        found.append(here)
+        try:
+            todo += [int(c) for c in Path(f"/proc/{here}/task/{here}/children").read_text(
+                ).split()]
+        except OSError:  # gone meanwhile
+            pass
+    return found
+
+
+def _pss(pid: int) -> int:
+    """A process's Pss in KiB (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            return next((int(line.split()[1]) for line in rollup if line.startswith("Pss:")), 0)
+    except OSError:
+        return 0
 
 
 if __name__ == "__main__":
