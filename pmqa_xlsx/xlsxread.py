@@ -257,9 +257,11 @@ class Package:
         root = self._parse(data, sheet.path)
         if data[:1] == b"<" or data[:4] == b"\xef\xbb\xbf<":
             # ASCII-compatible: the bytes say whether there are conditional formats, and
-            # whether any cell may carry value metadata
+            # whether any cell may carry value metadata (element and attribute names are
+            # always written out); and whether a formula may fill a range, by its kind, an
+            # attribute value, which a character reference can spell (t="&#97;rray")
             conditional, rich = b"conditionalFormatting" in data, b"vm" in data
-            arrays = b"array" in data or b"dataTable" in data
+            arrays = b"array" in data or b"dataTable" in data or b"&#" in data
         else:  # UTF-16 and the like: ask the tree (its extensions included), and every cell
             conditional = next(root.iter("{*}conditionalFormatting"), None) is not None
             rich = arrays = True

@@ -393,16 +393,19 @@ def test_an_answer_under_merged_cells_is_pointed_out(good: Path, cellmap: CellMa
     assert result.state == "ok_with_warnings"
 
 
+@pytest.mark.parametrize("kind", ["array", "&#97;rray", "arr&#x61;y", "dataTable",
+                                  "d&#97;taTable"])
 def test_an_array_formula_over_inputs_is_a_formula_in_each(good: Path, cellmap: CellMap,
-                                                          tmp_path: Path) -> None:
-    """Only the first cell of an array formula holds <f>; the others hold its results, which
-    were counted as typed."""
+                                                          tmp_path: Path, kind: str) -> None:
+    """Only the first cell of an array formula (or a data table) holds <f>; the others hold
+    its results, which were counted as typed. However its kind is written: a character
+    reference is the same attribute value to every spreadsheet."""
     target = first(cellmap, "number", "target")
     result_1 = first(cellmap, "number", "result_1")
     assert result_1.row == target.row
 
     def change(data: bytes) -> bytes:
-        data = set_cell(data, target.ref, f'<f t="array" ref="{target.ref}:{result_1.ref}">'
+        data = set_cell(data, target.ref, f'<f t="{kind}" ref="{target.ref}:{result_1.ref}">'
                         "{70,80}</f><v>70</v>")
         return set_cell(data, result_1.ref, "<v>80</v>")
     result = read_return(sheet_edit(good, tmp_path / "a.xlsx", target.sheet, change))
