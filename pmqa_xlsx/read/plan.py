@@ -121,6 +121,8 @@ class Plan:
     cell_meta: pd.DataFrame  # the answers frame's columns that come from the cell map
     statuses: tuple[int, ...]  # the status inputs, in order (the checklist score's)
     checklist_formula: FormulaCell | None  # the checklist score's cell, if any
+    #: the inputs ``generate --prefill`` may carry a value into (identify.untouched)
+    carriable: frozenset[int]
     _covered: dict[tuple[str, tuple[tuple[int, int, int, int], ...]], tuple[int, ...]] = \
         field(default_factory=dict, repr=False)
     _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
@@ -210,6 +212,7 @@ def compile_plan(layout: Layout, year: int) -> Plan:
         cell_meta=_cell_meta(inputs),
         statuses=tuple(i for i, slot in enumerate(inputs) if slot.cell.kind == "status"),
         checklist_formula=cellmap.checklist_score_cell(),
+        carriable=_carriable(cellmap.indicator_rows, index),
     )
 
 
@@ -276,6 +279,24 @@ def _indicator_slot(row: IndicatorRow, index: Mapping[tuple[str, str, str], int]
         cells=f"{xl_rowcol_to_cell(row.percent.row, first)}:"
               f"{xl_rowcol_to_cell(row.percent.row, row.score.col)}",
     )
+
+
+def _carriable(rows: tuple[IndicatorRow, ...],
+               index: Mapping[tuple[str, str, str], int]) -> frozenset[int]:
+    """The inputs ``generate --prefill`` may carry a value into (prefill.py: an indicator
+    row's name, unit, direction and each result but the target year's)."""
+    out = []
+    for row in rows:
+        target_year = row.cells["target"].year if "target" in row.cells else None
+        for fld, cell in row.cells.items():
+            if fld in _CARRIED_TEXTS or (fld.startswith("result_") and cell.year != target_year):
+                found = index.get(cell.key)
+                if found is not None:
+                    out.append(found)
+    return frozenset(out)
+
+
+_CARRIED_TEXTS = frozenset({"name", "unit", "direction"})
 
 
 def _boxes(inputs: tuple[InputSlot, ...]) -> dict[str, Box]:
