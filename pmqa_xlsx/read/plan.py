@@ -31,6 +31,7 @@ from ..cellmap import (
     SheetPlan,
     build_cellmap,
 )
+from ..checks import CompiledChecks
 from ..layout import Layout
 
 #: Plans kept compiled (each a few hundred KB for the bundled form); a merge uses one or two.
@@ -123,6 +124,7 @@ class Plan:
     checklist_formula: FormulaCell | None  # the checklist score's cell, if any
     #: the inputs ``generate --prefill`` may carry a value into (identify.untouched)
     carriable: frozenset[int]
+    checks: CompiledChecks  # the form's own checks over the values (checks.py)
     _covered: dict[tuple[str, tuple[tuple[int, int, int, int], ...]], tuple[int, ...]] = \
         field(default_factory=dict, repr=False)
     _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
@@ -213,6 +215,7 @@ def compile_plan(layout: Layout, year: int) -> Plan:
         statuses=tuple(i for i, slot in enumerate(inputs) if slot.cell.kind == "status"),
         checklist_formula=cellmap.checklist_score_cell(),
         carriable=_carriable(cellmap.indicator_rows, index),
+        checks=CompiledChecks((reason.instances for reason in cellmap.reasons), index),
     )
 
 

@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import problems as P
-from ..checks import problems as check_problems
 from ..inputs import path_text
 from ..layout import FEEDBACK_MARKER_AT, META_SHEET, RESERVED_SHEETS, Layout
 from ..problems import Problem
@@ -265,11 +264,9 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
         # the form's own checks (a return with nothing filled in has one problem: that), but
         # on a cell already in error (a picture, an error value: its fix comes first, and the
         # workbook's live checks see an error there, not a value)
-        index = plan.index
         wrong = {(p.sheet, p.cell) for p in problems if p.severity == "error"}
-        problems.extend(_with_agency(p, code) for p in check_problems(
-            plan.cellmap.instances, lambda cell: values[index[cell.key]], file)
-            if (p.sheet, p.cell) not in wrong)
+        problems.extend(_with_agency(p, code) for p in plan.checks.problems(values, file)
+                        if (p.sheet, p.cell) not in wrong)
     if empty:
         carried = P.CARRIED_DO_NOT_COUNT if has_carried(package, plan) else P.NOTHING_CARRIED
         problems.append(P.make("empty-return", file=file, agency_code=code, carried=carried))
