@@ -49,8 +49,20 @@ def excel_round(value: float, decimals: int) -> float:
         # no decimals left to round at 15 significant digits (and Decimal's quantize would
         # need more digits than its context holds)
         return float(f"{value:.15g}") if isfinite(value) else value
-    quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(f"{value:.15g}").quantize(quantum, rounding=ROUND_HALF_UP))
+    text = f"{value:.15g}"
+    point = text.find(".")
+    if (point < 0 <= decimals or 0 <= point and len(text) - point - 1 <= decimals) \
+            and "e" not in text:
+        # Nothing to round: quantize would only add zeros, and a Decimal becomes a float
+        # through its text, so the result is float(text) (a score of 5, a percent of 95.24)
+        return float(text)
+    quantum = _QUANTA.get(decimals)
+    if quantum is None:
+        quantum = _QUANTA[decimals] = Decimal(1).scaleb(-decimals)
+    return float(Decimal(text).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+_QUANTA: dict[int, Decimal] = {}  # decimals -> the quantum of ROUND at that many decimals
 
 
 def spreadsheet_trim(text: str) -> str:

@@ -253,11 +253,11 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
                            "fields": identity_fields(plan, values)})
     problems = [_with_agency(p, code) for p in problems]
     cells = {n: d.cells for n, d in sheets.items()}
-    rows = indicator_rows(plan, values, cells, file, code, problems)
+    blank = blank_flags(values)
+    rows = indicator_rows(plan, values, cells, file, code, problems, blank)
     scored = checklist_value(plan, values, cells, file, code, problems)
     # nothing typed: every answer blank, or only the cells generate --prefill carried over,
     # each holding its value still (the metadata's record of them: identify.untouched)
-    blank = blank_flags(values)
     answered = [i for i in plan.answers if not blank[i]]
     empty = not answered or untouched(package, plan, values, answered)
     if plan.cellmap.reasons and not empty:
