@@ -22,9 +22,11 @@ from pmqa_xlsx import layout as layout_module
 from pmqa_xlsx import parse_layout
 from pmqa_xlsx.checks import filled, problems
 from pmqa_xlsx.read.plan import Plan, compile_plan
+from pmqa_xlsx.read.structure import misplaced_label
+from pmqa_xlsx.read.text import short
 from pmqa_xlsx.rules import excel_round
 from pmqa_xlsx.values import blank_flags, is_blank
-from pmqa_xlsx.xlsxread import ErrorValue
+from pmqa_xlsx.xlsxread import Cell, ErrorValue, MarkedText
 
 from .test_checks import RAW
 
@@ -162,3 +164,23 @@ def test_resource_dirs_are_still_looked_for_each_time() -> None:
     assert layout_module.resource_dir("samples").is_dir()
     assert layout_module.resource_dir("layouts") == layouts
     assert layout_module.layouts_dir() == layouts
+
+
+def test_a_sheet_whose_labels_all_hold_their_text_is_in_place_and_any_other_is_looked_at(
+        ) -> None:
+    """misplaced_label's one pass in C decides only the plain case (each label cell holds
+    exactly its text, as a plain str); anything else goes through the comparison by
+    label: a text with spaces around it or a marked text is still its label, a number or a
+    label's cell left empty is not."""
+    plan = _plan("all")
+    for check in plan.sheets:
+        cells = {pos: Cell(text) for pos, text in zip(check.positions, check.texts,
+                                                      strict=True)}
+        assert misplaced_label(check, cells) is None
+        pos, text, label = check.labels[len(check.labels) // 2]
+        for same in (f"  {text} ", MarkedText(text)):
+            assert misplaced_label(check, {**cells, pos: Cell(same)}) is None
+        for other in ({**cells, pos: Cell(12.0)}, {p: c for p, c in cells.items() if p != pos}):
+            found = misplaced_label(check, other)
+            assert found is not None
+            assert (found.label, found.expected) == (label, short(label.text))

@@ -84,6 +84,9 @@ class SheetCheck:
     known: frozenset[tuple[int, int]]
     last_row: int
     last_col: int
+    #: the labels' positions and texts, in the same order (a whole sheet compared at once)
+    positions: tuple[tuple[int, int], ...] = ()
+    texts: tuple[str, ...] = ()
 
 
 class IndicatorSlot(NamedTuple):
@@ -125,6 +128,9 @@ class Plan:
     #: the inputs ``generate --prefill`` may carry a value into (identify.untouched)
     carriable: frozenset[int]
     checks: CompiledChecks  # the form's own checks over the values (checks.py)
+    #: the inputs by sheet, in order: (sheet, its slots, their positions), one per run of
+    #: one sheet's inputs in ``inputs`` (each sheet's cells looked up at once)
+    runs: tuple[tuple[str, tuple[InputSlot, ...], tuple[tuple[int, int], ...]], ...]
     _covered: dict[tuple[str, tuple[tuple[int, int, int, int], ...]], tuple[int, ...]] = \
         field(default_factory=dict, repr=False)
     _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
@@ -216,6 +222,7 @@ def compile_plan(layout: Layout, year: int) -> Plan:
         checklist_formula=cellmap.checklist_score_cell(),
         carriable=_carriable(cellmap.indicator_rows, index),
         checks=CompiledChecks((reason.instances for reason in cellmap.reasons), index),
+        runs=_runs(inputs),
     )
 
 
@@ -255,12 +262,15 @@ def _sheet_check(sheet: SheetPlan) -> SheetCheck:
                 known.add((r, c))
     if sheet.carried_legend is not None:  # written by generate --prefill only
         known.update((sheet.carried_legend, c) for c in range(len(sheet.widths)))
+    labels = tuple(LabelCheck((lb.row, lb.col), lb.text.strip(), lb) for lb in ordered)
     return SheetCheck(
         name=sheet.name,
-        labels=tuple(LabelCheck((lb.row, lb.col), lb.text.strip(), lb) for lb in ordered),
+        labels=labels,
         known=frozenset(known),
         last_row=max(r for r, _ in known),
         last_col=len(sheet.widths) - 1,
+        positions=tuple(check.pos for check in labels),
+        texts=tuple(check.text for check in labels),
     )
 
 
@@ -300,6 +310,17 @@ def _carriable(rows: tuple[IndicatorRow, ...],
 
 
 _CARRIED_TEXTS = frozenset({"name", "unit", "direction"})
+
+
+def _runs(inputs: tuple[InputSlot, ...]
+          ) -> tuple[tuple[str, tuple[InputSlot, ...], tuple[tuple[int, int], ...]], ...]:
+    runs: list[list[InputSlot]] = []
+    for slot in inputs:
+        if runs and runs[-1][0].sheet == slot.sheet:
+            runs[-1].append(slot)
+        else:
+            runs.append([slot])
+    return tuple((run[0].sheet, tuple(run), tuple(slot.pos for slot in run)) for run in runs)
 
 
 def _boxes(inputs: tuple[InputSlot, ...]) -> dict[str, Box]:

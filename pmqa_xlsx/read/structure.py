@@ -6,6 +6,7 @@ far beyond the window the reader reads."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -50,6 +51,12 @@ def misplaced_label(sheet: SheetCheck, cells: Cells) -> Misplaced | None:
     """The first locked label (in reading order) that is not where the layout puts it, with
     the number of rows inserted or deleted above it when the labels below line up again at
     another offset; None if every label is in place."""
+    try:  # the common case, in C: every label cell holds exactly its text
+        shown = tuple(map(_VALUE, map(cells.get, sheet.positions)))
+    except AttributeError:  # a label cell holds nothing: look at each in turn
+        shown = None
+    if shown == sheet.texts and set(map(type, shown)) <= {str}:
+        return None
     labels = sheet.labels
     for i, (pos, text, label) in enumerate(labels):
         found = cells.get(pos)
@@ -108,6 +115,9 @@ def stray_values(sheet: SheetCheck, cells: Cells, beyond: tuple[int, int] | None
 # --------------------------------------------------------------------------------------------
 # Private
 # --------------------------------------------------------------------------------------------
+
+
+_VALUE = attrgetter("value")
 
 
 def _shown(cells: Cells, row: int, col: int) -> str:
