@@ -18,7 +18,7 @@ from ..words import Words
 from ..xlsxread import Cells
 from .plan import Plan
 from .records import IndicatorValues
-from .text import number_or_none, short, str_or_none
+from .text import display_value, number_or_none, short
 
 
 def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | None, file: str,
@@ -37,7 +37,7 @@ def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | Non
             continue
         rule = slot.row.rule
         target = number_or_none(values[slot.target])
-        results = tuple(map(number_or_none, [values[i] for i in slot.results]))
+        results = tuple(map(number_or_none, map(values.__getitem__, slot.results)))
         direction = values[slot.direction] if slot.direction is not None else None
         percent = percent_success(target, number_or_none(values[slot.compared]),
                                   direction if isinstance(direction, str) else None, rule)
@@ -52,10 +52,13 @@ def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | Non
                     formula, fault, file, agency_code,
                     Words(f"{kind.th}ของตัวชี้วัด {slot.row.item_id}",
                           f"{kind.en} of {slot.row.item_id}")))
+        # as str_or_none gives them, from the blank flags
+        unit = slot.unit
         out.append(IndicatorValues(  # positional: a row per filled indicator, in a merge
-            n, str_or_none(values[slot.name]),
-            str_or_none(values[slot.unit]) if slot.unit is not None else None,
-            str_or_none(direction), target, results, percent, points))
+            n, None if blank[slot.name] else display_value(values[slot.name]),
+            None if unit is None or blank[unit] else display_value(values[unit]),
+            None if slot.direction is None or blank[slot.direction]
+            else display_value(direction), target, results, percent, points))
     return out
 
 
