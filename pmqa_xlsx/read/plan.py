@@ -84,9 +84,10 @@ class SheetCheck:
     known: frozenset[tuple[int, int]]
     last_row: int
     last_col: int
-    #: the labels' positions and texts, in the same order (a whole sheet compared at once)
+    #: the labels' positions and texts as the form writes them (not stripped), in the same
+    #: order: a whole sheet compared at once
     positions: tuple[tuple[int, int], ...] = ()
-    texts: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
 
 
 class IndicatorSlot(NamedTuple):
@@ -270,7 +271,7 @@ def _sheet_check(sheet: SheetPlan) -> SheetCheck:
         last_row=max(r for r, _ in known),
         last_col=len(sheet.widths) - 1,
         positions=tuple(check.pos for check in labels),
-        texts=tuple(check.text for check in labels),
+        written=tuple(check.label.text for check in labels),
     )
 
 

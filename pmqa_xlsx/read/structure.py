@@ -51,12 +51,12 @@ def misplaced_label(sheet: SheetCheck, cells: Cells) -> Misplaced | None:
     """The first locked label (in reading order) that is not where the layout puts it, with
     the number of rows inserted or deleted above it when the labels below line up again at
     another offset; None if every label is in place."""
-    try:  # the common case, in C: every label cell holds exactly its text
+    try:  # the common case, in C: every label cell holds exactly the text the form wrote
         shown = tuple(map(_VALUE, map(cells.get, sheet.positions)))
     except AttributeError:  # a label cell holds nothing: look at each in turn
         shown = None
-    if shown == sheet.texts and set(map(type, shown)) <= {str}:
-        return None
+    if shown == sheet.written and set(map(type, shown)) <= {str}:
+        return None  # each is its label's text, and so is it stripped
     labels = sheet.labels
     for i, (pos, text, label) in enumerate(labels):
         found = cells.get(pos)
