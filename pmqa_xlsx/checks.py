@@ -326,7 +326,11 @@ def flagged_filled_terms(instances: Iterable[Instance]) -> list[str]:
 
 
 def _status_is(value: Any, label: str | None) -> bool:
-    return isinstance(value, str) and _SPACES.sub(" ", value).strip(" ") == label
+    """TRIM(value) = label; without a run of spaces inside, TRIM only strips the ends."""
+    if not isinstance(value, str):
+        return False
+    return (value.strip(" ") if "  " not in value
+            else _SPACES.sub(" ", value).strip(" ")) == label
 
 
 def _plain(cell: InputCell) -> str:

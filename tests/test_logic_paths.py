@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import random
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +21,7 @@ import yaml
 
 from pmqa_xlsx import layout as layout_module
 from pmqa_xlsx import parse_layout
-from pmqa_xlsx.checks import filled, problems
+from pmqa_xlsx.checks import _status_is, filled, problems
 from pmqa_xlsx.read.plan import Plan, compile_plan
 from pmqa_xlsx.read.structure import misplaced_label
 from pmqa_xlsx.read.text import short
@@ -140,19 +141,43 @@ def _round_decimal(value: float, decimals: int) -> float:
     return float(Decimal(f"{value:.15g}").quantize(quantum, rounding=ROUND_HALF_UP))
 
 
+def _outcome(round_: Any, value: float, decimals: int) -> str:
+    """The result's repr (-0.0 and 0.0 apart), or the error (too many digits for Decimal's
+    context: a value of 1e14 at 15 decimals)."""
+    try:
+        return repr(round_(value, decimals))
+    except ArithmeticError as exc:
+        return type(exc).__name__
+
+
 def test_excel_round_is_its_decimal_rounding() -> None:
     rng = random.Random("round")
     values = [0.0, -0.0, 5.0, 2.675, 14.374999999999998, 23 / 160 * 100, 1e-5, -1e-7, 0.005,
               -0.005, 99.995, 1e14 + 0.5, 1e15, -1e15, 1e300, 123456789012.345, 0.1 + 0.2,
               float("inf"), float("-inf")]
-    values += [rng.uniform(-1000, 1000) for _ in range(3000)]
-    values += [round(rng.uniform(-200, 200), rng.randrange(5)) for _ in range(3000)]
-    values += [rng.randrange(-10**6, 10**6) / 10 ** rng.randrange(6) for _ in range(3000)]
+    values += [rng.uniform(-1000, 1000) for _ in range(800)]
+    values += [round(rng.uniform(-200, 200), rng.randrange(5)) for _ in range(800)]
+    values += [rng.randrange(-10**6, 10**6) / 10 ** rng.randrange(6) for _ in range(800)]
     values += [x / y * 100 for x in range(0, 60) for y in range(1, 40)]
+    values += [y / x * 100 for x in range(1, 60) for y in range(0, 40)]
+    values += [100 + (100 - x / y * 100) for x in range(0, 60) for y in range(1, 40)]
+    values += [rng.uniform(0, 10) ** rng.uniform(-12, 14) for _ in range(800)]
+    # ties and their neighbours, a few units in the last place either side, at each decimals
+    for decimals in range(0, 5):
+        for _ in range(150):
+            tie = (rng.randrange(0, 10**6) + 0.5) / 10**decimals
+            values += [tie, *(math.nextafter(tie, math.inf * side) for side in (-1, 1))]
+            near = tie
+            for _ in range(3):
+                near = math.nextafter(near, math.inf)
+                values.append(near)
+            values.append(tie * (1 + 1e-12))
+            values.append(tie * (1 - 1e-12))
+    values += [-v for v in values]
     for value in values:
-        for decimals in (0, 1, 2, 3):
-            got, want = excel_round(value, decimals), _round_decimal(value, decimals)
-            assert repr(got) == repr(want), (value, decimals)
+        for decimals in (0, 1, 2, 3, 4, 6, 9, 12, 13, 15, 16, 20, 30, -1, -2):
+            assert _outcome(excel_round, value, decimals) == \
+                _outcome(_round_decimal, value, decimals), (value, decimals)
     nan = excel_round(float("nan"), 2)
     assert nan != nan
 
@@ -188,3 +213,16 @@ def test_a_sheet_whose_labels_all_hold_their_text_is_in_place_and_any_other_is_l
             found = misplaced_label(check, other)
             assert found is not None
             assert (found.label, found.expected) == (label, short(label.text))
+
+
+def test_a_status_is_compared_after_trim() -> None:
+    """checks._status_is is TRIM(value) = label, with or without runs of spaces."""
+    rng = random.Random("status")
+    label = "ดำเนินการแล้ว ครบถ้วน"
+    parts = ["", " ", "  ", "   ", "\t", "ดำเนินการแล้ว", "ครบถ้วน", "\u00a0", "x"]
+    values: list[Any] = [label, f" {label} ", label.replace(" ", "   "), None, 1.0, *ANY]
+    values += ["".join(rng.choice(parts) for _ in range(rng.randrange(6))) for _ in range(3000)]
+    for value in values:
+        trimmed = isinstance(value, str) and re.sub(" +", " ", value).strip(" ") == label
+        assert _status_is(value, label) == trimmed, repr(value)
+    assert sum(_status_is(v, label) for v in values) > 3
