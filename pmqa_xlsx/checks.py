@@ -166,22 +166,24 @@ def problems(instances: Iterable[Instance], value_of: Callable[[InputCell], Any]
 
 
 class _Entry(NamedTuple):
-    """One declared check compiled: the instance, its kind's test, the positions of the
-    values it reads (its cell, the status cell or None, the other cells) and the fields of
-    its problem but the file."""
+    """One declared check compiled: the instance, its kind's test, where the values it reads
+    are in its row's gathered values (its cell, the status cell or -1, the other cells as a
+    slice) and the fields of its problem but the file."""
 
     instance: Instance
     test: Test
     at: int
-    status: int | None
-    reads: tuple[int, ...]
+    status: int
+    first: int
+    last: int
     code: str
     fields: dict[str, Any]
 
 
 class _Block(NamedTuple):
-    """The compiled checks of one row (a reason cell's instances): a getter of every value
-    they read, how many those are, the entries, and those broken when all are blank."""
+    """The compiled checks of one row (a reason cell's instances): a getter of the values
+    they read (each entry's in turn: its cell, its status cell, its other cells), how many
+    those are, the entries, and those broken when all are blank."""
 
     values: Callable[[Sequence[Any]], tuple[Any, ...]]
     count: int
@@ -193,36 +195,42 @@ class CompiledChecks:
     """The declared checks of a cell map compiled against the positions of its inputs in a
     list of values (the reader's plan), once per plan: ``problems(values, file)`` gives
     exactly what ``problems`` gives for the same values, in the same order, by the same
-    tests (``_KINDS``), with no call per value read. A row whose checks read only blank
-    (None) values gives the problems worked out once for that case (a test is a function
-    of the values it reads only)."""
+    tests (``_KINDS``), with no call per value read: a row's values are gathered in one
+    call, each check's as slices of them. A row whose checks read only blank (None) values
+    gives the problems worked out once for that case (a test is a function of the values it
+    reads only)."""
 
     def __init__(self, rows: Iterable[Sequence[Instance]],
                  index: Mapping[tuple[str, str, str], int]) -> None:
         blocks = []
         for instances in rows:
-            entries = []
+            entries: list[_Entry] = []
+            read: list[int] = []
             for i in instances:
                 code = i.code
                 if code is None:  # number checks: the reader's own codes
                     continue
                 check, cell = i.check, i.cell
+                at = len(read)
+                read.append(index[cell.key])
+                status = -1
+                if i.status is not None:
+                    status = len(read)
+                    read.append(index[i.status.key])
+                first = len(read)
+                read.extend(index[c.key] for c in i.cells)
                 entries.append(_Entry(
-                    i, _KINDS[check.kind][0], index[cell.key],
-                    index[i.status.key] if i.status is not None else None,
-                    tuple(index[c.key] for c in i.cells), code,
+                    i, _KINDS[check.kind][0], at, status, first, len(read), code,
                     {"sheet": cell.sheet, "cell": cell.ref, "severity": check.severity,
                      "label": cell.label,
                      "message": Words(check.message_th, check.message_en)}))
             if not entries:
                 continue
-            read = sorted({k for e in entries for k in (e.at, e.status, *e.reads)
-                           if k is not None})
-            # itemgetter of one position gives the value, not a 1-tuple: ask for it twice
-            getter = itemgetter(*read) if len(read) > 1 else itemgetter(read[0], read[0])
+            if len(read) == 1:  # itemgetter of one position gives the value, not a 1-tuple
+                read.append(read[0])
             blank = tuple(e for e in entries
-                          if e.test(e.instance, None, None, [None] * len(e.reads)))
-            blocks.append(_Block(getter, max(2, len(read)), tuple(entries), blank))
+                          if e.test(e.instance, None, None, (None,) * (e.last - e.first)))
+            blocks.append(_Block(itemgetter(*read), len(read), tuple(entries), blank))
         self._blocks = tuple(blocks)
 
     def problems(self, values: Sequence[Any], file: str) -> list[Problem]:
@@ -230,12 +238,13 @@ class CompiledChecks:
         compiled against), as ``problems`` gives them."""
         out = []
         for block in self._blocks:
-            if block.values(values).count(None) == block.count:
+            got = block.values(values)
+            if got.count(None) == block.count:
                 broken: Iterable[_Entry] = block.when_blank
             else:
                 broken = [e for e in block.entries if e.test(
-                    e.instance, values[e.at], None if e.status is None else values[e.status],
-                    [values[k] for k in e.reads])]
+                    e.instance, got[e.at], None if e.status < 0 else got[e.status],
+                    got[e.first:e.last])]
             for e in broken:
                 out.append(P.make(e.code, file=file, **e.fields))
         return out
