@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -468,7 +469,7 @@ def resource_dir(name: str) -> Path:
 
 
 @functools.cache
-def _package_root() -> Any:
+def _package_root() -> Traversable:
     # Where the imported package lies does not change while it runs; finding it through
     # importlib costs about 50 µs, and the reader asks on every file (the bundled layouts'
     # folder). Whether a folder is there is still asked each time.

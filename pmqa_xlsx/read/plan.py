@@ -5,7 +5,10 @@ A plan holds the cell map, per sheet the labels to check (in reading order) and 
 positions the form puts something at, and the input lookups as named records: each input's
 position, the index of each input key, the answers (inputs that are not identity), the
 agency code's input, each sheet's box of inputs, each indicator row's slots and the metadata
-columns of the answers frame. ``plan_for`` compiles plans and keeps the last ``PLANS_KEPT``
+columns of the answers frame; and what every return would otherwise work out again: the
+form's checks compiled against the inputs' positions (``checks.CompiledChecks``), the
+inputs ``generate --prefill`` may carry, each sheet's run of inputs and its labels as
+written. ``plan_for`` compiles plans and keeps the last ``PLANS_KEPT``
 by value, (layout fingerprint, fiscal year): nothing is keyed by an object's identity, and a
 plan evicted is compiled again, the same, when next asked for.
 """
