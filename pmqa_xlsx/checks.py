@@ -35,9 +35,10 @@ counts count the line feeds and the warning marks of the lists.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from xlsxwriter.utility import quote_sheetname
 
@@ -60,8 +61,9 @@ PROBLEM_CODES = {
     "target_without_result": "target-without-result",
 }
 
-_CONTROL = re.compile("[\x00-\x1f]")
 _SPACES = re.compile(" +")
+#: What CLEAN removes (the control characters below 32) and what TRIM removes (ASCII spaces).
+_NOT_FILLING = " " + "".join(map(chr, range(32)))
 
 
 def filled(value: Any) -> bool:
@@ -70,7 +72,9 @@ def filled(value: Any) -> bool:
     if value is None:
         return False
     if isinstance(value, str):
-        return bool(_SPACES.sub(" ", _CONTROL.sub("", value)).strip(" "))
+        # the same as removing the control characters, then TRIM: some character is
+        # neither, and strip() stops at the first one from either end
+        return bool(value.strip(_NOT_FILLING))
     return True
 
 
@@ -106,7 +110,10 @@ class Instance:
 
     def broken(self, value_of: Callable[[InputCell], Any]) -> bool:
         """Whether the check is broken for these values (``value_of`` gives a cell's value)."""
-        return _KINDS[self.check.kind][0](self, value_of)
+        return _KINDS[self.check.kind][0](
+            self, value_of(self.cell),
+            value_of(self.status) if self.status is not None else None,
+            [value_of(c) for c in self.cells])
 
     def condition(self, qualified: bool = False) -> str:
         """The same test as a formula (no ``=``), over A1 addresses on the cell's sheet (with
@@ -156,6 +163,91 @@ def problems(instances: Iterable[Instance], value_of: Callable[[InputCell], Any]
                           severity=check.severity, label=cell.label,
                           message=Words(check.message_th, check.message_en)))
     return out
+
+
+class _Entry(NamedTuple):
+    """One declared check compiled: the instance, its kind's test, where the values it reads
+    are in its row's gathered values (its cell, the status cell or -1, the other cells as a
+    slice) and the fields of its problem but the file."""
+
+    instance: Instance
+    test: Test
+    at: int
+    status: int
+    first: int
+    last: int
+    code: str
+    fields: dict[str, Any]
+
+
+class _Block(NamedTuple):
+    """The compiled checks of one row (a reason cell's instances): a getter of the values
+    they read (each entry's in turn: its cell, its status cell, its other cells), how many
+    those are, the entries, and those broken when all are blank."""
+
+    values: Callable[[Sequence[Any]], tuple[Any, ...]]
+    count: int
+    entries: tuple[_Entry, ...]
+    when_blank: tuple[_Entry, ...]
+
+
+class CompiledChecks:
+    """The declared checks of a cell map compiled against the positions of its inputs in a
+    list of values (the reader's plan), once per plan: ``problems(values, file)`` gives
+    exactly what ``problems`` gives for the same values, in the same order, by the same
+    tests (``_KINDS``), with no call per value read: a row's values are gathered in one
+    call, each check's as slices of them. A row whose checks read only blank (None) values
+    gives the problems worked out once for that case (a test is a function of the values it
+    reads only)."""
+
+    def __init__(self, rows: Iterable[Sequence[Instance]],
+                 index: Mapping[tuple[str, str, str], int]) -> None:
+        blocks = []
+        for instances in rows:
+            entries: list[_Entry] = []
+            read: list[int] = []
+            for i in instances:
+                code = i.code
+                if code is None:  # number checks: the reader's own codes
+                    continue
+                check, cell = i.check, i.cell
+                at = len(read)
+                read.append(index[cell.key])
+                status = -1
+                if i.status is not None:
+                    status = len(read)
+                    read.append(index[i.status.key])
+                first = len(read)
+                read.extend(index[c.key] for c in i.cells)
+                entries.append(_Entry(
+                    i, _KINDS[check.kind][0], at, status, first, len(read), code,
+                    {"sheet": cell.sheet, "cell": cell.ref, "severity": check.severity,
+                     "label": cell.label,
+                     "message": Words(check.message_th, check.message_en)}))
+            if not entries:
+                continue
+            if len(read) == 1:  # itemgetter of one position gives the value, not a 1-tuple
+                read.append(read[0])
+            blank = tuple(e for e in entries
+                          if e.test(e.instance, None, None, (None,) * (e.last - e.first)))
+            blocks.append(_Block(itemgetter(*read), len(read), tuple(entries), blank))
+        self._blocks = tuple(blocks)
+
+    def problems(self, values: Sequence[Any], file: str) -> list[Problem]:
+        """The problem of each broken declared check for ``values`` (aligned with the index
+        compiled against), as ``problems`` gives them."""
+        out = []
+        for block in self._blocks:
+            got = block.values(values)
+            if got.count(None) == block.count:
+                broken: Iterable[_Entry] = block.when_blank
+            else:
+                broken = [e for e in block.entries if e.test(
+                    e.instance, got[e.at], None if e.status < 0 else got[e.status],
+                    got[e.first:e.last])]
+            for e in broken:
+                out.append(P.make(e.code, file=file, **e.fields))
+        return out
 
 
 def checklist_instances(checks: Checks, status: InputCell,
@@ -243,7 +335,11 @@ def flagged_filled_terms(instances: Iterable[Instance]) -> list[str]:
 
 
 def _status_is(value: Any, label: str | None) -> bool:
-    return isinstance(value, str) and _SPACES.sub(" ", value).strip(" ") == label
+    """TRIM(value) = label; without a run of spaces inside, TRIM only strips the ends."""
+    if not isinstance(value, str):
+        return False
+    return (value.strip(" ") if "  " not in value
+            else _SPACES.sub(" ", value).strip(" ")) == label
 
 
 def _plain(cell: InputCell) -> str:
@@ -262,20 +358,19 @@ def _status_formula(i: Instance, ref: Ref) -> str:
     return f"TRIM({ref(i.status)})={_text(i.check.status)}"
 
 
-def _status_required(i: Instance, value_of: Callable[[InputCell], Any]) -> bool:
-    return not filled(value_of(i.cell))
+def _status_required(i: Instance, value: Any, status: Any, values: Sequence[Any]) -> bool:
+    return not filled(value)
 
 
 def _status_required_formula(i: Instance, ref: Ref) -> str:
     return _empty_formula(ref(i.cell))
 
 
-def _details_required(i: Instance, value_of: Callable[[InputCell], Any]) -> bool:
-    assert i.status is not None
-    if not _status_is(value_of(i.status), i.check.status) or filled(value_of(i.cell)):
+def _details_required(i: Instance, value: Any, status: Any, values: Sequence[Any]) -> bool:
+    if not _status_is(status, i.check.status) or filled(value):
         return False
     need = i.check.blanks
-    return need is None or sum(filled(value_of(c)) for c in i.cells) < need
+    return need is None or sum(filled(v) for v in values) < need
 
 
 def _details_required_formula(i: Instance, ref: Ref) -> str:
@@ -286,19 +381,18 @@ def _details_required_formula(i: Instance, ref: Ref) -> str:
     return f"AND({','.join(parts)})"
 
 
-def _details_unexpected(i: Instance, value_of: Callable[[InputCell], Any]) -> bool:
-    assert i.status is not None
-    return _status_is(value_of(i.status), i.check.status) and filled(value_of(i.cell))
+def _details_unexpected(i: Instance, value: Any, status: Any, values: Sequence[Any]) -> bool:
+    return _status_is(status, i.check.status) and filled(value)
 
 
 def _details_unexpected_formula(i: Instance, ref: Ref) -> str:
     return f"AND({_status_formula(i, ref)},{_filled_formula(ref(i.cell))})"
 
 
-def _missing_when_any(i: Instance, value_of: Callable[[InputCell], Any]) -> bool:
+def _missing_when_any(i: Instance, value: Any, status: Any, values: Sequence[Any]) -> bool:
     """indicator_name, result_without_target, target_without_result: the cell is empty and
     one of the cells read is filled."""
-    return not filled(value_of(i.cell)) and any(filled(value_of(c)) for c in i.cells)
+    return not filled(value) and any(filled(v) for v in values)
 
 
 def _missing_when_any_formula(i: Instance, ref: Ref) -> str:
@@ -306,8 +400,7 @@ def _missing_when_any_formula(i: Instance, ref: Ref) -> str:
     return f"AND({_empty_formula(ref(i.cell))},OR({anyone}))"
 
 
-def _number(i: Instance, value_of: Callable[[InputCell], Any]) -> bool:
-    value = value_of(i.cell)
+def _number(i: Instance, value: Any, status: Any, values: Sequence[Any]) -> bool:
     if not filled(value):
         return False
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -335,8 +428,11 @@ def _literal(value: float) -> str:
     return str(int(value)) if value == int(value) and abs(value) < 1e15 else repr(value)
 
 
-_KINDS: dict[str, tuple[Callable[[Instance, Callable[[InputCell], Any]], bool],
-                        Callable[[Instance, Ref], str]]] = {
+#: A kind's Python test: the instance, the value of its cell, of its row's status cell (None
+#: if it reads none) and of the other cells it reads (``Instance.cells``, in order).
+Test = Callable[[Instance, Any, Any, Sequence[Any]], bool]
+
+_KINDS: dict[str, tuple[Test, Callable[[Instance, Ref], str]]] = {
     "status_required": (_status_required, _status_required_formula),
     "details_required": (_details_required, _details_required_formula),
     "details_unexpected": (_details_unexpected, _details_unexpected_formula),

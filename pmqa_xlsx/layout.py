@@ -15,6 +15,7 @@ generated, opened in Excel, and read back. Nothing here does spreadsheet I/O.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -460,10 +462,23 @@ def fiscal_year_problem(year: int) -> str | None:
 def resource_dir(name: str) -> Path:
     """A bundled folder (``layouts``, ``samples``): inside the package when installed from
     a wheel, at the top of the source checkout otherwise."""
-    packaged = resources.files("pmqa_xlsx") / name
+    packaged = _package_root() / name
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / name
+    return _checkout_root() / name
+
+
+@functools.cache
+def _package_root() -> Traversable:
+    # Where the imported package lies does not change while it runs; finding it through
+    # importlib costs about 50 µs, and the reader asks on every file (the bundled layouts'
+    # folder). Whether a folder is there is still asked each time.
+    return resources.files("pmqa_xlsx")
+
+
+@functools.cache
+def _checkout_root() -> Path:
+    return Path(__file__).resolve().parent.parent  # resolving costs ~100 µs of system calls
 
 
 def layouts_dir() -> Path:

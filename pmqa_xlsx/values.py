@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
@@ -72,3 +73,10 @@ def _only_digits_we_read(text: str) -> bool:
 
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def blank_flags(values: Sequence[object]) -> list[bool]:
+    """``is_blank`` of each value, in one pass: the reader asks it of every input of a return
+    more than once (its filled answers, their count), and a call per value costs more than
+    the test."""
+    return [v is None or (isinstance(v, str) and not v.strip()) for v in values]

@@ -249,7 +249,8 @@ def identity_dict(identity: Identity) -> dict[str, Any]:
     return {name: getattr(identity, name) for name in Identity.__dataclass_fields__}
 
 
-def untouched(package: Package, plan: Plan, values: Sequence[Any]) -> bool:
+def untouched(package: Package, plan: Plan, values: Sequence[Any],
+              filled: Sequence[int] | None = None) -> bool:
     """Whether the return's only filled answers are cells ``generate --prefill`` carried over,
     each still holding the value carried: the agency typed nothing (the reader then reads it
     as empty). False if no answer is filled (that is plainly empty), or if the metadata holds
@@ -263,8 +264,11 @@ def untouched(package: Package, plan: Plan, values: Sequence[Any]) -> bool:
     other. That is safe whatever the record says: the only thing a forged record can do is
     make the reader call a return empty whose every filled answer equals the record, and
     such a return holds nothing but what its record says was put there for the agency.
+
+    ``filled``, if given, is the indices of the filled answers (the reader has them already).
     """
-    filled = [i for i in plan.answers if not is_blank(values[i])]
+    if filled is None:
+        filled = [i for i in plan.answers if not is_blank(values[i])]
     if not filled:
         return False
     carriable = _carriable(plan)
@@ -288,19 +292,9 @@ def has_carried(package: Package, plan: Plan) -> bool:
 
 def _carriable(plan: Plan) -> frozenset[int]:
     """The inputs ``generate --prefill`` may carry a value into (prefill.py: an indicator
-    row's name, unit, direction and each result but the target year's)."""
-    out = []
-    for row in plan.cellmap.indicator_rows:
-        target_year = row.cells["target"].year if "target" in row.cells else None
-        for fld, cell in row.cells.items():
-            if fld in _CARRIED_TEXTS or (fld.startswith("result_") and cell.year != target_year):
-                index = plan.index.get(cell.key)
-                if index is not None:
-                    out.append(index)
-    return frozenset(out)
-
-
-_CARRIED_TEXTS = frozenset({"name", "unit", "direction"})
+    row's name, unit, direction and each result but the target year's), worked out once per
+    plan (``Plan.carriable``)."""
+    return plan.carriable
 
 
 def _carried_record(package: Package, plan: Plan,

@@ -5,6 +5,7 @@ warning on that cell (``formula_problem``, also for the checklist score)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import isfinite
 from typing import Any
 
@@ -12,26 +13,31 @@ from .. import problems as P
 from ..cellmap import FormulaCell
 from ..problems import Problem
 from ..rules import percent_success, score
-from ..values import is_blank
+from ..values import blank_flags, is_blank
 from ..words import Words
 from ..xlsxread import Cells
 from .plan import Plan
 from .records import IndicatorValues
-from .text import number_or_none, short, str_or_none
+from .text import display_value, number_or_none, short
 
 
 def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | None, file: str,
-                   agency_code: str | None, problems: list[Problem]) -> list[IndicatorValues]:
+                   agency_code: str | None, problems: list[Problem],
+                   blank: Sequence[bool] | None = None) -> list[IndicatorValues]:
     """The filled indicator rows, in the plan's order, each by its table's rule; the problems
     of their formula cells are added to ``problems`` (not checked when ``sheets`` is None:
-    the rows recomputed from values already read). ``indicators_frame`` spells them out."""
+    the rows recomputed from values already read). ``indicators_frame`` spells them out.
+    ``blank``, if given, is ``values.blank_flags(values)`` (the reader has it already)."""
     out = []
+    if blank is None:
+        blank = blank_flags(values)
+    is_blank_at = blank.__getitem__
     for n, slot in enumerate(plan.indicators):
-        if all(map(is_blank, [values[i] for i in slot.indices])):
+        if all(map(is_blank_at, slot.indices)):
             continue
         rule = slot.row.rule
         target = number_or_none(values[slot.target])
-        results = tuple(map(number_or_none, [values[i] for i in slot.results]))
+        results = tuple(map(number_or_none, map(values.__getitem__, slot.results)))
         direction = values[slot.direction] if slot.direction is not None else None
         percent = percent_success(target, number_or_none(values[slot.compared]),
                                   direction if isinstance(direction, str) else None, rule)
@@ -39,16 +45,20 @@ def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | Non
         checked = ((slot.row.percent, percent), (slot.row.score, points)) \
             if sheets is not None else ()
         for formula, computed in checked:
-            kind = _KINDS[formula.kind]
-            problem = formula_problem(formula, computed, sheets, file, agency_code,  # type: ignore[arg-type]
-                                      Words(f"{kind.th}ของตัวชี้วัด {slot.row.item_id}",
-                                            f"{kind.en} of {slot.row.item_id}"))
-            if problem is not None:
-                problems.append(problem)
+            fault = _formula_fault(formula, computed, sheets)  # type: ignore[arg-type]
+            if fault is not None:  # the label is worded only for a problem
+                kind = _KINDS[formula.kind]
+                problems.append(_fault_problem(
+                    formula, fault, file, agency_code,
+                    Words(f"{kind.th}ของตัวชี้วัด {slot.row.item_id}",
+                          f"{kind.en} of {slot.row.item_id}")))
+        # as str_or_none gives them, from the blank flags
+        unit = slot.unit
         out.append(IndicatorValues(  # positional: a row per filled indicator, in a merge
-            n, str_or_none(values[slot.name]),
-            str_or_none(values[slot.unit]) if slot.unit is not None else None,
-            str_or_none(direction), target, results, percent, points))
+            n, None if blank[slot.name] else display_value(values[slot.name]),
+            None if unit is None or blank[unit] else display_value(values[unit]),
+            None if slot.direction is None or blank[slot.direction]
+            else display_value(direction), target, results, percent, points))
     return out
 
 
@@ -64,12 +74,17 @@ def formula_problem(formula: FormulaCell, computed: float | None, sheets: dict[s
     (``formula-removed``), or holding a stored result that is not what the rule computes
     (``cached-mismatch``); both located on the formula's cell. A file re-saved without
     results (openpyxl) has nothing to compare."""
-    where = {"file": file, "agency_code": agency_code, "sheet": formula.sheet,
-             "cell": formula.ref, "label": label}
+    fault = _formula_fault(formula, computed, sheets)
+    return None if fault is None else _fault_problem(formula, fault, file, agency_code, label)
+
+
+def _formula_fault(formula: FormulaCell, computed: float | None,
+                   sheets: dict[str, Cells]) -> tuple[str, dict[str, Any]] | None:
+    """``formula_problem``'s code and fields (where and label aside), or None."""
     cell = sheets[formula.sheet].get((formula.row, formula.col))
     if cell is None or cell.formula is None:
         if cell is not None and not is_blank(cell.value):
-            return P.make("formula-removed", **where, found=short(cell.value))
+            return "formula-removed", {"found": short(cell.value)}
         return None
     if not cell.cached:
         return None
@@ -78,6 +93,12 @@ def formula_problem(formula: FormulaCell, computed: float | None, sheets: dict[s
     if cached is None and computed is None or (
             cached is not None and computed is not None and abs(cached - computed) <= 1e-6):
         return None
-    return P.make("cached-mismatch", **where,
-                  cached=_BLANK if cached is None else f"{cached:g}",
-                  computed=_BLANK if computed is None else f"{computed:g}")
+    return "cached-mismatch", {"cached": _BLANK if cached is None else f"{cached:g}",
+                               "computed": _BLANK if computed is None else f"{computed:g}"}
+
+
+def _fault_problem(formula: FormulaCell, fault: tuple[str, dict[str, Any]], file: str,
+                   agency_code: str | None, label: Words) -> Problem:
+    code, fields = fault
+    return P.make(code, file=file, agency_code=agency_code, sheet=formula.sheet,
+                  cell=formula.ref, label=label, **fields)

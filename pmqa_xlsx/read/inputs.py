@@ -33,49 +33,50 @@ def read_values(plan: Plan, sheets: dict[str, SheetData], display: Display, file
     problems of each cell are added to ``problems``."""
     values: list[Any] = []
     flagged, hides_text, styles_known = display.flagged, display.hides_text, display.count
-    for cell, sheet, pos in plan.inputs:
-        found = sheets[sheet].cells.get(pos)
-        if found is None:
-            values.append(None)
-            continue
-        value = found.value
-        if found.formula is None and found.full_length is None:
-            # The common shapes, inline: a finite number in a number cell, a listed choice,
-            # a non-blank text (each passes _read_input unchanged and without problems).
-            kind, cls = cell.kind, value.__class__
-            if kind == "number" and cls is float and isfinite(value) and (
-                    cell.number is None or cell.number.accepts(value)):
-                if found.style >= styles_known or flagged[found.style]:
-                    problems.extend(_number_shown(cell, found, display, file))
-                values.append(value)
+    for sheet, slots, positions in plan.runs:  # a sheet's cells looked up in one pass
+        found_at = map(sheets[sheet].cells.get, positions)
+        for (cell, _, _), found in zip(slots, found_at, strict=True):
+            if found is None:
+                values.append(None)
                 continue
-            if cls is str and found.style < styles_known and not hides_text[found.style] \
-                    and (value in cell.choices if cell.choices else (
-                        kind == "text" and len(value) <= MAX_TEXT and value.strip()
-                        and "\ufffd" not in value)):
-                values.append(value)
-                continue
-        value, cell_problems = _read_input(cell, found, file)
-        if found.style >= styles_known:
-            cell_problems.append(P.make("unknown-style", file=file, sheet=cell.sheet,
-                                        cell=cell.ref, label=cell.label,
-                                        style=f"{found.style:,}"))
-        elif found.value.__class__ is float:
-            if cell.kind == "number":
-                cell_problems.extend(_number_shown(cell, found, display, file))
-            elif cell.kind in ("text", "identity"):
-                value = _text_shown(cell, found, value, display, file, cell_problems)
-        elif isinstance(found.value, str) and display.hides_text[found.style]:
-            cell_problems.append(_hidden_value(
-                cell, found, file, _NO_TEXT if display.lexed(found.style)
-                else _SHOWN_AS["unchecked"]))
-        if value.__class__ is MarkedText:
-            value = str(value)  # the mark has done its work (in _read_number)
-        if value.__class__ is str and "\ufffd" in value and cell.kind in ("text", "identity"):
-            cell_problems.append(P.make("lost-character", file=file, sheet=cell.sheet,
-                                        cell=cell.ref, label=cell.label))
-        values.append(value)
-        problems.extend(cell_problems)
+            value = found.value
+            if found.formula is None and found.full_length is None:
+                # The common shapes, inline: a finite number in a number cell, a listed choice,
+                # a non-blank text (each passes _read_input unchanged and without problems).
+                kind, cls = cell.kind, value.__class__
+                if kind == "number" and cls is float and isfinite(value) and (
+                        cell.number is None or cell.number.accepts(value)):
+                    if found.style >= styles_known or flagged[found.style]:
+                        problems.extend(_number_shown(cell, found, display, file))
+                    values.append(value)
+                    continue
+                if cls is str and found.style < styles_known and not hides_text[found.style] \
+                        and (value in cell.choices if cell.choices else (
+                            kind == "text" and len(value) <= MAX_TEXT and value.strip()
+                            and "\ufffd" not in value)):
+                    values.append(value)
+                    continue
+            value, cell_problems = _read_input(cell, found, file)
+            if found.style >= styles_known:
+                cell_problems.append(P.make("unknown-style", file=file, sheet=cell.sheet,
+                                            cell=cell.ref, label=cell.label,
+                                            style=f"{found.style:,}"))
+            elif found.value.__class__ is float:
+                if cell.kind == "number":
+                    cell_problems.extend(_number_shown(cell, found, display, file))
+                elif cell.kind in ("text", "identity"):
+                    value = _text_shown(cell, found, value, display, file, cell_problems)
+            elif isinstance(found.value, str) and display.hides_text[found.style]:
+                cell_problems.append(_hidden_value(
+                    cell, found, file, _NO_TEXT if display.lexed(found.style)
+                    else _SHOWN_AS["unchecked"]))
+            if value.__class__ is MarkedText:
+                value = str(value)  # the mark has done its work (in _read_number)
+            if value.__class__ is str and "\ufffd" in value and cell.kind in ("text", "identity"):
+                cell_problems.append(P.make("lost-character", file=file, sheet=cell.sheet,
+                                            cell=cell.ref, label=cell.label))
+            values.append(value)
+            problems.extend(cell_problems)
     return values
 
 

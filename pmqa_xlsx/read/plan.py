@@ -5,7 +5,10 @@ A plan holds the cell map, per sheet the labels to check (in reading order) and 
 positions the form puts something at, and the input lookups as named records: each input's
 position, the index of each input key, the answers (inputs that are not identity), the
 agency code's input, each sheet's box of inputs, each indicator row's slots and the metadata
-columns of the answers frame. ``plan_for`` compiles plans and keeps the last ``PLANS_KEPT``
+columns of the answers frame; and what every return would otherwise work out again: the
+form's checks compiled against the inputs' positions (``checks.CompiledChecks``), the
+inputs ``generate --prefill`` may carry, each sheet's run of inputs and its labels as
+written. ``plan_for`` compiles plans and keeps the last ``PLANS_KEPT``
 by value, (layout fingerprint, fiscal year): nothing is keyed by an object's identity, and a
 plan evicted is compiled again, the same, when next asked for.
 """
@@ -31,6 +34,7 @@ from ..cellmap import (
     SheetPlan,
     build_cellmap,
 )
+from ..checks import CompiledChecks
 from ..layout import Layout
 
 #: Plans kept compiled (each a few hundred KB for the bundled form); a merge uses one or two.
@@ -83,6 +87,10 @@ class SheetCheck:
     known: frozenset[tuple[int, int]]
     last_row: int
     last_col: int
+    #: the labels' positions and texts as the form writes them (not stripped), in the same
+    #: order: a whole sheet compared at once
+    positions: tuple[tuple[int, int], ...] = ()
+    written: tuple[str, ...] = ()
 
 
 class IndicatorSlot(NamedTuple):
@@ -121,6 +129,12 @@ class Plan:
     cell_meta: pd.DataFrame  # the answers frame's columns that come from the cell map
     statuses: tuple[int, ...]  # the status inputs, in order (the checklist score's)
     checklist_formula: FormulaCell | None  # the checklist score's cell, if any
+    #: the inputs ``generate --prefill`` may carry a value into (identify.untouched)
+    carriable: frozenset[int]
+    checks: CompiledChecks  # the form's own checks over the values (checks.py)
+    #: the inputs by sheet, in order: (sheet, its slots, their positions), one per run of
+    #: one sheet's inputs in ``inputs`` (each sheet's cells looked up at once)
+    runs: tuple[tuple[str, tuple[InputSlot, ...], tuple[tuple[int, int], ...]], ...]
     _covered: dict[tuple[str, tuple[tuple[int, int, int, int], ...]], tuple[int, ...]] = \
         field(default_factory=dict, repr=False)
     _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
@@ -210,6 +224,9 @@ def compile_plan(layout: Layout, year: int) -> Plan:
         cell_meta=_cell_meta(inputs),
         statuses=tuple(i for i, slot in enumerate(inputs) if slot.cell.kind == "status"),
         checklist_formula=cellmap.checklist_score_cell(),
+        carriable=_carriable(cellmap.indicator_rows, index),
+        checks=CompiledChecks((reason.instances for reason in cellmap.reasons), index),
+        runs=_runs(inputs),
     )
 
 
@@ -249,12 +266,15 @@ def _sheet_check(sheet: SheetPlan) -> SheetCheck:
                 known.add((r, c))
     if sheet.carried_legend is not None:  # written by generate --prefill only
         known.update((sheet.carried_legend, c) for c in range(len(sheet.widths)))
+    labels = tuple(LabelCheck((lb.row, lb.col), lb.text.strip(), lb) for lb in ordered)
     return SheetCheck(
         name=sheet.name,
-        labels=tuple(LabelCheck((lb.row, lb.col), lb.text.strip(), lb) for lb in ordered),
+        labels=labels,
         known=frozenset(known),
         last_row=max(r for r, _ in known),
         last_col=len(sheet.widths) - 1,
+        positions=tuple(check.pos for check in labels),
+        written=tuple(check.label.text for check in labels),
     )
 
 
@@ -276,6 +296,35 @@ def _indicator_slot(row: IndicatorRow, index: Mapping[tuple[str, str, str], int]
         cells=f"{xl_rowcol_to_cell(row.percent.row, first)}:"
               f"{xl_rowcol_to_cell(row.percent.row, row.score.col)}",
     )
+
+
+def _carriable(rows: tuple[IndicatorRow, ...],
+               index: Mapping[tuple[str, str, str], int]) -> frozenset[int]:
+    """The inputs ``generate --prefill`` may carry a value into (prefill.py: an indicator
+    row's name, unit, direction and each result but the target year's)."""
+    out = []
+    for row in rows:
+        target_year = row.cells["target"].year if "target" in row.cells else None
+        for fld, cell in row.cells.items():
+            if fld in _CARRIED_TEXTS or (fld.startswith("result_") and cell.year != target_year):
+                found = index.get(cell.key)
+                if found is not None:
+                    out.append(found)
+    return frozenset(out)
+
+
+_CARRIED_TEXTS = frozenset({"name", "unit", "direction"})
+
+
+def _runs(inputs: tuple[InputSlot, ...]
+          ) -> tuple[tuple[str, tuple[InputSlot, ...], tuple[tuple[int, int], ...]], ...]:
+    runs: list[list[InputSlot]] = []
+    for slot in inputs:
+        if runs and runs[-1][0].sheet == slot.sheet:
+            runs[-1].append(slot)
+        else:
+            runs.append([slot])
+    return tuple((run[0].sheet, tuple(run), tuple(slot.pos for slot in run)) for run in runs)
 
 
 def _boxes(inputs: tuple[InputSlot, ...]) -> dict[str, Box]:

@@ -13,11 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import problems as P
-from ..checks import problems as check_problems
 from ..inputs import path_text
 from ..layout import FEEDBACK_MARKER_AT, META_SHEET, RESERVED_SHEETS, Layout
 from ..problems import Problem
-from ..values import is_blank
+from ..values import blank_flags
 from ..words import Words
 from ..xlsxread import FileRefused, Package, SheetData, SheetInfo, open_package
 from .frames import answers_frame, indicators_frame
@@ -254,25 +253,25 @@ def _read_form(package: Package, file: str, identity: Identity, plan: Plan,
                            "fields": identity_fields(plan, values)})
     problems = [_with_agency(p, code) for p in problems]
     cells = {n: d.cells for n, d in sheets.items()}
-    rows = indicator_rows(plan, values, cells, file, code, problems)
+    blank = blank_flags(values)
+    rows = indicator_rows(plan, values, cells, file, code, problems, blank)
     scored = checklist_value(plan, values, cells, file, code, problems)
     # nothing typed: every answer blank, or only the cells generate --prefill carried over,
     # each holding its value still (the metadata's record of them: identify.untouched)
-    empty = all(is_blank(values[i]) for i in plan.answers) or untouched(package, plan, values)
+    answered = [i for i in plan.answers if not blank[i]]
+    empty = not answered or untouched(package, plan, values, answered)
     if plan.cellmap.reasons and not empty:
         # the form's own checks (a return with nothing filled in has one problem: that), but
         # on a cell already in error (a picture, an error value: its fix comes first, and the
         # workbook's live checks see an error there, not a value)
-        index = plan.index
         wrong = {(p.sheet, p.cell) for p in problems if p.severity == "error"}
-        problems.extend(_with_agency(p, code) for p in check_problems(
-            plan.cellmap.instances, lambda cell: values[index[cell.key]], file)
-            if (p.sheet, p.cell) not in wrong)
+        problems.extend(_with_agency(p, code) for p in plan.checks.problems(values, file)
+                        if (p.sheet, p.cell) not in wrong)
     if empty:
         carried = P.CARRIED_DO_NOT_COUNT if has_carried(package, plan) else P.NOTHING_CARRIED
         problems.append(P.make("empty-return", file=file, agency_code=code, carried=carried))
     return ReadReturn(file, identity, problems, plan=plan, values=values, indicator_rows=rows,
-                      filled=sum(1 for v in values if not is_blank(v)), checklist_score=scored)
+                      filled=blank.count(False), checklist_score=scored)
 
 
 def _refused(file: str, identity: Identity, problems: list[Problem], match: Match,

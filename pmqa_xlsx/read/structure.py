@@ -6,6 +6,7 @@ far beyond the window the reader reads."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -50,6 +51,12 @@ def misplaced_label(sheet: SheetCheck, cells: Cells) -> Misplaced | None:
     """The first locked label (in reading order) that is not where the layout puts it, with
     the number of rows inserted or deleted above it when the labels below line up again at
     another offset; None if every label is in place."""
+    try:  # the common case, in C: every label cell holds exactly the text the form wrote
+        shown = tuple(map(_VALUE, map(cells.get, sheet.positions)))
+    except AttributeError:  # a label cell holds nothing: look at each in turn
+        shown = None
+    if shown == sheet.written and set(map(type, shown)) <= {str}:
+        return None  # each is its label's text, and so is it stripped
     labels = sheet.labels
     for i, (pos, text, label) in enumerate(labels):
         found = cells.get(pos)
@@ -80,7 +87,9 @@ def stray_values(sheet: SheetCheck, cells: Cells, beyond: tuple[int, int] | None
     cell beyond the window read (``far-cell``)."""
     out = []
     strays = 0
-    for pos in sorted(cells.keys() - sheet.known):
+    # the common case, one pass in C: every cell is at a position the form puts something at
+    left = () if sheet.known.issuperset(cells) else sorted(cells.keys() - sheet.known)
+    for pos in left:
         cell = cells[pos]
         if is_blank(cell.value) and cell.formula is None:
             continue
@@ -106,6 +115,9 @@ def stray_values(sheet: SheetCheck, cells: Cells, beyond: tuple[int, int] | None
 # --------------------------------------------------------------------------------------------
 # Private
 # --------------------------------------------------------------------------------------------
+
+
+_VALUE = attrgetter("value")
 
 
 def _shown(cells: Cells, row: int, col: int) -> str:
