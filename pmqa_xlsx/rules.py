@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from math import copysign, floor, isfinite
+from math import isfinite
 
 from .layout import BandedScore, ChecklistScore, LinearScore, Rules, ScoreRule, TableRule
 
@@ -49,18 +49,6 @@ def excel_round(value: float, decimals: int) -> float:
         # no decimals left to round at 15 significant digits (and Decimal's quantize would
         # need more digits than its context holds)
         return float(f"{value:.15g}") if isfinite(value) else value
-    if 0 <= decimals <= _SHORT_DECIMALS:
-        scaled = abs(value) * _SCALES[decimals]
-        if scaled < _SHORT_BELOW:
-            whole = floor(scaled)
-            if abs(scaled - whole - 0.5) > scaled * _TIE_MARGIN + _TIE_FLOOR:
-                # Far from a tie: the value and its 15-digit text round to the same integer
-                # n of units of 10^-decimals (they differ by at most 5e-15 of the value,
-                # the margin is 20 times that), and n / 10^decimals, both exact floats, is
-                # the float nearest that decimal, as float(Decimal) gives (IEEE division is
-                # correctly rounded). A sign is kept as Decimal keeps it (-0.001 -> -0.0).
-                units = whole + 1 if scaled - whole > 0.5 else whole
-                return copysign(units / _SCALES[decimals], value)
     text = f"{value:.15g}"
     point = text.find(".")
     if 0 <= decimals <= _TEXT_DECIMALS and "e" not in text and (
@@ -75,17 +63,10 @@ def excel_round(value: float, decimals: int) -> float:
 
 
 _QUANTA: dict[int, Decimal] = {}  # decimals -> the quantum of ROUND at that many decimals
-#: excel_round's short path: decimals up to this many (10^d exact as floats), scaled values
-#: below 2^52 (integers exact, and at most 16 digits: Decimal's 28 never run out), and how
-#: near a tie (relative to the scaled value, and at least) goes the Decimal way.
-_SHORT_DECIMALS = 15
-#: and the text's: at most 15 digits before the point and this many after stay within
-#: Decimal's 28 digits, where quantize would raise InvalidOperation beyond (as it still does)
+#: excel_round's text short path: at most 15 digits before the point and this many after stay
+#: within Decimal's 28 digits, where quantize would raise InvalidOperation beyond (as it
+#: still does)
 _TEXT_DECIMALS = 12
-_SCALES = tuple(float(10 ** d) for d in range(_SHORT_DECIMALS + 1))
-_SHORT_BELOW = 2.0 ** 52
-_TIE_MARGIN = 1e-13
-_TIE_FLOOR = 1e-9
 
 
 def spreadsheet_trim(text: str) -> str:

@@ -34,7 +34,7 @@ from ..layout import (
     load_layouts,
 )
 from ..problems import Problem
-from ..values import is_blank, parse_number
+from ..values import parse_number
 from ..words import Words, in_lang
 from ..xlsxread import Cell, FileRefused, Package
 from .plan import Plan
@@ -250,7 +250,7 @@ def identity_dict(identity: Identity) -> dict[str, Any]:
 
 
 def untouched(package: Package, plan: Plan, values: Sequence[Any],
-              filled: Sequence[int] | None = None) -> bool:
+              filled: Sequence[int]) -> bool:
     """Whether the return's only filled answers are cells ``generate --prefill`` carried over,
     each still holding the value carried: the agency typed nothing (the reader then reads it
     as empty). False if no answer is filled (that is plainly empty), or if the metadata holds
@@ -265,13 +265,11 @@ def untouched(package: Package, plan: Plan, values: Sequence[Any],
     make the reader call a return empty whose every filled answer equals the record, and
     such a return holds nothing but what its record says was put there for the agency.
 
-    ``filled``, if given, is the indices of the filled answers (the reader has them already).
+    ``filled``: the indices of the filled answers (the reader has worked them out).
     """
-    if filled is None:
-        filled = [i for i in plan.answers if not is_blank(values[i])]
     if not filled:
         return False
-    carriable = _carriable(plan)
+    carriable = plan.carriable
     if not carriable.issuperset(filled):  # a status, a text, a target: typed by the agency
         return False
     record = _carried_record(package, plan, carriable)
@@ -282,19 +280,12 @@ def untouched(package: Package, plan: Plan, values: Sequence[Any],
 def has_carried(package: Package, plan: Plan) -> bool:
     """Whether the metadata holds a well-formed record of cells ``generate --prefill``
     carried over (see ``untouched``): the workbook was pre-filled."""
-    return _carried_record(package, plan, _carriable(plan)) is not None
+    return _carried_record(package, plan, plan.carriable) is not None
 
 
 # --------------------------------------------------------------------------------------------
 # Private
 # --------------------------------------------------------------------------------------------
-
-
-def _carriable(plan: Plan) -> frozenset[int]:
-    """The inputs ``generate --prefill`` may carry a value into (prefill.py: an indicator
-    row's name, unit, direction and each result but the target year's), worked out once per
-    plan (``Plan.carriable``)."""
-    return plan.carriable
 
 
 def _carried_record(package: Package, plan: Plan,
