@@ -1276,7 +1276,8 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
             zero_height = _true(child.get("zeroHeight"))
         elif tag == _M + "mergeCells":
             merges = _merges(child)
-    _once(root, _SHEET_SINGLES - {_SHEET_DATA}, "a sheet's settings")
+    _once(root, _SHEET_SINGLES - {_SHEET_DATA}, Words("การตั้งค่าของแผ่นงานหนึ่ง",
+                                                      "a sheet's settings"))
     formula_ranges: list[tuple[int, int, int, int]] = []
     cells: Cells = {}
     beyond: tuple[int, int] | None = None

@@ -474,6 +474,26 @@ def test_a_workbook_setting_given_twice_refuses_the_file(tmp_path: Path, twice: 
     assert info.value.code == "inconsistent-package"
 
 
+@pytest.mark.parametrize("setting", ["sheetViews", "sheetFormatPr", "mergeCells", "dimension"])
+def test_a_sheet_setting_given_twice_refuses_the_file_in_words(tmp_path: Path,
+                                                               setting: str) -> None:
+    """Two sheetViews (or any setting the schema allows once): spreadsheets differ on which
+    one they apply. The refusal named the setting with a plain text where a Thai and English
+    message was expected, and the reader failed with an AttributeError instead."""
+    element = {"sheetViews": '<sheetViews><sheetView workbookViewId="0"/></sheetViews>',
+               "sheetFormatPr": '<sheetFormatPr defaultRowHeight="15"/>',
+               "mergeCells": '<mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells>',
+               "dimension": '<dimension ref="A1"/>'}[setting]
+    before, after = (element * 2, "") if setting != "mergeCells" else ("", element * 2)
+    path = make_package(tmp_path / "s.xlsx", [("S", sheet_xml(
+        '<row r="1"><c r="A1"><v>1</v></c></row>', before=before, after=after))])
+    with xlsxread.open_package(path) as package, pytest.raises(xlsxread.FileRefused) as info:
+        package.read_cells(package.sheets[0])
+    assert info.value.code == "inconsistent-package"
+    assert f"<{setting}>" in info.value.message.th
+    assert f"two {setting} elements" in info.value.message.en
+
+
 @pytest.mark.parametrize(("runs", "codes"), [
     ('<r><t>10</t></r><r><rPr><vertAlign val="superscript"/></rPr><t>2</t></r>',
      ["format-hides-value"]),
