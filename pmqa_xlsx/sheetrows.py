@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
-from itertools import chain
-from typing import Any
+from itertools import chain, repeat
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,8 @@ _TEXTS_KEPT = 1 << 16
 # In a row's or a cell's XML, where the row number goes: a character escaped text never holds
 # (ooxml_text writes every control character as _xHHHH_), replaced once per row.
 _ROW = "\x00"
+#: A column's field: str (the sheets' cells) or bytes (the CSVs' fields).
+T = TypeVar("T", str, bytes)
 
 
 #: The xlsxwriter internals a row stream uses (constant_memory mode, xlsxwriter 3.x).
@@ -145,14 +147,31 @@ def column_cells(series: pd.Series, col: int, cells: ValueCells
                          lambda x: ref + number(x), "")
 
 
-def column_blocks(series: pd.Series, of_value: Callable[[Any], str],
-                  of_number: Callable[[float], str], blank: str
-                  ) -> Callable[[int, int], Sequence[str]]:
+def column_blocks(series: pd.Series, of_value: Callable[[Any], T],
+                  of_number: Callable[[float], T], blank: T
+                  ) -> Callable[[int, int], list[T]]:
     """A function giving rows ``start``..``stop`` of a column, each as ``of_value`` of its
     value (``series.astype(object)``'s), the sheets' and the CSVs' one walk over a column:
-    categorical and text columns from their codes (``of_value`` once per category, ``blank``
-    for NA), numeric ones from a float array (``of_number`` once per distinct finite number,
-    ``blank`` for NaN, NA and infinities), any other value by value."""
+    from ``column_table``'s codes where it has them, else value by value."""
+    coded = column_table(series, of_value, of_number, blank)
+    if coded is not None:
+        codes, table = coded
+        return lambda start, stop: table[codes[start:stop]].tolist()
+
+    def values_of(start: int, stop: int) -> list[T]:
+        return [of_value(v) for v in series.iloc[start:stop].astype(object).tolist()]
+    return values_of
+
+
+def column_table(series: pd.Series, of_value: Callable[[Any], T],
+                 of_number: Callable[[float], T], blank: T
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """A column as ``(codes, table)``, ``table[codes]`` being ``of_value`` of each value
+    (``series.astype(object)``'s), each distinct value's made once: categorical and text
+    columns from their codes (``of_value`` once per category, ``blank`` for NA), numeric ones
+    from a float array (``of_number`` once per distinct finite number, ``blank`` for NaN, NA
+    and infinities), object columns by the class of each value (``object_table``); None
+    for any other dtype (bool, dates: value by value)."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
         if isinstance(dtype, pd.CategoricalDtype):
@@ -161,25 +180,69 @@ def column_blocks(series: pd.Series, of_value: Callable[[Any], str],
         else:
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
             values = pd.Series(uniques).astype(object).tolist()
-        table = np.array([of_value(v) for v in values] + [blank],
-                         dtype=object)  # code -1 (NA) takes the last: blank
-        return lambda start, stop: table[codes[start:stop]].tolist()
+        # code -1 (NA) takes the last: blank
+        return codes, _table([*(of_value(v) for v in values), blank])
     if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
         floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
-        return lambda start, stop: by_value(
-            floats[start:stop], lambda x: of_number(x) if math.isfinite(x) else blank)
+        codes, made = _by_number(floats, of_number, blank)
+        return codes, _table(made)
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":  # numpy's object arrays
+        return object_table(series.to_numpy(dtype=object), of_value, of_number, blank)
+    return None
 
-    def values_of(start: int, stop: int) -> list[str]:
-        return [of_value(v) for v in series.iloc[start:stop].astype(object).tolist()]
-    return values_of
+
+def object_table(values: np.ndarray, of_value: Callable[[Any], T],
+                 of_number: Callable[[float], T], blank: T
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``column_table`` of an object array, by the class of each value: every str (that
+    class exactly) told apart from the others by its text, ``of_value`` once per distinct
+    text; every float (exactly) by its bits, as a number column's; None and NA ``blank``;
+    any other value (a subclass of str or float, an int, a bool, numpy's scalars, dates…)
+    ``of_value`` of it, value by value, as before. Code -1 is ``blank``."""
+    n = len(values)
+    kinds = np.fromiter(map(_KINDS.get, map(type, values), repeat(_OTHER)), dtype=np.int8,
+                        count=n)
+    codes = np.full(n, -1, dtype=np.intp)
+    made: list[T] = []
+    is_str = kinds == _KINDS[str]
+    if is_str.any():
+        found, texts = pd.factorize(values[is_str], use_na_sentinel=False)
+        codes[is_str] = found
+        made.extend(of_value(text) for text in texts.tolist())
+    is_float = kinds == _KINDS[float]
+    if is_float.any():
+        found, numbers = _by_number(values[is_float].astype(np.float64), of_number, blank)
+        codes[is_float] = found + len(made)
+        made.extend(numbers)
+    other = kinds == _OTHER
+    if other.any():
+        at = np.flatnonzero(other)
+        codes[at] = np.arange(len(made), len(made) + len(at))
+        made.extend(of_value(v) for v in values[at].tolist())
+    made.append(blank)
+    return codes, _table(made)
 
 
-def by_value(floats: np.ndarray, make: Callable[[float], str]) -> list[str]:
-    """``[make(x) for x in floats]``, ``make`` called once for each distinct value (told
-    apart by their bits, so that -0.0 and 0.0 stay two values)."""
-    bits, inverse = np.unique(floats.view(np.int64), return_inverse=True)
-    table = np.array([make(x) for x in bits.view(np.float64).tolist()], dtype=object)
-    return table[inverse.reshape(-1)].tolist()
+#: The classes ``object_table`` tells apart, by a code each (by identity: a class, not its
+#: subclasses); None and NA share the code of a blank.
+_KINDS: dict[type, int] = {str: 0, float: 1, type(None): 2, type(pd.NA): 2}
+_OTHER = 3
+
+
+def _by_number(floats: np.ndarray, of_number: Callable[[float], T], blank: T
+               ) -> tuple[np.ndarray, list[T]]:
+    """Codes of a float array's values, told apart by their bits (so that -0.0 and 0.0 stay
+    two values), and for each code ``of_number`` of it (``blank`` if not finite)."""
+    codes, bits = pd.factorize(floats.view(np.int64), use_na_sentinel=False)
+    return codes, [of_number(x) if math.isfinite(x) else blank
+                   for x in bits.view(np.float64).tolist()]
+
+
+def _table(made: list[T]) -> np.ndarray:
+    """``made`` as an object array (never split into characters or bytes)."""
+    table = np.empty(len(made), dtype=object)
+    table[:] = made
+    return table
 
 
 class RowStream:
