@@ -9,6 +9,7 @@ against the frozen row-by-row writer (tests/report_before.py), across block boun
 
 from __future__ import annotations
 
+import math
 import struct
 from decimal import Decimal
 from pathlib import Path
@@ -20,11 +21,15 @@ import pytest
 from xlsxwriter.format import Format
 
 from pmqa_xlsx import csvstream, sheetrows
+from pmqa_xlsx.consolidate import Consolidated
 from pmqa_xlsx.csvstream import field_bytes, number_bytes, write_csv
-from pmqa_xlsx.sheetrows import ValueCells, column_blocks, column_cells, object_table
+from pmqa_xlsx.layout import Layout
+from pmqa_xlsx.sheetrows import ValueCells, column_blocks, column_cells, object_fields
 
-from . import report_before
+from . import report_before, test_report_writer
+from .test_consolidate import returns as returns  # noqa: PLC0414 - the corpus round, reused
 from .test_report_writer import ARROW_SAFE, HOSTILE
+from .test_report_writer import merged as merged  # noqa: PLC0414
 
 
 class Text(str):
@@ -152,12 +157,24 @@ def test_object_values_are_told_apart_by_class_and_bits() -> None:
     keep their own field; every NaN and every blank is one blank."""
     values = np.empty(10, dtype=object)
     values[:] = [1, 1.0, True, 0.0, -0.0, "plain", Text("plain"), float("nan"), None, pd.NA]
-    codes, table = object_table(values, repr, lambda x: f"number {x!r}", "blank")
-    assert table[codes].tolist() == [
+    of_value = repr
+    fields = object_fields(values, of_value, sheetrows._Kept(of_value),
+                           sheetrows._Kept(lambda x: f"number {x!r}" if math.isfinite(x)
+                                           else "blank"), "blank")
+    assert fields.tolist() == [
         "1", "number 1.0", "True", "number 0.0", "number -0.0", "'plain'", "'plain'",
         "blank", "blank", "blank"]
-    assert codes[5] != codes[6]  # the subclass is made value by value, not as text
-    assert table[codes[0]] is not table[codes[1]]
+
+
+@pytest.mark.parametrize("answers", [1, 7, 400])
+def test_answers_made_a_few_rows_at_a_time_written_as_before(
+        answers: int, merged: Consolidated, layout: Layout, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers sheet made a run of rows at a time, the runs shorter than a row, about
+    one row, or a few: in order, out of order, twice in one cell, a return split."""
+    monkeypatch.setattr(sheetrows, "BLOCK_ANSWERS", answers)
+    test_report_writer.test_answers_out_of_order_twice_and_split_written_as_before(
+        merged, layout, tmp_path)
 
 
 def _frame(n: int) -> pd.DataFrame:
