@@ -28,7 +28,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -283,14 +283,16 @@ class RowStream:
             self.started = True
             self.ws._write_single_row(self.first_row)
 
-    def write(self, rows: Iterator[tuple[int, list[int], str]]) -> None:
+    def write(self, rows: Iterator[tuple[int, list[int], str | list[str]]]) -> None:
         """Write ``(row, columns written, cells' XML)`` (rows ascending, from ``first_row``;
         the columns: all of them, or at least the row's first and last, as only those extend
-        the sheet's dimensions; a row with no cell is not written, as xlsxwriter writes
-        none)."""
+        the sheet's dimensions; the XML: one text with the row's number left as a marker, or
+        a list of pieces with the number in place; a row with no cell is not written, as
+        xlsxwriter writes none)."""
         out: list[str] = []
         size = 0
         fh = self.ws.row_data_fh
+        head, tail = self._open.split(_ROW)
         for row, cols, body in rows:
             if row < self.next_row:
                 raise ValueError(f"internal error: row {row} after row {self.next_row - 1}")
@@ -300,8 +302,15 @@ class RowStream:
             self.start()
             self.last_row = row
             self.cols.update(cols)
-            out.append((self._open + body + "</row>").replace(_ROW, str(row + 1)))
-            size += len(body)
+            number = str(row + 1)
+            out += (head, number, tail)
+            if body.__class__ is str:
+                out.append(cast(str, body).replace(_ROW, number))
+                size += len(body)
+            else:
+                out += body
+                size += len(body) << 6  # pieces: a cell's reference, its number, the rest
+            out.append("</row>")
             if size >= WRITE_CHARS:
                 fh.write("".join(out))
                 out, size = [], 0
@@ -340,7 +349,7 @@ def frame_rows(frame: pd.DataFrame, first_row: int, limit: int, cells: ValueCell
 
 
 def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
-                cells: ValueCells) -> Iterator[tuple[int, list[int], str]]:
+                cells: ValueCells) -> Iterator[tuple[int, list[int], list[str]]]:
     """The answers sheet's rows, as the cell-by-cell writer wrote them: a row for each run
     of answers of one (file, agency code), its file and code in the first two columns, each
     answer in its field's column (``cols``, one per answer); a blank answer writes no cell,
@@ -348,8 +357,8 @@ def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
 
     The rows are made a run of rows at a time (about ``BLOCK_ANSWERS`` answers): their
     answers' cells from the values' column (``column_arrays``: each distinct text escaped
-    once, each distinct number formatted once), the blank ones dropped, and each row joined
-    from its answers' references and cells in one call."""
+    once, each distinct number formatted once), the blank ones dropped, each row given as
+    its cells' pieces (reference, row number, the rest) for ``RowStream.write`` to join."""
     n = len(answers)
     if n == 0:
         return
@@ -364,9 +373,8 @@ def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
     code_texts = agency.iloc[starts].tolist()
     in_order = bool(np.all((cols[1:] > cols[:-1]) | new_row[1:]))
     values = column_arrays(answers["value"], cells, cells.number, "")
-    refs = _table([f'<c r="{xl_col_to_name(c)}{_ROW}' for c in range(int(cols.max()) + 1)])
+    refs = _table([f'<c r="{xl_col_to_name(c)}' for c in range(int(cols.max()) + 1)])
     text = cells.text
-    head_b = '<c r="B' + _ROW
     ends = [*starts[1:].tolist(), n]
     k = 0
     while k < len(starts):
@@ -384,17 +392,20 @@ def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
             rows_at, at_cols = row_of[at], cols[begin:end][at]
             keep = np.r_[(rows_at[1:] != rows_at[:-1]) | (at_cols[1:] != at_cols[:-1]), True]
             at, at_cols = at[keep], at_cols[keep]
-        # each written answer's reference, then its cell: two items of one list per answer
-        items: list[str] = [""] * (2 * len(at))
-        items[0::2] = refs[at_cols].tolist()
-        items[1::2] = tails[at].tolist()
+        # each written answer's reference, its row's number (set below), then its cell
+        items: list[str] = [""] * (3 * len(at))
+        items[0::3] = refs[at_cols].tolist()
+        items[2::3] = tails[at].tolist()
         last_cols = at_cols.tolist()
         bounds = np.searchsorted(row_of[at], np.arange(last - k + 1)).tolist()
         for j in range(last - k):
             a, b = bounds[j], bounds[j + 1]
-            body = "".join(('<c r="A' + _ROW, text(file_texts[k + j]), head_b,
-                            text(code_texts[k + j]), *items[2 * a:2 * b]))
-            yield first_row + k + j, ([0, 1, last_cols[b - 1]] if b > a else [0, 1]), body
+            row = first_row + k + j
+            number = str(row + 1)
+            items[3 * a + 1:3 * b:3] = [number] * (b - a)
+            body = ['<c r="A', number, text(file_texts[k + j]), '<c r="B', number,
+                    text(code_texts[k + j]), *items[3 * a:3 * b]]
+            yield row, ([0, 1, last_cols[b - 1]] if b > a else [0, 1]), body
         k = last
 
 
