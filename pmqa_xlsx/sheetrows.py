@@ -171,15 +171,9 @@ def column_arrays(series: pd.Series, of_value: Callable[[Any], T],
     dates) value by value. What is made from a block's values is kept for the next blocks
     while no more than ``_TEXTS_KEPT`` are (memory stays bounded by a block's)."""
     dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
-        if isinstance(dtype, pd.CategoricalDtype):
-            codes = series.cat.codes.to_numpy()
-            values = pd.Series(dtype.categories).astype(object).tolist()
-        else:
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            values = pd.Series(uniques).astype(object).tolist()
-        # code -1 (NA) takes the last: blank
-        table = _table([*(of_value(v) for v in values), blank])
+    coded = column_codes(series, of_value, blank)
+    if coded is not None:
+        codes, table = coded
         return lambda start, stop: table[codes[start:stop]]
     numbers = _Kept(lambda x: of_number(x) if math.isfinite(x) else blank)
     if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
@@ -194,6 +188,23 @@ def column_arrays(series: pd.Series, of_value: Callable[[Any], T],
     def values_of(start: int, stop: int) -> np.ndarray:
         return _table([of_value(v) for v in series.iloc[start:stop].astype(object).tolist()])
     return values_of
+
+
+def column_codes(series: pd.Series, of_value: Callable[[Any], T], blank: T
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """A categorical or text column as ``(codes, table)``: ``table[codes]`` is ``of_value``
+    of each value, made once per category (code -1, NA, takes the last entry: ``blank``);
+    None for a column of another dtype."""
+    dtype = series.dtype
+    if not isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
+        return None
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        values = pd.Series(dtype.categories).astype(object).tolist()
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        values = pd.Series(uniques).astype(object).tolist()
+    return codes, _table([*(of_value(v) for v in values), blank])
 
 
 def object_fields(values: np.ndarray, of_value: Callable[[Any], T], texts: _Kept[T],

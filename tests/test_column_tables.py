@@ -198,3 +198,34 @@ def test_csv_files_written_as_before(rows: int, block: int, tmp_path: Path,
         report_before._csv(each, tmp_path / f"{name}.old")
         assert (tmp_path / f"{name}.new").read_bytes() == \
             (tmp_path / f"{name}.old").read_bytes(), name
+
+
+def _few(n: int, values: list[Any], step: int) -> list[Any]:
+    return [values[(i // step) % len(values)] for i in range(n)]
+
+
+@pytest.mark.parametrize("block", [64, 8192])
+def test_csv_columns_of_few_combinations_joined_as_one_written_as_before(
+        block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs of categorical and text columns of few combinations (NA among them, hostile
+    text) are written as one group of fields: the file is the frozen writer's, across
+    blocks, with a column of many values breaking a run and a run at the end."""
+    monkeypatch.setattr(csvstream, "BLOCK_ROWS", block)
+    n = 1000
+    frame = pd.DataFrame({
+        "file": pd.Categorical(_few(n, ["a.xlsx", "=b.xlsx", None], 50)),
+        "code": pd.array(_few(n, ["03005", None, '"q"'], 50), dtype="string"),
+        "part": pd.Categorical(_few(n, ["หมวด 1", "@2"], 7)),
+        "many": pd.Categorical([f"v{i}" for i in range(n)]),
+        "kind": pd.array(_few(n, [*ARROW_SAFE[:3], None], 3), dtype="string"),
+        "label": pd.Categorical(_few(n, ["-1", "\t", "x,y", "\r\n"], 3)),
+        "value": pd.Series(_mixed(n, 3), dtype=object),
+        "sheet": pd.Categorical(_few(n, ["s1", None], 11)),
+        "cell": pd.Categorical(_few(n, ["A1", "B2", "C3"], 11)),
+    })
+    walks = csvstream.column_walks(frame)
+    groups = [len(w.columns) for w in walks if isinstance(w, csvstream.FieldGroup)]
+    assert groups == [3, 2, 2]  # file, code, part | many | kind, label | value | sheet, cell
+    write_csv(frame, tmp_path / "new.csv")
+    report_before._csv(frame, tmp_path / "old.csv")
+    assert (tmp_path / "new.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
