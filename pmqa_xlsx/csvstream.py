@@ -6,9 +6,10 @@ quoted (``"`` doubled inside), a finite number as plain digits, a blank (None, N
 infinity) as ``""``, any other value as its text with ``'`` before a leading ``= + - @``, tab or
 carriage return (so that no spreadsheet runs it); CRLF after each row; UTF-8 with a BOM, a lone
 surrogate written as a visible ``\\udcff``. Each distinct text (a category, a text of an object
-column) and each distinct number is quoted and encoded once (``sheetrows.column_table``), and
-the rows are joined as bytes. A differential test holds the files to ``csv.writer`` over
-``itertuples``.
+column) and each distinct number is quoted and encoded once (``sheetrows.column_arrays``), a
+run of categorical columns of few combinations is joined once per combination
+(``FieldGroup``), and the rows are joined as bytes. Differential tests hold the files to
+``csv.writer`` over ``itertuples``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""The coded walk over a column (``sheetrows.column_table``: each distinct value's field made
-once, object columns told apart by each value's class) against the value-by-value walk it
-spares, for the CSVs' encoded fields and the sheets' cells, over hostile values: formula-like
-and markup text, control characters, lone surrogates, NA, None, NaN of several bit patterns,
-infinities, -0.0, huge ints, bools, numpy scalars, subclasses of str and float, dates,
-Decimals, in mixed object columns and in every other kind of column. Then whole CSV files
-against the frozen row-by-row writer (tests/report_before.py), across block boundaries.
+"""The coded walk over a column (``sheetrows.column_arrays``: each distinct value's field
+made once, object columns told apart by each value's class) against the value-by-value walk
+it spares, for the CSVs' encoded fields and the sheets' cells, over hostile values:
+formula-like and markup text, control characters, lone surrogates, NA, None, NaN of several
+bit patterns, infinities, -0.0, huge ints, bools, numpy scalars, subclasses of str and float,
+dates, Decimals, in mixed object columns and in every other kind of column. Then whole CSV
+files against the frozen row-by-row writer (tests/report_before.py), across block boundaries,
+with runs of columns written as groups of fields, and the answers sheet made a few rows at a
+time.
 """
 
 from __future__ import annotations
