@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .outputs import csv_safe, number_text
-from .sheetrows import column_blocks, column_codes
+from .sheetrows import KEPT, column_blocks, column_codes
 
 #: Rows joined and written at a time.
 BLOCK_ROWS = 8192
@@ -129,7 +129,7 @@ GROUP_RATIO = 8
 class FieldGroup:
     """A run of coded columns (``sheetrows.column_codes``: codes, and a table of fields)
     written as one: rows ``start``..``stop`` as the columns' fields joined by ``,``, each
-    combination's joined once (kept for later blocks while no more than 65,536 are)."""
+    combination's joined once (kept for later blocks while no more than ``KEPT`` are)."""
 
     def __init__(self, columns: list[tuple[np.ndarray, np.ndarray]]) -> None:
         self.columns = columns
@@ -138,7 +138,7 @@ class FieldGroup:
     def __call__(self, start: int, stop: int) -> list[bytes]:
         found, keys = pd.factorize(_key(self.columns, start, stop), use_na_sentinel=False)
         kept = self._kept
-        if len(kept) > _KEPT:
+        if len(kept) > KEPT:
             kept.clear()
         fields: list[bytes] = []
         for key in keys.tolist():
@@ -154,9 +154,6 @@ class FieldGroup:
         table = np.empty(len(fields), dtype=object)
         table[:] = fields
         return cast(list[bytes], table[found].tolist())
-
-
-_KEPT = 1 << 16
 
 
 def _key(columns: list[tuple[np.ndarray, np.ndarray]], start: int, stop: int) -> np.ndarray:

@@ -48,6 +48,9 @@ BLOCK_ANSWERS = 1 << 16
 WRITE_CHARS = 1 << 20
 #: Distinct texts whose cells are kept for reuse (then forgotten: memory stays bounded).
 _TEXTS_KEPT = 1 << 16
+#: Fields a column's walk keeps from one block for the next ones (then forgotten: agencies'
+#: free texts are mostly distinct, and a kept field is a copy of its text).
+KEPT = 1 << 13
 # In a row's or a cell's XML, where the row number goes: a character escaped text never holds
 # (ooxml_text writes every control character as _xHHHH_), replaced once per row.
 _ROW = "\x00"
@@ -169,7 +172,7 @@ def column_arrays(series: pd.Series, of_value: Callable[[Any], T],
     finite number, told apart by its bits, ``blank`` for NaN, NA and infinities); numpy's
     object columns by the class of each value (``object_fields``); any other dtype (bool,
     dates) value by value. What is made from a block's values is kept for the next blocks
-    while no more than ``_TEXTS_KEPT`` are (memory stays bounded by a block's)."""
+    while no more than ``KEPT`` are (memory stays bounded by a block's)."""
     dtype = series.dtype
     coded = column_codes(series, of_value, blank)
     if coded is not None:
@@ -240,7 +243,7 @@ _OTHER = 3
 
 class _Kept(Generic[T]):
     """What ``make`` gives for each key (a text; a number's bits), made once while kept:
-    forgotten all at once past ``_TEXTS_KEPT``, so that memory stays bounded."""
+    forgotten all at once past ``KEPT``, so that memory stays bounded."""
 
     def __init__(self, make: Callable[[Any], T]) -> None:
         self._make = make
@@ -249,7 +252,7 @@ class _Kept(Generic[T]):
     def table(self, keys: list[Any], values: list[Any]) -> np.ndarray:
         """``make`` of each of ``values`` (told apart by ``keys``), as an object array."""
         made = self._made
-        if len(made) + len(keys) > _TEXTS_KEPT:
+        if len(made) + len(keys) > KEPT:
             made.clear()
         out: list[T] = []
         for key, value in zip(keys, values, strict=True):
