@@ -4,9 +4,10 @@ Not a test: a script. ``make`` consolidates benchmark returns once (``run.py --k
 leaves them in DIR/returns) and pickles the dataset, ``times`` copies of it to one file
 (the files renamed, so that each copy is a return of its own: 4 copies of 2,000 make the
 8,000 of a national round); ``time`` writes it with ``report.write_outputs`` and prints the
-wall time and the peak memory of writing (tracemalloc, Python's allocations); ``count``
-writes it once, for cachegrind to count instructions. Run the same pickle under two trees
-(PYTHONPATH) to compare the code before and after, side by side:
+wall time, the CPU time (``time.process_time``: less moved by a shared machine) and the peak
+memory of writing (tracemalloc, Python's allocations); ``count`` writes it once, for
+cachegrind to count instructions. Run the same pickle under two trees (PYTHONPATH) to
+compare the code before and after, side by side:
 
     .venv/bin/python benchmarks/write.py make /tmp/bench0/returns /tmp/c2000.pickle
     .venv/bin/python benchmarks/write.py make /tmp/bench0/returns /tmp/c8000.pickle --times 4
@@ -73,11 +74,12 @@ def main() -> None:
             print(f"wrote {n} returns once")
             return
         loaded = _peak_rss()
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeat):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             write()
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         rss = _peak_rss() - loaded
         peak = 0
         if not args.no_trace:
@@ -87,7 +89,8 @@ def main() -> None:
             tracemalloc.stop()
         size = (Path(work) / "m.xlsx").stat().st_size if args.only != "csv" else 0
     print(f"{n} returns: write_outputs ({args.only or 'workbook + CSVs'}) best {min(times):.2f} s, "
-          f"all {', '.join(f'{t:.2f}' for t in times)} s; peak traced memory "
+          f"all {', '.join(f'{t:.2f}' for t in times)} s; CPU (process_time, less moved by "
+          f"a shared machine) best {min(cpu):.2f} s; peak traced memory "
           f"{peak / 2**20:,.0f} MiB ({peak / n / 1024:,.1f} KiB per return); peak RSS above "
           f"the loaded dataset {rss / 2**20:,.0f} MiB ({rss / n / 1024:,.1f} KiB per return); "
           f"workbook {size / 2**20:,.1f} MiB")

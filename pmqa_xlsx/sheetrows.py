@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
-from itertools import chain
-from typing import Any
+from itertools import repeat
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -42,13 +42,20 @@ from .xlsxtext import _fit_cell, t_element
 
 #: Rows turned into XML at a time (bounds the memory of a block's per-cell strings).
 BLOCK_ROWS = 4096
+#: Answers made into the answers sheet's rows at a time (whole rows: at least one).
+BLOCK_ANSWERS = 1 << 16
 #: Characters of rows' XML gathered before they are written to the sheet's row file.
 WRITE_CHARS = 1 << 20
 #: Distinct texts whose cells are kept for reuse (then forgotten: memory stays bounded).
 _TEXTS_KEPT = 1 << 16
+#: Fields a column's walk keeps from one block for the next ones (then forgotten: agencies'
+#: free texts are mostly distinct, and a kept field is a copy of its text).
+KEPT = 1 << 13
 # In a row's or a cell's XML, where the row number goes: a character escaped text never holds
 # (ooxml_text writes every control character as _xHHHH_), replaced once per row.
 _ROW = "\x00"
+#: A column's field: str (the sheets' cells) or bytes (the CSVs' fields).
+T = TypeVar("T", str, bytes)
 
 
 #: The xlsxwriter internals a row stream uses (constant_memory mode, xlsxwriter 3.x).
@@ -145,41 +152,129 @@ def column_cells(series: pd.Series, col: int, cells: ValueCells
                          lambda x: ref + number(x), "")
 
 
-def column_blocks(series: pd.Series, of_value: Callable[[Any], str],
-                  of_number: Callable[[float], str], blank: str
-                  ) -> Callable[[int, int], Sequence[str]]:
+def column_blocks(series: pd.Series, of_value: Callable[[Any], T],
+                  of_number: Callable[[float], T], blank: T
+                  ) -> Callable[[int, int], list[T]]:
     """A function giving rows ``start``..``stop`` of a column, each as ``of_value`` of its
-    value (``series.astype(object)``'s), the sheets' and the CSVs' one walk over a column:
-    categorical and text columns from their codes (``of_value`` once per category, ``blank``
-    for NA), numeric ones from a float array (``of_number`` once per distinct finite number,
-    ``blank`` for NaN, NA and infinities), any other value by value."""
+    value (``series.astype(object)``'s), the sheets' and the CSVs' one walk over a column
+    (``column_arrays``)."""
+    arrays = column_arrays(series, of_value, of_number, blank)
+    return lambda start, stop: arrays(start, stop).tolist()
+
+
+def column_arrays(series: pd.Series, of_value: Callable[[Any], T],
+                  of_number: Callable[[float], T], blank: T
+                  ) -> Callable[[int, int], np.ndarray]:
+    """A function giving rows ``start``..``stop`` of a column as an object array of
+    ``of_value`` of each value (``series.astype(object)``'s), each distinct value's made
+    once: categorical and text columns from their codes (``of_value`` once per category,
+    ``blank`` for NA); numeric ones from a float array (``of_number`` once per distinct
+    finite number, told apart by its bits, ``blank`` for NaN, NA and infinities); numpy's
+    object columns by the class of each value (``object_fields``); any other dtype (bool,
+    dates) value by value. What is made from a block's values is kept for the next blocks
+    while no more than ``KEPT`` are (memory stays bounded by a block's)."""
     dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
-        if isinstance(dtype, pd.CategoricalDtype):
-            codes = series.cat.codes.to_numpy()
-            values = pd.Series(dtype.categories).astype(object).tolist()
-        else:
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            values = pd.Series(uniques).astype(object).tolist()
-        table = np.array([of_value(v) for v in values] + [blank],
-                         dtype=object)  # code -1 (NA) takes the last: blank
-        return lambda start, stop: table[codes[start:stop]].tolist()
+    coded = column_codes(series, of_value, blank)
+    if coded is not None:
+        codes, table = coded
+        return lambda start, stop: table[codes[start:stop]]
+    numbers = _Kept(lambda x: of_number(x) if math.isfinite(x) else blank)
     if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
         floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
-        return lambda start, stop: by_value(
-            floats[start:stop], lambda x: of_number(x) if math.isfinite(x) else blank)
+        return lambda start, stop: _numbers(floats[start:stop], numbers)
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":  # numpy's object arrays
+        objects = series.to_numpy(dtype=object)
+        texts = _Kept(of_value)
+        return lambda start, stop: object_fields(objects[start:stop], of_value, texts,
+                                                 numbers, blank)
 
-    def values_of(start: int, stop: int) -> list[str]:
-        return [of_value(v) for v in series.iloc[start:stop].astype(object).tolist()]
+    def values_of(start: int, stop: int) -> np.ndarray:
+        return _table([of_value(v) for v in series.iloc[start:stop].astype(object).tolist()])
     return values_of
 
 
-def by_value(floats: np.ndarray, make: Callable[[float], str]) -> list[str]:
-    """``[make(x) for x in floats]``, ``make`` called once for each distinct value (told
-    apart by their bits, so that -0.0 and 0.0 stay two values)."""
-    bits, inverse = np.unique(floats.view(np.int64), return_inverse=True)
-    table = np.array([make(x) for x in bits.view(np.float64).tolist()], dtype=object)
-    return table[inverse.reshape(-1)].tolist()
+def column_codes(series: pd.Series, of_value: Callable[[Any], T], blank: T
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """A categorical or text column as ``(codes, table)``: ``table[codes]`` is ``of_value``
+    of each value, made once per category (code -1, NA, takes the last entry: ``blank``);
+    None for a column of another dtype."""
+    dtype = series.dtype
+    if not isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
+        return None
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        values = pd.Series(dtype.categories).astype(object).tolist()
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        values = pd.Series(uniques).astype(object).tolist()
+    return codes, _table([*(of_value(v) for v in values), blank])
+
+
+def object_fields(values: np.ndarray, of_value: Callable[[Any], T], texts: _Kept[T],
+                  numbers: _Kept[T], blank: T) -> np.ndarray:
+    """``[of_value(v) for v in values]`` as an object array, by the class of each value:
+    every str (that class exactly) told apart from the others by its text, ``of_value``
+    once per distinct text (``texts``); every float (exactly) by its bits, as a number
+    column's (``numbers``); None and NA ``blank``; any other value (a subclass of str or
+    float, an int, a bool, numpy's scalars, dates…) ``of_value`` of it, value by value."""
+    n = len(values)
+    kinds = np.fromiter(map(_KINDS.get, map(type, values), repeat(_OTHER)), dtype=np.int8,
+                        count=n)
+    out = np.full(n, blank, dtype=object)
+    is_str = kinds == _KINDS[str]
+    if is_str.any():
+        codes, found = pd.factorize(values[is_str], use_na_sentinel=False)
+        distinct = found.tolist()
+        out[is_str] = texts.table(distinct, distinct)[codes]
+    is_float = kinds == _KINDS[float]
+    if is_float.any():
+        out[is_float] = _numbers(values[is_float].astype(np.float64), numbers)
+    other = kinds == _OTHER
+    if other.any():
+        out[other] = _table([of_value(v) for v in values[other].tolist()])
+    return out
+
+
+#: The classes ``object_fields`` tells apart, by a code each (by identity: a class, not its
+#: subclasses); None and NA share the code of a blank.
+_KINDS: dict[type, int] = {str: 0, float: 1, type(None): 2, type(pd.NA): 2}
+_OTHER = 3
+
+
+class _Kept(Generic[T]):
+    """What ``make`` gives for each key (a text; a number's bits), made once while kept:
+    forgotten all at once past ``KEPT``, so that memory stays bounded."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._made: dict[Any, T] = {}
+
+    def table(self, keys: list[Any], values: list[Any]) -> np.ndarray:
+        """``make`` of each of ``values`` (told apart by ``keys``), as an object array."""
+        made = self._made
+        if len(made) + len(keys) > KEPT:
+            made.clear()
+        out: list[T] = []
+        for key, value in zip(keys, values, strict=True):
+            field = made.get(key)
+            if field is None:
+                field = made[key] = self._make(value)
+            out.append(field)
+        return _table(out)
+
+
+def _numbers(floats: np.ndarray, kept: _Kept[T]) -> np.ndarray:
+    """A float array's fields (``kept``'s), each distinct value's made once, told apart by
+    their bits (so that -0.0 and 0.0 stay two values)."""
+    codes, bits = pd.factorize(floats.view(np.int64), use_na_sentinel=False)
+    return kept.table(bits.tolist(), bits.view(np.float64).tolist())[codes]
+
+
+def _table(made: list[T]) -> np.ndarray:
+    """``made`` as an object array (never split into characters or bytes)."""
+    table = np.empty(len(made), dtype=object)
+    table[:] = made
+    return table
 
 
 class RowStream:
@@ -202,12 +297,16 @@ class RowStream:
             self.started = True
             self.ws._write_single_row(self.first_row)
 
-    def write(self, rows: Iterator[tuple[int, list[int], str]]) -> None:
+    def write(self, rows: Iterator[tuple[int, list[int], str | list[str]]]) -> None:
         """Write ``(row, columns written, cells' XML)`` (rows ascending, from ``first_row``;
-        a row with no cell is not written, as xlsxwriter writes none)."""
+        the columns: all of them, or at least the row's first and last, as only those extend
+        the sheet's dimensions; the XML: one text with the row's number left as a marker, or
+        a list of pieces with the number in place; a row with no cell is not written, as
+        xlsxwriter writes none)."""
         out: list[str] = []
         size = 0
         fh = self.ws.row_data_fh
+        head, tail = self._open.split(_ROW)
         for row, cols, body in rows:
             if row < self.next_row:
                 raise ValueError(f"internal error: row {row} after row {self.next_row - 1}")
@@ -217,8 +316,15 @@ class RowStream:
             self.start()
             self.last_row = row
             self.cols.update(cols)
-            out.append((self._open + body + "</row>").replace(_ROW, str(row + 1)))
-            size += len(body)
+            number = str(row + 1)
+            out += (head, number, tail)
+            if body.__class__ is str:
+                out.append(cast(str, body).replace(_ROW, number))
+                size += len(body)
+            else:
+                out += body
+                size += len(body) << 6  # pieces: a cell's reference, its number, the rest
+            out.append("</row>")
             if size >= WRITE_CHARS:
                 fh.write("".join(out))
                 out, size = [], 0
@@ -257,11 +363,16 @@ def frame_rows(frame: pd.DataFrame, first_row: int, limit: int, cells: ValueCell
 
 
 def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
-                cells: ValueCells) -> Iterator[tuple[int, list[int], str]]:
+                cells: ValueCells) -> Iterator[tuple[int, list[int], list[str]]]:
     """The answers sheet's rows, as the cell-by-cell writer wrote them: a row for each run
     of answers of one (file, agency code), its file and code in the first two columns, each
     answer in its field's column (``cols``, one per answer); a blank answer writes no cell,
-    and of two answers in one cell the later one stays."""
+    and of two answers in one cell the later one stays.
+
+    The rows are made a run of rows at a time (about ``BLOCK_ANSWERS`` answers): their
+    answers' cells from the values' column (``column_arrays``: each distinct text escaped
+    once, each distinct number formatted once), the blank ones dropped, each row given as
+    its cells' pieces (reference, row number, the rest) for ``RowStream.write`` to join."""
     n = len(answers)
     if n == 0:
         return
@@ -271,25 +382,45 @@ def answer_rows(answers: pd.DataFrame, cols: np.ndarray, first_row: int,
         agency = agency.astype(str)
     agencies = _codes(agency)
     new_row = np.r_[True, (files[1:] != files[:-1]) | (agencies[1:] != agencies[:-1])]
-    starts = np.flatnonzero(new_row).tolist()
+    starts = np.flatnonzero(new_row)
     file_texts = answers["file"].iloc[starts].tolist()
     code_texts = agency.iloc[starts].tolist()
     in_order = bool(np.all((cols[1:] > cols[:-1]) | new_row[1:]))
-    values = answers["value"].to_numpy(dtype=object)
-    refs = [f'<c r="{xl_col_to_name(c)}{_ROW}' for c in range(int(cols.max()) + 1)]
+    values = column_arrays(answers["value"], cells, cells.number, "")
+    refs = _table([f'<c r="{xl_col_to_name(c)}' for c in range(int(cols.max()) + 1)])
     text = cells.text
-    head_b = '<c r="B' + _ROW
-    for k, start in enumerate(starts):
-        stop = starts[k + 1] if k + 1 < len(starts) else n
-        pairs = [(c, cell) for c, cell in zip(cols[start:stop].tolist(),
-                                               map(cells, values[start:stop].tolist()),
-                                               strict=True) if cell]
-        if not in_order:  # some row has answers out of column order, or two in one cell
-            pairs = sorted(dict(pairs).items())
-        body = "".join(chain(
-            ('<c r="A' + _ROW, text(file_texts[k]), head_b, text(code_texts[k])),
-            chain.from_iterable((refs[c], cell) for c, cell in pairs)))
-        yield first_row + k, [0, 1, *(c for c, _ in pairs)], body
+    ends = [*starts[1:].tolist(), n]
+    k = 0
+    while k < len(starts):
+        begin = int(starts[k])  # rows k..last-1: answers begin..end
+        last = len(starts) if n - begin <= BLOCK_ANSWERS else max(
+            k + 1, int(np.searchsorted(starts, begin + BLOCK_ANSWERS, "right")) - 1)
+        end = ends[last - 1]
+        tails = values(begin, end)
+        row_of = np.cumsum(new_row[begin:end]) - 1
+        at = np.flatnonzero(np.fromiter(map(bool, tails), dtype=bool, count=end - begin))
+        at_cols = cols[begin:end][at]
+        if not in_order:  # some row has answers out of column order, or two in one cell:
+            # by row, then column, then as they came; of one cell's, the last stays
+            at = at[np.lexsort((at, at_cols, row_of[at]))]
+            rows_at, at_cols = row_of[at], cols[begin:end][at]
+            keep = np.r_[(rows_at[1:] != rows_at[:-1]) | (at_cols[1:] != at_cols[:-1]), True]
+            at, at_cols = at[keep], at_cols[keep]
+        # each written answer's reference, its row's number (set below), then its cell
+        items: list[str] = [""] * (3 * len(at))
+        items[0::3] = refs[at_cols].tolist()
+        items[2::3] = tails[at].tolist()
+        last_cols = at_cols.tolist()
+        bounds = np.searchsorted(row_of[at], np.arange(last - k + 1)).tolist()
+        for j in range(last - k):
+            a, b = bounds[j], bounds[j + 1]
+            row = first_row + k + j
+            number = str(row + 1)
+            items[3 * a + 1:3 * b:3] = [number] * (b - a)
+            body = ['<c r="A', number, text(file_texts[k + j]), '<c r="B', number,
+                    text(code_texts[k + j]), *items[3 * a:3 * b]]
+            yield row, ([0, 1, last_cols[b - 1]] if b > a else [0, 1]), body
+        k = last
 
 
 def is_plain_text(series: pd.Series) -> bool:
