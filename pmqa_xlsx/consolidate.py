@@ -19,6 +19,7 @@ at a time, without the choice between an agency's returns.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import io
 import os
@@ -191,9 +192,32 @@ def consolidate(
     issued = load_manifest(manifest) if isinstance(manifest, str | os.PathLike) else manifest
     counted_round = _round_of(round, layouts)
     started = datetime.now(UTC)
-    return merge_reads(read_all(_entries(paths), layouts, progress, jobs), agencies,
-                       manifest=issued, started=started, round=counted_round,
-                       accept_errors=accept_errors)
+    merged = _merged(read_all(_entries(paths), layouts, progress, jobs), agencies,
+                     manifest=issued, started=started, round=counted_round,
+                     accept_errors=accept_errors, own=True)
+    give_back_memory()  # the reads, gone now
+    return merged
+
+
+def give_back_memory() -> None:
+    """Give the memory that C's allocator holds free (what large arrays and lists left when
+    they went) back to the system, where the allocator can (glibc's ``malloc_trim``; nothing
+    elsewhere). Called after a phase of a merge that lets much go: the next phase would
+    otherwise find it still held, and hold more beside it."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc (musl has none)
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 def check_files(
@@ -324,9 +348,10 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
 
 
 #: A worker's reads of a batch of files as it sends them back (``_read_batch``): how many,
-#: then two pickles, each read's answer values (None where it was not read as the form) and
-#: the reads without them. A tuple, not a class: nothing to look up by name on arrival.
-_Batch = tuple[int, bytes, bytes]
+#: then three pickles: each read's answer values (None where it was not read as the form),
+#: each read's indicator rows, and the reads without either. A tuple, not a class: nothing
+#: to look up by name on arrival.
+_Batch = tuple[int, bytes, bytes, bytes]
 
 
 def _read_batch(files: list[InputFile], layouts: tuple[Layout, ...]) -> _Batch:
@@ -336,32 +361,38 @@ def _read_batch(files: list[InputFile], layouts: tuple[Layout, ...]) -> _Batch:
     with gc_paused():
         reads = [read_input(entry, layouts) for entry in files]
         values = [read.values for read in reads]
+        rows = [read.indicator_rows for read in reads]
         for read in reads:
-            read.values = None
-        return (len(reads), pickle.dumps(values, pickle.HIGHEST_PROTOCOL),
-                pickle.dumps(reads, pickle.HIGHEST_PROTOCOL))
+            read.values, read.indicator_rows = None, []
+        return (len(reads), *(pickle.dumps(part, pickle.HIGHEST_PROTOCOL)
+                              for part in (values, rows, reads)))
 
 
 def _unpacked(batches: list[tuple[int, _Batch]]) -> dict[int, ReadReturn]:
-    """The reads of the workers' batches (each by its first file's place), made in two
-    passes: first every answer value, then everything else.
+    """The reads of the workers' batches (each by its first file's place), made in three
+    passes: every answer value, then the reads themselves, then their indicator rows.
 
     The values are the only part of a read that the frames keep (the answers' value column
-    holds them); the rest (identities, indicator rows, the lists) goes once the frames are
-    built. Made in this order, what stays is packed together in memory and what goes leaves
-    whole arenas of Python's allocator empty, which it gives back to the system; made read by
-    read, every arena would keep a few values, and stay. So would one that kept a single
-    other object: a class's name as a pickle spells it, looked up on its module, stays in
-    the interpreter's cache of lookups (``_Unpickler`` looks up the interned name instead).
-    A merge of 8,000 returns keeps about 80 MiB less.
+    holds them); a merge lets the indicator rows go once their frames are built
+    (``_merged``), then the rest. Made in this order, what stays is packed together in
+    memory and what goes leaves whole arenas of Python's allocator empty, which it gives
+    back to the system; made read by read, every arena would keep a few values, and stay.
+    So would one that kept a single other object: a class's name as a pickle spells it,
+    looked up on its module, stays in the interpreter's cache of lookups (``_Unpickler``
+    looks up the interned name instead). A merge of 8,000 returns keeps about 80 MiB less.
     """
     values = [pickle.loads(batch[1]) for _, batch in batches]
     done: dict[int, ReadReturn] = {}
+    placed = []
     for (start, batch), kept in zip(batches, values, strict=True):
-        reads: list[ReadReturn] = _Unpickler(io.BytesIO(batch[2])).load()
+        reads: list[ReadReturn] = _Unpickler(io.BytesIO(batch[3])).load()
         for offset, (read, answers) in enumerate(zip(reads, kept, strict=True)):
             read.values = answers
             done[start + offset] = read
+        placed.append(reads)
+    for (_, batch), reads in zip(batches, placed, strict=True):
+        for read, rows in zip(reads, _Unpickler(io.BytesIO(batch[2])).load(), strict=True):
+            read.indicator_rows = rows
     return done
 
 
@@ -426,6 +457,17 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     """The merge of already-read returns (``consolidate`` minus the reading). ``started`` is
     when the merge started (default: now): a file's time after it is not trusted. ``round``
     and ``accept_errors`` as ``consolidate``'s."""
+    return _merged(reads, agencies, manifest=manifest, started=started, round=round,
+                   accept_errors=accept_errors, own=False)
+
+
+def _merged(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
+            manifest: Manifest | None, started: datetime | None,
+            round: Round | None,  # noqa: A002
+            accept_errors: bool, own: bool) -> Consolidated:
+    """``merge_reads``; with ``own`` (the reads are the merge's own, no one else's: those
+    ``consolidate`` read), each read's indicator rows are let go once the frames made of
+    them are built, before the answers' frame is (the merge's peak of memory)."""
     states = {id(r): file_state(r) for r in reads}
     left_out: dict[int, tuple[int, ...]] = {}  # counted_with_errors: the inputs left out
     if accept_errors:
@@ -523,9 +565,15 @@ def merge_reads(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     if roster is not None:  # the roster's extra columns, for breakdowns
         returns = _with_roster_columns(returns, roster, after="agency_name")
         scores = _with_roster_columns(scores, roster, after="agency_code")
+    indicators = indicators_frame(counted, years)
+    if own:
+        for read in reads:
+            read.indicator_rows = []
+        for read in counted:  # and those without_cells made
+            read.indicator_rows = []
     return Consolidated(
         answers=answers_frame(counted),
-        indicators=indicators_frame(counted, years),
+        indicators=indicators,
         problems=P.problems_frame(problems),
         returns=returns,
         scores=scores,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from .consolidate import Consolidated
+from .consolidate import Consolidated, give_back_memory
 from .csvstream import write_csv
 from .layout import Layout
 from .outputs import OutputSet
@@ -65,19 +65,23 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
     ``roster`` (the agencies expected) gives the summaries' ministries and expected counts
     (each group's workbook: its own agencies'); ``deadline`` their on-time and late counts
     (see ``pmqa_xlsx.summary``)."""
-    with OutputSet() as outputs:
+    with OutputSet() as outputs:  # each file's leftovers given back before the next
         if workbook is not None:
             _workbook(result, outputs.stage(workbook), layouts, roster, deadline)
+            give_back_memory()
         for path, group in (groups or {}).items():
             _workbook(group, outputs.stage(path), layouts, _members(roster, group), deadline)
+            give_back_memory()
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
                 write_csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
+                give_back_memory()
         if parquet_dir is not None:
             Path(parquet_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
                 _parquet(name, frame, outputs.stage(Path(parquet_dir) / f"{name}.parquet"))
+                give_back_memory()
         return outputs.commit()
 
 
@@ -178,7 +182,9 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
         sheets = {name: workbook.add_worksheet(name) for name in WORKBOOK_SHEETS}
         write_summary(workbook, sheets["summary"], result, layouts, roster=roster,
                       deadline=deadline)
+        give_back_memory()  # what the data-quality frames (made for the summary) let go
         _write_answers(sheets["answers"], result.answers, formats)
+        give_back_memory()  # the answers' columns as cells, each a block at a time
         for name in ("indicators", "problems", "returns", "scores"):
             _write_frame(sheets[name], getattr(result, name), formats)
         _write_implausible(sheets["implausible"], result.implausible, formats)
@@ -251,7 +257,8 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
             ws.write_string(row, col, texts[row], formats["header"])
     if not len(answers):
         return
-    cols = field_of + len(keys)
+    cols = field_of
+    cols += len(keys)  # in place: one array as long as the answers, not two
     stream = RowStream(ws, 3, formats["text"], formats["number"])
     stream.write(answer_rows(answers, cols, 3, stream.cells))
     stream.close()
@@ -280,7 +287,7 @@ def _fields(answers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         if (found < 0).any():
             raise KeyError("internal error: an answer of no column")
         return columns, found
-    codes = [s.cat.codes.to_numpy() for s in series]
+    codes = [np.asarray(s.array.codes) for s in series]  # views (Series.cat.codes copies)
     sizes = [len(s.cat.categories) for s in series]
     place: dict[int, int] = {}
     firsts: list[int] = []
