@@ -379,7 +379,8 @@ def _unpacked(batches: list[tuple[int, _Batch]]) -> dict[int, ReadReturn]:
     back to the system; made read by read, every arena would keep a few values, and stay.
     So would one that kept a single other object: a class's name as a pickle spells it,
     looked up on its module, stays in the interpreter's cache of lookups (``_Unpickler``
-    looks up the interned name instead). A merge of 8,000 returns keeps about 80 MiB less.
+    looks up the interned name instead). After a merge of 8,000 returns, Python's allocator
+    held 134 arenas of 1 MiB instead of 192.
     """
     values = [pickle.loads(batch[1]) for _, batch in batches]
     done: dict[int, ReadReturn] = {}
