@@ -382,19 +382,28 @@ def _unpacked(batches: list[tuple[int, _Batch]]) -> dict[int, ReadReturn]:
     looks up the interned name instead). After a merge of 8,000 returns, Python's allocator
     held 134 arenas of 1 MiB instead of 192.
     """
-    values = [pickle.loads(batch[1]) for _, batch in batches]
+    values = {start: _loaded(batch[1]) for start, batch in batches}
+    placed = {start: _loaded(batch[3]) for start, batch in batches if values[start] is not None}
     done: dict[int, ReadReturn] = {}
-    placed = []
-    for (start, batch), kept in zip(batches, values, strict=True):
-        reads: list[ReadReturn] = _Unpickler(io.BytesIO(batch[3])).load()
-        for offset, (read, answers) in enumerate(zip(reads, kept, strict=True)):
-            read.values = answers
+    for start, batch in batches:
+        reads, kept = placed.get(start), values[start]
+        rows = _loaded(batch[2]) if reads is not None else None
+        if reads is None or kept is None or rows is None:
+            continue  # a batch that could not be made again: its files are read one by one
+        for offset, read in enumerate(reads):
+            read.values, read.indicator_rows = kept[offset], rows[offset]
             done[start + offset] = read
-        placed.append(reads)
-    for (_, batch), reads in zip(batches, placed, strict=True):
-        for read, rows in zip(reads, _Unpickler(io.BytesIO(batch[2])).load(), strict=True):
-            read.indicator_rows = rows
     return done
+
+
+def _loaded(data: bytes) -> Any:
+    """A part of a batch made again (None if it cannot be, as the pool's own unpickling of
+    a result that cannot come back fails: its files are then read one by one, each failure
+    named)."""
+    try:
+        return _Unpickler(io.BytesIO(data)).load()
+    except Exception:  # noqa: BLE001 - named file by file, by _read_one_by_one
+        return None
 
 
 class _Unpickler(pickle.Unpickler):

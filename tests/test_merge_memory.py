@@ -107,3 +107,13 @@ def test_giving_memory_back_is_harmless() -> None:
     give_back_memory()
     give_back_memory()
     assert all(len(b) == 1 << 20 for b in kept)
+
+
+def test_a_batch_that_cannot_be_made_again_is_left_to_be_read_again(folder: Path) -> None:
+    entries = collect_inputs(folder)
+    extra = layout_set(None).layouts
+    good = _read_batch(entries[:3], extra)
+    for part in (1, 2, 3):
+        broken = tuple(b"not a pickle" if i == part else x for i, x in enumerate(good))
+        done = _unpacked([(0, good), (3, broken)])  # type: ignore[list-item]
+        assert sorted(done) == [0, 1, 2]
