@@ -117,3 +117,24 @@ def test_a_batch_that_cannot_be_made_again_is_left_to_be_read_again(folder: Path
         broken = tuple(b"not a pickle" if i == part else x for i, x in enumerate(good))
         done = _unpacked([(0, good), (3, broken)])  # type: ignore[list-item]
         assert sorted(done) == [0, 1, 2]
+
+
+def test_the_answers_csv_is_the_same_with_its_year_coded(tmp_path: Path) -> None:
+    from pmqa_xlsx import report
+    from pmqa_xlsx.csvstream import write_csv
+
+    n = report._CSV_BLOCK * 2 + 5  # several blocks, the last one short
+    years = pd.array([None, 2562, 2560, None, 2561, -0, 7, 2562] * (n // 8) + [2570] * (n % 8),
+                     dtype="Int64")
+    frame = pd.DataFrame({"file": pd.Categorical(["a.xlsx"] * len(years)), "year": years,
+                          "value": pd.Series(["x", 1.5, None, "=1"] * (len(years) // 4)
+                                             + [2.0] * (len(years) % 4), dtype=object)})
+    coded = report._csv_frame(frame)
+    assert isinstance(coded["year"].dtype, pd.CategoricalDtype)
+    assert coded["year"].array.equals(pd.Categorical(years))
+    write_csv(frame, tmp_path / "plain.csv")
+    write_csv(coded, tmp_path / "coded.csv")
+    assert (tmp_path / "coded.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    small = frame.iloc[:10]
+    assert report._csv_frame(small) is small  # too few rows to be worth it
+    assert report._csv_frame(frame[["file"]]) is not None
