@@ -151,12 +151,16 @@ def implausible(indicators: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame
     columns = [*IMPLAUSIBLE_COLUMNS[:8], *results, *IMPLAUSIBLE_COLUMNS[8:]]
     fence = upper_fence(indicators["percent_success"]) if len(indicators) else None
     found: list[tuple[int, str, Words]] = []
-    targets = indicators["target"].astype(object).tolist() if len(indicators) else []
-    percents = indicators["percent_success"].astype(object).tolist() if len(indicators) else []
-    values = [indicators[c].astype(object).tolist() for c in results]
-    for at in _may_break_a_rule(indicators):
-        target, percent = targets[at], percents[at]
-        row_results = [v[at] for v in values if _is_number(v[at])]
+    rows = list(_may_break_a_rule(indicators))
+
+    def looked_at(name: str) -> list[Any]:  # only those rows' values: few, of many
+        return indicators[name].iloc[rows].astype(object).tolist() if rows else []
+
+    targets, percents = looked_at("target"), looked_at("percent_success")
+    values = [looked_at(c) for c in results]
+    for n, at in enumerate(rows):
+        target, percent = targets[n], percents[n]
+        row_results = [v[n] for v in values if _is_number(v[n])]
         broken = _rule(target, percent, row_results, fence)
         if broken is not None:
             found.append((at, *broken))

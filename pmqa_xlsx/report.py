@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from .consolidate import Consolidated
+from .consolidate import Consolidated, give_back_memory
 from .csvstream import write_csv
 from .layout import Layout
 from .outputs import OutputSet
@@ -65,19 +65,23 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
     ``roster`` (the agencies expected) gives the summaries' ministries and expected counts
     (each group's workbook: its own agencies'); ``deadline`` their on-time and late counts
     (see ``pmqa_xlsx.summary``)."""
-    with OutputSet() as outputs:
+    with OutputSet() as outputs:  # each file's leftovers given back before the next
         if workbook is not None:
             _workbook(result, outputs.stage(workbook), layouts, roster, deadline)
+            give_back_memory()
         for path, group in (groups or {}).items():
             _workbook(group, outputs.stage(path), layouts, _members(roster, group), deadline)
+            give_back_memory()
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
-                write_csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
+                write_csv(_csv_frame(frame), outputs.stage(Path(csv_dir) / f"{name}.csv"))
+                give_back_memory()
         if parquet_dir is not None:
             Path(parquet_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
                 _parquet(name, frame, outputs.stage(Path(parquet_dir) / f"{name}.parquet"))
+                give_back_memory()
         return outputs.commit()
 
 
@@ -178,7 +182,9 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
         sheets = {name: workbook.add_worksheet(name) for name in WORKBOOK_SHEETS}
         write_summary(workbook, sheets["summary"], result, layouts, roster=roster,
                       deadline=deadline)
+        give_back_memory()  # what the data-quality frames (made for the summary) let go
         _write_answers(sheets["answers"], result.answers, formats)
+        give_back_memory()  # the answers' columns as cells, each a block at a time
         for name in ("indicators", "problems", "returns", "scores"):
             _write_frame(sheets[name], getattr(result, name), formats)
         _write_implausible(sheets["implausible"], result.implausible, formats)
@@ -186,6 +192,42 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
                        scores=False)
         _write_changes(sheets["score_changes"], result.score_changes, formats,
                        result.previous_source, scores=True)
+
+
+def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as its CSV is written from: the same fields, with the answers' ``year``
+    (Int64, a handful of values over millions of rows) as a categorical of those values, so
+    that the CSV writer takes its small codes rather than a column of floats as long as the
+    frame (a year's field is its number's either way; <NA> is blank either way)."""
+    year = frame.get("year")
+    if year is None or not isinstance(year.array, pd.arrays.IntegerArray) \
+            or len(frame) < _CSV_BLOCK:
+        return frame
+    return frame.assign(year=_coded(year.array))
+
+
+def _coded(array: pd.arrays.IntegerArray) -> pd.Categorical:
+    """``pd.Categorical`` of an integer column (its distinct numbers, sorted, as categories;
+    <NA> as code -1), made a block at a time: no array of codes or values as long as the
+    column but the small codes themselves."""
+    data, mask = array._data, array._mask  # noqa: SLF001 - the masked array's own parts
+    found: set[int] = set()
+    for start in range(0, len(data), _CSV_BLOCK):
+        stop = start + _CSV_BLOCK
+        found.update(np.unique(data[start:stop][~mask[start:stop]]).tolist())
+    categories = np.array(sorted(found), dtype=data.dtype)
+    codes = np.empty(len(data), dtype=np.int8 if len(categories) < 127 else np.int32)
+    for start in range(0, len(data), _CSV_BLOCK):
+        stop = start + _CSV_BLOCK
+        block = np.searchsorted(categories, data[start:stop])
+        block[mask[start:stop]] = -1
+        codes[start:stop] = block
+    return pd.Categorical.from_codes(codes, categories=pd.array(categories, dtype=array.dtype))
+
+
+#: Rows looked at together when a column is coded for its CSV; and the fewest rows of a
+#: column worth coding.
+_CSV_BLOCK = 1 << 16
 
 
 def _parquet(name: str, frame: pd.DataFrame, path: Path) -> None:
@@ -251,7 +293,8 @@ def _write_answers(ws: Worksheet, answers: pd.DataFrame, formats: dict[str, Any]
             ws.write_string(row, col, texts[row], formats["header"])
     if not len(answers):
         return
-    cols = field_of + len(keys)
+    cols = field_of
+    cols += len(keys)  # in place: one array as long as the answers, not two
     stream = RowStream(ws, 3, formats["text"], formats["number"])
     stream.write(answer_rows(answers, cols, 3, stream.cells))
     stream.close()
@@ -280,7 +323,7 @@ def _fields(answers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         if (found < 0).any():
             raise KeyError("internal error: an answer of no column")
         return columns, found
-    codes = [s.cat.codes.to_numpy() for s in series]
+    codes = [np.asarray(s.array.codes) for s in series]  # views (Series.cat.codes copies)
     sizes = [len(s.cat.categories) for s in series]
     place: dict[int, int] = {}
     firsts: list[int] = []
