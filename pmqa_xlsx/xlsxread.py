@@ -256,17 +256,13 @@ class Package:
         data = self._bytes(sheet.path)
         root = self._parse(data, sheet.path)
         if data[:1] == b"<" or data[:4] == b"\xef\xbb\xbf<":
-            # ASCII-compatible: the bytes say whether there are conditional formats, and
-            # whether any cell may carry value metadata (element and attribute names are
-            # always written out); and whether a formula may fill a range, by its kind, an
-            # attribute value, which a character reference can spell (t="&#97;rray")
-            conditional, rich = b"conditionalFormatting" in data, b"vm" in data
-            arrays = b"array" in data or b"dataTable" in data or b"&#" in data
-        else:  # UTF-16 and the like: ask the tree (its extensions included), and every cell
+            # ASCII-compatible: the bytes say whether there are conditional formats (element
+            # names are always written out, in the sheet or in its extensions)
+            conditional = b"conditionalFormatting" in data
+        else:  # UTF-16 and the like: ask the tree (its extensions included)
             conditional = next(root.iter("{*}conditionalFormatting"), None) is not None
-            rich = arrays = True
         found = _sheet_cells(root, shared, lengths, max_row, max_col, conditional=conditional,
-                             rich=rich, arrays=arrays, date1904=self.date1904)
+                             date1904=self.date1904)
         legacy = next((child.get(f"{{{_REL_NS}}}id") for child in root
                        if child.tag == _M + "legacyDrawing"), None)
         if legacy is not None and not found.drawing and self._legacy_shapes(sheet.path, legacy):
@@ -1240,17 +1236,17 @@ def _once(root: Any, tags: frozenset[str], what: Words) -> None:
 
 
 def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row: int,
-                 max_col: int, *, conditional: bool = False, rich: bool = True,
-                 arrays: bool = True, date1904: bool = False) -> SheetData:
+                 max_col: int, *, conditional: bool = False,
+                 date1904: bool = False) -> SheetData:
     """Every cell that holds a value or a formula, by (row, col), where Excel reads cells:
     ``worksheet/sheetData/row/c``, rows and cells in order, each once (a row or cell without
     its address follows the one before it, as the schema allows). A cell anywhere else, or
     out of order, refuses the sheet. The loop handles the common shapes inline (it is the
     reader's hot spot). ``conditional``: the part mentions conditional formats (in the sheet
-    or in its extensions, as Excel 2010 writes some); ``rich``: it may hold value metadata
-    (``vm``), so each cell is asked; ``arrays``: it may hold array formulas or data tables,
-    so each formula is asked what it fills. Columns may be described in several ``cols`` elements
-    (the schema allows it), and all count."""
+    or in its extensions, as Excel 2010 writes some). Each cell is asked whether it carries
+    value metadata (``vm``), and each formula with a kind what range it fills (asking costs
+    less than searching the part's bytes for them first). Columns may be described in
+    several ``cols`` elements (the schema allows it), and all count."""
     if root.tag != f"{_M}worksheet":
         raise _inconsistent("ส่วนของแผ่นงานหนึ่งไม่ใช่แผ่นงาน", "a sheet's part is not a worksheet")
     sheet_data = None
@@ -1345,7 +1341,7 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
             style = _number(s, default=UNKNOWN_STYLE)
         first = c[0]
         cell: Cell | None
-        if rich and c.get(b"vm") is not None:  # value metadata: a picture or linked data
+        if c.get(b"vm") is not None:  # value metadata: a picture or linked data
             cell = _cell(c, shared, lengths, date1904)
             if cell is not None:
                 cell = cell._replace(value=RichValue(cell.value))
@@ -1389,10 +1385,12 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
             cell = _cell(c, shared, lengths, date1904)
         if cell is None:
             continue
-        if arrays and cell.formula is not None:
-            spread = _formula_range(c)
-            if spread is not None:
-                formula_ranges.append(spread)
+        if cell.formula is not None:  # an array formula or data table may fill a range
+            f = first if first.tag == f_tag else c.find(f_tag)
+            if f.get(b"t") is not None:
+                spread = _formula_range(f)
+                if spread is not None:
+                    formula_ranges.append(spread)
         if at_row >= max_row or at_col >= max_col:
             if beyond is None:
                 beyond = pos
@@ -1447,11 +1445,10 @@ def _merged_ranges(refs: tuple[str, ...]) -> tuple[tuple[int, int, int, int], ..
     return tuple(out)
 
 
-def _formula_range(c: Any) -> tuple[int, int, int, int] | None:
-    """The range an array formula or data table fills, from its master cell, if wider than
-    the cell itself."""
-    f = c.find(_F)
-    if f is None or f.get("t") not in ("array", "dataTable"):
+def _formula_range(f: Any) -> tuple[int, int, int, int] | None:
+    """The range an array formula or data table fills, from its master cell's formula
+    element, if wider than the cell itself."""
+    if f.get("t") not in ("array", "dataTable"):
         return None
     found = _range(f.get("ref") or "")
     if found is None or (found[0] == found[2] and found[1] == found[3]):
