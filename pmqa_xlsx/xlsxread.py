@@ -457,7 +457,9 @@ class Package:
     def _check_part(self, member: str, data: bytes) -> bytes:
         """A part's bytes, once read: one declaring a DOCTYPE is refused, and so is one
         holding more markup than any return's part."""
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        # (either holds "<!", and a large part is searched for that first: numpy's count
+        # of two bytes costs a tenth of bytes' search for "<!DOCTYPE")
+        if _count(data, b"<!") and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
             raise FileRefused("xml-doctype", _DOCTYPE_MESSAGE)
         markup = _count(data, b"<")
         self._markup_total += markup
@@ -467,7 +469,7 @@ class Package:
                 "ทั่วไปมาก (ไม่กี่พันรายการ)",
                 f"the workbook's part {member} holds {markup:,} XML elements, far more than "
                 "any return (a few thousand)"))
-        if data.count(b"xmlns") > MAX_NAMESPACES:
+        if _count(data, b"xm") > MAX_NAMESPACES and data.count(b"xmlns") > MAX_NAMESPACES:
             raise FileRefused("too-large", _slow(
                 f"ส่วน {member} ของไฟล์ประกาศเนมสเปซ XML มากกว่าแบบฟอร์มทั่วไปมาก",
                 f"the workbook's part {member} declares far more XML namespaces than any "

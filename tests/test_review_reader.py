@@ -438,6 +438,24 @@ def test_a_text_s_length_is_what_it_shows(good: Path, cellmap: CellMap,
     assert len(value_at(result, cell)) == 30_000
 
 
+@pytest.mark.parametrize("declaration", ["<!DOCTYPE worksheet>", '<!ENTITY e "x">'])
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_a_doctype_or_entity_refuses_a_part_of_any_size(tmp_path: Path, declaration: str,
+                                                         size: str) -> None:
+    """A large part is first searched for "<!" (by numpy's count), then for the declarations;
+    a small one by bytes' search: either way the part is refused."""
+    rows = '<row r="1"><c r="A1"><v>1</v></c></row>'
+    if size == "large":
+        rows += "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>'
+                        for r in range(2, 2 + xlsxread._NUMPY_FROM // 30))
+    xml = sheet_xml(rows).replace("<worksheet ", declaration + "<worksheet ", 1)
+    assert (len(xml) >= xlsxread._NUMPY_FROM) == (size == "large")
+    path = make_package(tmp_path / "d.xlsx", [("S", xml)])
+    with xlsxread.open_package(path) as package, pytest.raises(xlsxread.FileRefused) as info:
+        package.read_cells(package.sheets[0])
+    assert info.value.code == "xml-doctype"
+
+
 @pytest.mark.parametrize("attack", ["attributes", "namespaces", "escapes", "bytes"])
 def test_what_costs_time_without_elements_is_bounded(tmp_path: Path, attack: str) -> None:
     """Within the element limit, these each cost 50 to 250 times a return to read:

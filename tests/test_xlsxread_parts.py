@@ -181,7 +181,7 @@ def test_what_zipfile_makes_of_those_members(tmp_path: Path) -> None:
 def test_counts_are_what_bytes_count_gives(size: int) -> None:
     generator = np.random.default_rng(size)
     # few distinct bytes, so that every needle occurs often, next to itself and at the ends
-    for alphabet in (b"<=_x", b"_xx_", b"<<<a", "ก_x=<".encode()):
+    for alphabet in (b"<=_x", b"_xx_", b"<<<a", "ก_x=<".encode(), b"<!xm"):
         data = bytes(generator.choice(np.frombuffer(alphabet, np.uint8), size))
-        for needle in (b"<", b"=", b"_x", b"xx", b"xmlns"):
+        for needle in (b"<", b"=", b"_x", b"xx", b"xmlns", b"<!", b"xm"):
             assert xlsxread._count(data, needle) == data.count(needle), (alphabet, needle)
