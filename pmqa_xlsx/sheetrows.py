@@ -202,7 +202,7 @@ def column_codes(series: pd.Series, of_value: Callable[[Any], T], blank: T
     if not isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
         return None
     if isinstance(dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy()
+        codes = np.asarray(series.array.codes)  # a view (Series.cat.codes copies)
         values = pd.Series(dtype.categories).astype(object).tolist()
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -429,7 +429,7 @@ def is_plain_text(series: pd.Series) -> bool:
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         categories = dtype.categories
-        return bool((series.cat.codes >= 0).all()) and (
+        return bool((np.asarray(series.array.codes) >= 0).all()) and (
             isinstance(categories.dtype, pd.StringDtype)
             or all(c.__class__ is str for c in categories))
     return isinstance(dtype, pd.StringDtype) and not bool(series.isna().any())
@@ -438,7 +438,7 @@ def is_plain_text(series: pd.Series) -> bool:
 def _codes(series: pd.Series) -> np.ndarray:
     """Integer codes equal where the values are equal (NA as -1): a categorical's own."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy()
+        return np.asarray(series.array.codes)  # a view (Series.cat.codes copies)
     codes, _ = pd.factorize(series, use_na_sentinel=True)
     return np.asarray(codes)
 
