@@ -19,7 +19,6 @@ at a time, without the choice between an agency's returns.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import io
 import os
@@ -41,7 +40,14 @@ from . import quality
 from .identity import Manifest, load_manifest, without_zeros, zeros_lost
 from .inputs import InputFile, collect
 from .layout import Layout
-from .parallel import gc_paused, new_pool, stop_workers, worker_count, worker_pool
+from .parallel import (
+    gc_paused,
+    give_back_memory,
+    new_pool,
+    stop_workers,
+    worker_count,
+    worker_pool,
+)
 from .previous import empty_changes, empty_score_changes
 from .problems import Problem
 from .read import (
@@ -199,25 +205,6 @@ def consolidate(
     return merged
 
 
-def give_back_memory() -> None:
-    """Give the memory that C's allocator holds free (what large arrays and lists left when
-    they went) back to the system, where the allocator can (glibc's ``malloc_trim``; nothing
-    elsewhere). Called after a phase of a merge that lets much go: the next phase would
-    otherwise find it still held, and hold more beside it."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not glibc (musl has none)
-        return None
-
-
-_MALLOC_TRIM = _malloc_trim()
 
 
 def check_files(

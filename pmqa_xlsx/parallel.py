@@ -8,7 +8,7 @@ parent's work stops early (an error, SIGINT, SIGTERM), ``worker_pool`` terminate
 instead of waiting for their batches, and waits until they are gone. ``sigterm_raises`` turns
 SIGTERM into an exception in the parent, so that its ``finally`` blocks remove what it was
 writing, as they do on Ctrl+C. Also: pausing the garbage collector over batches that make
-many small objects.
+many small objects, and giving the C allocator's free memory back between a merge's phases.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -66,6 +66,27 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def give_back_memory() -> None:
+    """Give the memory that C's allocator holds free (what large arrays and lists left when
+    they went) back to the system, where the allocator can (glibc's ``malloc_trim``; nothing
+    elsewhere). Called after a phase of a merge that lets much go: the next phase would
+    otherwise find it still held, and hold more beside it."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc (musl has none)
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 def new_pool(jobs: int) -> ProcessPoolExecutor:

@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from .consolidate import Consolidated, give_back_memory
+from .consolidate import Consolidated
 from .csvstream import write_csv
 from .layout import Layout
 from .outputs import OutputSet
+from .parallel import give_back_memory
 from .roster import Agency
 from .sheetrows import RowStream, answer_rows, frame_rows, is_plain_text
 from .summary import write_summary
@@ -75,7 +76,7 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
             for name, frame in _frames(result):
-                write_csv(_csv_frame(frame), outputs.stage(Path(csv_dir) / f"{name}.csv"))
+                write_csv(frame, outputs.stage(Path(csv_dir) / f"{name}.csv"))
                 give_back_memory()
         if parquet_dir is not None:
             Path(parquet_dir).mkdir(parents=True, exist_ok=True)
@@ -192,42 +193,6 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
                        scores=False)
         _write_changes(sheets["score_changes"], result.score_changes, formats,
                        result.previous_source, scores=True)
-
-
-def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A frame as its CSV is written from: the same fields, with the answers' ``year``
-    (Int64, a handful of values over millions of rows) as a categorical of those values, so
-    that the CSV writer takes its small codes rather than a column of floats as long as the
-    frame (a year's field is its number's either way; <NA> is blank either way)."""
-    year = frame.get("year")
-    if year is None or not isinstance(year.array, pd.arrays.IntegerArray) \
-            or len(frame) < _CSV_BLOCK:
-        return frame
-    return frame.assign(year=_coded(year.array))
-
-
-def _coded(array: pd.arrays.IntegerArray) -> pd.Categorical:
-    """``pd.Categorical`` of an integer column (its distinct numbers, sorted, as categories;
-    <NA> as code -1), made a block at a time: no array of codes or values as long as the
-    column but the small codes themselves."""
-    data, mask = array._data, array._mask  # noqa: SLF001 - the masked array's own parts
-    found: set[int] = set()
-    for start in range(0, len(data), _CSV_BLOCK):
-        stop = start + _CSV_BLOCK
-        found.update(np.unique(data[start:stop][~mask[start:stop]]).tolist())
-    categories = np.array(sorted(found), dtype=data.dtype)
-    codes = np.empty(len(data), dtype=np.int8 if len(categories) < 127 else np.int32)
-    for start in range(0, len(data), _CSV_BLOCK):
-        stop = start + _CSV_BLOCK
-        block = np.searchsorted(categories, data[start:stop])
-        block[mask[start:stop]] = -1
-        codes[start:stop] = block
-    return pd.Categorical.from_codes(codes, categories=pd.array(categories, dtype=array.dtype))
-
-
-#: Rows looked at together when a column is coded for its CSV; and the fewest rows of a
-#: column worth coding.
-_CSV_BLOCK = 1 << 16
 
 
 def _parquet(name: str, frame: pd.DataFrame, path: Path) -> None:

@@ -180,8 +180,12 @@ def column_arrays(series: pd.Series, of_value: Callable[[Any], T],
         return lambda start, stop: table[codes[start:stop]]
     numbers = _Kept(lambda x: of_number(x) if math.isfinite(x) else blank)
     if dtype.kind in "iuf":  # numpy's and pandas' nullable numbers (NA: NaN, blank)
-        floats = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
-        return lambda start, stop: _numbers(floats[start:stop], numbers)
+        array = series.array  # as floats a block at a time: no copy as long as the column
+
+        def numbers_of(start: int, stop: int) -> np.ndarray:
+            floats = array[start:stop].to_numpy(dtype="float64", na_value=np.nan)
+            return _numbers(np.ascontiguousarray(floats), numbers)
+        return numbers_of
     if isinstance(dtype, np.dtype) and dtype.kind == "O":  # numpy's object arrays
         objects = series.to_numpy(dtype=object)
         texts = _Kept(of_value)
