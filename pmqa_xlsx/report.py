@@ -66,12 +66,15 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
     ``roster`` (the agencies expected) gives the summaries' ministries and expected counts
     (each group's workbook: its own agencies'); ``deadline`` their on-time and late counts
     (see ``pmqa_xlsx.summary``)."""
-    with OutputSet() as outputs:  # each file's leftovers given back before the next
+    # Each workbook is closed (its package compressed) in the background while the next file
+    # is written; each file's leftovers are given back before the next.
+    with OutputSet() as outputs, _Closings() as closings:
         if workbook is not None:
-            _workbook(result, outputs.stage(workbook), layouts, roster, deadline)
+            closings.add(_workbook(result, outputs.stage(workbook), layouts, roster, deadline))
             give_back_memory()
         for path, group in (groups or {}).items():
-            _workbook(group, outputs.stage(path), layouts, _members(roster, group), deadline)
+            closings.add(_workbook(group, outputs.stage(path), layouts,
+                                   _members(roster, group), deadline))
             give_back_memory()
         if csv_dir is not None:
             Path(csv_dir).mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,39 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
             for name, frame in _frames(result):
                 _parquet(name, frame, outputs.stage(Path(parquet_dir) / f"{name}.parquet"))
                 give_back_memory()
+        closings.wait()
         return outputs.commit()
+
+
+class _Closings:
+    """The workbooks being closed in the background, one at a time: ``add`` waits for the one
+    before; ``wait`` for the last. Leaving the block otherwise (an error, an interrupt) stops
+    it and waits, before the staged files are removed."""
+
+    def __init__(self) -> None:
+        self._pending: Workbook | None = None
+
+    def __enter__(self) -> _Closings:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.abandon()
+
+    def add(self, workbook: Workbook) -> None:
+        try:
+            self.wait()
+        except BaseException as error:  # the one before failed: this one is not assembled
+            workbook.__exit__(type(error), error, error.__traceback__)
+            raise
+        workbook.close_in_background()
+        self._pending = workbook
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            self._pending.wait_closed()
+            self._pending = None
 
 
 def _members(roster: Sequence[Agency] | None, group: Consolidated) -> list[Agency] | None:
@@ -168,9 +203,12 @@ _PREVIOUS_OUTPUT = {".xlsx": _is_workbook, ".csv": _is_csv, ".parquet": _is_parq
 
 
 def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
-              roster: Sequence[Agency] | None, deadline: date | None) -> None:
+              roster: Sequence[Agency] | None, deadline: date | None) -> Workbook:
+    """The consolidated workbook written, not yet closed: its caller closes it."""
     options = {"constant_memory": True, "default_format_properties": _FONT}
-    with Workbook(str(path), options) as workbook:
+    workbook = Workbook(str(path), options)
+    with contextlib.ExitStack() as unclosed:
+        unclosed.push(workbook)  # its __exit__: on an error, nothing assembled
         formats = {
             "title": workbook.add_format({**_FONT, "bold": True, "font_size": _TITLE_SIZE}),
             "header": workbook.add_format({**_FONT, "bold": True, "bg_color": "#D9E1F2",
@@ -193,6 +231,8 @@ def _workbook(result: Consolidated, path: Path, layouts: Sequence[Layout],
                        scores=False)
         _write_changes(sheets["score_changes"], result.score_changes, formats,
                        result.previous_source, scores=True)
+        unclosed.pop_all()
+    return workbook
 
 
 def _parquet(name: str, frame: pd.DataFrame, path: Path) -> None:

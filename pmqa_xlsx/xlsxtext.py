@@ -24,15 +24,23 @@ workbook's data rows are the one exception to the funnel: ``sheetrows`` writes t
 every text through ``t_element``.) No text becomes a
 formula, a number or a link: those options are forced off. xlsxwriter's own temporary files
 go in a folder of the workbook's own, removed whatever happens.
+
+A workbook can also be closed in a thread of its own (``close_in_background``, then
+``wait_closed``, or ``abandon`` to stop): the package is assembled as xlsxwriter assembles it
+(``_store_workbook``, its own steps), but each part is compressed in chunks of 4 MiB, so that
+zlib works outside the GIL while the caller goes on with its next file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import secrets
 import shutil
+import threading
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -101,6 +109,7 @@ class Worksheet(_XlsxWorksheet):
     """xlsxwriter's worksheet, with every cell string written faithfully (see the module)."""
 
     _pmqa_texts: _Placeholders
+    _pmqa_closing: _Closing
 
     def _write_string(self, row: int, col: int, string: str,
                       cell_format: Any = None) -> Any:
@@ -135,7 +144,9 @@ class Worksheet(_XlsxWorksheet):
         rows.flush()
         self.fh.flush()
         with open(self.row_data_filename, "rb") as source:
-            shutil.copyfileobj(source, part, _COPY_CHUNK)
+            while chunk := source.read(_COPY_CHUNK):
+                self._pmqa_closing.go_on()
+                part.write(chunk)
         rows.close()
         os.unlink(self.row_data_filename)
         self._xml_end_tag("sheetData")
@@ -164,30 +175,60 @@ class Workbook(xlsxwriter.Workbook):
             self._own_tmpdir = new_temporary_folder("pmqa-xlsxwriter-")
             options["tmpdir"] = self._own_tmpdir
         self._pmqa_texts = _Placeholders()
+        self._pmqa_closing = _Closing()
         super().__init__(filename, options)
 
     def add_worksheet(self, name: str | None = None, worksheet_class: Any = None) -> Any:
         sheet = super().add_worksheet(name, worksheet_class)
         sheet._pmqa_texts = self._pmqa_texts
+        sheet._pmqa_closing = self._pmqa_closing
         return sheet
+
+    def close_in_background(self) -> None:
+        """Start closing the workbook (assembling and compressing the package) in a thread of
+        its own, and return. Call ``wait_closed`` before using the file, or ``abandon``."""
+        self._pmqa_closing.start(self.close)
+
+    def wait_closed(self) -> None:
+        """Wait for ``close_in_background`` to end, and raise what the close raised."""
+        self._pmqa_closing.wait()
+
+    def abandon(self) -> None:
+        """Stop a close in the background at its next chunk and wait for it: the file is left,
+        incomplete, for its caller to remove (xlsxwriter's temporary files are removed)."""
+        self._pmqa_closing.abandon()
 
     def close(self) -> None:
         try:
             super().close()
             self._pmqa_texts.swap_into(self.filename)
+        except BaseException:
+            self._close_files()  # stopped half way: the files it had open
+            raise
         finally:
             self._remove_tmpdir()
 
     def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        if self._pmqa_closing.started:  # closing in the background: its caller waits for it
+            if kind is not None:
+                self.abandon()
+            return
         if kind is None:
             self.close()
             return
         # Failed or interrupted: do not spend time assembling a package nobody will use.
         self.fileclosed = True
-        if self.constant_memory:
-            for sheet in self.worksheets():
-                sheet._opt_close()
+        self._close_files()
         self._remove_tmpdir()
+
+    def _close_files(self) -> None:
+        """Close the sheets' row files (constant_memory) and any part left open."""
+        for sheet in self.worksheets():
+            if self.constant_memory:
+                sheet._opt_close()
+            part = getattr(sheet, "fh", None)
+            if getattr(sheet, "internal_fh", False) and part is not None:
+                part.close()
 
     def _remove_tmpdir(self) -> None:
         if self._own_tmpdir is not None:
@@ -195,10 +236,141 @@ class Workbook(xlsxwriter.Workbook):
             forget_temporary(self._own_tmpdir)
             self._own_tmpdir = None
 
+    def _store_workbook(self) -> None:
+        """xlsxwriter's own ``Workbook._store_workbook`` (3.2 to 3.3: the same steps, in the
+        same order; tests/test_text_stays_text.py holds the two to each other), except how a
+        part on disk goes into the package: in chunks of 4 MiB, not zipfile's 8 KiB (each
+        chunk is compressed outside the GIL, and a close in the background hands the GIL
+        back and forth once per chunk), stopping between chunks when abandoned. An xlsxwriter
+        without one of its steps (a later version) closes its own way."""
+        if not all(hasattr(self, name) for name in _STORE_STEPS):
+            super()._store_workbook()
+            return
+        xlsx_file = zipfile.ZipFile(self.filename, "w", compression=zipfile.ZIP_DEFLATED,
+                                    allowZip64=self.allow_zip64)
+        packager = self._get_packager()
+        if not self.worksheets():
+            self.add_worksheet()
+        if self.worksheet_meta.activesheet == 0:
+            self.worksheets_objs[0].selected = 1
+            self.worksheets_objs[0].hidden = 0
+        for sheet in self.worksheets():
+            if sheet.index == self.worksheet_meta.activesheet:
+                sheet.active = 1
+        if self.vba_project:
+            for sheet in self.worksheets():
+                if sheet.vba_codename is None:
+                    sheet.set_vba_name()
+        self._prepare_sst_string_data()
+        self._prepare_vml()
+        self._prepare_defined_names()
+        self._prepare_drawings()
+        self._add_chart_data()
+        self._prepare_tables()
+        self._prepare_metadata()
+        packager._add_workbook(self)
+        packager._set_tmpdir(self.tmpdir)
+        packager._set_in_memory(self.in_memory)
+        xml_files = packager._create_package()
+        packager = None
+        try:
+            self._add_parts(xlsx_file, xml_files)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the file is its caller's to remove
+                xlsx_file.close()
+            raise
+        xlsx_file.close()
+
+    def _add_parts(self, xlsx_file: zipfile.ZipFile, xml_files: list[Any]) -> None:
+        for file_id, (os_filename, xml_filename, is_binary) in enumerate(xml_files):
+            if self.in_memory:
+                zipinfo = zipfile.ZipInfo(xml_filename, (1980, 1, 1, 0, 0, 0))
+                zipinfo.compress_type = xlsx_file.compression
+                data = os_filename.getvalue()
+                xlsx_file.writestr(zipinfo, data if is_binary else data.encode("utf-8"))
+                continue
+            # xlsxwriter's timestamp for parts on disk (31/1/1980, for portability)
+            timestamp = time.mktime((1980, 1, 31, 0, 0, 0, 0, 0, -1))
+            os.utime(os_filename, (timestamp, timestamp))
+            try:
+                self._add_part(xlsx_file, os_filename, xml_filename)
+                os.remove(os_filename)
+            except zipfile.LargeZipFile:
+                for i in range(file_id, len(xml_files) - 1):
+                    os.remove(xml_files[i][0])
+                raise
+
+    def _add_part(self, package: zipfile.ZipFile, path: str, name: str) -> None:
+        """What ``ZipFile.write(path, name)`` does, a chunk of ``_ZIP_CHUNK`` at a time."""
+        info = zipfile.ZipInfo.from_file(path, name)
+        info.compress_type = package.compression
+        with open(path, "rb") as source, package.open(info, "w") as target:
+            while chunk := source.read(_ZIP_CHUNK):
+                self._pmqa_closing.go_on()
+                target.write(chunk)
+
 
 # --------------------------------------------------------------------------------------------
-# Private: placeholders, and swapping the text into the closed package
+# Private: closing in the background, placeholders, and swapping the text into the package
 # --------------------------------------------------------------------------------------------
+
+#: xlsxwriter's steps (3.2 to 3.3) that ``Workbook._store_workbook`` takes as they are.
+_STORE_STEPS = ("_get_packager", "worksheet_meta", "worksheets_objs", "vba_project",
+                "_prepare_sst_string_data", "_prepare_vml", "_prepare_defined_names",
+                "_prepare_drawings", "_add_chart_data", "_prepare_tables", "_prepare_metadata",
+                "allow_zip64", "in_memory", "tmpdir")
+#: A part goes into the package this much at a time (zlib compresses it without the GIL).
+_ZIP_CHUNK = 1 << 22
+
+
+class _Abandoned(Exception):
+    """A close in the background was asked to stop."""
+
+
+class _Closing:
+    """A workbook's close, run in a thread of its own; and the flag that stops it."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def start(self, close: Callable[[], None]) -> None:
+        if self._thread is not None:
+            raise RuntimeError("internal error: the workbook is already being closed")
+
+        def run() -> None:
+            try:
+                close()
+            except BaseException as error:  # noqa: BLE001 - raised again by wait()
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="pmqa-close-workbook")
+        self._thread.start()
+
+    def go_on(self) -> None:
+        """Raise ``_Abandoned`` when the close has been asked to stop (between chunks)."""
+        if self._stop.is_set():
+            raise _Abandoned
+
+    def wait(self) -> None:
+        if self._thread is None:
+            return
+        self._thread.join()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def abandon(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._error = None
+
 
 
 class _Placeholders:

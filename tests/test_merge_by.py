@@ -265,7 +265,7 @@ def test_a_failure_writes_nothing(round_: Path, tmp_path: Path,
     def failing(result, path, layouts, *rest):  # type: ignore[no-untyped-def]
         if "กระทรวงการคลัง" in path.name:
             raise OSError(28, "No space left on device")
-        real(result, path, layouts, *rest)
+        return real(result, path, layouts, *rest)
 
     monkeypatch.setattr(report_module, "_workbook", failing)
     code, text = run(*args, "--by", "ministry")

@@ -67,6 +67,20 @@ RUNNER = textwrap.dedent('''
             pause()
 
         report._write_answers = _write_answers
+    elif WHERE == "closing":  # the workbook's close in its thread, half way; the CSVs go on
+        import pmqa_xlsx.xlsxtext as xlsxtext
+
+        _real_add_part = xlsxtext.Workbook._add_part
+
+        def _add_part(self, package, path, name):
+            if name.startswith("xl/worksheets/"):
+                (FLAGS / str(os.getpid())).write_text(WHERE)
+                while True:  # until the close is abandoned, as a long compression would be
+                    self._pmqa_closing.go_on()
+                    time.sleep(0.05)
+            _real_add_part(self, package, path, name)
+
+        xlsxtext.Workbook._add_part = _add_part
     elif WHERE == "generating":  # in each worker, its fifth workbook written but not renamed
         _real_fsync = os.fsync
         _synced = [0]
@@ -225,6 +239,30 @@ def test_sigterm_while_the_workbook_is_written(many: Path, tmp_path: Path) -> No
     code, stdout, stderr = run.finish()
     assert code == 143, stderr
     assert "Traceback" not in stderr and "stopped by SIGTERM" in stderr
+    assert {p: p.read_bytes() for p in previous} == previous
+    no_temporaries(out, run.tmp)
+    assert sorted(p.name for p in out.rglob("*")) == ["answers.csv", "csv", "merged.xlsx",
+                                                      "returns.csv"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_workbook_is_closed_in_the_background(many: Path, tmp_path: Path,
+                                                                 sig: int) -> None:
+    """The workbook's package is compressed in a thread of its own while the CSVs are
+    written: a signal then stops that thread too, and nothing of either is left."""
+    out = tmp_path / "out"
+    previous = previous_outputs(out)
+    run = Run(tmp_path, "closing", *merge_args(many, out))
+    run.paused(1)
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")]  # mid-write indeed
+    time.sleep(0.5)  # the CSVs written meanwhile, or being written: either way, staged
+    if sig == signal.SIGINT:
+        run.signal_group(sig)
+    else:
+        os.kill(run.proc.pid, sig)
+    code, stdout, stderr = run.finish()
+    assert code == (130 if sig == signal.SIGINT else 143), stderr
+    assert "Traceback" not in stderr and f"stopped by {signal.Signals(sig).name}" in stderr
     assert {p: p.read_bytes() for p in previous} == previous
     no_temporaries(out, run.tmp)
     assert sorted(p.name for p in out.rglob("*")) == ["answers.csv", "csv", "merged.xlsx",
