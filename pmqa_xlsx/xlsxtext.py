@@ -102,7 +102,6 @@ def attribute_text(value: str, limit: int | None = None) -> str:
 
 
 #: Bytes of a row file copied at a time.
-_COPY_CHUNK = 1 << 20
 
 
 class Worksheet(_XlsxWorksheet):
@@ -132,23 +131,21 @@ class Worksheet(_XlsxWorksheet):
         return text
 
     def _write_optimized_sheet_data(self) -> None:
-        """constant_memory's rows, copied from their row file into the sheet's part as bytes
-        (xlsxwriter copies them as text, decoding and encoding every character of them: a
-        tenth of writing a consolidated workbook). Both files are UTF-8, flushed first; a
-        sheet written anywhere but to a file on disk is left to xlsxwriter."""
+        """constant_memory's rows, left in their row file: the sheet's part holds a mark where
+        they go, and ``Workbook._add_part`` streams the row file's bytes into the package at
+        the mark. (xlsxwriter copies the rows into the part as text, decoding and encoding
+        every character of them: a tenth of writing a consolidated workbook; then the part is
+        read again to be compressed.) A sheet written anywhere but to a file on disk is left
+        to xlsxwriter."""
         rows, part = self.row_data_fh, getattr(self.fh, "buffer", None)
         if self.dim_rowmin is None or rows is None or part is None or self.row_data_fh_closed:
             super()._write_optimized_sheet_data()
             return
         self._xml_start_tag("sheetData")
-        rows.flush()
-        self.fh.flush()
-        with open(self.row_data_filename, "rb") as source:
-            while chunk := source.read(_COPY_CHUNK):
-                self._pmqa_closing.go_on()
-                part.write(chunk)
         rows.close()
-        os.unlink(self.row_data_filename)
+        self.row_data_fh_closed = True
+        self.fh.write(_ROWS_HERE)
+        self._pmqa_closing.rows_of[self.fh.name] = self.row_data_filename
         self._xml_end_tag("sheetData")
 
 
@@ -301,13 +298,29 @@ class Workbook(xlsxwriter.Workbook):
                 raise
 
     def _add_part(self, package: zipfile.ZipFile, path: str, name: str) -> None:
-        """What ``ZipFile.write(path, name)`` does, a chunk of ``_ZIP_CHUNK`` at a time."""
+        """What ``ZipFile.write(path, name)`` does, a chunk of ``_ZIP_CHUNK`` at a time; a
+        sheet's rows left in their row file streamed in at their mark."""
         info = zipfile.ZipInfo.from_file(path, name)
         info.compress_type = package.compression
-        with open(path, "rb") as source, package.open(info, "w") as target:
+        rows = self._pmqa_closing.rows_of.pop(path, None)
+        if rows is None:
+            with open(path, "rb") as source, package.open(info, "w") as target:
+                while chunk := source.read(_ZIP_CHUNK):
+                    self._pmqa_closing.go_on()
+                    target.write(chunk)
+            return
+        with open(path, "rb") as source:  # the sheet's settings around its rows: small
+            head, mark, tail = source.read().partition(_ROWS_HERE.encode())
+        if not mark or _ROWS_HERE.encode() in tail:
+            raise RuntimeError(f"internal error: {name} does not mark its rows once")
+        info.file_size = len(head) + os.path.getsize(rows) + len(tail)  # zip64 or not
+        with open(rows, "rb") as source, package.open(info, "w") as target:
+            target.write(head)
             while chunk := source.read(_ZIP_CHUNK):
                 self._pmqa_closing.go_on()
                 target.write(chunk)
+            target.write(tail)
+        os.remove(rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,6 +332,9 @@ _STORE_STEPS = ("_get_packager", "worksheet_meta", "worksheets_objs", "vba_proje
                 "_prepare_sst_string_data", "_prepare_vml", "_prepare_defined_names",
                 "_prepare_drawings", "_add_chart_data", "_prepare_tables", "_prepare_metadata",
                 "allow_zip64", "in_memory", "tmpdir")
+#: Where a sheet's part on disk takes its rows (no text written into a part can hold it:
+#: xlsxwriter writes no comment, and escapes every "<" of a text).
+_ROWS_HERE = "<!--pmqa rows-->"
 #: A part goes into the package this much at a time (zlib compresses it without the GIL).
 _ZIP_CHUNK = 1 << 22
 
@@ -334,6 +350,8 @@ class _Closing:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        #: a sheet's part on disk -> the row file whose rows go at its mark
+        self.rows_of: dict[str, str] = {}
 
     @property
     def started(self) -> bool:

@@ -60,8 +60,13 @@ def build(path: Path, **options: Any) -> Workbook:
 
 
 def close_their_way(book: Workbook) -> None:
-    """What xlsxwriter's ``Workbook.close`` does, with its own ``_store_workbook``."""
-    xlsxwriter.Workbook._store_workbook(book)
+    """What ``Workbook.close`` does, with xlsxwriter's own ``_store_workbook`` and its own
+    copy of constant_memory's rows into the sheets' parts (text swapped in as ours is)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(xlsxtext.Worksheet, "_write_optimized_sheet_data",
+                      xlsxwriter.worksheet.Worksheet._write_optimized_sheet_data)
+        xlsxwriter.Workbook._store_workbook(book)
+    book._pmqa_texts.swap_into(book.filename)
     book.fileclosed = True
     for sheet in book.worksheets() if book.constant_memory else ():
         sheet._opt_close()
@@ -83,7 +88,6 @@ def test_the_package_is_what_xlsxwriters_own_close_makes(tmp_path: Path,
     theirs = build(tmp_path / "theirs.xlsx", **options)
     close_their_way(theirs)
     monkeypatch.setattr(xlsxtext, "_ZIP_CHUNK", 4096)
-    monkeypatch.setattr(xlsxtext, "_COPY_CHUNK", 4096)
     ours = build(tmp_path / "ours.xlsx", **options)
     ours.close_in_background()
     ours.wait_closed()
@@ -147,30 +151,32 @@ def test_an_error_in_the_close_is_raised_by_wait_closed(tmp_path: Path,
     book.wait_closed()  # raised once, then nothing is pending
 
 
-@pytest.mark.parametrize("where", ["sheet rows", "package"])
+@pytest.mark.parametrize("constant_memory", [True, False])
 def test_an_abandoned_close_stops_and_tidies_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                where: str) -> None:
-    """Paused half way (copying a sheet's rows, or compressing a part) until abandoned: when
-    ``abandon`` returns, the thread has ended, its files are closed and xlsxwriter's
-    temporary folder is gone."""
+                                                constant_memory: bool) -> None:
+    """Paused half way through the largest sheet (its rows streamed from their row file in
+    constant_memory) until abandoned: when ``abandon`` returns, the thread has ended, its
+    files are closed and xlsxwriter's temporary folder is gone."""
     reached = threading.Event()
     real_go_on = xlsxtext._Closing.go_on
-    seen = [0]
+    real_add_part = Workbook._add_part
+    adding: list[str] = []
+
+    def add_part(self: Workbook, package: zipfile.ZipFile, path: str, name: str) -> None:
+        adding.append(name)
+        real_add_part(self, package, path, name)
 
     def go_on(self: xlsxtext._Closing) -> None:
-        seen[0] += 1
-        if seen[0] == 2:  # the second chunk
+        if adding[-1] == "xl/worksheets/sheet3.xml" and not reached.is_set():
             reached.set()
             while not self._stop.is_set():
                 self._stop.wait(0.01)
         real_go_on(self)
 
+    monkeypatch.setattr(Workbook, "_add_part", add_part)
     monkeypatch.setattr(xlsxtext._Closing, "go_on", go_on)
-    if where == "package":
-        monkeypatch.setattr(xlsxtext, "_ZIP_CHUNK", 4096)
-    else:
-        monkeypatch.setattr(xlsxtext, "_COPY_CHUNK", 4096)
-    book = build(tmp_path / "book.xlsx", constant_memory=(where == "sheet rows"))
+    monkeypatch.setattr(xlsxtext, "_ZIP_CHUNK", 4096)
+    book = build(tmp_path / "book.xlsx", constant_memory=constant_memory)
     folder = tmpdir_of(book)
     book.close_in_background()
     assert reached.wait(30)
@@ -180,6 +186,28 @@ def test_an_abandoned_close_stops_and_tidies_up(tmp_path: Path, monkeypatch: pyt
     assert not os.path.exists(folder)
     assert no_file_left_open() == []
     book.wait_closed()  # abandoned: nothing to raise
+
+
+def test_rows_are_streamed_in_at_their_mark_only(tmp_path: Path) -> None:
+    """In constant_memory, a sheet's part on disk holds its settings and a mark; the rows go
+    into the package from their row file (and the mark never reaches it)."""
+    book = build(tmp_path / "book.xlsx", constant_memory=True)
+    marked: list[bytes] = []
+    real_add_part = Workbook._add_part
+
+    def add_part(self: Workbook, package: zipfile.ZipFile, path: str, name: str) -> None:
+        if path in self._pmqa_closing.rows_of:
+            marked.append(Path(path).read_bytes())
+        real_add_part(self, package, path, name)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Workbook, "_add_part", add_part)
+        book.close()
+    assert len(marked) == 2 and all(xlsxtext._ROWS_HERE.encode() in part and len(part) < 5000
+                                    for part in marked)  # the first sheet and the big one
+    found = parts(tmp_path / "book.xlsx")
+    assert not any(xlsxtext._ROWS_HERE.encode() in data for data in found.values())
+    assert b"<row r=\"3000\"" in found["xl/worksheets/sheet3.xml"]
 
 
 def test_a_failure_while_a_workbook_closes_leaves_no_staged_file(
