@@ -28,7 +28,8 @@ go in a folder of the workbook's own, removed whatever happens.
 A workbook can also be closed in a thread of its own (``close_in_background``, then
 ``wait_closed``, or ``abandon`` to stop): the package is assembled as xlsxwriter assembles it
 (``_store_workbook``, its own steps), but each part is compressed in chunks of 4 MiB, so that
-zlib works outside the GIL while the caller goes on with its next file.
+zlib works outside the GIL while the caller goes on with its next file; and a constant_memory
+sheet's rows go into the package straight from their row file, at a mark in the sheet's part.
 """
 
 from __future__ import annotations
@@ -99,9 +100,6 @@ def attribute_text(value: str, limit: int | None = None) -> str:
         value = value[:-1]
         escaped = _LITERAL_ESCAPE.sub("_x005F_", value)
     return escaped
-
-
-#: Bytes of a row file copied at a time.
 
 
 class Worksheet(_XlsxWorksheet):
@@ -235,7 +233,7 @@ class Workbook(xlsxwriter.Workbook):
 
     def _store_workbook(self) -> None:
         """xlsxwriter's own ``Workbook._store_workbook`` (3.2 to 3.3: the same steps, in the
-        same order; tests/test_text_stays_text.py holds the two to each other), except how a
+        same order; tests/test_background_close.py holds the two to each other), except how a
         part on disk goes into the package: in chunks of 4 MiB, not zipfile's 8 KiB (each
         chunk is compressed outside the GIL, and a close in the background hands the GIL
         back and forth once per chunk), stopping between chunks when abandoned. An xlsxwriter
@@ -388,7 +386,6 @@ class _Closing:
         if self._thread is not None:
             self._thread.join()
         self._error = None
-
 
 
 class _Placeholders:
