@@ -205,8 +205,6 @@ def consolidate(
     return merged
 
 
-
-
 def check_files(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | InputFile],
     roster: str | os.PathLike[str] | Sequence[Agency] | None = None,

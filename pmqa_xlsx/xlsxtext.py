@@ -301,24 +301,21 @@ class Workbook(xlsxwriter.Workbook):
         info = zipfile.ZipInfo.from_file(path, name)
         info.compress_type = package.compression
         rows = self._pmqa_closing.rows_of.pop(path, None)
-        if rows is None:
-            with open(path, "rb") as source, package.open(info, "w") as target:
-                while chunk := source.read(_ZIP_CHUNK):
-                    self._pmqa_closing.go_on()
-                    target.write(chunk)
-            return
-        with open(path, "rb") as source:  # the sheet's settings around its rows: small
-            head, mark, tail = source.read().partition(_ROWS_HERE.encode())
-        if not mark or _ROWS_HERE.encode() in tail:
-            raise RuntimeError(f"internal error: {name} does not mark its rows once")
-        info.file_size = len(head) + os.path.getsize(rows) + len(tail)  # zip64 or not
-        with open(rows, "rb") as source, package.open(info, "w") as target:
+        head = tail = b""
+        if rows is not None:
+            with open(path, "rb") as source:  # the sheet's settings around its rows: small
+                head, mark, tail = source.read().partition(_ROWS_HERE.encode())
+            if not mark or _ROWS_HERE.encode() in tail:
+                raise RuntimeError(f"internal error: {name} does not mark its rows once")
+            info.file_size = len(head) + os.path.getsize(rows) + len(tail)  # zip64 or not
+        with open(rows or path, "rb") as source, package.open(info, "w") as target:
             target.write(head)
             while chunk := source.read(_ZIP_CHUNK):
                 self._pmqa_closing.go_on()
                 target.write(chunk)
             target.write(tail)
-        os.remove(rows)
+        if rows is not None:
+            os.remove(rows)
 
 
 # --------------------------------------------------------------------------------------------
