@@ -663,12 +663,19 @@ def check(files: tuple[Path, ...], roster: Path | None, manifest_path: Path | No
     located as sheet!cell.
 
     Exits 0 when every file can be counted, 1 when a file is rejected or has an error (or a
-    layout, the roster or the manifest cannot be used), 2 on a usage error.
+    layout, the roster or the manifest cannot be used), 2 on a usage error (folders given that
+    hold no file at all among them).
     """
     layouts, declared = _layouts_and_round(layout_files, layout_dirs, round_text, lang)
     agencies, manifest = _agencies_and_manifest(roster, manifest_path, lang)
     agency = _say(lang, Words("หน่วยงาน", "agency"))
     entries = collect_inputs(files)
+    if not entries:  # only empty folders: nothing checked is not "every file can be counted"
+        names = ", ".join(_path(path) for path in files)
+        raise click.UsageError(_say(lang, Words(
+            f"ไม่พบไฟล์ให้ตรวจใน {names} (โฟลเดอร์ว่าง) กรุณาตรวจว่าระบุโฟลเดอร์ที่เก็บแบบฟอร์มที่ได้รับคืน",
+            f"no file to check in {names}: the folders given are empty; give the folder the "
+            "returns are in")))
     if feedback_dir is not None:
         _feedback_dir(feedback_dir, entries, files, lang)
     left = Words("ไม่ได้เขียนไฟล์ใด", "nothing was written") if feedback_dir is None else Words(

@@ -187,6 +187,33 @@ def test_check_takes_folders_and_lists_what_it_found_in_them(good: Path, tmp_pat
                      f"{tmp_path}/sub/broken.xlsx: rejected"]
 
 
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_check_over_folders_that_hold_nothing_says_so_and_exits_2(tmp_path: Path,
+                                                                 lang: str) -> None:
+    """Nothing checked is not "every file can be counted": an officer who points check at
+    the wrong (empty) folder is told so, in the language asked, and the exit code says it."""
+    (tmp_path / "inbox" / "empty").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    folders = [str(tmp_path / "inbox"), str(tmp_path / "other")]
+    result = CliRunner().invoke(main, ["check", "--lang", lang, *folders])
+    assert result.exit_code == 2 and result.exception is not None
+    assert isinstance(result.exception, SystemExit)
+    said = {"th": "ไม่พบไฟล์ให้ตรวจใน", "en": "no file to check in"}[lang]
+    assert f"{said} {folders[0]}, {folders[1]}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_over_a_folder_with_one_file_checks_it(good: Path, tmp_path: Path) -> None:
+    """The empty-folder refusal is about the folders together: one file anywhere is checked."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "one").mkdir()
+    shutil.copy(good, tmp_path / "one" / "G001.xlsx")
+    result = CliRunner().invoke(main, ["check", "--lang", "en", str(tmp_path / "empty"),
+                                       str(tmp_path / "one")])
+    assert (result.exit_code, result.output) == (0, f"{tmp_path}/one/G001.xlsx: ok (agency "
+                                                    "G001)\n")
+
+
 # -- temporary and partial files ----------------------------------------------------------------
 
 
