@@ -17,11 +17,13 @@ on its own printed page(s), and ``parse_deadline`` (merge's ``--deadline``):
    the most agencies (``CHANGED_ITEMS`` at most).
 
 Print setup: A4 landscape, each page fitted to the width, the sheet's title repeated on
-every page, a page break before each section. Number formats: counts ``#,##0``, shares
-``0.0%`` (on fractions), scores ``0.00``. Charts are native; their categories are text cells
-and are written with a text cache, so a spreadsheet labels the axis with them (never 1, 2,
-3...), even though the workbook is written in constant-memory mode (where xlsxwriter cannot
-read the cells back).
+every page, a page break before each section; a table longer than a page breaks where the
+page ends (as estimated at the scale of the columns used) and its header row is written
+again at the top of the next page, and its chart leaves that row out. Number formats:
+counts ``#,##0``, shares ``0.0%`` (on fractions), scores ``0.00``. Charts are native; their
+categories are text cells and are written with a text cache, so a spreadsheet labels the
+axis with them (never 1, 2, 3...), even though the workbook is written in constant-memory
+mode (where xlsxwriter cannot read the cells back).
 
 A return is on time when its workbook-saved time (``modified``) is on or before the end of
 the deadline's day in Thailand (UTC+07:00); a time saved without a zone is read as Thai time.
@@ -34,12 +36,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pandas as pd
+from xlsxwriter.utility import xl_range_abs
 from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
@@ -47,7 +50,7 @@ from .layout import ChecklistSheet, Layout, iter_rows
 from .previous import Comparison, comparison, score_72
 from .quality import competition_ranks, robust_stats
 from .roster import Agency
-from .textmetrics import CELL_PADDING_PX, digit_width, fit_height, lines_height
+from .textmetrics import column_pixels, fit_height, lines_height
 from .words import Words
 
 #: Thailand's time: deadlines are days there.
@@ -71,12 +74,25 @@ _CHART_PX = (900, 600)
 _PT_PER_PX = 0.75
 #: A4 landscape within the margins set below (0.5 in left and right, 0.6 in top and bottom).
 _PRINTABLE_PT = (842.0 - 2 * 36.0, 595.0 - 2 * 43.2)
-#: The columns printed (the widest table: returns by ministry with a deadline), in points
-#: (a column's width counts the default font's widest digit, plus padding), or the chart.
-_PRINTED_PT = max(sum(w * digit_width(_FONT["font_size"]) + 2 * CELL_PADDING_PX
-                      for w in _WIDTHS[:9]), _CHART_PX[0]) * _PT_PER_PX
-#: The height a printed page holds, in points at 100 %: fitting the width scales it down.
-_PAGE_PT = _PRINTABLE_PT[1] / min(1.0, _PRINTABLE_PT[0] / _PRINTED_PT)
+#: The fewest columns the sheet uses (A:F: the scores' table, always written).
+_MIN_COLUMNS = 6
+#: The share of a page's estimated height the summary fills, kept spare for the applications'
+#: own measure of the columns: a row past the real page's end would go to the next page on
+#: its own, without the table's header. (LibreOffice, measuring its own way, fits some 10 %
+#: more rows on a page than the estimate.)
+_PAGE_SHARE = 0.97
+
+
+def page_points(columns: int) -> float:
+    """The height a printed page of the summary holds, in points at 100 %, when it uses
+    ``columns`` columns: a spreadsheet fits the used columns (or the chart, if wider) to the
+    page's width, at a whole percent as Excel does, and that scales the page's height by as
+    much. A column's width is what Excel makes of the width xlsxwriter stores, in the
+    default font (``textmetrics.column_pixels``)."""
+    printed = max(sum(column_pixels(w, _FONT["font_size"]) for w in _WIDTHS[:columns]),
+                  _CHART_PX[0]) * _PT_PER_PX
+    scale = math.floor(100 * min(1.0, _PRINTABLE_PT[0] / printed)) / 100
+    return _PAGE_SHARE * _PRINTABLE_PT[1] / scale
 
 
 class DeadlineError(ValueError):
@@ -359,7 +375,12 @@ def write_summary(workbook: Any, ws: Worksheet, result: Consolidated,
                   layouts: Sequence[Layout], *, roster: Sequence[Agency] | None = None,
                   deadline: date | None = None) -> None:
     """Write the summary sheet ``ws`` (rows in order: the workbook may be constant-memory)."""
-    writer = _Writer(workbook, ws)
+    checklists = [layout for layout in layouts
+                  if any(isinstance(sheet, ChecklistSheet) for sheet in layout.sheets)]
+    columns = max([_MIN_COLUMNS, len(_ministry_heads(deadline)) + 1,  # a label over A:B
+                   *(len(_status_heads(list(layout.status_labels()))) + 1
+                     for layout in checklists)])
+    writer = _Writer(workbook, ws, columns)
     writer.title()
     writer.ministries(returns_by_ministry(result.returns, roster, deadline), deadline)
     counted = int(result.returns["state"].isin(COUNTED).sum()) if len(result.returns) else 0
@@ -389,11 +410,29 @@ def _head(th: str, en: str) -> str:
     return f"{th} / {en}"
 
 
+def _ministry_heads(deadline: date | None) -> list[str]:
+    heads = [_head("กระทรวง", "Ministry"), _head("จำนวนหน่วยงาน", "Expected"),
+             _head("จำนวนแบบฟอร์มที่ส่งคืน", "Returns")]
+    if deadline is not None:
+        heads += [_head("ส่งทันกำหนด", "On time"), _head("ส่งช้า", "Late"),
+                  _head("ไม่ทราบเวลาบันทึก", "No time")]
+    return [*heads, _head("ยังไม่ส่ง", "Missing"), _head("อัตราการส่งคืน", "Return rate")]
+
+
+def _status_heads(statuses: list[str]) -> list[str]:
+    return [_head("ข้อ / ประเด็น", "Item"), *statuses, _head("ไม่ได้ตอบ", "Blank")]
+
+
 class _Writer:
-    def __init__(self, workbook: Any, ws: Worksheet) -> None:
+    def __init__(self, workbook: Any, ws: Worksheet, columns: int = _MIN_COLUMNS) -> None:
         self.workbook, self.ws, self.row = workbook, ws, 0
+        self.page = page_points(columns)  # what a printed page holds
         self.breaks: list[int] = []
         self.heights: dict[int, float] = {}
+        #: The table being written: its header row's writer (again at the top of each page the
+        #: table continues on), and the rows it was written again at.
+        self._repeat: Callable[[], None] | None = None
+        self.repeated: set[int] = set()
         base = {**_FONT, "valign": "top"}
         self.f = {
             "title": workbook.add_format({**_FONT, "bold": True, "font_size": _TITLE_SIZE}),
@@ -450,12 +489,33 @@ class _Writer:
             self.ws.write_string(self.row, 0, note, self.f["note"])
             self.row += 1
         widths = [_WIDTHS[0] + _WIDTHS[1], *_WIDTHS[2:]]
-        self.height(self.row, max(fit_height(h, (widths[i],), 14, 14, bold=True)
+
+        def header() -> None:
+            self.height(self.row, max(fit_height(h, (widths[i],), 14, 14, bold=True)
                                       for i, h in enumerate(heads)))
-        self._label_row(heads[0], "header")
-        for col, text in enumerate(heads[1:], start=2):
-            self.ws.write_string(self.row, col, text, self.f["header"])
+            self._label_row(heads[0], "header")
+            for col, text in enumerate(heads[1:], start=2):
+                self.ws.write_string(self.row, col, text, self.f["header"])
+
         self.header = self.row
+        self._table(header)
+
+    def _table(self, header: Callable[[], None]) -> None:
+        """A table's header row (``header`` writes it at the current row), written now and
+        again at the top of each printed page the table's rows continue on (``_fits``): the
+        sheet repeats only its title on every page, one row for all its tables."""
+        header()
+        self._repeat = header
+        self.row += 1
+
+    def _fits(self, height: float) -> None:
+        """Before a table's row ``height`` points tall: if it would run past the printed page,
+        a page break, and the table's header row again at the top of the next page."""
+        if self._repeat is None or self.used() + height <= self.page:
+            return
+        self.breaks.append(self.row)
+        self._repeat()
+        self.repeated.add(self.row)
         self.row += 1
 
     def _label_row(self, text: str, fmt: str, *others: tuple[str, int]) -> None:
@@ -466,6 +526,8 @@ class _Writer:
         height = max([fit_height(text, (_WIDTHS[0] + _WIDTHS[1],), size, size, bold=bold),
                       *(fit_height(t, (_WIDTHS[c],), size, size, bold=bold)
                         for t, c in others)])
+        if fmt != "header":  # a table's row: on the next page, under its header, if it must
+            self._fits(height)
         if self.row not in self.heights or self.heights[self.row] < height:
             self.height(self.row, height)
         self.ws.merge_range(self.row, 0, self.row, 1, "", self.f[fmt])
@@ -480,12 +542,7 @@ class _Writer:
                 self.ws.write_number(self.row, col, value, fmt)
 
     def ministries(self, rows: list[MinistryRow], deadline: date | None) -> None:
-        heads = [_head("กระทรวง", "Ministry"), _head("จำนวนหน่วยงาน", "Expected"),
-                 _head("จำนวนแบบฟอร์มที่ส่งคืน", "Returns")]
-        if deadline is not None:
-            heads += [_head("ส่งทันกำหนด", "On time"), _head("ส่งช้า", "Late"),
-                      _head("ไม่ทราบเวลาบันทึก", "No time")]
-        heads += [_head("ยังไม่ส่ง", "Missing"), _head("อัตราการส่งคืน", "Return rate")]
+        heads = _ministry_heads(deadline)
         note = None
         if deadline is not None:
             be = deadline.year + _BE_OFFSET
@@ -517,7 +574,7 @@ class _Writer:
 
     def statuses(self, sheet: ChecklistSheet, statuses: list[str],
                  rows: list[tuple[str, str, list[float]]], counted: int) -> None:
-        heads = [_head("ข้อ / ประเด็น", "Item"), *statuses, _head("ไม่ได้ตอบ", "Blank")]
+        heads = _status_heads(statuses)
         self.section(_head(f"2. {sheet.title}: ร้อยละของหน่วยงานตามสถานะ",
                            "share of agencies by status"), heads,
                      f"ร้อยละของหน่วยงานที่นับผล {counted:,} แห่ง / percent of the {counted:,} "
@@ -525,7 +582,9 @@ class _Writer:
         first = self.row
         labels = [f"ข้อ {item_id}" for item_id, _, _ in rows]  # text, whatever the id
         for label, (_, topic, shares) in zip(labels, rows, strict=True):
-            self.height(self.row, fit_height(topic, (_WIDTHS[1],), 14, 14))
+            height = fit_height(topic, (_WIDTHS[1],), 14, 14)
+            self._fits(height)
+            self.height(self.row, height)
             self.ws.write_string(self.row, 0, label, self.f["text"])
             self.ws.write_string(self.row, 1, topic, self.f["text"])
             self.cells([(s, "share") for s in shares])
@@ -576,15 +635,21 @@ class _Writer:
                     self.ws.write_number(self.row, col, float(value), self.f["score"])
             self.row += 1
         self.row += 1
-        self._label_row(_head("การกระจายของคะแนน", "Distribution"), "header",
-                        (_head("คะแนนรายการตรวจ", "Checklist score"), 4),
-                        (_head("คะแนน 7.2", "7.2 score"), 5))
-        self.ws.write_string(self.row, 2, "", self.f["header"])
-        self.ws.write_string(self.row, 3, "", self.f["header"])
-        self.ws.write_string(self.row, 4, _head("คะแนนรายการตรวจ", "Checklist score"),
-                             self.f["header"])
-        self.ws.write_string(self.row, 5, _head("คะแนน 7.2", "7.2 score"), self.f["header"])
-        self.row += 1
+
+        def header() -> None:
+            self._label_row(_head("การกระจายของคะแนน", "Distribution"), "header",
+                            (_head("คะแนนรายการตรวจ", "Checklist score"), 4),
+                            (_head("คะแนน 7.2", "7.2 score"), 5))
+            self.ws.write_string(self.row, 2, "", self.f["header"])
+            self.ws.write_string(self.row, 3, "", self.f["header"])
+            self.ws.write_string(self.row, 4, _head("คะแนนรายการตรวจ", "Checklist score"),
+                                 self.f["header"])
+            self.ws.write_string(self.row, 5, _head("คะแนน 7.2", "7.2 score"),
+                                 self.f["header"])
+
+        if self.used() + 2 * lines_height(2, 14) > self.page:  # its header and a row at least
+            self.breaks.append(self.row)
+        self._table(header)
         stats = [distribution(frame["checklist"].tolist()),
                  distribution(frame["score_72"].tolist())]
         for key, words in STATS:
@@ -642,12 +707,15 @@ class _Writer:
         rows = [_head(w.th, w.en) for w, _ in shown]
         need = fit_height(heads[0], (_WIDTHS[0] + _WIDTHS[1],), 14, 14, bold=True) + sum(
             fit_height(r, (_WIDTHS[0] + _WIDTHS[1],), 14, 14) for r in rows)
-        if self.used() + need > _PAGE_PT:  # the table does not fit below: a page of its own
+        if self.used() + need > self.page:  # the table does not fit below: a page of its own
             self.breaks.append(self.row)
-        self._label_row(heads[0], "header", *((h, c) for c, h in enumerate(heads[1:], 2)))
-        for col, text in enumerate(heads[1:], start=2):
-            self.ws.write_string(self.row, col, text, self.f["header"])
-        self.row += 1
+
+        def header() -> None:
+            self._label_row(heads[0], "header", *((h, c) for c, h in enumerate(heads[1:], 2)))
+            for col, text in enumerate(heads[1:], start=2):
+                self.ws.write_string(self.row, col, text, self.f["header"])
+
+        self._table(header)
         frame = result.score_changes
         for words, column in shown:
             stats = distribution([None if pd.isna(v) else float(v) for v in frame[column]])
@@ -673,16 +741,32 @@ class _Writer:
     def chart(self, kind: str, first: int, labels: list[str],
               series: list[tuple[int, list[float]]], title: str, *, percent: bool = False,
               stacked: bool = False, height: int) -> None:
-        """A native chart of rows first.. of the table just written, placed below it: its
-        categories are the label cells (column A), with their text cached."""
-        last = first + len(labels) - 1
+        """A native chart of the table just written, from its row ``first`` on, placed below
+        it: its categories are the label cells (column A), with their text cached. Where the
+        table went on over a page, its header written again there is left out: the chart's
+        ranges are then the runs of rows between (a range of several areas, which Excel
+        writes as ``(summary!$A$5:$A$30,summary!$A$32:$A$40)``)."""
+        rows = [r for r in range(first, self.row) if r not in self.repeated][:len(labels)]
+        runs: list[tuple[int, int]] = []
+        for r in rows:
+            if runs and runs[-1][1] == r - 1:
+                runs[-1] = (runs[-1][0], r)
+            else:
+                runs.append((r, r))
+
+        def cells(col: int) -> str | list[Any]:
+            if len(runs) == 1:  # one area, as a list (what xlsxwriter writes the same)
+                return ["summary", runs[0][0], col, runs[0][1], col]
+            return "=(" + ",".join(f"summary!{xl_range_abs(a, col, b, col)}"
+                                   for a, b in runs) + ")"
+
         chart = self.workbook.add_chart({"type": kind, **({"subtype": "percent_stacked"}
                                                           if stacked else {})})
         for col, values in series:
             chart.add_series({
                 "name": ["summary", self.header, col],
-                "categories": ["summary", first, 0, last, 0],
-                "values": ["summary", first, col, last, col],
+                "categories": cells(0),
+                "values": cells(col),
                 "categories_data": labels, "values_data": values, "gap": 40,
             })
         font = {"name": _FONT["font_name"], "size": 12}
@@ -694,7 +778,7 @@ class _Writer:
                          if percent else {"num_font": font})
         chart.set_size({"width": _CHART_PX[0], "height": height})
         self.row += 1
-        if self.used() + height * _PT_PER_PX > _PAGE_PT:
+        if self.used() + height * _PT_PER_PX > self.page:
             self.breaks.append(self.row)  # the chart does not fit below: a page of its own
         self.ws.insert_chart(self.row, 0, chart, {"object_position": 3})
         row_px = lines_height(1, _FONT["font_size"]) * 4 / 3

@@ -23,7 +23,7 @@ from pmqa_xlsx.consolidate import COUNTED, STATE_WORDS, STATES, Consolidated
 from pmqa_xlsx.layout import ChecklistSheet, Layout
 from pmqa_xlsx.libreoffice import convert
 from pmqa_xlsx.report import write_workbook
-from pmqa_xlsx.roster import load_roster
+from pmqa_xlsx.roster import Agency, load_roster
 from pmqa_xlsx.summary import (
     FORMATS,
     NO_MINISTRY,
@@ -103,15 +103,17 @@ def _summary_rows(path: Path) -> list[tuple[Any, ...]]:
 
 
 def _section(rows: list[tuple[Any, ...]], title_start: str) -> list[tuple[Any, ...]]:
-    """The rows of the table under a section title: from its header to the first blank row."""
+    """The rows of the table under a section title: from its header to the first blank row,
+    the header as written again at the top of each page the table goes on to left out."""
     start = next(i for i, r in enumerate(rows) if str(r[0] or "").startswith(title_start))
     header = next(i for i in range(start + 1, len(rows))
                   if str(rows[i][0] or "").startswith(("กระทรวง", "ข้อ", "หน่วยงาน", "รายการ")))
-    body = []
-    for row in rows[header:]:
+    body = [rows[header]]
+    for row in rows[header + 1:]:
         if all(v is None for v in row):
             break
-        body.append(row)
+        if row != rows[header]:
+            body.append(row)
     return body
 
 
@@ -341,10 +343,134 @@ def test_summary_prints_on_few_pages(merged: tuple[Path, Consolidated], layout: 
             dst.writestr(item, data)
     pdf = convert(alone, tmp_path, "pdf")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
-    # at most two pages for each of the four sections, and for each checklist one more for
-    # its chart and one more for its table (the bundled layout's topics wrap: three pages)
+    # at most three pages for each of the four sections, and for each checklist five more
+    # for its table and its chart (the bundled layout's 19 topics wrap to up to four lines:
+    # five pages at the scale of the columns A:F, each with the table's header)
     charts = sum(isinstance(part, ChecklistSheet) for part in layout.sheets)
-    assert 1 <= pages <= 2 * 4 + 2 * charts
+    assert 1 <= pages <= 3 * 4 + 5 * charts
+
+
+#: Tables longer than a page: 45 ministries (with and without a deadline: nine columns or
+#: six, so two scales), the bundled layout's wrapped topics, a ranked list with its cuts.
+def _long_tables(result: Consolidated, path: Path, deadline: date | None) -> Path:
+    big = _many(result, 40)
+    codes = list(big.returns["agency_code"].astype(str))
+    roster = [Agency(code=c, name=f"กรม {c}", ministry=f"กระทรวงที่ {i % 45}")
+              for i, c in enumerate(codes)]
+    write_workbook(big, path, list(result.layouts), roster=roster, deadline=deadline)
+    return path
+
+
+#: The first cell of each table's header row, as written at the top of the table.
+_HEADS = ("กระทรวง / Ministry", "ข้อ / ประเด็น / Item", "หน่วยงาน / Agency",
+          "การกระจายของคะแนน / Distribution", "รายการ / What")
+
+
+@pytest.mark.parametrize("deadline", [None, date(2026, 3, 31)])
+def test_a_table_longer_than_a_page_has_its_header_on_each_page(
+        merged: tuple[Path, Consolidated], tmp_path: Path, deadline: date | None) -> None:
+    from pmqa_xlsx.summary import page_points
+
+    _, result = merged
+    path = _long_tables(result, tmp_path / "long.xlsx", deadline)
+    sheet = _parts(path)["xl/worksheets/sheet1.xml"]
+    breaks = sorted(int(b) for b in re.findall(r'<brk id="(\d+)"', sheet))
+    rows = _summary_rows(path)
+    # each break (a row index, 0-based) is before a section's title or, inside a table,
+    # before the table's header row written again
+    table_of: dict[int, int] = {}  # row -> the row of its table's header
+    current = None
+    for n, row in enumerate(rows):
+        first = str(row[0] or "")
+        if re.match(r"\d\. ", first) or all(v is None for v in row):
+            current = None
+        elif first in _HEADS and (current is None or rows[current] != row):
+            current = n
+        table_of[n] = current if current is not None else -1
+    # a break is before a section's title, a chart (on a page of its own: a blank row), or
+    # a table's header written again, where the table goes on
+    repeated = [b for b in breaks if str(rows[b][0] or "") in _HEADS and table_of[b] != b]
+    assert len(repeated) >= 4  # ministries twice or more, the topics, the ranked list
+    for b in breaks:
+        assert re.match(r"\d\. ", str(rows[b][0] or "")) or all(
+            v is None for v in rows[b]) or str(rows[b][0] or "") in _HEADS, b
+    for b in repeated:
+        head = table_of[b]
+        assert head >= 0 and head != b and rows[b] == rows[head], b
+    assert {str(rows[b][0]) for b in repeated} >= set(_HEADS[:3])
+    # every printed page's rows fit the page (the estimate at the scale of its columns)
+    heights = {int(r) - 1: float(h) for r, h in
+               re.findall(r'<row r="(\d+)"[^>]*\sht="([\d.]+)"', sheet)}
+    default = float(re.search(r'defaultRowHeight="([\d.]+)"', sheet).group(1))
+    page = page_points(9 if deadline else 6)
+    charted = [int(r) for r in re.findall(r"<xdr:from><xdr:col>0</xdr:col><xdr:colOff>\d+"
+                                          r"</xdr:colOff><xdr:row>(\d+)</xdr:row>",
+                                          _parts(path)["xl/drawings/drawing1.xml"])]
+    assert len(charted) == 2
+    for start, end in zip([0, *breaks], [*breaks, len(rows)], strict=True):
+        title = heights.get(0, default) if start else 0.0  # the title, repeated on the page
+        used = title + sum(heights.get(r, default) for r in range(start, end))
+        if not any(start <= r < end for r in charted):  # a chart's page: its own check
+            assert used <= page, (start, end, used, page)
+    # the charts plot the tables' rows and never a header written again
+    charts = [x for n, x in _parts(path).items() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2
+    for xml in charts:
+        for ref, cache in re.findall(r"<c:cat><c:strRef><c:f>([^<]*)</c:f>(.*?)</c:cat>", xml,
+                                     re.S):
+            areas = re.findall(r"summary!\$A\$(\d+):\$A\$(\d+)|summary!\$A\$(\d+)(?![:\d])",
+                               ref)
+            cells = [r - 1 for a, b, one in areas
+                     for r in (range(int(a), int(b) + 1) if a else [int(one)])]
+            assert len(areas) > 1 and ref.startswith("(") and ref.endswith(")")
+            count = int(re.search(r'<c:ptCount val="(\d+)"', cache).group(1))
+            assert len(cells) == count == len(set(cells))
+            assert not set(cells) & set(repeated)
+            labels = [str(rows[r][0]) for r in cells]
+            assert all(label.startswith(("กระทรวงที่ ", "ข้อ ")) for label in labels), labels
+            assert cells == sorted(cells) and cells[-1] - cells[0] + 1 == count + len(
+                [b for b in repeated if cells[0] < b < cells[-1]])
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("deadline", [None, date(2026, 3, 31)])
+def test_every_printed_page_of_a_long_table_shows_its_header(
+        merged: tuple[Path, Consolidated], soffice: str, tmp_path: Path,
+        deadline: date | None) -> None:
+    import subprocess
+
+    _, result = merged
+    path = _long_tables(result, tmp_path / "long.xlsx", deadline)
+    alone = tmp_path / "summary-alone.xlsx"  # the other sheets hidden: only it is printed
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb'(<sheet name="(?!summary")[^"]*")', rb'\1 state="hidden"', data)
+            dst.writestr(item, data)
+    pdf = convert(alone, tmp_path, "pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    # a table's rows, as printed: a ministry with its counts, an item with its topic, an
+    # agency with its code (a chart's axis labels stand alone on their lines)
+    kinds = {"ministries": (r"^[ \t]*กระทรวงที่ \d+[ \t]+\d", "จำนวนหน่วยงาน / "),
+             "items": (r"^[ \t]*ข้อ \d[\d.a-z]*[ \t]{2,}\S", "ข้อ / ประเด็น / Item"),
+             "agencies": (r"^[ \t]*กรม\S*[ \t].*\(\d{8}\)", "หน่วยงาน / Agency")}
+    seen = dict.fromkeys(kinds, 0)
+    pages_of = dict.fromkeys(kinds, 0)
+    for number, page in enumerate(text.split("\f"), start=1):
+        for kind, (row, header) in kinds.items():
+            found = len(re.findall(row, page, re.M))
+            if found:
+                assert header in page, (kind, number)
+                seen[kind] += found
+                pages_of[kind] += 1
+    # every page as the writer broke them: none ran past its end to be broken again
+    breaks = re.findall(r'<brk id="', _parts(path)["xl/worksheets/sheet1.xml"])
+    assert len(text.split("\f")) - 1 == len(breaks) + 1
+    assert seen["ministries"] == 45 and pages_of["ministries"] >= 2
+    assert pages_of["items"] >= 2 and pages_of["agencies"] >= 2
+    assert seen["agencies"] == 20  # the top and the bottom ten, whatever the pages
 
 
 def _scores_sheet(frame: pd.DataFrame, path: Path) -> list[tuple[Any, ...]]:
