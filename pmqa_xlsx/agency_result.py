@@ -224,11 +224,14 @@ class ResultsRefused(PmqaError):
 @dataclass(frozen=True, slots=True)
 class ResultsWritten:
     """What ``write_results`` wrote: the workbooks and PDFs, and why there are no PDFs if
-    there are none (``no_pdf``)."""
+    there are none (``no_pdf``); and the earlier results it left in the folder (``stale``:
+    result workbooks of agencies this merge counted no return of, each with its PDF beside
+    it if there is one), which it lists and never removes."""
 
     workbooks: tuple[Path, ...]
     pdfs: tuple[Path, ...]
     no_pdf: Words | None
+    stale: tuple[Path, ...] = ()
 
 
 def agency_pages(result: Consolidated, roster: Sequence[Agency] | None, *,
@@ -393,8 +396,29 @@ def write_results(pages: Sequence[AgencyPage], directory: str | os.PathLike[str]
     finally:
         shutil.rmtree(work, ignore_errors=True)
         forget_temporary(work)
+    stale: tuple[Path, ...] = ()
+    with contextlib.suppress(OSError):  # written whole: a folder that cannot be listed now
+        stale = stale_results(folder, targets)  # only leaves the earlier results unnamed
     return ResultsWritten(tuple(t for t in targets if t.suffix == ".xlsx"),
-                          tuple(t for t in targets if t.suffix == ".pdf"), no_pdf)
+                          tuple(t for t in targets if t.suffix == ".pdf"), no_pdf, stale)
+
+
+def stale_results(directory: str | os.PathLike[str],
+                  written: Iterable[str | os.PathLike[str]]) -> tuple[Path, ...]:
+    """The earlier result workbooks in ``directory`` (``is_result_file``; the folder itself,
+    not below it) that are not among ``written``: results an agency may still be sent by
+    mistake, though this merge counted no return of it. Sorted by name."""
+    keep = {Path(p).name.casefold() for p in written}
+    found = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            name = entry.name
+            if not name.casefold().endswith(f"{RESULT_SUFFIX}.xlsx") \
+                    or name.casefold() in keep:
+                continue
+            if entry.is_file(follow_symlinks=False) and is_result_file(entry.path):
+                found.append(Path(entry.path))
+    return tuple(sorted(found, key=lambda p: p.name))
 
 
 def write_page(page: AgencyPage, target: str | os.PathLike[str] | Any) -> None:

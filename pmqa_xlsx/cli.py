@@ -1041,6 +1041,17 @@ def _results_lines(done: ResultsWritten, folder: Path, lang: Lang) -> str:
         + f" in {_path(folder)}"))
     if done.no_pdf is not None:
         text += "\n  " + done.no_pdf.text(lang)
+    for path in done.stale[:_LISTED]:
+        name = _path(path.name)
+        text += "\n  " + _say(lang, Words(
+            f"ผลเก่า {name} ยังอยู่ในโฟลเดอร์ {_path(folder)}: การรวมผลครั้งนี้ไม่ได้นับแบบฟอร์ม"
+            "ของหน่วยงานนี้ จึงไม่ได้เขียนผลใหม่ให้ ไม่ต้องส่งไฟล์นี้",
+            f"an earlier result, {name}, is still in {_path(folder)}: this merge counted no "
+            "return of its agency, so it wrote no new one; do not send it"))
+    if len(done.stale) > _LISTED:
+        more = len(done.stale) - _LISTED
+        text += "\n  " + _say(lang, Words(f"... และผลเก่าอีก {more:,} ไฟล์",
+                                           f"... and {more:,} more earlier results"))
     return text
 
 

@@ -464,6 +464,45 @@ def test_without_libreoffice_the_pdfs_are_not_made_and_it_says_why(
     assert f"wrote {len(COUNTED_CODES)} agency results in" in run.output
 
 
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_earlier_results_of_agencies_not_counted_now_are_listed_and_kept(
+        round_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """A result written by an earlier merge, for an agency whose return is not counted this
+    time (fixed into an error, withdrawn), could still be sent to it: the merge names it, in
+    the language asked, and leaves it (and its PDF) as it was; the others are replaced."""
+    monkeypatch.setattr(AR, "soffice_path", lambda: None)
+    folder = tmp_path / "r"
+    returns = tmp_path / "returns"
+    shutil.copytree(round_dir / "returns", returns)
+    args = ["merge", str(returns), "--roster", str(round_dir / "roster.csv"), "-o",
+            str(tmp_path / "x.xlsx"), "--accept-errors", "--results", str(folder),
+            "--lang", lang]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 1, first.output
+    assert "ผลเก่า" not in first.output and "earlier result" not in first.output
+    stale = folder / "20002-result.xlsx"
+    old = stale.read_bytes()
+    (folder / "20002-result.pdf").write_bytes(b"%PDF-1.7 an earlier page")
+    (folder / "notes-result.xlsx").write_bytes(b"not a result")  # someone else's file
+    (returns / "20002.xlsx").unlink()  # 20002 is not counted this time
+    (returns / "10001.xlsx").unlink()
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 1, second.output
+    said = {"th": [f"ผลเก่า {name} ยังอยู่ในโฟลเดอร์ {folder}: การรวมผลครั้งนี้ไม่ได้นับแบบฟอร์ม"
+                   "ของหน่วยงานนี้ จึงไม่ได้เขียนผลใหม่ให้ ไม่ต้องส่งไฟล์นี้"
+                   for name in ("10001-result.xlsx", "20002-result.xlsx")],
+            "en": [f"an earlier result, {name}, is still in {folder}: this merge counted no "
+                   "return of its agency, so it wrote no new one; do not send it"
+                   for name in ("10001-result.xlsx", "20002-result.xlsx")]}[lang]
+    lines = [line.strip() for line in second.output.splitlines()]
+    assert [line for line in lines if line in said] == said
+    assert stale.read_bytes() == old
+    assert (folder / "20002-result.pdf").read_bytes() == b"%PDF-1.7 an earlier page"
+    assert (folder / "notes-result.xlsx").read_bytes() == b"not a result"
+    assert AR.stale_results(folder, [folder / "10002-result.xlsx"]) == (
+        folder / "10001-result.xlsx", folder / "20001-result.xlsx", stale)
+
+
 def test_pages_from_the_api_match_the_files(merged: Any, round_dir: Path) -> None:
     _, result, _ = merged
     pages = agency_pages(result, load_roster(round_dir / "roster.csv"))
