@@ -1,6 +1,7 @@
 """Test helper: an xlsx package as a spreadsheet application sees it, every XML part parsed
 with lxml: each sheet's cells (text decoded from OOXML's ``_xHHHH_`` escapes, formulas), the
-rich-text runs, hyperlinks and hyperlink relationships anywhere in the package."""
+rich-text runs, hyperlinks and hyperlink relationships anywhere in the package; and a copy of
+a consolidated workbook that prints one sheet alone (``only_sheet``)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,26 @@ def inspect(source: Path | bytes) -> Package:
         if footer is not None:
             out.footers[title] = decode(footer.text or "")
     return out
+
+
+def only_sheet(path: Path, sheet: str, folder: Path) -> Path:
+    """A copy (in ``folder``) of the consolidated workbook at ``path`` with every sheet but
+    ``sheet`` hidden, and ``sheet`` the active and only selected one, so that LibreOffice
+    prints only it."""
+    from pmqa_xlsx.report import WORKBOOK_SHEETS
+
+    alone = folder / f"{path.stem}-{sheet}.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb'(<sheet name="(?!' + sheet.encode() + rb'")[^"]*")',
+                              rb'\1 state="hidden"', data)
+                at = WORKBOOK_SHEETS.index(sheet)
+                data = re.sub(rb'activeTab="\d+"', b"", data)
+                data = data.replace(b"<workbookView ", f'<workbookView activeTab="{at}" '
+                                    .encode(), 1)
+            elif item.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b' tabSelected="1"', b"")
+            dst.writestr(item, data)
+    return alone

@@ -47,6 +47,7 @@ from pmqa_xlsx.summary import previous_counts
 from .conftest import ROOT
 from .fill import fill
 from .lang import english
+from .ooxml import only_sheet
 
 REVISED = ROOT / "docs" / "examples" / "pmqa4-2563.yaml"
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -499,28 +500,8 @@ def test_numbers_shown_in_messages() -> None:
         ["80", "80.5", "1,234.5", "-3"]
 
 
-def _alone(path: Path, sheet: str, tmp_path: Path) -> Path:
-    """A copy of the workbook at ``path`` with every sheet but ``sheet`` hidden (and
-    ``sheet`` the active one), so that LibreOffice prints only it."""
-    alone = tmp_path / f"{path.stem}-{sheet}.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/workbook.xml":
-                data = re.sub(rb'(<sheet name="(?!' + sheet.encode() + rb'")[^"]*")',
-                              rb'\1 state="hidden"', data)
-                at = WORKBOOK_SHEETS.index(sheet)
-                data = re.sub(rb'activeTab="\d+"', b"", data)
-                data = data.replace(b"<workbookView ", f'<workbookView activeTab="{at}" '
-                                    .encode(), 1)
-            elif item.filename.startswith("xl/worksheets/sheet"):
-                data = data.replace(b' tabSelected="1"', b"")
-            dst.writestr(item, data)
-    return alone
-
-
 def _pdf_pages(path: Path, tmp_path: Path) -> int:
-    pdf = convert(_alone(path, "summary", tmp_path), tmp_path, "pdf")
+    pdf = convert(only_sheet(path, "summary", tmp_path), tmp_path, "pdf")
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
 
 
@@ -822,7 +803,7 @@ def test_the_changes_sheet_prints_its_title_and_headers_whole(merged: dict[str, 
                                                               tmp_path: Path) -> None:
     """LibreOffice's PDF of the changes sheet: one page, landscape, the title, the rule, both
     header rows and the data rows on it, one above the other, none overlapping."""
-    pdf = convert(_alone(merged["out"], "changes", tmp_path), tmp_path, "pdf")
+    pdf = convert(only_sheet(merged["out"], "changes", tmp_path), tmp_path, "pdf")
     boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
                            capture_output=True, text=True, check=True).stdout
     words = [(float(m.group(2)), float(m.group(4)), html.unescape(m.group(5)))

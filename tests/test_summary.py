@@ -35,6 +35,7 @@ from pmqa_xlsx.summary import (
 )
 
 from .fill import fill
+from .ooxml import only_sheet
 
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
 DEADLINE_BE = "2569-03-31"
@@ -334,14 +335,7 @@ def test_summary_prints_on_few_pages(merged: tuple[Path, Consolidated], layout: 
     big = _many(result, 34)  # 6 counted returns each: 204 agencies
     path = tmp_path / "big.xlsx"
     write_workbook(big, path, [layout])
-    alone = tmp_path / "summary-alone.xlsx"  # the other sheets hidden: only it is printed
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/workbook.xml":
-                data = re.sub(rb'(<sheet name="(?!summary")[^"]*")', rb'\1 state="hidden"', data)
-            dst.writestr(item, data)
-    pdf = convert(alone, tmp_path, "pdf")
+    pdf = convert(only_sheet(path, "summary", tmp_path), tmp_path, "pdf")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
     # at most three pages for each of the four sections, and for each checklist five more
     # for its table and its chart (the bundled layout's 19 topics wrap to up to four lines:
@@ -441,14 +435,7 @@ def test_every_printed_page_of_a_long_table_shows_its_header(
 
     _, result = merged
     path = _long_tables(result, tmp_path / "long.xlsx", deadline)
-    alone = tmp_path / "summary-alone.xlsx"  # the other sheets hidden: only it is printed
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(alone, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/workbook.xml":
-                data = re.sub(rb'(<sheet name="(?!summary")[^"]*")', rb'\1 state="hidden"', data)
-            dst.writestr(item, data)
-    pdf = convert(alone, tmp_path, "pdf")
+    pdf = convert(only_sheet(path, "summary", tmp_path), tmp_path, "pdf")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     # a table's rows, as printed: a ministry with its counts, an item with its topic, an
