@@ -76,6 +76,8 @@ _PT_PER_PX = 0.75
 _PRINTABLE_PT = (842.0 - 2 * 36.0, 595.0 - 2 * 43.2)
 #: The fewest columns the sheet uses (A:F: the scores' table, always written).
 _MIN_COLUMNS = 6
+#: The tallest a row can be (Excel's limit): a longer text is cut there, on screen and paper.
+_MAX_ROW_PT = 409.5
 #: The share of a page's estimated height the summary fills, kept spare for the applications'
 #: own measure of the columns: a row past the real page's end would go to the next page on
 #: its own, without the table's header. (LibreOffice, measuring its own way, fits some 10 %
@@ -459,9 +461,19 @@ class _Writer:
         ws.set_footer("&Cหน้า &P")  # the page (&N would count every sheet's pages)
 
     def height(self, row: int, points: float) -> None:
-        """Set a row's height, and remember it to know how much of a page is used."""
+        """Set a row's height (at most Excel's), and remember it to know how much of a page
+        is used."""
+        points = min(points, _MAX_ROW_PT)
         self.ws.set_row(row, points)
         self.heights[row] = points
+
+    def _gap(self, then: float) -> None:
+        """A blank row before what comes next (``then`` points tall): on this page if both
+        fit, else at the top of the next (a page break before it), so that a blank row never
+        runs past the page's end to a page of its own."""
+        if self.used() + lines_height(1, _FONT["font_size"]) + then > self.page:
+            self.breaks.append(self.row)
+        self.row += 1
 
     def used(self) -> float:
         """The points used on the current printed page (the title repeated on it included),
@@ -478,10 +490,11 @@ class _Writer:
         self.row = 2
 
     def section(self, title: str, heads: list[str], note: str | None = None) -> None:
-        """A section's title (a page break before it, but the first), a note, its header."""
+        """A section's title (a page break before it, but the first, and a blank row under
+        the sheet's title, as on the first page), a note, its header."""
         if self.row > 2:
-            self.row += 1
             self.breaks.append(self.row)
+            self.row += 1
         self.height(self.row, lines_height(1, 16))
         self.ws.write_string(self.row, 0, title, self.f["section"])
         self.row += 1
@@ -527,7 +540,7 @@ class _Writer:
                       *(fit_height(t, (_WIDTHS[c],), size, size, bold=bold)
                         for t, c in others)])
         if fmt != "header":  # a table's row: on the next page, under its header, if it must
-            self._fits(height)
+            self._fits(min(height, _MAX_ROW_PT))
         if self.row not in self.heights or self.heights[self.row] < height:
             self.height(self.row, height)
         self.ws.merge_range(self.row, 0, self.row, 1, "", self.f[fmt])
@@ -582,7 +595,7 @@ class _Writer:
         first = self.row
         labels = [f"ข้อ {item_id}" for item_id, _, _ in rows]  # text, whatever the id
         for label, (_, topic, shares) in zip(labels, rows, strict=True):
-            height = fit_height(topic, (_WIDTHS[1],), 14, 14)
+            height = min(fit_height(topic, (_WIDTHS[1],), 14, 14), _MAX_ROW_PT)
             self._fits(height)
             self.height(self.row, height)
             self.ws.write_string(self.row, 0, label, self.f["text"])
@@ -634,7 +647,6 @@ class _Writer:
                 else:
                     self.ws.write_number(self.row, col, float(value), self.f["score"])
             self.row += 1
-        self.row += 1
 
         def header() -> None:
             self._label_row(_head("การกระจายของคะแนน", "Distribution"), "header",
@@ -647,8 +659,7 @@ class _Writer:
             self.ws.write_string(self.row, 5, _head("คะแนน 7.2", "7.2 score"),
                                  self.f["header"])
 
-        if self.used() + 2 * lines_height(2, 14) > self.page:  # its header and a row at least
-            self.breaks.append(self.row)
+        self._gap(2 * lines_height(2, 14))  # its header and a row at least below it
         self._table(header)
         stats = [distribution(frame["checklist"].tolist()),
                  distribution(frame["score_72"].tolist())]
@@ -696,7 +707,6 @@ class _Writer:
             self._label_row(_head(words.th, words.en), "text")
             self.cells([(count, "count")])
             self.row += 1
-        self.row += 1
         heads = [_head("ผลต่างของคะแนน (รอบนี้ - รอบที่แล้ว)", "Score change (now - before)"),
                  *(_head(w.th, w.en) for key, w in STATS if key in _CHANGE_STATS)]
         # a checklist score row only where a layout scores the checklist (none: no row of
@@ -707,8 +717,7 @@ class _Writer:
         rows = [_head(w.th, w.en) for w, _ in shown]
         need = fit_height(heads[0], (_WIDTHS[0] + _WIDTHS[1],), 14, 14, bold=True) + sum(
             fit_height(r, (_WIDTHS[0] + _WIDTHS[1],), 14, 14) for r in rows)
-        if self.used() + need > self.page:  # the table does not fit below: a page of its own
-            self.breaks.append(self.row)
+        self._gap(need)  # the table does not fit below: a page of its own
 
         def header() -> None:
             self._label_row(heads[0], "header", *((h, c) for c, h in enumerate(heads[1:], 2)))
@@ -777,12 +786,11 @@ class _Writer:
         chart.set_x_axis({"num_font": font, "num_format": "0%", "max": 1, "min": 0}
                          if percent else {"num_font": font})
         chart.set_size({"width": _CHART_PX[0], "height": height})
-        self.row += 1
-        if self.used() + height * _PT_PER_PX > self.page:
-            self.breaks.append(self.row)  # the chart does not fit below: a page of its own
+        line = lines_height(1, _FONT["font_size"])
+        covered = math.ceil(height * _PT_PER_PX / line)  # the rows under the chart
+        self._gap(covered * line)  # the chart does not fit below: a page of its own
         self.ws.insert_chart(self.row, 0, chart, {"object_position": 3})
-        row_px = lines_height(1, _FONT["font_size"]) * 4 / 3
-        self.row += math.ceil(height / row_px) + 1
+        self.row += covered
 
     def finish(self) -> None:
         self.ws.set_h_pagebreaks(self.breaks)

@@ -300,12 +300,15 @@ def test_print_setup(merged: tuple[Path, Consolidated], layout: Layout) -> None:
     assert 'paperSize="9"' in setup and 'fitToHeight="0"' in setup
     assert 'orientation="landscape"' in setup
     assert '<pageSetUpPr fitToPage="1"/>' in sheet
-    # a page break before each later section (above its title's row)
+    # a page break before each later section, and a blank row between the sheet's title
+    # repeated on the page and the section's title, as on the first page
     breaks = {int(b) for b in re.findall(r'<brk id="(\d+)"', sheet)}
-    titles = [n for n, row in enumerate(_summary_rows(out), start=1)
-              if re.match(r"[234]\. ", str(row[0] or ""))]
+    rows = _summary_rows(out)
+    titles = [n for n, row in enumerate(rows) if re.match(r"[234]\. ", str(row[0] or ""))]
     assert len(titles) == 2 + sum(isinstance(p, ChecklistSheet) for p in layout.sheets)
     assert {n - 1 for n in titles} <= breaks
+    assert all(all(v is None for v in rows[n - 1]) for n in titles)
+    assert all(v is None for v in rows[1]) and str(rows[2][0]).startswith("1. ")
     assert re.search(r'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
                      r"summary!\$1:\$1</definedName>", parts["xl/workbook.xml"])
 
@@ -346,11 +349,13 @@ def test_summary_prints_on_few_pages(merged: tuple[Path, Consolidated], layout: 
 
 #: Tables longer than a page: 45 ministries (with and without a deadline: nine columns or
 #: six, so two scales), the bundled layout's wrapped topics, a ranked list with its cuts.
-def _long_tables(result: Consolidated, path: Path, deadline: date | None) -> Path:
+def _long_tables(result: Consolidated, path: Path, deadline: date | None,
+                 ministries: int = 45, long_names: bool = False) -> Path:
     big = _many(result, 40)
     codes = list(big.returns["agency_code"].astype(str))
-    roster = [Agency(code=c, name=f"กรม {c}", ministry=f"กระทรวงที่ {i % 45}")
-              for i, c in enumerate(codes)]
+    long = "กระทรวงการอุดมศึกษา วิทยาศาสตร์ วิจัยและนวัตกรรม และการพัฒนาทรัพยากรมนุษย์ "
+    roster = [Agency(code=c, name=f"กรม {c}", ministry=(long if long_names and i % 2 else "")
+                     + f"กระทรวงที่ {i % ministries}") for i, c in enumerate(codes)]
     write_workbook(big, path, list(result.layouts), roster=roster, deadline=deadline)
     return path
 
@@ -360,13 +365,16 @@ _HEADS = ("กระทรวง / Ministry", "ข้อ / ประเด็น
           "การกระจายของคะแนน / Distribution", "รายการ / What")
 
 
-@pytest.mark.parametrize("deadline", [None, date(2026, 3, 31)])
+@pytest.mark.parametrize(("deadline", "ministries", "long_names"),
+                         [(None, 45, False), (date(2026, 3, 31), 45, False), (None, 17, True),
+                          (date(2026, 3, 31), 17, True)])
 def test_a_table_longer_than_a_page_has_its_header_on_each_page(
-        merged: tuple[Path, Consolidated], tmp_path: Path, deadline: date | None) -> None:
+        merged: tuple[Path, Consolidated], tmp_path: Path, deadline: date | None,
+        ministries: int, long_names: bool) -> None:
     from pmqa_xlsx.summary import page_points
 
     _, result = merged
-    path = _long_tables(result, tmp_path / "long.xlsx", deadline)
+    path = _long_tables(result, tmp_path / "long.xlsx", deadline, ministries, long_names)
     sheet = _parts(path)["xl/worksheets/sheet1.xml"]
     breaks = sorted(int(b) for b in re.findall(r'<brk id="(\d+)"', sheet))
     rows = _summary_rows(path)
@@ -384,14 +392,15 @@ def test_a_table_longer_than_a_page_has_its_header_on_each_page(
     # a break is before a section's title, a chart (on a page of its own: a blank row), or
     # a table's header written again, where the table goes on
     repeated = [b for b in breaks if str(rows[b][0] or "") in _HEADS and table_of[b] != b]
-    assert len(repeated) >= 4  # ministries twice or more, the topics, the ranked list
+    assert len(repeated) >= (4 if ministries > 20 else 2)  # the ministries, the topics...
     for b in breaks:
         assert re.match(r"\d\. ", str(rows[b][0] or "")) or all(
             v is None for v in rows[b]) or str(rows[b][0] or "") in _HEADS, b
     for b in repeated:
         head = table_of[b]
         assert head >= 0 and head != b and rows[b] == rows[head], b
-    assert {str(rows[b][0]) for b in repeated} >= set(_HEADS[:3])
+    assert {str(rows[b][0]) for b in repeated} >= set(_HEADS[1:3])
+    assert (ministries < 20) or _HEADS[0] in {str(rows[b][0]) for b in repeated}
     # every printed page's rows fit the page (the estimate at the scale of its columns)
     heights = {int(r) - 1: float(h) for r, h in
                re.findall(r'<row r="(\d+)"[^>]*\sht="([\d.]+)"', sheet)}
@@ -421,9 +430,41 @@ def test_a_table_longer_than_a_page_has_its_header_on_each_page(
             assert len(cells) == count == len(set(cells))
             assert not set(cells) & set(repeated)
             labels = [str(rows[r][0]) for r in cells]
-            assert all(label.startswith(("กระทรวงที่ ", "ข้อ ")) for label in labels), labels
+            assert all(label.startswith(("กระทรวง", "ข้อ ")) for label in labels), labels
             assert cells == sorted(cells) and cells[-1] - cells[0] + 1 == count + len(
                 [b for b in repeated if cells[0] < b < cells[-1]])
+
+
+def test_a_blank_row_never_runs_past_a_page_and_a_row_is_never_taller_than_excel_allows(
+        tmp_path: Path) -> None:
+    """The blank row before a chart or a table goes to the top of the next page when it and
+    what follows do not both fit (alone at the foot of a page, Excel would print it on a page
+    of its own); a row is at most 409.5 points, Excel's limit (a longer text is cut)."""
+    import xlsxwriter
+
+    from pmqa_xlsx import summary
+
+    with xlsxwriter.Workbook(tmp_path / "s.xlsx") as book:
+        writer = summary._Writer(book, book.add_worksheet("summary"))
+        writer.title()
+        line = summary.lines_height(1, 14)
+        while writer.used() + 2 * line <= writer.page:  # the page filled to within two lines
+            writer.height(writer.row, line)
+            writer.row += 1
+        room = writer.page - writer.used()
+        assert line <= room < 2 * line
+        before = writer.row
+        writer._gap(room - line / 2)  # the blank row fits, but not with what follows
+        assert writer.breaks == [before] and writer.row == before + 1
+        writer._gap(0.0)  # at the top of the page: both fit
+        assert writer.breaks == [before] and writer.row == before + 2
+        writer.height(writer.row, 2000.0)
+        assert writer.heights[writer.row] == 409.5
+        tall = writer.row
+        writer.finish()
+    sheet = _parts(tmp_path / "s.xlsx")["xl/worksheets/sheet1.xml"]
+    assert f'<row r="{tall + 1}" ht="409.5" customHeight="1"' in sheet
+    assert f'<brk id="{before}"' in sheet
 
 
 @pytest.mark.libreoffice
