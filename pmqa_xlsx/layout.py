@@ -623,7 +623,7 @@ class Places:
 class _Fields(dict[str, Any]):
     """A checked mapping whose absent keys read as _MISSING."""
 
-    def get(self, key: str, default: Any = _MISSING) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = _MISSING) -> Any:
         return super().get(key, default)
 
 
