@@ -776,7 +776,8 @@ class _Checker:
         sheets = self.each(sheets_node, "$.sheets", self.sheet)
         rules = self.rules(root.get("rules"), "$.rules", statuses, sheets)
         checks = self.checks(root["checks"], "$.checks", statuses) if "checks" in root else None
-        if None in (form, style, instructions, identity, rules):
+        if form is None or style is None or instructions is None or identity is None \
+                or rules is None:
             return None
         return Layout(
             form=form,
@@ -1321,7 +1322,8 @@ class _Checker:
         keys = _SCORE_KEYS[kind]
         data = self.mapping(node, path, (*keys, "decimals"), ("kind",))
         assert data is not None
-        numbers = {k: self.number(data.get(k), f"{path}.{k}") for k in keys}
+        # the score's own number fields (never its kind): floats, passed as keywords
+        numbers: dict[str, Any] = {k: self.number(data.get(k), f"{path}.{k}") for k in keys}
         decimals = self.integer(data.get("decimals"), f"{path}.decimals", 0, 6)
         given = {k: isinstance(data.get(k), int | float) and not isinstance(data.get(k), bool)
                  for k in keys}
