@@ -69,6 +69,8 @@ LEGEND = "ช่องสีเขียวอ่อน = ค่าที่ย�
 class PrefillError(PmqaError):
     """LAST cannot be read as a previous round's output."""
 
+    words: Words  # every one is raised with its Words
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PreviousRow:
