@@ -248,7 +248,7 @@ def _entries(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | I
         return collect_inputs(paths)
     given = list(paths)
     if given and all(isinstance(p, InputFile) for p in given):
-        return given  # type: ignore[return-value]
+        return cast(list[InputFile], given)  # every one is (checked just above)
     return collect_inputs(given)
 
 
@@ -813,8 +813,8 @@ def _with_roster_columns(frame: pd.DataFrame, roster: dict[str, Agency], *,
     for offset, heading in enumerate(headings):
         values = [roster[c].extras.get(heading) if isinstance(c, str) and c in roster else None
                   for c in codes]
-        frame.insert(at + offset, heading,
-                     pd.array(values, dtype="string"))  # type: ignore[arg-type]  # stub: an array is a column
+        column = pd.array(values, dtype="string")
+        frame.insert(at + offset, heading, column)  # type: ignore[arg-type]  # stub: takes arrays
     return frame
 
 

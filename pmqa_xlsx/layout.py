@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from . import prompts
 from .errors import LayoutError, PmqaError
@@ -1306,7 +1306,7 @@ class _Checker:
                       "result × 100; mirror: 100 + (100 − result ÷ target × 100)), found "
                       f"{node!r}")
             return "ratio"
-        return node  # type: ignore[return-value]
+        return cast(LowerIsBetter, node)  # one of LOWER_IS_BETTER (checked just above)
 
     def score_rule(self, node: Any, path: str) -> ScoreRule | None:
         """A score rule: ``kind: linear`` (the default) or ``kind: banded``, with its keys."""

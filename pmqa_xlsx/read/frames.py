@@ -220,8 +220,8 @@ def _tiled(column: pd.Series, times: int) -> Any:
                                          dtype=column.dtype)
     array = column.array
     if isinstance(array, pd.arrays.IntegerArray):
-        # the masked array's own parts (private: not in pandas-stubs)
-        data, mask = array._data, array._mask  # type: ignore[attr-defined]  # noqa: SLF001
+        # the masked array's own parts
+        data, mask = array._data, array._mask  # type: ignore[attr-defined]  # private: unstubbed
         return pd.arrays.IntegerArray(np.tile(data, times), np.tile(mask, times))
     return pd.array(np.tile(column.to_numpy(), times),
                     dtype=column.dtype)  # type: ignore[arg-type]  # stub: any dtype is taken
