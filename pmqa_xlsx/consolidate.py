@@ -313,10 +313,11 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
             try:
                 read = pool.submit(read_input, entry, layouts).result()
             except Exception as exc:  # noqa: BLE001 - this file, named; the rest go on
+                detail: Words | str
                 if isinstance(exc, BrokenProcessPool):
                     pool.shutdown()
                     pool = new_pool(1)
-                    detail: Words | str = Words("โปรแกรมย่อยที่อ่านไฟล์นี้หยุดทำงานไปโดยไม่แจ้งสาเหตุ",
+                    detail = Words("โปรแกรมย่อยที่อ่านไฟล์นี้หยุดทำงานไปโดยไม่แจ้งสาเหตุ",
                                    "the process reading it stopped without a word")
                 else:
                     detail = f"{type(exc).__name__}: {exc}"[:300]
