@@ -216,6 +216,8 @@ class AgencyPage:
 class ResultsRefused(PmqaError):
     """The results folder cannot be used (``words`` says why, in Thai and English)."""
 
+    words: Words
+
     def __init__(self, words: Words) -> None:
         super().__init__(words.en)
         self.words = words
@@ -519,6 +521,7 @@ class _Facts:
 
     def __init__(self, result: Consolidated, layout: Layout | None) -> None:
         self.problems: dict[str, list[Any]] = {}
+        p: Any  # a frame's row, by its columns' names
         for p in result.problems.itertuples(index=False):
             if not pd.isna(p.file):
                 self.problems.setdefault(str(p.file), []).append(p)

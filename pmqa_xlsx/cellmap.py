@@ -355,7 +355,7 @@ class _Builder:
         return sum(self.heights.get(r, self.default_height) for r in range(first, last + 1))
 
     def plan(self, kind: Literal["instructions", "checklist", "indicators"],
-             **extra: object) -> SheetPlan:
+             **extra: Any) -> SheetPlan:
         """The sheet, every row tall enough for all of its text: each label's (measured in
         its own font over its columns; a label merged over rows spreads over them) and each
         dropdown's longest choice."""
@@ -364,7 +364,7 @@ class _Builder:
                          labels=tuple(self.labels), inputs=tuple(self.inputs),
                          formulas=tuple(self.formulas), heights=self.heights,
                          default_height=self.default_height,
-                         **extra)  # type: ignore[arg-type]
+                         **extra)
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,13 +380,15 @@ def _plan_instructions(
     sheet = _Builder(ins.sheet, (34.0, 80.0), layout.style)
     row = 0
     carried_legend = None
-    for text, style in ((layout.form.title, "title"), (ins.title, "heading"),
-                        *((f"{i}. {line}", "text") for i, line in enumerate(ins.lines, 1)),
-                        ("", None),
-                        (ins.legend.input, "legend_input"), (ins.legend.locked, "legend_locked"),
-                        (ins.legend.formula, "legend_formula")):
+    lines: tuple[tuple[str, LabelStyle | None], ...] = (
+        (layout.form.title, "title"), (ins.title, "heading"),
+        *((f"{i}. {line}", "text") for i, line in enumerate(ins.lines, 1)),
+        ("", None),
+        (ins.legend.input, "legend_input"), (ins.legend.locked, "legend_locked"),
+        (ins.legend.formula, "legend_formula"))
+    for text, style in lines:
         if style:
-            sheet.full_row(row, text, style)  # type: ignore[arg-type]
+            sheet.full_row(row, text, style)
         else:
             carried_legend = row
         row += 1
@@ -640,9 +642,11 @@ def _plan_indicators(
     out.full_row(0, layout.form.title, "title")
     out.full_row(1, sheet.title, "heading")
     row = 2
-    for text, style in ((sheet.subtitle, "subtitle"), (sheet.intro, "text")):
+    heads: tuple[tuple[str | None, LabelStyle], ...] = (
+        (sheet.subtitle, "subtitle"), (sheet.intro, "text"))
+    for text, style in heads:
         if text:
-            out.full_row(row, text, style)  # type: ignore[arg-type]
+            out.full_row(row, text, style)
             row += 1
     target_year = fiscal_year + sheet.target_year
     years = [fiscal_year + off for off in sheet.result_years]

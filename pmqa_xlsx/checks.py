@@ -183,10 +183,11 @@ class _Entry(NamedTuple):
 class _Block(NamedTuple):
     """The compiled checks of one row (a reason cell's instances): a getter of the values
     they read (each entry's in turn: its cell, its status cell, its other cells), how many
-    those are, the entries, and those broken when all are blank."""
+    those are (not ``count``, which would hide tuple.count), the entries, and those broken
+    when all are blank."""
 
     values: Callable[[Sequence[Any]], tuple[Any, ...]]
-    count: int
+    size: int
     entries: tuple[_Entry, ...]
     when_blank: tuple[_Entry, ...]
 
@@ -239,7 +240,7 @@ class CompiledChecks:
         out = []
         for block in self._blocks:
             got = block.values(values)
-            if got.count(None) == block.count:
+            if got.count(None) == block.size:
                 broken: Iterable[_Entry] = block.when_blank
             else:
                 broken = [e for e in block.entries if e.test(

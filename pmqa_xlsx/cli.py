@@ -93,7 +93,7 @@ from .words import DEFAULT_LANG, LANGS, Lang, Words
 
 def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
     problem = None if value is None else fiscal_year_problem(value)
-    if problem:
+    if problem and value is not None:
         raise _BadValue(Words(year_problem_th(value), problem), ctx, param)
     return value
 
@@ -311,7 +311,7 @@ class _Usage(click.UsageError):
 
 #: click's error for an unknown command (click 8.4 and later; before, a plain UsageError,
 #: left in English).
-_NoSuchCommand: type[click.UsageError] | None = getattr(click.exceptions, "NoSuchCommand", None)
+_NoSuchCommand: Any = getattr(click.exceptions, "NoSuchCommand", None)  # a class, or None
 
 
 def _maybe(possibilities: Sequence[str] | None) -> str:
@@ -1141,10 +1141,10 @@ def _write_feedback(returns: list[ReturnFeedback], folder: Path, read: int,
     if len(done.written) > _LISTED:
         click.echo("  " + Words(f"... และอีก {len(done.written) - _LISTED:,} ไฟล์",
                                 f"... and {len(done.written) - _LISTED:,} more").text(lang))
-    clean = read - len(returns)
-    if clean:
-        click.echo("  " + Words(f"{clean:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
-                                f"{clean:,} files have no problems, so no copy").text(lang))
+    without = read - len(returns)
+    if without:
+        click.echo("  " + Words(f"{without:,} ไฟล์ไม่มีปัญหา จึงไม่ต้องมีสำเนาผลการตรวจ",
+                                f"{without:,} files have no problems, so no copy").text(lang))
     for name, reason in done.skipped[:_LISTED]:
         click.echo(f"  {shown(name)}: {shown(reason.text(lang))}")
     if len(done.skipped) > _LISTED:
@@ -1209,6 +1209,7 @@ def demo(out: Path, lang: Lang) -> None:
     click.echo(f"  {_pad(heads[0], 22)} {_pad(heads[1], 8)} {_pad(heads[2], wide)}"
                f" {_pad(heads[3], 6, right=True)} {_pad(heads[4], 8, right=True)}")
     no_return = _say(lang, Words("(ไม่มีแบบฟอร์ม)", "(no return)"))
+    row: Any  # a frame's row, by its columns' names
     for row, state in zip(result.returns.itertuples(index=False), states, strict=True):
         name = Path(row.file).name if isinstance(row.file, str) else no_return
         errors = "" if pd.isna(row.errors) else str(row.errors)
@@ -1221,6 +1222,7 @@ def demo(out: Path, lang: Lang) -> None:
     if len(problems):
         click.echo(_say(lang, Words("\nสิ่งที่ต้องแก้ในแบบฟอร์มที่ไม่ผ่าน:",
                                     "\nWhat the rejected returns must fix:")))
+        p: Any  # a frame's row, by its columns' names
         for p in problems.itertuples(index=False):
             where = f"{p.sheet}!{p.cell}" if isinstance(p.cell, str) else "-"
             message = p.message_th if lang == "th" else p.message_en

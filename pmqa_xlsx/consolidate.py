@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -248,8 +248,8 @@ def _entries(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str] | I
         return collect_inputs(paths)
     given = list(paths)
     if given and all(isinstance(p, InputFile) for p in given):
-        return given  # type: ignore[return-value]
-    return collect_inputs(given)  # type: ignore[arg-type]
+        return cast(list[InputFile], given)  # every one is (checked just above)
+    return collect_inputs(given)
 
 
 def _round_of(round_: Round | str | None, layouts: Sequence[Layout] | None) -> Round | None:
@@ -267,36 +267,36 @@ def read_all(files: Sequence[InputFile | str | os.PathLike[str]],
     order given. ``layouts`` as ``consolidate``'s: a bundled one that does not load raises
     LayoutsError here, before any file is read."""
     extra = layout_set(layouts).layouts
-    files = [f if isinstance(f, InputFile) else InputFile.of(f) for f in files]
-    jobs = worker_count(jobs, len(files), per_worker=20)
+    entries = [f if isinstance(f, InputFile) else InputFile.of(f) for f in files]
+    jobs = worker_count(jobs, len(entries), per_worker=20)
     reads: list[ReadReturn] = []
     with gc_paused():
         if jobs == 1:
-            for entry in files:
+            for entry in entries:
                 reads.append(read_input(entry, extra))
                 if progress is not None:
                     progress(entry.path)
             return reads
-        size = max(1, min(64, len(files) // (jobs * 8)))
-        starts = range(0, len(files), size)
+        size = max(1, min(64, len(entries) // (jobs * 8)))
+        starts = range(0, len(entries), size)
         sent: list[tuple[int, _Batch]] = []
         try:
             with worker_pool(jobs) as pool:  # on Ctrl+C or SIGTERM, its workers end at once
                 batches = pool.map(partial(_read_batch, layouts=extra),
-                                   [files[i:i + size] for i in starts])
+                                   [entries[i:i + size] for i in starts])
                 for start, batch in zip(starts, batches, strict=True):
                     sent.append((start, batch))
                     if progress is not None:
-                        for entry in files[start:start + batch[0]]:
+                        for entry in entries[start:start + batch[0]]:
                             progress(entry.path)
         except Exception:  # noqa: BLE001 - a process died, or a result could not come back:
             pass  # the files left are read one by one below, each failure named
         done = _unpacked(sent)
-        left = [i for i in range(len(files)) if i not in done]
-        for i, read in zip(left, _read_one_by_one([files[i] for i in left], extra, progress),
+        left = [i for i in range(len(entries)) if i not in done]
+        for i, read in zip(left, _read_one_by_one([entries[i] for i in left], extra, progress),
                            strict=True):
             done[i] = read
-        reads = [done[i] for i in range(len(files))]
+        reads = [done[i] for i in range(len(entries))]
     bind_plans(reads, extra)  # the workers' reads came with their plans' keys only
     return reads
 
@@ -313,6 +313,7 @@ def _read_one_by_one(files: list[InputFile], layouts: tuple[Layout, ...],
             try:
                 read = pool.submit(read_input, entry, layouts).result()
             except Exception as exc:  # noqa: BLE001 - this file, named; the rest go on
+                detail: Words | str
                 if isinstance(exc, BrokenProcessPool):
                     pool.shutdown()
                     pool = new_pool(1)
@@ -349,8 +350,9 @@ def _read_batch(files: list[InputFile], layouts: tuple[Layout, ...]) -> _Batch:
         rows = [read.indicator_rows for read in reads]
         for read in reads:
             read.values, read.indicator_rows = None, []
-        return (len(reads), *(pickle.dumps(part, pickle.HIGHEST_PROTOCOL)
-                              for part in (values, rows, reads)))
+        protocol = pickle.HIGHEST_PROTOCOL
+        return (len(reads), pickle.dumps(values, protocol), pickle.dumps(rows, protocol),
+                pickle.dumps(reads, protocol))
 
 
 def _unpacked(batches: list[tuple[int, _Batch]]) -> dict[int, ReadReturn]:
@@ -496,11 +498,11 @@ def _merged(reads: list[ReadReturn], agencies: Sequence[Agency] | None, *,
     if round is None:  # undeclared: one round, or the merge stops (no vote)
         found = Counter(_round(r) for r in reads if states[id(r)] in COUNTED)
         if len(found) > 1:
-            agencies: dict[Round, set[str | None]] = {}
+            by_round: dict[Round, set[str | None]] = {}
             for read in reads:
                 if states[id(read)] in COUNTED:
-                    agencies.setdefault(_round(read), set()).add(read.agency_code)
-            raise SeveralRounds(found, {r: len(codes) for r, codes in agencies.items()})
+                    by_round.setdefault(_round(read), set()).add(read.agency_code)
+            raise SeveralRounds(found, {r: len(codes) for r, codes in by_round.items()})
     duplicates = _one_return_per_agency(reads, states, problems, started or datetime.now(UTC))
     counted = [r for r in reads if states[id(r)] in COUNTED]
 
@@ -704,6 +706,7 @@ def _differences(a: ReadReturn, b: ReadReturn) -> tuple[int | None, list[str]]:
             a.cellmap.layout.fingerprint, a.cellmap.year) != (b.cellmap.layout.fingerprint,
                                                              b.cellmap.year):
         return None, []
+    where: list[str]
     count, where = 0, []
     for cell, x, y in zip(a.cellmap.inputs(), a.values, b.values, strict=True):
         if x == y or (is_blank(x) and is_blank(y)):
@@ -806,12 +809,13 @@ def _with_roster_columns(frame: pd.DataFrame, roster: dict[str, Agency], *,
     if not headings:
         return frame
     codes = frame["agency_code"].astype(object).tolist()
-    at = frame.columns.get_loc(after) + 1
+    at = cast(int, frame.columns.get_loc(after)) + 1  # int: a frame's column names are unique
     frame = frame.copy()
     for offset, heading in enumerate(headings):
         values = [roster[c].extras.get(heading) if isinstance(c, str) and c in roster else None
                   for c in codes]
-        frame.insert(at + offset, heading, pd.array(values, dtype="string"))
+        column = pd.array(values, dtype="string")
+        frame.insert(at + offset, heading, column)  # type: ignore[arg-type]  # stub: takes arrays
     return frame
 
 

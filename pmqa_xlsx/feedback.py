@@ -102,6 +102,8 @@ class FeedbackRefused(PmqaError):
     """The feedback folder would overwrite an input, or lies inside an input folder. The
     message is Thai; ``words`` holds it in Thai and English."""
 
+    words: Words
+
     def __init__(self, words: Words) -> None:
         super().__init__(words.th)
         self.words = words
@@ -332,8 +334,8 @@ def _stale(folder: Path, clean: Sequence[InputFile], with_problems: set[str],
         return []
     by_name = {e.name: e for e in clean}
     by_file: dict[str, InputFile] = {}
-    for entry in clean:
-        by_file.setdefault(entry.path.name.casefold(), entry)
+    for given in clean:
+        by_file.setdefault(given.path.name.casefold(), given)
     problem_files = {Path(n).name.casefold() for n in with_problems}
     out = []
     try:
@@ -756,9 +758,9 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
                       "(ข้อผิดพลาด) หรือสีส้ม (คำเตือน) และมีหมายเหตุบอกวิธีแก้ (ชี้ที่ช่องเพื่ออ่าน) "
                       "คลิกที่ช่องในคอลัมน์ \"ช่อง\" เพื่อไปยังช่องนั้น แก้ไขในไฟล์นี้ให้ครบ บันทึก "
                       "แล้วส่งไฟล์นี้กลับมา (ไม่ต้องลบแผ่นงานนี้หรือสีที่ระบายไว้)", plain)
-    for ref in ("A1", "A2", "A3"):
-        sheet.merge_cells(f"{ref}:E{ref[1:]}")
-        sheet[ref].alignment = wrap
+    for at in ("A1", "A2", "A3"):
+        sheet.merge_cells(f"{at}:E{at[1:]}")
+        sheet[at].alignment = wrap
     line = size * _LINE
     for r, lines in ((1, 1.4), (2, 1), (3, _lines(sheet["A3"].value, sum(widths.values()))),
                      (4, 1)):
@@ -767,13 +769,13 @@ def _list_sheet(book: Any, file: str, problems: Sequence[tuple[ProblemLike, str]
                           strict=True):
         cell = _put(sheet, f"{col}4", title, bold)
         cell.fill, cell.border, cell.alignment = header_fill, box, wrap
-    row, col = FEEDBACK_MARKER_AT
-    sheet.cell(row + 1, col + 1).value = FEEDBACK_MARKER
-    sheet.cell(row + 1, col + 1).data_type = "s"
+    marker_row, marker_col = FEEDBACK_MARKER_AT
+    sheet.cell(marker_row + 1, marker_col + 1).value = FEEDBACK_MARKER
+    sheet.cell(marker_row + 1, marker_col + 1).data_type = "s"
     sheet.column_dimensions["H"].hidden = True
     sheet.column_dimensions["I"].hidden = True
     sheet.column_dimensions["J"].hidden = True
-    _put(sheet, f"H{row + 2}", file, plain)  # the input it is a copy of (``copy_of``)
+    _put(sheet, f"H{marker_row + 2}", file, plain)  # the input it is a copy of (``copy_of``)
     for n, (problem, words) in enumerate(problems, 1):
         r = 4 + n
         where, ref = _text(problem.sheet), _text(problem.cell)
@@ -941,6 +943,14 @@ def _clean(text: str) -> str:
 
 class _Row:
     """A row of a problems frame as a problem (missing fields as None)."""
+
+    # set from the frame's columns (PROBLEM_COLUMNS), as ProblemLike names them
+    file: Any
+    sheet: Any
+    cell: Any
+    severity: Any
+    code: Any
+    message_th: Any
 
     def __init__(self, row: Any) -> None:
         for name in row._fields:

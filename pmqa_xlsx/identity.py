@@ -26,6 +26,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import problems as P
 from .cellmap import META_KEYS
@@ -138,7 +139,7 @@ class Manifest:
         if issued is None:
             return P.make("not-issued", file=file, agency_code=agency_code, sheet=META_SHEET,
                           cell=CODE_CELL, agency=agency_code, manifest=name)
-        where = {"file": file, "agency_code": agency_code, "sheet": META_SHEET,
+        where: dict[str, Any] = {"file": file, "agency_code": agency_code, "sheet": META_SHEET,
                  "cell": TOKEN_CELL, "agency": agency_code, "manifest": name,
                  "line": issued.line}
         if not token:

@@ -24,6 +24,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from . import problems as P
 from .problems import Problem
@@ -217,7 +218,7 @@ def _reason(exc: OSError) -> Words:
     return Words(f"เปิดไม่ได้ ({reason})", reason)
 
 
-def _problem(code: str, **fields: object) -> Problem:
+def _problem(code: str, **fields: Any) -> Problem:
     return P.make(code, file=None, **fields)
 
 

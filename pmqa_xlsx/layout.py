@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from . import prompts
 from .errors import LayoutError, PmqaError
@@ -623,7 +623,7 @@ class Places:
 class _Fields(dict[str, Any]):
     """A checked mapping whose absent keys read as _MISSING."""
 
-    def get(self, key: str, default: Any = _MISSING) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = _MISSING) -> Any:
         return super().get(key, default)
 
 
@@ -776,7 +776,8 @@ class _Checker:
         sheets = self.each(sheets_node, "$.sheets", self.sheet)
         rules = self.rules(root.get("rules"), "$.rules", statuses, sheets)
         checks = self.checks(root["checks"], "$.checks", statuses) if "checks" in root else None
-        if None in (form, style, instructions, identity, rules):
+        if form is None or style is None or instructions is None or identity is None \
+                or rules is None:
             return None
         return Layout(
             form=form,
@@ -1305,7 +1306,7 @@ class _Checker:
                       "result × 100; mirror: 100 + (100 − result ÷ target × 100)), found "
                       f"{node!r}")
             return "ratio"
-        return node  # type: ignore[return-value]
+        return cast(LowerIsBetter, node)  # one of LOWER_IS_BETTER (checked just above)
 
     def score_rule(self, node: Any, path: str) -> ScoreRule | None:
         """A score rule: ``kind: linear`` (the default) or ``kind: banded``, with its keys."""
@@ -1321,7 +1322,8 @@ class _Checker:
         keys = _SCORE_KEYS[kind]
         data = self.mapping(node, path, (*keys, "decimals"), ("kind",))
         assert data is not None
-        numbers = {k: self.number(data.get(k), f"{path}.{k}") for k in keys}
+        # the score's own number fields (never its kind): floats, passed as keywords
+        numbers: dict[str, Any] = {k: self.number(data.get(k), f"{path}.{k}") for k in keys}
         decimals = self.integer(data.get("decimals"), f"{path}.decimals", 0, 6)
         given = {k: isinstance(data.get(k), int | float) and not isinstance(data.get(k), bool)
                  for k in keys}

@@ -370,7 +370,7 @@ def _split_sections(code: str) -> list[str]:
 
 
 def _section(text: str) -> Section:
-    fields: dict[str, object] = {}
+    fields: dict[str, bool] = {}  # Section's flags
     literal: list[str] = []
     before_digits = ""  # the literal text before the first digit placeholder
     after_digits = 0  # index in ``literal`` where the text after the last placeholder begins
@@ -508,7 +508,7 @@ def _section(text: str) -> Section:
         fields["scale"] = commas > 0
         fields["thousands"] = "," in tokens[:last_digit]
     return Section(literal=shown, decimals=digits_after_point,
-                   **fields)  # type: ignore[arg-type]
+                   **fields)
 
 
 def _thai_run(text: str, start: int) -> str:

@@ -241,6 +241,8 @@ PASSWORD_MAX = 255
 class PasswordError(PmqaError):
     """A protection password Thai Excel could not unlock with; ``words`` in Thai and English."""
 
+    words: Words
+
     def __init__(self, words: Words) -> None:
         self.words = words
         super().__init__(words.th)

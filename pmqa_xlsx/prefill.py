@@ -69,6 +69,8 @@ LEGEND = "ช่องสีเขียวอ่อน = ค่าที่ย�
 class PrefillError(PmqaError):
     """LAST cannot be read as a previous round's output."""
 
+    words: Words  # every one is raised with its Words
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PreviousRow:
@@ -362,7 +364,7 @@ def _codes_in_last(previous: Previous, roster: Sequence[str]
         # a code of LAST that is this one without some leading zeros, and not a roster code
         shorter = [c for c in last_bare.get(key, []) if len(c) < len(code)
                    and c not in exact] if key is not None else []
-        if not shorter:
+        if not shorter or key is None:  # (no key: nothing shorter either)
             continue
         rivals = [c for c in roster_bare.get(key, []) if c != code]
         if len(shorter) == 1 and not rivals:

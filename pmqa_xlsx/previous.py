@@ -175,9 +175,9 @@ def load_last(path: str | Path, layouts: Sequence[Layout],
                 if isinstance(value, float):  # a Refused value is not compared
                     mine[(row.table_id, row.item_id, year)] = value
     years, states = returns
-    year = (years or targets).most_common(1)[0][0] if (years or targets) else None
+    round_year = (years or targets).most_common(1)[0][0] if (years or targets) else None
     return Last(source=source, statuses=statuses, results=results, scores=score_of,
-                files=files, year=year, states=states)
+                files=files, year=round_year, states=states)
 
 
 def check_year(last: Last, year: int) -> None:
@@ -297,7 +297,7 @@ def _zeros_restored(last: Last, codes: Iterable[str]) -> tuple[Last, dict[str, s
         key = bare(old)
         mine = [c for c in by_bare.get(key, []) if len(c) > len(old) and c not in theirs] \
             if key is not None else []
-        if len(mine) == 1 and len(by_bare[key]) == 1:
+        if len(mine) == 1 and key is not None and len(by_bare[key]) == 1:
             renamed[old] = mine[0]
     if not renamed:
         return last, {}
@@ -564,7 +564,8 @@ def _warned(returns: pd.DataFrame, warned: dict[str, int]) -> pd.DataFrame:
     returns = returns.copy()
     added = pd.array([warned.get(f, 0) if isinstance(f, str) else 0
                       for f in returns["file"].astype(object)], dtype="Int64")
-    more = (added > 0).to_numpy(dtype=bool)
+    # pandas-stubs type the comparison of an IntegerArray as a bool; it is elementwise
+    more = (added > 0).to_numpy(dtype=bool)  # type: ignore[attr-defined, operator]  # stub
     returns["warnings"] = returns["warnings"].where(~more, returns["warnings"].fillna(0)
                                                     + added)
     ok = more & (returns["state"].astype(object) == "ok").to_numpy(dtype=bool)

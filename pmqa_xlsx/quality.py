@@ -117,7 +117,7 @@ def stats_by(frame: pd.DataFrame, value: str, by: str | None = None) -> pd.DataF
     """``robust_stats`` of column ``value`` for each group of column ``by`` (in order of first
     appearance), or of the whole column without ``by``: one row each, columns ``by`` (if
     given), count, mean, median, q1, q3, min, max."""
-    fields = list(RobustStats.__slots__)  # type: ignore[attr-defined]
+    fields = list(RobustStats.__slots__)
     if by is None:
         groups: list[tuple[Any, pd.Series]] = [(None, frame[value])]
     else:

@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,13 +41,23 @@ from .textmetrics import fit_height, lines_height
 from .xlsxtext import Workbook
 
 EXCEL_MAX_ROWS = 1_048_576
+_PathT = TypeVar("_PathT", bound=str | os.PathLike[str])  # groups' keys: any one path type
 #: The sheets of the consolidated workbook, in order (also how a previous one is recognised).
 WORKBOOK_SHEETS = ("summary", "answers", "indicators", "problems", "returns", "scores",
                    "implausible", "changes", "score_changes")
 #: The sheets of consolidated workbooks written before the scores, then the implausible sheet,
 #: then the changes sheets were added.
 _EARLIER_SHEETS = (WORKBOOK_SHEETS[:-4], WORKBOOK_SHEETS[:-3], WORKBOOK_SHEETS[:-2])
-_FONT = {"font_name": "TH Sarabun New", "font_size": 14}
+
+
+class _Font(TypedDict):
+    """The workbook's default font, as xlsxwriter's format properties."""
+
+    font_name: str
+    font_size: int
+
+
+_FONT: _Font = {"font_name": "TH Sarabun New", "font_size": 14}
 _TITLE_SIZE = 18
 
 
@@ -55,7 +65,7 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
                   workbook: str | os.PathLike[str] | None = None,
                   csv_dir: str | os.PathLike[str] | None = None,
                   parquet_dir: str | os.PathLike[str] | None = None,
-                  groups: Mapping[str | os.PathLike[str], Consolidated] | None = None,
+                  groups: Mapping[_PathT, Consolidated] | None = None,
                   roster: Sequence[Agency] | None = None,
                   deadline: date | None = None) -> list[Path]:
     """Write the consolidated workbook, the CSV files and the Parquet files asked for, and a

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -126,7 +127,7 @@ def heading_key(heading: str) -> str:
 _COLUMN_OF = {heading_key(h): column for column, hs in HEADINGS.items() for h in hs}
 
 
-def load_roster(path: str | Path) -> list[Agency]:
+def load_roster(path: str | os.PathLike[str]) -> list[Agency]:
     """Read and check a roster; raise RosterError listing every bad row.
 
     What the file is comes from its content, not its name (``_kind``): an XLSX is read as one
@@ -629,9 +630,9 @@ def _read_workbook(path: str, workbook: Any) -> tuple[str | None, list[tuple[int
         f"ใส่หัวตารางไว้ใน {HEADER_ROWS} แถวแรกของแผ่นงานที่มีรายชื่อ",
         f"no sheet holds the header (agency_code, agency_name) (looked at: {looked}); put "
         f"it in the first {HEADER_ROWS} rows of the sheet with the agencies")]
-    for title, exc in failures:
+    for title, failure in failures:
         problems += [Words(f"แผ่นงาน {title!r}: ", f"sheet {title!r}: ") + p
-                     for p in exc.problems if isinstance(p, Words)]
+                     for p in failure.problems if isinstance(p, Words)]
     raise RosterError(path, problems)
 
 

@@ -89,14 +89,14 @@ def parse_round(text: str, layouts: Sequence[Layout]) -> Round:
         if len(forms) != 1 and len(of_year) == 1:
             forms = of_year  # the one layout made for that year
         if len(forms) != 1:
-            known = ", ".join(f"{f}:{v}:YEAR" for f, v in forms)
+            choices = ", ".join(f"{f}:{v}:YEAR" for f, v in forms)
             raise RoundError(Words(
                 f"--round {text}: ไฟล์แม่แบบที่ให้มาเป็นของ {len(forms)} แบบฟอร์มหรือรุ่น และไม่มี"
                 f"รุ่นใดเป็นของปี {text} เพียงรุ่นเดียว ปีอย่างเดียวจึงบอกไม่ได้ว่าเป็นรอบใด "
-                f"กรุณาระบุเป็น FORM:VERSION:YEAR แบบใดแบบหนึ่ง: {known or 'ไม่มี'}",
+                f"กรุณาระบุเป็น FORM:VERSION:YEAR แบบใดแบบหนึ่ง: {choices or 'ไม่มี'}",
                 f"--round {text}: the layouts given are of {len(forms)} forms or versions, and "
                 f"not one of them alone is for {text}, so the year alone does not say which; "
-                f"give FORM:VERSION:YEAR, one of: {known or 'none'}"))
+                f"give FORM:VERSION:YEAR, one of: {choices or 'none'}"))
         (form_id, version), year_text = forms[0], text
     else:
         parts = text.rsplit(":", 2)

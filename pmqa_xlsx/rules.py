@@ -32,8 +32,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from math import isfinite
+from typing import Any
 
-from .layout import BandedScore, ChecklistScore, LinearScore, Rules, ScoreRule, TableRule
+from .layout import BandedScore, ChecklistScore, LinearScore, Rules, TableRule
 
 _SPACES = re.compile(" +")
 
@@ -192,9 +193,10 @@ def _banded_formula(percent: str, how: BandedScore) -> str:
             f"{_number(how.at_floor)}+({percent}-{floor})*{_number(how.per_percent)}))")
 
 
-_SCORES: dict[str, tuple[Callable[[float, ScoreRule], float], Callable[[str, ScoreRule], str]]] = {
-    "linear": (_linear, _linear_formula),  # type: ignore[dict-item]
-    "banded": (_banded, _banded_formula),  # type: ignore[dict-item]
+#: Each kind's score and formula, which take a rule of that kind (Any: looked up by its kind).
+_SCORES: dict[str, tuple[Callable[[float, Any], float], Callable[[str, Any], str]]] = {
+    "linear": (_linear, _linear_formula),
+    "banded": (_banded, _banded_formula),
 }
 
 

@@ -28,7 +28,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -205,6 +205,7 @@ def column_codes(series: pd.Series, of_value: Callable[[Any], T], blank: T
     dtype = series.dtype
     if not isinstance(dtype, pd.CategoricalDtype | pd.StringDtype):
         return None
+    values: list[Any]
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(series.array.codes)  # a view (Series.cat.codes copies)
         values = pd.Series(dtype.categories).astype(object).tolist()
@@ -250,7 +251,7 @@ class _Kept(Generic[T]):
     forgotten all at once past ``KEPT``, so that memory stays bounded."""
 
     def __init__(self, make: Callable[[Any], T]) -> None:
-        self._make = make
+        self._make: Callable[[Any], T] = make
         self._made: dict[Any, T] = {}
 
     def table(self, keys: list[Any], values: list[Any]) -> np.ndarray:
@@ -274,7 +275,7 @@ def _numbers(floats: np.ndarray, kept: _Kept[T]) -> np.ndarray:
     return kept.table(bits.tolist(), bits.view(np.float64).tolist())[codes]
 
 
-def _table(made: list[T]) -> np.ndarray:
+def _table(made: list[Any]) -> np.ndarray:
     """``made`` as an object array (never split into characters or bytes)."""
     table = np.empty(len(made), dtype=object)
     table[:] = made
@@ -323,7 +324,7 @@ class RowStream:
             number = str(row + 1)
             out += (head, number, tail)
             if body.__class__ is str:
-                out.append(cast(str, body).replace(_ROW, number))
+                out.append(body.replace(_ROW, number))
                 size += len(body)
             else:
                 out += body

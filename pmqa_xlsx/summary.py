@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from xlsxwriter.utility import xl_range_abs
@@ -65,7 +65,16 @@ CHANGED_ITEMS = 10
 FORMATS = {"count": "#,##0", "share": "0.0%", "score": "0.00"}
 _BE_OFFSET = 543
 _DEADLINE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_FONT = {"font_name": "TH Sarabun New", "font_size": 14}
+
+
+class _Font(TypedDict):
+    """The workbook's default font, as xlsxwriter's format properties."""
+
+    font_name: str
+    font_size: int
+
+
+_FONT: _Font = {"font_name": "TH Sarabun New", "font_size": 14}
 _TITLE_SIZE = 18
 #: Column widths (characters): a label over A:B, then numbers.
 _WIDTHS = (12.0, 36.0, *(16.0,) * 8)
@@ -211,8 +220,8 @@ def status_shares(answers: pd.DataFrame, layout: Layout, sheet: ChecklistSheet,
         pairs.update(zip((str(i) for i in part["item_id"].astype(object).tolist()),
                          ("" if v is None or v is pd.NA else str(v)
                           for v in part["value"].astype(object).tolist()), strict=True))
-    for (item, key), times in pairs.items():
-        bucket = counts.setdefault(item, {})
+    for (row_id, key), times in pairs.items():
+        bucket = counts.setdefault(row_id, {})
         bucket[key] = bucket.get(key, 0) + times
     rows = []
     for _, item, paper_row in iter_rows(sheet):
@@ -614,7 +623,7 @@ class _Writer:
                               _s=frame["score_72"].fillna(-math.inf)) \
             .sort_values(["_c", "_s", "agency_code"], ascending=[False, False, True],
                          kind="stable")
-        shown = list(ranked.itertuples(index=False))
+        shown: list[Any] = list(ranked.itertuples(index=False))  # rows of named columns
         # one rank rule with the agencies' pages: equal scores share a rank ("1, 1, 3")
         keys = list(zip(ranked["_c"], ranked["_s"], strict=True))
         picked = list(zip(competition_ranks(keys), shown, strict=True))

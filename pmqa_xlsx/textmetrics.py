@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from . import fontmetrics
@@ -86,7 +87,7 @@ def column_pixels(width: float, default_size: float) -> float:
     return stored * digit_width(default_size)
 
 
-def text_room(widths: tuple[float, ...] | list[float], default_size: float) -> float:
+def text_room(widths: Sequence[float], default_size: float) -> float:
     """The width text has in a cell (merged over columns ``widths``), in pixels, at the
     default size (text of another size keeps the same room less its own slack: see
     ``count_lines``)."""
@@ -144,7 +145,7 @@ def count_lines(text: str, room: float, size: float, *, bold: bool = False) -> i
     return total
 
 
-def fit_height(text: str, widths: tuple[float, ...] | list[float], size: float,
+def fit_height(text: str, widths: Sequence[float], size: float,
                default_size: float, *, bold: bool = False) -> float:
     """The row height, in points, that shows all of ``text`` at ``size`` points in a cell
     over columns ``widths`` (characters) of a workbook whose default font is at

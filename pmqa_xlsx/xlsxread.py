@@ -662,10 +662,10 @@ def _check_local_headers(data: bytes, infos: list[zipfile.ZipInfo],
                             "end of the file")
         (signature, _, flags, method, _, _, crc, compressed, size, name_len,
          extra_len) = _LOCAL.unpack(header)
-        name = data[start + _LOCAL.size:start + _LOCAL.size + name_len]
+        local_name = data[start + _LOCAL.size:start + _LOCAL.size + name_len]
         expected = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437",
                                              "surrogateescape")
-        if signature != b"PK\x03\x04" or name != expected:
+        if signature != b"PK\x03\x04" or local_name != expected:
             raise _disagree(f"สารบัญของไฟล์บีบอัดระบุส่วน {_printable(info.filename)} แต่ข้อมูล"
                             "จริงเป็นส่วนอื่น",
                             f"the zip's directory names the part {_printable(info.filename)}"
@@ -1279,6 +1279,7 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
     formula_ranges: list[tuple[int, int, int, int]] = []
     cells: Cells = {}
     beyond: tuple[int, int] | None = None
+    pos: tuple[int, int] | None  # a cell's (row, col); None only for an address that is not one
     hidden_rows: set[int] = set()
     refs, styles, v_tag, f_tag, c_tag, new = _REFS, _STYLE_OF, _V, _F, _C, tuple.__new__
     indexes, strings = _INDEXES, len(shared)
@@ -1368,10 +1369,10 @@ def _sheet_cells(root: Any, shared: list[str], lengths: dict[int, int], max_row:
                 text, formula = second.text, first.text or ""
             if text and text.strip():
                 try:  # as a spreadsheet stores a number: ASCII, no digit separators
-                    number = float(text) if text.isascii() and "_" not in text else text
+                    stored = float(text) if text.isascii() and "_" not in text else text
                 except ValueError:
-                    number = text
-                cell = new(Cell, (number, formula, True, style, None))
+                    stored = text
+                cell = new(Cell, (stored, formula, True, style, None))
             elif formula is not None:  # a formula without a stored result
                 cell = new(Cell, (None, formula, False, style, None))
             else:
@@ -1644,6 +1645,7 @@ def _cell(c: Any, shared: list[str], lengths: dict[int, int],
         # a value and an inline text: the reader took the text, LibreOffice shows nothing
         raise _twice(c, "both")
     full: int | None = None
+    value: str | float | bool | ErrorValue | None  # as Cell.value (the caller wraps a RichValue)
     if kind == "inlineStr":
         value, full = _cut(unescape(inline or ""))
         value = _marked_like(inline or "", value)

@@ -107,6 +107,7 @@ class Worksheet(_XlsxWorksheet):
 
     _pmqa_texts: _Placeholders
     _pmqa_closing: _Closing
+    row_data_fh_closed: bool  # xlsxwriter's own (an untyped base class)
 
     def _write_string(self, row: int, col: int, string: str,
                       cell_format: Any = None) -> Any:

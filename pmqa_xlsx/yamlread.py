@@ -178,6 +178,13 @@ def _at(mark: Any) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
+def _line(event: Any) -> int:
+    """The line an event from ``yaml.parse`` starts on, from 1. Both parsers (libyaml's and
+    PyYAML's) mark every event; the stubs type the marks as optional only because an Event
+    can be built without them."""
+    return event.start_mark.line + 1
+
+
 # --------------------------------------------------------------------------------------------
 # Private: composing plain data from parser events, without recursion
 # --------------------------------------------------------------------------------------------
@@ -240,7 +247,7 @@ class _Composer:
         elif isinstance(event, CollectionStartEvent):
             path = self.path_of_next()
             if len(self.stack) >= MAX_DEPTH:
-                raise _Stop(f"{path} (line {event.start_mark.line + 1}): nested more than "
+                raise _Stop(f"{path} (line {_line(event)}): nested more than "
                             f"{MAX_DEPTH} lists and mappings deep; a layout needs about 12")
             tagged = event.tag not in _COLLECTION_TAGS
             if tagged:
@@ -253,14 +260,14 @@ class _Composer:
             self.add(REPORTED if done.tagged else done.value, event)
         elif isinstance(event, AliasEvent):
             self.report(
-                f"{self.path_of_next()} (line {event.start_mark.line + 1}): an alias "
+                f"{self.path_of_next()} (line {_line(event)}): an alias "
                 f"(*{event.anchor}) stands for a value written elsewhere, and a layout takes "
                 "no aliases: write the value out in full here")
             self.add(REPORTED, event)
         elif isinstance(event, DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
-                raise _Stop(f"$ (line {event.start_mark.line + 1}): a second YAML document "
+                raise _Stop(f"$ (line {_line(event)}): a second YAML document "
                             "starts here ('---'); a layout file holds one document")
 
     def scalar(self, event: ScalarEvent) -> Any:
@@ -274,15 +281,16 @@ class _Composer:
             self.tag_problem(self.path_of_next(), event)
             return REPORTED
         try:
-            return build(self.constructor,
-                         ScalarNode(tag, event.value, event.start_mark, event.end_mark))
+            return build(self.constructor, ScalarNode(  # a node keeps libyaml's Mark as well:
+                tag, event.value,
+                event.start_mark, event.end_mark))  # type: ignore[arg-type]  # stub too narrow
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            self.report(f"{self.path_of_next()} (line {event.start_mark.line + 1}): "
+            self.report(f"{self.path_of_next()} (line {_line(event)}): "
                                  f"{event.value!r} cannot be read as {tag} ({exc})")
             return REPORTED
 
     def tag_problem(self, path: str, event: Any) -> None:
-        self.report(f"{path} (line {event.start_mark.line + 1}): the tag {event.tag} "
+        self.report(f"{path} (line {_line(event)}): the tag {event.tag} "
                              "is not part of the layout format; remove it")
 
     def path_of_next(self) -> str:
@@ -307,7 +315,7 @@ class _Composer:
                 top.lines[top.key] = top.key_line
             top.has_key = False
         else:
-            self.key(top, value, event.start_mark.line + 1)
+            self.key(top, value, _line(event))
 
     def key(self, top: _Open, key: Any, line: int) -> None:
         top.has_key, top.key_line, top.keep = True, line, True

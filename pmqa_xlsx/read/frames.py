@@ -220,9 +220,11 @@ def _tiled(column: pd.Series, times: int) -> Any:
                                          dtype=column.dtype)
     array = column.array
     if isinstance(array, pd.arrays.IntegerArray):
-        data, mask = array._data, array._mask  # noqa: SLF001 - the masked array's own parts
+        # the masked array's own parts
+        data, mask = array._data, array._mask  # type: ignore[attr-defined]  # private: unstubbed
         return pd.arrays.IntegerArray(np.tile(data, times), np.tile(mask, times))
-    return pd.array(np.tile(column.to_numpy(), times), dtype=column.dtype)
+    return pd.array(np.tile(column.to_numpy(), times),
+                    dtype=column.dtype)  # type: ignore[arg-type]  # stub: any dtype is taken
 
 
 def _answer_values(group: list[ReadReturn], n: int) -> np.ndarray:
@@ -247,7 +249,8 @@ def _repeated(labels: list[str | None], times: int) -> pd.Categorical:
     categories = sorted(set(x for x in labels if x is not None))
     index = {c: i for i, c in enumerate(categories)}
     codes = np.array([index[x] if x is not None else -1 for x in labels], dtype=np.int32)
-    return pd.Categorical.from_codes(np.repeat(codes, times), categories=categories)
+    return pd.Categorical.from_codes(  # pandas-stubs want an Index; a list is taken
+        np.repeat(codes, times), categories=categories)  # type: ignore[call-overload]  # stub
 
 
 def _empty_answers() -> pd.DataFrame:

@@ -77,16 +77,16 @@ _NOT_RETURNS = (
 )
 
 
-def never_a_return(file_name: str) -> dict[str, Words] | None:
+def never_a_return(file_name: str) -> dict[str, Any] | None:
     """What a file is, by its name alone, if it can never be a return (a lock, system,
-    temporary or partial file): the ``what`` and ``fix`` of its not-a-return problem."""
+    temporary or partial file): the ``what`` and ``fix`` (Words) of its not-a-return problem."""
     for matches, words in _NOT_RETURNS:
         if matches(file_name):
             return words
     return None
 
 
-def sniff(path: Path) -> tuple[str, dict[str, Words]] | None:
+def sniff(path: Path) -> tuple[str, dict[str, Any]] | None:
     """A refusal (code, fields) for files that are not xlsx at all, from their first bytes."""
     try:
         with path.open("rb") as handle:
@@ -236,7 +236,7 @@ def identify(package: Package, file: str,
 
 
 def edited_problem(code_: str, file: str, identity: Identity, layout: Layout, *,
-                   sheet: str | None, cell: str | None, **fields: str) -> Problem:
+                   sheet: str | None, cell: str | None, **fields: Any) -> Problem:
     """``layout-edited`` or ``layout-changed``: a return of another edit of ``layout``'s
     version, read (or not) with ``layout``."""
     return P.make(code_, file=file, sheet=sheet, cell=cell, form=layout.form.id,
@@ -370,7 +370,7 @@ def _file_name(layout: Layout) -> str | Words:
         "ไฟล์แม่แบบที่ไม่ได้มาจากไฟล์", "a layout without a file")
 
 
-def _fingerprint_text(fingerprint: str | None) -> str:
+def _fingerprint_text(fingerprint: str | None) -> str | Words:
     return short(fingerprint, 13) if fingerprint else Words("ไม่มี", "none")
 
 

@@ -45,7 +45,8 @@ def indicator_rows(plan: Plan, values: list[Any], sheets: dict[str, Cells] | Non
         checked = ((slot.row.percent, percent), (slot.row.score, points)) \
             if sheets is not None else ()
         for formula, computed in checked:
-            fault = _formula_fault(formula, computed, sheets)  # type: ignore[arg-type]
+            fault = _formula_fault(formula, computed,
+                                   sheets)  # type: ignore[arg-type]  # checked: sheets is set
             if fault is not None:  # the label is worded only for a problem
                 kind = _KINDS[formula.kind]
                 problems.append(_fault_problem(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 from math import isfinite
-from typing import Any
+from typing import Any, TypedDict
 
 from .. import problems as P
 from ..cellmap import InputCell
@@ -318,11 +318,19 @@ def _hidden_value(cell: InputCell, found: Cell, file: str, shown: Words) -> Prob
 # --------------------------------------------------------------------------------------------
 
 
+class _Where(TypedDict):
+    """Where an input cell's problems are, as ``P.make`` takes it (a plain dict at run time)."""
+
+    file: str
+    sheet: str
+    cell: str
+
+
 def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, list[Problem]]:
     """The value of one input cell as the person typed it, and its problems."""
     if found is None:
         return None, []
-    where = {"file": file, "sheet": cell.sheet, "cell": cell.ref}
+    where: _Where = {"file": file, "sheet": cell.sheet, "cell": cell.ref}
     value = found.value
     problems: list[Problem] = []
     if found.formula is not None:
@@ -345,7 +353,7 @@ def _read_input(cell: InputCell, found: Cell | None, file: str) -> tuple[Any, li
     return _KIND_READERS[cell.kind](cell, value, where, problems)
 
 
-def _read_number(cell: InputCell, value: Any, where: dict[str, str],
+def _read_number(cell: InputCell, value: Any, where: _Where,
                  problems: list[Problem]) -> tuple[Any, list[Problem]]:
     number = cell_number(value)  # text never counts, as in the workbook's formulas
     if number is None:
@@ -368,7 +376,7 @@ def _read_number(cell: InputCell, value: Any, where: dict[str, str],
     return number, problems
 
 
-def _read_choice(cell: InputCell, value: Any, where: dict[str, str],
+def _read_choice(cell: InputCell, value: Any, where: _Where,
                  problems: list[Problem]) -> tuple[Any, list[Problem]]:
     text = str(value).strip() if not isinstance(value, float) else f"{value:g}"
     if text in cell.choices:
@@ -384,7 +392,7 @@ def _read_choice(cell: InputCell, value: Any, where: dict[str, str],
     return text, problems
 
 
-def _read_text(cell: InputCell, value: Any, where: dict[str, str],
+def _read_text(cell: InputCell, value: Any, where: _Where,
                problems: list[Problem]) -> tuple[Any, list[Problem]]:
     if cell.kind == "identity" and isinstance(value, float) and value.is_integer():
         return str(int(value)), problems  # a code or a phone number typed as digits

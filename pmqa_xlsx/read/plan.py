@@ -291,7 +291,8 @@ def _indicator_slot(row: IndicatorRow, index: Mapping[tuple[str, str, str], int]
         direction=at.get("direction"),
         target=at["target"],
         results=tuple(at[f] for f in results),
-        result_years=tuple(row.cells[f].year for f in results),  # type: ignore[misc]
+        # the cell map makes every result cell with its year: none is None
+        result_years=tuple(row.cells[f].year for f in results),  # type: ignore[misc]  # see above
         compared=at[row.compared],
         cells=f"{xl_rowcol_to_cell(row.percent.row, first)}:"
               f"{xl_rowcol_to_cell(row.percent.row, row.score.col)}",
