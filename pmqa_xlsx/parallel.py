@@ -128,6 +128,13 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():  # stuck in native code: it had its chance to clean up
             process.kill()
             process.join()
+    # A worker killed while it was sending a result leaves part of it in the results pipe,
+    # and the pool's thread waits for the rest for ever: this process holds the pipe's other
+    # end too. With every worker gone, that end is closed, so the thread reads the end of the
+    # pipe instead, finds the pool broken and stops (else shutting down, and exiting, hung).
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
     # Only now, with every worker gone, the pool's own thread is let end (it sees the pool
     # broken and stops) and waited for: shutting down while it was still at work raced with
     # it, and it could print a traceback as the process exited.

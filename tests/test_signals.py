@@ -327,3 +327,44 @@ def test_an_interrupt_in_process_is_one_line_and_its_exit_code(many: Path, tmp_p
         assert result.stderr.strip().endswith(f"หยุดทำงานเพราะได้รับสัญญาณ {name} ยังไม่ได้เขียน"
                                                "ผลลัพธ์ ไฟล์ผลลัพธ์เดิมยังอยู่เหมือนเดิม และไม่มี"
                                                "ไฟล์ชั่วคราวค้างอยู่")
+
+
+HALF_SENT = textwrap.dedent('''
+    """A worker dies half way through sending its result; the pool is then stopped."""
+    import os
+    import signal
+    import struct
+    import sys
+
+    from pmqa_xlsx.parallel import stop_workers, worker_pool
+
+
+    def half_a_result() -> None:
+        frame = sys._getframe()
+        while "result_queue" not in frame.f_locals:  # the worker's loop, up the stack
+            frame = frame.f_back
+        pipe = frame.f_locals["result_queue"]._writer
+        # a message's length, then a tenth of it: what a worker killed mid-send leaves
+        os.write(pipe.fileno(), struct.pack("!i", 1000) + b"x" * 100)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+    with worker_pool(1) as pool:
+        future = pool.submit(half_a_result)
+        while pool._processes and any(p.is_alive() for p in pool._processes.values()):
+            pass  # until the worker is dead, its half message in the pipe
+        stop_workers(pool)
+    print("stopped")
+''')
+
+
+def test_a_worker_killed_mid_send_does_not_hang_the_stop(tmp_path: Path) -> None:
+    """A worker killed while it sent a result (a signal at the wrong moment) left half of it
+    in the results pipe, and the pool's thread waited for the rest for ever: stopping the
+    workers, and so the merge's exit on Ctrl+C, hung. Now the stop ends and the process
+    exits."""
+    script = tmp_path / "half_sent.py"
+    script.write_text(HALF_SENT, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.strip() == "stopped", done.stderr
