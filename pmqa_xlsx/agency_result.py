@@ -50,7 +50,7 @@ import re
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -352,11 +352,36 @@ def check_results_dir(directory: str | os.PathLike[str], codes: Iterable[str],
     return folder
 
 
-def write_results(pages: Sequence[AgencyPage], directory: str | os.PathLike[str], *,
-                  pdf: bool = True) -> ResultsWritten:
-    """Write each page as ``<code>-result.xlsx`` into ``directory`` (made if missing), and,
-    with ``pdf`` and LibreOffice present, its PDF beside it; all the files replace the
-    earlier ones together or not at all. Check the folder first (``check_results_dir``)."""
+@dataclass(frozen=True, slots=True)
+class PreparedResults:
+    """Result pages made ready in a temporary folder, to be put in place with the merge's
+    other outputs, as one set (``report.write_outputs(also=files)``): ``files`` pairs each
+    file made with where it goes in ``folder``; ``no_pdf`` says why there are no PDFs."""
+
+    folder: Path
+    files: tuple[tuple[Path, Path], ...]
+    no_pdf: Words | None
+
+    def written(self, targets: Iterable[Path]) -> ResultsWritten:
+        """What was written, once the files are in place (``targets``: all the set's), and
+        the earlier results left in the folder (``stale_results``)."""
+        mine = {target for _, target in self.files}
+        placed = [t for t in targets if t in mine]
+        stale: tuple[Path, ...] = ()
+        with contextlib.suppress(OSError):  # written whole: a folder that cannot be listed
+            stale = stale_results(self.folder, placed)  # now only leaves them unnamed
+        return ResultsWritten(tuple(t for t in placed if t.suffix == ".xlsx"),
+                              tuple(t for t in placed if t.suffix == ".pdf"), self.no_pdf,
+                              stale)
+
+
+@contextlib.contextmanager
+def prepared_results(pages: Sequence[AgencyPage], directory: str | os.PathLike[str], *,
+                     pdf: bool = True) -> Iterator[PreparedResults]:
+    """Each page made as ``<code>-result.xlsx`` and, with ``pdf`` and LibreOffice present,
+    its PDF, in a temporary folder removed when the block ends; ``directory`` is made if
+    missing (and removed again if the block fails and it is still empty). Check the folder
+    first (``check_results_dir``)."""
     folder = Path(directory)
     names = result_names(p.code for p in pages)
     made_folder = not os.path.lexists(folder)
@@ -386,10 +411,8 @@ def write_results(pages: Sequence[AgencyPage], directory: str | os.PathLike[str]
                                "ไฟล์ .xlsx เขียนครบแล้ว เปิดแล้วสั่งพิมพ์เป็น PDF เองได้",
                                f"no PDFs were made: LibreOffice failed ({first}); the .xlsx "
                                "files are written: open each and print it to PDF")
-        with OutputSet() as out:
-            for made in [*books, *pdfs]:
-                shutil.copyfile(made, out.stage(folder / made.name))
-            targets = out.commit()
+        yield PreparedResults(folder, tuple((made, folder / made.name)
+                                            for made in [*books, *pdfs]), no_pdf)
     except BaseException:
         if made_folder:
             with contextlib.suppress(OSError):
@@ -398,11 +421,20 @@ def write_results(pages: Sequence[AgencyPage], directory: str | os.PathLike[str]
     finally:
         shutil.rmtree(work, ignore_errors=True)
         forget_temporary(work)
-    stale: tuple[Path, ...] = ()
-    with contextlib.suppress(OSError):  # written whole: a folder that cannot be listed now
-        stale = stale_results(folder, targets)  # only leaves the earlier results unnamed
-    return ResultsWritten(tuple(t for t in targets if t.suffix == ".xlsx"),
-                          tuple(t for t in targets if t.suffix == ".pdf"), no_pdf, stale)
+
+
+def write_results(pages: Sequence[AgencyPage], directory: str | os.PathLike[str], *,
+                  pdf: bool = True) -> ResultsWritten:
+    """Write each page as ``<code>-result.xlsx`` into ``directory`` (made if missing), and,
+    with ``pdf`` and LibreOffice present, its PDF beside it; all the files replace the
+    earlier ones together or not at all. Check the folder first (``check_results_dir``).
+    (A merge puts them in place with its other outputs instead: ``prepared_results``.)"""
+    with prepared_results(pages, directory, pdf=pdf) as prepared:
+        with OutputSet() as out:
+            for made, target in prepared.files:
+                shutil.copyfile(made, out.stage(target))
+            targets = out.commit()
+        return prepared.written(targets)
 
 
 def stale_results(directory: str | os.PathLike[str],

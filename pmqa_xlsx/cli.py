@@ -43,7 +43,7 @@ from .agency_result import (
     ResultsWritten,
     agency_pages,
     check_results_dir,
-    write_results,
+    prepared_results,
 )
 from .cellmap import build_cellmap
 from .consolidate import (
@@ -952,14 +952,23 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
     pages = agency_pages(result, job.agencies) if job.results is not None else []
     if job.results is not None:
         _results_dir(job.results, [p.code for p in pages], job.inputs, others, lang)
+    results = None
     try:
-        with _group_folder(job.by):
-            written.extend(write_outputs(result,
-                                         result.layouts or job.layouts or [load_layout()],
-                                         workbook=output, csv_dir=csv_dir,
-                                         parquet_dir=parquet_dir, groups=groups,
-                                         roster=job.agencies, deadline=job.deadline))
-        results = write_results(pages, job.results) if job.results is not None else None
+        # the agencies' results (pages, PDFs: the slowest part) are made first, then put in
+        # place with the workbook and the CSVs, as one set: an interrupt or a failure
+        # anywhere leaves every previous output, results included, as it was
+        with _group_folder(job.by), (prepared_results(pages, job.results)
+                                     if job.results is not None
+                                     else contextlib.nullcontext()) as prepared:
+            also = prepared.files if prepared is not None else ()
+            targets = write_outputs(result, result.layouts or job.layouts or [load_layout()],
+                                    workbook=output, csv_dir=csv_dir, parquet_dir=parquet_dir,
+                                    groups=groups, roster=job.agencies,
+                                    deadline=job.deadline, also=also)
+            placed = {target for _, target in also}
+            written.extend(t for t in targets if t not in placed)
+            if prepared is not None:
+                results = prepared.written(targets)
     except (PmqaError, OSError) as exc:
         text = exc.text(lang) if isinstance(exc, PmqaError) else str(exc)
         raise _Failure(_say(lang, Words(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
@@ -67,11 +68,13 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
                   parquet_dir: str | os.PathLike[str] | None = None,
                   groups: Mapping[_PathT, Consolidated] | None = None,
                   roster: Sequence[Agency] | None = None,
-                  deadline: date | None = None) -> list[Path]:
-    """Write the consolidated workbook, the CSV files and the Parquet files asked for, and a
+                  deadline: date | None = None,
+                  also: Sequence[tuple[Path, Path]] = ()) -> list[Path]:
+    """Write the consolidated workbook, the CSV files and the Parquet files asked for, a
     consolidated workbook for each of ``groups`` (path -> that group's dataset, as
-    ``groups.split_by`` makes them; their folders must exist), as one set: all replace the
-    previous ones, or none does. Returns the files written.
+    ``groups.split_by`` makes them; their folders must exist), and ``also`` (files made
+    already, each copied to where it goes: the agencies' results), as one set: all replace
+    the previous ones, or none does. Returns the files written.
 
     ``roster`` (the agencies expected) gives the summaries' ministries and expected counts
     (each group's workbook: its own agencies'); ``deadline`` their on-time and late counts
@@ -96,6 +99,8 @@ def write_outputs(result: Consolidated, layouts: Sequence[Layout], *,
             for name, frame in _frames(result):
                 _parquet(name, frame, outputs.stage(Path(parquet_dir) / f"{name}.parquet"))
                 give_back_memory()
+        for made, target in also:
+            shutil.copyfile(made, outputs.stage(target))
         closings.wait()
         return outputs.commit()
 

@@ -27,7 +27,7 @@ from pmqa_xlsx import generate_roster
 from pmqa_xlsx.layout import Layout
 from pmqa_xlsx.roster import Agency
 
-from .conftest import FIXED_TIME
+from .conftest import FIXED_TIME, ROOT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="signals, /proc and PR_SET_PDEATHSIG: Linux")
@@ -81,6 +81,16 @@ RUNNER = textwrap.dedent('''
             _real_add_part(self, package, path, name)
 
         xlsxtext.Workbook._add_part = _add_part
+    elif WHERE == "results":  # in the parent, the agencies' result pages being made
+        import pmqa_xlsx.agency_result as agency_result
+
+        _real_page = agency_result.write_page
+
+        def write_page(page, target):
+            _real_page(page, target)
+            pause()
+
+        agency_result.write_page = write_page
     elif WHERE == "generating":  # in each worker, its fifth workbook written but not renamed
         _real_fsync = os.fsync
         _synced = [0]
@@ -243,6 +253,28 @@ def test_sigterm_while_the_workbook_is_written(many: Path, tmp_path: Path) -> No
     no_temporaries(out, run.tmp)
     assert sorted(p.name for p in out.rglob("*")) == ["answers.csv", "csv", "merged.xlsx",
                                                       "returns.csv"]
+
+
+def test_ctrl_c_while_the_results_are_made_leaves_every_output_as_it_was(
+        tmp_path: Path) -> None:
+    """merge --results: the agencies' pages are made first and put in place with the
+    workbook and the CSVs, as one set; Ctrl+C while they are made writes none of them, and
+    says so (it used to replace the workbook first, then say "the outputs were written"
+    while the results were still the last merge's)."""
+    out = tmp_path / "out"
+    previous = previous_outputs(out)
+    results = out / "results"
+    samples = ROOT / "samples" / "returns"  # the sample round: returns that count
+    run = Run(tmp_path, "results", *merge_args(samples, out), "--results", results)
+    run.paused(1)
+    run.signal_group(signal.SIGINT)
+    code, stdout, stderr = run.finish()
+    assert code == 130, stderr
+    assert "Traceback" not in stderr and "stopped by SIGINT; the outputs were not written: " \
+        "the previous ones are as they were" in stderr
+    assert {p: p.read_bytes() for p in previous} == previous
+    assert not results.exists()  # made for the results, and removed again, empty
+    no_temporaries(out, run.tmp)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
