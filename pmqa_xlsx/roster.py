@@ -13,8 +13,9 @@ This module owns reading a roster as people make one in Excel:
 - **extra columns**, kept in order on each ``Agency`` for the frames' breakdowns.
 - **the file as it is, not as it is named**: an XLSX by its content (even named ``.csv``),
   every sheet's stored dimension ignored, the sheet with the header found (the active one
-  first); a CSV in UTF-8 or in Thai Excel's plain "CSV" (Windows-874); an ``.xls``, ``.ods``
-  or encrypted workbook refused saying what it is and how to save it.
+  first); a CSV in UTF-8 or in Thai Excel's plain "CSV" (Windows-874), split at commas or,
+  where its header is found so, at semicolons or tabs; an ``.xls``, ``.ods`` or encrypted
+  workbook refused saying what it is and how to save it.
 
 Loading checks every row before anything is written: a missing or duplicate code, a missing
 name, or a code that cannot be a file name is reported with its line number, in Thai and
@@ -536,7 +537,7 @@ def _read_csv(path: Path) -> list[tuple[int, list[Cell]]]:
     rows; otherwise it is refused, saying how to save it as UTF-8."""
     raw = path.read_bytes()
     try:
-        return _csv_rows(raw.decode("utf-8-sig"))
+        return _csv_rows(raw.decode("utf-8-sig"), str(path))
     except UnicodeDecodeError as exc:
         rows = _thai_ansi_rows(str(path), raw)
         if rows is not None:
@@ -549,9 +550,28 @@ def _read_csv(path: Path) -> list[tuple[int, list[Cell]]]:
             "'CSV UTF-8 (Comma delimited)'")]) from exc
 
 
-def _csv_rows(text: str) -> list[tuple[int, list[Cell]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    return [(reader.line_num, list(row)) for row in reader]
+#: The separators a spreadsheet saves a CSV with: the comma, and where the system's list
+#: separator is another, that one (a semicolon in many locales; a tab in Unicode text).
+_SEPARATORS = (",", ";", "\t")
+
+
+def _csv_rows(text: str, source: str = "") -> list[tuple[int, list[Cell]]]:
+    """The rows of a CSV, split at the first separator its header is found with
+    (``find_header``), the comma first; if none finds it, split at commas (and the header's
+    problem is reported as it is)."""
+    first: list[tuple[int, list[Cell]]] | None = None
+    for separator in _SEPARATORS:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        rows: list[tuple[int, list[Cell]]] = [(reader.line_num, list(row)) for row in reader]
+        if first is None:
+            first = rows
+        try:
+            find_header(source, rows)
+        except RosterError:
+            continue
+        return rows
+    assert first is not None
+    return first
 
 
 #: Thai marks written above or below a letter (and the vowel sara am): each follows a letter.
@@ -567,7 +587,7 @@ def _thai_ansi_rows(source: str, raw: bytes) -> list[tuple[int, list[Cell]]] | N
         return None
     if not _reads_as_thai(text):
         return None
-    rows = _csv_rows(text)
+    rows = _csv_rows(text, source)
     try:
         find_header(source, rows)
     except RosterError:

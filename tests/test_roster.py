@@ -176,6 +176,30 @@ def test_a_thai_excel_plain_csv_in_windows_874_is_read(tmp_path: Path) -> None:
         ("21003", "กรมชลประทาน", "กระทรวงเกษตรฯ", {"ภาค": "เหนือ"}, 4)]
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp874"])
+def test_a_csv_separated_by_semicolons_or_tabs_is_read_as_by_commas(
+        tmp_path: Path, separator: str, encoding: str) -> None:
+    """Excel saves a CSV with the system's list separator: a semicolon in many locales (a
+    tab as Unicode text). Such a roster is read as the comma one, in each encoding taken,
+    where it was refused as "not UTF-8" (Windows-874) or for want of its headings; a comma
+    inside a name then stays in the name."""
+    text = THAI_ROSTER.replace(",", separator).replace("กระทรวงเกษตรฯ", "กระทรวงเกษตร, ฯ")
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(text.encode(encoding))
+    agencies = load_roster(roster)
+    assert [(a.code, a.name, a.ministry, a.extras, a.line) for a in agencies] == [
+        ("03005", "กรมการปกครอง", "กระทรวงมหาดไทย", {"ภาค": "กลาง"}, 3),
+        ("21003", "กรมชลประทาน", "กระทรวงเกษตร, ฯ", {"ภาค": "เหนือ"}, 4)]
+
+
+def test_a_comma_roster_whose_names_hold_semicolons_stays_split_at_commas(
+        tmp_path: Path) -> None:
+    """The comma comes first: a comma roster is never re-split at a semicolon in a name."""
+    roster = write(tmp_path / "roster.csv", "agency_code,agency_name\n001,กรม ก; ส่วน ข\n")
+    assert [(a.code, a.name) for a in load_roster(roster)] == [("001", "กรม ก; ส่วน ข")]
+
+
 @pytest.mark.parametrize("raw", [
     # Windows-874 that decodes, but its header is not there: not taken as a roster
     "รายชื่อ,หน่วยงาน\n03005,กรมการปกครอง\n".encode("cp874"),
