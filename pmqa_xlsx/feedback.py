@@ -39,7 +39,6 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Context, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,6 +55,7 @@ from .numfmt import format_kind, render, shows_as
 from .outputs import atomic_write
 from .parallel import worker_count, worker_pool
 from .problems import CATALOGUE, fields_of
+from .values import decimal_text
 from .words import Words
 
 if TYPE_CHECKING:
@@ -478,18 +478,6 @@ def _fix_in_place(book: Any, place: tuple[str, str], cell: Any, code: str) -> st
             f"ของแบบฟอร์มแล้ว {what}")
 
 
-def decimal_text(number: float, *, percent: bool = False) -> str:
-    """``number`` (× 100 if ``percent``) as plain decimal digits, exactly as stored: from its
-    shortest repr, at most 15 significant digits (what a spreadsheet keeps), no exponent, no
-    trailing zeros (0.855 -> "0.855", as a percent "85.5"; 1e-05 -> "0.00001")."""
-    exact = Decimal(repr(float(number)))
-    if percent:
-        exact = exact * 100
-    rounded = Context(prec=15).plus(exact)
-    text = format(rounded.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
 def _shown(number_format: str, serial: float, date1904: bool) -> str:
     """What a cell of ``number_format`` showed for ``serial``: '' if the format hides it."""
     try:
@@ -502,17 +490,21 @@ def _shown(number_format: str, serial: float, date1904: bool) -> str:
 
 def _what_is_wrong(problem: ProblemLike) -> str:
     """The problem's Thai message without the catalogue's how-to (its last sentence from
-    "กรุณา", a fixed text), for a problem fixed in place: the copy's own words say what to do
-    instead (the catalogue's "in a fresh copy of the form" would contradict them)."""
+    "กรุณา", its fields whatever they hold), for a problem fixed in place: the copy's own
+    words say what to do instead (the catalogue's "in a fresh copy of the form" would
+    contradict them)."""
     text = _thai(problem)
     entry = CATALOGUE.get(_text(problem.code) or "")
     if entry is None:
         return text
     at = entry.template_th.rfind(" กรุณา")
-    how_to = entry.template_th[at:] if at >= 0 else ""
-    if how_to and not fields_of(how_to) and text.endswith(how_to):
-        return text[: -len(how_to)]
-    return text
+    if at < 0:
+        return text
+    how_to = re.escape(entry.template_th[at:])
+    for name in fields_of(entry.template_th[at:]):
+        how_to = how_to.replace(re.escape("{" + name + "}"), ".+?")
+    found = re.search(how_to + r"\Z", text, re.S)
+    return text[: found.start()] if found else text
 
 
 def _uncover(book: Any, source: Path, inputs: Iterable[tuple[str, str]],

@@ -209,10 +209,10 @@ _CODES = [
          "itself",
          "{label}: ช่องนี้แสดงค่าผิดพลาด {found} กรุณาพิมพ์ค่าลงไปโดยตรง"),
     Code("typed-as-percent", "error", "{label}: the cell is formatted as a percentage, so the "
-         "spreadsheet stored {found} for what was typed; type the number itself (85 for "
-         "85%) in a fresh copy of the form",
+         "spreadsheet stored {found} for what was typed; type the number itself ({meant} for "
+         "{meant}%) in a fresh copy of the form",
          "{label}: ช่องนี้ถูกจัดรูปแบบเป็นเปอร์เซ็นต์ โปรแกรมจึงเก็บค่า {found} แทนสิ่งที่"
-         "พิมพ์ กรุณาพิมพ์ตัวเลขอย่างเดียว (85 แทน 85%) ในแบบฟอร์มฉบับใหม่"),
+         "พิมพ์ กรุณาพิมพ์ตัวเลขอย่างเดียว ({meant} แทน {meant}%) ในแบบฟอร์มฉบับใหม่"),
     Code("typed-as-date", "error", "{label}: the cell is formatted as a date or time, so the "
          "spreadsheet stored {found} for what was typed; type the number itself",
          "{label}: ช่องนี้ถูกจัดรูปแบบเป็นวันที่หรือเวลา โปรแกรมจึงเก็บค่า {found} แทนสิ่งที่"

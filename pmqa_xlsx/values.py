@@ -22,6 +22,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from decimal import Context, Decimal
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
@@ -80,3 +81,15 @@ def blank_flags(values: Sequence[object]) -> list[bool]:
     more than once (its filled answers, their count), and a call per value costs more than
     the test."""
     return [v is None or (isinstance(v, str) and not v.strip()) for v in values]
+
+
+def decimal_text(number: float, *, percent: bool = False) -> str:
+    """``number`` (× 100 if ``percent``) as plain decimal digits, exactly as stored: from its
+    shortest repr, at most 15 significant digits (what a spreadsheet keeps), no exponent, no
+    trailing zeros (0.855 -> "0.855", as a percent "85.5"; 1e-05 -> "0.00001")."""
+    exact = Decimal(repr(float(number)))
+    if percent:
+        exact = exact * 100
+    rounded = Context(prec=15).plus(exact)
+    text = format(rounded.normalize(), "f")
+    return "0" if text in ("-0", "") else text

@@ -705,7 +705,7 @@ def test_a_date_note_says_what_it_showed_and_asks_for_the_number(
 
 
 def test_decimal_text_is_exact_and_short() -> None:
-    from pmqa_xlsx.feedback import decimal_text
+    from pmqa_xlsx.values import decimal_text
 
     assert decimal_text(0.1 + 0.2, percent=True) == "30"  # no float noise
     assert decimal_text(0.855, percent=True) == "85.5"

@@ -160,6 +160,21 @@ def test_a_percent_in_a_number_cell_is_an_error_whatever_its_id(
     assert result.state == "rejected"
 
 
+@pytest.mark.parametrize(("stored", "meant"), [("0.85", "85"), ("0.873", "87.3"),
+                                              ("1.5", "150"), ("0.0005", "0.05")])
+def test_a_percent_typed_is_answered_with_the_number_to_type(
+        good: Path, cellmap: CellMap, tmp_path: Path, stored: str, meant: str) -> None:
+    """The message says what to type for this cell (what it showed, without the %), not an
+    example of another number: 0.873 stored is "87.3 for 87.3%"."""
+    cell = first(cellmap, "number", "target")
+    result = read_return(edited(good, tmp_path / "p.xlsx", cell, f"<v>{stored}</v>", 't="n"',
+                                10, None))
+    found = result.problems[result.problems["cell"] == cell.ref]
+    assert list(found["code"]) == ["typed-as-percent"]
+    assert f"({meant} for {meant}%)" in found["message_en"].iloc[0]
+    assert f"({meant} แทน {meant}%)" in found["message_th"].iloc[0]
+
+
 @pytest.mark.parametrize("format_id", [14, 22, 27, 31, 36, 50, 57, 58, 71, 77, 81])
 def test_a_date_in_a_number_cell_is_an_error_whatever_its_id(
         good: Path, cellmap: CellMap, tmp_path: Path, format_id: int) -> None:

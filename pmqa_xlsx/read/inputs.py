@@ -14,7 +14,7 @@ from ..cellmap import InputCell
 from ..numfmt import parse_format, render, shows_as, shows_text
 from ..problems import Problem
 from ..prompts import number_text
-from ..values import cell_number, is_blank, parse_number
+from ..values import cell_number, decimal_text, is_blank, parse_number
 from ..words import Words
 from ..xlsxread import MAX_TEXT, Cell, ErrorValue, MarkedText, RichValue, SheetData
 from .plan import Plan
@@ -276,10 +276,13 @@ def _number_shown(cell: InputCell, found: Cell, display: Display,
     verdict = display.verdict(found.style, found.value)
     if verdict == "number":
         return []
-    if verdict in ("percent", "date"):
-        shown = f"{found.value:g}" if verdict == "percent" else \
-            f"{found.value:g} ({render(code, found.value, display.date1904)})"
-        return [P.make(f"typed-as-{verdict}", file=file, sheet=cell.sheet, cell=cell.ref,
+    if verdict == "percent":  # what to type: the percentage shown, as a plain number
+        return [P.make("typed-as-percent", file=file, sheet=cell.sheet, cell=cell.ref,
+                       label=cell.label, found=f"{found.value:g}",
+                       meant=decimal_text(found.value, percent=True))]
+    if verdict == "date":
+        shown = f"{found.value:g} ({render(code, found.value, display.date1904)})"
+        return [P.make("typed-as-date", file=file, sheet=cell.sheet, cell=cell.ref,
                        label=cell.label, found=shown)]
     return [_hidden_value(cell, found, file, _SHOWN_AS[verdict])]
 
