@@ -224,6 +224,7 @@ def check_files(
     for entry in _entries(paths):
         read = read_input(entry, layouts)
         if read.readable:
+            read.problems.extend(quality.return_problems(read))
             if counted_round is not None and _round(read) != counted_round:
                 read.problems.append(_other_round(read, counted_round))
             if codes is not None and read.agency_code not in codes:

@@ -331,6 +331,16 @@ _CODES = [
     Code("empty-return", "warning", "nothing is filled in{carried}; fill in the form and send "
          "it again",
          "ยังไม่ได้กรอกข้อมูลใด ๆ{carried} กรุณากรอกแบบฟอร์มแล้วส่งมาใหม่"),
+    # check, on one return (the merge lists these rows among the implausible ones)
+    Code("target-like-fraction", "warning", "{label}: the target is {target} while a result "
+         "is {result}: perhaps a percentage typed as a fraction; if the target is {meant}%, "
+         "type {meant}",
+         "{label}: ค่าเป้าหมายคือ {target} แต่ผลการดำเนินงานสูงถึง {result} อาจพิมพ์เป้าหมายที่เป็น"
+         "ร้อยละเป็นทศนิยม ถ้าเป้าหมายคือร้อยละ {meant} กรุณาพิมพ์ {meant}"),
+    Code("percent-extreme", "warning", "the percent success of {item} is {percent}% (at least "
+         "{bound}% is beyond belief); check its target, its results and its unit",
+         "ร้อยละความสำเร็จของตัวชี้วัด {item} คือ {percent}% (ตั้งแต่ {bound}% ขึ้นไป ไม่น่าเป็นไปได้) "
+         "กรุณาตรวจค่าเป้าหมาย ผลการดำเนินงาน และหน่วยนับ"),
     # The merge.
     Code("duplicate", "warning", "agency {agency} sent more than one return; {chosen} is used "
          "(the newest) and this one is not counted: {difference}",

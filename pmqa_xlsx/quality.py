@@ -31,8 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import problems as P
 from .cellmap import build_cellmap
 from .layout import Layout
+from .problems import Problem
+from .read import ReadReturn
 from .words import Words
 
 #: A target at most this (and above 0) with a result of at least FRACTION_RESULT_MIN looks like
@@ -216,34 +219,90 @@ def done_without_details(problems: pd.DataFrame, layouts: Iterable[Layout]) -> p
 # --------------------------------------------------------------------------------------------
 
 
-def _rule(target: Any, percent: Any, results: list[Any],
-          fence: float | None) -> tuple[str, Words] | None:
-    """The first rule a row breaks, and why; None if it breaks none."""
+def broken_rule(target: Any, percent: Any, results: Sequence[Any],
+                fence: float | None) -> str | None:
+    """The first rule (of RULES) an indicator row breaks, None if it breaks none: ``results``
+    the row's numbers among its results; ``fence`` the round's upper fence (None: no
+    ``percent-outlier``, as for one return on its own)."""
     top = max((float(r) for r in results), default=None)
     if _is_number(target) and 0 < float(target) <= FRACTION_TARGET_MAX and top is not None \
             and top >= FRACTION_RESULT_MIN:
-        t = _shown(float(target))
-        return "target-like-fraction", Words(
-            f"ค่าเป้าหมาย {t} แต่ผลการดำเนินงานสูงถึง {_shown(top)} อาจพิมพ์เป้าหมายเป็นทศนิยม "
-            f"(เช่น 0.8 แทน 80) ตรวจสอบค่าเป้าหมายกับหน่วยงาน",
-            f"the target is {t} while a result is {_shown(top)}: perhaps a percent typed as a "
-            "fraction (0.8 for 80); check the target with the agency")
+        return "target-like-fraction"
     if not _is_number(percent):
         return None
     p = float(percent)
     if p >= EXTREME_PERCENT:
+        return "percent-extreme"
+    if fence is not None and p > fence and p > OUTLIER_PERCENT_MIN:
+        return "percent-outlier"
+    return None
+
+
+def return_problems(read: ReadReturn) -> list[Problem]:
+    """The rules one return can break on its own (a percent typed as a fraction, a percent
+    success beyond belief: not the round's outliers), as warnings to the agency on the cell
+    to look at (the target; the percent success), for ``check``: the merge lists the same
+    rows among the implausible ones, for the central office."""
+    if read.plan is None:
+        return []
+    # a row with a cell in error is judged once that is fixed (a percentage typed in a
+    # percent-formatted cell stores 0.85: its own error says what to type)
+    wrong = {(p.sheet, p.cell) for p in read.problems if p.severity == "error"}
+    out = []
+    for row in read.indicator_rows:
+        numbers = [r for r in row.results if r is not None and _is_number(r)]
+        rule = broken_rule(row.target, row.percent_success, numbers, None)
+        if rule is None:
+            continue
+        cells = read.plan.indicators[row.slot].row
+        if any((cell.sheet, cell.ref) in wrong for field, cell in cells.cells.items()
+               if field == "target" or field.startswith("result_")):
+            continue
+        if rule == "target-like-fraction" and row.target is not None:  # it is: the rule
+            at = cells.cells["target"]
+            out.append(P.make("target-like-fraction", file=read.file,
+                              agency_code=read.agency_code, sheet=at.sheet, cell=at.ref,
+                              label=at.label, target=_shown(row.target),
+                              result=_shown(max(numbers)),
+                              meant=_shown(row.target * 100)))
+        elif rule == "percent-extreme" and row.percent_success is not None:
+            formula = cells.percent
+            out.append(P.make("percent-extreme", file=read.file, agency_code=read.agency_code,
+                              sheet=formula.sheet, cell=formula.ref, item=cells.item_id,
+                              percent=_shown(row.percent_success),
+                              bound=_shown(EXTREME_PERCENT)))
+    return out
+
+
+def _rule(target: Any, percent: Any, results: list[Any],
+          fence: float | None) -> tuple[str, Words] | None:
+    """The first rule a row breaks, and why (for the central office); None if it breaks
+    none."""
+    rule = broken_rule(target, percent, results, fence)
+    if rule is None:
+        return None
+    if rule == "target-like-fraction":  # a result at least: the rule says so
+        t, top = _shown(float(target)), _shown(max(float(r) for r in results))
+        return "target-like-fraction", Words(
+            f"ค่าเป้าหมาย {t} แต่ผลการดำเนินงานสูงถึง {top} อาจพิมพ์เป้าหมายเป็นทศนิยม "
+            f"(เช่น 0.8 แทน 80) ตรวจสอบค่าเป้าหมายกับหน่วยงาน",
+            f"the target is {t} while a result is {top}: perhaps a percent typed as a "
+            "fraction (0.8 for 80); check the target with the agency")
+    p = float(percent)
+    if rule == "percent-extreme":
         return "percent-extreme", Words(
             f"ร้อยละความสำเร็จ {_shown(p)}% สูงเกินกว่าที่น่าเป็นไปได้ (ตั้งแต่ "
             f"{_shown(EXTREME_PERCENT)}% ขึ้นไป) ตรวจสอบค่าเป้าหมาย ผล และหน่วยนับกับหน่วยงาน",
             f"a percent success of {_shown(p)}% is implausible (at least "
             f"{_shown(EXTREME_PERCENT)}%); check the target, the results and the unit with "
             "the agency")
-    if fence is not None and p > fence and p > OUTLIER_PERCENT_MIN:
+    if rule == "percent-outlier" and fence is not None:  # a fence: the rule says so
+        f = _shown(fence)
         return "percent-outlier", Words(
-            f"ร้อยละความสำเร็จ {_shown(p)}% สูงผิดปกติเมื่อเทียบกับทั้งรอบ (เกิน {_shown(fence)}% "
+            f"ร้อยละความสำเร็จ {_shown(p)}% สูงผิดปกติเมื่อเทียบกับทั้งรอบ (เกิน {f}% "
             "คือควอร์ไทล์ที่ 3 บวก 3 เท่าของช่วงควอร์ไทล์) ตรวจสอบค่าเป้าหมายและผลกับหน่วยงาน",
             f"a percent success of {_shown(p)}% is far above the round's typical range (above "
-            f"{_shown(fence)}%: Q3 + 3 × IQR); check the target and the results with the agency")
+            f"{f}%: Q3 + 3 × IQR); check the target and the results with the agency")
     return None
 
 

@@ -7,6 +7,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -398,3 +399,95 @@ def test_a_merge_over_a_blank_input_is_a_warning_there(base: Path, cellmap: Cell
     codes = codes_at(edit_book(base, tmp_path / "merged.xlsx", change))
     assert {c for c in codes if c[0].startswith("covered")} == {
         ("covered-blank-input", blank.sheet, blank.ref)}
+
+
+# -- check: the implausible rules one return can break on its own ----------------------------
+
+
+def _implausible_return(base: Path, cellmap: CellMap, folder: Path) -> tuple[Path, Any, Any]:
+    """A return with one target typed as a fraction (0.85 for 85, results near 80) and one
+    row whose percent success is beyond belief (a target of 2 against results of 50)."""
+    fraction, extreme = cellmap.indicator_rows[0], cellmap.indicator_rows[1]
+
+    def change(book: openpyxl.Workbook) -> None:
+        for row, target, result in ((fraction, 0.85, 80.0), (extreme, 2.0, 50.0)):
+            book[row.cells["target"].sheet][row.cells["target"].ref] = target
+            for field, cell in row.cells.items():
+                if field.startswith("result_"):
+                    book[cell.sheet][cell.ref] = result
+                elif field == "direction":  # more is better: the percent is result / target
+                    book[cell.sheet][cell.ref] = row.rule.higher
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return edit_book(base, folder / "odd.xlsx", change), fraction, extreme
+
+
+def test_check_warns_of_a_target_typed_as_a_fraction_and_a_percent_beyond_belief(
+        base: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    """check told the officer ``ok`` where the merge lists the row as implausible (and the
+    score, capped, ranked the agency near the top): now it warns, on the cell to look at,
+    and says what to type. A warning: the file can still be counted (exit 0)."""
+    from click.testing import CliRunner
+
+    from pmqa_xlsx.cli import main
+    from pmqa_xlsx.consolidate import check_files
+
+    path, fraction, extreme = _implausible_return(base, cellmap, tmp_path / "in")
+    (read,) = list(check_files([path]))
+    found = {(p.code, p.sheet, p.cell): p for p in read.problems
+             if p.code in ("target-like-fraction", "percent-extreme")}
+    target, percent = fraction.cells["target"], extreme.percent
+    assert set(found) == {("target-like-fraction", target.sheet, target.ref),
+                          ("percent-extreme", percent.sheet, percent.ref)}
+    words = found[("target-like-fraction", target.sheet, target.ref)]
+    assert words.severity == "warning"
+    assert words.message_th.endswith("ถ้าเป้าหมายคือร้อยละ 85 กรุณาพิมพ์ 85")
+    assert "the target is 0.85 while a result is 80" in words.message_en
+    beyond = found[("percent-extreme", percent.sheet, percent.ref)]
+    assert f"{extreme.item_id} is 2,500%" in beyond.message_en
+    run = CliRunner().invoke(main, ["check", str(path)])
+    assert run.exit_code == 0, run.output
+    assert f"{target.sheet}!{target.ref}" in run.output and "กรุณาพิมพ์ 85" in run.output
+
+
+def test_check_and_merge_hold_the_same_rows_by_one_rule(base: Path, cellmap: CellMap,
+                                                        tmp_path: Path) -> None:
+    """One rule (quality.broken_rule): the rows check warns of are the merge's implausible
+    rows of those rules, cell for cell; the merge's own problems are as they were."""
+    from pmqa_xlsx import consolidate
+    from pmqa_xlsx.consolidate import check_files
+
+    path, _, _ = _implausible_return(base, cellmap, tmp_path / "in")
+    (read,) = list(check_files([path]))
+    warned = sorted((p.code, f"{p.sheet}!{p.cell}") for p in read.problems
+                    if p.code in ("target-like-fraction", "percent-extreme"))
+    merged = consolidate([path])
+    odd = merged.implausible
+    listed = sorted((rule, cell if rule == "target-like-fraction" else "") for rule, cell in
+                    zip(odd["rule"], odd["target_cell"], strict=True))
+    assert [rule for rule, _ in listed] == [code for code, _ in warned]
+    assert [cell for _, cell in listed if cell] == [
+        cell for code, cell in warned if code == "target-like-fraction"]
+    assert not merged.problems["code"].isin(["target-like-fraction", "percent-extreme"]).any()
+
+
+def test_a_row_with_a_cell_in_error_is_not_judged_implausible_too(
+        base: Path, cellmap: CellMap, tmp_path: Path) -> None:
+    """85% typed in a percent-formatted target stores 0.85: its error says what to type, and
+    no second warning about a fraction comes with it (as the form's checks, a cell's error
+    first)."""
+    from pmqa_xlsx.consolidate import check_files
+
+    row = cellmap.indicator_rows[0]
+    target = row.cells["target"]
+
+    def change(book: openpyxl.Workbook) -> None:
+        book[target.sheet][target.ref] = 0.85
+        book[target.sheet][target.ref].number_format = "0%"
+        for field, cell in row.cells.items():
+            if field.startswith("result_"):
+                book[cell.sheet][cell.ref] = 80.0
+
+    (read,) = list(check_files([edit_book(base, tmp_path / "p.xlsx", change)]))
+    at = [p.code for p in read.problems if (p.sheet, p.cell) == (target.sheet, target.ref)]
+    assert at == ["typed-as-percent"]
