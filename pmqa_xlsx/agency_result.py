@@ -51,7 +51,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -211,6 +211,7 @@ class AgencyPage:
     notes: tuple[Note, ...]  # every problem of its counted return, errors first
     made: date = field(default_factory=date.today)
     source: str = ""  # the return's file as the frames record it
+    feedback: bool = False  # sent with a feedback copy, which lists every problem
 
 
 class ResultsRefused(PmqaError):
@@ -237,10 +238,12 @@ class ResultsWritten:
 
 
 def agency_pages(result: Consolidated, roster: Sequence[Agency] | None, *,
-                 made: date | None = None) -> list[AgencyPage]:
+                 made: date | None = None, feedback: bool = False) -> list[AgencyPage]:
     """One page per counted return, in the order of ``result.returns``. The round's figures
     (statistics, ranks, each file's problems, statuses and notes) are gathered once, so the
-    pages of a round cost about as much as reading its frames once."""
+    pages of a round cost about as much as reading its frames once. ``feedback``: the
+    agencies also get feedback copies (merge --feedback), where a page's line counting the
+    problems not listed points to."""
     made = made or date.today()
     layout = result.layouts[0] if result.layouts else None
     returns = result.returns
@@ -265,7 +268,8 @@ def agency_pages(result: Consolidated, roster: Sequence[Agency] | None, *,
             continue
         lines = tuple(figures.line(code, ministry_of[code], key, label)
                       for key, label in wanted)
-        pages.append(_page(result, row, lines, facts, layout, ministry_of[code], made))
+        page = _page(result, row, lines, facts, layout, ministry_of[code], made)
+        pages.append(replace(page, feedback=True) if feedback else page)
     return pages
 
 
@@ -887,7 +891,8 @@ class _PageWriter:
         for note in notes[:listed]:
             self._note(note)
         if listed < len(notes):
-            self._end_row([self._text(0, _more_text(len(notes) - listed, listed), "note",
+            self._end_row([self._text(0, _more_text(len(notes) - listed, listed,
+                                                   page.feedback), "note",
                                       _LAST, size=_SMALL)])
 
     def _notes_header(self) -> None:
@@ -904,8 +909,9 @@ class _PageWriter:
                        self._text(1, note.message.th, "text", _LAST)])
 
     @classmethod
-    def _more_px(cls, more: int, listed: int = 1) -> float:
-        return cls._height([[(_more_text(more, listed), _WIDTHS, _SMALL, False)]]) / _PT_PER_PX
+    def _more_px(cls, more: int, listed: int = 1, feedback: bool = False) -> float:
+        return cls._height([[(_more_text(more, listed, feedback), _WIDTHS, _SMALL,
+                              False)]]) / _PT_PER_PX
 
 
 class _NullSheet:
@@ -934,7 +940,7 @@ def _plan(page: AgencyPage) -> tuple[bool, int]:
         tables = False
     if not notes:
         return tables, 0
-    more = _PageWriter._more_px(len(notes))
+    more = _PageWriter._more_px(len(notes), feedback=page.feedback)
     # the page with the list's heading and its first problem, less that problem and the
     # line counting the rest: what the list needs in any case
     fixed = (_measure(page, tables=tables, listed=1) - _note_px(notes[0])
@@ -994,14 +1000,18 @@ def _listed(notes: Sequence[Note], budget_px: float, more_px: float) -> int:
     return listed
 
 
-def _more_text(more: int, listed: int = 1) -> str:
-    """The line under the problems listed (``listed`` of them) that counts the rest."""
+def _more_text(more: int, listed: int = 1, feedback: bool = False) -> str:
+    """The line under the problems listed (``listed`` of them) that counts the rest, and
+    where they all are: the feedback copy sent with the page, or, with none, the office
+    that merged the returns (the consolidated workbook's problems sheet)."""
+    where = Words("ทุกรายการพร้อมตำแหน่งอยู่ในสำเนาผลการตรวจที่ส่งให้หน่วยงาน",
+                  "every one, with its cell, is in the feedback copy") if feedback else Words(
+        "ขอรายการทั้งหมดพร้อมตำแหน่งได้จากหน่วยงานที่รวบรวมผล",
+        "ask the office that merged the returns for every one, with its cell")
     if not listed:
-        return (f"ปัญหา {more:,} รายการไม่พอที่ในหน้านี้ ทุกรายการพร้อมตำแหน่งอยู่ในสำเนาผลการตรวจ"
-                f"ที่ส่งให้หน่วยงาน / {more:,} problems do not fit here: every one, with its "
-                "cell, is in the feedback copy")
-    return (f"... และอีก {more:,} รายการ ทุกรายการพร้อมตำแหน่งอยู่ในสำเนาผลการตรวจที่ส่งให้หน่วยงาน "
-            f"/ and {more:,} more: every one, with its cell, is in the feedback copy")
+        return (f"ปัญหา {more:,} รายการไม่พอที่ในหน้านี้ {where.th} / {more:,} problems do not "
+                f"fit here: {where.en}")
+    return f"... และอีก {more:,} รายการ {where.th} / and {more:,} more: {where.en}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -949,7 +949,8 @@ def _merge(job: _MergeJob, output: Path, csv_dir: Path | None, parquet_dir: Path
         result = compare(result, last)
     groups = {job.by.paths[value]: result.subset(codes)
               for value, codes in job.by.codes.items()} if job.by else {}
-    pages = agency_pages(result, job.agencies) if job.results is not None else []
+    pages = agency_pages(result, job.agencies, feedback=job.feedback is not None) \
+        if job.results is not None else []
     if job.results is not None:
         _results_dir(job.results, [p.code for p in pages], job.inputs, others, lang)
     results = None

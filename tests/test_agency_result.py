@@ -313,7 +313,7 @@ def test_a4_portrait_one_page_at_its_declared_scale(merged: Any) -> None:
         _assert_fits_a4_at_its_scale(out / f"{code}-result.xlsx")
 
 
-def _long_page(notes: int, tables: int = 5) -> AgencyPage:
+def _long_page(notes: int, feedback: bool = False, tables: int = 5) -> AgencyPage:
     """A page that asks for much room: a long name, title and file name, ``tables`` 7.2
     tables, long statuses, many items without details, ``notes`` long problems."""
     long = "สำนักงานปลัดกระทรวงการพัฒนาสังคมและความมั่นคงของมนุษย์ส่วนภูมิภาคจังหวัดพระนครศรีอยุธยา"
@@ -333,21 +333,26 @@ def _long_page(notes: int, tables: int = 5) -> AgencyPage:
         errors=notes, warnings=notes, left_out=AR.Words("นับโดยไม่รวม " + long, "left out"),
         without_details=tuple(f"{i}.{j}.1" for i in range(1, 7) for j in range(1, 3)),
         implausible=(), notes=(Note("หมวด 7.2!E10", "error", message),) * notes,
-        made=date(2026, 12, 1))
+        made=date(2026, 12, 1), feedback=feedback)
 
 
-@pytest.mark.parametrize("notes", [0, 2, 60])
-def test_a_page_with_long_names_and_five_tables_fits_at_its_scale(tmp_path: Path,
-                                                                  notes: int) -> None:
+@pytest.mark.parametrize(("notes", "feedback"), [(0, False), (2, False), (60, False),
+                                                 (60, True)])
+def test_a_page_with_long_names_and_five_tables_fits_at_its_scale(
+        tmp_path: Path, notes: int, feedback: bool) -> None:
     path = tmp_path / "page.xlsx"
-    write_page(_long_page(notes), path)
+    write_page(_long_page(notes, feedback), path)
     _assert_fits_a4_at_its_scale(path)
     rows = _sheet(path)
     listed = sum(1 for r in rows if r[0] == "หมวด 7.2!E10 ผิดพลาด")
     assert listed <= min(notes, AR.LISTED_MAX)
-    if listed < notes:  # the rest counted, and where they are
+    if listed < notes:  # the rest counted, and where they are: the feedback copy sent with
+        # the page, or without one the office that merged (never a copy that is not there)
+        where = "feedback copy" if feedback else "ask the office that merged the returns"
         assert any(isinstance(r[0], str) and f"{notes - listed} " in r[0]
-                   and "feedback copy" in r[0] for r in rows)
+                   and where in r[0] for r in rows)
+        assert not any(isinstance(r[0], str) and "feedback copy" in r[0]
+                       for r in rows) or feedback
     # the per-table rows are there only when the page holds them with its first problems
     shown = sum(1 for r in rows if isinstance(r[0], str) and r[0].startswith("ตาราง 7.2."))
     assert shown in (0, 5)
