@@ -34,6 +34,7 @@ from pmqa_xlsx import (
     generate_roster,
     generate_workbook,
     load_layout,
+    quality,
     read_return,
 )
 from pmqa_xlsx.cellmap import CellMap, IndicatorRow, InputCell
@@ -416,7 +417,25 @@ def test_cli_check_with_the_layout(rnd: Round) -> None:
                        str(rnd.returns))
     assert code == 0, out
     lines = [line for line in out.splitlines() if not line.startswith(" ")]
-    assert lines == [f"{rnd.file(c)}: ok (agency {c})" for c in sorted(rnd.typed)]
+    # the numbers spread over 5-185, so some rows' percent success is beyond belief (185
+    # against a target of 5): check warns of those (as the merge lists them as implausible),
+    # and of nothing else
+    cellmap, layout = rnd.cellmap, rnd.layout
+    assert cellmap is not None and layout is not None
+    years = result_years(cellmap)
+
+    def odd(code: str) -> bool:
+        rows = [expected_indicator(r, rnd.typed[code], layout, years)
+                for r in cellmap.indicator_rows]
+        return any(quality.broken_rule(v["target"], v["percent_success"],
+                                       [v[k] for k in v if k.startswith("result_")
+                                        and v[k] is not None], None) for v in rows)
+
+    states = {c: "ok_with_warnings" if odd(c) else "ok" for c in rnd.typed}
+    assert lines == [f"{rnd.file(c)}: {states[c]} (agency {c})" for c in sorted(rnd.typed)]
+    warned = {line.split(":")[0].split()[-1] for line in out.splitlines()
+              if line.startswith("  ")}
+    assert warned <= {"percent-extreme", "target-like-fraction"}, out
 
 
 @pytest.mark.libreoffice
