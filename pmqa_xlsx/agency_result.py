@@ -51,7 +51,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -268,8 +268,8 @@ def agency_pages(result: Consolidated, roster: Sequence[Agency] | None, *,
             continue
         lines = tuple(figures.line(code, ministry_of[code], key, label)
                       for key, label in wanted)
-        page = _page(result, row, lines, facts, layout, ministry_of[code], made)
-        pages.append(replace(page, feedback=True) if feedback else page)
+        pages.append(_page(result, row, lines, facts, layout, ministry_of[code], made,
+                           feedback))
     return pages
 
 
@@ -602,7 +602,8 @@ class _Facts:
 
 
 def _page(result: Consolidated, row: Any, lines: tuple[ScoreLine, ...], facts: _Facts,
-          layout: Layout | None, ministry: str, made: date) -> AgencyPage:
+          layout: Layout | None, ministry: str, made: date,
+          feedback: bool = False) -> AgencyPage:
     code, file = str(row.agency_code), str(row.file)
     order = {"error": 0, "warning": 1}
     notes = sorted((Note(_cell(p.sheet, p.cell), str(p.severity),
@@ -629,7 +630,7 @@ def _page(result: Consolidated, row: Any, lines: tuple[ScoreLine, ...], facts: _
         errors=int(row.errors) if not pd.isna(row.errors) else 0,
         warnings=int(row.warnings) if not pd.isna(row.warnings) else 0,
         left_out=left_out, without_details=facts.without_details(file),
-        implausible=odd, notes=tuple(notes), made=made, source=file)
+        implausible=odd, notes=tuple(notes), made=made, source=file, feedback=feedback)
 
 
 def _cell(sheet: Any, cell: Any) -> str:

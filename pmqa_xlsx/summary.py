@@ -531,9 +531,10 @@ class _Writer:
         self.row += 1
 
     def _fits(self, height: float) -> None:
-        """Before a table's row ``height`` points tall: if it would run past the printed page,
-        a page break, and the table's header row again at the top of the next page."""
-        if self._repeat is None or self.used() + height <= self.page:
+        """Before a table's row ``height`` points tall (at most Excel's, as ``height`` sets
+        it): if it would run past the printed page, a page break, and the table's header row
+        again at the top of the next page."""
+        if self._repeat is None or self.used() + min(height, _MAX_ROW_PT) <= self.page:
             return
         self.breaks.append(self.row)
         self._repeat()
@@ -549,7 +550,7 @@ class _Writer:
                       *(fit_height(t, (_WIDTHS[c],), size, size, bold=bold)
                         for t, c in others)])
         if fmt != "header":  # a table's row: on the next page, under its header, if it must
-            self._fits(min(height, _MAX_ROW_PT))
+            self._fits(height)
         if self.row not in self.heights or self.heights[self.row] < height:
             self.height(self.row, height)
         self.ws.merge_range(self.row, 0, self.row, 1, "", self.f[fmt])
@@ -604,7 +605,7 @@ class _Writer:
         first = self.row
         labels = [f"ข้อ {item_id}" for item_id, _, _ in rows]  # text, whatever the id
         for label, (_, topic, shares) in zip(labels, rows, strict=True):
-            height = min(fit_height(topic, (_WIDTHS[1],), 14, 14), _MAX_ROW_PT)
+            height = fit_height(topic, (_WIDTHS[1],), 14, 14)
             self._fits(height)
             self.height(self.row, height)
             self.ws.write_string(self.row, 0, label, self.f["text"])
